@@ -1,0 +1,356 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Boot the test guest under TCG and turn its result lines into pass/fail.
+
+  run.py run SCENARIO [--iommu CONFIG] [--mode strict|lazy|pt] [-- QEMU ARGS]
+  run.py suite [--iommu CONFIG,...] [-j N]
+  run.py bench ...   (see scripts/bench)
+
+The guest (tests/guest/init) prints "VTD: RESULT <check> PASS|FAIL|SKIP ..."
+lines; this runner adds the host-side checks (data written by the guest and
+read back from the image after power-off, data that crossed the network),
+and keeps the console of every run in build/logs/guest/.
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__))))
+BUILD = os.environ.get("VTD_BUILD", os.path.join(ROOT, "build"))
+QEMU = os.path.join(BUILD, "qemu-system-x86_64")
+GUEST = os.path.join(BUILD, "guest")
+LOGS = os.path.join(BUILD, "logs", "guest")
+
+# An IOMMU configuration: the -device argument, what the guest must report
+# about interrupt remapping, and the extra kernel arguments it needs.
+CONFIGS = {
+    "none": dict(device=None, ir="off"),
+    "intel-iommu": dict(device="intel-iommu,intremap=off", ir="off"),
+    "intel-iommu-ir": dict(device="intel-iommu,intremap=on", ir="xapic"),
+    "intel-iommu-cm": dict(device="intel-iommu,intremap=off,caching-mode=on",
+                           ir="off"),
+    "vtd-dmar": dict(device="vtd-dmar", ir="off"),
+    "vtd-dmar-cm": dict(device="vtd-dmar,caching-mode=on", ir="off"),
+}
+
+SCENARIOS = ["dmar", "blk", "nvme", "net", "isolation", "vfio"]
+DISK_MIB = 32
+# Scenarios that need an IOMMU report SKIP themselves without one.
+NEEDS_IOMMU = {"dmar"}
+IMAGE_LOCK = threading.Lock()
+
+
+def disk_image(path, mib):
+    """Copy a reproducible MIB-MiB image (a sha256 counter stream, made once
+    and kept under build/guest/) to PATH; return its sha256."""
+    tmpl = os.path.join(GUEST, "disk-%dM.img" % mib)
+    with IMAGE_LOCK:
+        if not os.path.exists(tmpl + ".sha256"):
+            make_image(tmpl, mib)
+    shutil.copyfile(tmpl, path)
+    with open(tmpl + ".sha256") as f:
+        return f.read().strip()
+
+
+def make_image(tmpl, mib):
+    h = hashlib.sha256()
+    with open(tmpl + ".tmp", "wb") as f:
+        for i in range(mib * 32):
+            block = b"".join(hashlib.sha256(b"%d:%d" % (i, j)).digest()
+                             for j in range(1024))
+            f.write(block)
+            h.update(block)
+    os.rename(tmpl + ".tmp", tmpl)
+    with open(tmpl + ".sha256", "w") as f:
+        f.write(h.hexdigest())
+
+
+class NetServer:
+    """A sender of known bytes and a receiver that hashes what it gets,
+    both on 127.0.0.1: slirp turns the guest's 10.0.2.2 into them."""
+
+    def __init__(self, send_bytes):
+        self.data = send_bytes
+        self.sha = hashlib.sha256(send_bytes).hexdigest()
+        self.received_sha = None
+        self.received_len = 0
+        self.get = self._listen()
+        self.put = self._listen()
+        for sock, fn in ((self.get, self._serve_get), (self.put, self._serve_put)):
+            threading.Thread(target=fn, args=(sock,), daemon=True).start()
+
+    @staticmethod
+    def _listen():
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        s.settimeout(600)
+        return s
+
+    def _serve_get(self, sock):
+        try:
+            while True:
+                c, _ = sock.accept()
+                with c:
+                    c.sendall(self.data)
+        except OSError:
+            pass
+
+    def _serve_put(self, sock):
+        try:
+            c, _ = sock.accept()
+            with c:
+                h = hashlib.sha256()
+                c.settimeout(300)
+                while True:
+                    b = c.recv(65536)
+                    if not b:
+                        break
+                    h.update(b)
+                    self.received_len += len(b)
+                self.received_sha = h.hexdigest()
+        except OSError:
+            pass
+
+    def close(self):
+        self.get.close()
+        self.put.close()
+
+
+class Run:
+    """One boot of the guest with one IOMMU config, mode and scenario."""
+
+    def __init__(self, scenario, iommu="intel-iommu", mode="lazy", smp=1,
+                 cpu=None, timeout=180, extra=(), name=None, disk_mib=DISK_MIB,
+                 net_mib=4):
+        self.scenario, self.iommu, self.mode = scenario, iommu, mode
+        self.smp, self.cpu, self.timeout = smp, cpu, timeout
+        self.extra = list(extra)
+        self.disk_mib, self.net_mib = disk_mib, net_mib
+        self.name = name or "%s.%s.%s" % (iommu, mode, scenario)
+        self.results = []      # (check, status, detail)
+        self.bench = {}
+        self.elapsed = 0.0
+        self.log = os.path.join(LOGS, self.name + ".log")
+
+    def add(self, check, status, detail=""):
+        self.results.append((check, status, detail))
+
+    def cmdline(self, params):
+        cfg = CONFIGS[self.iommu]
+        args = ["console=ttyS0", "panic=-1", "quiet", "loglevel=4"]
+        if cfg["device"]:
+            args.append("intel_iommu=on")
+        if self.mode == "pt":
+            args.append("iommu=pt")
+        args.append("iommu.strict=%d" % (self.mode == "strict"))
+        if cfg["ir"] == "off":
+            args.append("vfio_iommu_type1.allow_unsafe_interrupts=1")
+        params.update(scenario=self.scenario, ir=cfg["ir"],
+                      pt=int(self.mode == "pt"),
+                      strict=int(self.mode == "strict"))
+        args += ["vtd.%s=%s" % kv for kv in params.items()]
+        return " ".join(args)
+
+    def qemu_args(self, tmp, params):
+        cfg = CONFIGS[self.iommu]
+        disk = os.path.join(tmp, "vda.img")
+        nvme = os.path.join(tmp, "nvme.img")
+        params["sha"] = disk_image(disk, self.disk_mib)
+        disk_image(nvme, self.disk_mib)
+        args = [QEMU, "-M", "q35", "-m", "512M", "-smp", str(self.smp),
+                "-nodefaults", "-display", "none", "-serial", "stdio",
+                "-monitor", "none", "-no-reboot",
+                "-kernel", os.path.join(GUEST, "vmlinuz"),
+                "-initrd", os.path.join(GUEST, "initrd.img")]
+        if self.cpu:
+            args += ["-cpu", self.cpu]
+        if cfg["device"]:
+            args += ["-device", cfg["device"]]
+        plat = ",iommu_platform=on" if cfg["device"] else ""
+        args += [
+            "-blockdev", "file,node-name=f0,filename=%s,cache.direct=off" % disk,
+            "-blockdev", "raw,node-name=d0,file=f0",
+            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on%s" % plat,
+            "-blockdev", "file,node-name=f1,filename=%s" % nvme,
+            "-blockdev", "raw,node-name=d1,file=f1",
+            "-device", "nvme,drive=d1,serial=vtd0001",
+            "-netdev", "user,id=n0",
+            "-device", "e1000e,netdev=n0",
+            "-device", "edu",
+        ]
+        return args + self.extra, disk, nvme
+
+    def execute(self):
+        os.makedirs(LOGS, exist_ok=True)
+        t0 = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="vtd-guest-") as tmp:
+            params = {"wseed": 77, "woff": self.disk_mib // 2, "wmib": 4}
+            args, disk, nvme = self.qemu_args(tmp, params)
+            net = NetServer(os.urandom(self.net_mib << 20))
+            params.update(getport=net.get.getsockname()[1],
+                          putport=net.put.getsockname()[1],
+                          getsha=net.sha, putseed=99, putlen=self.net_mib << 20)
+            args += ["-append", self.cmdline(params)]
+            try:
+                out = self._boot(args)
+            finally:
+                net.close()
+            self._parse(out)
+            self._host_checks(out, disk, nvme, net)
+        self.elapsed = time.monotonic() - t0
+        return self
+
+    def _boot(self, args):
+        with open(self.log, "w") as log:
+            log.write("# " + " ".join(shlex.quote(a) for a in args) + "\n")
+            log.flush()
+            p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+            try:
+                rc = p.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+                rc = None
+        with open(self.log, errors="replace") as log:
+            out = log.read()
+        if rc is None:
+            self.add("boot", "FAIL", "guest killed after %d s timeout" % self.timeout)
+        elif rc != 0:
+            self.add("boot", "FAIL", "qemu exited with %d" % rc)
+        elif "VTD: DONE" not in out:
+            self.add("boot", "FAIL", "guest stopped before its DONE line")
+        else:
+            self.add("boot", "PASS", out.split("VTD: BOOT ", 1)[-1].split("\n")[0]
+                     if "VTD: BOOT" in out else "")
+        return out
+
+    def _parse(self, out):
+        for m in re.finditer(r"^VTD: RESULT (\S+) (PASS|FAIL|SKIP) ?(.*?)\r?$",
+                             out, re.M):
+            self.add(*m.groups())
+        for m in re.finditer(r"^VTD: BENCH (\S+) ([0-9.]+) MB/s", out, re.M):
+            self.bench[m.group(1)] = float(m.group(2))
+
+    def _host_checks(self, out, disk, nvme, net):
+        m = re.search(r"^VTD: WROTE (\d+) (\d+) ([0-9a-f]{64})", out, re.M)
+        if self.scenario in ("blk", "nvme"):
+            img = disk if self.scenario == "blk" else nvme
+            if not m:
+                self.add("host-readback", "FAIL", "the guest wrote nothing")
+            else:
+                off, mib, want = int(m.group(1)), int(m.group(2)), m.group(3)
+                with open(img, "rb") as f:
+                    f.seek(off << 20)
+                    got = hashlib.sha256(f.read(mib << 20)).hexdigest()
+                self.add("host-readback", "PASS" if got == want else "FAIL",
+                         "image sha256 %s, guest wrote %s" % (got, want))
+        if self.scenario == "net":
+            m = re.search(r"^VTD: SENT ([0-9a-f]{64})", out, re.M)
+            ok = m and net.received_sha == m.group(1)
+            self.add("net-put", "PASS" if ok else "FAIL",
+                     "server got %d bytes sha256 %s" % (net.received_len,
+                                                        net.received_sha))
+
+    def status(self):
+        if not self.results:
+            return "FAIL"
+        st = [s for _, s, _ in self.results]
+        if "FAIL" in st:
+            return "FAIL"
+        if "SKIP" in st:
+            return "SKIP"
+        if st.count("PASS") < 2:
+            return "FAIL"      # only "boot" passed: the scenario checked nothing
+        return "PASS"
+
+    def report(self, verbose=False):
+        st = self.status()
+        print("%-4s %-40s %5.1f s" % (st, self.name, self.elapsed), flush=True)
+        if verbose or st != "PASS":
+            for check, s, detail in self.results:
+                if verbose or s != "PASS":
+                    print("       %-4s %s: %s" % (s, check, detail))
+            if st == "FAIL":
+                print("       console: %s" % self.log)
+
+
+def matrix(iommus):
+    runs = []
+    for iommu in iommus:
+        has = CONFIGS[iommu]["device"] is not None
+        for scen in SCENARIOS:
+            if not has and scen in NEEDS_IOMMU:
+                continue
+            for mode in ("strict", "lazy"):
+                runs.append(Run(scen, iommu, mode))
+        if has:
+            runs.append(Run("dmar", iommu, "pt"))
+    return runs
+
+
+def check_ready():
+    for f in (QEMU, os.path.join(GUEST, "vmlinuz"), os.path.join(GUEST, "initrd.img")):
+        if not os.path.exists(f):
+            sys.exit("missing %s: run scripts/build first" % f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="boot one scenario")
+    r.add_argument("scenario", choices=SCENARIOS + ["bench", "shell"])
+    r.add_argument("--iommu", default="intel-iommu", choices=sorted(CONFIGS))
+    r.add_argument("--mode", default="lazy", choices=["strict", "lazy", "pt"])
+    r.add_argument("--smp", type=int, default=1)
+    r.add_argument("--cpu")
+    r.add_argument("--timeout", type=int, default=180)
+    r.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
+    s = sub.add_parser("suite", help="every scenario in every mode")
+    s.add_argument("--iommu", default="none,intel-iommu",
+                   help="comma-separated configs (%s)" % ", ".join(sorted(CONFIGS)))
+    s.add_argument("-j", type=int, default=2, help="guests booted at once")
+    s.add_argument("--filter", default="", help="regexp on the run name")
+    args = ap.parse_args()
+    check_ready()
+
+    if args.cmd == "run":
+        run = Run(args.scenario, args.iommu, args.mode, args.smp, args.cpu,
+                  args.timeout, args.qemu_args)
+        if args.scenario == "shell":
+            sys.exit(subprocess.call(run.qemu_args(tempfile.mkdtemp(), {})[0] +
+                     ["-append", run.cmdline({})]))
+        run.execute().report(verbose=True)
+        sys.exit(run.status() == "FAIL")
+
+    runs = [r for r in matrix(args.iommu.split(","))
+            if re.search(args.filter, r.name)]
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
+        for run in ex.map(Run.execute, runs):
+            run.report()
+            counts[run.status()] += 1
+    print("guest: %d passed, %d failed, %d skipped" %
+          (counts["PASS"], counts["FAIL"], counts["SKIP"]))
+    sys.exit(1 if counts["FAIL"] else 0)
+
+
+if __name__ == "__main__":
+    main()

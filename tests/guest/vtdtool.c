@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtdtool: static helper that runs inside the test guest.
+ *
+ * It drives devices from user space (QEMU's edu test device through its
+ * BAR or through VFIO), moves data over TCP and block devices, and prints
+ * machine-readable lines that tests/guest/run.py turns into pass/fail:
+ *
+ *   VTD: RESULT <check> PASS|FAIL|SKIP <detail>
+ *   VTD: BENCH <name> <value> <unit>
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <linux/vfio.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE 4096ul
+
+/* edu register map (QEMU docs/specs/edu.rst) */
+#define EDU_ID          0x00
+#define EDU_DMA_SRC     0x80
+#define EDU_DMA_DST     0x88
+#define EDU_DMA_CNT     0x90
+#define EDU_DMA_CMD     0x98
+#define EDU_CMD_RUN     0x1
+#define EDU_CMD_TO_RAM  0x2
+#define EDU_BUF         0x40000ul    /* the device's own DMA buffer */
+#define EDU_DMA_LIMIT   (1ul << 28)  /* edu's default 28-bit DMA mask */
+
+static int failures;
+
+static void result(const char *check, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void result(const char *check, bool ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("VTD: RESULT %s %s ", check, ok ? "PASS" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    failures += !ok;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+    printf("VTD: RESULT tool FAIL %s: %s\n", what, strerror(errno));
+    exit(2);
+}
+
+/* The xorshift64 stream that tests/guest/run.py also generates. */
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    return x;
+}
+
+static void fill_pattern(void *buf, size_t len, uint64_t *state)
+{
+    uint64_t *p = buf;
+
+    for (size_t i = 0; i < len / 8; i++) {
+        p[i] = xorshift(state);
+    }
+}
+
+static int cmd_pattern(int argc, char **argv)
+{
+    uint64_t seed, left;
+    static uint64_t buf[8192];
+
+    if (argc != 2) {
+        return 1;
+    }
+    seed = strtoull(argv[0], NULL, 0) | 1;
+    left = strtoull(argv[1], NULL, 0);
+    while (left) {
+        size_t n = left < sizeof(buf) ? left : sizeof(buf);
+
+        fill_pattern(buf, sizeof(buf), &seed);
+        if (fwrite(buf, 1, n, stdout) != n) {
+            die("write");
+        }
+        left -= n;
+    }
+    return 0;
+}
+
+/* readbench DEV BS: O_DIRECT sequential read of the whole device. */
+static int cmd_readbench(int argc, char **argv)
+{
+    size_t bs;
+    void *buf;
+    uint64_t total = 0;
+    double t0, dt;
+    ssize_t n;
+    int fd;
+
+    if (argc != 3) {
+        return 1;
+    }
+    bs = strtoul(argv[1], NULL, 0);
+    fd = open(argv[0], O_RDONLY | O_DIRECT);
+    if (fd < 0 || posix_memalign(&buf, PAGE, bs)) {
+        die("open");
+    }
+    t0 = now();
+    while ((n = read(fd, buf, bs)) > 0) {
+        total += n;
+    }
+    if (n < 0) {
+        die("read");
+    }
+    dt = now() - t0;
+    printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s\n",
+           argv[2], total / dt / 1e6, total, dt);
+    return 0;
+}
+
+static int tcp_connect(const char *ip, const char *port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sa.sin_port = htons(atoi(port));
+    inet_pton(AF_INET, ip, &sa.sin_addr);
+    for (int tries = 0; tries < 50; tries++) {
+        if (connect(fd, (void *)&sa, sizeof(sa)) == 0) {
+            return fd;
+        }
+        usleep(100000);
+    }
+    die("connect");
+    return -1;
+}
+
+/* tcp-get IP PORT: copy the stream to stdout; report throughput on stderr. */
+static int cmd_tcp_get(int argc, char **argv)
+{
+    static char buf[65536];
+    uint64_t total = 0;
+    double t0;
+    ssize_t n;
+    int fd;
+
+    if (argc != 2) {
+        return 1;
+    }
+    fd = tcp_connect(argv[0], argv[1]);
+    t0 = now();
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        if (fwrite(buf, 1, n, stdout) != (size_t)n) {
+            die("write");
+        }
+        total += n;
+    }
+    fflush(stdout);
+    fprintf(stderr, "VTD: BENCH tcp-get %.1f MB/s %" PRIu64 " bytes\n",
+            total / (now() - t0) / 1e6, total);
+    return n < 0;
+}
+
+/* tcp-put IP PORT: send stdin, half-close, wait for the server's close. */
+static int cmd_tcp_put(int argc, char **argv)
+{
+    static char buf[65536];
+    uint64_t total = 0;
+    double t0;
+    ssize_t n;
+    int fd;
+
+    if (argc != 2) {
+        return 1;
+    }
+    fd = tcp_connect(argv[0], argv[1]);
+    t0 = now();
+    while ((n = read(0, buf, sizeof(buf))) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(fd, buf + off, n - off);
+
+            if (w <= 0) {
+                die("send");
+            }
+            off += w;
+        }
+        total += n;
+    }
+    shutdown(fd, SHUT_WR);
+    while (read(fd, buf, sizeof(buf)) > 0) {
+        continue;
+    }
+    fprintf(stderr, "VTD: BENCH tcp-put %.1f MB/s %" PRIu64 " bytes\n",
+            total / (now() - t0) / 1e6, total);
+    return 0;
+}
+
+/* ---- edu through its BAR (isolation) ---- */
+
+struct edu {
+    volatile uint8_t *bar;
+};
+
+static uint64_t edu_rd64(struct edu *e, unsigned off)
+{
+    return *(volatile uint64_t *)(e->bar + off);
+}
+
+static void edu_wr64(struct edu *e, unsigned off, uint64_t v)
+{
+    *(volatile uint64_t *)(e->bar + off) = v;
+}
+
+/* Run one DMA and wait for the device to finish it (edu uses a 100 ms timer). */
+static bool edu_dma(struct edu *e, uint64_t src, uint64_t dst, uint64_t len,
+                    uint64_t cmd)
+{
+    edu_wr64(e, EDU_DMA_SRC, src);
+    edu_wr64(e, EDU_DMA_DST, dst);
+    edu_wr64(e, EDU_DMA_CNT, len);
+    edu_wr64(e, EDU_DMA_CMD, cmd | EDU_CMD_RUN);
+    for (int i = 0; i < 500; i++) {
+        if (!(edu_rd64(e, EDU_DMA_CMD) & EDU_CMD_RUN)) {
+            return true;
+        }
+        usleep(10000);
+    }
+    return false;
+}
+
+static uint64_t virt_to_phys(void *va)
+{
+    uint64_t ent;
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+
+    if (fd < 0 ||
+        pread(fd, &ent, 8, ((uintptr_t)va / PAGE) * 8) != 8) {
+        die("pagemap");
+    }
+    close(fd);
+    if (!(ent & (1ull << 63))) {
+        return 0;
+    }
+    return (ent & ((1ull << 55) - 1)) * PAGE;
+}
+
+/* A locked page of ours whose physical address edu can reach (< 256 MiB). */
+static void *low_page(uint64_t *phys)
+{
+    for (int i = 0; i < 65536; i++) {
+        void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+
+        if (p == MAP_FAILED) {
+            die("mmap");
+        }
+        memset(p, 0x5a, PAGE);
+        *phys = virt_to_phys(p);
+        if (*phys && *phys + PAGE <= EDU_DMA_LIMIT) {
+            return p;
+        }
+        /* keep it mapped so that the next try gets another frame */
+    }
+    errno = ENOMEM;
+    die("no page below 256 MiB");
+    return NULL;
+}
+
+static void enable_bus_master(const char *cfg_path)
+{
+    uint16_t cmd;
+    int fd = open(cfg_path, O_RDWR);
+
+    if (fd < 0 || pread(fd, &cmd, 2, 4) != 2) {
+        die("pci config");
+    }
+    cmd |= 0x6;    /* memory space + bus master */
+    if (pwrite(fd, &cmd, 2, 4) != 2) {
+        die("pci config write");
+    }
+    close(fd);
+}
+
+/*
+ * isolation BDF: edu has no driver and so no mapping. Tell it to write to
+ * and read from a page of ours: the page must stay unchanged (the kernel
+ * logs the DMAR faults, checked by /init).
+ */
+static int cmd_isolation(int argc, char **argv)
+{
+    char path[256];
+    struct edu e;
+    uint64_t phys;
+    uint8_t *page, expect[PAGE];
+    int fd;
+    bool done;
+
+    if (argc != 1) {
+        return 1;
+    }
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", argv[0]);
+    enable_bus_master(path);
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", argv[0]);
+    fd = open(path, O_RDWR | O_SYNC);
+    if (fd < 0) {
+        die("resource0");
+    }
+    e.bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (e.bar == MAP_FAILED) {
+        die("mmap bar");
+    }
+    result("edu-id", (*(volatile uint32_t *)(e.bar + EDU_ID) & 0xff) == 0xed,
+           "id=0x%08x", *(volatile uint32_t *)(e.bar + EDU_ID));
+
+    page = low_page(&phys);
+    memset(page, 0x5a, PAGE);
+    memcpy(expect, page, PAGE);
+    printf("VTD: INFO isolation-page 0x%" PRIx64 "\n", phys);
+
+    /* device -> RAM: a write that the tables never granted */
+    done = edu_dma(&e, EDU_BUF, phys, PAGE, EDU_CMD_TO_RAM);
+    result("edu-write-completes", done, "dma write finished=%d", done);
+    result("blocked-write", memcmp(page, expect, PAGE) == 0,
+           "page 0x%" PRIx64 " %s", phys,
+           memcmp(page, expect, PAGE) ? "CHANGED by DMA" : "unchanged");
+
+    /* RAM -> device: a read that the tables never granted */
+    done = edu_dma(&e, phys, EDU_BUF, PAGE, 0);
+    result("edu-read-completes", done, "dma read finished=%d", done);
+    return failures != 0;
+}
+
+/* ---- edu through VFIO ---- */
+
+static int vfio_group_of(const char *bdf)
+{
+    char path[256], link[256], *base;
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+    n = readlink(path, link, sizeof(link) - 1);
+    if (n < 0) {
+        die("iommu_group");
+    }
+    link[n] = 0;
+    base = strrchr(link, '/');
+    return atoi(base + 1);
+}
+
+struct vfio_edu {
+    int container, group, dev;
+    struct edu e;
+};
+
+static void vfio_edu_open(struct vfio_edu *v, const char *bdf)
+{
+    struct vfio_group_status gs = { .argsz = sizeof(gs) };
+    struct vfio_region_info ri = { .argsz = sizeof(ri) };
+    char path[64];
+    uint16_t cmd;
+
+    v->container = open("/dev/vfio/vfio", O_RDWR);
+    if (v->container < 0) {
+        die("/dev/vfio/vfio");
+    }
+    result("vfio-api", ioctl(v->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
+           ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0,
+           "type1v2 available");
+    snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(bdf));
+    v->group = open(path, O_RDWR);
+    if (v->group < 0) {
+        die(path);
+    }
+    if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &gs) < 0) {
+        die("group status");
+    }
+    result("vfio-group-viable", gs.flags & VFIO_GROUP_FLAGS_VIABLE,
+           "%s flags=0x%x", path, gs.flags);
+    if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) < 0 ||
+        ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
+        die("set container/iommu");
+    }
+    v->dev = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+    if (v->dev < 0) {
+        die("device fd");
+    }
+    ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+    if (ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0) {
+        die("bar0 info");
+    }
+    v->e.bar = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                    v->dev, ri.offset);
+    if (v->e.bar == MAP_FAILED) {
+        die("mmap bar0");
+    }
+    ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+    if (ioctl(v->dev, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0 ||
+        pread(v->dev, &cmd, 2, ri.offset + 4) != 2) {
+        die("config");
+    }
+    cmd |= 0x6;
+    if (pwrite(v->dev, &cmd, 2, ri.offset + 4) != 2) {
+        die("config write");
+    }
+}
+
+static int vfio_map(struct vfio_edu *v, void *va, uint64_t iova, uint64_t len)
+{
+    struct vfio_iommu_type1_dma_map m = {
+        .argsz = sizeof(m),
+        .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+        .vaddr = (uintptr_t)va, .iova = iova, .size = len,
+    };
+
+    return ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static int vfio_unmap(struct vfio_edu *v, uint64_t iova, uint64_t len)
+{
+    struct vfio_iommu_type1_dma_unmap u = {
+        .argsz = sizeof(u), .iova = iova, .size = len,
+    };
+
+    return ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u);
+}
+
+/*
+ * vfio BDF: map three pages A, B, C at IOVAs far from their physical
+ * addresses; copy A -> edu -> B and check B; unmap A and B: a write to B
+ * must not land, C still takes writes, and new data in A must not reach C
+ * through the device.
+ */
+static int cmd_vfio(int argc, char **argv)
+{
+    const uint64_t iova = 0x3000000;    /* 48 MiB, below edu's 28-bit mask */
+    struct vfio_edu v;
+    uint8_t *buf, *a, *b, *c, old[PAGE];
+    uint64_t seed = 0x1234567;
+
+    if (argc != 1) {
+        return 1;
+    }
+    vfio_edu_open(&v, argv[0]);
+    buf = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+    if (buf == MAP_FAILED) {
+        die("mmap");
+    }
+    a = buf, b = buf + PAGE, c = buf + 2 * PAGE;
+    fill_pattern(a, PAGE, &seed);
+    memset(b, 0, PAGE);
+    memset(c, 0, PAGE);
+    /* Type1 v2 unmaps whole mappings only: A+B is one, C another. */
+    result("vfio-map", vfio_map(&v, buf, iova, 2 * PAGE) == 0 &&
+           vfio_map(&v, c, iova + 2 * PAGE, PAGE) == 0,
+           "iova 0x%" PRIx64 " -> va %p", iova, (void *)buf);
+
+    edu_dma(&v.e, iova, EDU_BUF, PAGE, 0);
+    edu_dma(&v.e, EDU_BUF, iova + PAGE, PAGE, EDU_CMD_TO_RAM);
+    result("vfio-dma-copy", memcmp(a, b, PAGE) == 0,
+           "edu copied A->B through IOVA 0x%" PRIx64, iova);
+
+    result("vfio-unmap", vfio_unmap(&v, iova, 2 * PAGE) == 0, "A and B");
+    memset(b, 0, PAGE);
+    edu_dma(&v.e, EDU_BUF, iova + PAGE, PAGE, EDU_CMD_TO_RAM);
+    result("vfio-unmapped-write-blocked",
+           memcmp(b, (uint8_t[PAGE]){ 0 }, PAGE) == 0,
+           "write to unmapped IOVA 0x%" PRIx64 " %s", iova + PAGE,
+           memcmp(b, (uint8_t[PAGE]){ 0 }, PAGE) ? "LANDED" : "blocked");
+
+    /* C is still mapped: the edu buffer (still A's old data) lands there. */
+    memcpy(old, a, PAGE);
+    edu_dma(&v.e, EDU_BUF, iova + 2 * PAGE, PAGE, EDU_CMD_TO_RAM);
+    result("vfio-mapped-still-works", memcmp(c, old, PAGE) == 0,
+           "write to mapped IOVA 0x%" PRIx64, iova + 2 * PAGE);
+
+    fill_pattern(a, PAGE, &seed);
+    edu_dma(&v.e, iova, EDU_BUF, PAGE, 0);
+    edu_dma(&v.e, EDU_BUF, iova + 2 * PAGE, PAGE, EDU_CMD_TO_RAM);
+    result("vfio-unmapped-read-blocked", memcmp(c, a, PAGE) != 0,
+           "C %s the data behind unmapped IOVA 0x%" PRIx64,
+           memcmp(c, a, PAGE) ? "did not get" : "GOT", iova);
+    return failures != 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+        const char *usage;
+    } cmds[] = {
+        { "pattern", cmd_pattern, "SEED SIZE" },
+        { "readbench", cmd_readbench, "DEV BS NAME" },
+        { "tcp-get", cmd_tcp_get, "IP PORT" },
+        { "tcp-put", cmd_tcp_put, "IP PORT" },
+        { "isolation", cmd_isolation, "BDF" },
+        { "vfio", cmd_vfio, "BDF" },
+    };
+
+    for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (!strcmp(argv[1], cmds[i].name)) {
+            int r = cmds[i].fn(argc - 2, argv + 2);
+
+            if (r == 1 && failures == 0) {
+                fprintf(stderr, "usage: vtdtool %s %s\n", cmds[i].name,
+                        cmds[i].usage);
+            }
+            return r;
+        }
+    }
+    fprintf(stderr, "usage: vtdtool pattern|readbench|tcp-get|tcp-put|"
+            "isolation|vfio ...\n");
+    return 1;
+}
