@@ -305,6 +305,58 @@ def matrix(iommus):
     return runs
 
 
+BENCH_ROWS = ["blk-1M", "blk-4K", "nvme-1M", "nvme-4K", "net-get"]
+
+
+def bench(iommus, modes, rounds, disk_mib, net_mib):
+    """Interleave the configurations run by run so that machine noise hits
+    them alike; print medians (MB/s) and ratios against the first config
+    and, when present, of vtd-dmar against intel-iommu."""
+    cols = []
+    for iommu in iommus:
+        for mode in (["-"] if CONFIGS[iommu]["device"] is None else modes):
+            cols.append((iommu, mode))
+    samples = {c: {r: [] for r in BENCH_ROWS} for c in cols}
+    for rnd in range(rounds):
+        for iommu, mode in cols:
+            run = Run("bench", iommu, "lazy" if mode == "-" else mode,
+                      disk_mib=disk_mib, net_mib=net_mib,
+                      name="bench.%s.%s.%d" % (iommu, mode, rnd)).execute()
+            got = " ".join("%s=%.1f" % kv for kv in sorted(run.bench.items()))
+            print("round %d %-16s %-6s %s" % (rnd + 1, iommu, mode, got or
+                                              "NO DATA (see %s)" % run.log),
+                  flush=True)
+            for r in BENCH_ROWS:
+                if r in run.bench:
+                    samples[(iommu, mode)][r].append(run.bench[r])
+
+    def med(c, r):
+        v = sorted(samples[c][r])
+        return v[len(v) // 2] if v else float("nan")
+
+    names = ["%s/%s" % c if c[1] != "-" else c[0] for c in cols]
+    print("\nMB/s, median of %d runs (TCG, %d MiB disks, %d MiB over e1000e)"
+          % (rounds, disk_mib, net_mib))
+    print("%-9s" % "" + "".join("%18s" % n for n in names))
+    for r in BENCH_ROWS:
+        print("%-9s" % r + "".join("%18.1f" % med(c, r) for c in cols))
+    base = cols[0]
+    print("\nratio to %s" % names[0])
+    print("%-9s" % "" + "".join("%18s" % n for n in names[1:]))
+    for r in BENCH_ROWS:
+        print("%-9s" % r + "".join("%18.2f" % (med(c, r) / med(base, r))
+                                   for c in cols[1:]))
+    pairs = [(("vtd-dmar" + s, m), ("intel-iommu" + s, m))
+             for s in ("", "-cm") for m in modes]
+    pairs = [p for p in pairs if p[0] in samples and p[1] in samples]
+    if pairs:
+        print("\nratio vtd-dmar / intel-iommu")
+        print("%-9s" % "" + "".join("%18s" % ("%s/%s" % p[0]) for p in pairs))
+        for r in BENCH_ROWS:
+            print("%-9s" % r + "".join("%18.2f" % (med(a, r) / med(b, r))
+                                       for a, b in pairs))
+
+
 def check_ready():
     for f in (QEMU, os.path.join(GUEST, "vmlinuz"), os.path.join(GUEST, "initrd.img")):
         if not os.path.exists(f):
@@ -322,14 +374,27 @@ def main():
     r.add_argument("--smp", type=int, default=1)
     r.add_argument("--cpu")
     r.add_argument("--timeout", type=int, default=180)
+    r.add_argument("--show-dmesg", action="store_true",
+                   help="print the guest's DMAR/IOMMU kernel lines")
     r.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     s = sub.add_parser("suite", help="every scenario in every mode")
     s.add_argument("--iommu", default="none,intel-iommu",
                    help="comma-separated configs (%s)" % ", ".join(sorted(CONFIGS)))
     s.add_argument("-j", type=int, default=2, help="guests booted at once")
     s.add_argument("--filter", default="", help="regexp on the run name")
+    b = sub.add_parser("bench", help="throughput table (scripts/bench)")
+    b.add_argument("--iommu", default="none,intel-iommu,intel-iommu-cm")
+    b.add_argument("--modes", default="lazy,strict")
+    b.add_argument("--rounds", type=int, default=5)
+    b.add_argument("--disk-mib", type=int, default=64)
+    b.add_argument("--net-mib", type=int, default=32)
     args = ap.parse_args()
     check_ready()
+
+    if args.cmd == "bench":
+        bench(args.iommu.split(","), args.modes.split(","), args.rounds,
+              args.disk_mib, args.net_mib)
+        return
 
     if args.cmd == "run":
         run = Run(args.scenario, args.iommu, args.mode, args.smp, args.cpu,
@@ -338,6 +403,11 @@ def main():
             sys.exit(subprocess.call(run.qemu_args(tempfile.mkdtemp(), {})[0] +
                      ["-append", run.cmdline({})]))
         run.execute().report(verbose=True)
+        if args.show_dmesg:
+            with open(run.log, errors="replace") as f:
+                for line in f:
+                    if line.startswith("VTD: DMESG "):
+                        print("  " + line[len("VTD: DMESG "):].rstrip())
         sys.exit(run.status() == "FAIL")
 
     runs = [r for r in matrix(args.iommu.split(","))

@@ -118,7 +118,7 @@ static int cmd_pattern(int argc, char **argv)
     return 0;
 }
 
-/* readbench DEV BS: O_DIRECT sequential read of the whole device. */
+/* readbench DEV BS NAME [PASSES]: O_DIRECT sequential reads of the device. */
 static int cmd_readbench(int argc, char **argv)
 {
     size_t bs;
@@ -128,7 +128,9 @@ static int cmd_readbench(int argc, char **argv)
     ssize_t n;
     int fd;
 
-    if (argc != 3) {
+    int passes = argc > 3 ? atoi(argv[3]) : 1;
+
+    if (argc != 3 && argc != 4) {
         return 1;
     }
     bs = strtoul(argv[1], NULL, 0);
@@ -137,11 +139,14 @@ static int cmd_readbench(int argc, char **argv)
         die("open");
     }
     t0 = now();
-    while ((n = read(fd, buf, bs)) > 0) {
-        total += n;
-    }
-    if (n < 0) {
-        die("read");
+    for (int i = 0; i < passes; i++) {
+        lseek(fd, 0, SEEK_SET);
+        while ((n = read(fd, buf, bs)) > 0) {
+            total += n;
+        }
+        if (n < 0) {
+            die("read");
+        }
     }
     dt = now() - t0;
     printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s\n",
@@ -522,7 +527,7 @@ int main(int argc, char **argv)
         const char *usage;
     } cmds[] = {
         { "pattern", cmd_pattern, "SEED SIZE" },
-        { "readbench", cmd_readbench, "DEV BS NAME" },
+        { "readbench", cmd_readbench, "DEV BS NAME [PASSES]" },
         { "tcp-get", cmd_tcp_get, "IP PORT" },
         { "tcp-put", cmd_tcp_put, "IP PORT" },
         { "isolation", cmd_isolation, "BDF" },
