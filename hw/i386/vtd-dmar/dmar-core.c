@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar translation core: legacy root/context decode and the
+ * second-level walk (VT-d §3.4, §3.6, §9.1, §9.3, §9.8).
+ *
+ * Every value read here comes from guest memory and is validated before
+ * use; the walk is a loop over a level count that was checked against
+ * CAP.SAGAW while the context entry was decoded.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "dmar-core.h"
+
+/* Address bits at or above WIDTH, within bits 63:0. */
+static uint64_t above(unsigned width)
+{
+    return width >= 64 ? 0 : ~((1ull << width) - 1);
+}
+
+void dmar_hw_config_init(DmarHwConfig *hw)
+{
+    /* Output-address bits 51:HAW of an entry are reserved (§9.8). */
+    uint64_t beyond_haw = above(hw->haw) & (above(DMAR_PAGE_SHIFT) &
+                                            ~above(52));
+    uint64_t snp = hw->sc ? 0 : R_SLPTE_SNP_MASK;
+
+    for (unsigned level = 1; level <= DMAR_MAX_LEVELS; level++) {
+        unsigned page_shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
+
+        hw->rsvd_table[level] = beyond_haw | snp;
+        /* A large page's address bits below its size are reserved. */
+        hw->rsvd_leaf[level] = beyond_haw | snp |
+            (((1ull << page_shift) - 1) & above(DMAR_PAGE_SHIFT));
+    }
+}
+
+/* VT-d §7.1.3: faults that the context entry's FPD may suppress. */
+bool dmar_fault_is_qualified(DmarFaultReason fr)
+{
+    switch (fr) {
+    case DMAR_FR_CTX_NOT_PRESENT:
+    case DMAR_FR_CTX_INVALID:
+    case DMAR_FR_ADDR_BEYOND_AGAW:
+    case DMAR_FR_WRITE:
+    case DMAR_FR_READ:
+    case DMAR_FR_PTE_ACCESS:
+    case DMAR_FR_PTE_RSVD:
+    case DMAR_FR_TT_BLOCKED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool fail(DmarFault *f, DmarFaultReason fr, uint16_t sid,
+                 uint64_t addr, uint8_t level, bool fpd)
+{
+    f->fr = fr;
+    f->sid = sid;
+    f->addr = addr;
+    f->level = level;
+    f->pasid = 0;
+    f->pasid_valid = false;
+    f->fpd = fpd && dmar_fault_is_qualified(fr);
+    return false;
+}
+
+/* Read a 128-bit entry as two little-endian words. */
+static bool read_entry128(DmarReadFn *read, void *opaque, uint64_t gpa,
+                          uint64_t *lo, uint64_t *hi)
+{
+    uint64_t e[2];
+
+    if (!read(opaque, gpa, e, sizeof(e))) {
+        return false;
+    }
+    *lo = le64_to_cpu(e[0]);
+    *hi = le64_to_cpu(e[1]);
+    return true;
+}
+
+bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
+                         DmarReadFn *read, void *opaque, DmarContext *ctx,
+                         DmarFault *fault)
+{
+    uint8_t bus = sid >> 8, devfn = sid & 0xff;
+    uint64_t lo, hi, ptr_rsvd = above(hw->haw);
+    bool fpd;
+    unsigned aw;
+
+    fault->is_write = false;
+    /* §9.1: root entry, one per bus. */
+    if (!read_entry128(read, opaque, rta + bus * 16ull, &lo, &hi)) {
+        return fail(fault, DMAR_FR_ROOT_ACCESS, sid, 0, 0, false);
+    }
+    if (!FIELD_EX64(lo, ROOT_LO, P)) {
+        return fail(fault, DMAR_FR_ROOT_NOT_PRESENT, sid, 0, 0, false);
+    }
+    if ((lo & (DMAR_ROOT_LO_RSVD | ptr_rsvd)) || (hi & DMAR_ROOT_HI_RSVD)) {
+        return fail(fault, DMAR_FR_ROOT_RSVD, sid, 0, 0, false);
+    }
+
+    /* §9.3: context entry, one per device/function. */
+    if (!read_entry128(read, opaque,
+                       (lo & R_ROOT_LO_CTP_MASK) + devfn * 16ull, &lo, &hi)) {
+        return fail(fault, DMAR_FR_CTX_ACCESS, sid, 0, 0, false);
+    }
+    fpd = FIELD_EX64(lo, CTX_LO, FPD);
+    if (!FIELD_EX64(lo, CTX_LO, P)) {
+        return fail(fault, DMAR_FR_CTX_NOT_PRESENT, sid, 0, 0, fpd);
+    }
+    if ((lo & (DMAR_CTX_LO_RSVD | ptr_rsvd)) || (hi & DMAR_CTX_HI_RSVD)) {
+        return fail(fault, DMAR_FR_CTX_RSVD, sid, 0, 0, fpd);
+    }
+
+    ctx->sid = sid;
+    ctx->did = FIELD_EX64(hi, CTX_HI, DID);
+    ctx->tt = FIELD_EX64(lo, CTX_LO, TT);
+    ctx->fpd = fpd;
+    ctx->slptptr = lo & R_CTX_LO_SLPTPTR_MASK;
+    ctx->levels = 0;
+    switch (ctx->tt) {
+    case DMAR_TT_PASSTHROUGH:
+        if (!hw->pt) {
+            return fail(fault, DMAR_FR_CTX_INVALID, sid, 0, 0, fpd);
+        }
+        return true;
+    case DMAR_TT_ALL:
+        if (!hw->dt) {
+            return fail(fault, DMAR_FR_CTX_INVALID, sid, 0, 0, fpd);
+        }
+        break;
+    case DMAR_TT_UNTRANSLATED:
+        break;
+    default:
+        return fail(fault, DMAR_FR_CTX_INVALID, sid, 0, 0, fpd);
+    }
+    /* The walk's depth comes from AW, checked against SAGAW here. */
+    aw = FIELD_EX64(hi, CTX_HI, AW);
+    if (DMAR_AW_TO_LEVELS(aw) > DMAR_MAX_LEVELS || !(hw->sagaw & (1u << aw))) {
+        return fail(fault, DMAR_FR_CTX_INVALID, sid, 0, 0, fpd);
+    }
+    ctx->levels = DMAR_AW_TO_LEVELS(aw);
+    return true;
+}
+
+/* Is a PS=1 entry at LEVEL a page the unit offers (CAP.SLLPS)? */
+static bool large_page_ok(const DmarHwConfig *hw, unsigned level)
+{
+    return level >= 2 && level <= 3 && (hw->sllps & (1u << (level - 2)));
+}
+
+static bool translate_passthrough(const DmarHwConfig *hw,
+                                  const DmarContext *ctx, uint64_t iova,
+                                  DmarTranslation *out, DmarFault *fault)
+{
+    if (iova & above(hw->haw)) {
+        return fail(fault, DMAR_FR_ADDR_BEYOND_AGAW, ctx->sid, iova, 0,
+                    ctx->fpd);
+    }
+    out->iova = out->pa = iova & above(DMAR_PAGE_SHIFT);
+    out->mask = DMAR_PAGE_SIZE - 1;
+    out->perm = DMAR_PERM_RW;
+    out->level = 1;
+    return true;
+}
+
+bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
+                    uint64_t iova, bool is_write, DmarReadFn *read,
+                    void *opaque, DmarTranslation *out, DmarFault *fault)
+{
+    uint8_t need = is_write ? DMAR_PERM_W : DMAR_PERM_R;
+    DmarFaultReason perm_fr = is_write ? DMAR_FR_WRITE : DMAR_FR_READ;
+    uint64_t table = ctx->slptptr;
+    uint8_t perm = DMAR_PERM_RW;
+    int level;
+
+    fault->is_write = is_write;
+    if (ctx->tt == DMAR_TT_PASSTHROUGH) {
+        return translate_passthrough(hw, ctx, iova, out, fault);
+    }
+    if (ctx->levels < 2 || ctx->levels > DMAR_MAX_LEVELS) {
+        /* Only a context that dmar_context_lookup() accepted gets here. */
+        return fail(fault, DMAR_FR_CTX_INVALID, ctx->sid, iova, 0, ctx->fpd);
+    }
+    if (iova & above(DMAR_LEVELS_TO_WIDTH(ctx->levels))) {
+        return fail(fault, DMAR_FR_ADDR_BEYOND_AGAW, ctx->sid, iova, 0,
+                    ctx->fpd);
+    }
+
+    /* At most ctx->levels reads, whatever the tables point at. */
+    for (level = ctx->levels; level >= 1; level--) {
+        unsigned shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
+        uint64_t pte;
+        bool leaf;
+
+        if (!read(opaque, table + ((iova >> shift) & 511) * 8, &pte, 8)) {
+            return fail(fault, DMAR_FR_PTE_ACCESS, ctx->sid, iova, level,
+                        ctx->fpd);
+        }
+        pte = le64_to_cpu(pte);
+        /* §9.8: R = W = 0 is "not present", a fault of the request's type. */
+        if (!(pte & DMAR_PERM_RW)) {
+            return fail(fault, perm_fr, ctx->sid, iova, level, ctx->fpd);
+        }
+        leaf = level == 1 || FIELD_EX64(pte, SLPTE, PS);
+        if ((leaf && level > 1 && !large_page_ok(hw, level)) ||
+            (pte & (leaf ? hw->rsvd_leaf[level] : hw->rsvd_table[level]))) {
+            return fail(fault, DMAR_FR_PTE_RSVD, ctx->sid, iova, level,
+                        ctx->fpd);
+        }
+        perm &= pte & DMAR_PERM_RW;
+        if (!(perm & need)) {
+            return fail(fault, perm_fr, ctx->sid, iova, level, ctx->fpd);
+        }
+        table = pte & R_SLPTE_ADDR_MASK;
+        if (leaf) {
+            out->mask = (1ull << shift) - 1;
+            out->iova = iova & ~out->mask;
+            out->pa = table & ~out->mask;
+            out->perm = perm;
+            out->level = level;
+            return true;
+        }
+    }
+    g_assert_not_reached();    /* level 1 entries are always leaves */
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar translation core: root/context decode and the second-level
+ * page walk, with typed faults.
+ *
+ * The core is pure: it reaches guest memory only through DmarReadFn, takes
+ * no locks, and knows nothing of QOM, MemoryRegions or tracing, so it can be
+ * unit-tested without QEMU (tests/unit/test-dmar-core.c). The glue
+ * (vtd-dmar.c) calls it; it never calls the glue.
+ */
+#ifndef HW_I386_VTD_DMAR_CORE_H
+#define HW_I386_VTD_DMAR_CORE_H
+
+#include "dmar-regs.h"
+
+/*
+ * Read LEN bytes of guest physical memory at GPA into BUF, as the remapping
+ * hardware would (little-endian data, no translation). False when the
+ * access fails (no memory there): the core turns that into the spec's
+ * access-error fault.
+ */
+typedef bool DmarReadFn(void *opaque, uint64_t gpa, void *buf, size_t len);
+
+/* Fault reasons, VT-d §7.1.3 (legacy-mode DMA remapping). */
+typedef enum DmarFaultReason {
+    DMAR_FR_NONE = 0,
+    DMAR_FR_ROOT_NOT_PRESENT = 0x1,
+    DMAR_FR_CTX_NOT_PRESENT = 0x2,
+    DMAR_FR_CTX_INVALID = 0x3,          /* AW/TT programming not supported */
+    DMAR_FR_ADDR_BEYOND_AGAW = 0x4,
+    DMAR_FR_WRITE = 0x5,                /* PTE has no write permission */
+    DMAR_FR_READ = 0x6,                 /* PTE has no read permission */
+    DMAR_FR_PTE_ACCESS = 0x7,           /* error reading a paging entry */
+    DMAR_FR_ROOT_ACCESS = 0x8,          /* error reading the root entry */
+    DMAR_FR_CTX_ACCESS = 0x9,           /* error reading the context entry */
+    DMAR_FR_ROOT_RSVD = 0xa,
+    DMAR_FR_CTX_RSVD = 0xb,
+    DMAR_FR_PTE_RSVD = 0xc,
+    DMAR_FR_TT_BLOCKED = 0xd,           /* request type blocked by ctx TT */
+} DmarFaultReason;
+
+typedef struct DmarFault {
+    DmarFaultReason fr;
+    uint64_t addr;          /* the request's input address */
+    uint16_t sid;           /* source-id: bus << 8 | devfn */
+    uint32_t pasid;         /* PASID, when pasid_valid */
+    bool pasid_valid;
+    bool is_write;
+    uint8_t level;          /* paging level of a walk fault, else 0 */
+    bool fpd;               /* suppressed by the context entry's FPD */
+} DmarFault;
+
+/*
+ * What the unit offers: fixed at realize from CAP/ECAP, then read-only.
+ * Per-level reserved masks live here (one set per unit), not in statics.
+ */
+typedef struct DmarHwConfig {
+    uint8_t haw;            /* host address width (bits) */
+    uint8_t sagaw;          /* CAP.SAGAW */
+    uint8_t sllps;          /* CAP.SLLPS: bit 0 = 2 MiB, bit 1 = 1 GiB */
+    bool pt;                /* ECAP.PT: pass-through context entries */
+    bool dt;                /* ECAP.DT: device-TLB (TT = 1) */
+    bool sc;                /* ECAP.SC: snoop control (SNP bit) */
+    /* Reserved bits of a second-level entry at level 1..5: */
+    uint64_t rsvd_table[DMAR_MAX_LEVELS + 1];  /* points to a table */
+    uint64_t rsvd_leaf[DMAR_MAX_LEVELS + 1];   /* maps a page (PS or L1) */
+} DmarHwConfig;
+
+/* Fill in the derived fields (reserved masks) from the others. */
+void dmar_hw_config_init(DmarHwConfig *hw);
+
+/* A decoded context entry: the translation configuration for one device. */
+typedef struct DmarContext {
+    uint16_t sid;
+    uint16_t did;           /* domain-id */
+    uint8_t tt;             /* DMAR_TT_* */
+    uint8_t levels;         /* paging levels (3..5); 0 for pass-through */
+    bool fpd;
+    uint64_t slptptr;       /* second-level table root */
+} DmarContext;
+
+#define DMAR_PERM_R     1
+#define DMAR_PERM_W     2
+#define DMAR_PERM_RW    (DMAR_PERM_R | DMAR_PERM_W)
+
+/* A successful translation: one naturally aligned page of 4 KiB..1 GiB. */
+typedef struct DmarTranslation {
+    uint64_t iova;          /* input address of the page (aligned) */
+    uint64_t pa;            /* output address of the page (aligned) */
+    uint64_t mask;          /* page size - 1 */
+    uint8_t perm;           /* DMAR_PERM_*: AND over every level */
+    uint8_t level;          /* level of the leaf: 1 (4K), 2 (2M), 3 (1G) */
+} DmarTranslation;
+
+/*
+ * Find the context entry of SID in the legacy root table at RTA.
+ * False with *fault set when the entry cannot be used.
+ */
+bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
+                         DmarReadFn *read, void *opaque, DmarContext *ctx,
+                         DmarFault *fault);
+
+/*
+ * Translate IOVA for a read or write under CTX. On success *out holds the
+ * page, its permissions (a superset of the request's) and size. On failure
+ * *fault says why; fault->fpd is set if the context suppresses recording.
+ * The walk visits at most ctx->levels entries, whatever the tables hold.
+ */
+bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
+                    uint64_t iova, bool is_write, DmarReadFn *read,
+                    void *opaque, DmarTranslation *out, DmarFault *fault);
+
+/* Is FR reported only when the context entry's FPD is clear? (§7.1.3) */
+bool dmar_fault_is_qualified(DmarFaultReason fr);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar: device state shared by the glue files (vtd-dmar.c,
+ * dmar-mmio.c, dmar-acpi.c). Not for use outside hw/i386/vtd-dmar/.
+ */
+#ifndef HW_I386_VTD_DMAR_INTERNAL_H
+#define HW_I386_VTD_DMAR_INTERNAL_H
+
+#include "exec/memory.h"
+#include "hw/i386/x86-iommu.h"
+#include "hw/i386/vtd-dmar.h"
+#include "hw/pci/pci.h"
+#include "qemu/thread.h"
+#include "dmar-cache.h"
+#include "dmar-core.h"
+#include "dmar-fault.h"
+
+#define DMAR_NFR_MAX        256
+/* Largest register window: FRCDs follow the fixed registers. */
+#define DMAR_REGS_MAX       (DMAR_FRO_OFFSET + DMAR_NFR_MAX * DMAR_FRCD_SIZE)
+#define DMAR_MSI_BASE       0xfee00000ull
+#define DMAR_MSI_SIZE       0x100000ull
+
+typedef struct DmarDevAS {
+    DmarState *unit;
+    PCIBus *bus;
+    uint8_t devfn;
+    AddressSpace as;
+    MemoryRegion root;          /* container: one of iommu/nodmar + msi */
+    IOMMUMemoryRegion iommu;    /* translated DMA */
+    MemoryRegion nodmar;        /* untranslated DMA: alias of downstream */
+    MemoryRegion msi;           /* 0xFEEx_xxxx writes are interrupts */
+    bool translated;            /* which of iommu/nodmar is enabled */
+} DmarDevAS;
+
+struct DmarState {
+    X86IOMMUState parent_obj;
+
+    /* Properties */
+    uint8_t aw_bits;            /* guest address width: 39, 48 or 57 */
+    uint32_t nfr;               /* fault recording registers, 1..256 */
+    bool caching_mode;          /* CAP.CM */
+    bool dma_drain;             /* CAP.DRD/DWD */
+    OnOffAuto eim;              /* x2APIC interrupt remapping (later) */
+    uint32_t iotlb_entries;
+    uint32_t ctx_entries;
+    PCIBus *pci_bus;            /* link set by the board */
+    MemoryRegion *downstream;   /* link set by the board: system memory */
+
+    /* Runtime state, BQL unless noted */
+    MemoryRegion mmio;
+    uint32_t mmio_size;
+    AddressSpace downstream_as;
+    MemoryRegion nodmar_mr;     /* shared alias target for nodmar */
+    GHashTable *dev_as;         /* (bus, devfn) -> DmarDevAS */
+    DmarHwConfig hw;            /* from CAP/ECAP, fixed at realize */
+
+    /*
+     * @lock guards everything translate() touches, which may run outside
+     * the BQL: @regs (MMIO handlers take it too), @root, @flog, @iotlb,
+     * @ctx_cache. Interrupt messages are sent after dropping it.
+     */
+    QemuMutex lock;
+    uint8_t regs[DMAR_REGS_MAX];    /* little-endian register file */
+    uint64_t root;              /* RTADDR as latched by GCMD.SRTP */
+    DmarFaultLog flog;
+    DmarIotlb iotlb;
+    DmarCtxCache ctx_cache;
+};
+
+/* dmar-mmio.c */
+extern const MemoryRegionOps dmar_mmio_ops;
+void dmar_regs_reset(DmarState *s);
+uint64_t dmar_cap_value(DmarState *s);
+uint64_t dmar_ecap_value(DmarState *s);
+uint32_t dmar_get32(DmarState *s, uint32_t off);
+uint64_t dmar_get64(DmarState *s, uint32_t off);
+void dmar_set32(DmarState *s, uint32_t off, uint32_t v);
+void dmar_set64(DmarState *s, uint32_t off, uint64_t v);
+
+/* vtd-dmar.c */
+bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len);
+void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg);
+/* Re-evaluate which devices bypass translation (BQL, not @lock). */
+void dmar_update_address_spaces(DmarState *s);
+
+#endif

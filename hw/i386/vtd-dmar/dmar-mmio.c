@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar register file: one table of access rules, one generic merge,
+ * and the hooks for registers whose writes do something (VT-d §10.4, §11).
+ *
+ * Accesses: 32-bit to any register, 64-bit to 64-bit registers (whole, or
+ * either 32-bit half). Anything else (1/2-byte, misaligned, 64-bit access
+ * to a 32-bit register, offsets with no register) reads as 0 and is
+ * ignored on write, and is logged as a guest error.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "dmar-internal.h"
+#include "trace.h"
+
+/* What a hook asks the caller to do once the lock is dropped. */
+enum {
+    DMAR_ACT_FAULT_EVENT = 1,   /* send the fault event message */
+    DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
+};
+
+typedef unsigned DmarRegHook(DmarState *s, uint64_t val);
+
+typedef struct DmarRegInfo {
+    const char *name;
+    uint16_t off;
+    uint8_t size;               /* 4 or 8 */
+    bool wo;                    /* write-only: reads return 0 */
+    uint64_t rw;                /* bits software can write */
+    uint64_t w1c;               /* bits software clears by writing 1 */
+    DmarRegHook *post_write;    /* called with the lock held */
+} DmarRegInfo;
+
+uint32_t dmar_get32(DmarState *s, uint32_t off)
+{
+    return ldl_le_p(s->regs + off);
+}
+
+uint64_t dmar_get64(DmarState *s, uint32_t off)
+{
+    return ldq_le_p(s->regs + off);
+}
+
+void dmar_set32(DmarState *s, uint32_t off, uint32_t v)
+{
+    stl_le_p(s->regs + off, v);
+}
+
+void dmar_set64(DmarState *s, uint32_t off, uint64_t v)
+{
+    stq_le_p(s->regs + off, v);
+}
+
+/* ---- hooks ---- */
+
+static void flush_all_locked(DmarState *s)
+{
+    uint32_t n = dmar_ctx_cache_flush_all(&s->ctx_cache);
+
+    n += dmar_iotlb_flush_all(&s->iotlb);
+    trace_dmar_cache_flush_all(n);
+}
+
+/* §10.4.4: GCMD; persistent bits are taken from the value written. */
+static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
+{
+    uint32_t gsts = dmar_get32(s, A_GSTS), old = gsts;
+    unsigned act = 0;
+
+    if (val & R_GCMD_SRTP_MASK) {
+        s->root = dmar_get64(s, A_RTADDR);
+        gsts |= R_GSTS_RTPS_MASK;
+        /* Cached entries came from the old table: drop them. */
+        flush_all_locked(s);
+        act |= DMAR_ACT_SWITCH_AS;
+    }
+    if (!!(val & R_GCMD_TE_MASK) != !!(gsts & R_GSTS_TES_MASK)) {
+        gsts ^= R_GSTS_TES_MASK;
+        act |= DMAR_ACT_SWITCH_AS;
+    }
+    if (val & (R_GCMD_SFL_MASK | R_GCMD_EAFL_MASK | R_GCMD_WBF_MASK |
+               R_GCMD_QIE_MASK | R_GCMD_IRE_MASK | R_GCMD_SIRTP_MASK |
+               R_GCMD_CFI_MASK)) {
+        /* Not offered by CAP/ECAP: no effect, as for reserved bits. */
+        qemu_log_mask(LOG_UNIMP, "vtd-dmar: GCMD 0x%08" PRIx32
+                      ": command not offered by this unit\n", (uint32_t)val);
+    }
+    dmar_set32(s, A_GSTS, gsts);
+    trace_dmar_gcmd(val, old, gsts);
+    return act;
+}
+
+/* §6.5.1.1, §11.4.6: register-based context-cache invalidation. */
+static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
+{
+    uint16_t did = FIELD_EX64(val, CCMD, DID), sid = FIELD_EX64(val, CCMD, SID);
+    unsigned fm = FIELD_EX64(val, CCMD, FM), gran = FIELD_EX64(val, CCMD, CIRG);
+    uint16_t sid_mask = 0xffff & ~((0x7u << (3 - fm)) & 0x7);
+    uint32_t n = 0;
+
+    if (!FIELD_EX64(val, CCMD, ICC)) {
+        return 0;
+    }
+    switch (gran) {
+    case DMAR_CC_GLOBAL:
+        n = dmar_ctx_cache_flush_all(&s->ctx_cache);
+        n += dmar_iotlb_flush_all(&s->iotlb);
+        break;
+    case DMAR_CC_DOMAIN:
+        n = dmar_ctx_cache_flush_domain(&s->ctx_cache, did);
+        n += dmar_iotlb_flush_domain(&s->iotlb, did);
+        break;
+    case DMAR_CC_DEVICE:
+        n = dmar_ctx_cache_flush_device(&s->ctx_cache, did, sid, sid_mask);
+        /* Our IOTLB is tagged by source-id too: drop that device's pages. */
+        for (unsigned f = 0; f < 8; f++) {
+            uint16_t fsid = (sid & ~7) | f;
+
+            if ((fsid & sid_mask) == (sid & sid_mask)) {
+                n += dmar_iotlb_flush_sid(&s->iotlb, fsid);
+            }
+        }
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: CCMD 0x%016" PRIx64
+                      ": reserved granularity\n", val);
+        gran = 0;       /* CAIG = 0 reports the invalid request */
+    }
+    val = FIELD_DP64(val, CCMD, ICC, 0);
+    val = FIELD_DP64(val, CCMD, CAIG, gran);
+    dmar_set64(s, A_CCMD, val);
+    trace_dmar_ccmd(gran, did, sid, fm, n);
+    return DMAR_ACT_SWITCH_AS;
+}
+
+/* §6.5.1.2, §11.4.8: register-based IOTLB invalidation. */
+static unsigned dmar_iotlb_write(DmarState *s, uint64_t val)
+{
+    uint64_t iva = dmar_get64(s, A_IVA);
+    uint16_t did = FIELD_EX64(val, IOTLB, DID);
+    unsigned gran = FIELD_EX64(val, IOTLB, IIRG);
+    unsigned am = FIELD_EX64(iva, IVA, AM);
+    uint64_t addr = iva & R_IVA_ADDR_MASK;
+    uint32_t n = 0;
+
+    if (!FIELD_EX64(val, IOTLB, IVT)) {
+        return 0;
+    }
+    if (gran == DMAR_IOTLB_PAGE &&
+        am > FIELD_EX64(dmar_get64(s, A_CAP), CAP, MAMV)) {
+        /* Beyond MAMV: invalidate the whole domain and say so in IAIG. */
+        gran = DMAR_IOTLB_DOMAIN;
+    }
+    switch (gran) {
+    case DMAR_IOTLB_GLOBAL:
+        n = dmar_iotlb_flush_all(&s->iotlb);
+        break;
+    case DMAR_IOTLB_DOMAIN:
+        n = dmar_iotlb_flush_domain(&s->iotlb, did);
+        break;
+    case DMAR_IOTLB_PAGE:
+        n = dmar_iotlb_flush_pages(&s->iotlb, did, addr, am);
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB 0x%016" PRIx64
+                      ": reserved granularity\n", val);
+        gran = 0;
+    }
+    val = FIELD_DP64(val, IOTLB, IVT, 0);
+    val = FIELD_DP64(val, IOTLB, IAIG, gran);
+    dmar_set64(s, A_IOTLB, val);
+    trace_dmar_iotlb_inv(gran, did, addr, am, n);
+    return 0;
+}
+
+static unsigned dmar_fsts_write(DmarState *s, uint64_t val)
+{
+    dmar_fault_status_update(&s->flog);
+    return 0;
+}
+
+static unsigned dmar_fectl_write(DmarState *s, uint64_t val)
+{
+    return dmar_fault_fectl_written(&s->flog) ? DMAR_ACT_FAULT_EVENT : 0;
+}
+
+/* ---- the table ---- */
+
+#define RO(n, sz)           { .name = #n, .off = A_##n, .size = sz }
+#define RW(n, sz, m)        { .name = #n, .off = A_##n, .size = sz, .rw = m }
+
+static const DmarRegInfo dmar_regs[] = {
+    RO(VER, 4),
+    RO(CAP, 8),
+    RO(ECAP, 8),
+    { .name = "GCMD", .off = A_GCMD, .size = 4, .wo = true,
+      .post_write = dmar_gcmd_write },
+    RO(GSTS, 4),
+    /* TTM stays 0 (legacy): scalable mode is not offered (ECAP.SMTS=0). */
+    RW(RTADDR, 8, R_RTADDR_RTA_MASK),
+    { .name = "CCMD", .off = A_CCMD, .size = 8,
+      .rw = R_CCMD_ICC_MASK | R_CCMD_CIRG_MASK | R_CCMD_FM_MASK |
+            R_CCMD_SID_MASK | R_CCMD_DID_MASK,
+      .post_write = dmar_ccmd_write },
+    { .name = "FSTS", .off = A_FSTS, .size = 4,
+      .w1c = R_FSTS_PFO_MASK | R_FSTS_AFO_MASK | R_FSTS_APF_MASK |
+             R_FSTS_IQE_MASK | R_FSTS_ICE_MASK | R_FSTS_ITE_MASK,
+      .post_write = dmar_fsts_write },
+    { .name = "FECTL", .off = A_FECTL, .size = 4, .rw = R_FECTL_IM_MASK,
+      .post_write = dmar_fectl_write },
+    RW(FEDATA, 4, 0xffff),
+    RW(FEADDR, 4, 0xfffffffc),
+    RW(FEUADDR, 4, 0xffffffff),
+    RO(AFLOG, 8),
+    /* Protected memory regions: CAP.PLMR = PHMR = 0, so all RsvdZ. */
+    RO(PMEN, 4),
+    RO(PLMBASE, 4),
+    RO(PLMLIMIT, 4),
+    RO(PHMBASE, 8),
+    RO(PHMLIMIT, 8),
+    /* Queued invalidation and interrupt remapping: not offered yet. */
+    RO(IQH, 8),
+    RO(IQT, 8),
+    RO(IQA, 8),
+    RO(ICS, 4),
+    RO(IECTL, 4),
+    RO(IEDATA, 4),
+    RO(IEADDR, 4),
+    RO(IEUADDR, 4),
+    RO(IQERCD, 8),
+    RO(IRTA, 8),
+    RW(IVA, 8, R_IVA_ADDR_MASK | R_IVA_IH_MASK | R_IVA_AM_MASK),
+    { .name = "IOTLB", .off = A_IOTLB, .size = 8,
+      .rw = R_IOTLB_IVT_MASK | R_IOTLB_IIRG_MASK | R_IOTLB_DR_MASK |
+            R_IOTLB_DW_MASK | R_IOTLB_DID_MASK,
+      .post_write = dmar_iotlb_write },
+};
+
+static unsigned dmar_frcd_write(DmarState *s, uint64_t val)
+{
+    dmar_fault_status_update(&s->flog);
+    return 0;
+}
+
+/* The FRCD array: lo is read-only, hi has the W1C fault bit. */
+static DmarRegInfo frcd_info(DmarState *s, uint32_t off)
+{
+    uint32_t base = off - ((off - DMAR_FRO_OFFSET) % 8);
+    bool hi = (off - DMAR_FRO_OFFSET) % DMAR_FRCD_SIZE >= 8;
+
+    return (DmarRegInfo) {
+        .name = hi ? "FRCD_HI" : "FRCD_LO", .off = base, .size = 8,
+        .w1c = hi ? R_FRCD_HI_F_MASK : 0,
+        .post_write = hi ? dmar_frcd_write : NULL,
+    };
+}
+
+static bool find_reg(DmarState *s, uint32_t off, DmarRegInfo *out)
+{
+    if (off >= DMAR_FRO_OFFSET &&
+        off < DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE) {
+        *out = frcd_info(s, off);
+        return true;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(dmar_regs); i++) {
+        if (off >= dmar_regs[i].off &&
+            off < dmar_regs[i].off + dmar_regs[i].size) {
+            *out = dmar_regs[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Is this access one the register file answers? Logs when not. */
+static bool access_ok(DmarState *s, hwaddr off, unsigned size, bool write,
+                      DmarRegInfo *reg)
+{
+    const char *why = NULL;
+
+    if ((size != 4 && size != 8) || off % size) {
+        why = "unsupported size or alignment";
+    } else if (!find_reg(s, off, reg)) {
+        why = "no register at this offset";
+    } else if (size > reg->size) {
+        why = "64-bit access to a 32-bit register";
+    }
+    if (why) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: %s of %u bytes at 0x%"
+                      HWADDR_PRIx ": %s\n", write ? "write" : "read", size,
+                      off, why);
+        return false;
+    }
+    return true;
+}
+
+static uint64_t dmar_mmio_read(void *opaque, hwaddr off, unsigned size)
+{
+    DmarState *s = opaque;
+    DmarRegInfo reg;
+    uint64_t val = 0;
+
+    if (!access_ok(s, off, size, false, &reg)) {
+        return 0;
+    }
+    if (!reg.wo) {
+        WITH_QEMU_LOCK_GUARD(&s->lock) {
+            val = size == 8 ? dmar_get64(s, off) : dmar_get32(s, off);
+        }
+    }
+    trace_dmar_mmio_read(reg.name, off, size, val);
+    return val;
+}
+
+static void dmar_mmio_write(void *opaque, hwaddr off, uint64_t val,
+                            unsigned size)
+{
+    DmarState *s = opaque;
+    DmarRegInfo reg;
+    unsigned shift, act = 0;
+    uint64_t lanes, old, new, full;
+
+    if (!access_ok(s, off, size, true, &reg)) {
+        return;
+    }
+    trace_dmar_mmio_write(reg.name, off, size, val);
+    /* Work on the whole register; a 32-bit write touches one half. */
+    shift = (off - reg.off) * 8;
+    lanes = (size == 8 ? ~0ull : 0xffffffffull) << shift;
+    full = val << shift;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        old = reg.size == 8 ? dmar_get64(s, reg.off) : dmar_get32(s, reg.off);
+        if (reg.wo) {
+            new = 0;
+        } else {
+            new = (old & ~(reg.rw & lanes)) | (full & reg.rw & lanes);
+            new &= ~(full & reg.w1c & lanes);
+        }
+        if (reg.size == 8) {
+            dmar_set64(s, reg.off, new);
+        } else {
+            dmar_set32(s, reg.off, new);
+        }
+        if (reg.post_write) {
+            /* Write-only registers' hooks see the value written. */
+            act = reg.post_write(s, reg.wo ? (full & lanes) : new);
+        }
+    }
+    if (act & DMAR_ACT_SWITCH_AS) {
+        dmar_update_address_spaces(s);
+    }
+    if (act & DMAR_ACT_FAULT_EVENT) {
+        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    }
+}
+
+const MemoryRegionOps dmar_mmio_ops = {
+    .read = dmar_mmio_read,
+    .write = dmar_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /* Every size reaches us; access_ok() decides (never an assert). */
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+/* ---- reset values ---- */
+
+uint64_t dmar_cap_value(DmarState *s)
+{
+    uint64_t cap = 0;
+
+    cap = FIELD_DP64(cap, CAP, ND, 6);              /* 65536 domains */
+    cap = FIELD_DP64(cap, CAP, CM, s->caching_mode);
+    cap = FIELD_DP64(cap, CAP, SAGAW, s->hw.sagaw);
+    cap = FIELD_DP64(cap, CAP, MGAW, s->aw_bits - 1);
+    cap = FIELD_DP64(cap, CAP, ZLR, 1);
+    cap = FIELD_DP64(cap, CAP, FRO, DMAR_FRO_OFFSET / 16);
+    cap = FIELD_DP64(cap, CAP, SLLPS, s->hw.sllps);
+    cap = FIELD_DP64(cap, CAP, PSI, 1);
+    cap = FIELD_DP64(cap, CAP, NFR, s->nfr - 1);
+    cap = FIELD_DP64(cap, CAP, MAMV, 18);           /* up to 1 GiB */
+    cap = FIELD_DP64(cap, CAP, DWD, s->dma_drain);
+    cap = FIELD_DP64(cap, CAP, DRD, s->dma_drain);
+    return cap;
+}
+
+uint64_t dmar_ecap_value(DmarState *s)
+{
+    uint64_t ecap = 0;
+
+    /* Our walks read memory coherently: no cache flushes needed (C=1). */
+    ecap = FIELD_DP64(ecap, ECAP, C, 1);
+    ecap = FIELD_DP64(ecap, ECAP, PT, s->hw.pt);
+    ecap = FIELD_DP64(ecap, ECAP, DT, s->hw.dt);
+    ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);
+    return ecap;
+}
+
+void dmar_regs_reset(DmarState *s)
+{
+    memset(s->regs, 0, sizeof(s->regs));
+    dmar_set32(s, A_VER, 0x10);
+    dmar_set64(s, A_CAP, dmar_cap_value(s));
+    dmar_set64(s, A_ECAP, dmar_ecap_value(s));
+    s->root = 0;
+    s->flog.next = 0;
+}

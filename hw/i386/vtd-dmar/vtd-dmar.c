@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar: QOM glue of the VT-d remapping unit. Properties, per-device
+ * DMA address spaces, the IOMMU translate callback, interrupt-range
+ * forwarding, reset and migration. The hardware model itself lives in
+ * dmar-core.c (walks), dmar-cache.c, dmar-fault.c and dmar-mmio.c.
+ */
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/log.h"
+#include "qemu/lockable.h"
+#include "hw/qdev-properties.h"
+#include "hw/sysbus.h"
+#include "migration/vmstate.h"
+#include "system/dma.h"
+#include "dmar-internal.h"
+#include "trace.h"
+
+#define TYPE_DMAR_IOMMU_MR "vtd-dmar-iommu-mr"
+
+/* ---- guest memory, as the core sees it ---- */
+
+/*
+ * Tables and queues must be in RAM: a pointer at MMIO (our own registers
+ * included) is an access error, never a device access under our lock.
+ */
+bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    DmarState *s = opaque;
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(&s->downstream_as, gpa, &xlat, &l, false,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(mr) ||
+        memory_region_is_ram_device(mr)) {
+        return false;
+    }
+    memcpy(buf, (uint8_t *)memory_region_get_ram_ptr(mr) + xlat, len);
+    return true;
+}
+
+/* Send the interrupt message described by an address/data register pair. */
+void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg)
+{
+    uint64_t addr;
+    uint32_t data;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        addr = dmar_get32(s, addr_reg) |
+               ((uint64_t)dmar_get32(s, addr_reg + 4) << 32);
+        data = dmar_get32(s, data_reg);
+    }
+    trace_dmar_send_msi(addr_reg, addr, data);
+    address_space_stl_le(&s->downstream_as, addr, data,
+                         MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+/* ---- translation ---- */
+
+static uint16_t das_sid(DmarDevAS *das)
+{
+    return PCI_BUILD_BDF(pci_bus_num(das->bus), das->devfn);
+}
+
+/* An IOTLB miss: context (cached or read), then the walk. */
+static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
+                                  bool is_write, DmarTranslation *t,
+                                  DmarFault *f)
+{
+    DmarContext ctx;
+
+    if (!dmar_ctx_cache_lookup(&s->ctx_cache, sid, &ctx)) {
+        if (!dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
+                                 dmar_read_guest, s, &ctx, f)) {
+            f->addr = addr;
+            f->is_write = is_write;
+            return false;
+        }
+        if (dmar_ctx_cache_insert(&s->ctx_cache, &ctx)) {
+            trace_dmar_cache_evict("context", sid);
+        }
+    }
+    if (!dmar_translate(&s->hw, &ctx, addr, is_write, dmar_read_guest, s,
+                        t, f)) {
+        return false;
+    }
+    if (dmar_iotlb_insert(&s->iotlb, sid, ctx.did, t)) {
+        trace_dmar_cache_evict("iotlb", sid);
+    }
+    return true;
+}
+
+static void report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
+{
+    DmarRecordResult r;
+
+    *send = false;
+    trace_dmar_fault(f->sid, f->addr, f->fr, f->is_write, f->level, f->fpd);
+    if (f->fpd) {
+        return;
+    }
+    r = dmar_fault_record(&s->flog, f, send);
+    if (r == DMAR_FAULT_RECORDED) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: DMA %s fault, sid %02x:%02x.%x"
+                      " addr 0x%" PRIx64 " reason 0x%x\n",
+                      f->is_write ? "write" : "read", f->sid >> 8,
+                      PCI_SLOT(f->sid & 0xff), PCI_FUNC(f->sid & 0xff),
+                      f->addr, f->fr);
+    }
+}
+
+static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
+                                       IOMMUAccessFlags flag, int iommu_idx)
+{
+    DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
+    DmarState *s = das->unit;
+    uint16_t sid = das_sid(das);
+    bool is_write = flag & IOMMU_WO;
+    uint8_t need = flag & IOMMU_RW;
+    IOMMUTLBEntry r = {
+        .target_as = &s->downstream_as,
+        .iova = addr & ~(DMAR_PAGE_SIZE - 1),
+        .addr_mask = DMAR_PAGE_SIZE - 1,
+        .perm = IOMMU_NONE,
+    };
+    DmarTranslation t;
+    DmarFault f;
+    bool ok, send = false;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        if (!(dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK)) {
+            /* Translation off (a switch in flight): DMA is untranslated. */
+            r.translated_addr = r.iova;
+            r.perm = IOMMU_RW;
+            return r;
+        }
+        ok = dmar_iotlb_lookup(&s->iotlb, sid, addr, &t) &&
+             (t.perm & need) == need;
+        if (!ok) {
+            ok = translate_miss_locked(s, sid, addr, is_write, &t, &f);
+            if (!ok && flag != IOMMU_NONE) {
+                report_fault_locked(s, &f, &send);
+            }
+        }
+    }
+    if (send) {
+        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    }
+    if (ok) {
+        r.iova = t.iova;
+        r.translated_addr = t.pa;
+        r.addr_mask = t.mask;
+        r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
+    }
+    trace_dmar_translate(sid, addr, r.translated_addr, r.perm, ok);
+    return r;
+}
+
+static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
+                                    IOMMUNotifierFlag old,
+                                    IOMMUNotifierFlag new, Error **errp)
+{
+    DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
+
+    /* Shadowing mappings needs caching mode and notifiers (later issue). */
+    if (new & IOMMU_NOTIFIER_MAP) {
+        error_setg(errp, "vtd-dmar: device %02x.%x needs MAP notifications,"
+                   " which this unit does not provide yet",
+                   PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* ---- the interrupt range ---- */
+
+static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
+                                  unsigned size, MemTxAttrs attrs)
+{
+    DmarDevAS *das = opaque;
+    DmarState *s = das->unit;
+
+    /* Not DMA: deliver to the APICs (interrupt remapping comes later). */
+    trace_dmar_msi(das_sid(das), DMAR_MSI_BASE + off, val);
+    return address_space_write(&s->downstream_as, DMAR_MSI_BASE + off, attrs,
+                               &val, size);
+}
+
+static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
+                                 unsigned size, MemTxAttrs attrs)
+{
+    *val = 0;
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps dmar_msi_ops = {
+    .read_with_attrs = dmar_msi_read,
+    .write_with_attrs = dmar_msi_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+/* ---- per-device address spaces ---- */
+
+typedef struct DasKey {
+    PCIBus *bus;
+    uint8_t devfn;
+} DasKey;
+
+static guint das_hash(gconstpointer k)
+{
+    const DasKey *key = k;
+
+    return g_direct_hash(key->bus) ^ key->devfn;
+}
+
+static gboolean das_equal(gconstpointer a, gconstpointer b)
+{
+    const DasKey *x = a, *y = b;
+
+    return x->bus == y->bus && x->devfn == y->devfn;
+}
+
+/* Does SID's context say "pass-through"? Reads the tables, no caching. */
+static bool das_passthrough(DmarState *s, DmarDevAS *das)
+{
+    DmarContext ctx;
+    DmarFault f;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    if (!(dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK)) {
+        return true;
+    }
+    return dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
+                               das_sid(das), dmar_read_guest, s, &ctx, &f) &&
+           ctx.tt == DMAR_TT_PASSTHROUGH;
+}
+
+static void das_switch(DmarState *s, DmarDevAS *das)
+{
+    bool translated = !das_passthrough(s, das);
+
+    if (translated == das->translated) {
+        return;
+    }
+    das->translated = translated;
+    memory_region_transaction_begin();
+    memory_region_set_enabled(MEMORY_REGION(&das->iommu), translated);
+    memory_region_set_enabled(&das->nodmar, !translated);
+    memory_region_transaction_commit();
+    trace_dmar_switch_as(das_sid(das), translated);
+}
+
+void dmar_update_address_spaces(DmarState *s)
+{
+    GHashTableIter it;
+    DmarDevAS *das;
+
+    g_hash_table_iter_init(&it, s->dev_as);
+    while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
+        das_switch(s, das);
+    }
+}
+
+static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
+                                            int devfn)
+{
+    DmarState *s = opaque;
+    DasKey key = { .bus = bus, .devfn = devfn };
+    DmarDevAS *das = g_hash_table_lookup(s->dev_as, &key);
+    g_autofree char *name = NULL;
+
+    if (das) {
+        return &das->as;
+    }
+    das = g_new0(DmarDevAS, 1);
+    das->unit = s;
+    das->bus = bus;
+    das->devfn = devfn;
+    name = g_strdup_printf("vtd-dmar-%02x.%x", PCI_SLOT(devfn),
+                           PCI_FUNC(devfn));
+    memory_region_init(&das->root, OBJECT(s), name, UINT64_MAX);
+    memory_region_init_iommu(&das->iommu, sizeof(das->iommu),
+                             TYPE_DMAR_IOMMU_MR, OBJECT(s), "vtd-dmar-iommu",
+                             UINT64_MAX);
+    memory_region_init_alias(&das->nodmar, OBJECT(s), "vtd-dmar-nodmar",
+                             &s->nodmar_mr, 0, memory_region_size(&s->nodmar_mr));
+    memory_region_init_io(&das->msi, OBJECT(s), &dmar_msi_ops, das,
+                          "vtd-dmar-msi", DMAR_MSI_SIZE);
+    memory_region_add_subregion_overlap(&das->root, DMAR_MSI_BASE, &das->msi,
+                                        1);
+    memory_region_add_subregion_overlap(&das->root, 0,
+                                        MEMORY_REGION(&das->iommu), 0);
+    memory_region_add_subregion_overlap(&das->root, 0, &das->nodmar, 0);
+    memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
+    address_space_init(&das->as, &das->root, name);
+    g_hash_table_insert(s->dev_as, g_memdup2(&key, sizeof(key)), das);
+    das_switch(s, das);
+    return &das->as;
+}
+
+static const PCIIOMMUOps dmar_pci_iommu_ops = {
+    .get_address_space = dmar_get_address_space,
+};
+
+/* ---- QOM ---- */
+
+static bool dmar_check_props(DmarState *s, Error **errp)
+{
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+
+    if (s->aw_bits != 39 && s->aw_bits != 48 && s->aw_bits != 57) {
+        error_setg(errp, "aw-bits must be 39, 48 or 57 (got %u)", s->aw_bits);
+        return false;
+    }
+    if (s->nfr < 1 || s->nfr > DMAR_NFR_MAX) {
+        error_setg(errp, "nfr must be 1..%d (got %u)", DMAR_NFR_MAX, s->nfr);
+        return false;
+    }
+    if (x86_iommu_ir_supported(x86)) {
+        error_setg(errp, "vtd-dmar: intremap=on is not implemented yet; "
+                   "use intremap=off");
+        return false;
+    }
+    if (s->eim == ON_OFF_AUTO_ON) {
+        error_setg(errp, "vtd-dmar: eim=on needs interrupt remapping, "
+                   "which is not implemented yet");
+        return false;
+    }
+    if (x86->dt_supported) {
+        error_setg(errp, "vtd-dmar: device-iotlb=on is not implemented yet");
+        return false;
+    }
+    if (!s->pci_bus || !s->downstream) {
+        error_setg(errp, "vtd-dmar: the machine did not connect the unit "
+                   "(pci-bus/downstream links); use -M q35");
+        return false;
+    }
+    return true;
+}
+
+static void dmar_realize(DeviceState *dev, Error **errp)
+{
+    DmarState *s = VTD_DMAR(dev);
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(dev);
+
+    if (!dmar_check_props(s, errp)) {
+        return;
+    }
+    /* SAGAW: every table depth up to aw-bits (bit n: 30 + 9n bits). */
+    s->hw = (DmarHwConfig) {
+        .haw = s->aw_bits,
+        .sagaw = s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
+        .sllps = 0x3,
+        .pt = x86->pt_supported,
+        .dt = false,
+        .sc = false,
+    };
+    dmar_hw_config_init(&s->hw);
+
+    qemu_mutex_init(&s->lock);
+    dmar_iotlb_init(&s->iotlb, s->iotlb_entries);
+    dmar_ctx_cache_init(&s->ctx_cache, s->ctx_entries);
+    s->flog = (DmarFaultLog) {
+        .regs = s->regs, .fro = DMAR_FRO_OFFSET, .nfr = s->nfr,
+    };
+    s->mmio_size = ROUND_UP(DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE,
+                            0x1000);
+    memory_region_init_io(&s->mmio, OBJECT(s), &dmar_mmio_ops, s,
+                          "vtd-dmar", s->mmio_size);
+    sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
+
+    address_space_init(&s->downstream_as, s->downstream, "vtd-dmar-downstream");
+    memory_region_init_alias(&s->nodmar_mr, OBJECT(s), "vtd-dmar-nodmar",
+                             s->downstream, 0, memory_region_size(s->downstream));
+    s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
+    dmar_regs_reset(s);
+    pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
+}
+
+/*
+ * Reset in the exit phase: devices behind the unit have stopped their
+ * DMA by then, and the address-space switch needs no other device state.
+ */
+static void dmar_reset_exit(Object *obj, ResetType type)
+{
+    DmarState *s = VTD_DMAR(obj);
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        dmar_regs_reset(s);
+        dmar_iotlb_flush_all(&s->iotlb);
+        dmar_ctx_cache_flush_all(&s->ctx_cache);
+    }
+    dmar_update_address_spaces(s);
+}
+
+static void dmar_instance_init(Object *obj)
+{
+    /* Until interrupt remapping lands, "auto" means off for this unit. */
+    X86_IOMMU_DEVICE(obj)->intr_supported = ON_OFF_AUTO_OFF;
+}
+
+static int dmar_post_load(void *opaque, int version_id)
+{
+    DmarState *s = opaque;
+    uint32_t fsts = dmar_get32(s, A_FSTS);
+    uint32_t gsts = dmar_get32(s, A_GSTS);
+
+    /* Indices and sizes that come from the stream are checked first. */
+    if (s->flog.next >= s->nfr || FIELD_EX32(fsts, FSTS, FRI) >= s->nfr) {
+        return -EINVAL;
+    }
+    /* The stream must come from a unit configured like this one. */
+    if (dmar_get64(s, A_CAP) != dmar_cap_value(s) ||
+        dmar_get64(s, A_ECAP) != dmar_ecap_value(s) ||
+        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK))) {
+        return -EINVAL;
+    }
+    /* Caches start empty, as after any invalidation. */
+    dmar_iotlb_flush_all(&s->iotlb);
+    dmar_ctx_cache_flush_all(&s->ctx_cache);
+    dmar_update_address_spaces(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_dmar = {
+    .name = "vtd-dmar",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .priority = MIG_PRI_IOMMU,
+    .post_load = dmar_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8_ARRAY(regs, DmarState, DMAR_REGS_MAX),
+        VMSTATE_UINT64(root, DmarState),
+        VMSTATE_UINT32(flog.next, DmarState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const Property dmar_properties[] = {
+    /* Guest (input) address width; also the host address width reported */
+    DEFINE_PROP_UINT8("aw-bits", DmarState, aw_bits, 48),
+    /* Number of fault recording registers (CAP.NFR + 1) */
+    DEFINE_PROP_UINT32("nfr", DmarState, nfr, 8),
+    /* CAP.CM: not-present entries may be cached; guests invalidate maps */
+    DEFINE_PROP_BOOL("caching-mode", DmarState, caching_mode, false),
+    /* CAP.DRD/DWD: read/write draining on IOTLB invalidation */
+    DEFINE_PROP_BOOL("dma-drain", DmarState, dma_drain, true),
+    /* Extended interrupt mode (x2APIC) for interrupt remapping */
+    DEFINE_PROP_ON_OFF_AUTO("eim", DmarState, eim, ON_OFF_AUTO_AUTO),
+    /* IOTLB capacity (entries, rounded up to a power of two) */
+    DEFINE_PROP_UINT32("iotlb-entries", DmarState, iotlb_entries, 4096),
+    /* Context cache capacity (entries, rounded up to a power of two) */
+    DEFINE_PROP_UINT32("ctx-entries", DmarState, ctx_entries, 256),
+    /* Set by the board: the PCI bus whose DMA the unit remaps */
+    DEFINE_PROP_LINK("pci-bus", DmarState, pci_bus, TYPE_PCI_BUS, PCIBus *),
+    /* Set by the board: where translated DMA goes (system memory) */
+    DEFINE_PROP_LINK("downstream", DmarState, downstream, TYPE_MEMORY_REGION,
+                     MemoryRegion *),
+};
+
+static void dmar_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    X86IOMMUClass *x86c = X86_IOMMU_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    x86c->realize = dmar_realize;
+    rc->phases.exit = dmar_reset_exit;
+    dc->vmsd = &vmstate_dmar;
+    dc->desc = "Intel VT-d DMA remapping unit (vtd-dmar)";
+    dc->user_creatable = true;
+    device_class_set_props(dc, dmar_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static void dmar_iommu_mr_class_init(ObjectClass *klass, void *data)
+{
+    IOMMUMemoryRegionClass *imrc = IOMMU_MEMORY_REGION_CLASS(klass);
+
+    imrc->translate = dmar_translate_cb;
+    imrc->notify_flag_changed = dmar_notify_flag_changed;
+}
+
+static const TypeInfo dmar_types[] = {
+    {
+        .name = TYPE_VTD_DMAR,
+        .parent = TYPE_X86_IOMMU_DEVICE,
+        .instance_size = sizeof(DmarState),
+        .instance_init = dmar_instance_init,
+        .class_init = dmar_class_init,
+    }, {
+        .name = TYPE_DMAR_IOMMU_MR,
+        .parent = TYPE_IOMMU_MEMORY_REGION,
+        .class_init = dmar_iommu_mr_class_init,
+    },
+};
+
+DEFINE_TYPES(dmar_types)
