@@ -3,6 +3,7 @@
 """Boot the test guest under TCG and turn its result lines into pass/fail.
 
   run.py run SCENARIO [--iommu CONFIG] [--mode strict|lazy|pt] [-- QEMU ARGS]
+  (VTD_QEMU_WRAPPER="perf record ..." runs QEMU under a tool)
   run.py suite [--iommu CONFIG,...] [-j N]
   run.py bench ...   (see scripts/bench)
 
@@ -164,6 +165,8 @@ class Run:
                       pt=int(self.mode == "pt"),
                       strict=int(self.mode == "strict"))
         args += ["vtd.%s=%s" % kv for kv in params.items()]
+        # Extra guest kernel arguments, e.g. vtd.passes=40 for profiling.
+        args += shlex.split(os.environ.get("VTD_GUEST_CMDLINE", ""))
         return " ".join(args)
 
     def qemu_args(self, tmp, params):
@@ -172,7 +175,9 @@ class Run:
         nvme = os.path.join(tmp, "nvme.img")
         params["sha"] = disk_image(disk, self.disk_mib)
         disk_image(nvme, self.disk_mib)
-        args = [QEMU, "-M", "q35", "-m", "512M", "-smp", str(self.smp),
+        # VTD_QEMU_WRAPPER="perf record -g ..." runs QEMU under a tool.
+        wrap = shlex.split(os.environ.get("VTD_QEMU_WRAPPER", ""))
+        args = wrap + [QEMU, "-M", "q35", "-m", "512M", "-smp", str(self.smp),
                 "-nodefaults", "-display", "none", "-serial", "stdio",
                 "-monitor", "none", "-no-reboot",
                 "-kernel", os.path.join(GUEST, "vmlinuz"),
@@ -376,7 +381,6 @@ def main():
     r.add_argument("--timeout", type=int, default=180)
     r.add_argument("--show-dmesg", action="store_true",
                    help="print the guest's DMAR/IOMMU kernel lines")
-    r.add_argument("qemu_args", nargs="*", help="extra QEMU arguments (after --)")
     s = sub.add_parser("suite", help="every scenario in every mode")
     s.add_argument("--iommu", default="none,intel-iommu",
                    help="comma-separated configs (%s)" % ", ".join(sorted(CONFIGS)))
@@ -388,7 +392,11 @@ def main():
     b.add_argument("--rounds", type=int, default=5)
     b.add_argument("--disk-mib", type=int, default=64)
     b.add_argument("--net-mib", type=int, default=32)
-    args = ap.parse_args()
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:len(argv) - len(extra) - (1 if extra else 0)])
+    if args.cmd == "run":
+        args.qemu_args = extra
     check_ready()
 
     if args.cmd == "bench":

@@ -44,6 +44,15 @@
 #define EDU_DMA_LIMIT   (1ul << 28)  /* edu's default 28-bit DMA mask */
 
 static int failures;
+static const uint8_t zero_page[PAGE];
+
+/* A number in C syntax (0x..., 0..., decimal); 0 when malformed. */
+static uint64_t parse_u64(const char *s)
+{
+    uint64_t v = 0;
+
+    return sscanf(s, "%" SCNi64, &v) == 1 ? v : 0;
+}
 
 static void result(const char *check, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -104,8 +113,8 @@ static int cmd_pattern(int argc, char **argv)
     if (argc != 2) {
         return 1;
     }
-    seed = strtoull(argv[0], NULL, 0) | 1;
-    left = strtoull(argv[1], NULL, 0);
+    seed = parse_u64(argv[0]) | 1;
+    left = parse_u64(argv[1]);
     while (left) {
         size_t n = left < sizeof(buf) ? left : sizeof(buf);
 
@@ -133,7 +142,7 @@ static int cmd_readbench(int argc, char **argv)
     if (argc != 3 && argc != 4) {
         return 1;
     }
-    bs = strtoul(argv[1], NULL, 0);
+    bs = parse_u64(argv[1]);
     fd = open(argv[0], O_RDONLY | O_DIRECT);
     if (fd < 0 || posix_memalign(&buf, PAGE, bs)) {
         die("open");
@@ -234,20 +243,27 @@ static int cmd_tcp_put(int argc, char **argv)
 /* ---- edu through its BAR (isolation) ---- */
 
 struct edu {
+    /* volatile: MMIO registers, every access must reach the device */
     volatile uint8_t *bar;
 };
 
+/* MMIO accessors: volatile so that each access reaches the device. */
 static uint64_t edu_rd64(struct edu *e, unsigned off)
 {
-    return *(volatile uint64_t *)(e->bar + off);
+    return *(volatile uint64_t *)(e->bar + off);   /* MMIO */
+}
+
+static uint32_t edu_rd32(struct edu *e, unsigned off)
+{
+    return *(volatile uint32_t *)(e->bar + off);   /* MMIO */
 }
 
 static void edu_wr64(struct edu *e, unsigned off, uint64_t v)
 {
-    *(volatile uint64_t *)(e->bar + off) = v;
+    *(volatile uint64_t *)(e->bar + off) = v;      /* MMIO */
 }
 
-/* Run one DMA and wait for the device to finish it (edu uses a 100 ms timer). */
+/* Run one DMA and wait until edu has done it (it uses a 100 ms timer). */
 static bool edu_dma(struct edu *e, uint64_t src, uint64_t dst, uint64_t len,
                     uint64_t cmd)
 {
@@ -345,8 +361,8 @@ static int cmd_isolation(int argc, char **argv)
     if (e.bar == MAP_FAILED) {
         die("mmap bar");
     }
-    result("edu-id", (*(volatile uint32_t *)(e.bar + EDU_ID) & 0xff) == 0xed,
-           "id=0x%08x", *(volatile uint32_t *)(e.bar + EDU_ID));
+    result("edu-id", (edu_rd32(&e, EDU_ID) & 0xff) == 0xed,
+           "id=0x%08x", edu_rd32(&e, EDU_ID));
 
     page = low_page(&phys);
     memset(page, 0x5a, PAGE);
@@ -399,7 +415,8 @@ static void vfio_edu_open(struct vfio_edu *v, const char *bdf)
     if (v->container < 0) {
         die("/dev/vfio/vfio");
     }
-    result("vfio-api", ioctl(v->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
+    result("vfio-api",
+           ioctl(v->container, VFIO_GET_API_VERSION) == VFIO_API_VERSION &&
            ioctl(v->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0,
            "type1v2 available");
     snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(bdf));
@@ -500,9 +517,9 @@ static int cmd_vfio(int argc, char **argv)
     memset(b, 0, PAGE);
     edu_dma(&v.e, EDU_BUF, iova + PAGE, PAGE, EDU_CMD_TO_RAM);
     result("vfio-unmapped-write-blocked",
-           memcmp(b, (uint8_t[PAGE]){ 0 }, PAGE) == 0,
+           memcmp(b, zero_page, PAGE) == 0,
            "write to unmapped IOVA 0x%" PRIx64 " %s", iova + PAGE,
-           memcmp(b, (uint8_t[PAGE]){ 0 }, PAGE) ? "LANDED" : "blocked");
+           memcmp(b, zero_page, PAGE) ? "LANDED" : "blocked");
 
     /* C is still mapped: the edu buffer (still A's old data) lands there. */
     memcpy(old, a, PAGE);

@@ -103,8 +103,8 @@ static void report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
     }
     r = dmar_fault_record(&s->flog, f, send);
     if (r == DMAR_FAULT_RECORDED) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: DMA %s fault, sid %02x:%02x.%x"
-                      " addr 0x%" PRIx64 " reason 0x%x\n",
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: DMA %s fault, sid "
+                      "%02x:%02x.%x addr 0x%" PRIx64 " reason 0x%x\n",
                       f->is_write ? "write" : "read", f->sid >> 8,
                       PCI_SLOT(f->sid & 0xff), PCI_FUNC(f->sid & 0xff),
                       f->addr, f->fr);
@@ -287,7 +287,8 @@ static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
                              TYPE_DMAR_IOMMU_MR, OBJECT(s), "vtd-dmar-iommu",
                              UINT64_MAX);
     memory_region_init_alias(&das->nodmar, OBJECT(s), "vtd-dmar-nodmar",
-                             &s->nodmar_mr, 0, memory_region_size(&s->nodmar_mr));
+                             &s->nodmar_mr, 0,
+                             memory_region_size(&s->nodmar_mr));
     memory_region_init_io(&das->msi, OBJECT(s), &dmar_msi_ops, das,
                           "vtd-dmar-msi", DMAR_MSI_SIZE);
     memory_region_add_subregion_overlap(&das->root, DMAR_MSI_BASE, &das->msi,
@@ -375,7 +376,8 @@ static void dmar_realize(DeviceState *dev, Error **errp)
 
     address_space_init(&s->downstream_as, s->downstream, "vtd-dmar-downstream");
     memory_region_init_alias(&s->nodmar_mr, OBJECT(s), "vtd-dmar-nodmar",
-                             s->downstream, 0, memory_region_size(s->downstream));
+                             s->downstream, 0,
+                             memory_region_size(s->downstream));
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
     dmar_regs_reset(s);
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);

@@ -1,0 +1,1567 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for the vtd-dmar caches (dmar-cache.c): the IOTLB and the
+ * context cache (VT-d §6.5), written against their contract in
+ * dmar-cache.h rather than against the code.
+ *
+ * The set index is the cache's own business, so the tests never compute
+ * it: either they use a cache of a single set (4 entries), or they find
+ * keys that share a set by brute force, through inserts and lookups only.
+ * A randomized test checks both caches against a reference model of what
+ * was inserted and not invalidated since: a cache may forget an entry
+ * (eviction), but must never return one that was invalidated, replaced or
+ * never inserted.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/host-utils.h"
+#include "dmar-cache.h"
+
+#define SZ_4K               (1ull << 12)
+#define SZ_2M               (1ull << 21)
+#define SZ_1G               (1ull << 30)
+
+/* Source-ids: bus << 8 | device << 3 | function. */
+#define BDF(b, d, f)        ((uint16_t)((b) << 8 | (d) << 3 | (f)))
+
+static uint64_t level_size(unsigned level)
+{
+    return level == 3 ? SZ_1G : level == 2 ? SZ_2M : SZ_4K;
+}
+
+static const char *level_name(unsigned level)
+{
+    return level == 3 ? "1G" : level == 2 ? "2M" : "4K";
+}
+
+/* A translation of one page of LEVEL, as the walk would produce it. */
+static DmarTranslation xlate(uint64_t iova, uint64_t pa, unsigned level,
+                             uint8_t perm)
+{
+    uint64_t mask = level_size(level) - 1;
+
+    return (DmarTranslation) {
+        .iova = iova & ~mask,
+        .pa = pa & ~mask,
+        .mask = mask,
+        .perm = perm,
+        .level = level,
+    };
+}
+
+static bool iotlb_put(DmarIotlb *t, uint16_t sid, uint16_t did,
+                      uint64_t iova, uint64_t pa, unsigned level,
+                      uint8_t perm)
+{
+    DmarTranslation tr = xlate(iova, pa, level, perm);
+
+    return dmar_iotlb_insert(t, sid, did, &tr);
+}
+
+/* ---- Checks ---- */
+
+#define ASSERT_HIT(t, sid, iova, pa, level, perm) \
+    check_hit(__LINE__, t, sid, iova, pa, level, perm)
+#define ASSERT_MISS(t, sid, iova) \
+    check_miss(__LINE__, t, sid, iova)
+
+static void check_hit(int line, DmarIotlb *t, uint16_t sid, uint64_t iova,
+                      uint64_t pa, unsigned level, uint8_t perm)
+{
+    uint64_t mask = level_size(level) - 1;
+    DmarTranslation out;
+    bool hit;
+
+    memset(&out, 0xa5, sizeof(out));
+    hit = dmar_iotlb_lookup(t, sid, iova, &out);
+    if (!hit || out.pa != pa || out.level != level) {
+        g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want pa 0x%"
+                       PRIx64 " (%s), got %s pa 0x%" PRIx64 " level %u",
+                       line, sid, iova, pa, level_name(level),
+                       hit ? "hit" : "miss", out.pa, out.level);
+    }
+    g_assert_true(hit);
+    g_assert_cmphex(out.pa, ==, pa);
+    g_assert_cmpuint(out.level, ==, level);
+    g_assert_cmphex(out.mask, ==, mask);
+    g_assert_cmphex(out.iova, ==, iova & ~mask);
+    g_assert_cmpuint(out.perm, ==, perm);
+}
+
+static void check_miss(int line, DmarIotlb *t, uint16_t sid, uint64_t iova)
+{
+    DmarTranslation out;
+    bool hit = dmar_iotlb_lookup(t, sid, iova, &out);
+
+    if (hit) {
+        g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want a miss,"
+                       " got pa 0x%" PRIx64 " level %u", line, sid, iova,
+                       out.pa, out.level);
+    }
+    g_assert_false(hit);
+}
+
+static void assert_stats(const DmarCacheStats *s, uint64_t hits,
+                         uint64_t misses, uint64_t evictions)
+{
+    g_assert_cmpuint(s->hits, ==, hits);
+    g_assert_cmpuint(s->misses, ==, misses);
+    g_assert_cmpuint(s->evictions, ==, evictions);
+}
+
+static DmarContext make_ctx(uint16_t sid, uint16_t did, uint64_t slptptr)
+{
+    return (DmarContext) {
+        .sid = sid,
+        .did = did,
+        .tt = DMAR_TT_UNTRANSLATED,
+        .levels = 4,
+        .fpd = false,
+        .slptptr = slptptr,
+    };
+}
+
+static bool ctx_put(DmarCtxCache *c, uint16_t sid, uint16_t did)
+{
+    /* The table root encodes both, so a stale entry is recognisable. */
+    DmarContext ctx = make_ctx(sid, did, ((uint64_t)did << 32) |
+                                         ((uint64_t)sid << 12));
+
+    return dmar_ctx_cache_insert(c, &ctx);
+}
+
+static void assert_ctx_equal(const DmarContext *a, const DmarContext *b)
+{
+    g_assert_cmphex(a->sid, ==, b->sid);
+    g_assert_cmphex(a->did, ==, b->did);
+    g_assert_cmpuint(a->tt, ==, b->tt);
+    g_assert_cmpuint(a->levels, ==, b->levels);
+    g_assert(a->fpd == b->fpd);
+    g_assert_cmphex(a->slptptr, ==, b->slptptr);
+}
+
+static void assert_ctx_hit(DmarCtxCache *c, uint16_t sid, uint16_t did)
+{
+    DmarContext want = make_ctx(sid, did, ((uint64_t)did << 32) |
+                                          ((uint64_t)sid << 12));
+    DmarContext out;
+
+    memset(&out, 0xa5, sizeof(out));
+    if (!dmar_ctx_cache_lookup(c, sid, &out)) {
+        g_test_message("context of sid 0x%04x not cached", sid);
+        g_assert_not_reached();
+    }
+    assert_ctx_equal(&out, &want);
+}
+
+static bool ctx_cached(DmarCtxCache *c, uint16_t sid)
+{
+    DmarContext out;
+
+    return dmar_ctx_cache_lookup(c, sid, &out);
+}
+
+/* ---- Sizes ---- */
+
+static void test_size_pow2(void)
+{
+    static const uint32_t sizes[] = { 4, 8, 64, 256, 4096 };
+    DmarIotlb t;
+    DmarCtxCache c;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        dmar_iotlb_init(&t, sizes[i]);
+        g_assert_cmpuint(dmar_iotlb_size(&t), ==, sizes[i]);
+        g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+        dmar_iotlb_destroy(&t);
+        g_assert_null(t.e);
+
+        dmar_ctx_cache_init(&c, sizes[i]);
+        g_assert_cmpuint(DMAR_CACHE_WAYS << c.set_bits, ==, sizes[i]);
+        g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 0);
+        dmar_ctx_cache_destroy(&c);
+        g_assert_null(c.e);
+    }
+
+    /* Fewer than one set's worth: one set. */
+    for (i = 0; i < DMAR_CACHE_WAYS; i++) {
+        dmar_iotlb_init(&t, i);
+        g_assert_cmpuint(dmar_iotlb_size(&t), ==, DMAR_CACHE_WAYS);
+        dmar_iotlb_destroy(&t);
+    }
+}
+
+/* The header: "ENTRIES is rounded up to a power of two". */
+static void test_size_round_up(void)
+{
+    static const uint32_t cases[][2] = {
+        { 5, 8 }, { 7, 8 }, { 9, 16 }, { 12, 16 }, { 100, 128 },
+        { 1000, 1024 }, { 4097, 8192 },
+    };
+    DmarIotlb t;
+    DmarCtxCache c;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        dmar_iotlb_init(&t, cases[i][0]);
+        dmar_ctx_cache_init(&c, cases[i][0]);
+        g_test_message("%u entries: IOTLB of %u, context cache of %u",
+                       cases[i][0], dmar_iotlb_size(&t),
+                       DMAR_CACHE_WAYS << c.set_bits);
+        g_assert_cmpuint(dmar_iotlb_size(&t), ==, cases[i][1]);
+        g_assert_cmpuint(DMAR_CACHE_WAYS << c.set_bits, ==, cases[i][1]);
+        dmar_iotlb_destroy(&t);
+        dmar_ctx_cache_destroy(&c);
+    }
+}
+
+/* ---- IOTLB: hits and misses ---- */
+
+typedef struct HitCase {
+    const char *name;
+    unsigned level;
+    uint64_t iova;          /* start of the page */
+    uint64_t pa;
+    uint16_t sid;
+} HitCase;
+
+static const HitCase hit_cases[] = {
+    { "4k", 1, 0x12345000ull, 0xabcdef000ull, BDF(3, 4, 1) },
+    { "4k-sid0", 1, 0x0ull, 0x7000ull, 0 },
+    { "4k-high", 1, 0xfffffffffffff000ull, 0xffffffffff000ull, 0xffff },
+    { "2m", 2, 0x40200000ull, 0x8000600000ull, BDF(0, 2, 0) },
+    { "2m-high", 2, 0x7fffffe00000ull, 0x200000ull, BDF(0x80, 0, 7) },
+    { "1g", 3, 0xc0000000ull, 0x3c0000000ull, BDF(1, 0, 0) },
+    { "1g-high", 3, 0xffffffffc0000000ull, 0xfffc0000000ull, BDF(1, 0, 0) },
+};
+
+static void test_iotlb_hit(const void *opaque)
+{
+    const HitCase *c = opaque;
+    uint64_t size = level_size(c->level);
+    uint64_t offsets[] = { 0, 1, 0xfff, SZ_4K, size / 2 + 0x123, size - 1 };
+    uint64_t hits = 0, misses = 0;
+    DmarIotlb t;
+    int i;
+
+    dmar_iotlb_init(&t, 256);
+    g_assert_false(iotlb_put(&t, c->sid, 7, c->iova, c->pa, c->level,
+                             DMAR_PERM_R));
+
+    for (i = 0; i < ARRAY_SIZE(offsets); i++) {
+        if (offsets[i] < size) {
+            ASSERT_HIT(&t, c->sid, c->iova + offsets[i], c->pa, c->level,
+                       DMAR_PERM_R);
+            hits++;
+        }
+    }
+    /* The pages around it, and the same page for other sources. */
+    if (c->iova) {
+        ASSERT_MISS(&t, c->sid, c->iova - 1);
+        ASSERT_MISS(&t, c->sid, c->iova - size);
+        misses += 2;
+    }
+    if (c->iova + size) {
+        ASSERT_MISS(&t, c->sid, c->iova + size);
+        misses++;
+    }
+    ASSERT_MISS(&t, c->sid ^ 1, c->iova);
+    ASSERT_MISS(&t, c->sid ^ 0x100, c->iova);
+    ASSERT_MISS(&t, c->sid ^ 0x8000, c->iova + size - 1);
+    misses += 3;
+    assert_stats(&t.stats, hits, misses, 0);
+
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 1);
+    ASSERT_MISS(&t, c->sid, c->iova);
+    assert_stats(&t.stats, hits, misses + 1, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/* All three page sizes side by side, for several sources. */
+static void test_iotlb_mixed(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 256);
+    iotlb_put(&t, 0x10, 1, 0x1000, 0x11000, 1, DMAR_PERM_R);
+    iotlb_put(&t, 0x10, 1, 0x200000, 0x400000, 2, DMAR_PERM_W);
+    iotlb_put(&t, 0x10, 1, 0x40000000, 0x80000000, 3, DMAR_PERM_RW);
+    iotlb_put(&t, 0x11, 2, 0x1000, 0x21000, 1, DMAR_PERM_RW);
+    iotlb_put(&t, 0x11, 2, 0x200000, 0xa00000, 2, DMAR_PERM_R);
+
+    ASSERT_HIT(&t, 0x10, 0x1abc, 0x11000, 1, DMAR_PERM_R);
+    ASSERT_HIT(&t, 0x10, 0x3fffff, 0x400000, 2, DMAR_PERM_W);
+    ASSERT_HIT(&t, 0x10, 0x7ffff000, 0x80000000, 3, DMAR_PERM_RW);
+    ASSERT_HIT(&t, 0x11, 0x1000, 0x21000, 1, DMAR_PERM_RW);
+    ASSERT_HIT(&t, 0x11, 0x200000, 0xa00000, 2, DMAR_PERM_R);
+    ASSERT_MISS(&t, 0x10, 0x0);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x11, 0x40000000);
+    ASSERT_MISS(&t, 0x12, 0x1000);
+    assert_stats(&t.stats, 5, 4, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 5);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Inserting a key again updates the one entry in place: the new pa wins. */
+static void test_iotlb_refresh(void)
+{
+    DmarTranslation tr;
+    DmarIotlb t;
+    int level;
+
+    dmar_iotlb_init(&t, 64);
+    for (level = 1; level <= 3; level++) {
+        uint64_t iova = 5 * level_size(level);
+
+        g_assert_false(iotlb_put(&t, 0x20, 1, iova, 0x100000000ull, level,
+                                 DMAR_PERM_R));
+        g_assert_false(iotlb_put(&t, 0x20, 2, iova, 0x200000000ull, level,
+                                 DMAR_PERM_RW));
+        ASSERT_HIT(&t, 0x20, iova + level_size(level) - 1, 0x200000000ull,
+                   level, DMAR_PERM_RW);
+    }
+    /* One entry per key, now in domain 2. */
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 2), ==, 3);
+
+    /* An unaligned input address names the same page. */
+    g_assert_false(iotlb_put(&t, 0x20, 1, 0x5000, 0x300000000ull, 1,
+                             DMAR_PERM_R));
+    tr = xlate(0x5000, 0x400000000ull, 1, DMAR_PERM_W);
+    tr.iova = 0x5abc;
+    g_assert_false(dmar_iotlb_insert(&t, 0x20, 1, &tr));
+    ASSERT_HIT(&t, 0x20, 0x5000, 0x400000000ull, 1, DMAR_PERM_W);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 1);
+    assert_stats(&t.stats, 4, 0, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Only levels 1..3 are pages; anything else is not cached. */
+static void test_iotlb_bad_level(void)
+{
+    static const uint8_t levels[] = { 0, 4, 5, 0xff };
+    DmarTranslation tr;
+    DmarIotlb t;
+    int i;
+
+    dmar_iotlb_init(&t, 4);
+    for (i = 0; i < ARRAY_SIZE(levels); i++) {
+        tr = xlate(0x1000, 0x2000, 1, DMAR_PERM_RW);
+        tr.level = levels[i];
+        g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+    }
+    ASSERT_MISS(&t, 1, 0x1000);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+
+    /* Nor do they disturb a full set. */
+    for (i = 0; i < DMAR_CACHE_WAYS; i++) {
+        g_assert_false(iotlb_put(&t, 1, 1, i * SZ_4K, 0, 1, DMAR_PERM_R));
+    }
+    tr.level = 0;
+    g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS);
+    assert_stats(&t.stats, 0, 1, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/* ---- IOTLB: replacement ---- */
+
+/* A cache of one set: every key competes for the same 4 ways. */
+static void test_iotlb_lru(void)
+{
+    /* Keys 0..5: pages of several sizes and sources. */
+    static const struct {
+        uint16_t sid;
+        uint64_t iova;
+        unsigned level;
+    } k[] = {
+        { 1, 0x1000, 1 }, { 1, 0x200000, 2 }, { 2, 0x1000, 1 },
+        { 1, 0x40000000, 3 }, { 3, 0x9000, 1 }, { 1, 0x2000, 1 },
+    };
+    uint64_t hits = 0, misses = 0, evictions = 0;
+    DmarIotlb t;
+    int i;
+
+#define PA(i) (((uint64_t)(i) + 1) << 32)
+#define PUT(i) iotlb_put(&t, k[i].sid, 1, k[i].iova, PA(i), k[i].level, \
+                         DMAR_PERM_RW)
+#define HIT(i) do { \
+        ASSERT_HIT(&t, k[i].sid, k[i].iova, PA(i), k[i].level, \
+                   DMAR_PERM_RW); \
+        hits++; \
+    } while (0)
+#define MISS(i) do { \
+        ASSERT_MISS(&t, k[i].sid, k[i].iova); \
+        misses++; \
+    } while (0)
+
+    dmar_iotlb_init(&t, 4);
+    g_assert_cmpuint(dmar_iotlb_size(&t), ==, DMAR_CACHE_WAYS);
+
+    /* Fill the set: no eviction. LRU order now 0 1 2 3. */
+    for (i = 0; i < 4; i++) {
+        g_assert_false(PUT(i));
+    }
+    assert_stats(&t.stats, 0, 0, 0);
+
+    /* A lookup makes 0 the most recent: 1 2 3 0. */
+    HIT(0);
+    g_assert_true(PUT(4));
+    evictions++;
+    MISS(1);
+    HIT(2);
+    HIT(3);
+    HIT(0);
+    HIT(4);
+    assert_stats(&t.stats, hits, misses, evictions);
+
+    /* Order 2 3 0 4: the next newcomer evicts 2 only. */
+    g_assert_true(PUT(5));
+    evictions++;
+    MISS(2);
+    HIT(3);
+    HIT(0);
+    HIT(4);
+    HIT(5);
+    assert_stats(&t.stats, hits, misses, evictions);
+
+    /*
+     * Order 3 0 4 5: refreshing 3 in place evicts nothing and makes it
+     * the most recent, 0 4 5 3, so 0 goes next.
+     */
+    g_assert_false(PUT(3));
+    g_assert_true(PUT(1));
+    evictions++;
+    MISS(0);
+    HIT(4);
+    HIT(5);
+    HIT(3);
+    HIT(1);
+    assert_stats(&t.stats, hits, misses, evictions);
+
+    /* A hole left by an invalidation is used before anything is evicted. */
+    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 3), ==, 1);
+    MISS(4);
+    g_assert_false(PUT(0));
+    HIT(5);
+    HIT(3);
+    HIT(1);
+    HIT(0);
+    g_assert_true(PUT(4));
+    evictions++;
+    MISS(5);
+    assert_stats(&t.stats, hits, misses, evictions);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS);
+
+#undef PA
+#undef PUT
+#undef HIT
+#undef MISS
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Finding keys that share a set, through the cache's interface only.
+ * Keys are small integers the cache-specific callbacks turn into entries.
+ */
+typedef struct SetProbe {
+    void *cache;
+    void (*reset)(void *cache);
+    bool (*insert)(void *cache, uint32_t key);
+    bool (*present)(void *cache, uint32_t key);
+} SetProbe;
+
+#define MAX_CANDIDATES      2048
+
+/* From empty, insert A, then KEYS[0..n) but SKIP: is A still there? */
+static bool survives(const SetProbe *p, uint32_t a, const uint32_t *keys,
+                     unsigned n, unsigned skip)
+{
+    unsigned i;
+
+    p->reset(p->cache);
+    p->insert(p->cache, a);
+    for (i = 0; i < n; i++) {
+        if (i != skip) {
+            p->insert(p->cache, keys[i]);
+        }
+    }
+    return p->present(p->cache, a);
+}
+
+#define OTHERS              3
+
+/*
+ * Fill MATES with DMAR_CACHE_WAYS keys that share the set of A, and
+ * OTHERS with keys that do not. With LRU replacement, A (inserted first,
+ * never used) leaves exactly when the DMAR_CACHE_WAYS-th key of its set
+ * arrives: that key is the first candidate whose insertion evicts A, its
+ * companions are the earlier candidates without which A would survive,
+ * and the remaining earlier candidates are in other sets.
+ */
+static void find_set_mates(const SetProbe *p, uint32_t a, uint32_t *mates,
+                           uint32_t *others)
+{
+    uint32_t cand[MAX_CANDIDATES];
+    unsigned n, i, m = 0, o = 0;
+
+    for (n = 1; n <= MAX_CANDIDATES; n++) {
+        cand[n - 1] = a + n;
+        if (!survives(p, a, cand, n, UINT_MAX)) {
+            break;
+        }
+    }
+    g_assert_cmpuint(n, <=, MAX_CANDIDATES);
+    for (i = 0; i + 1 < n; i++) {
+        if (survives(p, a, cand, n, i)) {
+            g_assert_cmpuint(m, <, DMAR_CACHE_WAYS - 1);
+            mates[m++] = cand[i];
+        } else if (o < OTHERS) {
+            others[o++] = cand[i];
+        }
+    }
+    g_assert_cmpuint(m, ==, DMAR_CACHE_WAYS - 1);
+    g_assert_cmpuint(o, ==, OTHERS);
+    mates[m] = cand[n - 1];
+    g_test_message("key %u shares its set with %u %u %u %u (%u candidates)",
+                   a, mates[0], mates[1], mates[2], mates[3], n);
+}
+
+#define PROBE_SID           0x0123
+#define PROBE_DID           9
+
+static uint64_t probe_pa(uint32_t key)
+{
+    return 0x100000000ull + (uint64_t)key * SZ_4K;
+}
+
+static void iotlb_probe_reset(void *cache)
+{
+    dmar_iotlb_flush_all(cache);
+}
+
+static bool iotlb_probe_insert(void *cache, uint32_t key)
+{
+    return iotlb_put(cache, PROBE_SID, PROBE_DID, (uint64_t)key * SZ_4K,
+                     probe_pa(key), 1, DMAR_PERM_RW);
+}
+
+static bool iotlb_probe_present(void *cache, uint32_t key)
+{
+    DmarTranslation out;
+
+    if (!dmar_iotlb_lookup(cache, PROBE_SID, (uint64_t)key * SZ_4K, &out)) {
+        return false;
+    }
+    g_assert_cmphex(out.pa, ==, probe_pa(key));
+    return true;
+}
+
+/* In a cache of many sets, a full set evicts its LRU entry, nothing else. */
+static void test_iotlb_lru_set(void)
+{
+    DmarIotlb t;
+    SetProbe p = {
+        .cache = &t,
+        .reset = iotlb_probe_reset,
+        .insert = iotlb_probe_insert,
+        .present = iotlb_probe_present,
+    };
+    uint32_t a = 1000, m[DMAR_CACHE_WAYS], others[OTHERS];
+    unsigned i;
+
+    dmar_iotlb_init(&t, 64);
+    find_set_mates(&p, a, m, others);
+
+    /* Three keys of other sets cannot fill one: they evict nothing. */
+    dmar_iotlb_flush_all(&t);
+    memset(&t.stats, 0, sizeof(t.stats));
+    g_assert_false(iotlb_probe_insert(&t, a));
+    for (i = 0; i < DMAR_CACHE_WAYS - 1; i++) {
+        g_assert_false(iotlb_probe_insert(&t, m[i]));
+    }
+    for (i = 0; i < OTHERS; i++) {
+        g_assert_false(iotlb_probe_insert(&t, others[i]));
+    }
+    /* Use A: m[0] is now the least recently used of the set. */
+    g_assert_true(iotlb_probe_present(&t, a));
+    g_assert_true(iotlb_probe_insert(&t, m[3]));
+    assert_stats(&t.stats, 1, 0, 1);
+
+    g_assert_false(iotlb_probe_present(&t, m[0]));
+    g_assert_true(iotlb_probe_present(&t, a));
+    for (i = 1; i < DMAR_CACHE_WAYS; i++) {
+        g_assert_true(iotlb_probe_present(&t, m[i]));
+    }
+    for (i = 0; i < OTHERS; i++) {
+        g_assert_true(iotlb_probe_present(&t, others[i]));
+    }
+    assert_stats(&t.stats, 1 + DMAR_CACHE_WAYS + OTHERS, 1, 1);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS + OTHERS);
+    dmar_iotlb_destroy(&t);
+}
+
+/* ---- IOTLB: invalidation ---- */
+
+/* Domain 1 through sources 0x10 and 0x18, domain 2 through 0x20. */
+static void iotlb_fill(DmarIotlb *t)
+{
+    dmar_iotlb_flush_all(t);
+    iotlb_put(t, 0x10, 1, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
+    iotlb_put(t, 0x10, 1, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
+    iotlb_put(t, 0x10, 1, 0x200000, 0xe00000, 2, DMAR_PERM_RW);
+    iotlb_put(t, 0x18, 1, 0x3000, 0xa3000, 1, DMAR_PERM_R);
+    iotlb_put(t, 0x18, 1, 0x40000000, 0x40000000, 3, DMAR_PERM_R);
+    iotlb_put(t, 0x20, 2, 0x1000, 0xb1000, 1, DMAR_PERM_W);
+    iotlb_put(t, 0x20, 2, 0x200000, 0xf00000, 2, DMAR_PERM_W);
+    g_assert_cmpuint(t->stats.evictions, ==, 0);
+}
+
+static void assert_domain1(DmarIotlb *t, bool present)
+{
+    if (present) {
+        ASSERT_HIT(t, 0x10, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
+        ASSERT_HIT(t, 0x10, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
+        ASSERT_HIT(t, 0x10, 0x300000, 0xe00000, 2, DMAR_PERM_RW);
+        ASSERT_HIT(t, 0x18, 0x3000, 0xa3000, 1, DMAR_PERM_R);
+        ASSERT_HIT(t, 0x18, 0x40001000, 0x40000000, 3, DMAR_PERM_R);
+    } else {
+        ASSERT_MISS(t, 0x10, 0x1000);
+        ASSERT_MISS(t, 0x10, 0x2000);
+        ASSERT_MISS(t, 0x10, 0x300000);
+        ASSERT_MISS(t, 0x18, 0x3000);
+        ASSERT_MISS(t, 0x18, 0x40001000);
+    }
+}
+
+static void assert_domain2(DmarIotlb *t, bool present)
+{
+    if (present) {
+        ASSERT_HIT(t, 0x20, 0x1000, 0xb1000, 1, DMAR_PERM_W);
+        ASSERT_HIT(t, 0x20, 0x200000, 0xf00000, 2, DMAR_PERM_W);
+    } else {
+        ASSERT_MISS(t, 0x20, 0x1000);
+        ASSERT_MISS(t, 0x20, 0x200000);
+    }
+}
+
+static void test_iotlb_flush_all(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 256);
+    iotlb_fill(&t);
+    assert_domain1(&t, true);
+    assert_domain2(&t, true);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 7);
+    assert_domain1(&t, false);
+    assert_domain2(&t, false);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+
+    /* The cache works as before afterwards, at every level. */
+    iotlb_fill(&t);
+    assert_domain1(&t, true);
+    assert_domain2(&t, true);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 7);
+    dmar_iotlb_destroy(&t);
+}
+
+static void test_iotlb_flush_domain(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 256);
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 3), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 0), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 5);
+    assert_domain1(&t, false);
+    assert_domain2(&t, true);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 0);
+
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 2), ==, 2);
+    assert_domain1(&t, true);
+    assert_domain2(&t, false);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 5);
+    dmar_iotlb_destroy(&t);
+}
+
+static void test_iotlb_flush_sid(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 256);
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x11), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x1000), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x10), ==, 3);
+    ASSERT_MISS(&t, 0x10, 0x1000);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x10, 0x200000);
+    /* The same domain through another source stays. */
+    ASSERT_HIT(&t, 0x18, 0x3000, 0xa3000, 1, DMAR_PERM_R);
+    ASSERT_HIT(&t, 0x18, 0x7fffffff, 0x40000000, 3, DMAR_PERM_R);
+    assert_domain2(&t, true);
+    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x20), ==, 2);
+    assert_domain2(&t, false);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 2);
+    dmar_iotlb_destroy(&t);
+}
+
+static void test_iotlb_flush_pages(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 256);
+    iotlb_fill(&t);
+    /* A 4K page: only that page of that domain. */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x2000, 0), ==, 1);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_HIT(&t, 0x10, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
+    ASSERT_HIT(&t, 0x18, 0x3000, 0xa3000, 1, DMAR_PERM_R);
+    ASSERT_HIT(&t, 0x10, 0x200000, 0xe00000, 2, DMAR_PERM_RW);
+    assert_domain2(&t, true);
+
+    /* A 4K page inside a 2M entry drops the 2M entry. */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x3ff000, 0), ==, 1);
+    ASSERT_MISS(&t, 0x10, 0x200000);
+    ASSERT_MISS(&t, 0x10, 0x3ff000);
+    ASSERT_HIT(&t, 0x20, 0x3ff000, 0xf00000, 2, DMAR_PERM_W);
+
+    /* The 4K pages just outside a range stay. */
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x4000, 2), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 0), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x1ff000, 0), ==, 0);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x400000, 9), ==, 0);
+    assert_domain1(&t, true);
+
+    /* 16K at 0: three pages of two sources. */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 2), ==, 3);
+    ASSERT_MISS(&t, 0x10, 0x1000);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x18, 0x3000);
+    ASSERT_HIT(&t, 0x10, 0x200000, 0xe00000, 2, DMAR_PERM_RW);
+    assert_domain2(&t, true);
+
+    /* 8K at 0: [0, 8K) holds 0x1000 only. */
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 1), ==, 1);
+    ASSERT_MISS(&t, 0x10, 0x1000);
+    ASSERT_HIT(&t, 0x10, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
+
+    /* ADDR's low AM bits are ignored: 0x3000 with AM 1 is [0x2000, 16K). */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x3000, 1), ==, 2);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x18, 0x3000);
+
+    /* A 2M range covers the 2M entry only; a 1G one inside the 1G page. */
+    iotlb_fill(&t);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x200000, 9), ==, 1);
+    ASSERT_MISS(&t, 0x10, 0x200000);
+    ASSERT_HIT(&t, 0x10, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x7ffff000, 0), ==, 1);
+    ASSERT_MISS(&t, 0x18, 0x40000000);
+
+    /* 1G at 0 covers every remaining page of domain 1 below 1G. */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0, 18), ==, 3);
+    assert_domain1(&t, false);
+    assert_domain2(&t, true);
+    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 2);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Address masks up to and beyond the address space. */
+static void test_iotlb_flush_pages_large(void)
+{
+    static const unsigned all[] = { 52, 53, 63, 64, 100, UINT_MAX };
+    const uint64_t top = 0xfffffffffffff000ull;
+    DmarIotlb t;
+    int i;
+
+    dmar_iotlb_init(&t, 256);
+
+    /* AM 51: half the space, by ADDR's bit 63. */
+    iotlb_fill(&t);
+    iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0, 51), ==, 5);
+    ASSERT_HIT(&t, 0x10, top, 0x5000, 1, DMAR_PERM_R);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 1ull << 63, 51), ==, 1);
+    ASSERT_MISS(&t, 0x10, top);
+    assert_domain2(&t, true);
+
+    /* AM 30: 4 TiB around the top page. */
+    iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, top, 30), ==, 1);
+    ASSERT_MISS(&t, 0x10, top);
+
+    /* AM 52 and more: everything of the domain, whatever ADDR. */
+    for (i = 0; i < ARRAY_SIZE(all); i++) {
+        iotlb_fill(&t);
+        iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
+        iotlb_put(&t, 0x18, 1, 0xffffffffc0000000ull, 0, 3, DMAR_PERM_R);
+        g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x123456789000ull,
+                                                all[i]), ==, 7);
+        assert_domain1(&t, false);
+        ASSERT_MISS(&t, 0x10, top);
+        assert_domain2(&t, true);
+    }
+    dmar_iotlb_destroy(&t);
+}
+
+/* ---- IOTLB: randomized, against a model ---- */
+
+typedef struct ModelEntry {
+    uint64_t tag;           /* iova >> page shift */
+    uint64_t pa;
+    uint16_t sid;
+    uint16_t did;
+    uint8_t level;
+    uint8_t perm;
+} ModelEntry;
+
+typedef struct ModelCase {
+    const char *name;
+    uint32_t entries;
+    uint32_t seed;
+} ModelCase;
+
+static const ModelCase model_cases[] = {
+    { "4", 4, 0x5eed0004 },
+    { "16", 16, 0x5eed0016 },
+    { "64", 64, 0x5eed0064 },
+    { "4096", 4096, 0x5eed4096 },
+};
+
+#define MODEL_OPS           40000
+
+static const uint16_t model_sids[] = {
+    0x0000, BDF(0, 2, 0), BDF(0, 2, 1), BDF(3, 0, 0), BDF(0xff, 31, 7),
+};
+
+static const uint64_t model_regions[] = {
+    0, SZ_1G, 0x7fc0000000ull, 0xffffffffc0000000ull,
+};
+
+static uint64_t rand64(GRand *r)
+{
+    return ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+}
+
+/* Addresses in a few 1G regions, in a few 2M pages of each, at 4K. */
+static uint64_t model_iova(GRand *r)
+{
+    return model_regions[g_rand_int_range(r, 0, ARRAY_SIZE(model_regions))] +
+           g_rand_int_range(r, 0, 4) * SZ_2M +
+           g_rand_int_range(r, 0, 8) * SZ_4K +
+           (g_rand_boolean(r) ? 0 : g_rand_int_range(r, 0, SZ_4K));
+}
+
+static uint64_t model_first(const ModelEntry *m)
+{
+    return m->tag * level_size(m->level);
+}
+
+static ModelEntry *model_find(GArray *model, uint16_t sid, uint64_t iova,
+                              unsigned level)
+{
+    unsigned i;
+
+    for (i = 0; i < model->len; i++) {
+        ModelEntry *m = &g_array_index(model, ModelEntry, i);
+
+        if (m->sid == sid && m->level == level &&
+            m->tag == iova / level_size(level)) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static bool model_covers(GArray *model, uint16_t sid, uint64_t iova)
+{
+    unsigned level;
+
+    for (level = 1; level <= 3; level++) {
+        if (model_find(model, sid, iova, level)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* What a flush drops, by the spec: the kinds of invalidation. */
+typedef enum FlushKind {
+    FLUSH_ALL, FLUSH_DOMAIN, FLUSH_SID, FLUSH_PAGES,
+} FlushKind;
+
+typedef struct Flush {
+    FlushKind kind;
+    uint16_t did, sid;
+    uint64_t first, last;   /* FLUSH_PAGES: the range */
+} Flush;
+
+static bool flush_matches(const Flush *f, const ModelEntry *m)
+{
+    uint64_t first = model_first(m);
+    uint64_t last = first + level_size(m->level) - 1;
+
+    switch (f->kind) {
+    case FLUSH_ALL:
+        return true;
+    case FLUSH_DOMAIN:
+        return m->did == f->did;
+    case FLUSH_SID:
+        return m->sid == f->sid;
+    case FLUSH_PAGES:
+        return m->did == f->did && first <= f->last && last >= f->first;
+    }
+    g_assert_not_reached();
+}
+
+/* Drop what F matches from the model; return how many. */
+static unsigned model_flush(GArray *model, const Flush *f)
+{
+    unsigned n = 0, i = 0;
+
+    while (i < model->len) {
+        if (flush_matches(f, &g_array_index(model, ModelEntry, i))) {
+            g_array_remove_index_fast(model, i);
+            n++;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+static unsigned model_am(GRand *r)
+{
+    static const unsigned big[] = { 18, 27, 30, 39, 51, 52, 60, 63 };
+
+    if (g_rand_int_range(r, 0, 10)) {
+        return g_rand_int_range(r, 0, 11);
+    }
+    return big[g_rand_int_range(r, 0, ARRAY_SIZE(big))];
+}
+
+typedef struct ModelStats {
+    unsigned inserts, evictions, hits, misses, exact_misses;
+    unsigned flushes, flushed, exact_flushes;
+} ModelStats;
+
+static void model_lookup(DmarIotlb *t, GArray *model, uint16_t sid,
+                         uint64_t iova, bool exact, ModelStats *s)
+{
+    DmarTranslation out;
+    ModelEntry *m;
+
+    if (!dmar_iotlb_lookup(t, sid, iova, &out)) {
+        s->misses++;
+        if (exact) {
+            /* Nothing was evicted: the miss must be a true one. */
+            if (model_covers(model, sid, iova)) {
+                g_test_message("sid 0x%04x iova 0x%" PRIx64 ": inserted,"
+                               " not invalidated nor evicted, but missed",
+                               sid, iova);
+            }
+            g_assert_false(model_covers(model, sid, iova));
+            s->exact_misses++;
+        }
+        return;
+    }
+    s->hits++;
+    g_assert_cmpuint(out.level, >=, 1);
+    g_assert_cmpuint(out.level, <=, 3);
+    m = model_find(model, sid, iova, out.level);
+    if (!m || m->pa != out.pa || m->perm != out.perm) {
+        g_test_message("sid 0x%04x iova 0x%" PRIx64 ": cache says pa 0x%"
+                       PRIx64 " perm %u (%s), model %s pa 0x%" PRIx64
+                       " perm %u", sid, iova, out.pa, out.perm,
+                       level_name(out.level), m ? "has" : "has nothing,",
+                       m ? m->pa : 0, m ? m->perm : 0);
+    }
+    g_assert_nonnull(m);
+    g_assert_cmphex(out.pa, ==, m->pa);
+    g_assert_cmpuint(out.perm, ==, m->perm);
+    g_assert_cmphex(out.mask, ==, level_size(out.level) - 1);
+    g_assert_cmphex(out.iova, ==, model_first(m));
+}
+
+static void test_iotlb_model(const void *opaque)
+{
+    const ModelCase *c = opaque;
+    GRand *r = g_rand_new_with_seed(c->seed);
+    GArray *model = g_array_new(false, false, sizeof(ModelEntry));
+    ModelStats s = { 0 };
+    uint64_t evictions_at_flush_all = 0;
+    DmarIotlb t;
+    unsigned op, i, n;
+    bool exact;
+
+    dmar_iotlb_init(&t, c->entries);
+    for (op = 0; op < MODEL_OPS; op++) {
+        unsigned pick = g_rand_int_range(r, 0, 1000);
+        uint16_t sid = model_sids[g_rand_int_range(r, 0,
+                                                   ARRAY_SIZE(model_sids))];
+        uint16_t did = g_rand_int_range(r, 1, 4);
+        uint64_t iova = model_iova(r);
+        Flush f = { .did = did, .sid = sid };
+        unsigned want, got, am = 0;
+
+        /* Exact while nothing was evicted since the model was empty. */
+        exact = t.stats.evictions == evictions_at_flush_all;
+
+        if (pick < 450) {
+            unsigned level = pick < 250 ? 1 : pick < 380 ? 2 : 3;
+            DmarTranslation tr = xlate(iova, rand64(r) & 0xffffffffff000ull,
+                                       level, g_rand_int_range(r, 1, 4));
+            ModelEntry *m = model_find(model, sid, iova, level);
+            ModelEntry n = {
+                .tag = iova / level_size(level), .pa = tr.pa, .sid = sid,
+                .did = did, .level = level, .perm = tr.perm,
+            };
+            bool evicted;
+
+            if (m) {
+                *m = n;
+            } else {
+                g_array_append_val(model, n);
+            }
+            evicted = dmar_iotlb_insert(&t, sid, did, &tr);
+            s.inserts++;
+            s.evictions += evicted;
+            g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
+            /* Nothing to evict while the cache holds fewer than a set. */
+            if (model->len <= DMAR_CACHE_WAYS && exact) {
+                g_assert_false(evicted);
+            }
+            /* It hits at once, this or a smaller page of the model. */
+            model_lookup(&t, model, sid, iova, exact && !evicted, &s);
+            g_assert_cmpuint(t.stats.misses, ==, s.misses);
+            continue;
+        }
+        if (pick < 900) {
+            model_lookup(&t, model, sid, iova, exact, &s);
+            continue;
+        }
+
+        if (pick < 905) {
+            f.kind = FLUSH_ALL;
+        } else if (pick < 930) {
+            f.kind = FLUSH_DOMAIN;
+        } else if (pick < 955) {
+            f.kind = FLUSH_SID;
+        } else {
+            uint64_t size;
+
+            am = model_am(r);
+            size = am >= 52 ? 0 : SZ_4K << am;
+            f.kind = FLUSH_PAGES;
+            f.first = size ? iova & ~(size - 1) : 0;
+            f.last = size ? f.first + size - 1 : UINT64_MAX;
+        }
+        if (f.kind == FLUSH_ALL) {
+            got = dmar_iotlb_flush_all(&t);
+        } else if (f.kind == FLUSH_DOMAIN) {
+            got = dmar_iotlb_flush_domain(&t, did);
+        } else if (f.kind == FLUSH_SID) {
+            got = dmar_iotlb_flush_sid(&t, sid);
+        } else {
+            got = dmar_iotlb_flush_pages(&t, did, iova, am);
+        }
+        want = model_flush(model, &f);
+        if (exact ? got != want : got > want) {
+            g_test_message("op %u: flush kind %d did %u sid 0x%04x range 0x%"
+                           PRIx64 "..0x%" PRIx64 " dropped %u, model %u",
+                           op, f.kind, did, sid, f.first, f.last, got, want);
+        }
+        g_assert_cmpuint(got, <=, want);
+        if (exact) {
+            g_assert_cmpuint(got, ==, want);
+            s.exact_flushes++;
+        }
+        s.flushes++;
+        s.flushed += got;
+        if (f.kind == FLUSH_ALL) {
+            g_assert_cmpuint(model->len, ==, 0);
+            evictions_at_flush_all = t.stats.evictions;
+        }
+    }
+
+    /* What is left: every hit is in the model, and all of it if exact. */
+    exact = t.stats.evictions == evictions_at_flush_all;
+    for (i = 0; i < model->len; i++) {
+        ModelEntry m = g_array_index(model, ModelEntry, i);
+
+        model_lookup(&t, model, m.sid, model_first(&m) + 0x10, exact, &s);
+    }
+    g_assert_cmpuint(t.stats.hits, ==, s.hits);
+    g_assert_cmpuint(t.stats.misses, ==, s.misses);
+    g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
+    n = dmar_iotlb_flush_all(&t);
+    g_assert_cmpuint(n, <=, MIN(model->len, dmar_iotlb_size(&t)));
+    if (exact) {
+        g_assert_cmpuint(n, ==, model->len);
+    }
+
+    g_test_message("%u entries: %u inserts, %u evictions, %u hits, %u misses"
+                   " (%u exact), %u flushes (%u exact) dropping %u",
+                   c->entries, s.inserts, s.evictions, s.hits, s.misses,
+                   s.exact_misses, s.flushes, s.exact_flushes, s.flushed);
+    /* Every outcome was exercised. */
+    g_assert_cmpuint(s.hits, >, MODEL_OPS / 20);
+    g_assert_cmpuint(s.misses, >, MODEL_OPS / 20);
+    g_assert_cmpuint(s.flushed, >, MODEL_OPS / 100);
+    g_assert_cmpuint(s.exact_flushes, >, 0);
+    g_assert_cmpuint(s.exact_misses, >, 0);
+    if (c->entries < 256) {
+        g_assert_cmpuint(s.evictions, >, MODEL_OPS / 100);
+    } else {
+        g_assert_cmpuint(s.exact_misses, >, MODEL_OPS / 20);
+    }
+
+    dmar_iotlb_destroy(&t);
+    g_array_free(model, true);
+    g_rand_free(r);
+}
+
+/* ---- Context cache ---- */
+
+static void test_ctx_basic(void)
+{
+    DmarContext a = {
+        .sid = BDF(2, 3, 4), .did = 0x1234, .tt = DMAR_TT_ALL,
+        .levels = 5, .fpd = true, .slptptr = 0xfffffffff000ull,
+    };
+    DmarContext b = {
+        .sid = BDF(0, 0, 0), .did = 0, .tt = DMAR_TT_PASSTHROUGH,
+        .levels = 0, .fpd = false, .slptptr = 0,
+    };
+    DmarContext a2 = a, out;
+    DmarCtxCache c;
+
+    dmar_ctx_cache_init(&c, 256);
+    g_assert_false(dmar_ctx_cache_lookup(&c, a.sid, &out));
+    g_assert_false(dmar_ctx_cache_insert(&c, &a));
+    g_assert_false(dmar_ctx_cache_insert(&c, &b));
+
+    memset(&out, 0xa5, sizeof(out));
+    g_assert_true(dmar_ctx_cache_lookup(&c, a.sid, &out));
+    assert_ctx_equal(&out, &a);
+    memset(&out, 0xa5, sizeof(out));
+    g_assert_true(dmar_ctx_cache_lookup(&c, b.sid, &out));
+    assert_ctx_equal(&out, &b);
+    g_assert_false(dmar_ctx_cache_lookup(&c, a.sid ^ 1, &out));
+    g_assert_false(dmar_ctx_cache_lookup(&c, a.sid ^ 0x100, &out));
+    g_assert_false(dmar_ctx_cache_lookup(&c, 0xffff, &out));
+    assert_stats(&c.stats, 2, 4, 0);
+
+    /* Refresh in place: the new entry wins, and there is still one. */
+    a2.did = 0x4321;
+    a2.tt = DMAR_TT_UNTRANSLATED;
+    a2.levels = 3;
+    a2.fpd = false;
+    a2.slptptr = 0x1000;
+    g_assert_false(dmar_ctx_cache_insert(&c, &a2));
+    g_assert_true(dmar_ctx_cache_lookup(&c, a.sid, &out));
+    assert_ctx_equal(&out, &a2);
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 0x1234), ==, 0);
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 0x4321), ==, 1);
+    g_assert_false(dmar_ctx_cache_lookup(&c, a.sid, &out));
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 1);
+    g_assert_false(dmar_ctx_cache_lookup(&c, b.sid, &out));
+    assert_stats(&c.stats, 3, 6, 0);
+    dmar_ctx_cache_destroy(&c);
+}
+
+static void test_ctx_lru(void)
+{
+    static const uint16_t sids[] = {
+        BDF(0, 1, 0), BDF(0, 1, 1), BDF(1, 0, 0), BDF(0xff, 0, 0),
+        BDF(0, 31, 7), BDF(0, 0, 0),
+    };
+    DmarCtxCache c;
+    int i;
+
+    dmar_ctx_cache_init(&c, 4);
+    for (i = 0; i < 4; i++) {
+        g_assert_false(ctx_put(&c, sids[i], i));
+    }
+    /* 0 1 2 3; using 0 and 1 leaves 2 the least recently used. */
+    assert_ctx_hit(&c, sids[0], 0);
+    assert_ctx_hit(&c, sids[1], 1);
+    g_assert_true(ctx_put(&c, sids[4], 4));
+    g_assert_false(ctx_cached(&c, sids[2]));
+    assert_ctx_hit(&c, sids[3], 3);
+    assert_ctx_hit(&c, sids[0], 0);
+    assert_ctx_hit(&c, sids[1], 1);
+    assert_ctx_hit(&c, sids[4], 4);
+    assert_stats(&c.stats, 6, 1, 1);
+
+    /* 3 0 1 4: refreshing 3 in place evicts nothing, 0 goes next. */
+    g_assert_false(ctx_put(&c, sids[3], 33));
+    g_assert_true(ctx_put(&c, sids[5], 5));
+    g_assert_false(ctx_cached(&c, sids[0]));
+    assert_ctx_hit(&c, sids[3], 33);
+    assert_ctx_hit(&c, sids[1], 1);
+    assert_ctx_hit(&c, sids[4], 4);
+    assert_ctx_hit(&c, sids[5], 5);
+    assert_stats(&c.stats, 10, 2, 2);
+
+    /* A hole is filled before anything is evicted. */
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 1), ==, 1);
+    g_assert_false(ctx_put(&c, sids[0], 0));
+    g_assert_true(ctx_put(&c, sids[2], 2));
+    g_assert_false(ctx_cached(&c, sids[3]));
+    assert_stats(&c.stats, 10, 3, 3);
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 4);
+    dmar_ctx_cache_destroy(&c);
+}
+
+static void ctx_probe_reset(void *cache)
+{
+    dmar_ctx_cache_flush_all(cache);
+}
+
+static bool ctx_probe_insert(void *cache, uint32_t key)
+{
+    return ctx_put(cache, key, key & 0xff);
+}
+
+static bool ctx_probe_present(void *cache, uint32_t key)
+{
+    DmarContext out;
+
+    if (!dmar_ctx_cache_lookup(cache, key, &out)) {
+        return false;
+    }
+    g_assert_cmphex(out.sid, ==, key);
+    g_assert_cmphex(out.did, ==, key & 0xff);
+    return true;
+}
+
+static void test_ctx_lru_set(void)
+{
+    DmarCtxCache c;
+    SetProbe p = {
+        .cache = &c,
+        .reset = ctx_probe_reset,
+        .insert = ctx_probe_insert,
+        .present = ctx_probe_present,
+    };
+    uint32_t a = BDF(0, 3, 0), m[DMAR_CACHE_WAYS], others[OTHERS];
+    unsigned i;
+
+    dmar_ctx_cache_init(&c, 64);
+    find_set_mates(&p, a, m, others);
+    dmar_ctx_cache_flush_all(&c);
+    memset(&c.stats, 0, sizeof(c.stats));
+
+    g_assert_false(ctx_probe_insert(&c, m[0]));
+    g_assert_false(ctx_probe_insert(&c, a));
+    g_assert_false(ctx_probe_insert(&c, m[1]));
+    g_assert_false(ctx_probe_insert(&c, m[2]));
+    for (i = 0; i < OTHERS; i++) {
+        g_assert_false(ctx_probe_insert(&c, others[i]));
+    }
+    /* Using m[0] leaves A the least recently used of its set. */
+    g_assert_true(ctx_probe_present(&c, m[0]));
+    g_assert_true(ctx_probe_insert(&c, m[3]));
+    g_assert_false(ctx_probe_present(&c, a));
+    for (i = 0; i < DMAR_CACHE_WAYS; i++) {
+        g_assert_true(ctx_probe_present(&c, m[i]));
+    }
+    for (i = 0; i < OTHERS; i++) {
+        g_assert_true(ctx_probe_present(&c, others[i]));
+    }
+    assert_stats(&c.stats, 1 + DMAR_CACHE_WAYS + OTHERS, 1, 1);
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
+                     DMAR_CACHE_WAYS + OTHERS);
+    dmar_ctx_cache_destroy(&c);
+}
+
+/* Device 03:04 (8 functions), 03:05.0, 04:04.0; in domains 1 and 2. */
+static const uint16_t dev_sids[] = {
+    BDF(3, 4, 0), BDF(3, 4, 1), BDF(3, 4, 2), BDF(3, 4, 3),
+    BDF(3, 4, 4), BDF(3, 4, 5), BDF(3, 4, 6), BDF(3, 4, 7),
+    BDF(3, 5, 0), BDF(4, 4, 0),
+};
+
+static uint16_t dev_did(unsigned i)
+{
+    return i == 8 ? 2 : 1;
+}
+
+static void ctx_fill(DmarCtxCache *c)
+{
+    unsigned i;
+
+    dmar_ctx_cache_flush_all(c);
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        ctx_put(c, dev_sids[i], dev_did(i));
+    }
+    g_assert_cmpuint(c->stats.evictions, ==, 0);
+}
+
+/* Is index I (of dev_sids) cached? Checks the entry when it is. */
+static bool dev_cached(DmarCtxCache *c, unsigned i)
+{
+    DmarContext out;
+
+    if (!dmar_ctx_cache_lookup(c, dev_sids[i], &out)) {
+        return false;
+    }
+    g_assert_cmphex(out.did, ==, dev_did(i));
+    return true;
+}
+
+static void test_ctx_flush(void)
+{
+    DmarCtxCache c;
+    unsigned i;
+
+    dmar_ctx_cache_init(&c, 256);
+    ctx_fill(&c);
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, ARRAY_SIZE(dev_sids));
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        g_assert_false(dev_cached(&c, i));
+    }
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 0);
+
+    ctx_fill(&c);
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 3), ==, 0);
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 2), ==, 1);
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        g_assert(dev_cached(&c, i) == (dev_did(i) != 2));
+    }
+    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 1), ==, 9);
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        g_assert_false(dev_cached(&c, i));
+    }
+    dmar_ctx_cache_destroy(&c);
+}
+
+/*
+ * Device-selective invalidation: the function mask (CCMD.FM) says how
+ * many low bits of the function number are not compared (VT-d §11.4.7):
+ * 0 none, 1 bit 2, 2 bits 2:1, 3 bits 2:0.
+ */
+typedef struct DevCase {
+    const char *name;
+    uint16_t sid_mask;
+    uint16_t sid;
+    uint8_t dropped;        /* function numbers of 03:04, as a bitmap */
+} DevCase;
+
+static const DevCase dev_cases[] = {
+    { "fm0", 0xffff, BDF(3, 4, 2), 1u << 2 },
+    { "fm0-f7", 0xffff, BDF(3, 4, 7), 1u << 7 },
+    { "fm1", 0xfffb, BDF(3, 4, 2), 1u << 2 | 1u << 6 },
+    { "fm1-f5", 0xfffb, BDF(3, 4, 1), 1u << 1 | 1u << 5 },
+    { "fm2", 0xfff9, BDF(3, 4, 2), 0x55 },
+    { "fm2-odd", 0xfff9, BDF(3, 4, 7), 0xaa },
+    { "fm3", 0xfff8, BDF(3, 4, 2), 0xff },
+    { "fm3-f0", 0xfff8, BDF(3, 4, 0), 0xff },
+    { "absent", 0xffff, BDF(3, 6, 0), 0 },
+};
+
+static void test_ctx_flush_device(const void *opaque)
+{
+    const DevCase *d = opaque;
+    DmarCtxCache c;
+    unsigned i, n = ctpop8(d->dropped);
+
+    dmar_ctx_cache_init(&c, 256);
+    ctx_fill(&c);
+    g_assert_cmpuint(dmar_ctx_cache_flush_device(&c, 1, d->sid, d->sid_mask),
+                     ==, n);
+    for (i = 0; i < 8; i++) {
+        g_assert(dev_cached(&c, i) == !(d->dropped & (1u << i)));
+    }
+    /* Neighbouring device, bus, and the other domain: never. */
+    g_assert_true(dev_cached(&c, 8));
+    g_assert_true(dev_cached(&c, 9));
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
+                     ARRAY_SIZE(dev_sids) - n);
+    dmar_ctx_cache_destroy(&c);
+}
+
+/*
+ * A cached entry whose domain-id is not the one named goes too: after the
+ * guest moved a device to a new domain, it invalidates it by the new one.
+ */
+static void test_ctx_flush_device_did(void)
+{
+    DmarCtxCache c;
+
+    dmar_ctx_cache_init(&c, 256);
+    ctx_fill(&c);
+    g_assert_cmpuint(dmar_ctx_cache_flush_device(&c, 7, BDF(3, 5, 0),
+                                                 0xffff), ==, 1);
+    g_assert_false(dev_cached(&c, 8));
+    g_assert_true(dev_cached(&c, 0));
+    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
+                     ARRAY_SIZE(dev_sids) - 1);
+    dmar_ctx_cache_destroy(&c);
+}
+
+/* Randomized, against a model: sid -> context, or nothing. */
+static void test_ctx_model(const void *opaque)
+{
+    static const uint16_t masks[] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
+    const ModelCase *mc = opaque;
+    GRand *r = g_rand_new_with_seed(mc->seed ^ 0xc0c0);
+    DmarContext *model = g_new0(DmarContext, 32);
+    bool present[32] = { false };
+    uint64_t evictions_at_flush_all = 0;
+    unsigned hits = 0, misses = 0, exact_misses = 0, flushed = 0;
+    unsigned op, i;
+    DmarCtxCache c;
+
+    dmar_ctx_cache_init(&c, mc->entries);
+    for (op = 0; op < MODEL_OPS; op++) {
+        unsigned pick = g_rand_int_range(r, 0, 1000);
+        /* 4 devices of 8 functions: 00:01, 00:02, 01:01, 80:1f. */
+        unsigned k = g_rand_int_range(r, 0, 32);
+        uint16_t sid = (k & 0x18) == 0x18 ? BDF(0x80, 31, k & 7) :
+                       (k & 0x18) == 0x10 ? BDF(1, 1, k & 7) :
+                       BDF(0, (k >> 3) + 1, k & 7);
+        uint16_t did = g_rand_int_range(r, 1, 4);
+        bool exact = c.stats.evictions == evictions_at_flush_all;
+        DmarContext ctx, out;
+        unsigned got, want = 0;
+
+        if (pick < 400) {
+            ctx = (DmarContext) {
+                .sid = sid, .did = did, .tt = g_rand_int_range(r, 0, 3),
+                .levels = g_rand_int_range(r, 3, 6),
+                .fpd = g_rand_boolean(r),
+                .slptptr = rand64(r) & 0xffffffffff000ull,
+            };
+            dmar_ctx_cache_insert(&c, &ctx);
+            model[k] = ctx;
+            present[k] = true;
+            g_assert_true(dmar_ctx_cache_lookup(&c, sid, &out));
+            assert_ctx_equal(&out, &ctx);
+            hits++;
+            continue;
+        }
+        if (pick < 900) {
+            if (dmar_ctx_cache_lookup(&c, sid, &out)) {
+                g_assert_true(present[k]);
+                assert_ctx_equal(&out, &model[k]);
+                hits++;
+            } else {
+                g_assert_false(exact && present[k]);
+                exact_misses += exact;
+                misses++;
+            }
+            continue;
+        }
+
+        if (pick < 910) {
+            got = dmar_ctx_cache_flush_all(&c);
+            for (i = 0; i < 32; i++) {
+                want += present[i];
+                present[i] = false;
+            }
+            evictions_at_flush_all = c.stats.evictions;
+        } else if (pick < 950) {
+            got = dmar_ctx_cache_flush_domain(&c, did);
+            for (i = 0; i < 32; i++) {
+                if (present[i] && model[i].did == did) {
+                    present[i] = false;
+                    want++;
+                }
+            }
+        } else {
+            uint16_t mask = masks[g_rand_int_range(r, 0, 4)];
+
+            got = dmar_ctx_cache_flush_device(&c, did, sid, mask);
+            for (i = 0; i < 32; i++) {
+                if (present[i] && (model[i].sid & mask) == (sid & mask)) {
+                    present[i] = false;
+                    want++;
+                }
+            }
+        }
+        g_assert_cmpuint(got, <=, want);
+        if (exact) {
+            g_assert_cmpuint(got, ==, want);
+        }
+        flushed += got;
+    }
+    g_assert_cmpuint(c.stats.hits, ==, hits);
+    g_assert_cmpuint(c.stats.misses, ==, misses);
+    g_test_message("%u entries: %u hits, %u misses (%u exact), %" PRIu64
+                   " evictions, %u flushed", mc->entries, hits, misses,
+                   exact_misses, c.stats.evictions, flushed);
+    g_assert_cmpuint(misses, >, MODEL_OPS / 50);
+    g_assert_cmpuint(exact_misses, >, 0);
+    g_assert_cmpuint(flushed, >, MODEL_OPS / 100);
+    if (mc->entries < 32) {
+        g_assert_cmpuint(c.stats.evictions, >, MODEL_OPS / 100);
+    }
+
+    dmar_ctx_cache_destroy(&c);
+    g_free(model);
+    g_rand_free(r);
+}
+
+/* ---- Registration ---- */
+
+static void add_cases(const char *prefix, const void *cases, size_t size,
+                      size_t n, GTestDataFunc fn)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const void *c = (const char *)cases + i * size;
+        /* Every case struct starts with its name. */
+        const char *name = *(const char *const *)c;
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
+
+        g_test_add_data_func(path, c, fn);
+    }
+}
+
+#define ADD_CASES(prefix, cases, fn) \
+    add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/dmar-cache/size/pow2", test_size_pow2);
+    g_test_add_func("/dmar-cache/size/round-up", test_size_round_up);
+
+    ADD_CASES("/dmar-cache/iotlb/hit", hit_cases, test_iotlb_hit);
+    g_test_add_func("/dmar-cache/iotlb/mixed", test_iotlb_mixed);
+    g_test_add_func("/dmar-cache/iotlb/refresh", test_iotlb_refresh);
+    g_test_add_func("/dmar-cache/iotlb/bad-level", test_iotlb_bad_level);
+    g_test_add_func("/dmar-cache/iotlb/lru", test_iotlb_lru);
+    g_test_add_func("/dmar-cache/iotlb/lru-set", test_iotlb_lru_set);
+    g_test_add_func("/dmar-cache/iotlb/flush/all", test_iotlb_flush_all);
+    g_test_add_func("/dmar-cache/iotlb/flush/domain",
+                    test_iotlb_flush_domain);
+    g_test_add_func("/dmar-cache/iotlb/flush/sid", test_iotlb_flush_sid);
+    g_test_add_func("/dmar-cache/iotlb/flush/pages", test_iotlb_flush_pages);
+    g_test_add_func("/dmar-cache/iotlb/flush/pages-large",
+                    test_iotlb_flush_pages_large);
+    ADD_CASES("/dmar-cache/iotlb/model", model_cases, test_iotlb_model);
+
+    g_test_add_func("/dmar-cache/ctx/basic", test_ctx_basic);
+    g_test_add_func("/dmar-cache/ctx/lru", test_ctx_lru);
+    g_test_add_func("/dmar-cache/ctx/lru-set", test_ctx_lru_set);
+    g_test_add_func("/dmar-cache/ctx/flush", test_ctx_flush);
+    ADD_CASES("/dmar-cache/ctx/flush-device", dev_cases,
+              test_ctx_flush_device);
+    g_test_add_func("/dmar-cache/ctx/flush-device/other-did",
+                    test_ctx_flush_device_did);
+    ADD_CASES("/dmar-cache/ctx/model", model_cases, test_ctx_model);
+
+    return g_test_run();
+}
