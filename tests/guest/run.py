@@ -145,6 +145,7 @@ class Run:
         self.name = name or "%s.%s.%s" % (iommu, mode, scenario)
         self.results = []      # (check, status, detail)
         self.bench = {}
+        self.flaky = None      # log of a failed first attempt
         self.elapsed = 0.0
         self.log = os.path.join(LOGS, self.name + ".log")
 
@@ -287,13 +288,31 @@ class Run:
 
     def report(self, verbose=False):
         st = self.status()
-        print("%-4s %-40s %5.1f s" % (st, self.name, self.elapsed), flush=True)
+        print("%-4s %-40s %5.1f s%s" % (st, self.name, self.elapsed,
+              " (flaky reference: first attempt failed, %s)" % self.flaky
+              if self.flaky else ""), flush=True)
         if verbose or st != "PASS":
             for check, s, detail in self.results:
                 if verbose or s != "PASS":
                     print("       %-4s %s: %s" % (s, check, detail))
             if st == "FAIL":
                 print("       console: %s" % self.log)
+
+
+def execute_with_retry(run):
+    """QEMU's own intel-iommu is the reference, not the subject: it has
+    known failures of its own (guest memory corrupted now and then in lazy
+    mode). A failed reference run is tried once more and reported as flaky;
+    runs on vtd-dmar and without IOMMU are never retried."""
+    run.execute()
+    if run.status() == "FAIL" and run.iommu.startswith("intel-iommu"):
+        first = run.log + ".first-attempt"
+        os.replace(run.log, first)
+        retry = Run(run.scenario, run.iommu, run.mode, run.smp, run.cpu,
+                    run.timeout, run.extra, run.name).execute()
+        retry.flaky = first
+        return retry
+    return run
 
 
 def matrix(iommus):
@@ -422,7 +441,7 @@ def main():
             if re.search(args.filter, r.name)]
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
-        for run in ex.map(Run.execute, runs):
+        for run in ex.map(execute_with_retry, runs):
             run.report()
             counts[run.status()] += 1
     print("guest: %d passed, %d failed, %d skipped" %

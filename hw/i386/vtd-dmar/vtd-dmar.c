@@ -127,7 +127,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     };
     DmarTranslation t;
     DmarFault f;
-    bool ok, send = false;
+    bool ok, hit, send = false;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         if (!(dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK)) {
@@ -136,8 +136,8 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
             r.perm = IOMMU_RW;
             return r;
         }
-        ok = dmar_iotlb_lookup(&s->iotlb, sid, addr, &t) &&
-             (t.perm & need) == need;
+        ok = hit = dmar_iotlb_lookup(&s->iotlb, sid, addr, &t) &&
+                   (t.perm & need) == need;
         if (!ok) {
             ok = translate_miss_locked(s, sid, addr, is_write, &t, &f);
             if (!ok && flag != IOMMU_NONE) {
@@ -154,7 +154,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         r.addr_mask = t.mask;
         r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
     }
-    trace_dmar_translate(sid, addr, r.translated_addr, r.perm, ok);
+    trace_dmar_translate(sid, addr, r.translated_addr, r.perm, ok, hit);
     return r;
 }
 
