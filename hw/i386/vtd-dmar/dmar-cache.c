@@ -10,7 +10,9 @@
 
 static uint32_t set_bits_for(uint32_t entries)
 {
-    uint32_t sets = MAX(entries, DMAR_CACHE_WAYS) / DMAR_CACHE_WAYS;
+    uint64_t sets = DIV_ROUND_UP(MIN(MAX(entries, DMAR_CACHE_WAYS),
+                                     DMAR_CACHE_MAX_ENTRIES),
+                                 DMAR_CACHE_WAYS);
 
     return 64 - clz64(pow2ceil(sets) - 1);
 }
@@ -46,7 +48,7 @@ void dmar_iotlb_destroy(DmarIotlb *t)
 
 uint32_t dmar_iotlb_size(const DmarIotlb *t)
 {
-    return DMAR_CACHE_WAYS << t->set_bits;
+    return (uint32_t)DMAR_CACHE_WAYS << t->set_bits;
 }
 
 bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
@@ -207,7 +209,7 @@ void dmar_ctx_cache_init(DmarCtxCache *c, uint32_t entries)
 {
     memset(c, 0, sizeof(*c));
     c->set_bits = set_bits_for(entries);
-    c->e = g_new0(DmarCtxEntry, DMAR_CACHE_WAYS << c->set_bits);
+    c->e = g_new0(DmarCtxEntry, (uint32_t)DMAR_CACHE_WAYS << c->set_bits);
 }
 
 void dmar_ctx_cache_destroy(DmarCtxCache *c)
@@ -265,7 +267,7 @@ static uint32_t ctx_drop(DmarCtxCache *c, bool any_did, uint16_t did,
 {
     uint32_t n = 0;
 
-    for (uint32_t i = 0; i < (DMAR_CACHE_WAYS << c->set_bits); i++) {
+    for (uint32_t i = 0; i < ((uint32_t)DMAR_CACHE_WAYS << c->set_bits); i++) {
         DmarCtxEntry *e = &c->e[i];
 
         if (e->valid && (any_did || e->ctx.did == did) &&

@@ -13,11 +13,12 @@
 #include "dmar-core.h"
 
 #define DMAR_CACHE_WAYS     4
+#define DMAR_CACHE_MAX_ENTRIES  (1u << 20)     /* larger sizes are capped */
 
 typedef struct DmarIotlbEntry {
     uint64_t tag;           /* iova >> page shift of the entry's level */
     uint64_t pa;            /* page-aligned output address */
-    uint32_t lru;
+    uint64_t lru;           /* 64-bit: never wraps */
     uint16_t sid;
     uint16_t did;
     uint8_t level;          /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB; 0: invalid */
@@ -26,7 +27,7 @@ typedef struct DmarIotlbEntry {
 
 typedef struct DmarCtxEntry {
     DmarContext ctx;
-    uint32_t lru;
+    uint64_t lru;
     bool valid;
 } DmarCtxEntry;
 
@@ -37,7 +38,7 @@ typedef struct DmarCacheStats {
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
     uint32_t set_bits;      /* log2 of the number of sets */
-    uint32_t tick;
+    uint64_t tick;
     uint8_t levels_seen;    /* bitmap of levels ever inserted: fewer probes */
     DmarCacheStats stats;
 } DmarIotlb;
@@ -45,11 +46,14 @@ typedef struct DmarIotlb {
 typedef struct DmarCtxCache {
     DmarCtxEntry *e;
     uint32_t set_bits;
-    uint32_t tick;
+    uint64_t tick;
     DmarCacheStats stats;
 } DmarCtxCache;
 
-/* ENTRIES is rounded up to a power of two, at least DMAR_CACHE_WAYS. */
+/*
+ * ENTRIES is rounded up to a power of two, at least DMAR_CACHE_WAYS and at
+ * most DMAR_CACHE_MAX_ENTRIES.
+ */
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries);
 void dmar_iotlb_destroy(DmarIotlb *t);
 uint32_t dmar_iotlb_size(const DmarIotlb *t);

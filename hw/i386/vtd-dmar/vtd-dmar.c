@@ -321,6 +321,14 @@ static bool dmar_check_props(DmarState *s, Error **errp)
         error_setg(errp, "nfr must be 1..%d (got %u)", DMAR_NFR_MAX, s->nfr);
         return false;
     }
+    if (s->iotlb_entries < DMAR_CACHE_WAYS ||
+        s->iotlb_entries > DMAR_CACHE_MAX_ENTRIES ||
+        s->ctx_entries < DMAR_CACHE_WAYS ||
+        s->ctx_entries > DMAR_CACHE_MAX_ENTRIES) {
+        error_setg(errp, "iotlb-entries and ctx-entries must be %d..%u",
+                   DMAR_CACHE_WAYS, DMAR_CACHE_MAX_ENTRIES);
+        return false;
+    }
     if (x86_iommu_ir_supported(x86)) {
         error_setg(errp, "vtd-dmar: intremap=on is not implemented yet; "
                    "use intremap=off");
