@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
+#include "dmar-test-util.h"
 
 #define SZ_4K               (1ull << 12)
 #define SZ_2M               (1ull << 21)
@@ -1536,24 +1537,6 @@ static void test_ctx_model(const void *opaque)
 }
 
 /* ---- Registration ---- */
-
-static void add_cases(const char *prefix, const void *cases, size_t size,
-                      size_t n, GTestDataFunc fn)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        const void *c = (const char *)cases + i * size;
-        /* Every case struct starts with its name. */
-        const char *name = *(const char *const *)c;
-        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
-
-        g_test_add_data_func(path, c, fn);
-    }
-}
-
-#define ADD_CASES(prefix, cases, fn) \
-    add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
 
 int main(int argc, char **argv)
 {

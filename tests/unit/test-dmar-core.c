@@ -13,6 +13,7 @@
 #include "qemu/osdep.h"
 #include "dmar-core.h"
 #include "qemu/bswap.h"
+#include "dmar-test-util.h"
 
 #define SAGAW_3L            (1u << 1)
 #define SAGAW_4L            (1u << 2)
@@ -2013,24 +2014,6 @@ static void test_oracle(void)
 }
 
 /* ---- Registration ---- */
-
-static void add_cases(const char *prefix, const void *cases, size_t size,
-                      size_t n, GTestDataFunc fn)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        const void *c = (const char *)cases + i * size;
-        /* Every case struct starts with its name. */
-        const char *name = *(const char *const *)c;
-        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
-
-        g_test_add_data_func(path, c, fn);
-    }
-}
-
-#define ADD_CASES(prefix, cases, fn) \
-    add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
 
 static PermCase *perm_cases_new(size_t *n)
 {

@@ -16,6 +16,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "dmar-fault.h"
+#include "dmar-test-util.h"
 
 #define REGS_SIZE           0x1000
 #define FRO                 0x200
@@ -716,24 +717,6 @@ static void test_record_other_pending(void)
 }
 
 /* ---- Registration ---- */
-
-static void add_cases(const char *prefix, const void *cases, size_t size,
-                      size_t n, GTestDataFunc fn)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        const void *c = (const char *)cases + i * size;
-        /* Every case struct starts with its name. */
-        const char *name = *(const char *const *)c;
-        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
-
-        g_test_add_data_func(path, c, fn);
-    }
-}
-
-#define ADD_CASES(prefix, cases, fn) \
-    add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
 
 int main(int argc, char **argv)
 {

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Helpers shared by the vtd-dmar unit tests (tests/unit/test-dmar-*.c).
+ */
+#ifndef TESTS_UNIT_DMAR_TEST_UTIL_H
+#define TESTS_UNIT_DMAR_TEST_UTIL_H
+
+/*
+ * Register one GTest per element of a table of cases. Every case struct
+ * starts with its name (const char *), which becomes PREFIX/name.
+ */
+static inline void add_cases(const char *prefix, const void *cases,
+                             size_t size, size_t n, GTestDataFunc fn)
+{
+    for (size_t i = 0; i < n; i++) {
+        const void *c = (const char *)cases + i * size;
+        const char *name = *(const char *const *)c;
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
+
+        g_test_add_data_func(path, c, fn);
+    }
+}
+
+#define ADD_CASES(prefix, cases, fn) \
+    add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
+
+#endif
