@@ -1345,7 +1345,10 @@ static void test_walk_not_present_rsvd(void)
     }
 }
 
-/* A table that cannot be read: 0x7 at the level of the entry read. */
+/*
+ * A table that cannot be read: 0x3 (invalid context entry) when it is the
+ * one SLPTPTR names, 0x7 deeper, at the level of the entry read.
+ */
 static void test_walk_access(void)
 {
     int levels, l;
@@ -1356,6 +1359,7 @@ static void test_walk_access(void)
             DmarContext ctx;
             uint64_t slpt;
             uint64_t iova = 0x7654321000ull;
+            DmarFaultReason fr;
 
             env_init(&e, 48, SAGAW_3L | SAGAW_4L | SAGAW_5L, 0, 0);
             slpt = env_open(&e, 0x0100, levels, true, &ctx);
@@ -1367,9 +1371,10 @@ static void test_walk_access(void)
                              pte_gpa(&e.mem, slpt, levels, iova, l + 1),
                              make_slpte(UNBACKED_GPA, DMAR_PERM_RW, false));
             }
+            fr = l == levels ? DMAR_FR_CTX_INVALID : DMAR_FR_PTE_ACCESS;
             set_case("%d-level, table of level %d unbacked", levels, l);
-            assert_walk_fault(&e, &ctx, iova, false, DMAR_FR_PTE_ACCESS, l);
-            assert_walk_fault(&e, &ctx, iova, true, DMAR_FR_PTE_ACCESS, l);
+            assert_walk_fault(&e, &ctx, iova, false, fr, l);
+            assert_walk_fault(&e, &ctx, iova, true, fr, l);
             env_destroy(&e);
         }
     }

@@ -195,8 +195,12 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
         bool leaf;
 
         if (!read(opaque, table + ((iova >> shift) & 511) * 8, &pte, 8)) {
-            return fail(fault, DMAR_FR_PTE_ACCESS, ctx->sid, iova, level,
-                        ctx->fpd);
+            /*
+             * §7.1.3: an error reading the table that SLPTPTR names is an
+             * invalid context entry (3h); deeper tables give 7h.
+             */
+            return fail(fault, level == ctx->levels ? DMAR_FR_CTX_INVALID :
+                        DMAR_FR_PTE_ACCESS, ctx->sid, iova, level, ctx->fpd);
         }
         pte = le64_to_cpu(pte);
         /* §9.8: R = W = 0 is "not present", a fault of the request's type. */

@@ -29,6 +29,7 @@ typedef struct DmarDevAS {
     MemoryRegion root;          /* container: one of iommu/nodmar + msi */
     IOMMUMemoryRegion iommu;    /* translated DMA */
     MemoryRegion nodmar;        /* untranslated DMA: alias of downstream */
+    MemoryRegion beyond;        /* untranslated DMA above 2^aw-bits */
     MemoryRegion msi;           /* 0xFEEx_xxxx writes are interrupts */
     bool translated;            /* which of iommu/nodmar is enabled */
 } DmarDevAS;

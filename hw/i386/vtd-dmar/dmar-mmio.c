@@ -402,6 +402,8 @@ void dmar_regs_reset(DmarState *s)
 {
     memset(s->regs, 0, sizeof(s->regs));
     dmar_set32(s, A_VER, 0x10);
+    /* §11.4.10: the fault event is masked until software sets it up. */
+    dmar_set32(s, A_FECTL, R_FECTL_IM_MASK);
     dmar_set64(s, A_CAP, dmar_cap_value(s));
     dmar_set64(s, A_ECAP, dmar_ecap_value(s));
     s->root = 0;

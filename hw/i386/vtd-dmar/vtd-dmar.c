@@ -203,6 +203,55 @@ static const MemoryRegionOps dmar_msi_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
+/*
+ * Untranslated DMA above the address width. With translation enabled this
+ * is a pass-through context: VT-d §7.1.3 reason 4h applies with X = MGAW.
+ * With translation disabled nothing is checked; there is no memory there.
+ */
+static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
+                                      bool is_write)
+{
+    DmarState *s = das->unit;
+    DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = das_sid(das),
+                    .addr = (1ull << s->aw_bits) + off, .is_write = is_write };
+    DmarContext ctx;
+    DmarFault ignore;
+    bool send = false;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        if (dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK) {
+            f.fpd = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
+                                        f.sid, dmar_read_guest, s, &ctx,
+                                        &ignore) && ctx.fpd;
+            report_fault_locked(s, &f, &send);
+        }
+    }
+    if (send) {
+        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    }
+    return MEMTX_DECODE_ERROR;
+}
+
+static MemTxResult dmar_beyond_read(void *opaque, hwaddr off, uint64_t *val,
+                                    unsigned size, MemTxAttrs attrs)
+{
+    *val = 0;
+    return dmar_beyond_access(opaque, off, false);
+}
+
+static MemTxResult dmar_beyond_write(void *opaque, hwaddr off, uint64_t val,
+                                     unsigned size, MemTxAttrs attrs)
+{
+    return dmar_beyond_access(opaque, off, true);
+}
+
+static const MemoryRegionOps dmar_beyond_ops = {
+    .read_with_attrs = dmar_beyond_read,
+    .write_with_attrs = dmar_beyond_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+};
+
 /* ---- per-device address spaces ---- */
 
 typedef struct DasKey {
@@ -250,6 +299,7 @@ static void das_switch(DmarState *s, DmarDevAS *das)
     memory_region_transaction_begin();
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), translated);
     memory_region_set_enabled(&das->nodmar, !translated);
+    memory_region_set_enabled(&das->beyond, !translated);
     memory_region_transaction_commit();
     trace_dmar_switch_as(das_sid(das), translated);
 }
@@ -296,6 +346,11 @@ static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
     memory_region_add_subregion_overlap(&das->root, 0,
                                         MEMORY_REGION(&das->iommu), 0);
     memory_region_add_subregion_overlap(&das->root, 0, &das->nodmar, 0);
+    memory_region_init_io(&das->beyond, OBJECT(s), &dmar_beyond_ops, das,
+                          "vtd-dmar-beyond",
+                          UINT64_MAX - (1ull << s->aw_bits));
+    memory_region_add_subregion_overlap(&das->root, 1ull << s->aw_bits,
+                                        &das->beyond, 0);
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
     address_space_init(&das->as, &das->root, name);
     g_hash_table_insert(s->dev_as, g_memdup2(&key, sizeof(key)), das);
@@ -383,9 +438,11 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
 
     address_space_init(&s->downstream_as, s->downstream, "vtd-dmar-downstream");
+    /* Untranslated DMA reaches downstream below 2^aw-bits (see beyond) */
     memory_region_init_alias(&s->nodmar_mr, OBJECT(s), "vtd-dmar-nodmar",
                              s->downstream, 0,
-                             memory_region_size(s->downstream));
+                             MIN(memory_region_size(s->downstream),
+                                 1ull << s->aw_bits));
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
     dmar_regs_reset(s);
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
