@@ -162,6 +162,8 @@ static bool translate_passthrough(const DmarHwConfig *hw,
     out->mask = DMAR_PAGE_SIZE - 1;
     out->perm = DMAR_PERM_RW;
     out->level = 1;
+    out->table = 0;
+    out->table_perm = 0;
     return true;
 }
 
@@ -213,6 +215,8 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
             return fail(fault, DMAR_FR_PTE_RSVD, ctx->sid, iova, level,
                         ctx->fpd);
         }
+        out->table = table;
+        out->table_perm = perm;
         perm &= pte & DMAR_PERM_RW;
         if (!(perm & need)) {
             return fail(fault, perm_fr, ctx->sid, iova, level, ctx->fpd);
@@ -224,8 +228,45 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
             out->pa = table & ~out->mask;
             out->perm = perm;
             out->level = level;
+            if (level != 1) {
+                out->table = 0;
+                out->table_perm = 0;
+            }
             return true;
         }
     }
     g_assert_not_reached();    /* level 1 entries are always leaves */
+}
+
+unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
+                         uint8_t upper_perm, uint64_t iova, DmarReadFn *read,
+                         void *opaque, DmarTranslation *out)
+{
+    uint64_t first = iova & ~(DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1);
+    uint64_t pte[DMAR_LEAF_GROUP];
+    unsigned n = 0;
+
+    if (!read(opaque, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8, pte,
+              sizeof(pte))) {
+        return 0;
+    }
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        uint64_t e = le64_to_cpu(pte[i]);
+        uint8_t perm = upper_perm & e & DMAR_PERM_RW;
+
+        /* Only what a walk would grant: present, no reserved bits. */
+        if (!perm || (e & hw->rsvd_leaf[1])) {
+            continue;
+        }
+        out[n++] = (DmarTranslation) {
+            .iova = first + i * DMAR_PAGE_SIZE,
+            .pa = e & R_SLPTE_ADDR_MASK,
+            .mask = DMAR_PAGE_SIZE - 1,
+            .perm = perm,
+            .level = 1,
+            .table = table,
+            .table_perm = upper_perm,
+        };
+    }
+    return n;
 }

@@ -90,6 +90,9 @@ typedef struct DmarTranslation {
     uint64_t mask;          /* page size - 1 */
     uint8_t perm;           /* DMAR_PERM_*: AND over every level */
     uint8_t level;          /* level of the leaf: 1 (4K), 2 (2M), 3 (1G) */
+    /* For a 4 KiB leaf: its table, and the AND of the levels above it. */
+    uint64_t table;
+    uint8_t table_perm;
 } DmarTranslation;
 
 /*
@@ -109,6 +112,18 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
 bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
                     uint64_t iova, bool is_write, DmarReadFn *read,
                     void *opaque, DmarTranslation *out, DmarFault *fault);
+
+/*
+ * The present, valid 4 KiB leaves of the naturally aligned group of
+ * DMAR_LEAF_GROUP entries around IOVA in the level-1 TABLE reached with
+ * permissions UPPER_PERM (as a 4 KiB dmar_translate() reports them).
+ * Caching them ahead is what an IOTLB may do: each is a translation the
+ * tables grant now. Returns how many were written to OUT.
+ */
+#define DMAR_LEAF_GROUP 8
+unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
+                         uint8_t upper_perm, uint64_t iova, DmarReadFn *read,
+                         void *opaque, DmarTranslation *out);
 
 /* Is FR reported only when the context entry's FPD is clear? (§7.1.3) */
 bool dmar_fault_is_qualified(DmarFaultReason fr);

@@ -69,6 +69,25 @@ struct DmarState {
     DmarCtxCache ctx_cache;
 };
 
+/* What a register hook asks the caller to do once the lock is dropped. */
+enum {
+    DMAR_ACT_FAULT_EVENT = 1,   /* send the fault event message */
+    DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
+    DMAR_ACT_INV_EVENT = 4,     /* send the invalidation event message */
+};
+
+/* dmar-inv.c: invalidation, register-based and queued (lock held) */
+void dmar_inv_all_locked(DmarState *s);
+unsigned dmar_inv_context_locked(DmarState *s, unsigned gran, uint16_t did,
+                                 uint16_t sid, unsigned fm);
+unsigned dmar_inv_iotlb_locked(DmarState *s, unsigned gran, uint16_t did,
+                               uint64_t addr, unsigned am);
+unsigned dmar_qi_run_locked(DmarState *s);
+void dmar_inv_event_status_update(DmarState *s);
+bool dmar_inv_event_unmasked(DmarState *s);
+bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
+                      size_t len);
+
 /* dmar-mmio.c */
 extern const MemoryRegionOps dmar_mmio_ops;
 void dmar_regs_reset(DmarState *s);

@@ -14,12 +14,6 @@
 #include "dmar-internal.h"
 #include "trace.h"
 
-/* What a hook asks the caller to do once the lock is dropped. */
-enum {
-    DMAR_ACT_FAULT_EVENT = 1,   /* send the fault event message */
-    DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
-};
-
 typedef unsigned DmarRegHook(DmarState *s, uint64_t val);
 
 typedef struct DmarRegInfo {
@@ -54,14 +48,6 @@ void dmar_set64(DmarState *s, uint32_t off, uint64_t v)
 
 /* ---- hooks ---- */
 
-static void flush_all_locked(DmarState *s)
-{
-    uint32_t n = dmar_ctx_cache_flush_all(&s->ctx_cache);
-
-    n += dmar_iotlb_flush_all(&s->iotlb);
-    trace_dmar_cache_flush_all(n);
-}
-
 /* §10.4.4: GCMD; persistent bits are taken from the value written. */
 static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
 {
@@ -72,16 +58,22 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
         s->root = dmar_get64(s, A_RTADDR);
         gsts |= R_GSTS_RTPS_MASK;
         /* Cached entries came from the old table: drop them. */
-        flush_all_locked(s);
+        dmar_inv_all_locked(s);
         act |= DMAR_ACT_SWITCH_AS;
     }
     if (!!(val & R_GCMD_TE_MASK) != !!(gsts & R_GSTS_TES_MASK)) {
         gsts ^= R_GSTS_TES_MASK;
         act |= DMAR_ACT_SWITCH_AS;
     }
+    if (!!(val & R_GCMD_QIE_MASK) != !!(gsts & R_GSTS_QIES_MASK)) {
+        gsts ^= R_GSTS_QIES_MASK;
+        if (gsts & R_GSTS_QIES_MASK) {
+            /* §10.4.4: the queue starts at its base when QI is enabled */
+            dmar_set64(s, A_IQH, 0);
+        }
+    }
     if (val & (R_GCMD_SFL_MASK | R_GCMD_EAFL_MASK | R_GCMD_WBF_MASK |
-               R_GCMD_QIE_MASK | R_GCMD_IRE_MASK | R_GCMD_SIRTP_MASK |
-               R_GCMD_CFI_MASK)) {
+               R_GCMD_IRE_MASK | R_GCMD_SIRTP_MASK | R_GCMD_CFI_MASK)) {
         /* Not offered by CAP/ECAP: no effect, as for reserved bits. */
         qemu_log_mask(LOG_UNIMP, "vtd-dmar: GCMD 0x%08" PRIx32
                       ": command not offered by this unit\n", (uint32_t)val);
@@ -91,93 +83,82 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
     return act;
 }
 
-/* §6.5.1.1, §11.4.6: register-based context-cache invalidation. */
+/* §11.4.6: register-based context-cache invalidation. */
 static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
 {
-    uint16_t did = FIELD_EX64(val, CCMD, DID), sid = FIELD_EX64(val, CCMD, SID);
-    unsigned fm = FIELD_EX64(val, CCMD, FM), gran = FIELD_EX64(val, CCMD, CIRG);
-    uint16_t sid_mask = 0xffff & ~((0x7u << (3 - fm)) & 0x7);
-    uint32_t n = 0;
+    unsigned gran;
 
     if (!FIELD_EX64(val, CCMD, ICC)) {
         return 0;
     }
-    switch (gran) {
-    case DMAR_CC_GLOBAL:
-        n = dmar_ctx_cache_flush_all(&s->ctx_cache);
-        n += dmar_iotlb_flush_all(&s->iotlb);
-        break;
-    case DMAR_CC_DOMAIN:
-        n = dmar_ctx_cache_flush_domain(&s->ctx_cache, did);
-        n += dmar_iotlb_flush_domain(&s->iotlb, did);
-        break;
-    case DMAR_CC_DEVICE:
-        n = dmar_ctx_cache_flush_device(&s->ctx_cache, did, sid, sid_mask);
-        /* Our IOTLB is tagged by source-id too: drop that device's pages. */
-        for (unsigned f = 0; f < 8; f++) {
-            uint16_t fsid = (sid & ~7) | f;
-
-            if ((fsid & sid_mask) == (sid & sid_mask)) {
-                n += dmar_iotlb_flush_sid(&s->iotlb, fsid);
-            }
-        }
-        break;
-    default:
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: CCMD 0x%016" PRIx64
-                      ": reserved granularity\n", val);
-        gran = 0;       /* CAIG = 0 reports the invalid request */
+    if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
+        /* §6.5.2: register-based invalidation is not used with QI on */
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: CCMD written while "
+                      "queued invalidation is enabled: ignored\n");
+        return 0;
     }
+    gran = dmar_inv_context_locked(s, FIELD_EX64(val, CCMD, CIRG),
+                                   FIELD_EX64(val, CCMD, DID),
+                                   FIELD_EX64(val, CCMD, SID),
+                                   FIELD_EX64(val, CCMD, FM));
     val = FIELD_DP64(val, CCMD, ICC, 0);
     val = FIELD_DP64(val, CCMD, CAIG, gran);
     dmar_set64(s, A_CCMD, val);
-    trace_dmar_ccmd(gran, did, sid, fm, n);
     return DMAR_ACT_SWITCH_AS;
 }
 
-/* §6.5.1.2, §11.4.8: register-based IOTLB invalidation. */
+/* §11.4.8: register-based IOTLB invalidation. */
 static unsigned dmar_iotlb_write(DmarState *s, uint64_t val)
 {
     uint64_t iva = dmar_get64(s, A_IVA);
-    uint16_t did = FIELD_EX64(val, IOTLB, DID);
-    unsigned gran = FIELD_EX64(val, IOTLB, IIRG);
-    unsigned am = FIELD_EX64(iva, IVA, AM);
-    uint64_t addr = iva & R_IVA_ADDR_MASK;
-    uint32_t n = 0;
+    unsigned gran;
 
     if (!FIELD_EX64(val, IOTLB, IVT)) {
         return 0;
     }
-    if (gran == DMAR_IOTLB_PAGE &&
-        am > FIELD_EX64(dmar_get64(s, A_CAP), CAP, MAMV)) {
-        /* Beyond MAMV: invalidate the whole domain and say so in IAIG. */
-        gran = DMAR_IOTLB_DOMAIN;
+    if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB written while "
+                      "queued invalidation is enabled: ignored\n");
+        return 0;
     }
-    switch (gran) {
-    case DMAR_IOTLB_GLOBAL:
-        n = dmar_iotlb_flush_all(&s->iotlb);
-        break;
-    case DMAR_IOTLB_DOMAIN:
-        n = dmar_iotlb_flush_domain(&s->iotlb, did);
-        break;
-    case DMAR_IOTLB_PAGE:
-        n = dmar_iotlb_flush_pages(&s->iotlb, did, addr, am);
-        break;
-    default:
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB 0x%016" PRIx64
-                      ": reserved granularity\n", val);
-        gran = 0;
-    }
+    gran = dmar_inv_iotlb_locked(s, FIELD_EX64(val, IOTLB, IIRG),
+                                 FIELD_EX64(val, IOTLB, DID),
+                                 iva & R_IVA_ADDR_MASK,
+                                 FIELD_EX64(iva, IVA, AM));
     val = FIELD_DP64(val, IOTLB, IVT, 0);
     val = FIELD_DP64(val, IOTLB, IAIG, gran);
     dmar_set64(s, A_IOTLB, val);
-    trace_dmar_iotlb_inv(gran, did, addr, am, n);
     return 0;
 }
 
 static unsigned dmar_fsts_write(DmarState *s, uint64_t val)
 {
     dmar_fault_status_update(&s->flog);
+    /* §6.5.2.10: clearing IQE lets the queue run again */
+    return dmar_qi_run_locked(s);
+}
+
+static unsigned dmar_iqt_write(DmarState *s, uint64_t val)
+{
+    return dmar_qi_run_locked(s);
+}
+
+static unsigned dmar_iqa_write(DmarState *s, uint64_t val)
+{
+    /* A new queue starts at its base. */
+    dmar_set64(s, A_IQH, 0);
     return 0;
+}
+
+static unsigned dmar_ics_write(DmarState *s, uint64_t val)
+{
+    dmar_inv_event_status_update(s);
+    return 0;
+}
+
+static unsigned dmar_iectl_write(DmarState *s, uint64_t val)
+{
+    return dmar_inv_event_unmasked(s) ? DMAR_ACT_INV_EVENT : 0;
 }
 
 static unsigned dmar_fectl_write(DmarState *s, uint64_t val)
@@ -219,16 +200,21 @@ static const DmarRegInfo dmar_regs[] = {
     RO(PLMLIMIT, 4),
     RO(PHMBASE, 8),
     RO(PHMLIMIT, 8),
-    /* Queued invalidation and interrupt remapping: not offered yet. */
+    /* Queued invalidation (§11.4.9); DW stays 0: 128-bit descriptors. */
     RO(IQH, 8),
-    RO(IQT, 8),
-    RO(IQA, 8),
-    RO(ICS, 4),
-    RO(IECTL, 4),
-    RO(IEDATA, 4),
-    RO(IEADDR, 4),
-    RO(IEUADDR, 4),
+    { .name = "IQT", .off = A_IQT, .size = 8, .rw = R_IQT_QT_MASK,
+      .post_write = dmar_iqt_write },
+    { .name = "IQA", .off = A_IQA, .size = 8,
+      .rw = R_IQA_IQA_MASK | R_IQA_QS_MASK, .post_write = dmar_iqa_write },
+    { .name = "ICS", .off = A_ICS, .size = 4, .w1c = R_ICS_IWC_MASK,
+      .post_write = dmar_ics_write },
+    { .name = "IECTL", .off = A_IECTL, .size = 4, .rw = R_IECTL_IM_MASK,
+      .post_write = dmar_iectl_write },
+    RW(IEDATA, 4, 0xffff),
+    RW(IEADDR, 4, 0xfffffffc),
+    RW(IEUADDR, 4, 0xffffffff),
     RO(IQERCD, 8),
+    /* Interrupt remapping: not offered yet. */
     RO(IRTA, 8),
     RW(IVA, 8, R_IVA_ADDR_MASK | R_IVA_IH_MASK | R_IVA_AM_MASK),
     { .name = "IOTLB", .off = A_IOTLB, .size = 8,
@@ -354,6 +340,9 @@ static void dmar_mmio_write(void *opaque, hwaddr off, uint64_t val,
     if (act & DMAR_ACT_FAULT_EVENT) {
         dmar_send_msi(s, A_FEADDR, A_FEDATA);
     }
+    if (act & DMAR_ACT_INV_EVENT) {
+        dmar_send_msi(s, A_IEADDR, A_IEDATA);
+    }
 }
 
 const MemoryRegionOps dmar_mmio_ops = {
@@ -392,6 +381,7 @@ uint64_t dmar_ecap_value(DmarState *s)
 
     /* Our walks read memory coherently: no cache flushes needed (C=1). */
     ecap = FIELD_DP64(ecap, ECAP, C, 1);
+    ecap = FIELD_DP64(ecap, ECAP, QI, 1);
     ecap = FIELD_DP64(ecap, ECAP, PT, s->hw.pt);
     ecap = FIELD_DP64(ecap, ECAP, DT, s->hw.dt);
     ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);
@@ -404,6 +394,7 @@ void dmar_regs_reset(DmarState *s)
     dmar_set32(s, A_VER, 0x10);
     /* §11.4.10: the fault event is masked until software sets it up. */
     dmar_set32(s, A_FECTL, R_FECTL_IM_MASK);
+    dmar_set32(s, A_IECTL, R_IECTL_IM_MASK);
     dmar_set64(s, A_CAP, dmar_cap_value(s));
     dmar_set64(s, A_ECAP, dmar_ecap_value(s));
     s->root = 0;

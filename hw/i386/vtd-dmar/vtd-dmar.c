@@ -41,6 +41,25 @@ bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
     return true;
 }
 
+bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
+                      size_t len)
+{
+    DmarState *s = opaque;
+    MemoryRegion *mr;
+    hwaddr xlat, l = len;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(&s->downstream_as, gpa, &xlat, &l, true,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(mr) || memory_region_is_rom(mr) ||
+        memory_region_is_ram_device(mr)) {
+        return false;
+    }
+    memcpy((uint8_t *)memory_region_get_ram_ptr(mr) + xlat, buf, len);
+    memory_region_set_dirty(mr, xlat, len);
+    return true;
+}
+
 /* Send the interrupt message described by an address/data register pair. */
 void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg)
 {
@@ -88,6 +107,18 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
     }
     if (dmar_iotlb_insert(&s->iotlb, sid, ctx.did, t)) {
         trace_dmar_cache_evict("iotlb", sid);
+    }
+    if (t->level == 1) {
+        /* DMA tends to go on to the next pages: cache their leaves too. */
+        DmarTranslation group[DMAR_LEAF_GROUP];
+        unsigned n = dmar_leaf_group(&s->hw, t->table, t->table_perm, addr,
+                                     dmar_read_guest, s, group);
+
+        for (unsigned i = 0; i < n; i++) {
+            if (group[i].iova != t->iova) {
+                dmar_iotlb_insert(&s->iotlb, sid, ctx.did, &group[i]);
+            }
+        }
     }
     return true;
 }
@@ -475,6 +506,8 @@ static int dmar_post_load(void *opaque, int version_id)
     DmarState *s = opaque;
     uint32_t fsts = dmar_get32(s, A_FSTS);
     uint32_t gsts = dmar_get32(s, A_GSTS);
+    uint64_t iqa = dmar_get64(s, A_IQA);
+    uint32_t entries = 1u << (FIELD_EX64(iqa, IQA, QS) + 8);
 
     /* Indices and sizes that come from the stream are checked first. */
     if (s->flog.next >= s->nfr || FIELD_EX32(fsts, FSTS, FRI) >= s->nfr) {
@@ -483,7 +516,14 @@ static int dmar_post_load(void *opaque, int version_id)
     /* The stream must come from a unit configured like this one. */
     if (dmar_get64(s, A_CAP) != dmar_cap_value(s) ||
         dmar_get64(s, A_ECAP) != dmar_ecap_value(s) ||
-        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK))) {
+        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK))) {
+        return -EINVAL;
+    }
+    /* Queue indices are used to address guest memory: inside the queue. */
+    if (FIELD_EX64(iqa, IQA, DW) ||
+        FIELD_EX64(dmar_get64(s, A_IQH), IQH, QH) >= entries ||
+        (dmar_get64(s, A_IQH) & ~R_IQH_QH_MASK) ||
+        (dmar_get64(s, A_IQT) & ~R_IQT_QT_MASK)) {
         return -EINVAL;
     }
     /* Caches start empty, as after any invalidation. */

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar queued invalidation (VT-d §6.5.2): descriptor decode and the
+ * queue walker. Pure: guest memory through callbacks, the effects of each
+ * descriptor through DmarQiOps, no locks, no QEMU device state.
+ */
+#ifndef HW_I386_VTD_DMAR_QI_H
+#define HW_I386_VTD_DMAR_QI_H
+
+#include "dmar-core.h"
+
+/* Descriptor types (§6.5.2.1-§6.5.2.8), 128-bit format. */
+#define DMAR_QI_CC          0x1     /* context-cache invalidate */
+#define DMAR_QI_IOTLB       0x2     /* IOTLB invalidate */
+#define DMAR_QI_DEVTLB      0x3     /* device-TLB invalidate */
+#define DMAR_QI_IEC         0x4     /* interrupt entry cache invalidate */
+#define DMAR_QI_WAIT        0x5     /* invalidation wait */
+
+FIELD(QI_LO, TYPE, 0, 4)
+FIELD(QI_LO, TYPE_HI, 9, 3)
+/* context-cache */
+FIELD(QI_CC, G, 4, 2)
+FIELD(QI_CC, DID, 16, 16)
+FIELD(QI_CC, SID, 32, 16)
+FIELD(QI_CC, FM, 48, 2)
+#define DMAR_QI_CC_LO_RSVD      0xfffc00000000f1c0ull
+/* IOTLB */
+FIELD(QI_IOTLB, G, 4, 2)
+FIELD(QI_IOTLB, DW, 6, 1)
+FIELD(QI_IOTLB, DR, 7, 1)
+FIELD(QI_IOTLB, DID, 16, 16)
+#define DMAR_QI_IOTLB_LO_RSVD   0xffffffff0000f100ull
+FIELD(QI_IOTLB_HI, AM, 0, 6)
+FIELD(QI_IOTLB_HI, IH, 6, 1)
+FIELD(QI_IOTLB_HI, ADDR, 12, 52)
+#define DMAR_QI_IOTLB_HI_RSVD   0x0000000000000f80ull
+/* interrupt entry cache */
+FIELD(QI_IEC, G, 4, 1)              /* 0: global, 1: index-selective */
+FIELD(QI_IEC, IM, 27, 5)
+FIELD(QI_IEC, IIDX, 32, 16)
+#define DMAR_QI_IEC_LO_RSVD     0xffff000007fff1e0ull
+/* invalidation wait */
+FIELD(QI_WAIT, IF, 4, 1)
+FIELD(QI_WAIT, SW, 5, 1)
+FIELD(QI_WAIT, FN, 6, 1)
+FIELD(QI_WAIT, PD, 7, 1)
+FIELD(QI_WAIT, SDATA, 32, 32)
+#define DMAR_QI_WAIT_LO_RSVD    0x00000000fffff100ull
+#define DMAR_QI_WAIT_HI_RSVD    0x0000000000000003ull
+
+typedef struct DmarQiDesc {
+    uint8_t type;
+    uint8_t gran;           /* CC/IOTLB granularity; IEC: 0 global, 1 index */
+    uint16_t did;
+    uint16_t sid;
+    uint8_t fm;
+    uint64_t addr;          /* IOTLB page address; wait status address */
+    uint8_t am;             /* IOTLB address mask; IEC index mask */
+    bool ih, dr, dw;
+    uint16_t index;         /* IEC interrupt index */
+    bool wait_if, wait_sw, wait_fn;
+    uint32_t sdata;
+} DmarQiDesc;
+
+/* What the unit offers that changes which descriptors are valid. */
+typedef struct DmarQiCaps {
+    bool ir;                /* ECAP.IR: IEC descriptors */
+    bool dt;                /* ECAP.DT: device-TLB descriptors */
+} DmarQiCaps;
+
+/* Decode a 128-bit descriptor; false if its type or reserved bits say no. */
+bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
+                    DmarQiDesc *d);
+
+typedef bool DmarWriteFn(void *opaque, uint64_t gpa, const void *buf,
+                         size_t len);
+
+/* The effects of valid descriptors, called in queue order. */
+typedef struct DmarQiOps {
+    void (*context)(void *opaque, const DmarQiDesc *d);
+    void (*iotlb)(void *opaque, const DmarQiDesc *d);
+    void (*iec)(void *opaque, const DmarQiDesc *d);
+} DmarQiOps;
+
+typedef enum DmarQiStatus {
+    DMAR_QI_DONE,           /* head reached tail */
+    DMAR_QI_ERROR,          /* stopped: IQE (head at the bad descriptor) */
+} DmarQiStatus;
+
+typedef struct DmarQiRun {
+    uint32_t head;          /* in: first descriptor; out: where it stopped */
+    uint32_t processed;
+    bool wait_irq;          /* a wait descriptor asked for IWC (IF=1) */
+} DmarQiRun;
+
+/*
+ * Process descriptors [run->head, tail) of the queue at BASE holding
+ * ENTRIES 128-bit descriptors. At most ENTRIES descriptors are handled,
+ * whatever the guest wrote. TAIL must be < ENTRIES (the caller checks).
+ */
+DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
+                             uint32_t entries, uint32_t tail,
+                             DmarReadFn *read, DmarWriteFn *write,
+                             void *mem_opaque, const DmarQiOps *ops,
+                             void *ops_opaque, DmarQiRun *run);
+
+#endif
