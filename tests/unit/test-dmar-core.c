@@ -1245,6 +1245,67 @@ static void test_walk_rsvd(const void *opaque)
     env_destroy(&e);
 }
 
+/*
+ * dmar_leaf_group: the aligned group of 8 leaves around an IOVA, as a walk
+ * of each would grant them: present entries only, permissions combined
+ * with the upper levels, reserved-bit entries left out.
+ */
+static void test_leaf_group(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    DmarTranslation t, g[DMAR_LEAF_GROUP];
+    DmarFault f;
+    const uint64_t base = 0x12340000ull;    /* 8-page aligned */
+    uint64_t slpt, l2e;
+    unsigned n, i;
+
+    env_init_default(&e);
+    slpt = env_open(&e, 0x0100, 3, false, &ctx);
+    /* pages 0..7: RW, R, W, absent, RW, RW with SNP (reserved), RW, RW */
+    for (i = 0; i < 8; i++) {
+        static const uint8_t perm[8] = {
+            DMAR_PERM_RW, DMAR_PERM_R, DMAR_PERM_W, 0,
+            DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW,
+        };
+
+        if (perm[i]) {
+            map_page(&e.mem, slpt, 3, base + i * 0x1000,
+                     0x800000 + i * 0x3000, 1, perm[i]);
+        }
+    }
+    fake_write64(&e.mem, pte_gpa(&e.mem, slpt, 3, base + 5 * 0x1000, 1),
+                 make_slpte(0x800000 + 5 * 0x3000, DMAR_PERM_RW, false) |
+                 R_SLPTE_SNP_MASK);
+    /* The level-2 entry grants read only: every leaf is capped at R. */
+    l2e = pte_gpa(&e.mem, slpt, 3, base, 2);
+    fake_write64(&e.mem, l2e, (fake_peek64(&e.mem, l2e) & ~3ull) |
+                 DMAR_PERM_R);
+
+    g_assert_true(dmar_translate(&e.hw, &ctx, base + 4 * 0x1000 + 8, false,
+                                 fake_read, &e.mem, &t, &f));
+    g_assert_cmpuint(t.level, ==, 1);
+    g_assert_cmphex(t.table_perm, ==, DMAR_PERM_R);
+    n = dmar_leaf_group(&e.hw, t.table, t.table_perm, base + 4 * 0x1000,
+                        fake_read, &e.mem, g);
+    /* 0 (R), 1 (R), 4, 6, 7 (R): 2 is write-only under a read-only L2 */
+    g_assert_cmpuint(n, ==, 5);
+    for (i = 0; i < n; i++) {
+        unsigned page = (g[i].iova - base) / 0x1000;
+
+        g_assert_true(page == 0 || page == 1 || page == 4 || page == 6 ||
+                      page == 7);
+        g_assert_cmphex(g[i].pa, ==, 0x800000 + page * 0x3000);
+        g_assert_cmphex(g[i].perm, ==, DMAR_PERM_R);
+        g_assert_cmphex(g[i].mask, ==, 0xfff);
+        g_assert_cmpuint(g[i].level, ==, 1);
+    }
+    /* A table that cannot be read gives nothing. */
+    g_assert_cmpuint(dmar_leaf_group(&e.hw, 0xfff0000000ull, DMAR_PERM_RW,
+                                     base, fake_read, &e.mem, g), ==, 0);
+    env_destroy(&e);
+}
+
 /* With ECAP.SC, SNP in a leaf is the snoop bit, not a reserved one. */
 static void test_walk_snoop(void)
 {
@@ -2088,6 +2149,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-core/walk/perm-mixed", test_walk_perm_mixed);
     ADD_CASES("/dmar-core/walk/rsvd", rsvd_cases, test_walk_rsvd);
     g_test_add_func("/dmar-core/walk/snoop", test_walk_snoop);
+    g_test_add_func("/dmar-core/walk/leaf-group", test_leaf_group);
     g_test_add_func("/dmar-core/walk/ignored", test_walk_ignored);
     g_test_add_func("/dmar-core/walk/not-present-rsvd",
                     test_walk_not_present_rsvd);
