@@ -53,6 +53,7 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
 {
     uint32_t gsts = dmar_get32(s, A_GSTS), old = gsts;
     unsigned act = 0;
+    bool qi_enabled = false;
 
     if (val & R_GCMD_SRTP_MASK) {
         s->root = dmar_get64(s, A_RTADDR);
@@ -67,10 +68,9 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
     }
     if (!!(val & R_GCMD_QIE_MASK) != !!(gsts & R_GSTS_QIES_MASK)) {
         gsts ^= R_GSTS_QIES_MASK;
-        if (gsts & R_GSTS_QIES_MASK) {
-            /* §10.4.4: the queue starts at its base when QI is enabled */
-            dmar_set64(s, A_IQH, 0);
-        }
+        /* §11.4.9.1: IQH is 0 while QI is disabled; enabling starts there */
+        dmar_set64(s, A_IQH, 0);
+        qi_enabled = gsts & R_GSTS_QIES_MASK;
     }
     if (val & (R_GCMD_SFL_MASK | R_GCMD_EAFL_MASK | R_GCMD_WBF_MASK |
                R_GCMD_IRE_MASK | R_GCMD_SIRTP_MASK | R_GCMD_CFI_MASK)) {
@@ -80,6 +80,10 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
     }
     dmar_set32(s, A_GSTS, gsts);
     trace_dmar_gcmd(val, old, gsts);
+    if (qi_enabled) {
+        /* Descriptors already between IQH (0) and IQT run now. */
+        act |= dmar_qi_run_locked(s);
+    }
     return act;
 }
 
@@ -92,15 +96,20 @@ static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
         return 0;
     }
     if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
-        /* §6.5.2: register-based invalidation is not used with QI on */
+        /*
+         * §6.5.2: register-based invalidation is not used with QI on. Do
+         * nothing, but complete the command (CAIG 0) so that software
+         * polling ICC does not spin.
+         */
         qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: CCMD written while "
                       "queued invalidation is enabled: ignored\n");
-        return 0;
+        gran = 0;
+    } else {
+        gran = dmar_inv_context_locked(s, FIELD_EX64(val, CCMD, CIRG),
+                                       FIELD_EX64(val, CCMD, DID),
+                                       FIELD_EX64(val, CCMD, SID),
+                                       FIELD_EX64(val, CCMD, FM));
     }
-    gran = dmar_inv_context_locked(s, FIELD_EX64(val, CCMD, CIRG),
-                                   FIELD_EX64(val, CCMD, DID),
-                                   FIELD_EX64(val, CCMD, SID),
-                                   FIELD_EX64(val, CCMD, FM));
     val = FIELD_DP64(val, CCMD, ICC, 0);
     val = FIELD_DP64(val, CCMD, CAIG, gran);
     dmar_set64(s, A_CCMD, val);
@@ -119,12 +128,13 @@ static unsigned dmar_iotlb_write(DmarState *s, uint64_t val)
     if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
         qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB written while "
                       "queued invalidation is enabled: ignored\n");
-        return 0;
+        gran = 0;   /* done, nothing invalidated: IVT clears, IAIG 0 */
+    } else {
+        gran = dmar_inv_iotlb_locked(s, FIELD_EX64(val, IOTLB, IIRG),
+                                     FIELD_EX64(val, IOTLB, DID),
+                                     iva & R_IVA_ADDR_MASK,
+                                     FIELD_EX64(iva, IVA, AM));
     }
-    gran = dmar_inv_iotlb_locked(s, FIELD_EX64(val, IOTLB, IIRG),
-                                 FIELD_EX64(val, IOTLB, DID),
-                                 iva & R_IVA_ADDR_MASK,
-                                 FIELD_EX64(iva, IVA, AM));
     val = FIELD_DP64(val, IOTLB, IVT, 0);
     val = FIELD_DP64(val, IOTLB, IAIG, gran);
     dmar_set64(s, A_IOTLB, val);
