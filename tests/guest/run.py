@@ -40,11 +40,16 @@ LOGS = os.path.join(BUILD, "logs", "guest")
 CONFIGS = {
     "none": dict(device=None, ir="off"),
     "intel-iommu": dict(device="intel-iommu,intremap=off", ir="off"),
-    "intel-iommu-ir": dict(device="intel-iommu,intremap=on", ir="xapic"),
+    "intel-iommu-ir": dict(device="intel-iommu,intremap=on,eim=off",
+                           ir="xapic"),
     "intel-iommu-cm": dict(device="intel-iommu,intremap=off,caching-mode=on",
                            ir="off"),
-    "vtd-dmar": dict(device="vtd-dmar", ir="off"),
-    "vtd-dmar-cm": dict(device="vtd-dmar,caching-mode=on", ir="off"),
+    "vtd-dmar": dict(device="vtd-dmar,intremap=off", ir="off"),
+    "vtd-dmar-cm": dict(device="vtd-dmar,intremap=off,caching-mode=on",
+                        ir="off"),
+    "vtd-dmar-ir": dict(device="vtd-dmar,intremap=on,eim=off", ir="xapic"),
+    "vtd-dmar-eim": dict(device="vtd-dmar,intremap=on,eim=on", ir="x2apic",
+                         smp=4, cpu="qemu64,+x2apic"),
 }
 
 SCENARIOS = ["dmar", "blk", "nvme", "net", "isolation", "vfio"]
@@ -139,7 +144,10 @@ class Run:
                  cpu=None, timeout=180, extra=(), name=None, disk_mib=DISK_MIB,
                  net_mib=4):
         self.scenario, self.iommu, self.mode = scenario, iommu, mode
-        self.smp, self.cpu, self.timeout = smp, cpu, timeout
+        cfg = CONFIGS[iommu]
+        self.smp = smp if smp != 1 else cfg.get("smp", 1)
+        self.cpu = cpu or cfg.get("cpu")
+        self.timeout = timeout
         self.extra = list(extra)
         self.disk_mib, self.net_mib = disk_mib, net_mib
         self.name = name or "%s.%s.%s" % (iommu, mode, scenario)

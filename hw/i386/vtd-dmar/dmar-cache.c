@@ -82,6 +82,50 @@ bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
     return false;
 }
 
+static DmarDidSids *did_slot(DmarIotlb *t, uint16_t did, bool create)
+{
+    DmarDidSids *free_slot = NULL;
+
+    for (unsigned i = 0; i < DMAR_DID_SLOTS; i++) {
+        DmarDidSids *d = &t->dids[i];
+
+        if (d->used && d->did == did) {
+            return d;
+        }
+        if (!d->used && !free_slot) {
+            free_slot = d;
+        }
+    }
+    if (!create) {
+        return NULL;
+    }
+    if (!free_slot) {
+        t->dids_overflow = true;
+        return NULL;
+    }
+    *free_slot = (DmarDidSids) { .did = did, .used = true };
+    return free_slot;
+}
+
+static void did_note_sid(DmarIotlb *t, uint16_t did, uint16_t sid)
+{
+    DmarDidSids *d = did_slot(t, did, true);
+
+    if (!d || d->overflow) {
+        return;
+    }
+    for (unsigned i = 0; i < d->n; i++) {
+        if (d->sid[i] == sid) {
+            return;
+        }
+    }
+    if (d->n == DMAR_DID_SIDS) {
+        d->overflow = true;
+        return;
+    }
+    d->sid[d->n++] = sid;
+}
+
 bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
                        const DmarTranslation *tr)
 {
@@ -121,6 +165,7 @@ bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
         .did = did, .level = level, .perm = tr->perm,
     };
     t->levels_seen |= 1u << level;
+    did_note_sid(t, did, sid);
     return evicted;
 }
 
@@ -174,6 +219,8 @@ uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
     uint32_t n = iotlb_drop(t, match_all, NULL);
 
     t->levels_seen = 0;
+    memset(t->dids, 0, sizeof(t->dids));
+    t->dids_overflow = false;
     return n;
 }
 
@@ -187,11 +234,46 @@ uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
     return iotlb_drop(t, match_sid, &sid);
 }
 
+/* Probe the sets where entries of SID overlapping R can be. */
+static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid,
+                                  const PageRange *r)
+{
+    uint32_t n = 0;
+
+    for (unsigned level = 1; level <= 3; level++) {
+        unsigned shift = level_shift(level);
+
+        if (!(t->levels_seen & (1u << level))) {
+            continue;
+        }
+        for (uint64_t tag = r->first >> shift; tag <= r->last >> shift;
+             tag++) {
+            DmarIotlbEntry *set =
+                &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
+                      DMAR_CACHE_WAYS];
+
+            for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+                if (set[w].level == level && set[w].tag == tag &&
+                    set[w].sid == sid && set[w].did == r->did) {
+                    set[w].level = 0;
+                    n++;
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/* Up to this many 4 KiB pages, probe the sets instead of scanning all. */
+#define DMAR_PSI_PROBE_PAGES    64
+
 uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
                                 unsigned am)
 {
+    DmarDidSids *d;
     PageRange r;
     uint64_t size;
+    uint32_t n = 0;
 
     if (am > 52) {
         am = 52;
@@ -200,7 +282,21 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
     r.did = did;
     r.first = addr & ~(size - 1);
     r.last = r.first + size - 1;
-    return iotlb_drop(t, match_pages, &r);
+    if (t->dids_overflow || am > 6) {
+        return iotlb_drop(t, match_pages, &r);
+    }
+    d = did_slot(t, did, false);
+    if (!d) {
+        return 0;       /* nothing of this domain was ever cached */
+    }
+    if (d->overflow) {
+        return iotlb_drop(t, match_pages, &r);
+    }
+    QEMU_BUILD_BUG_ON(DMAR_PSI_PROBE_PAGES != 1 << 6);
+    for (unsigned i = 0; i < d->n; i++) {
+        n += flush_pages_probe(t, d->sid[i], &r);
+    }
+    return n;
 }
 
 /* ---- context cache ---- */

@@ -35,11 +35,30 @@ typedef struct DmarCacheStats {
     uint64_t hits, misses, evictions;
 } DmarCacheStats;
 
+/*
+ * Which source-ids have IOTLB entries of a domain: lets a page-selective
+ * invalidation (by domain-id) probe only the sets those entries can be
+ * in, instead of scanning the whole IOTLB. A lossy summary: when it runs
+ * out of room it says so, and the flush falls back to a full scan.
+ */
+#define DMAR_DID_SLOTS      64
+#define DMAR_DID_SIDS       8
+
+typedef struct DmarDidSids {
+    uint16_t did;
+    uint8_t n;
+    bool used;
+    bool overflow;          /* more source-ids than DMAR_DID_SIDS */
+    uint16_t sid[DMAR_DID_SIDS];
+} DmarDidSids;
+
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
     uint32_t set_bits;      /* log2 of the number of sets */
     uint64_t tick;
     uint8_t levels_seen;    /* bitmap of levels ever inserted: fewer probes */
+    DmarDidSids dids[DMAR_DID_SLOTS];
+    bool dids_overflow;     /* more domains than slots: always scan */
     DmarCacheStats stats;
 } DmarIotlb;
 

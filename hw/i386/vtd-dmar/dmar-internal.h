@@ -14,6 +14,7 @@
 #include "dmar-cache.h"
 #include "dmar-core.h"
 #include "dmar-fault.h"
+#include "dmar-ir.h"
 
 #define DMAR_NFR_MAX        256
 /* Largest register window: FRCDs follow the fixed registers. */
@@ -21,10 +22,19 @@
 #define DMAR_MSI_BASE       0xfee00000ull
 #define DMAR_MSI_SIZE       0x100000ull
 
+#define DMAR_IEC_ENTRIES    256     /* interrupt entry cache, direct-mapped */
+
+typedef struct DmarIecEntry {
+    uint64_t lo, hi;        /* the IRTE as read */
+    uint32_t index;
+    bool valid;
+} DmarIecEntry;
+
 typedef struct DmarDevAS {
     DmarState *unit;
-    PCIBus *bus;
+    PCIBus *bus;            /* NULL for the IOAPIC: fixed_sid then */
     uint8_t devfn;
+    uint16_t fixed_sid;
     AddressSpace as;
     MemoryRegion root;          /* container: one of iommu/nodmar + msi */
     IOMMUMemoryRegion iommu;    /* translated DMA */
@@ -67,6 +77,11 @@ struct DmarState {
     DmarFaultLog flog;
     DmarIotlb iotlb;
     DmarCtxCache ctx_cache;
+    uint64_t irta_raw;          /* IRTA as latched by GCMD.SIRTP */
+    DmarIrtaConfig irta;        /* ... decoded (derived from irta_raw) */
+    DmarIecEntry iec[DMAR_IEC_ENTRIES];
+    bool eim_on;                /* ECAP.EIM, decided at realize */
+    DmarDevAS *ioapic_as;
 };
 
 /* What a register hook asks the caller to do once the lock is dropped. */
@@ -74,6 +89,7 @@ enum {
     DMAR_ACT_FAULT_EVENT = 1,   /* send the fault event message */
     DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
     DMAR_ACT_INV_EVENT = 4,     /* send the invalidation event message */
+    DMAR_ACT_IEC_NOTIFY = 8,    /* interrupt entries changed: notify */
 };
 
 /* dmar-inv.c: invalidation, register-based and queued (lock held) */
@@ -88,6 +104,15 @@ bool dmar_inv_event_unmasked(DmarState *s);
 bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
                       size_t len);
 
+/* dmar-intr.c: interrupt delivery and remapping */
+extern const MemoryRegionOps dmar_msi_ops;
+void dmar_iec_flush_locked(DmarState *s, bool global, uint32_t index,
+                           unsigned im);
+void dmar_irta_latch_locked(DmarState *s);
+void dmar_irta_from_raw(DmarState *s);
+int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
+                   uint16_t sid);
+
 /* dmar-mmio.c */
 extern const MemoryRegionOps dmar_mmio_ops;
 void dmar_regs_reset(DmarState *s);
@@ -99,6 +124,8 @@ void dmar_set32(DmarState *s, uint32_t off, uint32_t v);
 void dmar_set64(DmarState *s, uint32_t off, uint64_t v);
 
 /* vtd-dmar.c */
+uint16_t dmar_das_sid(DmarDevAS *das);
+void dmar_report_fault_locked(DmarState *s, const DmarFault *f, bool *send);
 bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len);
 void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg);
 /* Re-evaluate which devices bypass translation (BQL, not @lock). */

@@ -90,6 +90,7 @@ unsigned dmar_inv_iotlb_locked(DmarState *s, unsigned gran, uint16_t did,
 typedef struct QiCtx {
     DmarState *s;
     bool context_changed;
+    bool iec_flushed;
 } QiCtx;
 
 static void qi_context(void *opaque, const DmarQiDesc *d)
@@ -109,7 +110,11 @@ static void qi_iotlb(void *opaque, const DmarQiDesc *d)
 
 static void qi_iec(void *opaque, const DmarQiDesc *d)
 {
-    /* No interrupt entry cache until interrupt remapping exists. */
+    QiCtx *q = opaque;
+
+    /* §6.5.2.7: global, or the 2^IM entries aligned around IIDX */
+    dmar_iec_flush_locked(q->s, d->gran == 0, d->index, d->am);
+    q->iec_flushed = true;
 }
 
 static const DmarQiOps qi_ops = {
@@ -154,7 +159,10 @@ unsigned dmar_qi_run_locked(DmarState *s)
     uint64_t iqa = dmar_get64(s, A_IQA);
     uint32_t entries = 1u << (FIELD_EX64(iqa, IQA, QS) + 8);
     uint32_t tail = FIELD_EX64(dmar_get64(s, A_IQT), IQT, QT);
-    DmarQiCaps caps = { .ir = false, .dt = s->hw.dt };
+    DmarQiCaps caps = {
+        .ir = FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR),
+        .dt = s->hw.dt,
+    };
     QiCtx q = { .s = s };
     DmarQiRun run = {
         .head = FIELD_EX64(dmar_get64(s, A_IQH), IQH, QH),
@@ -179,7 +187,8 @@ unsigned dmar_qi_run_locked(DmarState *s)
     if (run.wait_irq) {
         act |= qi_wait_event_locked(s);
     }
-    return act | (q.context_changed ? DMAR_ACT_SWITCH_AS : 0);
+    return act | (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
+           (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
 }
 
 void dmar_inv_event_status_update(DmarState *s)

@@ -72,6 +72,21 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
         dmar_set64(s, A_IQH, 0);
         qi_enabled = gsts & R_GSTS_QIES_MASK;
     }
+    if (FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR)) {
+        if (val & R_GCMD_SIRTP_MASK) {
+            dmar_irta_latch_locked(s);
+            gsts |= R_GSTS_IRTPS_MASK;
+            act |= DMAR_ACT_IEC_NOTIFY;
+        }
+        if (!!(val & R_GCMD_IRE_MASK) != !!(gsts & R_GSTS_IRES_MASK)) {
+            gsts ^= R_GSTS_IRES_MASK;
+            act |= DMAR_ACT_IEC_NOTIFY;
+        }
+        if (!!(val & R_GCMD_CFI_MASK) != !!(gsts & R_GSTS_CFIS_MASK)) {
+            gsts ^= R_GSTS_CFIS_MASK;
+        }
+        val &= ~(R_GCMD_SIRTP_MASK | R_GCMD_IRE_MASK | R_GCMD_CFI_MASK);
+    }
     if (val & (R_GCMD_SFL_MASK | R_GCMD_EAFL_MASK | R_GCMD_WBF_MASK |
                R_GCMD_IRE_MASK | R_GCMD_SIRTP_MASK | R_GCMD_CFI_MASK)) {
         /* Not offered by CAP/ECAP: no effect, as for reserved bits. */
@@ -166,6 +181,17 @@ static unsigned dmar_ics_write(DmarState *s, uint64_t val)
     return 0;
 }
 
+static unsigned dmar_irta_write(DmarState *s, uint64_t val)
+{
+    /* EIME is reserved unless ECAP.EIM, and IRTA needs ECAP.IR at all. */
+    if (!FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR)) {
+        dmar_set64(s, A_IRTA, 0);
+    } else if (!s->eim_on) {
+        dmar_set64(s, A_IRTA, val & ~R_IRTA_EIME_MASK);
+    }
+    return 0;
+}
+
 static unsigned dmar_iectl_write(DmarState *s, uint64_t val)
 {
     return dmar_inv_event_unmasked(s) ? DMAR_ACT_INV_EVENT : 0;
@@ -224,8 +250,10 @@ static const DmarRegInfo dmar_regs[] = {
     RW(IEADDR, 4, 0xfffffffc),
     RW(IEUADDR, 4, 0xffffffff),
     RO(IQERCD, 8),
-    /* Interrupt remapping: not offered yet. */
-    RO(IRTA, 8),
+    /* Interrupt remapping (§11.4.10) */
+    { .name = "IRTA", .off = A_IRTA, .size = 8,
+      .rw = R_IRTA_IRTA_MASK | R_IRTA_EIME_MASK | R_IRTA_S_MASK,
+      .post_write = dmar_irta_write },
     RW(IVA, 8, R_IVA_ADDR_MASK | R_IVA_IH_MASK | R_IVA_AM_MASK),
     { .name = "IOTLB", .off = A_IOTLB, .size = 8,
       .rw = R_IOTLB_IVT_MASK | R_IOTLB_IIRG_MASK | R_IOTLB_DR_MASK |
@@ -353,6 +381,10 @@ static void dmar_mmio_write(void *opaque, hwaddr off, uint64_t val,
     if (act & DMAR_ACT_INV_EVENT) {
         dmar_send_msi(s, A_IEADDR, A_IEDATA);
     }
+    if (act & DMAR_ACT_IEC_NOTIFY) {
+        /* KVM's split irqchip re-reads its MSI routes (never under lock) */
+        x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), true, 0, 0);
+    }
 }
 
 const MemoryRegionOps dmar_mmio_ops = {
@@ -392,6 +424,12 @@ uint64_t dmar_ecap_value(DmarState *s)
     /* Our walks read memory coherently: no cache flushes needed (C=1). */
     ecap = FIELD_DP64(ecap, ECAP, C, 1);
     ecap = FIELD_DP64(ecap, ECAP, QI, 1);
+    ecap = FIELD_DP64(ecap, ECAP, IR,
+                      x86_iommu_ir_supported(X86_IOMMU_DEVICE(s)));
+    ecap = FIELD_DP64(ecap, ECAP, EIM, s->eim_on);
+    /* MHMV: index-selective IEC invalidation takes any handle mask */
+    ecap = FIELD_DP64(ecap, ECAP, MHMV,
+                      x86_iommu_ir_supported(X86_IOMMU_DEVICE(s)) ? 0xf : 0);
     ecap = FIELD_DP64(ecap, ECAP, PT, s->hw.pt);
     ecap = FIELD_DP64(ecap, ECAP, DT, s->hw.dt);
     ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);

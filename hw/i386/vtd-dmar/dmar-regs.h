@@ -141,6 +141,9 @@ REG64(IQERCD, 0xb0)
     FIELD(IQERCD, ITESID, 32, 16)
     FIELD(IQERCD, ICESID, 48, 16)
 REG64(IRTA, 0xb8)
+    FIELD(IRTA, S, 0, 4)            /* 2^(S + 1) entries */
+    FIELD(IRTA, EIME, 11, 1)
+    FIELD(IRTA, IRTA, 12, 52)
 
 /*
  * The IOTLB invalidation pair sits at ECAP.IRO * 16 (VT-d §11.4.8); our

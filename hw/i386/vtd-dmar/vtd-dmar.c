@@ -13,6 +13,8 @@
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
 #include "system/dma.h"
+#include "hw/pci-host/q35.h"
+#include "target/i386/cpu.h"
 #include "dmar-internal.h"
 #include "trace.h"
 
@@ -78,9 +80,10 @@ void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg)
 
 /* ---- translation ---- */
 
-static uint16_t das_sid(DmarDevAS *das)
+uint16_t dmar_das_sid(DmarDevAS *das)
 {
-    return PCI_BUILD_BDF(pci_bus_num(das->bus), das->devfn);
+    return das->bus ? PCI_BUILD_BDF(pci_bus_num(das->bus), das->devfn) :
+                      das->fixed_sid;
 }
 
 /* An IOTLB miss: context (cached or read), then the walk. */
@@ -123,7 +126,7 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
     return true;
 }
 
-static void report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
+void dmar_report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
 {
     DmarRecordResult r;
 
@@ -134,9 +137,10 @@ static void report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
     }
     r = dmar_fault_record(&s->flog, f, send);
     if (r == DMAR_FAULT_RECORDED) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: DMA %s fault, sid "
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: %s fault, sid "
                       "%02x:%02x.%x addr 0x%" PRIx64 " reason 0x%x\n",
-                      f->is_write ? "write" : "read", f->sid >> 8,
+                      f->fr >= DMAR_FR_IR_REQ_RSVD ? "interrupt" :
+                      f->is_write ? "DMA write" : "DMA read", f->sid >> 8,
                       PCI_SLOT(f->sid & 0xff), PCI_FUNC(f->sid & 0xff),
                       f->addr, f->fr);
     }
@@ -147,7 +151,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
 {
     DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
     DmarState *s = das->unit;
-    uint16_t sid = das_sid(das);
+    uint16_t sid = dmar_das_sid(das);
     bool is_write = flag & IOMMU_WO;
     uint8_t need = flag & IOMMU_RW;
     IOMMUTLBEntry r = {
@@ -172,7 +176,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         if (!ok) {
             ok = translate_miss_locked(s, sid, addr, is_write, &t, &f);
             if (!ok && flag != IOMMU_NONE) {
-                report_fault_locked(s, &f, &send);
+                dmar_report_fault_locked(s, &f, &send);
             }
         }
     }
@@ -205,35 +209,6 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
     return 0;
 }
 
-/* ---- the interrupt range ---- */
-
-static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
-                                  unsigned size, MemTxAttrs attrs)
-{
-    DmarDevAS *das = opaque;
-    DmarState *s = das->unit;
-
-    /* Not DMA: deliver to the APICs (interrupt remapping comes later). */
-    trace_dmar_msi(das_sid(das), DMAR_MSI_BASE + off, val);
-    return address_space_write(&s->downstream_as, DMAR_MSI_BASE + off, attrs,
-                               &val, size);
-}
-
-static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
-                                 unsigned size, MemTxAttrs attrs)
-{
-    *val = 0;
-    return MEMTX_OK;
-}
-
-static const MemoryRegionOps dmar_msi_ops = {
-    .read_with_attrs = dmar_msi_read,
-    .write_with_attrs = dmar_msi_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 8 },
-    .impl = { .min_access_size = 4, .max_access_size = 4 },
-};
-
 /*
  * Untranslated DMA above the address width. With translation enabled this
  * is a pass-through context: VT-d §7.1.3 reason 4h applies with X = MGAW.
@@ -243,7 +218,7 @@ static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
                                       bool is_write)
 {
     DmarState *s = das->unit;
-    DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = das_sid(das),
+    DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = dmar_das_sid(das),
                     .addr = (1ull << s->aw_bits) + off, .is_write = is_write };
     DmarContext ctx;
     DmarFault ignore;
@@ -254,7 +229,7 @@ static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
             f.fpd = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
                                         f.sid, dmar_read_guest, s, &ctx,
                                         &ignore) && ctx.fpd;
-            report_fault_locked(s, &f, &send);
+            dmar_report_fault_locked(s, &f, &send);
         }
     }
     if (send) {
@@ -315,7 +290,7 @@ static bool das_passthrough(DmarState *s, DmarDevAS *das)
         return true;
     }
     return dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                               das_sid(das), dmar_read_guest, s, &ctx, &f) &&
+                               dmar_das_sid(das), dmar_read_guest, s, &ctx, &f) &&
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
@@ -332,7 +307,7 @@ static void das_switch(DmarState *s, DmarDevAS *das)
     memory_region_set_enabled(&das->nodmar, !translated);
     memory_region_set_enabled(&das->beyond, !translated);
     memory_region_transaction_commit();
-    trace_dmar_switch_as(das_sid(das), translated);
+    trace_dmar_switch_as(dmar_das_sid(das), translated);
 }
 
 void dmar_update_address_spaces(DmarState *s)
@@ -346,23 +321,15 @@ void dmar_update_address_spaces(DmarState *s)
     }
 }
 
-static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
-                                            int devfn)
+static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
+                          uint16_t fixed_sid, const char *name)
 {
-    DmarState *s = opaque;
-    DasKey key = { .bus = bus, .devfn = devfn };
-    DmarDevAS *das = g_hash_table_lookup(s->dev_as, &key);
-    g_autofree char *name = NULL;
+    DmarDevAS *das = g_new0(DmarDevAS, 1);
 
-    if (das) {
-        return &das->as;
-    }
-    das = g_new0(DmarDevAS, 1);
     das->unit = s;
     das->bus = bus;
     das->devfn = devfn;
-    name = g_strdup_printf("vtd-dmar-%02x.%x", PCI_SLOT(devfn),
-                           PCI_FUNC(devfn));
+    das->fixed_sid = fixed_sid;
     memory_region_init(&das->root, OBJECT(s), name, UINT64_MAX);
     memory_region_init_iommu(&das->iommu, sizeof(das->iommu),
                              TYPE_DMAR_IOMMU_MR, OBJECT(s), "vtd-dmar-iommu",
@@ -384,9 +351,44 @@ static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
                                         &das->beyond, 0);
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
     address_space_init(&das->as, &das->root, name);
+    return das;
+}
+
+static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
+                                            int devfn)
+{
+    DmarState *s = opaque;
+    DasKey key = { .bus = bus, .devfn = devfn };
+    DmarDevAS *das = g_hash_table_lookup(s->dev_as, &key);
+    g_autofree char *name = NULL;
+
+    if (das) {
+        return &das->as;
+    }
+    name = g_strdup_printf("vtd-dmar-%02x.%x", PCI_SLOT(devfn),
+                           PCI_FUNC(devfn));
+    das = das_new(s, bus, devfn, 0, name);
     g_hash_table_insert(s->dev_as, g_memdup2(&key, sizeof(key)), das);
     das_switch(s, das);
     return &das->as;
+}
+
+/*
+ * The IOAPIC's interrupt messages, with the source-id of its DMAR device
+ * scope entry (bus 0xff, devfn 0): the board routes them here.
+ */
+AddressSpace *dmar_ioapic_address_space(DmarState *s)
+{
+    if (!s->ioapic_as) {
+        s->ioapic_as = das_new(s, NULL, Q35_PSEUDO_DEVFN_IOAPIC,
+                               PCI_BUILD_BDF(Q35_PSEUDO_BUS_PLATFORM,
+                                             Q35_PSEUDO_DEVFN_IOAPIC),
+                               "vtd-dmar-ioapic");
+        /* It never does DMA: keep it on the untranslated path. */
+        memory_region_set_enabled(&s->ioapic_as->nodmar, true);
+        memory_region_set_enabled(&s->ioapic_as->beyond, true);
+    }
+    return &s->ioapic_as->as;
 }
 
 static const PCIIOMMUOps dmar_pci_iommu_ops = {
@@ -394,6 +396,18 @@ static const PCIIOMMUOps dmar_pci_iommu_ops = {
 };
 
 /* ---- QOM ---- */
+
+static bool dmar_cpus_have_x2apic(void)
+{
+    CPUState *cs;
+
+    CPU_FOREACH(cs) {
+        if (!(X86_CPU(cs)->env.features[FEAT_1_ECX] & CPUID_EXT_X2APIC)) {
+            return false;
+        }
+    }
+    return first_cpu != NULL;
+}
 
 static bool dmar_check_props(DmarState *s, Error **errp)
 {
@@ -415,14 +429,13 @@ static bool dmar_check_props(DmarState *s, Error **errp)
                    DMAR_CACHE_WAYS, DMAR_CACHE_MAX_ENTRIES);
         return false;
     }
-    if (x86_iommu_ir_supported(x86)) {
-        error_setg(errp, "vtd-dmar: intremap=on is not implemented yet; "
-                   "use intremap=off");
+    if (s->eim == ON_OFF_AUTO_ON && !x86_iommu_ir_supported(x86)) {
+        error_setg(errp, "vtd-dmar: eim=on needs intremap=on");
         return false;
     }
-    if (s->eim == ON_OFF_AUTO_ON) {
-        error_setg(errp, "vtd-dmar: eim=on needs interrupt remapping, "
-                   "which is not implemented yet");
+    if (s->eim == ON_OFF_AUTO_ON && !dmar_cpus_have_x2apic()) {
+        error_setg(errp, "vtd-dmar: eim=on needs x2APIC-capable CPUs "
+                   "(for example -cpu qemu64,+x2apic)");
         return false;
     }
     if (x86->dt_supported) {
@@ -455,6 +468,10 @@ static void dmar_realize(DeviceState *dev, Error **errp)
         .sc = false,
     };
     dmar_hw_config_init(&s->hw);
+    /* EIM: x2APIC destinations, when remapping is on and the CPUs can. */
+    s->eim_on = x86_iommu_ir_supported(x86) &&
+                (s->eim == ON_OFF_AUTO_ON ||
+                 (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
 
     qemu_mutex_init(&s->lock);
     dmar_iotlb_init(&s->iotlb, s->iotlb_entries);
@@ -491,14 +508,9 @@ static void dmar_reset_exit(Object *obj, ResetType type)
         dmar_regs_reset(s);
         dmar_iotlb_flush_all(&s->iotlb);
         dmar_ctx_cache_flush_all(&s->ctx_cache);
+        dmar_irta_latch_locked(s);
     }
     dmar_update_address_spaces(s);
-}
-
-static void dmar_instance_init(Object *obj)
-{
-    /* Until interrupt remapping lands, "auto" means off for this unit. */
-    X86_IOMMU_DEVICE(obj)->intr_supported = ON_OFF_AUTO_OFF;
 }
 
 static int dmar_post_load(void *opaque, int version_id)
@@ -516,7 +528,8 @@ static int dmar_post_load(void *opaque, int version_id)
     /* The stream must come from a unit configured like this one. */
     if (dmar_get64(s, A_CAP) != dmar_cap_value(s) ||
         dmar_get64(s, A_ECAP) != dmar_ecap_value(s) ||
-        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK))) {
+        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK |
+                  R_GSTS_IRTPS_MASK | R_GSTS_IRES_MASK | R_GSTS_CFIS_MASK))) {
         return -EINVAL;
     }
     /* Queue indices are used to address guest memory: inside the queue. */
@@ -529,6 +542,7 @@ static int dmar_post_load(void *opaque, int version_id)
     /* Caches start empty, as after any invalidation. */
     dmar_iotlb_flush_all(&s->iotlb);
     dmar_ctx_cache_flush_all(&s->ctx_cache);
+    dmar_irta_from_raw(s);
     dmar_update_address_spaces(s);
     return 0;
 }
@@ -543,6 +557,7 @@ static const VMStateDescription vmstate_dmar = {
         VMSTATE_UINT8_ARRAY(regs, DmarState, DMAR_REGS_MAX),
         VMSTATE_UINT64(root, DmarState),
         VMSTATE_UINT32(flog.next, DmarState),
+        VMSTATE_UINT64(irta_raw, DmarState),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -576,6 +591,7 @@ static void dmar_class_init(ObjectClass *klass, void *data)
     ResettableClass *rc = RESETTABLE_CLASS(klass);
 
     x86c->realize = dmar_realize;
+    x86c->int_remap = dmar_int_remap;
     rc->phases.exit = dmar_reset_exit;
     dc->vmsd = &vmstate_dmar;
     dc->desc = "Intel VT-d DMA remapping unit (vtd-dmar)";
@@ -597,7 +613,6 @@ static const TypeInfo dmar_types[] = {
         .name = TYPE_VTD_DMAR,
         .parent = TYPE_X86_IOMMU_DEVICE,
         .instance_size = sizeof(DmarState),
-        .instance_init = dmar_instance_init,
         .class_init = dmar_class_init,
     }, {
         .name = TYPE_DMAR_IOMMU_MR,

@@ -9,11 +9,15 @@
 #ifndef HW_I386_VTD_DMAR_H
 #define HW_I386_VTD_DMAR_H
 
+#include "exec/memory.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "qom/object.h"
 
 #define TYPE_VTD_DMAR "vtd-dmar"
 OBJECT_DECLARE_SIMPLE_TYPE(DmarState, VTD_DMAR)
+
+/* Where the IOAPIC sends its interrupt messages (board: ioapic_as). */
+AddressSpace *dmar_ioapic_address_space(DmarState *unit);
 
 /* Append the DMAR table describing UNIT (VT-d §8). */
 void dmar_build_acpi_table(DmarState *unit, GArray *table_data,

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar interrupt delivery: writes to 0xFEEx_xxxx from devices and the
+ * IOAPIC, remapped through the IRTE (VT-d chapter 5) when GSTS.IRES is
+ * set, with the interrupt entry cache and its invalidation (§6.5.2.7).
+ */
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/lockable.h"
+#include "dmar-internal.h"
+#include "trace.h"
+
+static DmarIecEntry *iec_slot(DmarState *s, uint32_t index)
+{
+    return &s->iec[index % DMAR_IEC_ENTRIES];
+}
+
+void dmar_iec_flush_locked(DmarState *s, bool global, uint32_t index,
+                           unsigned im)
+{
+    uint32_t mask = im >= 32 ? 0 : ~((1u << im) - 1);
+
+    for (unsigned i = 0; i < DMAR_IEC_ENTRIES; i++) {
+        DmarIecEntry *e = &s->iec[i];
+
+        if (e->valid && (global || (e->index & mask) == (index & mask))) {
+            e->valid = false;
+        }
+    }
+    trace_dmar_iec_flush(global, index, im);
+}
+
+void dmar_irta_from_raw(DmarState *s)
+{
+    s->irta = (DmarIrtaConfig) {
+        .base = s->irta_raw & R_IRTA_IRTA_MASK,
+        .entries = 2u << FIELD_EX64(s->irta_raw, IRTA, S),
+        .eime = s->eim_on && FIELD_EX64(s->irta_raw, IRTA, EIME),
+    };
+    memset(s->iec, 0, sizeof(s->iec));
+}
+
+/* GCMD.SIRTP (§10.4.4): take IRTA; cached entries are now stale. */
+void dmar_irta_latch_locked(DmarState *s)
+{
+    s->irta_raw = dmar_get64(s, A_IRTA);
+    dmar_irta_from_raw(s);
+    trace_dmar_iec_flush(true, 0, 0);
+}
+
+/* The IRTE for INDEX: from the interrupt entry cache, or the table. */
+static bool irte_fetch_locked(DmarState *s, uint32_t index, uint64_t *lo,
+                              uint64_t *hi, DmarIrFault *f)
+{
+    DmarIecEntry *e = iec_slot(s, index);
+    uint64_t raw[2];
+
+    if (index >= s->irta.entries) {
+        f->fr = DMAR_FR_IR_INDEX;
+        return false;
+    }
+    if (e->valid && e->index == index) {
+        *lo = e->lo;
+        *hi = e->hi;
+        return true;
+    }
+    if (!dmar_read_guest(s, s->irta.base + index * 16ull, raw, sizeof(raw))) {
+        f->fr = DMAR_FR_IR_TABLE_ACCESS;
+        return false;
+    }
+    *lo = le64_to_cpu(raw[0]);
+    *hi = le64_to_cpu(raw[1]);
+    /* Only present entries are cached; others are read again next time. */
+    if (FIELD_EX64(*lo, IRTE_LO, P)) {
+        *e = (DmarIecEntry) { .lo = *lo, .hi = *hi, .index = index,
+                              .valid = true };
+    }
+    return true;
+}
+
+/*
+ * Decide what to deliver for the request (ADDR, DATA) from SID. Returns
+ * false when it is blocked; *send then says whether the fault event must
+ * go out. Called with the lock held.
+ */
+static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
+                         uint16_t sid, MSIMessage *out, bool *send)
+{
+    uint32_t gsts = dmar_get32(s, A_GSTS);
+    DmarIrFault irf = { 0 };
+    X86IOMMUIrq xirq = { 0 };
+    DmarIrq irq;
+    uint64_t lo, hi;
+
+    *send = false;
+    out->address = addr;
+    out->data = data;
+    if (!(gsts & R_GSTS_IRES_MASK)) {
+        return true;                    /* remapping off: as is */
+    }
+    if (!FIELD_EX64(addr, IR_MSI, FORMAT)) {
+        /* §5.1.4: compatibility format passes only with CFIS and !EIME */
+        if ((gsts & R_GSTS_CFIS_MASK) && !s->irta.eime) {
+            return true;
+        }
+        irf.fr = DMAR_FR_IR_COMPAT;
+    } else {
+        irf.index = dmar_ir_index(addr, data);
+        if (irte_fetch_locked(s, irf.index, &lo, &hi, &irf) &&
+            dmar_irte_check(&s->irta, lo, hi, sid, &irq, &irf)) {
+            xirq = (X86IOMMUIrq) {
+                .trigger_mode = irq.trigger_level,
+                .vector = irq.vector,
+                .delivery_mode = irq.delivery_mode,
+                .dest = irq.dest,
+                .dest_mode = irq.dest_mode,
+                .redir_hint = irq.redir_hint,
+            };
+            x86_iommu_irq_to_msi_message(&xirq, out);
+            trace_dmar_ir_remap(sid, irf.index, irq.vector, irq.dest);
+            return true;
+        }
+    }
+    {
+        DmarFault f = {
+            .fr = irf.fr, .sid = sid, .is_write = true, .fpd = irf.fpd,
+            /* §7.2.1: for interrupts, FI bits 63:48 hold the index */
+            .addr = (uint64_t)(irf.index & 0xffff) << 48,
+        };
+
+        dmar_report_fault_locked(s, &f, send);
+    }
+    return false;
+}
+
+static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
+                                  unsigned size, MemTxAttrs attrs)
+{
+    DmarDevAS *das = opaque;
+    DmarState *s = das->unit;
+    uint16_t sid = dmar_das_sid(das);
+    MSIMessage msg;
+    bool ok, send;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        ok = remap_locked(s, DMAR_MSI_BASE + off, val, sid, &msg, &send);
+    }
+    if (send) {
+        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    }
+    trace_dmar_msi(sid, DMAR_MSI_BASE + off, val);
+    if (!ok) {
+        return MEMTX_OK;                /* blocked and recorded */
+    }
+    address_space_stl_le(&s->downstream_as, msg.address, msg.data, attrs,
+                         NULL);
+    return MEMTX_OK;
+}
+
+static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
+                                 unsigned size, MemTxAttrs attrs)
+{
+    *val = 0;
+    return MEMTX_OK;
+}
+
+const MemoryRegionOps dmar_msi_ops = {
+    .read_with_attrs = dmar_msi_read,
+    .write_with_attrs = dmar_msi_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+/* X86IOMMUClass.int_remap: KVM's split irqchip asks for MSI routes. */
+int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
+                   uint16_t sid)
+{
+    DmarState *s = VTD_DMAR(iommu);
+    bool ok, send;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        ok = remap_locked(s, src->address, src->data, sid, dst, &send);
+    }
+    if (send) {
+        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    }
+    return ok ? 0 : -EINVAL;
+}
