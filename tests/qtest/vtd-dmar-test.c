@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QTest for the vtd-dmar VT-d remapping unit: registers, translation
- * through tables built in guest RAM, faults, invalidation, migration.
+ * through tables built in guest RAM, faults, invalidation, migration,
+ * and interrupt remapping.
  *
  * No firmware runs under the qtest accelerator, so guest RAM is ours:
  * the test writes root, context and second-level tables there and lets
@@ -10,11 +11,18 @@
  * which translation the unit used. Queued invalidation is driven the
  * same way: descriptors written to a queue in guest RAM, wait
  * descriptors' status writes and event messages read back from RAM.
+ *
+ * Interrupt remapping: edu sends MSIs (its MSI capability is programmed
+ * with the address and data under test) and the IOAPIC sends its
+ * messages; what reaches CPU 0's local APIC is read back from its IRR
+ * through "info lapic". No CPU runs under qtest, so nothing is ever
+ * acknowledged: every check uses a vector not used before.
  */
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
 #include "qobject/qdict.h"
 
 /* ---- the unit's registers (VT-d chapter 11) ---- */
@@ -59,13 +67,24 @@
 #define GCMD_TE         (1u << 31)
 #define GCMD_SRTP       (1u << 30)
 #define GCMD_QIE        (1u << 26)
-/* Commands this unit does not offer: CFI, SIRTP, IRE, WBF, EAFL, SFL */
-#define GCMD_UNOFFERED  0x3b800000u
+#define GCMD_IRE        (1u << 25)
+#define GCMD_SIRTP      (1u << 24)
+#define GCMD_CFI        (1u << 23)
+/* Commands this unit does not offer: WBF, EAFL, SFL */
+#define GCMD_UNOFFERED  0x38000000u
 #define GSTS_TES        (1u << 31)
 #define GSTS_RTPS       (1u << 30)
 #define GSTS_QIES       (1u << 26)
+#define GSTS_IRES       (1u << 25)
+#define GSTS_IRTPS      (1u << 24)
+#define GSTS_CFIS       (1u << 23)
 
 #define ECAP_QI         (1ull << 1)
+#define ECAP_IR         (1ull << 3)
+#define ECAP_EIM        (1ull << 4)
+#define ECAP_MHMV(m)    ((uint64_t)(m) << 20)
+
+#define IRTA_EIME       (1ull << 11)
 
 #define CCMD_ICC        (1ull << 63)
 #define CCMD_CIRG(g)    ((uint64_t)(g) << 61)
@@ -303,12 +322,15 @@ static uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm, bool drain)
            (uint64_t)drain << 55;       /* DRD */
 }
 
-static uint64_t expected_ecap(bool pt)
+static uint64_t expected_ecap(bool pt, bool ir, bool eim)
 {
     return 1 |                          /* C */
            ECAP_QI |
+           (ir ? ECAP_IR : 0) |
+           (eim ? ECAP_EIM : 0) |
            (uint64_t)pt << 6 |
-           (0x100ull / 16) << 8;        /* IRO */
+           (0x100ull / 16) << 8 |       /* IRO */
+           (ir ? ECAP_MHMV(0xf) : 0);   /* any IEC index mask */
 }
 
 /* ---- data patterns ---- */
@@ -627,6 +649,253 @@ static void frcd_clear(Dmar *d, unsigned i)
     wr32(d, REG_FRCD(i) + 12, 0x80000000);
 }
 
+/* ---- interrupt remapping (VT-d chapter 5) ---- */
+
+#define IRT_BASE        0x00b00000ull   /* room for 2^16 IRTEs (1 MiB) */
+#define IRT_BASE2       0x00c00000ull   /* a second table */
+
+/* Interrupt-remapping fault reasons */
+#define FR_IR_INDEX     0x21    /* index beyond IRTA.S */
+#define FR_IR_NP        0x22    /* IRTE not present */
+#define FR_IR_ACCESS    0x23    /* IRTE read error */
+#define FR_IR_RSVD      0x24    /* IRTE reserved field */
+#define FR_IR_COMPAT    0x25    /* compatibility format blocked */
+#define FR_IR_SID       0x26    /* source-id verification */
+
+/* IRTE, remapped format: lower 64 bits... */
+#define IRTE_P          1ull
+#define IRTE_FPD        2ull
+#define IRTE_DM         (1ull << 2)
+#define IRTE_RH         (1ull << 3)
+#define IRTE_TM         (1ull << 4)
+#define IRTE_DLM(m)     ((uint64_t)(m) << 5)
+#define IRTE_AVAIL      0xf00ull
+#define IRTE_IM         (1ull << 15)
+#define IRTE_V(v)       ((uint64_t)(v) << 16)
+#define IRTE_DST(id)    ((uint64_t)(id) << 32)      /* x2APIC mode */
+#define IRTE_XDST(id)   ((uint64_t)(id) << 40)      /* xAPIC mode */
+/* ...and upper */
+#define IRTE_SID(s)     ((uint64_t)(s))
+#define IRTE_SQ(q)      ((uint64_t)(q) << 16)
+#define IRTE_SVT(t)     ((uint64_t)(t) << 18)
+#define SVT_NONE        0
+#define SVT_SID         1
+#define SVT_BUS         2
+
+#define DLM_FIXED       0
+#define DLM_LOWEST      1
+#define DLM_NMI         4
+
+/* Interrupt entry cache invalidation descriptor */
+#define QI_IEC_IM(m)    ((uint64_t)(m) << 27)
+#define QI_IEC_IIDX(i)  ((uint64_t)(i) << 32)
+
+/* MSI addresses: compatibility and remappable format */
+#define MSI_BASE        0xfee00000u
+#define MSI_REMAP       (1u << 4)
+#define MSI_SHV         (1u << 3)
+#define MSI_DATA_LEVEL  (1u << 15)
+#define MSI_DATA_DLM(m) ((uint32_t)(m) << 8)
+
+#define IOAPIC_BASE     0xfec00000ull
+#define IOAPIC_PATH     "/machine/q35/ioapic"
+#define IOAPIC_SID      0xff00
+#define IOAPIC_PIN      5       /* no ISA device uses IRQ 5 here */
+
+#define EDU_IRQ_RAISE   0x60
+#define EDU_IRQ_ACK     0x64
+
+static uint32_t msi_remappable(uint32_t handle, bool shv)
+{
+    return MSI_BASE | MSI_REMAP | (shv ? MSI_SHV : 0) |
+           (handle & 0x7fff) << 5 | ((handle >> 15) & 1) << 2;
+}
+
+/* Compatibility format, physical destination DEST */
+static uint32_t msi_compat(uint8_t dest)
+{
+    return MSI_BASE | (uint32_t)dest << 12;
+}
+
+/* edu sends one MSI with ADDR and DATA, programmed in its capability */
+static void edu_msi(Dmar *d, uint32_t addr, uint16_t data)
+{
+    uint8_t cap = qpci_find_capability(d->edu, PCI_CAP_ID_MSI, 0);
+    uint16_t flags;
+
+    g_assert_cmpuint(cap, !=, 0);
+    flags = qpci_config_readw(d->edu, cap + PCI_MSI_FLAGS);
+    g_assert_true(flags & PCI_MSI_FLAGS_64BIT);
+    qpci_config_writel(d->edu, cap + PCI_MSI_ADDRESS_LO, addr);
+    qpci_config_writel(d->edu, cap + PCI_MSI_ADDRESS_HI, 0);
+    qpci_config_writew(d->edu, cap + PCI_MSI_DATA_64, data);
+    qpci_config_writew(d->edu, cap + PCI_MSI_FLAGS,
+                       flags | PCI_MSI_FLAGS_ENABLE);
+    g_assert_cmphex(qpci_config_readl(d->edu, cap + PCI_MSI_ADDRESS_LO),
+                    ==, addr);
+    /* raising edu's interrupt sends the message; the ack lowers it */
+    qpci_io_writel(d->edu, d->bar, EDU_IRQ_RAISE, 1);
+    qpci_io_writel(d->edu, d->bar, EDU_IRQ_ACK, 1);
+}
+
+/*
+ * Vector V in CPU 0's IRR, from "info lapic" (under qtest, APIC MMIO
+ * reads have no current CPU and return nothing useful): -1 if not
+ * pending, else 1 for level-triggered (TMR set), 0 for edge.
+ */
+static int apic_irr(Dmar *d, uint8_t v)
+{
+    g_autofree char *out = qtest_hmp(d->qts, "info lapic");
+    g_autofree char *edge = g_strdup_printf("%u", v);
+    g_autofree char *level = g_strdup_printf("%u(level)", v);
+    g_auto(GStrv) words = NULL;
+    char *irr = strstr(out, "IRR\t");
+    char *end;
+
+    /* "IRR\t 48 49(level) \r\n", or "IRR\t (none)" */
+    g_assert_nonnull(irr);
+    end = strpbrk(irr, "\r\n");
+    if (end) {
+        *end = 0;
+    }
+    words = g_strsplit(irr + 4, " ", -1);
+    for (unsigned i = 0; words[i]; i++) {
+        if (!strcmp(words[i], edge)) {
+            return 0;
+        }
+        if (!strcmp(words[i], level)) {
+            return 1;
+        }
+    }
+    return -1;
+}
+
+static void assert_delivered(Dmar *d, uint8_t v, bool level)
+{
+    int got = apic_irr(d, v);
+
+    if (got != level) {
+        g_test_message("vector 0x%02x: IRR state %d, expected %d", v, got,
+                       level);
+    }
+    g_assert_cmpint(got, ==, level);
+}
+
+static void assert_not_delivered(Dmar *d, uint8_t v)
+{
+    int got = apic_irr(d, v);
+
+    if (got != -1) {
+        g_test_message("vector 0x%02x was delivered", v);
+    }
+    g_assert_cmpint(got, ==, -1);
+}
+
+/*
+ * Write GCMD like Linux does: the persistent bits (TE, QIE, IRE, CFI) as
+ * GSTS has them, less CLEAR, plus SET.
+ */
+static void gcmd_update(Dmar *d, uint32_t set, uint32_t clear)
+{
+    uint32_t keep = rd32(d, REG_GSTS) &
+                    (GSTS_TES | GSTS_QIES | GSTS_IRES | GSTS_CFIS);
+
+    wr32(d, REG_GCMD, (keep & ~clear) | set);
+}
+
+/* Latch IRTA (SIRTP): the interrupt entry cache starts over too */
+static void ir_set_table(Dmar *d, uint64_t irta)
+{
+    wr64(d, REG_IRTA, irta);
+    gcmd_update(d, GCMD_SIRTP, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_IRTPS, ==, GSTS_IRTPS);
+}
+
+/* Table at IRTA, then remapping on; CFI as asked */
+static void ir_enable(Dmar *d, uint64_t irta, bool cfi)
+{
+    ir_set_table(d, irta);
+    gcmd_update(d, GCMD_IRE | (cfi ? GCMD_CFI : 0), cfi ? 0 : GCMD_CFI);
+    g_assert_cmphex(rd32(d, REG_GSTS) & (GSTS_IRES | GSTS_CFIS), ==,
+                    GSTS_IRES | (cfi ? GSTS_CFIS : 0));
+}
+
+static void irte_put(Dmar *d, uint64_t table, uint32_t index, uint64_t lo,
+                     uint64_t hi)
+{
+    qtest_writeq(d->qts, table + index * 16ull, lo);
+    qtest_writeq(d->qts, table + index * 16ull + 8, hi);
+}
+
+/* A fixed, edge-triggered IRTE for vector V to APIC 0 (xAPIC format) */
+static uint64_t irte_lo(uint8_t v)
+{
+    return IRTE_P | IRTE_V(v) | IRTE_XDST(0);
+}
+
+/*
+ * Exactly one fault record is pending, for an interrupt request: reason
+ * FR, source-id SID, interrupt index INDEX in bits 63:48 of the lower
+ * half (-1: not checked; bits 47:0 are 0 anyway). Clear it.
+ */
+static void assert_ir_fault(Dmar *d, uint8_t fr, int index, uint16_t sid)
+{
+    int rec = -1;
+    uint64_t lo, hi;
+
+    for (unsigned i = 0; i < 8; i++) {
+        if (rd64(d, REG_FRCD(i) + 8) & FRCD_F) {
+            g_assert_cmpint(rec, ==, -1);
+            rec = i;
+        }
+    }
+    if (rec < 0) {
+        g_test_message("no fault recorded; expected reason 0x%x", fr);
+    }
+    g_assert_cmpint(rec, >=, 0);
+    lo = rd64(d, REG_FRCD(rec));
+    hi = rd64(d, REG_FRCD(rec) + 8);
+    /* the type bit (T1) is only defined for DMA faults */
+    g_assert_cmphex(hi & ~FRCD_T1, ==, FRCD_F | FRCD_FR(fr) | sid);
+    if (index >= 0) {
+        g_assert_cmphex(lo, ==, (uint64_t)index << 48);
+    } else {
+        g_assert_cmphex(lo & 0xffffffffffffull, ==, 0);
+    }
+    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(rec));
+    frcd_clear(d, rec);
+    g_assert_cmphex(fsts(d), ==, 0);
+}
+
+static void assert_no_fault(Dmar *d)
+{
+    uint32_t v = fsts(d);
+
+    if (v) {
+        g_test_message("unexpected fault: FRCD[%u] = 0x%016" PRIx64
+                       ":0x%016" PRIx64, (v >> 8) & 0xff,
+                       rd64(d, REG_FRCD((v >> 8) & 0xff) + 8),
+                       rd64(d, REG_FRCD((v >> 8) & 0xff)));
+    }
+    g_assert_cmphex(v, ==, 0);
+}
+
+/* IOAPIC redirection entry PIN (high half first: unmasked last) */
+static void ioapic_rte(Dmar *d, unsigned pin, uint64_t rte)
+{
+    qtest_writel(d->qts, IOAPIC_BASE, 0x11 + 2 * pin);
+    qtest_writel(d->qts, IOAPIC_BASE + 0x10, rte >> 32);
+    qtest_writel(d->qts, IOAPIC_BASE, 0x10 + 2 * pin);
+    qtest_writel(d->qts, IOAPIC_BASE + 0x10, rte);
+}
+
+/* An edge on input PIN */
+static void ioapic_pulse(Dmar *d, unsigned pin)
+{
+    qtest_set_irq_in(d->qts, IOAPIC_PATH, NULL, pin, 1);
+    qtest_set_irq_in(d->qts, IOAPIC_PATH, NULL, pin, 0);
+}
+
 /* ================= 1. registers ================= */
 
 static void test_reset_values(void)
@@ -634,8 +903,10 @@ static void test_reset_values(void)
     Dmar *d = dmar_boot("");
     uint32_t w[SNAP_WORDS];
     uint64_t cap = expected_cap(48, 8, false, true);
-    uint64_t ecap = expected_ecap(true);
+    uint64_t ecap = expected_ecap(true, true, false);
 
+    /* the VT-d encoding of C, QI, IR, PT, IRO and MHMV, written out */
+    g_assert_cmphex(ecap, ==, 0xf0104bull);
     snapshot(d, w);
     for (unsigned i = 0; i < SNAP_WORDS; i++) {
         unsigned off = i * 4;
@@ -674,26 +945,43 @@ static void test_reset_values(void)
 typedef struct CapCase {
     const char *props;
     unsigned aw, nfr;
-    bool cm, drain, pt;
+    bool cm, drain, pt, ir, eim;
+    const char *extra;
 } CapCase;
 
+#define X2APIC_CPU      "-cpu qemu64,+x2apic"
+
 static const CapCase cap_cases[] = {
-    { "aw-bits=39", 39, 8, false, true, true },
-    { "aw-bits=57,nfr=1,caching-mode=on", 57, 1, true, true, true },
-    { "nfr=256,dma-drain=off,pt=off", 48, 256, false, false, false },
+    { "aw-bits=39", 39, 8, false, true, true, true, false, "" },
+    { "aw-bits=57,nfr=1,caching-mode=on", 57, 1, true, true, true, true,
+      false, "" },
+    { "nfr=256,dma-drain=off,pt=off", 48, 256, false, false, false, true,
+      false, "" },
+    /* interrupt remapping off: no IR, EIM or MHMV */
+    { "intremap=off", 48, 8, false, true, true, false, false, "" },
+    { "intremap=off", 48, 8, false, true, true, false, false, X2APIC_CPU },
+    { "intremap=on", 48, 8, false, true, true, true, false, "" },
+    /* EIM: asked for, or automatic with x2APIC-capable CPUs */
+    { "eim=on", 48, 8, false, true, true, true, true, X2APIC_CPU },
+    { "eim=auto", 48, 8, false, true, true, true, true, X2APIC_CPU },
+    { "eim=off", 48, 8, false, true, true, true, false, X2APIC_CPU },
+    { "eim=auto", 48, 8, false, true, true, true, false, "" },
+    { "intremap=on,eim=on", 48, 8, false, true, true, true, true,
+      X2APIC_CPU " -smp 2" },
 };
 
 static void test_cap_props(void)
 {
     for (unsigned i = 0; i < ARRAY_SIZE(cap_cases); i++) {
         const CapCase *c = &cap_cases[i];
-        Dmar *d = dmar_boot(c->props);
+        Dmar *d = dmar_boot_full(c->props, c->extra, false);
         unsigned last = REG_FRCD(c->nfr - 1);
 
-        g_test_message("vtd-dmar,%s", c->props);
+        g_test_message("vtd-dmar,%s %s", c->props, c->extra);
         g_assert_cmphex(rd64(d, REG_CAP), ==,
                         expected_cap(c->aw, c->nfr, c->cm, c->drain));
-        g_assert_cmphex(rd64(d, REG_ECAP), ==, expected_ecap(c->pt));
+        g_assert_cmphex(rd64(d, REG_ECAP), ==,
+                        expected_ecap(c->pt, c->ir, c->eim));
         /* the last fault record exists and is empty; past it, nothing */
         g_assert_cmphex(rd64(d, last + 8), ==, 0);
         wr64(d, last + 8, ~0ull);
@@ -702,6 +990,40 @@ static void test_cap_props(void)
         g_assert_cmphex(rd32(d, last + 16), ==, 0);
         g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
         dmar_free(d);
+    }
+}
+
+/* Realize refuses EIM without x2APIC CPUs, and EIM without IR */
+static void test_cap_props_invalid(void)
+{
+    static const char *const cases[][2] = {
+        { "eim=on", "" },
+        { "eim=on", "-cpu qemu64,-x2apic" },
+        { "intremap=off,eim=on", X2APIC_CPU },
+    };
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+
+    g_assert_nonnull(qemu);
+    for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree char *q = g_shell_quote(qemu);
+        /* if it started after all, "quit" ends it with status 0 */
+        g_autofree char *cmd = g_strdup_printf(
+            "echo quit | %s -M q35 -accel qtest -display none "
+            "-monitor stdio %s -device vtd-dmar,%s", q, cases[i][1],
+            cases[i][0]);
+        const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        int status;
+
+        g_test_message("%s", cmd);
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                   G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                                   &status, NULL));
+        g_test_message("stderr: %s", err);
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_nonnull(strstr(err, "eim=on needs"));
     }
 }
 
@@ -714,7 +1036,7 @@ static const RegSpan ro_regs[] = {
     { REG_VER, 4 }, { REG_CAP, 8 }, { REG_ECAP, 8 }, { REG_GSTS, 4 },
     { REG_AFLOG, 8 }, { REG_PMEN, 4 }, { REG_PLMBASE, 4 },
     { REG_PLMLIMIT, 4 }, { REG_PHMBASE, 8 }, { REG_PHMLIMIT, 8 },
-    { REG_IQH, 8 }, { REG_IQERCD, 8 }, { REG_IRTA, 8 },
+    { REG_IQH, 8 }, { REG_IQERCD, 8 },
 };
 
 /* Offsets where no register lives (default nfr=8) */
@@ -841,6 +1163,16 @@ static void test_regs_access(void)
     /* IVA: ADDR, IH, AM */
     wr64(d, REG_IVA, ~0ull);
     g_assert_cmphex(rd64(d, REG_IVA), ==, 0xfffffffffffff07full);
+
+    /* IRTA: base (63:12) and S (3:0); EIME (11) needs ECAP.EIM (0 here) */
+    wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0xfffffffffffff00full);
+    wr32(d, REG_IRTA, 0x12345fff);
+    wr32(d, REG_IRTA + 4, 0xabcd);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0xabcd1234500full);
+    g_assert_cmphex(rd32(d, REG_IRTA + 4), ==, 0xabcd);
+    /* latching it is a command, not a write: GSTS says so */
+    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_IRTPS, ==, 0);
 
     /* CCMD and IOTLB keep their fields when no invalidation is asked */
     wr64(d, REG_CCMD, CCMD_CIRG(2) | CCMD_FM(3) | CCMD_SID(0x1234) |
@@ -978,6 +1310,13 @@ static void test_system_reset(void)
     g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
     g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
+    /* interrupt remapping on, CFI set, an interrupt fault in FRCD[1] */
+    ir_enable(d, IRT_BASE | 3, true);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+                    GSTS_QIES | GSTS_IRES | GSTS_IRTPS | GSTS_CFIS);
+    edu_msi(d, msi_remappable(1, false), 0);
+    g_assert_cmphex(rd64(d, REG_FRCD(1) + 8) & FRCD_FR(0xff), ==,
+                    FRCD_FR(FR_IR_NP));
     snapshot(d, used);
     for (unsigned i = 0; i < SNAP_WORDS; i++) {
         changed += used[i] != fresh[i];
@@ -997,6 +1336,12 @@ static void test_system_reset(void)
     zero(d, IDENT_OUT);
     copy(d, IDENT_IN, IDENT_OUT);
     g_assert_true(holds(d, IDENT_OUT, 0x19));
+    /* interrupts are not remapped: delivered as they are, no faults */
+    edu_msi(d, msi_remappable(1, false), 0);
+    edu_msi(d, msi_compat(0), 0x41);
+    assert_delivered(d, 0x41, false);
+    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
     dmar_enable(d, ROOT_TABLE);
     dma_in(d, IOVA_C);
     assert_frcd(d, 0, IOVA_C, FR_READ, false);
@@ -2651,6 +2996,7 @@ typedef struct QiBadCase {
     uint64_t lo, hi;
     /* 0, 0: LO:HI is invalid; else it is valid and each bit breaks it */
     uint64_t rsvd_lo, rsvd_hi;
+    const char *props;  /* of the unit; NULL: the defaults */
 } QiBadCase;
 
 /* Descriptors with every field set and every reserved bit clear */
@@ -2661,6 +3007,8 @@ typedef struct QiBadCase {
 #define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
 #define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
                          QI_SDATA(0xc0ffee00))
+#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
+                         QI_IEC_IIDX(0xffff))
 
 static const QiBadCase qi_bad_cases[] = {
     { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
@@ -2684,15 +3032,25 @@ static const QiBadCase qi_bad_cases[] = {
     { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
     /* ECAP.DT = 0 */
     { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
-    /* ECAP.IR = 0 */
-    { "iec-global", QI_IEC, 0, 0, 0 },
-    { "iec-index", QI_IEC | QI_G(1) | 5ull << 32, 0, 0, 0 },
+    /* interrupt entry cache: G (4), IM (31:27), IIDX (47:32) */
+    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
+    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
+    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
+    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
+    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
+    /* global: IM and IIDX are ignored, not reserved */
+    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
+      0, ~0ull },
+    /* ECAP.IR = 0: the type is reserved */
+    { "iec-global-no-ir", QI_IEC, 0, 0, 0, "intremap=off" },
+    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0,
+      "intremap=off" },
 };
 
 static void test_qi_invalid(const void *opaque)
 {
     const QiBadCase *c = opaque;
-    Dmar *d = dmar_boot("");
+    Dmar *d = dmar_boot(c->props ? c->props : "");
 
     qi_enable(d, IQ_BASE, 0);
     if (!c->rsvd_lo && !c->rsvd_hi) {
@@ -2719,11 +3077,14 @@ static void test_qi_invalid(const void *opaque)
     dmar_free(d);
 }
 
-/* Types 0 and 6..15 are reserved; 3 and 4 are for units without DT, IR */
+/*
+ * Types 0 and 6..15 are reserved; 3 is for units with DT (4, for units
+ * without IR, is in the iec-*-no-ir cases)
+ */
 static void test_qi_invalid_types(void)
 {
     static const unsigned types[] = {
-        0, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
     };
     Dmar *d = dmar_boot("");
 
@@ -2739,6 +3100,7 @@ static void test_qi_invalid_types(void)
         qi_expect_bad(d, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9,
                       0);
         qi_expect_bad(d, QI_WAIT | (uint64_t)t << 9, 0);
+        qi_expect_bad(d, QI_IEC | (uint64_t)t << 9, 0);
     }
     qi_sync(d);
     dmar_free(d);
@@ -3240,12 +3602,979 @@ static void test_qi_fuzz(void)
     dmar_free(d);
 }
 
+/* ================= 11. interrupt remapping ================= */
+
+/* IRTA and the GCMD commands SIRTP, IRE, CFI (VT-d 11.4.4, 11.4.5) */
+static void test_ir_regs(void)
+{
+    Dmar *d = dmar_boot("");
+
+    /* EIME is reserved without ECAP.EIM; bits 10:4 are reserved */
+    wr64(d, REG_IRTA, IRT_BASE | IRTA_EIME | 0x7f0 | 0xf);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 0xf);
+    wr64(d, REG_IRTA, IRT_BASE | 3);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+
+    /* SIRTP is a one-shot command; IRTPS stays set */
+    wr32(d, REG_GCMD, GCMD_SIRTP);
+    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    /* IRE and CFI are persistent: every write says what they are */
+    wr32(d, REG_GCMD, GCMD_IRE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    wr32(d, REG_GCMD, GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
+    wr32(d, REG_GCMD, GCMD_CFI);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_CFIS);
+    wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    /* together with QIE; SIRTP while remapping is on */
+    wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
+    wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE | GCMD_SIRTP);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
+    wr32(d, REG_GCMD, GCMD_QIE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_QIES);
+    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    dmar_free(d);
+
+    /* ECAP.EIM: EIME is writable */
+    d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0xfffffffffffff80full);
+    wr32(d, REG_IRTA, IRT_BASE | 0xff3);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==,
+                    0xffffffff00000000ull | IRT_BASE | IRTA_EIME | 3);
+    wr64(d, REG_IRTA, IRT_BASE | 5);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 5);
+    dmar_free(d);
+
+    /* intremap=off: IRTA reads 0, the commands do nothing */
+    d = dmar_boot("intremap=off");
+    wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
+    wr32(d, REG_IRTA, ~0u);
+    wr32(d, REG_IRTA + 4, ~0u);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
+    wr32(d, REG_GCMD, GCMD_SIRTP | GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+    /* and interrupts go through as they are, whatever their format */
+    edu_msi(d, msi_remappable(0, false), 0);
+    edu_msi(d, msi_compat(0), 0x42);
+    assert_delivered(d, 0x42, false);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* The unit uses the table latched by SIRTP, not what IRTA holds now */
+static void test_ir_irta_latch(void)
+{
+    Dmar *d = dmar_boot("");
+
+    irte_put(d, IRT_BASE, 2, irte_lo(0x50), 0);
+    irte_put(d, IRT_BASE, 3, irte_lo(0x51), 0);
+    irte_put(d, IRT_BASE, 9, irte_lo(0x52), 0);
+    irte_put(d, IRT_BASE2, 2, irte_lo(0x53) & ~IRTE_P, 0);
+    irte_put(d, IRT_BASE2, 3, irte_lo(0x54), 0);
+    irte_put(d, IRT_BASE2, 9, irte_lo(0x55), 0);
+    ir_enable(d, IRT_BASE | 3, false);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_delivered(d, 0x50, false);
+
+    /* a new base and a smaller size, not latched: neither is used */
+    wr64(d, REG_IRTA, IRT_BASE2 | 0);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE2);
+    edu_msi(d, msi_remappable(3, false), 0);
+    assert_delivered(d, 0x51, false);
+    edu_msi(d, msi_remappable(9, false), 0);
+    assert_delivered(d, 0x52, false);
+    assert_not_delivered(d, 0x54);
+    assert_not_delivered(d, 0x55);
+    assert_no_fault(d);
+
+    /* latched: the second table, and no entry cached from the first */
+    wr64(d, REG_IRTA, IRT_BASE2 | 3);
+    gcmd_update(d, GCMD_SIRTP, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_ir_fault(d, FR_IR_NP, 2, EDU_SID);
+    edu_msi(d, msi_remappable(9, false), 0);
+    assert_delivered(d, 0x55, false);
+    /* and the size: 2 entries */
+    ir_set_table(d, IRT_BASE2 | 0);
+    edu_msi(d, msi_remappable(9, false), 0);
+    assert_ir_fault(d, FR_IR_INDEX, 9, EDU_SID);
+    assert_not_delivered(d, 0x53);
+    assert_not_delivered(d, 0x54);
+    dmar_free(d);
+}
+
+/* Remapping through IRTEs in xAPIC mode (EIME = 0) */
+static void test_ir_remap(void)
+{
+    Dmar *d = dmar_boot("");
+    const uint64_t sid_edu = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+
+    irte_put(d, IRT_BASE, 0, irte_lo(0x30), 0);
+    irte_put(d, IRT_BASE, 1, irte_lo(0x31) | IRTE_TM, sid_edu);
+    irte_put(d, IRT_BASE, 0x7fff, irte_lo(0x32), sid_edu);
+    /* handle bit 15 is address bit 2; without it, 0x1234 */
+    irte_put(d, IRT_BASE, 0x9234, irte_lo(0x33), 0);
+    irte_put(d, IRT_BASE, 0x1234, irte_lo(0x3f), 0);
+    /* SHV: handle 0x100 plus subhandle 0x25 */
+    irte_put(d, IRT_BASE, 0x125, irte_lo(0x34), 0);
+    irte_put(d, IRT_BASE, 0x100, irte_lo(0x3e), 0);
+    ir_enable(d, IRT_BASE | 15, false);
+
+    /* vector and trigger mode from the IRTE; the data is not used */
+    edu_msi(d, msi_remappable(0, false), 0xee);
+    assert_delivered(d, 0x30, false);
+    assert_not_delivered(d, 0xee);
+    edu_msi(d, msi_remappable(1, false), 0);
+    assert_delivered(d, 0x31, true);
+    edu_msi(d, msi_remappable(0x7fff, false),
+            MSI_DATA_LEVEL | MSI_DATA_DLM(DLM_NMI) | 0xed);
+    assert_delivered(d, 0x32, false);
+    assert_not_delivered(d, 0xed);
+    edu_msi(d, msi_remappable(0x9234, false), 0);
+    assert_delivered(d, 0x33, false);
+    assert_not_delivered(d, 0x3f);
+    edu_msi(d, msi_remappable(0x100, true), 0x25);
+    assert_delivered(d, 0x34, false);
+    assert_not_delivered(d, 0x3e);
+    assert_no_fault(d);
+
+    /* AVAIL (11:8) and RH are no reserved bits; lowest priority works */
+    irte_put(d, IRT_BASE, 2, irte_lo(0x35) | IRTE_AVAIL | IRTE_RH |
+             IRTE_DLM(DLM_LOWEST), 0);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_delivered(d, 0x35, false);
+    /* delivery mode from the IRTE: an NMI sets no IRR bit */
+    irte_put(d, IRT_BASE, 3, irte_lo(0x36) | IRTE_DLM(DLM_NMI), 0);
+    edu_msi(d, msi_remappable(3, false), 0);
+    assert_not_delivered(d, 0x36);
+    /* destination from the IRTE: there is no APIC 1; 0xff broadcasts */
+    irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x37) | IRTE_XDST(1), 0);
+    edu_msi(d, msi_remappable(4, false), 0);
+    assert_not_delivered(d, 0x37);
+    irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x38) | IRTE_XDST(0xff), 0);
+    edu_msi(d, msi_remappable(5, false), 0);
+    assert_delivered(d, 0x38, false);
+    /* destination mode: logical 0 matches no APIC (LDR is 0) */
+    irte_put(d, IRT_BASE, 6, irte_lo(0x39) | IRTE_DM, 0);
+    edu_msi(d, msi_remappable(6, false), 0);
+    assert_not_delivered(d, 0x39);
+
+    /* source-id checks that pass */
+    irte_put(d, IRT_BASE, 7, irte_lo(0x3a),
+             IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
+    irte_put(d, IRT_BASE, 8, irte_lo(0x3b),
+             IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
+    irte_put(d, IRT_BASE, 9, irte_lo(0x3c),
+             IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
+    irte_put(d, IRT_BASE, 10, irte_lo(0x3d),
+             IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
+    /* SQ only counts with SVT = 1 */
+    irte_put(d, IRT_BASE, 11, irte_lo(0x40),
+             IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
+    irte_put(d, IRT_BASE, 12, irte_lo(0x41),
+             IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
+    for (unsigned i = 7; i <= 12; i++) {
+        edu_msi(d, msi_remappable(i, false), 0);
+    }
+    for (unsigned v = 0x3a; v <= 0x41; v++) {
+        if (v != 0x3e && v != 0x3f) {
+            assert_delivered(d, v, false);
+        }
+    }
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* EIME = 1: 32-bit destinations, nothing in DST is reserved */
+static void test_ir_eim(void)
+{
+    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+
+    g_assert_cmphex(rd64(d, REG_ECAP) & (ECAP_IR | ECAP_EIM), ==,
+                    ECAP_IR | ECAP_EIM);
+    irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x60) | IRTE_DST(0),
+             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /*
+     * No APIC has id 0x10001, 1 or 0xfffffe01. (Under qtest the APIC stays
+     * in xAPIC mode and compares only the low 8 bits of a destination.)
+     */
+    irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x61) | IRTE_DST(0x10001), 0);
+    irte_put(d, IRT_BASE, 3, IRTE_P | IRTE_V(0x62) | IRTE_DST(1), 0);
+    irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x63) | IRTE_DST(0xfffffe01),
+             0);
+    irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x64) | IRTE_DST(0), 0);
+    ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | IRTA_EIME | 3);
+
+    edu_msi(d, msi_remappable(1, false), 0);
+    assert_delivered(d, 0x60, false);
+    edu_msi(d, msi_remappable(2, false), 0);
+    edu_msi(d, msi_remappable(3, false), 0);
+    edu_msi(d, msi_remappable(4, false), 0);
+    assert_not_delivered(d, 0x61);
+    assert_not_delivered(d, 0x62);
+    assert_not_delivered(d, 0x63);
+    assert_no_fault(d);
+
+    /* EIME is latched by SIRTP like the rest of IRTA */
+    wr64(d, REG_IRTA, IRT_BASE | 3);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_no_fault(d);
+
+    /* the same entries in xAPIC mode: DST 7:0 and 31:16 are reserved */
+    ir_set_table(d, IRT_BASE | 3);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_ir_fault(d, FR_IR_RSVD, 2, EDU_SID);
+    edu_msi(d, msi_remappable(3, false), 0);
+    assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+    edu_msi(d, msi_remappable(4, false), 0);
+    assert_ir_fault(d, FR_IR_RSVD, 4, EDU_SID);
+    edu_msi(d, msi_remappable(5, false), 0);
+    assert_delivered(d, 0x64, false);
+    assert_not_delivered(d, 0x61);
+    assert_not_delivered(d, 0x62);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
+/*
+ * EIME = 1, destination 0xffffffff: the x2APIC broadcast reaches every
+ * APIC (CPU 0's is in xAPIC mode here: QEMU delivers a physical
+ * 0xffffffff to all of them). The 32-bit destination must reach the
+ * APIC as a whole.
+ */
+static void test_ir_eim_broadcast(void)
+{
+    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+
+    irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x68) | IRTE_DST(0xffffffff),
+             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x69) | IRTE_DST(0), 0);
+    ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_delivered(d, 0x69, false);
+    edu_msi(d, msi_remappable(1, false), 0);
+    assert_no_fault(d);
+    assert_delivered(d, 0x68, false);
+    dmar_free(d);
+}
+
+/* Compatibility-format interrupts (VT-d 5.1.4), and IRES = 0 */
+static void test_ir_compat(void)
+{
+    Dmar *d = dmar_boot("");
+
+    irte_put(d, IRT_BASE, 0, irte_lo(0x70), 0);
+    /* remapping off: delivered as they are, whatever the format */
+    ir_set_table(d, IRT_BASE | 3);
+    edu_msi(d, msi_compat(0), 0x71);
+    assert_delivered(d, 0x71, false);
+    edu_msi(d, msi_compat(0), MSI_DATA_LEVEL | 0x72);
+    assert_delivered(d, 0x72, true);
+    edu_msi(d, msi_remappable(0, false), 0);
+    assert_not_delivered(d, 0x70);
+    assert_no_fault(d);
+
+    /*
+     * Remapping on, CFIS = 0: blocked (no index: FI bits 47:0 are 0).
+     * The fault event is a compatibility-format interrupt too, but the
+     * unit's own: it is not remapped, and reaches the APIC.
+     */
+    ir_enable(d, IRT_BASE | 3, false);
+    wr32(d, REG_FEDATA, 0x7a);
+    wr32(d, REG_FEADDR, msi_compat(0));
+    wr32(d, REG_FECTL, 0);
+    edu_msi(d, msi_compat(0), 0x73);
+    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    assert_not_delivered(d, 0x73);
+    assert_delivered(d, 0x7a, false);
+    wr32(d, REG_FECTL, FECTL_IM);
+    /* CFIS = 1: delivered as they are */
+    gcmd_update(d, GCMD_CFI, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
+    edu_msi(d, msi_compat(0), 0x74);
+    assert_delivered(d, 0x74, false);
+    edu_msi(d, msi_compat(0), MSI_DATA_LEVEL | 0x75);
+    assert_delivered(d, 0x75, true);
+    /* while the remappable format is still remapped */
+    edu_msi(d, msi_remappable(0, false), 0);
+    assert_delivered(d, 0x70, false);
+    assert_no_fault(d);
+    /* CFI cleared again */
+    gcmd_update(d, 0, GCMD_CFI);
+    edu_msi(d, msi_compat(0), 0x76);
+    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    assert_not_delivered(d, 0x76);
+    dmar_free(d);
+
+    /* EIME = 1 blocks the compatibility format even with CFIS = 1 */
+    d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    ir_enable(d, IRT_BASE | IRTA_EIME | 3, true);
+    edu_msi(d, msi_compat(0), 0x77);
+    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    assert_not_delivered(d, 0x77);
+    ir_set_table(d, IRT_BASE | 3);
+    edu_msi(d, msi_compat(0), 0x78);
+    assert_delivered(d, 0x78, false);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
+/*
+ * DMA writes to 0xFEEx_xxxx are interrupt requests, translation enabled
+ * or not: a second-level mapping of that range is never used for them.
+ */
+static void test_ir_dma_write(void)
+{
+    Dmar *d = dmar_boot("");
+    uint32_t v = 0xc2;
+
+    tables_init(d, 3, 0);
+    map(d, MSI_BASE, PAGE_OUT, 1, PTE_RW);
+    fill(d, PAGE_OUT, 0x5e);
+    irte_put(d, IRT_BASE, 1, irte_lo(0xc1),
+             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /* a dword for edu's buffer, loaded untranslated */
+    qtest_writel(d->qts, SCRATCH, v);
+    edu_dma(d, SCRATCH, EDU_BUF, 4, false);
+    dmar_enable(d, ROOT_TABLE);
+
+    /* remapping off: a compatibility-format interrupt */
+    edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
+    assert_delivered(d, 0xc2, false);
+    /* remapping on: remapped, or blocked */
+    ir_enable(d, IRT_BASE | 3, false);
+    edu_dma(d, EDU_BUF, msi_remappable(1, false), 4, true);
+    assert_delivered(d, 0xc1, false);
+    assert_no_fault(d);
+    edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
+    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    g_assert_true(holds(d, PAGE_OUT, 0x5e));
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+                    GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+/* ---- interrupt remapping faults ---- */
+
+#define IR_VEC          0x9c    /* the vector of the faulting IRTEs */
+
+typedef struct IrEnv {
+    uint64_t irta;
+    uint32_t index;     /* where the IRTE is written (in IRT_BASE) */
+    uint32_t addr;      /* edu's MSI */
+    uint16_t data;
+    uint64_t lo, hi;    /* the IRTE */
+    int fi;             /* FRCD bits 63:48 expected; -1: not checked */
+} IrEnv;
+
+typedef struct IrFaultCase {
+    const char *name;
+    uint8_t fr;
+    void (*setup)(IrEnv *e);
+} IrFaultCase;
+
+static void irc_index(IrEnv *e, uint32_t handle, bool shv, uint16_t sub)
+{
+    e->addr = msi_remappable(handle, shv);
+    e->data = sub;
+    e->index = e->fi = handle + (shv ? sub : 0);
+}
+
+static void irc_beyond(IrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    irc_index(e, 4, false, 0);
+}
+
+static void irc_beyond_s0(IrEnv *e)
+{
+    e->irta = IRT_BASE | 0;
+    irc_index(e, 2, false, 0);
+}
+
+static void irc_beyond_shv(IrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    irc_index(e, 2, true, 2);
+}
+
+static void irc_beyond_bit15(IrEnv *e)
+{
+    e->irta = IRT_BASE | 14;
+    irc_index(e, 0x8000, false, 0);
+}
+
+/* handle + subhandle beyond 16 bits: not index 0 (where the IRTE is) */
+static void irc_beyond_overflow(IrEnv *e)
+{
+    e->irta = IRT_BASE | 15;
+    e->addr = msi_remappable(0xffff, true);
+    e->data = 1;
+    e->index = 0;
+    e->fi = -1;
+}
+
+static void irc_not_present(IrEnv *e)
+{
+    e->lo &= ~IRTE_P;
+}
+
+/* P = 0: nothing else in the entry is looked at */
+static void irc_not_present_junk(IrEnv *e)
+{
+    e->lo = ~(IRTE_P | IRTE_FPD);
+    e->hi = ~0ull;
+}
+
+static void irc_no_ram(IrEnv *e)
+{
+    e->irta = NO_RAM | 3;
+}
+
+static void irc_mmio(IrEnv *e)
+{
+    e->irta = DMAR_BASE | 3;
+}
+
+/* the table runs off the end of RAM (128 MiB): its first page is RAM */
+static void irc_past_ram(IrEnv *e)
+{
+    e->irta = 0x7fff000ull | 15;
+    irc_index(e, 0x100, false, 0);
+}
+
+static void irc_svt3(IrEnv *e)
+{
+    e->hi = IRTE_SVT(3) | IRTE_SID(EDU_SID);
+}
+
+static void irc_posted(IrEnv *e)
+{
+    e->lo |= IRTE_IM;
+}
+
+static void irc_sq0(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID | 1);
+}
+
+static void irc_sq0_bus(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(0x100 | EDU_SID);
+}
+
+/* SQ = 1 ignores SID bit 2 only, SQ = 2 bits 2:1, SQ = 3 bits 2:0 */
+static void irc_sq1(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 6);
+}
+
+static void irc_sq2(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 7);
+}
+
+static void irc_sq3(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID + 8);
+}
+
+static void irc_bus_above(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0x0105);
+}
+
+static void irc_bus_empty(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
+}
+
+static const IrFaultCase ir_fault_cases[] = {
+    { "index-beyond", FR_IR_INDEX, irc_beyond },
+    { "index-beyond-s0", FR_IR_INDEX, irc_beyond_s0 },
+    { "index-beyond-shv", FR_IR_INDEX, irc_beyond_shv },
+    { "index-beyond-bit15", FR_IR_INDEX, irc_beyond_bit15 },
+    { "index-beyond-overflow", FR_IR_INDEX, irc_beyond_overflow },
+    { "not-present", FR_IR_NP, irc_not_present },
+    { "not-present-junk", FR_IR_NP, irc_not_present_junk },
+    { "table-no-ram", FR_IR_ACCESS, irc_no_ram },
+    { "table-mmio", FR_IR_ACCESS, irc_mmio },
+    { "table-past-ram", FR_IR_ACCESS, irc_past_ram },
+    { "svt-reserved", FR_IR_RSVD, irc_svt3 },
+    { "posted", FR_IR_RSVD, irc_posted },
+    { "sid-sq0", FR_IR_SID, irc_sq0 },
+    { "sid-sq0-bus", FR_IR_SID, irc_sq0_bus },
+    { "sid-sq1", FR_IR_SID, irc_sq1 },
+    { "sid-sq2", FR_IR_SID, irc_sq2 },
+    { "sid-sq3", FR_IR_SID, irc_sq3 },
+    { "bus-range", FR_IR_SID, irc_bus_above },
+    { "bus-range-empty", FR_IR_SID, irc_bus_empty },
+};
+
+/* Faults found while using an IRTE are qualified: FPD hides them */
+static bool ir_fpd_qualified(uint8_t fr)
+{
+    return fr == FR_IR_NP || fr == FR_IR_RSVD || fr == FR_IR_SID;
+}
+
+/*
+ * The request is blocked and recorded (reason, index, edu's source-id);
+ * then again with FPD set in the IRTE, after SIRTP dropped the cached
+ * entries: recorded only for the faults that are not qualified.
+ */
+static void test_ir_fault(const void *opaque)
+{
+    const IrFaultCase *c = opaque;
+    Dmar *d = dmar_boot("");
+    IrEnv e = {
+        .irta = IRT_BASE | 3,
+        .index = 5, .fi = 5,
+        .addr = msi_remappable(5, false),
+        .lo = irte_lo(IR_VEC),
+        .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
+    };
+
+    c->setup(&e);
+    irte_put(d, IRT_BASE, e.index, e.lo, e.hi);
+    ir_enable(d, e.irta, false);
+    edu_msi(d, e.addr, e.data);
+    assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+    assert_not_delivered(d, IR_VEC);
+
+    irte_put(d, IRT_BASE, e.index, e.lo | IRTE_FPD, e.hi);
+    ir_set_table(d, e.irta);
+    edu_msi(d, e.addr, e.data);
+    if (ir_fpd_qualified(c->fr)) {
+        assert_no_fault(d);
+    } else {
+        assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+    }
+    assert_not_delivered(d, IR_VEC);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+typedef struct IrRsvdCase {
+    const char *name;
+    uint64_t lo, hi;    /* reserved bits, each tried alone */
+} IrRsvdCase;
+
+static const IrRsvdCase ir_rsvd_cases[] = {
+    { "lo-14-12", 0x7000, 0 },
+    { "lo-31-24", 0xff000000, 0 },
+    { "xapic-dst-7-0", 0xff00000000ull, 0 },
+    { "xapic-dst-31-16", 0xffff000000000000ull, 0 },
+    { "hi-63-20", 0, 0xfffffffffff00000ull },
+};
+
+/* Every reserved bit of the IRTE (xAPIC mode) is fault 0x24 */
+static void test_ir_rsvd(const void *opaque)
+{
+    const IrRsvdCase *c = opaque;
+    Dmar *d = dmar_boot("");
+    const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+
+    /* the entry without them works */
+    irte_put(d, IRT_BASE, 2, irte_lo(0x20), hi);
+    ir_enable(d, IRT_BASE | 3, false);
+    edu_msi(d, msi_remappable(2, false), 0);
+    assert_delivered(d, 0x20, false);
+
+    for (unsigned b = 0; b < 128; b++) {
+        uint64_t lo = irte_lo(IR_VEC), h = hi;
+
+        if (b < 64 && (c->lo & 1ull << b)) {
+            lo |= 1ull << b;
+        } else if (b >= 64 && (c->hi & 1ull << (b - 64))) {
+            h |= 1ull << (b - 64);
+        } else {
+            continue;
+        }
+        g_test_message("IRTE 0x%016" PRIx64 ":0x%016" PRIx64, h, lo);
+        irte_put(d, IRT_BASE, 3, lo, h);
+        ir_set_table(d, IRT_BASE | 3);
+        edu_msi(d, msi_remappable(3, false), 0);
+        assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+        irte_put(d, IRT_BASE, 3, lo | IRTE_FPD, h);
+        ir_set_table(d, IRT_BASE | 3);
+        edu_msi(d, msi_remappable(3, false), 0);
+        assert_no_fault(d);
+    }
+    assert_not_delivered(d, IR_VEC);
+    dmar_free(d);
+}
+
+/* ---- the interrupt entry cache ---- */
+
+static void ir_clear_faults(Dmar *d)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        frcd_clear(d, i);
+    }
+    wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(fsts(d), ==, 0);
+}
+
+/*
+ * IRTE INDEX is used (vector V, now in the cache), then made not
+ * present without invalidation: the next request may or may not use
+ * the stale entry, nothing is asserted.
+ */
+static void iec_use_then_remove(Dmar *d, uint32_t index, uint8_t v)
+{
+    irte_put(d, IRT_BASE, index, irte_lo(v), 0);
+    edu_msi(d, msi_remappable(index, false), 0);
+    assert_delivered(d, v, false);
+    irte_put(d, IRT_BASE, index, irte_lo(v) & ~IRTE_P, 0);
+    edu_msi(d, msi_remappable(index, false), 0);
+    ir_clear_faults(d);
+}
+
+static void iec_expect_removed(Dmar *d, uint32_t index)
+{
+    edu_msi(d, msi_remappable(index, false), 0);
+    assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
+}
+
+static void qi_iec(Dmar *d, bool index_sel, uint32_t iidx, unsigned im)
+{
+    qi_push(d, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
+            QI_IEC_IIDX(iidx), 0);
+    qi_sync(d);
+}
+
+static void test_ir_iec(void)
+{
+    Dmar *d = dmar_boot("");
+
+    qi_enable(d, IQ_BASE, 0);
+    ir_enable(d, IRT_BASE | 9, false);
+
+    /* global */
+    iec_use_then_remove(d, 7, 0xa0);
+    qi_iec(d, false, 0, 0);
+    iec_expect_removed(d, 7);
+    /* global with IM and IIDX set: they are ignored */
+    iec_use_then_remove(d, 300, 0xa1);
+    qi_iec(d, false, 5, 2);
+    iec_expect_removed(d, 300);
+
+    /* index-selective: the index itself */
+    iec_use_then_remove(d, 9, 0xa2);
+    qi_iec(d, true, 9, 0);
+    iec_expect_removed(d, 9);
+    /* 2^IM entries, IIDX's low IM bits ignored: 8..15 and 20..23 */
+    iec_use_then_remove(d, 13, 0xa3);
+    qi_iec(d, true, 8, 3);
+    iec_expect_removed(d, 13);
+    iec_use_then_remove(d, 22, 0xa4);
+    qi_iec(d, true, 21, 2);
+    iec_expect_removed(d, 22);
+    /* the largest mask (ECAP.MHMV = 15): 0..32767 */
+    iec_use_then_remove(d, 400, 0xa5);
+    qi_iec(d, true, 0x1234, 15);
+    iec_expect_removed(d, 400);
+
+    /* ranges that miss it (nothing asserted), then one that covers it */
+    iec_use_then_remove(d, 30, 0xa6);
+    qi_iec(d, true, 31, 0);
+    edu_msi(d, msi_remappable(30, false), 0);
+    ir_clear_faults(d);
+    qi_iec(d, true, 28, 1);
+    qi_iec(d, true, 30 + 256, 0);
+    qi_iec(d, true, 0x8000 | 30, 15);
+    edu_msi(d, msi_remappable(30, false), 0);
+    ir_clear_faults(d);
+    qi_iec(d, true, 24, 3);
+    iec_expect_removed(d, 30);
+
+    /* SIRTP drops every cached entry too */
+    iec_use_then_remove(d, 45, 0xa7);
+    iec_use_then_remove(d, 46, 0xa8);
+    gcmd_update(d, GCMD_SIRTP, 0);
+    iec_expect_removed(d, 45);
+    iec_expect_removed(d, 46);
+
+    /* an invalidation does not stop entries from being cached again */
+    irte_put(d, IRT_BASE, 50, irte_lo(0xa9), 0);
+    edu_msi(d, msi_remappable(50, false), 0);
+    assert_delivered(d, 0xa9, false);
+    assert_no_fault(d);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+                    GSTS_QIES | GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+/* ---- the IOAPIC, source-id 0xff00 ---- */
+
+static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
+{
+    return (uint64_t)(index & 0x7fff) << 49 | 1ull << 48 |
+           (uint64_t)((index >> 15) & 1) << 11 | v;
+}
+
+static void test_ir_ioapic(void)
+{
+    Dmar *d = dmar_boot("");
+
+    /* remapping off: the IOAPIC's messages go through as they are */
+    ioapic_rte(d, IOAPIC_PIN, 0x90);
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_delivered(d, 0x90, false);
+
+    irte_put(d, IRT_BASE, 6, irte_lo(0x91),
+             IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
+    irte_put(d, IRT_BASE, 7, irte_lo(0x92),
+             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /* bus range [0xff, 0xff], and index bit 15 (RTE bit 11) */
+    irte_put(d, IRT_BASE, 0x8006, irte_lo(0x93),
+             IRTE_SVT(SVT_BUS) | IRTE_SID(0xffff));
+    ir_enable(d, IRT_BASE | 15, false);
+
+    ioapic_rte(d, IOAPIC_PIN, 0x94);
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_ir_fault(d, FR_IR_COMPAT, -1, IOAPIC_SID);
+    assert_not_delivered(d, 0x94);
+    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(6, 0x91));
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_delivered(d, 0x91, false);
+    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(7, 0x92));
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_ir_fault(d, FR_IR_SID, 7, IOAPIC_SID);
+    assert_not_delivered(d, 0x92);
+    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(0x8006, 0x93));
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_delivered(d, 0x93, false);
+    /* CFIS = 1: its compatibility-format messages pass again */
+    gcmd_update(d, GCMD_CFI, 0);
+    ioapic_rte(d, IOAPIC_PIN, 0x95);
+    ioapic_pulse(d, IOAPIC_PIN);
+    assert_delivered(d, 0x95, false);
+    /* and edu may not use the IOAPIC's entry */
+    edu_msi(d, msi_remappable(6, false), 0);
+    assert_ir_fault(d, FR_IR_SID, 6, EDU_SID);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* ---- migration ---- */
+
+static void test_ir_migration(void)
+{
+    Dmar *src = dmar_boot("");
+    Dmar *dst;
+    const uint64_t sid_edu = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+    uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
+
+    irte_put(src, IRT_BASE, 1, irte_lo(0xb1), sid_edu);
+    irte_put(src, IRT_BASE, 2, irte_lo(0xb2) | IRTE_TM, sid_edu);
+    irte_put(src, IRT_BASE, 3, 0, 0);
+    irte_put(src, IRT_BASE, 4, 0, 0);
+    ir_enable(src, IRT_BASE | 3, true);
+    edu_msi(src, msi_remappable(1, false), 0);
+    assert_delivered(src, 0xb1, false);
+    edu_msi(src, msi_remappable(3, false), 0);      /* FRCD[0] */
+    /* IRTA written, not latched: the destination must not latch it */
+    irte_put(src, IRT_BASE2, 2, 0, 0);
+    wr64(src, REG_IRTA, IRT_BASE2 | 1);
+    snapshot(src, before);
+    g_assert_cmphex(before[REG_GSTS / 4], ==,
+                    GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
+
+    dst = dmar_migrate(src);
+    snapshot(dst, after);
+    assert_same_regs(before, after);
+    edu_attach(dst);
+
+    edu_msi(dst, msi_remappable(2, false), 0);
+    assert_delivered(dst, 0xb2, true);
+    edu_msi(dst, msi_compat(0), 0xb3);
+    assert_delivered(dst, 0xb3, false);
+    edu_msi(dst, msi_remappable(4, false), 0);
+    edu_msi(dst, msi_remappable(16, false), 0);      /* S = 3 */
+    g_assert_cmphex(rd64(dst, REG_FRCD(0)), ==, 3ull << 48);
+    g_assert_cmphex(rd64(dst, REG_FRCD(0) + 8) & ~FRCD_T1, ==,
+                    FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
+    g_assert_cmphex(rd64(dst, REG_FRCD(1)), ==, 4ull << 48);
+    g_assert_cmphex(rd64(dst, REG_FRCD(1) + 8) & ~FRCD_T1, ==,
+                    FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
+    g_assert_cmphex(rd64(dst, REG_FRCD(2)), ==, 16ull << 48);
+    g_assert_cmphex(rd64(dst, REG_FRCD(2) + 8) & ~FRCD_T1, ==,
+                    FRCD_F | FRCD_FR(FR_IR_INDEX) | EDU_SID);
+    g_assert_cmphex(fsts(dst), ==, FSTS_PPF | FSTS_FRI(0));
+
+    /* latching the new IRTA there works as it would have here */
+    gcmd_update(dst, GCMD_SIRTP, 0);
+    edu_msi(dst, msi_remappable(2, false), 0);
+    g_assert_cmphex(rd64(dst, REG_FRCD(3)), ==, 2ull << 48);
+    g_assert_cmphex(rd64(dst, REG_FRCD(3) + 8) & ~FRCD_T1, ==,
+                    FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
+    dmar_free(dst);
+    dmar_free(src);
+}
+
+/* ---- random IRTEs and requests ---- */
+
+#define FUZZ_VEC        0xfe    /* kept out of the random traffic */
+
+static uint64_t fuzz_irte_lo(GRand *r)
+{
+    uint64_t lo = rnd64(r);
+
+    if (g_rand_int_range(r, 0, 4)) {
+        /* no reserved bit in xAPIC mode, present, DST 0 or 0xff */
+        lo &= 0x0000000000ff0ffeull;
+        lo |= IRTE_P | IRTE_XDST(g_rand_boolean(r) ? 0 : 0xff);
+        if (!g_rand_int_range(r, 0, 4)) {
+            lo ^= 1ull << g_rand_int_range(r, 0, 64);
+        }
+    }
+    if (((lo >> 16) & 0xff) == FUZZ_VEC) {
+        lo ^= IRTE_V(1);
+    }
+    return lo;
+}
+
+static uint64_t fuzz_irte_hi(GRand *r)
+{
+    uint64_t hi = rnd64(r);
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return hi;
+    case 1:
+        return 0;
+    default:
+        /* edu's source-id, or one near it */
+        return (hi & (IRTE_SVT(3) | IRTE_SQ(3))) |
+               (g_rand_boolean(r) ? EDU_SID : (hi & 0x10f) ^ EDU_SID);
+    }
+}
+
+static uint32_t fuzz_msi_addr(GRand *r)
+{
+    uint32_t bits = g_rand_int(r) & 0xffffc;
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return MSI_BASE | (bits & ~MSI_REMAP);
+    case 1:
+        return MSI_BASE | bits;
+    default:
+        return msi_remappable(g_rand_int_range(r, 0, 72),
+                              g_rand_boolean(r));
+    }
+}
+
+static void test_ir_fuzz(void)
+{
+    static const uint64_t bases[] = {
+        IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
+        IOAPIC_BASE, 0x7fff000,
+    };
+    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    GRand *r = g_rand_new_with_seed(0x1a7e5eed);
+    unsigned seen[256] = { 0 };
+    unsigned faults = 0, kinds = 0;
+
+    qi_enable(d, IQ_BASE, 0);
+    ir_enable(d, IRT_BASE | 5, false);
+    for (unsigned i = 0; i < 400; i++) {
+        uint32_t addr = fuzz_msi_addr(r);
+        uint16_t data = g_rand_int(r);
+
+        if (!g_rand_int_range(r, 0, 20)) {
+            uint64_t irta = bases[g_rand_int_range(r, 0, ARRAY_SIZE(bases))];
+            unsigned sz = g_rand_int_range(r, 0, 16);
+
+            /* mostly 64 entries or more: most handles are in range */
+            irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
+            irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
+            wr64(d, REG_IRTA, irta);
+            wr32(d, REG_GCMD, GCMD_QIE |
+                 (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
+                 (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
+                 (g_rand_boolean(r) ? GCMD_CFI : 0));
+        }
+        for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
+            irte_put(d, IRT_BASE, g_rand_int_range(r, 0, 64),
+                     fuzz_irte_lo(r), fuzz_irte_hi(r));
+        }
+        if (!g_rand_int_range(r, 0, 8)) {
+            qi_iec(d, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
+                   g_rand_int_range(r, 0, 16));
+        }
+        if ((addr & MSI_REMAP) && g_rand_int_range(r, 0, 4)) {
+            data &= 0x1f;       /* a subhandle that may stay in range */
+        }
+        if ((data & 0xff) == FUZZ_VEC) {
+            data ^= 1;
+        }
+        edu_msi(d, addr, data);
+        /* every record is an interrupt fault from edu */
+        for (unsigned j = 0; j < 8; j++) {
+            uint64_t hi = rd64(d, REG_FRCD(j) + 8);
+            unsigned fr = (hi >> 32) & 0xff;
+
+            if (!(hi & FRCD_F)) {
+                continue;
+            }
+            if (fr < 0x20 || fr > 0x26) {
+                g_test_message("round %u: MSI 0x%08x/0x%04x, FRCD "
+                               "0x%016" PRIx64, i, addr, data, hi);
+            }
+            g_assert_cmpuint(fr, >=, 0x20);
+            g_assert_cmpuint(fr, <=, 0x26);
+            g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
+            g_assert_cmphex(rd64(d, REG_FRCD(j)) & 0xffffffffffffull, ==,
+                            0);
+            seen[fr]++;
+            faults++;
+            frcd_clear(d, j);
+        }
+        wr32(d, REG_FSTS, FSTS_PFO);
+        g_assert_cmphex(fsts(d), ==, 0);
+    }
+    for (unsigned fr = 0x20; fr <= 0x26; fr++) {
+        g_test_message("reason 0x%x: %u", fr, seen[fr]);
+        kinds += seen[fr] != 0;
+    }
+    g_assert_cmpuint(kinds, >=, 5);
+    g_assert_cmpuint(faults, >=, 50);
+    g_rand_free(r);
+
+    /* alive, and a clean entry works */
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
+    irte_put(d, IRT_BASE, 1, irte_lo(FUZZ_VEC),
+             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    ir_enable(d, IRT_BASE | 3, false);
+    edu_msi(d, msi_remappable(1, false), 0);
+    assert_delivered(d, FUZZ_VEC, false);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
     qtest_add_func("/vtd-dmar/reset-values", test_reset_values);
     qtest_add_func("/vtd-dmar/regs/cap-props", test_cap_props);
+    qtest_add_func("/vtd-dmar/regs/cap-props-invalid",
+                   test_cap_props_invalid);
     qtest_add_func("/vtd-dmar/regs/access", test_regs_access);
     qtest_add_func("/vtd-dmar/regs/fectl-reset", test_fectl_reset);
     qtest_add_func("/vtd-dmar/regs/system-reset", test_system_reset);
@@ -3329,6 +4658,31 @@ int main(int argc, char **argv)
         qtest_add_data_func(path, &qi_bad_cases[i], test_qi_invalid);
     }
     qtest_add_func("/vtd-dmar/qi/disable/iqh-reset", test_qi_disable_iqh);
+
+    qtest_add_func("/vtd-dmar/ir/regs", test_ir_regs);
+    qtest_add_func("/vtd-dmar/ir/irta-latch", test_ir_irta_latch);
+    qtest_add_func("/vtd-dmar/ir/remap", test_ir_remap);
+    qtest_add_func("/vtd-dmar/ir/eim", test_ir_eim);
+    qtest_add_func("/vtd-dmar/ir/compat", test_ir_compat);
+    qtest_add_func("/vtd-dmar/ir/dma-write", test_ir_dma_write);
+    for (unsigned i = 0; i < ARRAY_SIZE(ir_fault_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/fault/%s",
+                                                ir_fault_cases[i].name);
+
+        qtest_add_data_func(path, &ir_fault_cases[i], test_ir_fault);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(ir_rsvd_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/rsvd/%s",
+                                                ir_rsvd_cases[i].name);
+
+        qtest_add_data_func(path, &ir_rsvd_cases[i], test_ir_rsvd);
+    }
+    qtest_add_func("/vtd-dmar/ir/iec", test_ir_iec);
+    qtest_add_func("/vtd-dmar/ir/ioapic", test_ir_ioapic);
+    qtest_add_func("/vtd-dmar/ir/migration", test_ir_migration);
+    qtest_add_func("/vtd-dmar/ir/fuzz", test_ir_fuzz);
+    /* its own suite, created last: it runs after every other test */
+    qtest_add_func("/vtd-dmar/ir/eim/broadcast", test_ir_eim_broadcast);
 
     return g_test_run();
 }

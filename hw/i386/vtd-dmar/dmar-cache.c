@@ -265,7 +265,8 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid,
 }
 
 /* Up to this many 4 KiB pages, probe the sets instead of scanning all. */
-#define DMAR_PSI_PROBE_PAGES    64
+#define DMAR_PSI_PROBE_AM       9
+#define DMAR_PSI_PROBE_PAGES    (1 << DMAR_PSI_PROBE_AM)
 
 uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
                                 unsigned am)
@@ -282,7 +283,7 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
     r.did = did;
     r.first = addr & ~(size - 1);
     r.last = r.first + size - 1;
-    if (t->dids_overflow || am > 6) {
+    if (t->dids_overflow || am > DMAR_PSI_PROBE_AM) {
         return iotlb_drop(t, match_pages, &r);
     }
     d = did_slot(t, did, false);
@@ -292,7 +293,6 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
     if (d->overflow) {
         return iotlb_drop(t, match_pages, &r);
     }
-    QEMU_BUILD_BUG_ON(DMAR_PSI_PROBE_PAGES != 1 << 6);
     for (unsigned i = 0; i < d->n; i++) {
         n += flush_pages_probe(t, d->sid[i], &r);
     }

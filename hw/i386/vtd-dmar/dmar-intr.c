@@ -7,6 +7,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/lockable.h"
+#include "hw/i386/apic_internal.h"
 #include "dmar-internal.h"
 #include "trace.h"
 
@@ -84,7 +85,8 @@ static bool irte_fetch_locked(DmarState *s, uint32_t index, uint64_t *lo,
  * go out. Called with the lock held.
  */
 static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
-                         uint16_t sid, MSIMessage *out, bool *send)
+                         uint16_t sid, MSIMessage *out, bool *remapped,
+                         bool *send)
 {
     uint32_t gsts = dmar_get32(s, A_GSTS);
     DmarIrFault irf = { 0 };
@@ -93,6 +95,7 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
     uint64_t lo, hi;
 
     *send = false;
+    *remapped = false;
     out->address = addr;
     out->data = data;
     if (!(gsts & R_GSTS_IRES_MASK)) {
@@ -117,6 +120,7 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
                 .redir_hint = irq.redir_hint,
             };
             x86_iommu_irq_to_msi_message(&xirq, out);
+            *remapped = true;
             trace_dmar_ir_remap(sid, irf.index, irq.vector, irq.dest);
             return true;
         }
@@ -140,10 +144,11 @@ static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
     DmarState *s = das->unit;
     uint16_t sid = dmar_das_sid(das);
     MSIMessage msg;
-    bool ok, send;
+    bool ok, remapped, send;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        ok = remap_locked(s, DMAR_MSI_BASE + off, val, sid, &msg, &send);
+        ok = remap_locked(s, DMAR_MSI_BASE + off, val, sid, &msg, &remapped,
+                          &send);
     }
     if (send) {
         dmar_send_msi(s, A_FEADDR, A_FEDATA);
@@ -152,8 +157,16 @@ static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
     if (!ok) {
         return MEMTX_OK;                /* blocked and recorded */
     }
-    address_space_stl_le(&s->downstream_as, msg.address, msg.data, attrs,
-                         NULL);
+    if (remapped) {
+        /*
+         * A remapped message can name a 32-bit x2APIC destination, which
+         * an MSI address cannot carry: hand it to the APICs directly.
+         */
+        apic_get_class(NULL)->send_msi(&msg);
+    } else {
+        address_space_stl_le(&s->downstream_as, msg.address, msg.data,
+                             attrs, NULL);
+    }
     return MEMTX_OK;
 }
 
@@ -177,10 +190,11 @@ int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                    uint16_t sid)
 {
     DmarState *s = VTD_DMAR(iommu);
-    bool ok, send;
+    bool ok, remapped, send;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        ok = remap_locked(s, src->address, src->data, sid, dst, &send);
+        ok = remap_locked(s, src->address, src->data, sid, dst, &remapped,
+                          &send);
     }
     if (send) {
         dmar_send_msi(s, A_FEADDR, A_FEDATA);
