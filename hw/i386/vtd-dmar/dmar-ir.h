@@ -37,8 +37,10 @@ FIELD(IRTE_LO, DST, 32, 32)
 FIELD(IRTE_HI, SID, 0, 16)
 FIELD(IRTE_HI, SQ, 16, 2)
 FIELD(IRTE_HI, SVT, 18, 2)
-/* Reserved: lo 14:12 and 31:24 always, IM (no posted interrupts); DST
- * 7:0 and 31:16 in xAPIC mode; hi 63:20. */
+/*
+ * Reserved: lo 14:12 and 31:24 always, IM (no posted interrupts); DST
+ * 7:0 and 31:16 in xAPIC mode; hi 63:20.
+ */
 #define DMAR_IRTE_LO_RSVD       0x00000000ff007000ull
 #define DMAR_IRTE_LO_XAPIC_RSVD 0xffff00ff00000000ull
 #define DMAR_IRTE_HI_RSVD       0xfffffffffff00000ull

@@ -65,8 +65,8 @@ typedef struct DmarQiDesc {
 /* What the unit offers that changes which descriptors are valid. */
 typedef struct DmarQiCaps {
     bool ir;                /* ECAP.IR: IEC descriptors */
-    bool dt;                /* ECAP.DT: device-TLB descriptors (not yet:
-                               type 3 stays invalid until device-iotlb) */
+    /* ECAP.DT: device-TLB descriptors (type 3 invalid until it exists) */
+    bool dt;
 } DmarQiCaps;
 
 /* Decode a 128-bit descriptor; false if its type or reserved bits say no. */

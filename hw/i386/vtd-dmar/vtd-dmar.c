@@ -290,7 +290,8 @@ static bool das_passthrough(DmarState *s, DmarDevAS *das)
         return true;
     }
     return dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                               dmar_das_sid(das), dmar_read_guest, s, &ctx, &f) &&
+                               dmar_das_sid(das), dmar_read_guest, s, &ctx,
+                               &f) &&
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
