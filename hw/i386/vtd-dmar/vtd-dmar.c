@@ -25,41 +25,51 @@
 /*
  * Tables and queues must be in RAM: a pointer at MMIO (our own registers
  * included) is an access error, never a device access under our lock.
+ * Returns the host address of [GPA, GPA + LEN) (in *MR at *XLAT), or NULL.
  */
+static uint8_t *guest_ram(DmarState *s, uint64_t gpa, size_t len,
+                          bool is_write, MemoryRegion **mr, hwaddr *xlat)
+{
+    hwaddr l = len;
+
+    *mr = address_space_translate(&s->downstream_as, gpa, xlat, &l, is_write,
+                                  MEMTXATTRS_UNSPECIFIED);
+    if (l < len || !memory_region_is_ram(*mr) ||
+        memory_region_is_ram_device(*mr) ||
+        (is_write && memory_region_is_rom(*mr))) {
+        return NULL;
+    }
+    return (uint8_t *)memory_region_get_ram_ptr(*mr) + *xlat;
+}
+
 bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
-    DmarState *s = opaque;
     MemoryRegion *mr;
-    hwaddr xlat, l = len;
+    hwaddr xlat;
+    uint8_t *p;
 
     RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(&s->downstream_as, gpa, &xlat, &l, false,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (l < len || !memory_region_is_ram(mr) ||
-        memory_region_is_ram_device(mr)) {
-        return false;
+    p = guest_ram(opaque, gpa, len, false, &mr, &xlat);
+    if (p) {
+        memcpy(buf, p, len);
     }
-    memcpy(buf, (uint8_t *)memory_region_get_ram_ptr(mr) + xlat, len);
-    return true;
+    return p != NULL;
 }
 
 bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
                       size_t len)
 {
-    DmarState *s = opaque;
     MemoryRegion *mr;
-    hwaddr xlat, l = len;
+    hwaddr xlat;
+    uint8_t *p;
 
     RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(&s->downstream_as, gpa, &xlat, &l, true,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (l < len || !memory_region_is_ram(mr) || memory_region_is_rom(mr) ||
-        memory_region_is_ram_device(mr)) {
-        return false;
+    p = guest_ram(opaque, gpa, len, true, &mr, &xlat);
+    if (p) {
+        memcpy(p, buf, len);
+        memory_region_set_dirty(mr, xlat, len);
     }
-    memcpy((uint8_t *)memory_region_get_ram_ptr(mr) + xlat, buf, len);
-    memory_region_set_dirty(mr, xlat, len);
-    return true;
+    return p != NULL;
 }
 
 /* Send the interrupt message described by an address/data register pair. */
