@@ -109,8 +109,10 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
         irf.fr = DMAR_FR_IR_COMPAT;
     } else {
         irf.index = dmar_ir_index(addr, data);
-        if (irte_fetch_locked(s, irf.index, &lo, &hi, &irf) &&
-            dmar_irte_check(&s->irta, lo, hi, sid, &irq, &irf)) {
+        if (data & DMAR_IR_MSI_DATA_RSVD) {
+            irf.fr = DMAR_FR_IR_REQ_RSVD;
+        } else if (irte_fetch_locked(s, irf.index, &lo, &hi, &irf) &&
+                   dmar_irte_check(&s->irta, lo, hi, sid, &irq, &irf)) {
             xirq = (X86IOMMUIrq) {
                 .trigger_mode = irq.trigger_level,
                 .vector = irq.vector,

@@ -79,6 +79,9 @@ bool dmar_ir_remap(const DmarIrtaConfig *irta, uint64_t addr, uint32_t data,
 
     memset(fault, 0, sizeof(*fault));
     fault->index = index;
+    if (data & DMAR_IR_MSI_DATA_RSVD) {
+        return ir_fail(fault, DMAR_FR_IR_REQ_RSVD, false);
+    }
     if (index >= irta->entries) {
         return ir_fail(fault, DMAR_FR_IR_INDEX, false);
     }

@@ -18,6 +18,9 @@
 #define DMAR_FR_IR_COMPAT       0x25    /* compatibility format blocked */
 #define DMAR_FR_IR_SID          0x26    /* source-id verification failed */
 
+/* Remappable-format MSI data: bits 31:16 are reserved (§5.1.5.2) */
+#define DMAR_IR_MSI_DATA_RSVD   0xffff0000u
+
 /* Remappable-format MSI address (§5.1.5.2) */
 FIELD(IR_MSI, SHV, 3, 1)
 FIELD(IR_MSI, FORMAT, 4, 1)             /* 1: remappable */
