@@ -655,6 +655,7 @@ static void frcd_clear(Dmar *d, unsigned i)
 #define IRT_BASE2       0x00c00000ull   /* a second table */
 
 /* Interrupt-remapping fault reasons */
+#define FR_IR_REQ_RSVD  0x20    /* reserved bits in the request */
 #define FR_IR_INDEX     0x21    /* index beyond IRTA.S */
 #define FR_IR_NP        0x22    /* IRTE not present */
 #define FR_IR_ACCESS    0x23    /* IRTE read error */
@@ -3946,9 +3947,13 @@ static void test_ir_dma_write(void)
     fill(d, PAGE_OUT, 0x5e);
     irte_put(d, IRT_BASE, 1, irte_lo(0xc1),
              IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    /* a dword for edu's buffer, loaded untranslated */
+    /*
+     * Two dwords for edu's buffer, loaded untranslated: a plain data
+     * value, and one with bits 31:16 set (reserved in remappable format)
+     */
     qtest_writel(d->qts, SCRATCH, v);
-    edu_dma(d, SCRATCH, EDU_BUF, 4, false);
+    qtest_writel(d->qts, SCRATCH + 4, 0xabcd0000u | 0xc3);
+    edu_dma(d, SCRATCH, EDU_BUF, 8, false);
     dmar_enable(d, ROOT_TABLE);
 
     /* remapping off: a compatibility-format interrupt */
@@ -3961,6 +3966,10 @@ static void test_ir_dma_write(void)
     assert_no_fault(d);
     edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
     assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    /* VT-d 5.1.5.2: data bits 31:16 reserved: fault 0x20, not delivered */
+    edu_dma(d, EDU_BUF + 4, msi_remappable(1, false), 4, true);
+    assert_ir_fault(d, FR_IR_REQ_RSVD, 1, EDU_SID);
+    assert_not_delivered(d, 0xc3);
     g_assert_true(holds(d, PAGE_OUT, 0x5e));
     g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
                     GSTS_IRTPS | GSTS_IRES);
