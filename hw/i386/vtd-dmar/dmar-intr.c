@@ -49,33 +49,34 @@ void dmar_irta_latch_locked(DmarState *s)
     trace_dmar_iec_flush(true, 0, 0);
 }
 
-/* The IRTE for INDEX: from the interrupt entry cache, or the table. */
-static bool irte_fetch_locked(DmarState *s, uint32_t index, uint64_t *lo,
-                              uint64_t *hi, DmarIrFault *f)
+/*
+ * DmarReadFn for the interrupt remapping table: IRTEs come from the
+ * interrupt entry cache, or from memory (and present ones are cached).
+ */
+static bool iec_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
+    DmarState *s = opaque;
+    uint32_t index = (gpa - s->irta.base) / 16;
     DmarIecEntry *e = iec_slot(s, index);
     uint64_t raw[2];
 
-    if (index >= s->irta.entries) {
-        f->fr = DMAR_FR_IR_INDEX;
-        return false;
+    if (len != sizeof(raw) || (gpa - s->irta.base) % 16) {
+        return dmar_read_guest(s, gpa, buf, len);
     }
     if (e->valid && e->index == index) {
-        *lo = e->lo;
-        *hi = e->hi;
-        return true;
+        raw[0] = cpu_to_le64(e->lo);
+        raw[1] = cpu_to_le64(e->hi);
+    } else {
+        if (!dmar_read_guest(s, gpa, raw, sizeof(raw))) {
+            return false;
+        }
+        if (FIELD_EX64(le64_to_cpu(raw[0]), IRTE_LO, P)) {
+            *e = (DmarIecEntry) { .lo = le64_to_cpu(raw[0]),
+                                  .hi = le64_to_cpu(raw[1]),
+                                  .index = index, .valid = true };
+        }
     }
-    if (!dmar_read_guest(s, s->irta.base + index * 16ull, raw, sizeof(raw))) {
-        f->fr = DMAR_FR_IR_TABLE_ACCESS;
-        return false;
-    }
-    *lo = le64_to_cpu(raw[0]);
-    *hi = le64_to_cpu(raw[1]);
-    /* Only present entries are cached; others are read again next time. */
-    if (FIELD_EX64(*lo, IRTE_LO, P)) {
-        *e = (DmarIecEntry) { .lo = *lo, .hi = *hi, .index = index,
-                              .valid = true };
-    }
+    memcpy(buf, raw, sizeof(raw));
     return true;
 }
 
@@ -92,7 +93,6 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
     DmarIrFault irf = { 0 };
     X86IOMMUIrq xirq = { 0 };
     DmarIrq irq;
-    uint64_t lo, hi;
 
     *send = false;
     *remapped = false;
@@ -107,25 +107,20 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
             return true;
         }
         irf.fr = DMAR_FR_IR_COMPAT;
-    } else {
-        irf.index = dmar_ir_index(addr, data);
-        if (data & DMAR_IR_MSI_DATA_RSVD) {
-            irf.fr = DMAR_FR_IR_REQ_RSVD;
-        } else if (irte_fetch_locked(s, irf.index, &lo, &hi, &irf) &&
-                   dmar_irte_check(&s->irta, lo, hi, sid, &irq, &irf)) {
-            xirq = (X86IOMMUIrq) {
-                .trigger_mode = irq.trigger_level,
-                .vector = irq.vector,
-                .delivery_mode = irq.delivery_mode,
-                .dest = irq.dest,
-                .dest_mode = irq.dest_mode,
-                .redir_hint = irq.redir_hint,
-            };
-            x86_iommu_irq_to_msi_message(&xirq, out);
-            *remapped = true;
-            trace_dmar_ir_remap(sid, irf.index, irq.vector, irq.dest);
-            return true;
-        }
+    } else if (dmar_ir_remap(&s->irta, addr, data, sid, iec_read, s, &irq,
+                             &irf)) {
+        xirq = (X86IOMMUIrq) {
+            .trigger_mode = irq.trigger_level,
+            .vector = irq.vector,
+            .delivery_mode = irq.delivery_mode,
+            .dest = irq.dest,
+            .dest_mode = irq.dest_mode,
+            .redir_hint = irq.redir_hint,
+        };
+        x86_iommu_irq_to_msi_message(&xirq, out);
+        *remapped = true;
+        trace_dmar_ir_remap(sid, irf.index, irq.vector, irq.dest);
+        return true;
     }
     {
         DmarFault f = {
