@@ -324,6 +324,11 @@ def execute_with_retry(run):
     run.execute()
     if run.status() == "FAIL" and CONFIGS[run.iommu]["device"]:
         first = run.log + ".first-attempt"
+        with open(run.log, "a") as log:
+            log.write("# runner: first attempt failed:\n")
+            for check, st, detail in run.results:
+                if st == "FAIL":
+                    log.write("#   FAIL %s: %s\n" % (check, detail))
         os.replace(run.log, first)
         retry = Run(run.scenario, run.iommu, run.mode, run.smp, run.cpu,
                     run.timeout, run.extra, run.name).execute()
