@@ -264,9 +264,8 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid,
     return n;
 }
 
-/* Up to this many 4 KiB pages, probe the sets instead of scanning all. */
+/* Up to 2^this 4 KiB pages, probe the sets instead of scanning all. */
 #define DMAR_PSI_PROBE_AM       9
-#define DMAR_PSI_PROBE_PAGES    (1 << DMAR_PSI_PROBE_AM)
 
 uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
                                 unsigned am)

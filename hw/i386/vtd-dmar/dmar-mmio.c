@@ -102,6 +102,21 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
     return act;
 }
 
+/*
+ * §6.5.2: register-based invalidation is not used with QI on. Such a
+ * command does nothing, but completes (granularity 0) so that software
+ * polling its command bit does not spin.
+ */
+static bool register_inv_refused(DmarState *s, const char *reg)
+{
+    if (!(dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK)) {
+        return false;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: %s written while queued "
+                  "invalidation is enabled: ignored\n", reg);
+    return true;
+}
+
 /* §11.4.6: register-based context-cache invalidation. */
 static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
 {
@@ -110,14 +125,7 @@ static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
     if (!FIELD_EX64(val, CCMD, ICC)) {
         return 0;
     }
-    if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
-        /*
-         * §6.5.2: register-based invalidation is not used with QI on. Do
-         * nothing, but complete the command (CAIG 0) so that software
-         * polling ICC does not spin.
-         */
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: CCMD written while "
-                      "queued invalidation is enabled: ignored\n");
+    if (register_inv_refused(s, "CCMD")) {
         gran = 0;
     } else {
         gran = dmar_inv_context_locked(s, FIELD_EX64(val, CCMD, CIRG),
@@ -140,10 +148,8 @@ static unsigned dmar_iotlb_write(DmarState *s, uint64_t val)
     if (!FIELD_EX64(val, IOTLB, IVT)) {
         return 0;
     }
-    if (dmar_get32(s, A_GSTS) & R_GSTS_QIES_MASK) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB written while "
-                      "queued invalidation is enabled: ignored\n");
-        gran = 0;   /* done, nothing invalidated: IVT clears, IAIG 0 */
+    if (register_inv_refused(s, "IOTLB")) {
+        gran = 0;
     } else {
         gran = dmar_inv_iotlb_locked(s, FIELD_EX64(val, IOTLB, IIRG),
                                      FIELD_EX64(val, IOTLB, DID),
