@@ -6,6 +6,7 @@
   (VTD_QEMU_WRAPPER="perf record ..." runs QEMU under a tool)
   run.py suite [--iommu CONFIG,...] [-j N]
   run.py bench ...   (see scripts/bench)
+  run.py soak [--count N] [--iommu ...] [--modes ...] [-- QEMU ARGS]
 
 The guest (tests/guest/init) prints "VTD: RESULT <check> PASS|FAIL|SKIP ..."
 lines; this runner adds the host-side checks (data written by the guest and
@@ -403,6 +404,50 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
                                        for a, b in pairs))
 
 
+def soak(count, iommus, modes, scenarios, smps, jobs, extra):
+    """COUNT boots, round-robin over every (iommu, mode, scenario, smp)
+    combination, never retried: every failure counts. A QEMU that dies on
+    a signal or exits non-zero is an abort, a guest killed at its timeout
+    a hang; each failed console is kept as <name>.soak-<i>.log."""
+    combos = [(i, m, sc, n) for i in iommus for m in modes
+              for sc in scenarios for n in smps
+              if not (m == "pt" and CONFIGS[i]["device"] is None)]
+    runs = []
+    for k in range(count):
+        iommu, mode, scen, smp = combos[k % len(combos)]
+        runs.append(Run(scen, iommu, mode, smp=smp, extra=extra,
+                        name="soak-%03d.%s.%s.%s.smp%d" %
+                        (k, iommu, mode, scen, smp)))
+    tally = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    aborts, hangs, failed = [], [], []
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
+        for run in ex.map(Run.execute, runs):
+            st = run.status()
+            tally[st] += 1
+            run.report()
+            for check, s, detail in run.results:
+                if check == "boot" and s == "FAIL":
+                    (hangs if "timeout" in detail else
+                     aborts if "exited" in detail else failed).append(run.name)
+                    break
+            else:
+                if st == "FAIL":
+                    failed.append(run.name)
+            if st != "FAIL":
+                os.remove(run.log)
+    print("soak: %d boots in %.0f s over %d combinations: %d passed, "
+          "%d failed, %d skipped; QEMU aborts %d, hangs %d, other failures %d"
+          % (count, time.monotonic() - t0, len(combos), tally["PASS"],
+             tally["FAIL"], tally["SKIP"], len(aborts), len(hangs),
+             len(failed)))
+    for what, names in (("abort", aborts), ("hang", hangs),
+                        ("failure", failed)):
+        for n in names:
+            print("soak: %s: %s" % (what, os.path.join(LOGS, n + ".log")))
+    return tally["FAIL"] == 0
+
+
 def check_ready():
     for f in (QEMU, os.path.join(GUEST, "vmlinuz"), os.path.join(GUEST, "initrd.img")):
         if not os.path.exists(f):
@@ -433,12 +478,26 @@ def main():
     b.add_argument("--rounds", type=int, default=5)
     b.add_argument("--disk-mib", type=int, default=64)
     b.add_argument("--net-mib", type=int, default=32)
+    k = sub.add_parser("soak", help="many boots, no retries (scripts/soak)")
+    k.add_argument("--count", type=int, default=200)
+    k.add_argument("--iommu", default="vtd-dmar,vtd-dmar-cm,vtd-dmar-ir,"
+                   "vtd-dmar-eim")
+    k.add_argument("--modes", default="pt,lazy,strict")
+    k.add_argument("--scenarios", default="blk,nvme,net")
+    k.add_argument("--smp", default="2,4")
+    k.add_argument("-j", type=int, default=2, help="guests booted at once")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = ap.parse_args(argv[:len(argv) - len(extra) - (1 if extra else 0)])
     if args.cmd == "run":
         args.qemu_args = extra
     check_ready()
+
+    if args.cmd == "soak":
+        sys.exit(0 if soak(args.count, args.iommu.split(","),
+                           args.modes.split(","), args.scenarios.split(","),
+                           [int(n) for n in args.smp.split(",")], args.j,
+                           extra) else 1)
 
     if args.cmd == "bench":
         bench(args.iommu.split(","), args.modes.split(","), args.rounds,

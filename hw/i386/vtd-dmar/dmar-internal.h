@@ -55,6 +55,7 @@ struct DmarState {
     OnOffAuto eim;              /* x2APIC interrupt remapping (later) */
     uint32_t iotlb_entries;
     uint32_t ctx_entries;
+    bool verify_iotlb;          /* x-verify-iotlb: re-walk on IOTLB hits */
     PCIBus *pci_bus;            /* link set by the board */
     MemoryRegion *downstream;   /* link set by the board: system memory */
 

@@ -156,6 +156,42 @@ void dmar_report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
     }
 }
 
+/*
+ * x-verify-iotlb: on an IOTLB hit, walk the tables again and report when
+ * they no longer grant what the cached entry does. Using such an entry is
+ * what the spec allows until the guest invalidates it, so the DMA goes on
+ * as cached; the report tells a developer that a device reached an IOVA
+ * whose mapping the driver had already changed or removed.
+ */
+static void verify_hit_locked(DmarState *s, uint16_t sid, uint64_t addr,
+                              bool is_write, const DmarTranslation *hit)
+{
+    DmarContext ctx;
+    DmarTranslation t;
+    DmarFault f = { 0 };
+    bool ok;
+
+    ok = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
+                             dmar_read_guest, s, &ctx, &f) &&
+         dmar_translate(&s->hw, &ctx, addr, is_write, dmar_read_guest, s, &t,
+                        &f);
+    if (ok && t.pa + (addr & t.mask) == hit->pa + (addr & hit->mask) &&
+        (t.perm & hit->perm) == hit->perm) {
+        return;
+    }
+    trace_dmar_stale_hit(sid, addr, hit->pa + (addr & hit->mask), hit->perm,
+                         ok ? t.pa + (addr & t.mask) : 0, ok ? t.perm : 0,
+                         ok ? 0 : f.fr);
+    qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: sid %02x:%02x.%x %s 0x%" PRIx64
+                  " used a stale IOTLB entry (pa 0x%" PRIx64 " perm %d); the "
+                  "tables say %s 0x%" PRIx64 " perm %d\n", sid >> 8,
+                  PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
+                  is_write ? "write" : "read", addr,
+                  hit->pa + (addr & hit->mask), hit->perm,
+                  ok ? "pa" : "fault", ok ? t.pa + (addr & t.mask) : f.fr,
+                  ok ? t.perm : 0);
+}
+
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                                        IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -183,6 +219,9 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         }
         ok = hit = dmar_iotlb_lookup(&s->iotlb, sid, addr, &t) &&
                    (t.perm & need) == need;
+        if (hit && s->verify_iotlb) {
+            verify_hit_locked(s, sid, addr, is_write, &t);
+        }
         if (!ok) {
             ok = translate_miss_locked(s, sid, addr, is_write, &t, &f);
             if (!ok && flag != IOMMU_NONE) {
@@ -588,6 +627,8 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT32("iotlb-entries", DmarState, iotlb_entries, 4096),
     /* Context cache capacity (entries, rounded up to a power of two) */
     DEFINE_PROP_UINT32("ctx-entries", DmarState, ctx_entries, 256),
+    /* Debug: re-walk on every IOTLB hit and report stale entries in use */
+    DEFINE_PROP_BOOL("x-verify-iotlb", DmarState, verify_iotlb, false),
     /* Set by the board: the PCI bus whose DMA the unit remaps */
     DEFINE_PROP_LINK("pci-bus", DmarState, pci_bus, TYPE_PCI_BUS, PCIBus *),
     /* Set by the board: where translated DMA goes (system memory) */
