@@ -1,0 +1,2119 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Isolation oracle for the vtd-dmar translation core (dmar-core.c) and
+ * its IOTLB (dmar-cache.c).
+ *
+ * A seeded generator writes down an intent: domains (domain-id, 3- to
+ * 5-level tables), devices (source-id, context entry, domain) and
+ * thousands of mappings (IOVA -> address, 4 KiB / 2 MiB / 1 GiB pages,
+ * read and/or write). A simple builder turns the intent into a legacy
+ * root table, context entries and second-level tables in fake guest
+ * memory, then damages some entries and records each damage. Every probe
+ * (source-id, IOVA, read or write) is checked against an answer derived
+ * from the intent and the list of damages alone, by the rules of the
+ * VT-d specification (§3.6, §7.1.3, §9.1, §9.3, §9.8): the oracle never
+ * walks the tables it built.
+ *
+ * Per configuration (HAW, SAGAW, SLLPS, ECAP.SC/PT/DT, as the device sets
+ * them up for aw-bits 39, 48 and 57):
+ *   walk   every probe's outcome: translation (page, size, permissions)
+ *          or fault (reason, level, address, FPD), and the decoded context;
+ *   iotlb  cached translations answer as the tables do, for their own
+ *          source-id only, and an invalidation makes a changed mapping
+ *          visible to every device of the domain;
+ *   spec-* a known core divergence, apart, marked incomplete until fixed.
+ *
+ * Where the specification leaves an order open (a present entry with a
+ * reserved bit and without the permission a request needs: 5h/6h or Ch?)
+ * the generator does not go. MGAW is taken to be the HAW, as the device's
+ * CAP says, and the configurations keep every AGAW within it.
+ *
+ * The seed is DMAR_ORACLE_SEED (decimal or 0x-hex) or ORACLE_SEED; it is
+ * in every test path and in the log. DMAR_ORACLE_RUNS=n runs n seeds in
+ * a row, starting there.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "dmar-core.h"
+#include "dmar-cache.h"
+
+#define ORACLE_SEED         4242u
+
+#define SAGAW_3L            (1u << 1)
+#define SAGAW_4L            (1u << 2)
+#define SAGAW_5L            (1u << 3)
+#define SLLPS_2M            (1u << 0)
+#define SLLPS_1G            (1u << 1)
+
+#define SZ_4K               (1ull << 12)
+#define SZ_2M               (1ull << 21)
+#define SZ_16M              (1ull << 24)
+#define SZ_1G               (1ull << 30)
+#define SZ_8G               (1ull << 33)
+#define REGION_SHIFT        36              /* 64 GiB mapping regions */
+
+#define POOL_BASE           0x100000ull     /* tables are allocated here */
+#define POOL_LIMIT          0x40000000ull
+#define UNBACKED_BASE       0x40000000ull   /* never backed: dangling */
+#define UNBACKED_PAGES      0x100000u
+
+#define DOM_REGIONS         4   /* per domain: two shared, two its own */
+#define VICTIM_BUSES        4   /* one per kind of root-entry damage */
+#define MAX_MISMATCH_LOG    8
+
+/* Page addresses and 64-bit entry names are used as hash table keys. */
+QEMU_BUILD_BUG_ON(sizeof(gpointer) < sizeof(uint64_t));
+
+/* ---- Fake guest memory: sparse 4 KiB pages behind DmarReadFn ---- */
+
+typedef struct FakeMem {
+    GHashTable *pages;      /* page-aligned gpa -> 4 KiB */
+    uint64_t next;          /* next free page of the table pool */
+} FakeMem;
+
+static void mem_init(FakeMem *m)
+{
+    m->pages = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                     NULL, g_free);
+    m->next = POOL_BASE;
+}
+
+static void mem_destroy(FakeMem *m)
+{
+    g_hash_table_destroy(m->pages);
+}
+
+static uint8_t *mem_page(FakeMem *m, uint64_t gpa, bool create)
+{
+    gpointer key = (gpointer)(uintptr_t)(gpa & ~(SZ_4K - 1));
+    uint8_t *page = g_hash_table_lookup(m->pages, key);
+
+    if (!page && create) {
+        page = g_malloc0(SZ_4K);
+        g_hash_table_insert(m->pages, key, page);
+    }
+    return page;
+}
+
+static bool mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    FakeMem *m = opaque;
+    uint8_t *dst = buf;
+
+    while (len > 0) {
+        uint64_t off = gpa & (SZ_4K - 1);
+        size_t n = MIN(len, SZ_4K - off);
+        uint8_t *page = mem_page(m, gpa, false);
+
+        if (!page) {
+            return false;
+        }
+        memcpy(dst, page + off, n);
+        dst += n;
+        gpa += n;
+        len -= n;
+    }
+    return true;
+}
+
+static void mem_write64(FakeMem *m, uint64_t gpa, uint64_t val)
+{
+    g_assert((gpa & 7) == 0);
+    stq_le_p(mem_page(m, gpa, true) + (gpa & (SZ_4K - 1)), val);
+}
+
+static uint64_t mem_peek64(FakeMem *m, uint64_t gpa)
+{
+    uint8_t *page = mem_page(m, gpa, false);
+
+    g_assert(page);
+    return ldq_le_p(page + (gpa & (SZ_4K - 1)));
+}
+
+/*
+ * A zeroed table page. Never 2 MiB aligned, so that PS set on an entry
+ * that points to a table always makes a misaligned large page.
+ */
+static uint64_t mem_alloc_table(FakeMem *m)
+{
+    uint64_t gpa;
+
+    if (!(m->next & (SZ_2M - 1))) {
+        m->next += SZ_4K;
+    }
+    gpa = m->next;
+    m->next += SZ_4K;
+    g_assert(m->next <= POOL_LIMIT);
+    mem_page(m, gpa, true);
+    return gpa;
+}
+
+/* ---- Paging geometry ---- */
+
+static unsigned lvl_shift(unsigned level)
+{
+    return DMAR_PAGE_SHIFT + 9 * (level - 1);
+}
+
+static uint64_t lvl_size(unsigned level)
+{
+    return 1ull << lvl_shift(level);
+}
+
+static unsigned lvl_index(unsigned level, uint64_t iova)
+{
+    return (iova >> lvl_shift(level)) & 511;
+}
+
+/* Names the entry of LEVEL that IOVA goes through, in one domain. */
+static gpointer node_key(unsigned level, uint64_t iova)
+{
+    return (gpointer)(uintptr_t)(((uint64_t)level << 56) |
+                                 (iova >> lvl_shift(level)));
+}
+
+static const char *const perm_names[] = { "-", "r", "w", "rw" };
+
+static const char *size_name(unsigned level)
+{
+    return level == 1 ? "4K" : level == 2 ? "2M" : level == 3 ? "1G" : "?";
+}
+
+/* ---- Random numbers ---- */
+
+static uint64_t rnd64(GRand *r)
+{
+    return ((uint64_t)g_rand_int(r) << 32) | g_rand_int(r);
+}
+
+static uint64_t rnd_below(GRand *r, uint64_t n)
+{
+    return rnd64(r) % n;
+}
+
+static unsigned rnd_range(GRand *r, unsigned lo, unsigned hi)
+{
+    return g_rand_int_range(r, lo, hi + 1);     /* both ends included */
+}
+
+static bool chance(GRand *r, unsigned percent)
+{
+    return g_rand_int_range(r, 0, 100) < percent;
+}
+
+/* ---- The intent ---- */
+
+typedef struct OracleCfg {
+    const char *name;
+    uint8_t haw;            /* also MGAW, as the device sets CAP */
+    uint8_t sagaw;
+    uint8_t sllps;
+    bool sc, pt, dt;
+    unsigned maps;          /* mappings in the intent */
+    unsigned domains;
+    unsigned devices;       /* healthy ones; damaged ones come on top */
+    unsigned crowd;         /* of those, how many share domain 0 */
+    bool divergences;       /* also run the known-divergence cases */
+} OracleCfg;
+
+typedef struct Mapping {
+    uint64_t iova;
+    uint64_t pa;
+    unsigned dom;
+    uint8_t level;          /* of the leaf: 1 (4 KiB), 2 (2 MiB), 3 (1 GiB) */
+    uint8_t perm;           /* never 0 */
+    bool removed;           /* unmapped by the IOTLB pass */
+} Mapping;
+
+/* Damage to a second-level entry. */
+typedef enum Damage {
+    DMG_NOT_PRESENT,        /* R = W = 0, other bits kept or junk added */
+    DMG_ADDR_HAW,           /* an address bit in 51:HAW: reserved */
+    DMG_SNP,                /* bit 11 without ECAP.SC: reserved */
+    DMG_LARGE_LOW,          /* address bit inside a large page: reserved */
+    DMG_PS_TABLE,           /* PS on a table pointer: reserved/misaligned */
+    DMG_DANGLING,           /* table pointer to memory that cannot be read */
+    DMG_PERM_CUT,           /* a table entry loses R or W */
+    DMG_IGNORED,            /* bits the spec ignores: no effect */
+    DMG_SNP_SC,             /* bit 11 of a leaf with ECAP.SC: a hint */
+    DMG_BIT62,              /* bit 62 (TM before VT-d 3.0): reserved */
+    DMG_COUNT
+} Damage;
+
+static const char *const damage_names[DMG_COUNT] = {
+    [DMG_NOT_PRESENT] = "not-present",
+    [DMG_ADDR_HAW] = "addr-beyond-haw",
+    [DMG_SNP] = "snp-without-sc",
+    [DMG_LARGE_LOW] = "large-page-low-bits",
+    [DMG_PS_TABLE] = "ps-on-table",
+    [DMG_DANGLING] = "dangling-table",
+    [DMG_PERM_CUT] = "table-perm-cut",
+    [DMG_IGNORED] = "ignored-bits",
+    [DMG_SNP_SC] = "snp-with-sc",
+    [DMG_BIT62] = "bit62",
+};
+
+typedef struct Corruption {
+    unsigned dom;
+    uint8_t level;
+    uint64_t iova;          /* first address the entry covers */
+    Damage kind;
+    uint64_t bits;          /* bits set, or the permission cut */
+    uint64_t before, after; /* the entry, for the log */
+} Corruption;
+
+/* What the intent says about one entry of a domain's tables. */
+typedef struct Node {
+    int map;                /* the mapping of a leaf; -1 for a table */
+    int corrupt;            /* its damage, or -1 */
+} Node;
+
+/* The builder's record of an entry it wrote. */
+typedef struct Built {
+    uint64_t gpa;           /* where the entry is */
+    uint64_t table;         /* the table it points to (table entries) */
+} Built;
+
+typedef struct Domain {
+    uint16_t did;
+    uint8_t levels;
+    uint64_t slpt;
+    uint64_t region[DOM_REGIONS];
+    GHashTable *intent;     /* node_key -> Node */
+    GHashTable *built;      /* node_key -> Built */
+} Domain;
+
+typedef enum CtxDamage {
+    CTX_OK,
+    CTX_NOT_PRESENT,        /* 2h, FPD honoured */
+    CTX_RSVD_LO,            /* Bh */
+    CTX_RSVD_HI,            /* Bh */
+    CTX_PTR_HAW,            /* SLPTPTR beyond HAW: Bh */
+    CTX_AW_BAD,             /* AW not in SAGAW: 3h */
+    CTX_TT_RSVD,            /* TT = 3: 3h */
+    CTX_TT_UNSUP,           /* TT = 1 without DT or 2 without PT: 3h */
+    CTX_PTR_DANGLING,       /* SLPTPTR cannot be read: 3h from the walk */
+    CTX_DAMAGE_COUNT
+} CtxDamage;
+
+static const char *const ctx_damage_names[CTX_DAMAGE_COUNT] = {
+    [CTX_OK] = "ok",
+    [CTX_NOT_PRESENT] = "not-present",
+    [CTX_RSVD_LO] = "rsvd-lo",
+    [CTX_RSVD_HI] = "rsvd-hi",
+    [CTX_PTR_HAW] = "slptptr-beyond-haw",
+    [CTX_AW_BAD] = "aw-unsupported",
+    [CTX_TT_RSVD] = "tt-reserved",
+    [CTX_TT_UNSUP] = "tt-unsupported",
+    [CTX_PTR_DANGLING] = "slptptr-dangling",
+};
+
+typedef enum RootDamage {
+    ROOT_OK,
+    ROOT_NOT_PRESENT,       /* 1h */
+    ROOT_RSVD,              /* Ah */
+    ROOT_CTP_HAW,           /* Ah */
+    ROOT_DANGLING,          /* 9h */
+} RootDamage;
+
+static const char *const root_damage_names[] = {
+    "ok", "not-present", "rsvd", "ctp-beyond-haw", "ctp-dangling",
+};
+
+typedef struct Device {
+    uint16_t sid;
+    int dom;                /* -1: pass-through */
+    bool fpd;
+    uint8_t tt;
+    CtxDamage damage;
+    uint64_t lo, hi;        /* the context entry as written */
+} Device;
+
+typedef struct Bus {
+    bool used;
+    RootDamage damage;
+    uint64_t ctp;
+    uint64_t lo, hi;        /* the root entry as written */
+} Bus;
+
+/* An answer: the oracle's or the core's. */
+typedef struct Outcome {
+    bool ok;
+    bool in_lookup;         /* the fault came from the context lookup */
+    DmarFaultReason fr;
+    uint8_t level;          /* walk fault level, or leaf level */
+    bool fpd;
+    uint64_t addr;          /* walk faults: the input address */
+    bool is_write;
+    uint16_t sid;
+    uint64_t pa, mask;      /* success: the page */
+    uint8_t perm;
+    bool has_ctx;           /* the lookup succeeded: */
+    uint16_t did;
+    uint8_t tt, levels;
+    bool ctx_fpd;
+    uint64_t slpt;
+    /* oracle only: what decided the answer */
+    int map, corrupt;
+    const char *rule;
+} Outcome;
+
+typedef struct Oracle {
+    const OracleCfg *cfg;
+    uint32_t seed;
+    const char *path;
+    GRand *r;
+    DmarHwConfig hw;
+    FakeMem mem;
+    uint64_t rta;
+    Bus bus[256];
+    Domain *doms;
+    GArray *devs;           /* of Device */
+    GHashTable *dev_of;     /* sid -> index + 1 */
+    GArray *maps;           /* of Mapping */
+    GArray *corrupts;       /* of Corruption */
+    /* The damages that are known core divergences (bit per Damage). */
+    unsigned known;
+    /* Results */
+    unsigned probes, ok, by_fr[16], by_damage[DMG_COUNT];
+    unsigned mismatches, known_hits;
+} Oracle;
+
+static Device *dev_at(Oracle *o, unsigned i)
+{
+    return &g_array_index(o->devs, Device, i);
+}
+
+static Mapping *map_at(Oracle *o, unsigned i)
+{
+    return &g_array_index(o->maps, Mapping, i);
+}
+
+static Corruption *corrupt_at(Oracle *o, int i)
+{
+    return &g_array_index(o->corrupts, Corruption, i);
+}
+
+static Device *dev_find(Oracle *o, uint16_t sid)
+{
+    unsigned i = GPOINTER_TO_UINT(g_hash_table_lookup(o->dev_of,
+                                                      GUINT_TO_POINTER(sid)));
+
+    return i ? dev_at(o, i - 1) : NULL;
+}
+
+static uint64_t dom_width(const Domain *d)
+{
+    return DMAR_LEVELS_TO_WIDTH(d->levels);
+}
+
+/* ---- Entry formats, as the builder writes them (§9.1, §9.3, §9.8) ---- */
+
+static uint64_t make_slpte(uint64_t addr, uint8_t perm, bool ps)
+{
+    uint64_t pte = FIELD_DP64(0, SLPTE, ADDR, addr >> DMAR_PAGE_SHIFT);
+
+    pte = FIELD_DP64(pte, SLPTE, R, !!(perm & DMAR_PERM_R));
+    pte = FIELD_DP64(pte, SLPTE, W, !!(perm & DMAR_PERM_W));
+    return FIELD_DP64(pte, SLPTE, PS, ps);
+}
+
+static uint64_t unbacked_page(Oracle *o)
+{
+    return UNBACKED_BASE + rnd_below(o->r, UNBACKED_PAGES) * SZ_4K;
+}
+
+/* A random bit in HI:LO. */
+static uint64_t rnd_bit_in(Oracle *o, unsigned lo, unsigned hi)
+{
+    return 1ull << rnd_range(o->r, lo, hi);
+}
+
+/* ---- Generating the intent ---- */
+
+static Node *intent_node(const Domain *d, unsigned level, uint64_t iova)
+{
+    return g_hash_table_lookup(d->intent, node_key(level, iova));
+}
+
+/*
+ * Add mapping I to its domain's intent: the entries above the leaf become
+ * table pointers. False if it would overlap a mapping already there.
+ */
+static bool intent_add(Oracle *o, unsigned i)
+{
+    Mapping *m = map_at(o, i);
+    Domain *d = &o->doms[m->dom];
+    Node *n;
+
+    for (unsigned l = d->levels; l > m->level; l--) {
+        n = intent_node(d, l, m->iova);
+        if (n && n->map >= 0) {
+            return false;
+        }
+    }
+    if (intent_node(d, m->level, m->iova)) {
+        return false;
+    }
+    for (unsigned l = d->levels; l > m->level; l--) {
+        if (!intent_node(d, l, m->iova)) {
+            n = g_new(Node, 1);
+            *n = (Node) { .map = -1, .corrupt = -1 };
+            g_hash_table_insert(d->intent, node_key(l, m->iova), n);
+        }
+    }
+    n = g_new(Node, 1);
+    *n = (Node) { .map = i, .corrupt = -1 };
+    g_hash_table_insert(d->intent, node_key(m->level, m->iova), n);
+    return true;
+}
+
+static void gen_domains(Oracle *o)
+{
+    const OracleCfg *c = o->cfg;
+    uint64_t shared[2];
+    unsigned choices[DMAR_MAX_LEVELS + 1], n_choices = 0;
+
+    for (unsigned l = 3; l <= DMAR_MAX_LEVELS; l++) {
+        if (c->sagaw & (1u << DMAR_LEVELS_TO_AW(l))) {
+            /* X = min(MGAW, AGAW) must be the AGAW here (see header). */
+            g_assert_cmpuint(DMAR_LEVELS_TO_WIDTH(l), <=, c->haw);
+            choices[n_choices++] = l;
+        }
+    }
+    g_assert(n_choices > 0);
+    /* Shared regions sit below 2^39, where every domain reaches. */
+    for (unsigned k = 0; k < 2; k++) {
+        shared[k] = rnd_below(o->r, 1ull << (39 - REGION_SHIFT))
+                    << REGION_SHIFT;
+    }
+    o->doms = g_new0(Domain, c->domains);
+    for (unsigned i = 0; i < c->domains; i++) {
+        Domain *d = &o->doms[i];
+        bool unique;
+
+        do {
+            d->did = rnd_range(o->r, 1, 0xffff);
+            unique = true;
+            for (unsigned j = 0; j < i; j++) {
+                unique &= o->doms[j].did != d->did;
+            }
+        } while (!unique);
+        d->levels = choices[g_rand_int_range(o->r, 0, n_choices)];
+        d->region[0] = shared[0];
+        d->region[1] = shared[1];
+        for (unsigned k = 2; k < DOM_REGIONS; k++) {
+            d->region[k] = rnd_below(o->r, 1ull << (dom_width(d) -
+                                                     REGION_SHIFT))
+                           << REGION_SHIFT;
+        }
+        d->intent = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                          NULL, g_free);
+        d->built = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                         NULL, g_free);
+    }
+}
+
+static void gen_mappings(Oracle *o)
+{
+    const OracleCfg *c = o->cfg;
+    unsigned attempts = 0;
+
+    while (o->maps->len < c->maps) {
+        unsigned pick = g_rand_int_range(o->r, 0, 100);
+        Mapping m = { .dom = g_rand_int_range(o->r, 0, c->domains) };
+        Domain *d = &o->doms[m.dom];
+        uint64_t size, window;
+
+        g_assert_cmpuint(++attempts, <, 50 * c->maps);
+        m.level = pick < 70 ? 1 : pick < 92 ? 2 : 3;
+        size = lvl_size(m.level);
+        /*
+         * 4 KiB pages crowd into 16 MiB windows at the start of eight
+         * 1 GiB slots; holes stay all around.
+         */
+        window = m.level == 1 ? SZ_16M : m.level == 2 ? SZ_8G :
+                 1ull << REGION_SHIFT;
+        m.iova = d->region[g_rand_int_range(o->r, 0, DOM_REGIONS)] +
+                 rnd_below(o->r, window / size) * size;
+        if (m.level == 1) {
+            m.iova += rnd_below(o->r, SZ_8G / SZ_1G) * SZ_1G;
+        }
+        /* An entry holds address bits 51:12 (§9.8), whatever the HAW. */
+        m.pa = rnd_below(o->r, (1ull << MIN(c->haw, 52)) / size) * size;
+        pick = g_rand_int_range(o->r, 0, 100);
+        m.perm = pick < 50 ? DMAR_PERM_RW : pick < 75 ? DMAR_PERM_R :
+                 DMAR_PERM_W;
+        /*
+         * A page size SLLPS lacks makes PS a reserved bit (§9.8). Such a
+         * leaf is RW, so that no permission fault competes with it (the
+         * order of the two within one entry is not pinned down).
+         */
+        if (m.level > 1 && !(c->sllps & (1u << (m.level - 2)))) {
+            m.perm = DMAR_PERM_RW;
+        }
+        g_array_append_val(o->maps, m);
+        if (!intent_add(o, o->maps->len - 1)) {
+            g_array_set_size(o->maps, o->maps->len - 1);
+        }
+    }
+}
+
+static uint16_t new_sid(Oracle *o, uint8_t bus)
+{
+    uint16_t sid;
+
+    do {
+        sid = bus << 8 | g_rand_int_range(o->r, 0, 256);
+    } while (dev_find(o, sid));
+    return sid;
+}
+
+static void add_device(Oracle *o, Device *dv)
+{
+    g_array_append_val(o->devs, *dv);
+    g_hash_table_insert(o->dev_of, GUINT_TO_POINTER(dv->sid),
+                        GUINT_TO_POINTER(o->devs->len));
+    o->bus[dv->sid >> 8].used = true;
+}
+
+/*
+ * Healthy devices on a few buses (every domain gets one, the rest go
+ * anywhere, so some domains have many), pass-through ones where ECAP.PT
+ * allows, one device per kind of context-entry damage, and two devices on
+ * each victim bus, whose root entry gets damaged.
+ */
+static void gen_devices(Oracle *o)
+{
+    const OracleCfg *c = o->cfg;
+    uint8_t buses[4 + VICTIM_BUSES];
+    unsigned n_pt = c->pt ? 2 : 0;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(buses); i++) {
+        bool unique;
+
+        do {
+            buses[i] = g_rand_int_range(o->r, 0, 256);
+            unique = true;
+            for (unsigned j = 0; j < i; j++) {
+                unique &= buses[j] != buses[i];
+            }
+        } while (!unique);
+    }
+    for (unsigned i = 0; i < c->devices + n_pt; i++) {
+        Device dv = {
+            .sid = new_sid(o, buses[g_rand_int_range(o->r, 0, 4)]),
+            .dom = i < c->domains ? i :
+                   i < c->domains + c->crowd ? 0 :
+                   g_rand_int_range(o->r, 0, c->domains),
+            .fpd = chance(o->r, 30),
+            .tt = c->dt && chance(o->r, 25) ? DMAR_TT_ALL :
+                  DMAR_TT_UNTRANSLATED,
+        };
+
+        if (i >= c->devices) {
+            dv.dom = -1;
+            dv.tt = DMAR_TT_PASSTHROUGH;
+        }
+        add_device(o, &dv);
+    }
+    for (unsigned k = CTX_NOT_PRESENT; k < CTX_DAMAGE_COUNT; k++) {
+        Device dv = {
+            .sid = new_sid(o, buses[g_rand_int_range(o->r, 0, 4)]),
+            .dom = g_rand_int_range(o->r, 0, c->domains),
+            .fpd = chance(o->r, 50),
+            .tt = DMAR_TT_UNTRANSLATED,
+            .damage = k,
+        };
+
+        if (k == CTX_TT_UNSUP) {
+            if (c->pt && c->dt) {
+                continue;       /* nothing unsupported to choose */
+            }
+            if (c->dt) {
+                dv.tt = DMAR_TT_PASSTHROUGH;
+            } else if (c->pt || chance(o->r, 50)) {
+                dv.tt = DMAR_TT_ALL;
+            } else {
+                dv.tt = DMAR_TT_PASSTHROUGH;
+            }
+        }
+        add_device(o, &dv);
+    }
+    for (unsigned v = 0; v < VICTIM_BUSES; v++) {
+        uint8_t bus = buses[4 + v];
+
+        for (unsigned j = 0; j < 2; j++) {
+            Device dv = {
+                .sid = new_sid(o, bus),
+                .dom = g_rand_int_range(o->r, 0, c->domains),
+                .fpd = chance(o->r, 50),
+            };
+
+            add_device(o, &dv);
+        }
+        o->bus[bus].damage = ROOT_NOT_PRESENT + v;
+    }
+}
+
+/* ---- Building the tables from the intent ---- */
+
+static void build_contexts(Oracle *o)
+{
+    const OracleCfg *c = o->cfg;
+
+    o->rta = mem_alloc_table(&o->mem);
+    for (unsigned b = 0; b < 256; b++) {
+        Bus *bus = &o->bus[b];
+
+        if (!bus->used) {
+            continue;
+        }
+        bus->ctp = mem_alloc_table(&o->mem);
+        bus->lo = FIELD_DP64(0, ROOT_LO, CTP, bus->ctp >> DMAR_PAGE_SHIFT);
+        bus->lo = FIELD_DP64(bus->lo, ROOT_LO, P, 1);
+        bus->hi = 0;
+        switch (bus->damage) {
+        case ROOT_OK:
+            break;
+        case ROOT_NOT_PRESENT:
+            /* P = 0: nothing else is looked at, junk included (§9.1). */
+            bus->lo &= ~R_ROOT_LO_P_MASK;
+            if (chance(o->r, 50)) {
+                bus->lo |= rnd_bit_in(o, 1, 11);
+                bus->hi |= rnd64(o->r);
+            }
+            break;
+        case ROOT_RSVD:
+            if (chance(o->r, 50)) {
+                bus->lo |= rnd_bit_in(o, 1, 11);
+            } else {
+                bus->hi |= rnd_bit_in(o, 0, 63);
+            }
+            break;
+        case ROOT_CTP_HAW:
+            bus->lo |= rnd_bit_in(o, c->haw, 63);
+            break;
+        case ROOT_DANGLING:
+            bus->lo = FIELD_DP64(bus->lo, ROOT_LO, CTP,
+                                 unbacked_page(o) >> DMAR_PAGE_SHIFT);
+            break;
+        }
+        mem_write64(&o->mem, o->rta + b * 16, bus->lo);
+        mem_write64(&o->mem, o->rta + b * 16 + 8, bus->hi);
+    }
+
+    for (unsigned i = 0; i < o->devs->len; i++) {
+        Device *dv = dev_at(o, i);
+        Domain *d = dv->dom >= 0 ? &o->doms[dv->dom] : NULL;
+        unsigned aw;
+        uint64_t slpt = d ? d->slpt : 0;
+
+        /* Pass-through: AW is the largest AGAW supported (§9.3). */
+        aw = d ? DMAR_LEVELS_TO_AW(d->levels) : 0;
+        while (!d && (c->sagaw >> (aw + 1))) {
+            aw++;
+        }
+        if (dv->damage == CTX_PTR_DANGLING) {
+            slpt = unbacked_page(o);
+        }
+        dv->lo = FIELD_DP64(0, CTX_LO, SLPTPTR, slpt >> DMAR_PAGE_SHIFT);
+        dv->lo = FIELD_DP64(dv->lo, CTX_LO, TT, dv->tt);
+        dv->lo = FIELD_DP64(dv->lo, CTX_LO, FPD, dv->fpd);
+        dv->lo = FIELD_DP64(dv->lo, CTX_LO, P, 1);
+        dv->hi = FIELD_DP64(0, CTX_HI, AW, aw);
+        dv->hi = FIELD_DP64(dv->hi, CTX_HI, DID, d ? d->did : 0);
+        /* Bits 6:3 of the high word are ignored (§9.3). */
+        dv->hi |= rnd_below(o->r, 16) << 3;
+        switch (dv->damage) {
+        case CTX_OK:
+        case CTX_TT_UNSUP:
+        case CTX_PTR_DANGLING:
+            break;
+        case CTX_NOT_PRESENT:
+            dv->lo &= ~R_CTX_LO_P_MASK;
+            if (chance(o->r, 50)) {
+                dv->lo |= rnd_bit_in(o, 4, 11);
+                dv->hi |= rnd_bit_in(o, 24, 63);
+            }
+            break;
+        case CTX_RSVD_LO:
+            dv->lo |= rnd_bit_in(o, 4, 11);
+            break;
+        case CTX_RSVD_HI:
+            dv->hi |= chance(o->r, 30) ? 1ull << 7 : rnd_bit_in(o, 24, 63);
+            break;
+        case CTX_PTR_HAW:
+            dv->lo |= rnd_bit_in(o, c->haw, 63);
+            break;
+        case CTX_AW_BAD:
+            do {
+                aw = g_rand_int_range(o->r, 0, 8);
+            } while (c->sagaw & (1u << aw));
+            dv->hi = FIELD_DP64(dv->hi, CTX_HI, AW, aw);
+            break;
+        case CTX_TT_RSVD:
+            dv->lo = FIELD_DP64(dv->lo, CTX_LO, TT, DMAR_TT_RESERVED);
+            break;
+        default:
+            g_assert_not_reached();
+        }
+        mem_write64(&o->mem, o->bus[dv->sid >> 8].ctp +
+                    (dv->sid & 0xff) * 16, dv->lo);
+        mem_write64(&o->mem, o->bus[dv->sid >> 8].ctp +
+                    (dv->sid & 0xff) * 16 + 8, dv->hi);
+    }
+}
+
+static Built *built_entry(Domain *d, unsigned level, uint64_t iova)
+{
+    return g_hash_table_lookup(d->built, node_key(level, iova));
+}
+
+/* Write mapping M: table pointers (RW) down to its leaf. */
+static void build_mapping(Oracle *o, const Mapping *m)
+{
+    Domain *d = &o->doms[m->dom];
+    uint64_t table = d->slpt;
+    Built *b;
+
+    for (unsigned l = d->levels; l > m->level; l--) {
+        b = built_entry(d, l, m->iova);
+        if (!b) {
+            b = g_new(Built, 1);
+            b->gpa = table + lvl_index(l, m->iova) * 8;
+            b->table = mem_alloc_table(&o->mem);
+            mem_write64(&o->mem, b->gpa,
+                        make_slpte(b->table, DMAR_PERM_RW, false));
+            g_hash_table_insert(d->built, node_key(l, m->iova), b);
+        }
+        table = b->table;
+    }
+    b = built_entry(d, m->level, m->iova);
+    if (!b) {
+        b = g_new0(Built, 1);
+        b->gpa = table + lvl_index(m->level, m->iova) * 8;
+        g_hash_table_insert(d->built, node_key(m->level, m->iova), b);
+    }
+    mem_write64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
+}
+
+/* ---- Damaging entries ---- */
+
+static bool damage_fits(Oracle *o, Damage k, unsigned level, const Node *n)
+{
+    bool leaf = n->map >= 0;
+    bool rw = !leaf || map_at(o, n->map)->perm == DMAR_PERM_RW;
+
+    /*
+     * A reserved bit goes only where the entry itself grants RW: whether
+     * a present entry with reserved bits and without the permission a
+     * request needs faults 5h/6h or Ch is left open by §7.1.3.
+     */
+    switch (k) {
+    case DMG_NOT_PRESENT:
+    case DMG_IGNORED:
+        return true;
+    case DMG_ADDR_HAW:
+    case DMG_SNP:
+    case DMG_BIT62:
+        return rw;
+    case DMG_LARGE_LOW:
+        return leaf && level > 1 && rw;
+    case DMG_PS_TABLE:
+    case DMG_DANGLING:
+    case DMG_PERM_CUT:
+        return !leaf;
+    case DMG_SNP_SC:
+        return leaf;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* Bits that §9.8 says hardware ignores in a second-level entry. */
+static uint64_t ignored_bits(Oracle *o, unsigned level, bool leaf)
+{
+    /* X, EMT/IPAT or ignored, A, D/ignored, ignored; 61:52; 63 */
+    static const uint8_t common[] = { 2, 3, 4, 5, 6, 8, 9, 10, 52, 53, 54,
+                                      55, 56, 57, 58, 59, 60, 61, 63 };
+    uint64_t bits = 0;
+    unsigned n = rnd_range(o->r, 1, 3);
+
+    for (unsigned i = 0; i < n; i++) {
+        if (leaf && level == 1 && chance(o->r, 20)) {
+            bits |= R_SLPTE_PS_MASK;    /* bit 7 of a 4 KiB leaf */
+        } else {
+            bits |= 1ull << common[g_rand_int_range(o->r, 0,
+                                                    ARRAY_SIZE(common))];
+        }
+    }
+    return bits;
+}
+
+static uint64_t apply_damage(Oracle *o, Corruption *c, uint64_t pte,
+                             bool leaf)
+{
+    switch (c->kind) {
+    case DMG_NOT_PRESENT:
+        pte &= ~(uint64_t)DMAR_PERM_RW;
+        if (chance(o->r, 50)) {
+            /* Junk that would be reserved in a present entry. */
+            c->bits = R_SLPTE_SNP_MASK | R_SLPTE_TM_MASK | R_SLPTE_PS_MASK;
+            if (o->cfg->haw < 52) {
+                c->bits |= rnd_bit_in(o, o->cfg->haw, 51);
+            }
+        }
+        return pte | c->bits;
+    case DMG_ADDR_HAW:
+        c->bits = rnd_bit_in(o, o->cfg->haw, 51);
+        break;
+    case DMG_SNP:
+    case DMG_SNP_SC:
+        c->bits = R_SLPTE_SNP_MASK;
+        break;
+    case DMG_LARGE_LOW:
+        c->bits = rnd_bit_in(o, DMAR_PAGE_SHIFT, lvl_shift(c->level) - 1);
+        break;
+    case DMG_PS_TABLE:
+        c->bits = R_SLPTE_PS_MASK;
+        break;
+    case DMG_DANGLING:
+        return FIELD_DP64(pte, SLPTE, ADDR,
+                          unbacked_page(o) >> DMAR_PAGE_SHIFT);
+    case DMG_PERM_CUT:
+        c->bits = chance(o->r, 50) ? DMAR_PERM_R : DMAR_PERM_W;
+        return pte & ~c->bits;
+    case DMG_IGNORED:
+        c->bits = ignored_bits(o, c->level, leaf);
+        break;
+    case DMG_BIT62:
+        c->bits = R_SLPTE_TM_MASK;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    return pte | c->bits;
+}
+
+/*
+ * Damage COUNT entries, cycling through KINDS so that each one is well
+ * represented. The target is an entry on the path of a random mapping,
+ * mostly its leaf or close above it.
+ */
+static void corrupt_entries(Oracle *o, const Damage *kinds, unsigned n_kinds,
+                            unsigned count)
+{
+    unsigned attempts = 0, i = 0;
+
+    while (i < count) {
+        Damage k = kinds[i % n_kinds];
+        Corruption c = { .kind = k };
+        const Mapping *m;
+        Domain *d;
+        Node *n;
+        Built *b;
+
+        g_assert_cmpuint(++attempts, <, 1000 * count);
+        m = map_at(o, g_rand_int_range(o->r, 0, o->maps->len));
+        d = &o->doms[m->dom];
+        c.dom = m->dom;
+        /*
+         * Mostly the leaf or the table pointer just above it: damage
+         * higher up takes whole regions with it.
+         */
+        c.level = m->level;
+        if (c.level < d->levels && (k == DMG_PS_TABLE ||
+                                    k == DMG_DANGLING ||
+                                    k == DMG_PERM_CUT || chance(o->r, 30))) {
+            c.level++;
+        }
+        if (c.level + 1 < d->levels && chance(o->r, 10)) {
+            c.level++;
+        }
+        if (chance(o->r, 2)) {
+            c.level = d->levels;
+        }
+        n = intent_node(d, c.level, m->iova);
+        if (n->corrupt >= 0 || !damage_fits(o, k, c.level, n)) {
+            continue;
+        }
+        c.iova = m->iova & ~(lvl_size(c.level) - 1);
+        b = built_entry(d, c.level, m->iova);
+        c.before = mem_peek64(&o->mem, b->gpa);
+        c.after = apply_damage(o, &c, c.before, n->map >= 0);
+        mem_write64(&o->mem, b->gpa, c.after);
+        n->corrupt = o->corrupts->len;
+        g_array_append_val(o->corrupts, c);
+        i++;
+    }
+}
+
+static void oracle_init(Oracle *o, const OracleCfg *cfg, uint32_t seed,
+                        const char *path)
+{
+    memset(o, 0, sizeof(*o));
+    o->cfg = cfg;
+    o->seed = seed;
+    o->path = path;
+    o->r = g_rand_new_with_seed(seed);
+    o->hw = (DmarHwConfig) {
+        .haw = cfg->haw, .sagaw = cfg->sagaw, .sllps = cfg->sllps,
+        .pt = cfg->pt, .dt = cfg->dt, .sc = cfg->sc,
+    };
+    dmar_hw_config_init(&o->hw);
+    mem_init(&o->mem);
+    o->devs = g_array_new(false, false, sizeof(Device));
+    o->dev_of = g_hash_table_new(g_direct_hash, g_direct_equal);
+    o->maps = g_array_new(false, false, sizeof(Mapping));
+    o->corrupts = g_array_new(false, false, sizeof(Corruption));
+
+    gen_domains(o);
+    gen_mappings(o);
+    gen_devices(o);
+    for (unsigned i = 0; i < cfg->domains; i++) {
+        o->doms[i].slpt = mem_alloc_table(&o->mem);
+    }
+    build_contexts(o);
+    for (unsigned i = 0; i < o->maps->len; i++) {
+        build_mapping(o, map_at(o, i));
+    }
+    g_test_message("%s: seed %u (DMAR_ORACLE_SEED=%u reproduces it): "
+                   "%u mappings in %u domains, %u devices, %u pages of "
+                   "tables", path, seed, seed, o->maps->len, cfg->domains,
+                   o->devs->len, g_hash_table_size(o->mem.pages));
+}
+
+static void oracle_destroy(Oracle *o)
+{
+    for (unsigned i = 0; i < o->cfg->domains; i++) {
+        g_hash_table_destroy(o->doms[i].intent);
+        g_hash_table_destroy(o->doms[i].built);
+    }
+    g_free(o->doms);
+    g_array_free(o->devs, true);
+    g_hash_table_destroy(o->dev_of);
+    g_array_free(o->maps, true);
+    g_array_free(o->corrupts, true);
+    mem_destroy(&o->mem);
+    g_rand_free(o->r);
+}
+
+/* ---- The oracle: the answer from the intent and the damage list ---- */
+
+static void fault(Outcome *e, DmarFaultReason fr, uint8_t level,
+                  const char *rule)
+{
+    e->ok = false;
+    e->fr = fr;
+    e->level = level;
+    e->rule = rule;
+}
+
+/* §7.1.3: the reasons that a context entry's FPD suppresses. */
+static bool qualified(DmarFaultReason fr)
+{
+    return fr != DMAR_FR_ROOT_NOT_PRESENT && fr != DMAR_FR_ROOT_ACCESS &&
+           fr != DMAR_FR_CTX_ACCESS && fr != DMAR_FR_ROOT_RSVD &&
+           fr != DMAR_FR_CTX_RSVD;
+}
+
+/* Root and context entry (§9.1, §9.3); false if the lookup faults. */
+static bool expect_lookup(Oracle *o, uint16_t sid, Outcome *e)
+{
+    const Bus *bus = &o->bus[sid >> 8];
+    const Device *dv = dev_find(o, sid);
+    const Domain *d;
+
+    e->in_lookup = true;
+    e->fpd = false;
+    if (!bus->used) {
+        fault(e, DMAR_FR_ROOT_NOT_PRESENT, 0, "no root entry");
+        return false;
+    }
+    switch (bus->damage) {
+    case ROOT_OK:
+        break;
+    case ROOT_NOT_PRESENT:
+        fault(e, DMAR_FR_ROOT_NOT_PRESENT, 0, "root entry P = 0");
+        return false;
+    case ROOT_RSVD:
+    case ROOT_CTP_HAW:
+        fault(e, DMAR_FR_ROOT_RSVD, 0, "root entry reserved bit");
+        return false;
+    case ROOT_DANGLING:
+        fault(e, DMAR_FR_CTX_ACCESS, 0, "context table unreadable");
+        return false;
+    }
+    if (!dv) {
+        fault(e, DMAR_FR_CTX_NOT_PRESENT, 0, "no context entry");
+        return false;
+    }
+    e->fpd = dv->fpd;
+    switch (dv->damage) {
+    case CTX_NOT_PRESENT:
+        fault(e, DMAR_FR_CTX_NOT_PRESENT, 0, "context entry P = 0");
+        return false;
+    case CTX_RSVD_LO:
+    case CTX_RSVD_HI:
+    case CTX_PTR_HAW:
+        e->fpd = false;
+        fault(e, DMAR_FR_CTX_RSVD, 0, "context entry reserved bit");
+        return false;
+    case CTX_AW_BAD:
+    case CTX_TT_RSVD:
+    case CTX_TT_UNSUP:
+        fault(e, DMAR_FR_CTX_INVALID, 0, "context entry AW/TT invalid");
+        return false;
+    default:
+        break;
+    }
+    d = dv->dom >= 0 ? &o->doms[dv->dom] : NULL;
+    e->has_ctx = true;
+    e->ctx_fpd = dv->fpd;
+    e->tt = dv->tt;
+    e->did = d ? d->did : 0;
+    e->levels = d && dv->tt != DMAR_TT_PASSTHROUGH ? d->levels : 0;
+    e->slpt = FIELD_EX64(dv->lo, CTX_LO, SLPTPTR) << DMAR_PAGE_SHIFT;
+    return true;
+}
+
+static void expect_success(Outcome *e, uint64_t pa, unsigned level,
+                           uint8_t perm, const char *rule)
+{
+    e->ok = true;
+    e->pa = pa;
+    e->mask = lvl_size(level) - 1;
+    e->perm = perm;
+    e->level = level;
+    e->rule = rule;
+}
+
+/* The second-level walk, as the intent and the damages dictate. */
+static void expect_walk(Oracle *o, const Device *dv, uint64_t iova, bool w,
+                        Outcome *e)
+{
+    const Domain *d = &o->doms[dv->dom];
+    DmarFaultReason denied = w ? DMAR_FR_WRITE : DMAR_FR_READ;
+    uint8_t need = w ? DMAR_PERM_W : DMAR_PERM_R;
+    uint8_t perm = DMAR_PERM_RW;
+
+    /* §7.1.3 4h: above 2^X - 1, X = min(MGAW, AGAW) = AGAW here. */
+    if (iova >> dom_width(d)) {
+        fault(e, DMAR_FR_ADDR_BEYOND_AGAW, 0, "beyond AGAW");
+        return;
+    }
+    /* §7.1.3 3h: the table SLPTPTR names cannot be read. */
+    if (dv->damage == CTX_PTR_DANGLING) {
+        fault(e, DMAR_FR_CTX_INVALID, d->levels, "SLPTPTR unreadable");
+        return;
+    }
+    for (unsigned l = d->levels; l >= 1; l--) {
+        const Node *n = intent_node(d, l, iova);
+        const Corruption *c;
+        Damage k;
+        const Mapping *m;
+
+        if (!n) {
+            /* §9.8: R = W = 0, not present: a fault of the request's type */
+            fault(e, denied, l, "hole");
+            return;
+        }
+        c = n->corrupt >= 0 ? corrupt_at(o, n->corrupt) : NULL;
+        k = c ? c->kind : DMG_COUNT;
+        if (c) {
+            e->corrupt = n->corrupt;
+        }
+        m = n->map >= 0 ? map_at(o, n->map) : NULL;
+        if (m) {
+            e->map = n->map;
+        }
+        if (k == DMG_NOT_PRESENT) {
+            fault(e, denied, l, "damage: entry not present");
+            return;
+        }
+        /* §3.6: the permissions are the AND over every level. */
+        perm &= m ? m->perm : DMAR_PERM_RW;
+        if (k == DMG_PERM_CUT) {
+            perm &= ~c->bits;
+        }
+        if (!(perm & need)) {
+            fault(e, denied, l, m ? "leaf denies" : "table denies");
+            return;
+        }
+        switch (k) {
+        case DMG_ADDR_HAW:
+        case DMG_SNP:
+        case DMG_LARGE_LOW:
+        case DMG_PS_TABLE:
+        case DMG_BIT62:
+            fault(e, DMAR_FR_PTE_RSVD, l, "damage: reserved bit");
+            return;
+        default:
+            break;
+        }
+        if (m) {
+            /* §9.8: PS where SLLPS has no such page size is reserved */
+            if (l > 1 && !(o->cfg->sllps & (1u << (l - 2)))) {
+                fault(e, DMAR_FR_PTE_RSVD, l, "page size not in SLLPS");
+                return;
+            }
+            expect_success(e, m->pa, l, perm, "mapped");
+            return;
+        }
+        if (k == DMG_DANGLING) {
+            fault(e, DMAR_FR_PTE_ACCESS, l - 1, "damage: next table "
+                  "unreadable");
+            return;
+        }
+    }
+    g_assert_not_reached();     /* the intent has a leaf at level 1 */
+}
+
+static void expect(Oracle *o, uint16_t sid, uint64_t iova, bool w,
+                   Outcome *e)
+{
+    const Device *dv;
+
+    *e = (Outcome) { .sid = sid, .map = -1, .corrupt = -1 };
+    if (!expect_lookup(o, sid, e)) {
+        e->fpd = e->fpd && qualified(e->fr);
+        return;
+    }
+    e->in_lookup = false;
+    e->addr = iova;
+    e->is_write = w;
+    dv = dev_find(o, sid);
+    if (dv->tt == DMAR_TT_PASSTHROUGH) {
+        /* Pass-through: §7.1.3 4h with X = MGAW. */
+        if (iova >> o->cfg->haw) {
+            fault(e, DMAR_FR_ADDR_BEYOND_AGAW, 0, "pass-through beyond "
+                  "MGAW");
+        } else {
+            expect_success(e, iova & ~(SZ_4K - 1), 1, DMAR_PERM_RW,
+                           "pass-through");
+        }
+    } else {
+        expect_walk(o, dv, iova, w, e);
+    }
+    e->fpd = !e->ok && dv->fpd && qualified(e->fr);
+}
+
+/* ---- Asking the core ---- */
+
+static void ask_core(Oracle *o, uint16_t sid, uint64_t iova, bool w,
+                     Outcome *a)
+{
+    DmarContext ctx;
+    DmarTranslation tr;
+    DmarFault f;
+
+    *a = (Outcome) { .sid = sid, .map = -1, .corrupt = -1 };
+    memset(&f, 0, sizeof(f));
+    if (!dmar_context_lookup(&o->hw, o->rta, sid, mem_read, &o->mem, &ctx,
+                             &f)) {
+        a->in_lookup = true;
+        a->fr = f.fr;
+        a->fpd = f.fpd;
+        a->sid = f.sid;
+        return;
+    }
+    a->has_ctx = true;
+    a->did = ctx.did;
+    a->tt = ctx.tt;
+    a->levels = ctx.levels;
+    a->ctx_fpd = ctx.fpd;
+    a->slpt = ctx.slptptr;
+    if (ctx.sid != sid) {
+        a->sid = ctx.sid;
+    }
+    memset(&f, 0, sizeof(f));
+    memset(&tr, 0, sizeof(tr));
+    if (dmar_translate(&o->hw, &ctx, iova, w, mem_read, &o->mem, &tr, &f)) {
+        a->ok = true;
+        a->pa = tr.pa;
+        a->mask = tr.mask;
+        a->perm = tr.perm;
+        a->level = tr.level;
+        /* The page must be the one around IOVA. */
+        if (tr.iova != (iova & ~tr.mask)) {
+            a->pa = ~0ull;
+        }
+        return;
+    }
+    a->fr = f.fr;
+    a->level = f.level;
+    a->fpd = f.fpd;
+    a->addr = f.addr;
+    a->is_write = f.is_write;
+    a->sid = f.sid;
+}
+
+static bool same_outcome(const Outcome *e, const Outcome *a)
+{
+    if (e->ok != a->ok || e->sid != a->sid || e->has_ctx != a->has_ctx) {
+        return false;
+    }
+    if (e->has_ctx &&
+        (e->did != a->did || e->tt != a->tt || e->levels != a->levels ||
+         e->ctx_fpd != a->ctx_fpd || e->slpt != a->slpt)) {
+        return false;
+    }
+    if (e->ok) {
+        return e->pa == a->pa && e->mask == a->mask && e->perm == a->perm &&
+               e->level == a->level;
+    }
+    if (e->fr != a->fr || e->fpd != a->fpd || e->in_lookup != a->in_lookup) {
+        return false;
+    }
+    return e->in_lookup || (e->level == a->level && e->addr == a->addr &&
+                            e->is_write == a->is_write);
+}
+
+static char *outcome_str(const Outcome *x)
+{
+    g_autofree char *ctx = x->has_ctx ?
+        g_strdup_printf(" [ctx did 0x%04x tt %u levels %u fpd %u slpt "
+                        "0x%" PRIx64 "]", x->did, x->tt, x->levels,
+                        x->ctx_fpd, x->slpt) : g_strdup("");
+
+    if (x->ok) {
+        return g_strdup_printf("ok: page 0x%" PRIx64 " mask 0x%" PRIx64
+                               " perm %s level %u%s", x->pa, x->mask,
+                               perm_names[x->perm & 3], x->level, ctx);
+    }
+    return g_strdup_printf("fault 0x%x from %s, level %u, fpd %u, sid "
+                           "0x%04x, addr 0x%" PRIx64 ", %s%s", x->fr,
+                           x->in_lookup ? "lookup" : "walk", x->level,
+                           x->fpd, x->sid, x->addr,
+                           x->is_write ? "write" : "read", ctx);
+}
+
+static void log_mapping(Oracle *o, int i)
+{
+    const Mapping *m;
+
+    if (i < 0) {
+        return;
+    }
+    m = map_at(o, i);
+    g_test_message("  mapping #%d: domain 0x%04x (%u-level) iova 0x%"
+                   PRIx64 " -> pa 0x%" PRIx64 ", %s, %s%s", i,
+                   o->doms[m->dom].did, o->doms[m->dom].levels, m->iova,
+                   m->pa, size_name(m->level), perm_names[m->perm],
+                   m->removed ? " (removed)" : "");
+}
+
+static void log_corruption(Oracle *o, int i)
+{
+    const Corruption *c;
+
+    if (i < 0) {
+        return;
+    }
+    c = corrupt_at(o, i);
+    g_test_message("  damage #%d: %s on the level-%u entry of domain "
+                   "0x%04x for iova 0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016"
+                   PRIx64 " (bits 0x%" PRIx64 ")", i, damage_names[c->kind],
+                   c->level, o->doms[c->dom].did, c->iova, c->before,
+                   c->after, c->bits);
+}
+
+static void log_device(Oracle *o, uint16_t sid)
+{
+    const Device *dv = dev_find(o, sid);
+    const Bus *bus = &o->bus[sid >> 8];
+
+    g_test_message("  root entry of bus 0x%02x: %s, %s (0x%016" PRIx64
+                   " 0x%016" PRIx64 ")", sid >> 8,
+                   bus->used ? "written" : "zero",
+                   root_damage_names[bus->damage], bus->lo, bus->hi);
+    if (dv) {
+        g_test_message("  context entry of 0x%04x: domain %d, tt %u, fpd "
+                       "%u, %s (0x%016" PRIx64 " 0x%016" PRIx64 ")", sid,
+                       dv->dom >= 0 ? o->doms[dv->dom].did : -1, dv->tt,
+                       dv->fpd, ctx_damage_names[dv->damage], dv->lo,
+                       dv->hi);
+    } else {
+        g_test_message("  no context entry for 0x%04x", sid);
+    }
+}
+
+static void count_outcome(Oracle *o, const Outcome *e)
+{
+    o->probes++;
+    if (e->ok) {
+        o->ok++;
+    } else {
+        o->by_fr[e->fr & 15]++;
+    }
+    if (e->corrupt >= 0) {
+        o->by_damage[corrupt_at(o, e->corrupt)->kind]++;
+    }
+}
+
+/*
+ * Check one probe against the oracle. Mismatches on a damage in o->known
+ * (a core divergence with its own test case) are counted apart.
+ */
+static bool probe_out(Oracle *o, uint16_t sid, uint64_t iova, bool w,
+                      const char *what, Outcome *core)
+{
+    Outcome e, a;
+    bool known;
+
+    expect(o, sid, iova, w, &e);
+    ask_core(o, sid, iova, w, &a);
+    count_outcome(o, &e);
+    if (core) {
+        *core = a;
+    }
+    if (same_outcome(&e, &a)) {
+        return true;
+    }
+    known = e.corrupt >= 0 &&
+            (o->known & (1u << corrupt_at(o, e.corrupt)->kind));
+    if (known) {
+        o->known_hits++;
+    } else {
+        o->mismatches++;
+    }
+    if (o->mismatches + o->known_hits <= MAX_MISMATCH_LOG) {
+        g_autofree char *es = outcome_str(&e);
+        g_autofree char *as = outcome_str(&a);
+
+        g_test_message("%s %s (seed %u): sid 0x%04x %s iova 0x%" PRIx64
+                       " (%s probe)", known ? "KNOWN DIVERGENCE" :
+                       "MISMATCH", o->path, o->seed, sid,
+                       w ? "write" : "read", iova, what);
+        g_test_message("  expected %s (rule: %s)", es, e.rule);
+        g_test_message("  core     %s", as);
+        log_device(o, sid);
+        log_mapping(o, e.map);
+        log_corruption(o, e.corrupt);
+    }
+    return false;
+}
+
+static bool probe(Oracle *o, uint16_t sid, uint64_t iova, bool w,
+                  const char *what)
+{
+    return probe_out(o, sid, iova, w, what, NULL);
+}
+
+/* ---- Probe sets ---- */
+
+static bool dev_healthy(Oracle *o, const Device *dv)
+{
+    return dv->damage == CTX_OK && o->bus[dv->sid >> 8].damage == ROOT_OK;
+}
+
+/*
+ * A random device of domain DOM (any device if DOM < 0), healthy most of
+ * the time: the damaged ones would fault every probe.
+ */
+static const Device *dev_of_domain(Oracle *o, int dom)
+{
+    bool healthy = chance(o->r, 85);
+    unsigned n = 0, pick;
+
+    for (int pass = 0; pass < 2 && !n; pass++) {
+        for (unsigned i = 0; i < o->devs->len; i++) {
+            const Device *dv = dev_at(o, i);
+
+            n += (dom < 0 || dv->dom == dom) &&
+                 (!healthy || dev_healthy(o, dv));
+        }
+        if (!n) {
+            healthy = false;
+        }
+    }
+    g_assert(n > 0);
+    pick = g_rand_int_range(o->r, 0, n);
+    for (unsigned i = 0; i < o->devs->len; i++) {
+        const Device *dv = dev_at(o, i);
+
+        if ((dom < 0 || dv->dom == dom) &&
+            (!healthy || dev_healthy(o, dv)) && pick-- == 0) {
+            return dv;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* Inside every mapping, from its domain's devices and from strangers. */
+static void probe_mappings(Oracle *o)
+{
+    for (unsigned i = 0; i < o->maps->len; i++) {
+        const Mapping *m = map_at(o, i);
+        uint64_t size = lvl_size(m->level);
+        uint64_t edge = chance(o->r, 50) ? 0 : size - 1;
+        const Device *dv = dev_of_domain(o, m->dom);
+        bool w = g_rand_boolean(o->r);
+
+        probe(o, dv->sid, m->iova + rnd_below(o->r, size), w, "mapping");
+        probe(o, dv->sid, m->iova + edge, !w, "mapping edge");
+        dv = dev_of_domain(o, m->dom);
+        probe(o, dv->sid, m->iova + rnd_below(o->r, size),
+              g_rand_boolean(o->r), "mapping");
+        /* Isolation: the same IOVA from any device, its own answer. */
+        dv = dev_of_domain(o, -1);
+        probe(o, dv->sid, m->iova + rnd_below(o->r, size),
+              g_rand_boolean(o->r), "other device");
+    }
+}
+
+/* Next to mappings, in their regions, and beyond the AGAW. */
+static void probe_holes(Oracle *o)
+{
+    static const int64_t nudge[] = {
+        -1, -(int64_t)SZ_4K, -(int64_t)SZ_2M, 0, SZ_4K, SZ_2M
+    };
+
+    for (unsigned i = 0; i < o->maps->len / 2; i++) {
+        const Mapping *m = map_at(o, g_rand_int_range(o->r, 0,
+                                                      o->maps->len));
+        const Domain *d = &o->doms[m->dom];
+        const Device *dv = dev_of_domain(o, m->dom);
+        uint64_t iova = m->iova + nudge[g_rand_int_range(o->r, 0, 6)];
+
+        if (chance(o->r, 50)) {
+            iova += lvl_size(m->level);
+        }
+        probe(o, dv->sid, iova, g_rand_boolean(o->r), "near mapping");
+        iova = d->region[g_rand_int_range(o->r, 0, DOM_REGIONS)] +
+               rnd_below(o->r, SZ_8G);
+        probe(o, dv->sid, iova, g_rand_boolean(o->r), "region");
+    }
+    for (unsigned i = 0; i < o->devs->len; i++) {
+        const Device *dv = dev_at(o, i);
+        unsigned width = dv->dom >= 0 && dv->tt != DMAR_TT_PASSTHROUGH ?
+                         dom_width(&o->doms[dv->dom]) : o->cfg->haw;
+
+        for (unsigned j = 0; j < 24; j++) {
+            uint64_t iova = rnd64(o->r) >> g_rand_int_range(o->r, 0, 64);
+
+            if (j < 8) {
+                /* Just at and above the limit. */
+                iova = (1ull << width) + (rnd64(o->r) & (SZ_2M - 1)) -
+                       (j < 2 ? SZ_4K : 0);
+            } else if (j < 16) {
+                iova |= rnd_bit_in(o, width, 63);
+            }
+            probe(o, dv->sid, iova, g_rand_boolean(o->r), "agaw");
+        }
+    }
+}
+
+/* Under every damaged entry, from the devices of its domain. */
+static void probe_damage(Oracle *o)
+{
+    for (unsigned i = 0; i < o->corrupts->len; i++) {
+        const Corruption *c = corrupt_at(o, i);
+
+        for (unsigned j = 0; j < 8; j++) {
+            const Device *dv = dev_of_domain(o, c->dom);
+            uint64_t off = j < 2 ? 0 : rnd_below(o->r, lvl_size(c->level));
+
+            probe(o, dv->sid, c->iova + off, j & 1, "damaged entry");
+        }
+    }
+}
+
+/* Source-ids nobody set up, on used and unused buses. */
+static void probe_strangers(Oracle *o)
+{
+    for (unsigned i = 0; i < 400; i++) {
+        uint16_t sid;
+
+        do {
+            const Device *dv = dev_of_domain(o, -1);
+
+            sid = chance(o->r, 60) ? (dv->sid & 0xff00) |
+                  g_rand_int_range(o->r, 0, 256) :
+                  g_rand_int_range(o->r, 0, 0x10000);
+        } while (dev_find(o, sid));
+        probe(o, sid, rnd64(o->r) >> g_rand_int_range(o->r, 16, 64),
+              g_rand_boolean(o->r), "unknown sid");
+    }
+}
+
+static void log_counts(Oracle *o)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "%s: %u probes, %u translated", o->path,
+                           o->probes, o->ok);
+    for (unsigned fr = 1; fr < 16; fr++) {
+        if (o->by_fr[fr]) {
+            g_string_append_printf(s, ", %u x 0x%x", o->by_fr[fr], fr);
+        }
+    }
+    g_test_message("%s", s->str);
+    g_string_truncate(s, 0);
+    g_string_append_printf(s, "%u damaged entries; probes through them "
+                           "(the last one on the path):", o->corrupts->len);
+    for (unsigned k = 0; k < DMG_COUNT; k++) {
+        if (o->by_damage[k]) {
+            g_string_append_printf(s, " %s %u", damage_names[k],
+                                   o->by_damage[k]);
+        }
+    }
+    g_test_message("%s", s->str);
+    g_string_free(s, true);
+}
+
+/* ---- The IOTLB pass (VT-d §6.5) ---- */
+
+typedef struct Cached {
+    uint16_t sid;
+    uint16_t did;
+    uint64_t iova;          /* the address that was translated */
+    int map;
+    bool w;                 /* the access that was granted */
+    bool live;              /* in the IOTLB, as far as we know */
+    bool refill;            /* dropped by the last invalidation */
+    DmarTranslation tr;     /* what went into the IOTLB */
+} Cached;
+
+typedef struct IotlbRun {
+    Oracle *o;
+    DmarIotlb t;
+    GArray *cached;         /* of Cached */
+    unsigned hits, misses, cross, strangers, changes;
+} IotlbRun;
+
+static void G_GNUC_PRINTF(2, 3) iotlb_mismatch(Oracle *o, const char *fmt,
+                                                ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (++o->mismatches <= MAX_MISMATCH_LOG) {
+        g_test_message("MISMATCH %s (seed %u): %s", o->path, o->seed, msg);
+    }
+}
+
+static Cached *cached_at(IotlbRun *run, unsigned i)
+{
+    return &g_array_index(run->cached, Cached, i);
+}
+
+/* Is TR what the tables give SID at IOVA, for a read or for a write? */
+static bool cache_agrees(Oracle *o, uint16_t sid, uint64_t iova,
+                         const DmarTranslation *tr)
+{
+    for (int w = 0; w <= 1; w++) {
+        Outcome e;
+
+        expect(o, sid, iova, w, &e);
+        if (e.ok) {
+            return tr->pa == e.pa && tr->mask == e.mask &&
+                   tr->perm == e.perm && tr->level == e.level &&
+                   tr->iova == (iova & ~e.mask);
+        }
+    }
+    return false;
+}
+
+static bool same_translation(const DmarTranslation *a,
+                             const DmarTranslation *b)
+{
+    return a->iova == b->iova && a->pa == b->pa && a->mask == b->mask &&
+           a->perm == b->perm && a->level == b->level;
+}
+
+/*
+ * Translate C's address (checked against the oracle), with its access
+ * first, then the other one; cache what succeeds. False if neither does.
+ */
+static bool iotlb_fill_one(IotlbRun *run, Cached *c)
+{
+    for (int i = 0; i < 2; i++) {
+        Outcome a;
+
+        if (probe_out(run->o, c->sid, c->iova, c->w, "iotlb fill", &a) &&
+            a.ok) {
+            c->did = a.did;
+            c->live = true;
+            c->tr = (DmarTranslation) {
+                .iova = c->iova & ~a.mask, .pa = a.pa, .mask = a.mask,
+                .perm = a.perm, .level = a.level,
+            };
+            dmar_iotlb_insert(&run->t, c->sid, a.did, &c->tr);
+            return true;
+        }
+        c->w = !c->w;
+    }
+    c->live = false;
+    return false;
+}
+
+static void iotlb_fill(IotlbRun *run)
+{
+    Oracle *o = run->o;
+
+    for (unsigned i = 0; i < o->maps->len; i++) {
+        const Mapping *m = map_at(o, i);
+
+        for (unsigned j = 0; j < 2; j++) {
+            Cached c = {
+                .sid = dev_of_domain(o, m->dom)->sid,
+                .iova = m->iova + rnd_below(o->r, lvl_size(m->level)),
+                .map = i,
+                .w = g_rand_boolean(o->r),
+            };
+
+            if (iotlb_fill_one(run, &c)) {
+                g_array_append_val(run->cached, c);
+            }
+        }
+    }
+}
+
+/*
+ * Every live cached page answers as the tables do; another source-id
+ * never gets it unless the tables give it the same page; a source-id
+ * that never translated anything never hits.
+ */
+static void iotlb_check(IotlbRun *run)
+{
+    Oracle *o = run->o;
+    DmarTranslation tr;
+
+    for (unsigned i = 0; i < run->cached->len; i++) {
+        const Cached *c = cached_at(run, i);
+        uint64_t look = c->tr.iova + rnd_below(o->r, c->tr.mask + 1);
+        const Device *other = dev_of_domain(o, -1);
+
+        if (!c->live) {
+            continue;
+        }
+        if (!dmar_iotlb_lookup(&run->t, c->sid, look, &tr)) {
+            run->misses++;
+            continue;
+        }
+        run->hits++;
+        if (!cache_agrees(o, c->sid, look, &tr)) {
+            iotlb_mismatch(o, "sid 0x%04x iova 0x%" PRIx64 ": the IOTLB "
+                           "gives page 0x%" PRIx64 " mask 0x%" PRIx64
+                           " perm %s, the tables do not", c->sid, look,
+                           tr.pa, tr.mask, perm_names[tr.perm & 3]);
+            log_mapping(o, c->map);
+        }
+        if (other->sid != c->sid &&
+            dmar_iotlb_lookup(&run->t, other->sid, look, &tr)) {
+            run->cross++;
+            if (!cache_agrees(o, other->sid, look, &tr)) {
+                iotlb_mismatch(o, "isolation: sid 0x%04x gets the page "
+                               "0x%" PRIx64 " that sid 0x%04x cached for "
+                               "iova 0x%" PRIx64, other->sid, tr.pa, c->sid,
+                               look);
+                log_mapping(o, c->map);
+            }
+        }
+    }
+    /* Misses only where a full set had to evict. */
+    if (run->misses && !run->t.stats.evictions) {
+        iotlb_mismatch(o, "%u cached pages missed without any eviction",
+                       run->misses);
+    }
+    for (unsigned i = 0; i < 200 && run->cached->len; i++) {
+        const Cached *c = cached_at(run, g_rand_int_range(o->r, 0,
+                                                        run->cached->len));
+        const Device *dv = dev_of_domain(o, -1);
+        uint16_t sid = dv->sid;
+
+        if (dev_healthy(o, dv)) {
+            do {
+                sid = g_rand_int_range(o->r, 0, 0x10000);
+            } while (dev_find(o, sid));
+        }
+        run->strangers++;
+        if (dmar_iotlb_lookup(&run->t, sid, c->iova, &tr)) {
+            iotlb_mismatch(o, "sid 0x%04x never translated anything but "
+                           "hits iova 0x%" PRIx64, sid, c->iova);
+        }
+    }
+}
+
+/* Change mapping I in the tables and in the intent (kind 0..2). */
+static void change_mapping(Oracle *o, unsigned i, unsigned kind)
+{
+    Mapping *m = map_at(o, i);
+    Domain *d = &o->doms[m->dom];
+    Built *b = built_entry(d, m->level, m->iova);
+    uint64_t size = lvl_size(m->level);
+    bool size_ok = m->level == 1 ||
+                   (o->cfg->sllps & (1u << (m->level - 2)));
+
+    if (kind == 2) {
+        g_hash_table_remove(d->intent, node_key(m->level, m->iova));
+        m->removed = true;
+        mem_write64(&o->mem, b->gpa, 0);
+        return;
+    }
+    if (kind == 1 && size_ok) {
+        m->perm = m->perm % 3 + 1;      /* r -> w -> rw -> r */
+    } else {
+        m->pa = (m->pa + rnd_range(o->r, 1, 1000) * size) &
+                ((1ull << MIN(o->cfg->haw, 52)) - 1);
+    }
+    mem_write64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
+}
+
+/*
+ * Change cached mappings one at a time: the IOTLB keeps the old answer
+ * until an invalidation (page-selective, inside a large page, a wider
+ * range, or the whole domain) drops it for every device of the domain,
+ * and only then does the new answer come through.
+ */
+static void iotlb_changes(IotlbRun *run, unsigned count)
+{
+    static const char *const kinds[] = { "remap", "new perm", "unmap" };
+    static const char *const hows[] = {
+        "page", "4 KiB inside the page", "domain", "512 pages around"
+    };
+    Oracle *o = run->o;
+    unsigned tries = 0;
+
+    while (run->changes < count) {
+        Cached *c = cached_at(run, g_rand_int_range(o->r, 0,
+                                                   run->cached->len));
+        Cached old;
+        Mapping *m = map_at(o, c->map);
+        Domain *d = &o->doms[m->dom];
+        const Node *n = intent_node(d, m->level, m->iova);
+        unsigned kind = run->changes % 3, how = run->changes % 4;
+        uint64_t first, last, size = lvl_size(m->level);
+        DmarTranslation tr;
+        bool hit;
+
+        g_assert_cmpuint(++tries, <, 100 * count);
+        if (!c->live || m->removed || !n || n->corrupt >= 0 ||
+            c->did != d->did) {
+            continue;
+        }
+        old = *c;
+        hit = dmar_iotlb_lookup(&run->t, old.sid, old.iova, &tr);
+        if (hit && !same_translation(&tr, &old.tr)) {
+            iotlb_mismatch(o, "sid 0x%04x iova 0x%" PRIx64 ": cached page "
+                           "changed by itself", old.sid, old.iova);
+        }
+        change_mapping(o, old.map, kind);
+        /* §6.5: the tables changed, but no invalidation yet. */
+        if (hit && (!dmar_iotlb_lookup(&run->t, old.sid, old.iova, &tr) ||
+                    !same_translation(&tr, &old.tr))) {
+            iotlb_mismatch(o, "sid 0x%04x iova 0x%" PRIx64 ": cached page "
+                           "changed before any invalidation", old.sid,
+                           old.iova);
+        }
+        switch (how) {
+        case 0:
+            first = m->iova;
+            last = first + size - 1;
+            dmar_iotlb_flush_pages(&run->t, d->did, first,
+                                   9 * (m->level - 1));
+            break;
+        case 1:
+            first = (m->iova + rnd_below(o->r, size)) & ~(SZ_4K - 1);
+            last = first + SZ_4K - 1;
+            dmar_iotlb_flush_pages(&run->t, d->did, first, 0);
+            break;
+        case 2:
+            first = 0;
+            last = UINT64_MAX;
+            dmar_iotlb_flush_domain(&run->t, d->did);
+            break;
+        default:
+            first = m->iova & ~(size * 512 - 1);
+            last = first + size * 512 - 1;
+            dmar_iotlb_flush_pages(&run->t, d->did, m->iova,
+                                   9 * m->level);
+            break;
+        }
+        for (unsigned i = 0; i < run->cached->len; i++) {
+            Cached *x = cached_at(run, i);
+
+            if (x->live && x->did == d->did && x->tr.iova <= last &&
+                x->tr.iova + x->tr.mask >= first) {
+                x->live = false;
+                x->refill = true;
+            }
+        }
+        for (unsigned i = 0; i < o->devs->len; i++) {
+            const Device *dv = dev_at(o, i);
+
+            if (dv->dom == (int)m->dom &&
+                dmar_iotlb_lookup(&run->t, dv->sid, old.iova, &tr)) {
+                iotlb_mismatch(o, "%s of iova 0x%" PRIx64 " then a %s "
+                               "invalidation of domain 0x%04x: sid 0x%04x "
+                               "still hits page 0x%" PRIx64, kinds[kind],
+                               old.iova, hows[how], d->did, dv->sid, tr.pa);
+                log_mapping(o, old.map);
+            }
+        }
+        /* What the invalidation did not cover is still there. */
+        for (unsigned i = 0; i < 16 && !run->t.stats.evictions; i++) {
+            const Cached *x = cached_at(run, g_rand_int_range(o->r, 0,
+                                                        run->cached->len));
+
+            if (x->live && !dmar_iotlb_lookup(&run->t, x->sid, x->iova,
+                                              &tr)) {
+                iotlb_mismatch(o, "a %s invalidation of domain 0x%04x at "
+                               "0x%" PRIx64 " dropped sid 0x%04x iova 0x%"
+                               PRIx64 " (domain 0x%04x)", hows[how], d->did,
+                               m->iova, x->sid, x->iova, x->did);
+            }
+        }
+        /*
+         * New answers, checked by the oracle, go into the IOTLB, the
+         * changed page's included.
+         */
+        for (unsigned i = 0; i < run->cached->len; i++) {
+            Cached *x = cached_at(run, i);
+
+            if (x->refill) {
+                x->refill = false;
+                iotlb_fill_one(run, x);
+            }
+        }
+        run->changes++;
+    }
+}
+
+/* ---- Test cases ---- */
+
+typedef struct OracleCase {
+    const OracleCfg *cfg;
+    uint32_t seed;
+    char *path;
+} OracleCase;
+
+/*
+ * The damages the walk and IOTLB cases use; damage_enabled() and
+ * damage_fits() say where each one can go.
+ */
+static const Damage main_damage[] = {
+    DMG_NOT_PRESENT, DMG_ADDR_HAW, DMG_SNP, DMG_LARGE_LOW, DMG_PS_TABLE,
+    DMG_DANGLING, DMG_PERM_CUT, DMG_IGNORED, DMG_SNP_SC,
+};
+
+/* Is kind K possible at all in this configuration? */
+static bool damage_enabled(const OracleCfg *c, Damage k)
+{
+    switch (k) {
+    case DMG_ADDR_HAW:
+        return c->haw < 52;
+    case DMG_SNP:
+        return !c->sc;
+    case DMG_SNP_SC:
+        return c->sc;
+    default:
+        return true;
+    }
+}
+
+static unsigned damage_kinds(const OracleCfg *c, Damage *kinds)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(main_damage); i++) {
+        if (damage_enabled(c, main_damage[i])) {
+            kinds[n++] = main_damage[i];
+        }
+    }
+    return n;
+}
+
+/*
+ * The walk oracle: every outcome must match, and every outcome must
+ * occur, so that a generator gone quiet cannot pass unnoticed.
+ */
+static void test_walk(const void *opaque)
+{
+    const OracleCase *tc = opaque;
+    static const DmarFaultReason must[] = {
+        DMAR_FR_ROOT_NOT_PRESENT, DMAR_FR_CTX_NOT_PRESENT,
+        DMAR_FR_CTX_INVALID, DMAR_FR_ADDR_BEYOND_AGAW, DMAR_FR_WRITE,
+        DMAR_FR_READ, DMAR_FR_PTE_ACCESS, DMAR_FR_CTX_ACCESS,
+        DMAR_FR_ROOT_RSVD, DMAR_FR_CTX_RSVD, DMAR_FR_PTE_RSVD,
+    };
+    Damage kinds[DMG_COUNT];
+    unsigned n_kinds;
+    Oracle o;
+
+    oracle_init(&o, tc->cfg, tc->seed, tc->path);
+    n_kinds = damage_kinds(tc->cfg, kinds);
+    corrupt_entries(&o, kinds, n_kinds, o.maps->len / 40);
+    probe_mappings(&o);
+    probe_holes(&o);
+    probe_damage(&o);
+    probe_strangers(&o);
+    log_counts(&o);
+
+    if (o.mismatches) {
+        g_test_message("%s: %u of %u probes disagree with the oracle",
+                       tc->path, o.mismatches, o.probes);
+        g_test_fail();
+    }
+    g_assert_cmpuint(o.known_hits, ==, 0);
+    g_assert_cmpuint(o.ok, >, o.probes / 10);
+    for (unsigned i = 0; i < ARRAY_SIZE(must); i++) {
+        if (!o.by_fr[must[i]]) {
+            g_test_message("%s: no probe was expected to fault 0x%x",
+                           tc->path, must[i]);
+            g_test_fail();
+        }
+    }
+    for (unsigned i = 0; i < n_kinds; i++) {
+        if (!o.by_damage[kinds[i]]) {
+            g_test_message("%s: no probe went through damage %s",
+                           tc->path, damage_names[kinds[i]]);
+            g_test_fail();
+        }
+    }
+    oracle_destroy(&o);
+}
+
+/*
+ * The IOTLB pass: cache every translation of a first round, check the
+ * cached answers against the oracle, then change mappings and check that
+ * invalidations make the change visible.
+ */
+static void test_iotlb(const void *opaque)
+{
+    const OracleCase *tc = opaque;
+    Damage kinds[DMG_COUNT];
+    unsigned n_kinds, changes = 96;
+    IotlbRun run = { 0 };
+    Oracle o;
+
+    oracle_init(&o, tc->cfg, tc->seed, tc->path);
+    n_kinds = damage_kinds(tc->cfg, kinds);
+    corrupt_entries(&o, kinds, n_kinds, o.maps->len / 40);
+    run.o = &o;
+    run.cached = g_array_new(false, false, sizeof(Cached));
+    dmar_iotlb_init(&run.t, 1u << 18);
+
+    iotlb_fill(&run);
+    iotlb_check(&run);
+    iotlb_changes(&run, changes);
+    iotlb_check(&run);
+    g_test_message("%s: %u pages cached, %u hits, %u misses, %u hits for "
+                   "another device, %u stranger lookups, %u changes, %"
+                   PRIu64 " evictions", tc->path, run.cached->len, run.hits,
+                   run.misses, run.cross, run.strangers, run.changes,
+                   run.t.stats.evictions);
+    if (o.mismatches) {
+        g_test_message("%s: %u mismatches", tc->path, o.mismatches);
+        g_test_fail();
+    }
+    g_assert_cmpuint(run.hits, >, o.maps->len / 2);
+    g_assert_cmpuint(run.changes, ==, changes);
+    dmar_iotlb_destroy(&run.t);
+    g_array_free(run.cached, true);
+    oracle_destroy(&o);
+}
+
+/*
+ * A known core divergence, kept apart so that the oracle above stays
+ * green: bit 62 of a present second-level entry is reserved (§9.8; it
+ * was TM before VT-d 3.0, reserved then too without ECAP.DT), so it must
+ * fault 0xc. QEMU's intel-iommu faults it (since 9.2, and always without
+ * DT); dmar-core ignores it. Marked incomplete while the core disagrees.
+ */
+static void test_bit62(const void *opaque)
+{
+    const OracleCase *tc = opaque;
+    static const Damage kinds[] = { DMG_BIT62 };
+    Oracle o;
+
+    oracle_init(&o, tc->cfg, tc->seed, tc->path);
+    o.known = 1u << DMG_BIT62;
+    corrupt_entries(&o, kinds, ARRAY_SIZE(kinds), 40);
+    probe_damage(&o);
+    probe_mappings(&o);
+    log_counts(&o);
+    g_assert_cmpuint(o.by_damage[DMG_BIT62], >, 0);
+    if (o.mismatches) {
+        g_test_message("%s: %u mismatches besides bit 62", tc->path,
+                       o.mismatches);
+        g_test_fail();
+    } else if (o.known_hits) {
+        g_test_message("%s: %u probes through an entry with bit 62 set "
+                       "were not faulted 0xc", tc->path, o.known_hits);
+        g_test_incomplete("dmar-core bug: bit 62 of a second-level entry "
+                          "is reserved (VT-d 9.8) but is ignored");
+    }
+    oracle_destroy(&o);
+}
+
+int main(int argc, char **argv)
+{
+    static const OracleCfg cfgs[] = {
+        /* aw-bits=39 as the device sets it up: 3-level tables only */
+        { "haw39-3l", 39, SAGAW_3L, SLLPS_2M | SLLPS_1G,
+          .pt = true, .maps = 4000, .domains = 6, .devices = 12,
+          .divergences = true },
+        /* aw-bits=48: 3- and 4-level domains side by side */
+        { "haw48-3l4l", 48, SAGAW_3L | SAGAW_4L, SLLPS_2M | SLLPS_1G,
+          .dt = true, .maps = 6000, .domains = 10, .devices = 20 },
+        /* No 1 GiB pages, snoop control, a domain with many devices */
+        { "haw48-4l-2m-sc", 48, SAGAW_4L, SLLPS_2M,
+          .sc = true, .pt = true, .dt = true, .maps = 4000, .domains = 5,
+          .devices = 24, .crowd = 10 },
+        /* aw-bits=57: up to 5 levels, HAW beyond the address field */
+        { "haw57-3l4l5l", 57, SAGAW_3L | SAGAW_4L | SAGAW_5L,
+          SLLPS_2M | SLLPS_1G, .pt = true, .maps = 4000, .domains = 6,
+          .devices = 12 },
+    };
+    const char *env = g_getenv("DMAR_ORACLE_SEED");
+    const char *runs_env = g_getenv("DMAR_ORACLE_RUNS");
+    uint32_t seed = env ? g_ascii_strtoull(env, NULL, 0) : ORACLE_SEED;
+    unsigned runs = runs_env ? MAX(1, atoi(runs_env)) : 1;
+    GPtrArray *cases = g_ptr_array_new();
+    int ret;
+
+    g_test_init(&argc, &argv, NULL);
+    for (unsigned run = 0; run < runs; run++) {
+        for (unsigned i = 0; i < ARRAY_SIZE(cfgs); i++) {
+            OracleCase *tc = g_new0(OracleCase, 1);
+
+            tc->cfg = &cfgs[i];
+            tc->seed = seed + run;
+            tc->path = g_strdup_printf("/oracle/%s/walk/seed-%u",
+                                       cfgs[i].name, tc->seed);
+            g_test_add_data_func(tc->path, tc, test_walk);
+            g_ptr_array_add(cases, tc);
+
+            tc = g_memdup2(tc, sizeof(*tc));
+            tc->path = g_strdup_printf("/oracle/%s/iotlb/seed-%u",
+                                       cfgs[i].name, tc->seed);
+            g_test_add_data_func(tc->path, tc, test_iotlb);
+            g_ptr_array_add(cases, tc);
+
+            if (!cfgs[i].divergences) {
+                continue;
+            }
+            tc = g_memdup2(tc, sizeof(*tc));
+            tc->path = g_strdup_printf("/oracle/%s/spec-bit62/seed-%u",
+                                       cfgs[i].name, tc->seed);
+            g_test_add_data_func(tc->path, tc, test_bit62);
+            g_ptr_array_add(cases, tc);
+        }
+    }
+    ret = g_test_run();
+    for (unsigned i = 0; i < cases->len; i++) {
+        OracleCase *tc = g_ptr_array_index(cases, i);
+
+        g_free(tc->path);
+        g_free(tc);
+    }
+    g_ptr_array_free(cases, true);
+    return ret;
+}
