@@ -5089,8 +5089,496 @@ static void test_access_width_order(void)
 
 static const unsigned width_nfr8 = 8, width_nfr256 = 256;
 
+/* ================= 13. a damaged migration stream ================= */
+
+/*
+ * A unit saved mid-operation (translation on, the queue running with an
+ * unserviced completion event, interrupts remapped, a fault pending and
+ * its event masked) to a file. Each state field the unit's post_load
+ * checks is then damaged in turn, in the vtd-dmar section of the stream,
+ * and a new QEMU loads it: the load must fail with an error, QEMU must
+ * go on answering, and the unit must hold nothing from the stream. The
+ * undamaged stream loads and the unit goes on where it was.
+ */
+
+/* The stream's section for the unit (migration/savevm.c, vmstate.c) */
+#define ST_SECTION_FULL     0x04
+#define ST_FOOTER           0x7e
+#define ST_IDSTR            "vtd-dmar"
+/* vmstate_dmar's fields: regs[] as in the unit, then big-endian scalars */
+#define ST_REGS             0
+#define ST_ROOT             (0x200 + 256 * 16)  /* regs[DMAR_REGS_MAX] */
+#define ST_NEXT             (ST_ROOT + 8)       /* flog.next, 32 bits */
+#define ST_IRTA             (ST_NEXT + 4)       /* irta_raw, 64 bits */
+#define ST_END              (ST_IRTA + 8)
+
+typedef struct Stream {
+    const char *props;
+    uint8_t *buf;
+    gsize len;
+    gsize fields;       /* offset of the unit's first field in buf */
+    Dmar sw;            /* what software knew of tables and queue */
+    uint32_t regs[SNAP_WORDS];
+} Stream;
+
+static Stream streams[2] = { { .props = "" }, { .props = "intremap=off" } };
+static char *stream_dir;
+
+static char *stream_path(const char *name)
+{
+    if (!stream_dir) {
+        stream_dir = g_dir_make_tmp("vtd-dmar-stream-XXXXXX", NULL);
+        g_assert_nonnull(stream_dir);
+    }
+    return g_strdup_printf("%s/%s", stream_dir, name);
+}
+
+static uint32_t st_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static uint64_t st_be64(const uint8_t *p)
+{
+    return (uint64_t)st_be32(p) << 32 | st_be32(p + 4);
+}
+
+static void st_put_be32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        p[i] = v >> (24 - 8 * i);
+    }
+}
+
+static void st_put_be64(uint8_t *p, uint64_t v)
+{
+    st_put_be32(p, v >> 32);
+    st_put_be32(p + 4, v);
+}
+
+/* Find the unit's section: header, idstr, instance 0, version 1 */
+static gsize st_find(const uint8_t *buf, gsize len)
+{
+    const gsize idlen = strlen(ST_IDSTR);
+    gsize found = 0;
+
+    for (gsize i = 0; i + 14 + idlen + ST_END + 5 <= len; i++) {
+        const uint8_t *h = buf + i;
+
+        if (h[0] == ST_SECTION_FULL && h[5] == idlen &&
+            !memcmp(h + 6, ST_IDSTR, idlen) &&
+            st_be32(h + 6 + idlen) == 0 && st_be32(h + 10 + idlen) == 1) {
+            const uint8_t *f = h + 14 + idlen + ST_END;
+
+            g_assert_cmpuint(found, ==, 0);
+            /* the footer closes the same section after our fields */
+            g_assert_cmphex(f[0], ==, ST_FOOTER);
+            g_assert_cmphex(st_be32(f + 1), ==, st_be32(h + 1));
+            found = i + 14 + idlen;
+        }
+    }
+    g_assert_cmpuint(found, !=, 0);
+    return found;
+}
+
+/* Register OFF (little-endian in regs[]) of a stream */
+static uint64_t st_reg(const Stream *st, const uint8_t *buf, unsigned off,
+                       unsigned size)
+{
+    uint64_t v = 0;
+
+    memcpy(&v, buf + st->fields + ST_REGS + off, size);
+    return le64_to_cpu(v);
+}
+
+static void st_set_reg(const Stream *st, uint8_t *buf, unsigned off,
+                       unsigned size, uint64_t v)
+{
+    v = cpu_to_le64(v);
+    memcpy(buf + st->fields + ST_REGS + off, &v, size);
+}
+
+/* The unit in the middle of everything it does */
+static void stream_source_setup(Dmar *d, bool ir)
+{
+    tables_init(d, 3, 0);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    fill(d, PAGE_P1, 0xe1);
+    fill(d, PAGE_P2, 0xe2);
+    zero(d, PAGE_OUT);
+    wr32(d, REG_FEDATA, 0x2bad);
+    wr32(d, REG_FEADDR, FE_MSG);
+    wr32(d, REG_FEUADDR, 0);
+    wr32(d, REG_IEDATA, 0x3bad);
+    wr32(d, REG_IEADDR, IE_MSG);
+    wr32(d, REG_IEUADDR, 0);
+    qtest_writel(d->qts, FE_MSG, 0);
+    qtest_writel(d->qts, IE_MSG, 0);
+    dmar_enable(d, ROOT_TABLE);
+    qi_enable(d, IQ_BASE, 0);
+    qi_sync(d);
+    qi_wait_if(d);
+    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    if (ir) {
+        irte_put(d, IRT_BASE, 1, irte_lo(0xc1),
+                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+        ir_enable(d, IRT_BASE | 3, false);
+        edu_msi(d, msi_remappable(1, false), 0);
+        assert_delivered(d, 0xc1, false);
+        irte_put(d, IRT_BASE, 2, irte_lo(0xc2),
+                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    }
+    dma_in(d, IOVA_C);
+    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS | GSTS_QIES |
+                    (ir ? GSTS_IRTPS | GSTS_IRES : 0));
+}
+
+/* The stream of a unit with PROPS, saved once */
+static const Stream *stream_get(const char *props)
+{
+    Stream *st = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *uri = NULL;
+    g_autofree char *status = NULL;
+    Dmar *src;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(streams); i++) {
+        if (!strcmp(streams[i].props, props)) {
+            st = &streams[i];
+        }
+    }
+    g_assert_nonnull(st);
+    if (st->buf) {
+        return st;
+    }
+    path = stream_path(*props ? "source-noir.bin" : "source.bin");
+    uri = g_strdup_printf("file:%s", path);
+    src = dmar_boot(props);
+    stream_source_setup(src, !*props);
+    snapshot(src, st->regs);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    status = migration_end(src->qts);
+    g_assert_cmpstr(status, ==, "completed");
+    st->sw = *src;
+    st->sw.qts = NULL;
+    st->sw.bus = NULL;
+    st->sw.edu = NULL;
+    dmar_free(src);
+
+    g_assert_true(g_file_get_contents(path, (char **)&st->buf, &st->len,
+                                      NULL));
+    unlink(path);
+    st->fields = st_find(st->buf, st->len);
+    /* the fields hold what the unit had: the layout is as assumed */
+    g_assert_cmphex(st_reg(st, st->buf, REG_VER, 4), ==, 0x10);
+    g_assert_cmphex(st_reg(st, st->buf, REG_GSTS, 4), ==,
+                    st->regs[REG_GSTS / 4]);
+    g_assert_cmphex(st_reg(st, st->buf, REG_FRCD(0) + 8, 8), ==,
+                    st->regs[REG_FRCD(0) / 4 + 2] |
+                    (uint64_t)st->regs[REG_FRCD(0) / 4 + 3] << 32);
+    g_assert_cmphex(st_be64(st->buf + st->fields + ST_ROOT), ==, ROOT_TABLE);
+    g_assert_cmphex(st_be32(st->buf + st->fields + ST_NEXT), ==, 1);
+    g_assert_cmphex(st_be64(st->buf + st->fields + ST_IRTA), ==,
+                    *props ? 0 : IRT_BASE | 3);
+    return st;
+}
+
+/*
+ * Load BUF (ST, perhaps damaged) into a new QEMU configured as its
+ * source; returns it, with the migration's final status in *STATUS.
+ * FRESH gets the unit's registers as they were before the load.
+ */
+static Dmar *stream_load(const Stream *st, const uint8_t *buf,
+                         uint32_t *fresh, char **status)
+{
+    g_autofree char *path = stream_path("load.bin");
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    Dmar *dst = g_new0(Dmar, 1);
+
+    *dst = st->sw;
+    dst->qts = dmar_qemu(st->props, "-incoming defer", false);
+    snapshot(dst, fresh);
+    g_assert_true(g_file_set_contents(path, (const char *)buf, st->len,
+                                      NULL));
+    /* a refused stream is a failed migration, not an exit */
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s, "
+                             "'exit-on-error': false } }", uri);
+    *status = migration_end(dst->qts);
+    unlink(path);
+    return dst;
+}
+
+typedef struct StreamCase {
+    const char *name;
+    const char *props;
+    void (*damage)(const Stream *st, uint8_t *buf);
+} StreamCase;
+
+static void sd_config(const Stream *st, uint8_t *buf)
+{
+    /* CAP of a unit with 16 fault records */
+    st_set_reg(st, buf, REG_CAP, 8,
+               st_reg(st, buf, REG_CAP, 8) | 8ull << 40);
+}
+
+static void sd_ecap(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_ECAP, 8,
+               st_reg(st, buf, REG_ECAP, 8) | ECAP_EIM);
+}
+
+static void sd_next(const Stream *st, uint8_t *buf)
+{
+    st_put_be32(buf + st->fields + ST_NEXT, 8);
+}
+
+static void sd_next_huge(const Stream *st, uint8_t *buf)
+{
+    st_put_be32(buf + st->fields + ST_NEXT, 0xffffffff);
+}
+
+static void sd_fri(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_FSTS, 4,
+               st_reg(st, buf, REG_FSTS, 4) | FSTS_FRI(8));
+}
+
+static void sd_frcd_past_nfr(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_FRCD(8) + 8, 8,
+               st_reg(st, buf, REG_FRCD(0) + 8, 8));
+}
+
+static void sd_frcd_last(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_FRCD(255) + 15, 1, 0x80);
+}
+
+static void sd_gsts(const Stream *st, uint8_t *buf)
+{
+    /* WBFS: write-buffer flushing is not offered */
+    st_set_reg(st, buf, REG_GSTS, 4,
+               st_reg(st, buf, REG_GSTS, 4) | 1u << 27);
+}
+
+static void sd_gsts_ir(const Stream *st, uint8_t *buf)
+{
+    /* interrupt remapping on, in a unit that does not offer it */
+    st_set_reg(st, buf, REG_GSTS, 4,
+               st_reg(st, buf, REG_GSTS, 4) | GSTS_IRES);
+}
+
+static void sd_root_rsvd(const Stream *st, uint8_t *buf)
+{
+    uint8_t *p = buf + st->fields + ST_ROOT;
+
+    st_put_be64(p, st_be64(p) | 0x400);     /* TTM: scalable mode */
+}
+
+static void sd_root_unlatched(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_GSTS, 4,
+               st_reg(st, buf, REG_GSTS, 4) & ~GSTS_RTPS);
+}
+
+static void sd_irta_rsvd(const Stream *st, uint8_t *buf)
+{
+    uint8_t *p = buf + st->fields + ST_IRTA;
+
+    st_put_be64(p, st_be64(p) | 0x10);      /* bit 4 is reserved */
+}
+
+static void sd_irta_eime(const Stream *st, uint8_t *buf)
+{
+    uint8_t *p = buf + st->fields + ST_IRTA;
+
+    st_put_be64(p, st_be64(p) | IRTA_EIME); /* no EIM in this unit */
+}
+
+static void sd_irta_unlatched(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_GSTS, 4,
+               st_reg(st, buf, REG_GSTS, 4) & ~GSTS_IRTPS);
+}
+
+static void sd_iqa_dw(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IQA, 8,
+               st_reg(st, buf, REG_IQA, 8) | 1ull << 11);
+}
+
+static void sd_iqa_rsvd(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IQA, 8,
+               st_reg(st, buf, REG_IQA, 8) | 1ull << 3);
+}
+
+static void sd_iqh(const Stream *st, uint8_t *buf)
+{
+    /* QS 0: 256 descriptors, 0..255 */
+    st_set_reg(st, buf, REG_IQH, 8, iq_off(256));
+}
+
+static void sd_iqh_max(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IQH, 8, iq_off(0x7fff));
+}
+
+static void sd_iqh_rsvd(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IQH, 8, st_reg(st, buf, REG_IQH, 8) | 1);
+}
+
+static void sd_iqt_rsvd(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IQT, 8,
+               st_reg(st, buf, REG_IQT, 8) | 1ull << 19);
+}
+
+static void sd_ccmd(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_CCMD, 8,
+               st_reg(st, buf, REG_CCMD, 8) | CCMD_ICC);
+}
+
+static void sd_iotlb(const Stream *st, uint8_t *buf)
+{
+    st_set_reg(st, buf, REG_IOTLB, 8,
+               st_reg(st, buf, REG_IOTLB, 8) | IOTLB_IVT);
+}
+
+static const StreamCase stream_cases[] = {
+    { "cap", "", sd_config },
+    { "ecap", "", sd_ecap },
+    { "fault-next", "", sd_next },
+    { "fault-next-huge", "", sd_next_huge },
+    { "fsts-fri", "", sd_fri },
+    { "frcd-past-nfr", "", sd_frcd_past_nfr },
+    { "frcd-last", "", sd_frcd_last },
+    { "gsts-not-offered", "", sd_gsts },
+    { "gsts-ir-not-offered", "intremap=off", sd_gsts_ir },
+    { "root-reserved", "", sd_root_rsvd },
+    { "root-not-latched", "", sd_root_unlatched },
+    { "irta-reserved", "", sd_irta_rsvd },
+    { "irta-eime", "", sd_irta_eime },
+    { "irta-not-latched", "", sd_irta_unlatched },
+    { "iqa-dw", "", sd_iqa_dw },
+    { "iqa-reserved", "", sd_iqa_rsvd },
+    { "iqh-beyond-queue", "", sd_iqh },
+    { "iqh-max", "", sd_iqh_max },
+    { "iqh-reserved", "", sd_iqh_rsvd },
+    { "iqt-reserved", "", sd_iqt_rsvd },
+    { "ccmd-in-progress", "", sd_ccmd },
+    { "iotlb-in-progress", "", sd_iotlb },
+};
+
+static void test_stream_damaged(const void *opaque)
+{
+    const StreamCase *c = opaque;
+    const Stream *st = stream_get(c->props);
+    g_autofree uint8_t *buf = g_memdup2(st->buf, st->len);
+    g_autofree char *status = NULL;
+    uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
+    QDict *rsp, *ret;
+    Dmar *dst;
+
+    c->damage(st, buf);
+    g_assert_cmpint(memcmp(buf, st->buf, st->len), !=, 0);
+    /* nothing but the unit's fields changed */
+    g_assert_cmpint(memcmp(buf, st->buf, st->fields), ==, 0);
+    g_assert_cmpint(memcmp(buf + st->fields + ST_END,
+                           st->buf + st->fields + ST_END,
+                           st->len - st->fields - ST_END), ==, 0);
+
+    dst = stream_load(st, buf, fresh, &status);
+    g_assert_cmpstr(status, ==, "failed");
+    rsp = qtest_qmp(dst->qts, "{ 'execute': 'query-migrate' }");
+    ret = qdict_get_qdict(rsp, "return");
+    g_assert_nonnull(ret);
+    g_assert_nonnull(strstr(qdict_get_try_str(ret, "error-desc") ?: "",
+                            "Invalid argument"));
+    qobject_unref(rsp);
+
+    /* QEMU goes on, the guest does not start, the unit is as it was */
+    rsp = qtest_qmp(dst->qts, "{ 'execute': 'query-status' }");
+    ret = qdict_get_qdict(rsp, "return");
+    g_assert_nonnull(ret);
+    g_assert_false(qdict_get_bool(ret, "running"));
+    g_assert_cmpstr(qdict_get_str(ret, "status"), ==, "inmigrate");
+    qobject_unref(rsp);
+    snapshot(dst, after);
+    assert_same_regs(fresh, after);
+    g_assert_cmphex(rd64(dst, REG_FRCD(0) + 8), ==, 0);
+    /* and still takes register writes */
+    wr32(dst, REG_FEDATA, 0x4242);
+    g_assert_cmphex(rd32(dst, REG_FEDATA), ==, 0x4242);
+    qtest_quit(dst->qts);
+    g_free(dst);
+}
+
+/* The undamaged stream: DMA, queue, faults and interrupts go on */
+static void test_stream_intact(void)
+{
+    const Stream *st = stream_get("");
+    g_autofree char *status = NULL;
+    uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
+    Dmar *dst;
+
+    dst = stream_load(st, st->buf, fresh, &status);
+    g_assert_cmpstr(status, ==, "completed");
+    qtest_qmp_eventwait(dst->qts, "RESUME");
+    snapshot(dst, after);
+    assert_same_regs(st->regs, after);
+    edu_attach(dst);
+
+    /* DMA lands where the tables say; the queue invalidates */
+    copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(holds(dst, PAGE_OUT, 0xe1));
+    map(dst, IOVA_A, PAGE_P2, 1, PTE_R);
+    qi_iotlb(dst, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    qi_sync(dst);
+    copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(holds(dst, PAGE_OUT, 0xe2));
+    /* remapped interrupts, through the latched table */
+    edu_msi(dst, msi_remappable(2, false), 0);
+    assert_delivered(dst, 0xc2, false);
+    /* the pending fault stays; the next goes to the next record */
+    dma_out(dst, IOVA_A);
+    assert_frcd(dst, 0, IOVA_C, FR_READ, false);
+    assert_frcd(dst, 1, IOVA_A, FR_WRITE, true);
+    /* both pending events go out when unmasked */
+    g_assert_cmphex(qtest_readl(dst->qts, FE_MSG), ==, 0);
+    g_assert_cmphex(qtest_readl(dst->qts, IE_MSG), ==, 0);
+    wr32(dst, REG_FECTL, 0);
+    g_assert_cmphex(qtest_readl(dst->qts, FE_MSG), ==, 0x2bad);
+    wr32(dst, REG_IECTL, 0);
+    g_assert_cmphex(qtest_readl(dst->qts, IE_MSG), ==, 0x3bad);
+    dmar_free(dst);
+}
+
+static void stream_cleanup(void)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(streams); i++) {
+        g_free(streams[i].buf);
+        streams[i].buf = NULL;
+    }
+    if (stream_dir) {
+        rmdir(stream_dir);
+        g_free(stream_dir);
+        stream_dir = NULL;
+    }
+}
+
 int main(int argc, char **argv)
 {
+    int ret;
+
     g_test_init(&argc, &argv, NULL);
 
     qtest_add_func("/vtd-dmar/reset-values", test_reset_values);
@@ -5213,5 +5701,15 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/regs/width/split-order",
                    test_access_width_order);
 
-    return g_test_run();
+    qtest_add_func("/vtd-dmar/migration-stream/intact", test_stream_intact);
+    for (unsigned i = 0; i < ARRAY_SIZE(stream_cases); i++) {
+        g_autofree char *path = g_strdup_printf(
+            "/vtd-dmar/migration-stream/damaged/%s", stream_cases[i].name);
+
+        qtest_add_data_func(path, &stream_cases[i], test_stream_damaged);
+    }
+
+    ret = g_test_run();
+    stream_cleanup();
+    return ret;
 }

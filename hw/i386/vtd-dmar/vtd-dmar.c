@@ -9,6 +9,8 @@
 #include "qapi/error.h"
 #include "qemu/log.h"
 #include "qemu/lockable.h"
+#include "qemu/cutils.h"
+#include "qemu/error-report.h"
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
@@ -546,14 +548,9 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
 }
 
-/*
- * Reset in the exit phase: devices behind the unit have stopped their
- * DMA by then, and the address-space switch needs no other device state.
- */
-static void dmar_reset_exit(Object *obj, ResetType type)
+/* Registers, caches and address spaces as after reset (BQL held). */
+static void dmar_reset_state(DmarState *s)
 {
-    DmarState *s = VTD_DMAR(obj);
-
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         dmar_regs_reset(s);
         dmar_iotlb_flush_all(&s->iotlb);
@@ -563,30 +560,94 @@ static void dmar_reset_exit(Object *obj, ResetType type)
     dmar_update_address_spaces(s);
 }
 
-static int dmar_post_load(void *opaque, int version_id)
+/*
+ * Reset in the exit phase: devices behind the unit have stopped their
+ * DMA by then, and the address-space switch needs no other device state.
+ */
+static void dmar_reset_exit(Object *obj, ResetType type)
 {
-    DmarState *s = opaque;
+    dmar_reset_state(VTD_DMAR(obj));
+}
+
+/*
+ * Why the state just loaded is one this unit cannot be in, or NULL. Every
+ * value used later as an index, shift or size is checked (IQA.QS and
+ * IRTA.S are bounded by their width), and so is what only the unit
+ * writes: latched pointers, status bits, the records past nfr.
+ */
+static const char *dmar_stream_error(DmarState *s)
+{
     uint32_t fsts = dmar_get32(s, A_FSTS);
     uint32_t gsts = dmar_get32(s, A_GSTS);
     uint64_t iqa = dmar_get64(s, A_IQA);
+    uint64_t iqh = dmar_get64(s, A_IQH);
     uint32_t entries = 1u << (FIELD_EX64(iqa, IQA, QS) + 8);
+    bool ir = FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR);
+    uint32_t gsts_ok = R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK |
+                       (ir ? R_GSTS_IRTPS_MASK | R_GSTS_IRES_MASK |
+                             R_GSTS_CFIS_MASK : 0);
+    uint64_t irta_ok = R_IRTA_IRTA_MASK | R_IRTA_S_MASK |
+                       (s->eim_on ? R_IRTA_EIME_MASK : 0);
+    uint32_t frcd_end = DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE;
 
-    /* Indices and sizes that come from the stream are checked first. */
-    if (s->flog.next >= s->nfr || FIELD_EX32(fsts, FSTS, FRI) >= s->nfr) {
-        return -EINVAL;
-    }
     /* The stream must come from a unit configured like this one. */
     if (dmar_get64(s, A_CAP) != dmar_cap_value(s) ||
-        dmar_get64(s, A_ECAP) != dmar_ecap_value(s) ||
-        (gsts & ~(R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK |
-                  R_GSTS_IRTPS_MASK | R_GSTS_IRES_MASK | R_GSTS_CFIS_MASK))) {
-        return -EINVAL;
+        dmar_get64(s, A_ECAP) != dmar_ecap_value(s)) {
+        return "CAP/ECAP differ: the source was configured differently";
     }
-    /* Queue indices are used to address guest memory: inside the queue. */
-    if (FIELD_EX64(iqa, IQA, DW) ||
-        FIELD_EX64(dmar_get64(s, A_IQH), IQH, QH) >= entries ||
-        (dmar_get64(s, A_IQH) & ~R_IQH_QH_MASK) ||
-        (dmar_get64(s, A_IQT) & ~R_IQT_QT_MASK)) {
+    /* Fault recording: indices below nfr, no record past them. */
+    if (s->flog.next >= s->nfr) {
+        return "next fault record beyond nfr";
+    }
+    if (FIELD_EX32(fsts, FSTS, FRI) >= s->nfr) {
+        return "FSTS.FRI beyond nfr";
+    }
+    if (!buffer_is_zero(s->regs + frcd_end, sizeof(s->regs) - frcd_end)) {
+        return "fault recording registers past nfr";
+    }
+    /* Only offered commands report status; SRTP/SIRTP latch as masked. */
+    if (gsts & ~gsts_ok) {
+        return "GSTS reports a command not offered";
+    }
+    if ((s->root & ~R_RTADDR_RTA_MASK) ||
+        (s->root && !(gsts & R_GSTS_RTPS_MASK))) {
+        return "root table pointer SRTP cannot have latched";
+    }
+    if ((s->irta_raw & ~irta_ok) ||
+        (s->irta_raw && !(gsts & R_GSTS_IRTPS_MASK))) {
+        return "interrupt remapping table pointer SIRTP cannot have latched";
+    }
+    /*
+     * Queue: IQH addresses guest memory, so it must be inside the queue.
+     * IQT is checked where it is used (software may write any value).
+     */
+    if (iqa & ~(R_IQA_IQA_MASK | R_IQA_QS_MASK)) {
+        return "IQA with 256-bit descriptors or reserved bits";
+    }
+    if ((iqh & ~R_IQH_QH_MASK) || FIELD_EX64(iqh, IQH, QH) >= entries) {
+        return "IQH outside the queue";
+    }
+    if (dmar_get64(s, A_IQT) & ~R_IQT_QT_MASK) {
+        return "IQT reserved bits";
+    }
+    /* Register-based invalidations complete within their write. */
+    if (FIELD_EX64(dmar_get64(s, A_CCMD), CCMD, ICC) ||
+        FIELD_EX64(dmar_get64(s, A_IOTLB), IOTLB, IVT)) {
+        return "an invalidation still in progress";
+    }
+    return NULL;
+}
+
+static int dmar_post_load(void *opaque, int version_id)
+{
+    DmarState *s = opaque;
+    const char *why = dmar_stream_error(s);
+
+    if (why) {
+        /* post_load has no Error ** here; savevm names the device too */
+        error_report("vtd-dmar: migration stream refused: %s", why);
+        /* Keep nothing of it, should the machine be resumed after all. */
+        dmar_reset_state(s);
         return -EINVAL;
     }
     /* Caches start empty, as after any invalidation. */
