@@ -528,23 +528,25 @@ static void test_qualified(void)
 /*
  * The derived masks: address bits from HAW to 51 are reserved at every
  * level, bits below HAW are not (except inside a large page), the ignored
- * bits, TM, R and W never are, and SNP only without snoop control.
+ * bits, R and W never are, SNP only without snoop control, and TM (bit
+ * 62) always in a table entry but in a page entry only without ECAP.DT.
  */
 static void test_hw_masks(void)
 {
     static const uint8_t haws[] = { 39, 46, 48, 52 };
-    const uint64_t never = DMAR_SLPTE_IGNORED | R_SLPTE_TM_MASK |
-                           R_SLPTE_R_MASK | R_SLPTE_W_MASK;
-    int i, sc, l;
+    const uint64_t never = DMAR_SLPTE_IGNORED | R_SLPTE_R_MASK |
+                           R_SLPTE_W_MASK;
+    int i, sc, dt, l;
 
-    for (i = 0; i < ARRAY_SIZE(haws); i++) {
+    for (i = 0; i < ARRAY_SIZE(haws) * 2; i++) {
         for (sc = 0; sc <= 1; sc++) {
+            dt = i & 1;
             DmarHwConfig hw = {
-                .haw = haws[i],
+                .haw = haws[i / 2],
                 .sagaw = SAGAW_3L | SAGAW_4L | SAGAW_5L,
                 .sllps = SLLPS_2M | SLLPS_1G,
                 .pt = true,
-                .dt = true,
+                .dt = dt,
                 .sc = sc,
             };
             uint64_t beyond = hw.haw < 52 ?
@@ -554,6 +556,8 @@ static void test_hw_masks(void)
             dmar_hw_config_init(&hw);
             for (l = 2; l <= DMAR_MAX_LEVELS; l++) {
                 g_assert_cmphex(hw.rsvd_table[l] & never, ==, 0);
+                g_assert_cmphex(hw.rsvd_table[l] & R_SLPTE_TM_MASK, ==,
+                                R_SLPTE_TM_MASK);
                 g_assert_cmphex(hw.rsvd_table[l] & beyond, ==, beyond);
                 g_assert_cmphex(hw.rsvd_table[l] & below, ==, 0);
             }
@@ -565,6 +569,7 @@ static void test_hw_masks(void)
                 g_assert_cmphex(hw.rsvd_leaf[l] & beyond, ==, beyond);
                 g_assert_cmphex(hw.rsvd_leaf[l] & below, ==, in_page);
                 g_assert(!!(hw.rsvd_leaf[l] & R_SLPTE_SNP_MASK) == !sc);
+                g_assert(!!(hw.rsvd_leaf[l] & R_SLPTE_TM_MASK) == !dt);
             }
         }
     }
@@ -1337,7 +1342,7 @@ static void test_walk_snoop(void)
 static void test_walk_ignored(void)
 {
     static const int leaves[] = { 1, 2, 3 };
-    const uint64_t ignored = DMAR_SLPTE_IGNORED | R_SLPTE_TM_MASK;
+    const uint64_t ignored = DMAR_SLPTE_IGNORED;
     int i, l, bit;
 
     for (i = 0; i < ARRAY_SIZE(leaves); i++) {
@@ -1357,6 +1362,13 @@ static void test_walk_ignored(void)
 
             for (bit = 52; bit <= 63; bit++) {
                 fake_write64(&e.mem, gpa, orig | (1ull << bit));
+                if (bit == R_SLPTE_TM_SHIFT) {
+                    /* TM: reserved without ECAP.DT (and in tables) */
+                    set_case("TM bit at level %d, leaf %d", l, leaf);
+                    assert_walk_fault(&e, &ctx, iova + 0x345, bit & 1,
+                                      DMAR_FR_PTE_RSVD, l);
+                    continue;
+                }
                 set_case("ignored bit %d at level %d, leaf %d", bit, l,
                          leaf);
                 assert_xlate(&e, &ctx, iova + 0x345, bit & 1, pa, leaf,

@@ -21,7 +21,7 @@
  *   iotlb  cached translations answer as the tables do, for their own
  *          source-id only, and an invalidation makes a changed mapping
  *          visible to every device of the domain;
- *   spec-* a known core divergence, apart, marked incomplete until fixed.
+ *   spec-* a core divergence the oracle found, kept as its own case.
  *
  * Where the specification leaves an order open (a present entry with a
  * reserved bit and without the permission a request needs: 5h/6h or Ch?)
@@ -2021,11 +2021,9 @@ static void test_iotlb(const void *opaque)
 }
 
 /*
- * A known core divergence, kept apart so that the oracle above stays
- * green: bit 62 of a present second-level entry is reserved (§9.8; it
- * was TM before VT-d 3.0, reserved then too without ECAP.DT), so it must
- * fault 0xc. QEMU's intel-iommu faults it (since 9.2, and always without
- * DT); dmar-core ignores it. Marked incomplete while the core disagrees.
+ * Bit 62 of a present second-level entry is reserved (§9.8; it was TM
+ * before VT-d 3.0, reserved then too without ECAP.DT), so it must fault
+ * 0xc. The oracle found dmar-core ignoring it; this case keeps it fixed.
  */
 static void test_bit62(const void *opaque)
 {
@@ -2047,8 +2045,7 @@ static void test_bit62(const void *opaque)
     } else if (o.known_hits) {
         g_test_message("%s: %u probes through an entry with bit 62 set "
                        "were not faulted 0xc", tc->path, o.known_hits);
-        g_test_incomplete("dmar-core bug: bit 62 of a second-level entry "
-                          "is reserved (VT-d 9.8) but is ignored");
+        g_test_fail();
     }
     oracle_destroy(&o);
 }

@@ -23,13 +23,18 @@ void dmar_hw_config_init(DmarHwConfig *hw)
     uint64_t beyond_haw = above(hw->haw) & (above(DMAR_PAGE_SHIFT) &
                                             ~above(52));
     uint64_t snp = hw->sc ? 0 : R_SLPTE_SNP_MASK;
+    /*
+     * Bit 62 (TM, transient mapping) means something only in a page entry
+     * and only with device-TLBs (ECAP.DT); elsewhere it is reserved.
+     */
+    uint64_t tm = R_SLPTE_TM_MASK;
 
     for (unsigned level = 1; level <= DMAR_MAX_LEVELS; level++) {
         unsigned page_shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
 
-        hw->rsvd_table[level] = beyond_haw | snp;
+        hw->rsvd_table[level] = beyond_haw | snp | tm;
         /* A large page's address bits below its size are reserved. */
-        hw->rsvd_leaf[level] = beyond_haw | snp |
+        hw->rsvd_leaf[level] = beyond_haw | snp | (hw->dt ? 0 : tm) |
             (((1ull << page_shift) - 1) & above(DMAR_PAGE_SHIFT));
     }
 }
