@@ -226,8 +226,10 @@ class Run:
                           putport=net.put.getsockname()[1],
                           getsha=net.sha, putseed=99, putlen=self.net_mib << 20)
             args += ["-append", self.cmdline(params)]
+            qmp = os.path.join(tmp, "qmp.sock")
+            args += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
             try:
-                out = self._boot(args)
+                out = self._boot(args, qmp)
             finally:
                 net.close()
             self._parse(out)
@@ -235,23 +237,52 @@ class Run:
         self.elapsed = time.monotonic() - t0
         return self
 
-    def _boot(self, args):
+    @staticmethod
+    def _qemu_status(qmp):
+        """QEMU's run state through its QMP socket, or None when QEMU does
+        not answer within 10 s (a hung QEMU, not a hung guest)."""
+        try:
+            with socket.socket(socket.AF_UNIX) as c:
+                c.settimeout(10)
+                c.connect(qmp)
+                f = c.makefile("rw")
+                f.readline()                    # greeting
+                for cmd in ("qmp_capabilities", "query-status"):
+                    f.write('{"execute": "%s"}\n' % cmd)
+                    f.flush()
+                    while True:
+                        line = f.readline()
+                        if not line:
+                            return None
+                        if '"return"' in line or '"error"' in line:
+                            break
+                m = re.search(r'"status": "([a-z-]+)"', line)
+                return m.group(1) if m else None
+        except OSError:
+            return None
+
+    def _boot(self, args, qmp=None):
         with open(self.log, "w") as log:
             log.write("# " + " ".join(shlex.quote(a) for a in args) + "\n")
             log.flush()
             p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT,
                                  start_new_session=True)
+            state = None
             try:
                 rc = p.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
+                state = self._qemu_status(qmp) if qmp else None
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 rc = None
         with open(self.log, errors="replace") as log:
             out = log.read()
         if rc is None:
-            self.add("boot", "FAIL", "guest killed after %d s timeout" % self.timeout)
+            self.add("boot", "FAIL", "guest killed after %d s timeout (%s)" %
+                     (self.timeout, "QEMU answered QMP, status %s: the guest "
+                      "hung" % state if state else "QEMU did not answer QMP: "
+                      "QEMU hung"))
         elif rc != 0:
             self.add("boot", "FAIL", "qemu exited with %d" % rc)
         elif "VTD: DONE" not in out:
@@ -407,8 +438,10 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
 def soak(count, iommus, modes, scenarios, smps, jobs, extra):
     """COUNT boots, round-robin over every (iommu, mode, scenario, smp)
     combination, never retried: every failure counts. A QEMU that dies on
-    a signal or exits non-zero is an abort, a guest killed at its timeout
-    a hang; each failed console is kept as <name>.soak-<i>.log."""
+    a signal or exits non-zero is an abort; at a timeout QEMU is asked for
+    its status over QMP, and one that does not answer is a QEMU hang (an
+    answering one had a hung guest, counted with the other failures).
+    Only the consoles of failed runs are kept."""
     combos = [(i, m, sc, n) for i in iommus for m in modes
               for sc in scenarios for n in smps
               if not (m == "pt" and CONFIGS[i]["device"] is None)]
@@ -428,8 +461,9 @@ def soak(count, iommus, modes, scenarios, smps, jobs, extra):
             run.report()
             for check, s, detail in run.results:
                 if check == "boot" and s == "FAIL":
-                    (hangs if "timeout" in detail else
-                     aborts if "exited" in detail else failed).append(run.name)
+                    (hangs if "QEMU hung" in detail else
+                     aborts if "exited" in detail else
+                     failed).append(run.name)
                     break
             else:
                 if st == "FAIL":
@@ -437,7 +471,8 @@ def soak(count, iommus, modes, scenarios, smps, jobs, extra):
             if st != "FAIL":
                 os.remove(run.log)
     print("soak: %d boots in %.0f s over %d combinations: %d passed, "
-          "%d failed, %d skipped; QEMU aborts %d, hangs %d, other failures %d"
+          "%d failed, %d skipped; QEMU aborts %d, QEMU hangs %d, other "
+          "failures (guest-side) %d"
           % (count, time.monotonic() - t0, len(combos), tally["PASS"],
              tally["FAIL"], tally["SKIP"], len(aborts), len(hangs),
              len(failed)))
