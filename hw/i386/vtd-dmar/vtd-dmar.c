@@ -53,6 +53,13 @@ bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
     RCU_READ_LOCK_GUARD();
     p = guest_ram(opaque, gpa, len, false, &mr, &xlat);
     if (p) {
+        /*
+         * address_space_read() would tell a fuzzer about this DMA read so
+         * that it can fill the range first; reading RAM directly, we do it
+         * (tables, queue descriptors and IRTEs then come from fuzz data).
+         * An empty inline without CONFIG_FUZZ.
+         */
+        fuzz_dma_read_cb(gpa, len, mr);
         memcpy(buf, p, len);
     }
     return p != NULL;
