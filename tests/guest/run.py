@@ -154,7 +154,6 @@ class Run:
         self.name = name or "%s.%s.%s" % (iommu, mode, scenario)
         self.results = []      # (check, status, detail)
         self.bench = {}
-        self.flaky = None      # log of a failed first attempt
         self.elapsed = 0.0
         self.log = os.path.join(LOGS, self.name + ".log")
 
@@ -333,40 +332,14 @@ class Run:
 
     def report(self, verbose=False):
         st = self.status()
-        print("%-4s %-40s %5.1f s%s" % (st, self.name, self.elapsed,
-              " (flaky reference: first attempt failed, %s)" % self.flaky
-              if self.flaky else ""), flush=True)
+        print("%-4s %-40s %5.1f s" % (st, self.name, self.elapsed),
+              flush=True)
         if verbose or st != "PASS":
             for check, s, detail in self.results:
                 if verbose or s != "PASS":
                     print("       %-4s %s: %s" % (s, check, detail))
             if st == "FAIL":
                 print("       console: %s" % self.log)
-
-
-def execute_with_retry(run):
-    """A failed run with an IOMMU is tried once more and, if it then
-    passes, reported as flaky with the failed console kept. Rare guest
-    memory corruption in lazy-mode virtio-blk runs has been seen on both
-    QEMU's intel-iommu (a GPF with command-line text in RIP) and vtd-dmar
-    (Linux: "DMA PTE for vPFN ... already set"), about once in a few
-    hundred boots, not reproduced in 44 repeated runs; until its cause is
-    found, one retry keeps it visible without failing CI. Runs without an
-    IOMMU are never retried."""
-    run.execute()
-    if run.status() == "FAIL" and CONFIGS[run.iommu]["device"]:
-        first = run.log + ".first-attempt"
-        with open(run.log, "a") as log:
-            log.write("# runner: first attempt failed:\n")
-            for check, st, detail in run.results:
-                if st == "FAIL":
-                    log.write("#   FAIL %s: %s\n" % (check, detail))
-        os.replace(run.log, first)
-        retry = Run(run.scenario, run.iommu, run.mode, run.smp, run.cpu,
-                    run.timeout, run.extra, run.name).execute()
-        retry.flaky = first
-        return retry
-    return run
 
 
 def matrix(iommus):
@@ -556,16 +529,10 @@ def main():
     runs = [r for r in matrix(args.iommu.split(","))
             if re.search(args.filter, r.name)]
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    flaky = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.j) as ex:
-        for run in ex.map(execute_with_retry, runs):
+        for run in ex.map(Run.execute, runs):
             run.report()
             counts[run.status()] += 1
-            if run.flaky:
-                flaky.append("%s (%s)" % (run.name, run.flaky))
-    if flaky:
-        print("guest: %d run(s) passed only when retried: %s" %
-              (len(flaky), ", ".join(flaky)))
     print("guest: %d passed, %d failed, %d skipped" %
           (counts["PASS"], counts["FAIL"], counts["SKIP"]))
     sys.exit(1 if counts["FAIL"] else 0)
