@@ -403,9 +403,12 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
     memory_region_add_subregion_overlap(&das->root, 0,
                                         MEMORY_REGION(&das->iommu), 0);
     memory_region_add_subregion_overlap(&das->root, 0, &das->nodmar, 0);
+    /*
+     * [2^aw-bits, 2^64): the size is 2^64 - 2^aw-bits, so the last byte is
+     * covered and the region ends on a page (no subpage in every flatview).
+     */
     memory_region_init_io(&das->beyond, OBJECT(s), &dmar_beyond_ops, das,
-                          "vtd-dmar-beyond",
-                          UINT64_MAX - (1ull << s->aw_bits));
+                          "vtd-dmar-beyond", -(1ull << s->aw_bits));
     memory_region_add_subregion_overlap(&das->root, 1ull << s->aw_bits,
                                         &das->beyond, 0);
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
