@@ -30,11 +30,12 @@ OP_READ, OP_WRITE, OP_PCI_WRITE = 2, 3, 5
 OP_ADD_DMA_PATTERN, OP_CLEAR_DMA_PATTERNS, OP_CLOCK_STEP = 7, 8, 9
 SIZE = {1: 0, 2: 1, 4: 2, 8: 3}
 
-# MMIO regions of the vtd-dmar configs, in the order generic-fuzz numbers
-# them: the ten PCI BAR ranges that libqos maps from 0xe0000000 up (edu's
-# first), then the unit at 0xfed90000.
+# MMIO regions of a config, in the order generic-fuzz numbers them: the
+# PCI BAR ranges that libqos maps from 0xe0000000 up (edu's first), then
+# the unit at 0xfed90000: with edu, virtio-blk and e1000e (vtd-dmar) it is
+# range 10, with edu alone range 1 (main() sets MR_DMAR per config).
 MR_EDU = 0
-MR_DMAR = 10
+MR_DMAR = None
 # Fuzzable PCI devices, in the order of the config's object list: edu first.
 PCI_EDU = 0
 EDU_MSI_CAP = 0x40
@@ -232,16 +233,18 @@ def seeds_vtd_dmar_eim():
 
 
 CONFIGS = {
-    "vtd-dmar": seeds_vtd_dmar,
-    "vtd-dmar-pt": seeds_vtd_dmar_pt,
-    "vtd-dmar-eim": seeds_vtd_dmar_eim,
+    "vtd-dmar": (seeds_vtd_dmar, 10),
+    "vtd-dmar-pt": (seeds_vtd_dmar_pt, 1),
+    "vtd-dmar-eim": (seeds_vtd_dmar_eim, 1),
 }
 
 
 def main():
+    global MR_DMAR
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "corpus")
-    for config, make in CONFIGS.items():
+    for config, (make, mr_dmar) in CONFIGS.items():
+        MR_DMAR = mr_dmar
         d = os.path.join(out, config)
         os.makedirs(d, exist_ok=True)
         for name, data in make().items():
