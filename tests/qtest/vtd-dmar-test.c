@@ -5325,20 +5325,18 @@ static Dmar *stream_load(const Stream *st, const uint8_t *buf,
 typedef struct StreamCase {
     const char *name;
     const char *props;
+    /* Either bits set and cleared in one register of the stream ... */
+    unsigned reg, size;
+    uint64_t set, clear;
+    /* ... or some other damage */
     void (*damage)(const Stream *st, uint8_t *buf);
 } StreamCase;
 
-static void sd_config(const Stream *st, uint8_t *buf)
+static void sd_reg_bits(const StreamCase *c, const Stream *st, uint8_t *buf)
 {
-    /* CAP of a unit with 16 fault records */
-    st_set_reg(st, buf, REG_CAP, 8,
-               st_reg(st, buf, REG_CAP, 8) | 8ull << 40);
-}
+    uint64_t v = st_reg(st, buf, c->reg, c->size);
 
-static void sd_ecap(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_ECAP, 8,
-               st_reg(st, buf, REG_ECAP, 8) | ECAP_EIM);
+    st_set_reg(st, buf, c->reg, c->size, (v | c->set) & ~c->clear);
 }
 
 static void sd_next(const Stream *st, uint8_t *buf)
@@ -5351,35 +5349,10 @@ static void sd_next_huge(const Stream *st, uint8_t *buf)
     st_put_be32(buf + st->fields + ST_NEXT, 0xffffffff);
 }
 
-static void sd_fri(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_FSTS, 4,
-               st_reg(st, buf, REG_FSTS, 4) | FSTS_FRI(8));
-}
-
 static void sd_frcd_past_nfr(const Stream *st, uint8_t *buf)
 {
     st_set_reg(st, buf, REG_FRCD(8) + 8, 8,
                st_reg(st, buf, REG_FRCD(0) + 8, 8));
-}
-
-static void sd_frcd_last(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_FRCD(255) + 15, 1, 0x80);
-}
-
-static void sd_gsts(const Stream *st, uint8_t *buf)
-{
-    /* WBFS: write-buffer flushing is not offered */
-    st_set_reg(st, buf, REG_GSTS, 4,
-               st_reg(st, buf, REG_GSTS, 4) | 1u << 27);
-}
-
-static void sd_gsts_ir(const Stream *st, uint8_t *buf)
-{
-    /* interrupt remapping on, in a unit that does not offer it */
-    st_set_reg(st, buf, REG_GSTS, 4,
-               st_reg(st, buf, REG_GSTS, 4) | GSTS_IRES);
 }
 
 static void sd_root_rsvd(const Stream *st, uint8_t *buf)
@@ -5387,12 +5360,6 @@ static void sd_root_rsvd(const Stream *st, uint8_t *buf)
     uint8_t *p = buf + st->fields + ST_ROOT;
 
     st_put_be64(p, st_be64(p) | 0x400);     /* TTM: scalable mode */
-}
-
-static void sd_root_unlatched(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_GSTS, 4,
-               st_reg(st, buf, REG_GSTS, 4) & ~GSTS_RTPS);
 }
 
 static void sd_irta_rsvd(const Stream *st, uint8_t *buf)
@@ -5409,24 +5376,6 @@ static void sd_irta_eime(const Stream *st, uint8_t *buf)
     st_put_be64(p, st_be64(p) | IRTA_EIME); /* no EIM in this unit */
 }
 
-static void sd_irta_unlatched(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_GSTS, 4,
-               st_reg(st, buf, REG_GSTS, 4) & ~GSTS_IRTPS);
-}
-
-static void sd_iqa_dw(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_IQA, 8,
-               st_reg(st, buf, REG_IQA, 8) | 1ull << 11);
-}
-
-static void sd_iqa_rsvd(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_IQA, 8,
-               st_reg(st, buf, REG_IQA, 8) | 1ull << 3);
-}
-
 static void sd_iqh(const Stream *st, uint8_t *buf)
 {
     /* QS 0: 256 descriptors, 0..255 */
@@ -5438,52 +5387,32 @@ static void sd_iqh_max(const Stream *st, uint8_t *buf)
     st_set_reg(st, buf, REG_IQH, 8, iq_off(0x7fff));
 }
 
-static void sd_iqh_rsvd(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_IQH, 8, st_reg(st, buf, REG_IQH, 8) | 1);
-}
-
-static void sd_iqt_rsvd(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_IQT, 8,
-               st_reg(st, buf, REG_IQT, 8) | 1ull << 19);
-}
-
-static void sd_ccmd(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_CCMD, 8,
-               st_reg(st, buf, REG_CCMD, 8) | CCMD_ICC);
-}
-
-static void sd_iotlb(const Stream *st, uint8_t *buf)
-{
-    st_set_reg(st, buf, REG_IOTLB, 8,
-               st_reg(st, buf, REG_IOTLB, 8) | IOTLB_IVT);
-}
-
 static const StreamCase stream_cases[] = {
-    { "cap", "", sd_config },
-    { "ecap", "", sd_ecap },
-    { "fault-next", "", sd_next },
-    { "fault-next-huge", "", sd_next_huge },
-    { "fsts-fri", "", sd_fri },
-    { "frcd-past-nfr", "", sd_frcd_past_nfr },
-    { "frcd-last", "", sd_frcd_last },
-    { "gsts-not-offered", "", sd_gsts },
-    { "gsts-ir-not-offered", "intremap=off", sd_gsts_ir },
-    { "root-reserved", "", sd_root_rsvd },
-    { "root-not-latched", "", sd_root_unlatched },
-    { "irta-reserved", "", sd_irta_rsvd },
-    { "irta-eime", "", sd_irta_eime },
-    { "irta-not-latched", "", sd_irta_unlatched },
-    { "iqa-dw", "", sd_iqa_dw },
-    { "iqa-reserved", "", sd_iqa_rsvd },
-    { "iqh-beyond-queue", "", sd_iqh },
-    { "iqh-max", "", sd_iqh_max },
-    { "iqh-reserved", "", sd_iqh_rsvd },
-    { "iqt-reserved", "", sd_iqt_rsvd },
-    { "ccmd-in-progress", "", sd_ccmd },
-    { "iotlb-in-progress", "", sd_iotlb },
+    /* CAP of a unit with 16 fault records */
+    { "cap", "", REG_CAP, 8, .set = 8ull << 40 },
+    { "ecap", "", REG_ECAP, 8, .set = ECAP_EIM },
+    { "fault-next", "", .damage = sd_next },
+    { "fault-next-huge", "", .damage = sd_next_huge },
+    { "fsts-fri", "", REG_FSTS, 4, .set = FSTS_FRI(8) },
+    { "frcd-past-nfr", "", .damage = sd_frcd_past_nfr },
+    { "frcd-last", "", REG_FRCD(255) + 15, 1, .set = 0x80 },
+    /* WBFS: write-buffer flushing is not offered */
+    { "gsts-not-offered", "", REG_GSTS, 4, .set = 1u << 27 },
+    /* interrupt remapping on, in a unit that does not offer it */
+    { "gsts-ir-not-offered", "intremap=off", REG_GSTS, 4, .set = GSTS_IRES },
+    { "root-reserved", "", .damage = sd_root_rsvd },
+    { "root-not-latched", "", REG_GSTS, 4, .clear = GSTS_RTPS },
+    { "irta-reserved", "", .damage = sd_irta_rsvd },
+    { "irta-eime", "", .damage = sd_irta_eime },
+    { "irta-not-latched", "", REG_GSTS, 4, .clear = GSTS_IRTPS },
+    { "iqa-dw", "", REG_IQA, 8, .set = 1ull << 11 },
+    { "iqa-reserved", "", REG_IQA, 8, .set = 1ull << 3 },
+    { "iqh-beyond-queue", "", .damage = sd_iqh },
+    { "iqh-max", "", .damage = sd_iqh_max },
+    { "iqh-reserved", "", REG_IQH, 8, .set = 1 },
+    { "iqt-reserved", "", REG_IQT, 8, .set = 1ull << 19 },
+    { "ccmd-in-progress", "", REG_CCMD, 8, .set = CCMD_ICC },
+    { "iotlb-in-progress", "", REG_IOTLB, 8, .set = IOTLB_IVT },
 };
 
 static void test_stream_damaged(const void *opaque)
@@ -5496,7 +5425,11 @@ static void test_stream_damaged(const void *opaque)
     QDict *rsp, *ret;
     Dmar *dst;
 
-    c->damage(st, buf);
+    if (c->damage) {
+        c->damage(st, buf);
+    } else {
+        sd_reg_bits(c, st, buf);
+    }
     g_assert_cmpint(memcmp(buf, st->buf, st->len), !=, 0);
     /* nothing but the unit's fields changed */
     g_assert_cmpint(memcmp(buf, st->buf, st->fields), ==, 0);
