@@ -2160,6 +2160,69 @@ static void test_invalidate_iotlb(const void *opaque)
     dmar_free(d);
 }
 
+/*
+ * x-verify-iotlb: a changed mapping used before its invalidation still
+ * translates as cached (the spec allows it), and the unit reports that
+ * the tables say otherwise; after the invalidation nothing is reported.
+ */
+static void test_verify_iotlb(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *cached = NULL;
+    g_autofree char *fresh = NULL;
+    g_autofree char *extra = NULL;
+    char *p;
+    unsigned reports = 0;
+    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", &log, NULL);
+    Dmar *d;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-d guest_errors -D %s", log);
+    d = dmar_boot_full("x-verify-iotlb=on", extra, false);
+    tables_init(d, 3, 0);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    fill(d, PAGE_P1, 0x71);
+    fill(d, PAGE_P2, 0x72);
+    dmar_enable(d, ROOT_TABLE);
+
+    copy(d, IOVA_A, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
+    copy(d, IOVA_A, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x71));    /* the cached page */
+    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A);
+    copy(d, IOVA_A, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x72));
+    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_free(d);                               /* flushes the log */
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    /* every report: edu's read of IOVA_A, cached P1, tables P2 */
+    cached = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
+                             "(pa 0x%" PRIx64 " perm 1)", IOVA_A, PAGE_P1);
+    fresh = g_strdup_printf("the tables say pa 0x%" PRIx64 " perm 1",
+                            PAGE_P2);
+    for (p = strstr(text, "stale IOTLB"); p;
+         p = strstr(p + 1, "stale IOTLB")) {
+        const char *line = p;
+        g_autofree char *one = NULL;
+
+        while (line > text && line[-1] != '\n') {
+            line--;
+        }
+        one = g_strndup(line, strchrnul(line, '\n') - line);
+        g_assert_nonnull(strstr(one, "sid 00:04.0"));
+        g_assert_nonnull(strstr(one, cached));
+        g_assert_nonnull(strstr(one, fresh));
+        reports++;
+    }
+    g_assert_cmpuint(reports, >=, 1);
+}
+
 static void test_invalidate_iotlb_granularity(void)
 {
     Dmar *d = dmar_boot("");
@@ -5872,6 +5935,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/fault/event-overflow",
                    test_fault_event_overflow);
 
+    qtest_add_func("/vtd-dmar/invalidate/verify-iotlb", test_verify_iotlb);
     qtest_add_data_func("/vtd-dmar/invalidate/iotlb-page", &inv_page,
                         test_invalidate_iotlb);
     qtest_add_data_func("/vtd-dmar/invalidate/iotlb-domain", &inv_domain,
