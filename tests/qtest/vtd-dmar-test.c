@@ -2161,6 +2161,23 @@ static void test_invalidate_iotlb(const void *opaque)
 }
 
 /*
+ * IOVA_A -> PAGE_P1 (read), IOVA_B -> PAGE_OUT (write), PAGE_P1 and
+ * PAGE_P2 filled with 0x71 and 0x72; translation on, and one copy from A
+ * to B done, so that IOVA_A's translation is cached.
+ */
+static void setup_a_to_b(Dmar *d)
+{
+    tables_init(d, 3, 0);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    fill(d, PAGE_P1, 0x71);
+    fill(d, PAGE_P2, 0x72);
+    dmar_enable(d, ROOT_TABLE);
+    copy(d, IOVA_A, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x71));
+}
+
+/*
  * x-verify-iotlb: a changed mapping used before its invalidation still
  * translates as cached (the spec allows it), and the unit reports that
  * the tables say otherwise; after the invalidation nothing is reported.
@@ -2181,15 +2198,7 @@ static void test_verify_iotlb(void)
     close(fd);
     extra = g_strdup_printf("-d guest_errors -D %s", log);
     d = dmar_boot_full("x-verify-iotlb=on", extra, false);
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x71);
-    fill(d, PAGE_P2, 0x72);
-    dmar_enable(d, ROOT_TABLE);
-
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    setup_a_to_b(d);
     map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
     copy(d, IOVA_A, IOVA_B);
     g_assert_true(holds(d, PAGE_OUT, 0x71));    /* the cached page */
@@ -2228,14 +2237,7 @@ static void test_invalidate_iotlb_granularity(void)
     Dmar *d = dmar_boot("");
     uint64_t v;
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x71);
-    fill(d, PAGE_P2, 0x72);
-    dmar_enable(d, ROOT_TABLE);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    setup_a_to_b(d);
 
     /* AM above MAMV (18): done, and reported, as domain-selective */
     map(d, IOVA_A, PAGE_P2, 1, PTE_R);
