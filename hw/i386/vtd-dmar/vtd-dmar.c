@@ -178,27 +178,27 @@ static void verify_hit_locked(DmarState *s, uint16_t sid, uint64_t addr,
     DmarContext ctx;
     DmarTranslation t;
     DmarFault f = { 0 };
+    uint64_t cached = hit->pa + (addr & hit->mask), walked;
+    int walked_perm;
     bool ok;
 
     ok = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
                              dmar_read_guest, s, &ctx, &f) &&
          dmar_translate(&s->hw, &ctx, addr, is_write, dmar_read_guest, s, &t,
                         &f);
-    if (ok && t.pa + (addr & t.mask) == hit->pa + (addr & hit->mask) &&
-        (t.perm & hit->perm) == hit->perm) {
+    walked = ok ? t.pa + (addr & t.mask) : 0;
+    walked_perm = ok ? t.perm : 0;
+    if (ok && walked == cached && (t.perm & hit->perm) == hit->perm) {
         return;
     }
-    trace_dmar_stale_hit(sid, addr, hit->pa + (addr & hit->mask), hit->perm,
-                         ok ? t.pa + (addr & t.mask) : 0, ok ? t.perm : 0,
+    trace_dmar_stale_hit(sid, addr, cached, hit->perm, walked, walked_perm,
                          ok ? 0 : f.fr);
     qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: sid %02x:%02x.%x %s 0x%" PRIx64
                   " used a stale IOTLB entry (pa 0x%" PRIx64 " perm %d); the "
                   "tables say %s 0x%" PRIx64 " perm %d\n", sid >> 8,
                   PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
-                  is_write ? "write" : "read", addr,
-                  hit->pa + (addr & hit->mask), hit->perm,
-                  ok ? "pa" : "fault", ok ? t.pa + (addr & t.mask) : f.fr,
-                  ok ? t.perm : 0);
+                  is_write ? "write" : "read", addr, cached, hit->perm,
+                  ok ? "pa" : "fault", ok ? walked : f.fr, walked_perm);
 }
 
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
