@@ -172,6 +172,8 @@ class Run:
             args.append("intel_iommu=on")
         if self.mode == "pt":
             args.append("iommu=pt")
+        if self.scenario == "bench":
+            args.append("hugepages=2")     # readbench's 1M rows
         args.append("iommu.strict=%d" % (self.mode == "strict"))
         if cfg["ir"] == "off":
             args.append("vfio_iommu_type1.allow_unsafe_interrupts=1")
@@ -356,7 +358,8 @@ def matrix(iommus):
     return runs
 
 
-BENCH_ROWS = ["blk-1M", "blk-4K", "nvme-1M", "nvme-4K", "net-get"]
+BENCH_ROWS = ["blk-1M", "blk-1M-4k", "blk-4K", "nvme-1M", "nvme-1M-4k",
+              "nvme-4K", "net-get"]
 
 
 def bench(iommus, modes, rounds, disk_mib, net_mib):
@@ -388,23 +391,23 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
     names = ["%s/%s" % c if c[1] != "-" else c[0] for c in cols]
     print("\nMB/s, median of %d runs (TCG, %d MiB disks, %d MiB over e1000e)"
           % (rounds, disk_mib, net_mib))
-    print("%-9s" % "" + "".join("%18s" % n for n in names))
+    print("%-11s" % "" + "".join("%20s" % n for n in names))
     for r in BENCH_ROWS:
-        print("%-9s" % r + "".join("%18.1f" % med(c, r) for c in cols))
+        print("%-11s" % r + "".join("%20.1f" % med(c, r) for c in cols))
     base = cols[0]
     print("\nratio to %s" % names[0])
-    print("%-9s" % "" + "".join("%18s" % n for n in names[1:]))
+    print("%-11s" % "" + "".join("%20s" % n for n in names[1:]))
     for r in BENCH_ROWS:
-        print("%-9s" % r + "".join("%18.2f" % (med(c, r) / med(base, r))
+        print("%-11s" % r + "".join("%20.2f" % (med(c, r) / med(base, r))
                                    for c in cols[1:]))
     pairs = [(("vtd-dmar" + s, m), ("intel-iommu" + s, m))
              for s in ("", "-cm") for m in modes]
     pairs = [p for p in pairs if p[0] in samples and p[1] in samples]
     if pairs:
         print("\nratio vtd-dmar / intel-iommu")
-        print("%-9s" % "" + "".join("%18s" % ("%s/%s" % p[0]) for p in pairs))
+        print("%-11s" % "" + "".join("%20s" % ("%s/%s" % p[0]) for p in pairs))
         for r in BENCH_ROWS:
-            print("%-9s" % r + "".join("%18.2f" % (med(a, r) / med(b, r))
+            print("%-11s" % r + "".join("%20.2f" % (med(a, r) / med(b, r))
                                        for a, b in pairs))
 
 

@@ -131,28 +131,93 @@ static int cmd_pattern(int argc, char **argv)
     return 0;
 }
 
-/* readbench DEV BS NAME [PASSES]: O_DIRECT sequential reads of the device. */
+/*
+ * The guest-physical layout of a user buffer decides how many segments an
+ * O_DIRECT request has, and with an IOMMU each segment is a separate DMA
+ * mapping (virtio maps every descriptor on its own). Left to the page
+ * allocator the layout differs from boot to boot, so readbench chooses it:
+ *   huge: one 2 MiB hugetlb page (boot with hugepages=N): one segment;
+ *   4k:   every page on its own: each page is moved next to a page that
+ *         was not its physical neighbour, one segment per page.
+ */
+static void *bench_buffer(size_t bs, const char *layout)
+{
+    size_t n = (bs + PAGE - 1) / PAGE;
+    uint8_t *src, *dst;
+
+    if (!strcmp(layout, "huge")) {
+        dst = mmap(NULL, (bs + (2ul << 20) - 1) & ~((2ul << 20) - 1),
+                   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+                   MAP_HUGETLB | MAP_POPULATE, -1, 0);
+        return dst == MAP_FAILED ? NULL : dst;
+    }
+    if (strcmp(layout, "4k")) {
+        return NULL;
+    }
+    /* Take every other page of a populated run, in reverse order. */
+    src = mmap(NULL, 2 * n * PAGE, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    dst = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (src == MAP_FAILED || dst == MAP_FAILED) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (mremap(src + 2 * (n - 1 - i) * PAGE, PAGE, PAGE,
+                   MREMAP_MAYMOVE | MREMAP_FIXED, dst + i * PAGE) ==
+            MAP_FAILED) {
+            return NULL;
+        }
+    }
+    munmap(src, 2 * n * PAGE);
+    return dst;
+}
+
+/* Physically contiguous runs in BUF (from /proc/self/pagemap); 0 if unknown. */
+static unsigned bench_segments(const void *buf, size_t bs)
+{
+    uint64_t prev = 0, e;
+    unsigned segs = 0;
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+
+    for (size_t off = 0; fd >= 0 && off < bs; off += PAGE) {
+        uint64_t vpn = ((uintptr_t)buf + off) / PAGE;
+
+        if (pread(fd, &e, 8, vpn * 8) != 8 || !(e & (1ull << 63))) {
+            segs = 0;
+            break;
+        }
+        e &= (1ull << 55) - 1;
+        segs += !off || e != prev + 1;
+        prev = e;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return segs;
+}
+
+/* readbench DEV BS NAME PASSES LAYOUT: O_DIRECT sequential reads. */
 static int cmd_readbench(int argc, char **argv)
 {
     size_t bs;
-    void *buf;
+    uint8_t *buf;
     uint64_t total = 0;
     double t0, dt;
     ssize_t n;
     int fd;
 
-    int passes = argc > 3 ? atoi(argv[3]) : 1;
-
-    if (argc != 3 && argc != 4) {
+    if (argc != 5) {
         return 1;
     }
     bs = parse_u64(argv[1]);
     fd = open(argv[0], O_RDONLY | O_DIRECT);
-    if (fd < 0 || posix_memalign(&buf, PAGE, bs)) {
-        die("open");
+    buf = bs ? bench_buffer(bs, argv[4]) : NULL;
+    if (fd < 0 || !buf) {
+        die(argv[4]);
     }
+    memset(buf, 0, bs);
     t0 = now();
-    for (int i = 0; i < passes; i++) {
+    for (int i = 0, passes = atoi(argv[3]); i < passes; i++) {
         lseek(fd, 0, SEEK_SET);
         while ((n = read(fd, buf, bs)) > 0) {
             total += n;
@@ -162,8 +227,9 @@ static int cmd_readbench(int argc, char **argv)
         }
     }
     dt = now() - t0;
-    printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s\n",
-           argv[2], total / dt / 1e6, total, dt);
+    printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s, %s buffer, "
+           "%u segments\n", argv[2], total / dt / 1e6, total, dt, argv[4],
+           bench_segments(buf, bs));
     return 0;
 }
 
@@ -598,7 +664,7 @@ int main(int argc, char **argv)
         const char *usage;
     } cmds[] = {
         { "pattern", cmd_pattern, "SEED SIZE" },
-        { "readbench", cmd_readbench, "DEV BS NAME [PASSES]" },
+        { "readbench", cmd_readbench, "DEV BS NAME PASSES huge|4k" },
         { "tcp-get", cmd_tcp_get, "IP PORT" },
         { "tcp-put", cmd_tcp_put, "IP PORT" },
         { "isolation", cmd_isolation, "BDF" },

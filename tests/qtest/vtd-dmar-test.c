@@ -1451,6 +1451,78 @@ static void test_translate_superpages(void)
     dmar_free(d);
 }
 
+/*
+ * A DMA over pages that map contiguously may be answered in one piece;
+ * it must still end where the contiguity, the mapping or the permission
+ * ends. Each edu transfer below crosses one IOVA page boundary; the page
+ * physically after the last good one must never be touched.
+ */
+#define BLK_IOVA        0x0abc0000ull   /* 256 KiB aligned */
+#define BLK_PA(n)       (BIG_2M_B + (n) * 0x1000ull)
+
+static void blk_expect(Dmar *d, uint64_t pa, const uint8_t *want,
+                       size_t len)
+{
+    g_autofree uint8_t *got = g_malloc(len);
+
+    qtest_memread(d->qts, pa, got, len);
+    g_assert_cmpmem(got, len, want, len);
+}
+
+static void test_translate_block(void)
+{
+    Dmar *d = dmar_boot("");
+    uint8_t src[EDU_BUF_SIZE], zeros[EDU_BUF_SIZE] = { 0 };
+    uint8_t keep[EDU_BUF_SIZE];
+
+    tables_init(d, 4, 0);
+    map(d, BLK_IOVA, BLK_PA(0), 1, PTE_RW);             /* contiguous */
+    map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_RW);    /*   pair */
+    map(d, BLK_IOVA + 0x2000, BLK_PA(5), 1, PTE_RW);    /* elsewhere */
+    map(d, BLK_IOVA + 0x3000, BLK_PA(3), 1, PTE_RW);    /* in line again */
+    map(d, BLK_IOVA + 0x4000, BLK_PA(12), 1, PTE_RW);
+    map(d, BLK_IOVA + 0x5000, BLK_PA(13), 1, PTE_R);    /* read-only */
+    map(d, BLK_IOVA + 0x9000, BLK_PA(20), 1, PTE_RW);
+    /* BLK_IOVA + 0xa000: not mapped */
+    qtest_memset(d->qts, BIG_2M_B, 0, 32 * 0x1000);
+    for (unsigned i = 0; i < sizeof(src); i++) {
+        src[i] = i * 11 + (i >> 8) + 1;
+        keep[i] = ~i;
+    }
+    qtest_memwrite(d->qts, BLK_PA(13), keep, sizeof(keep));
+    qtest_memwrite(d->qts, BLK_PA(0) + 0x800, src, sizeof(src));
+    dmar_enable(d, ROOT_TABLE);
+
+    /* Read across the contiguous pair, write across pair -> elsewhere. */
+    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, sizeof(src), false);
+    qtest_memset(d->qts, BLK_PA(0), 0, 2 * 0x1000);
+    edu_dma(d, EDU_BUF, BLK_IOVA + 0x1800, sizeof(src), true);
+    blk_expect(d, BLK_PA(1) + 0x800, src, 0x800);
+    blk_expect(d, BLK_PA(5), src + 0x800, 0x800);
+    blk_expect(d, BLK_PA(2), zeros, 0x1000);
+    g_assert_cmphex(fsts(d), ==, 0);
+
+    /* Into an unmapped page: the first half lands, the rest faults. */
+    edu_dma(d, EDU_BUF, BLK_IOVA + 0x9800, sizeof(src), true);
+    blk_expect(d, BLK_PA(20) + 0x800, src, 0x800);
+    blk_expect(d, BLK_PA(21), zeros, 0x1000);
+    assert_frcd(d, 0, BLK_IOVA + 0xa000, FR_WRITE, true);
+
+    /* Into a read-only page that physically follows: it keeps its data. */
+    edu_dma(d, EDU_BUF, BLK_IOVA + 0x4800, sizeof(src), true);
+    blk_expect(d, BLK_PA(12) + 0x800, src, 0x800);
+    blk_expect(d, BLK_PA(13), keep, sizeof(keep));
+    assert_frcd(d, 1, BLK_IOVA + 0x5000, FR_WRITE, true);
+
+    /* Reading across that pair is granted. */
+    edu_dma(d, BLK_IOVA + 0x4800, EDU_BUF, sizeof(src), false);
+    qtest_memset(d->qts, BLK_PA(5), 0, 0x1000);
+    edu_dma(d, EDU_BUF, BLK_IOVA + 0x2000, sizeof(src), true);
+    blk_expect(d, BLK_PA(5), src, 0x800);
+    blk_expect(d, BLK_PA(5) + 0x800, keep, 0x800);
+    dmar_free(d);
+}
+
 static void test_translate_te_off(void)
 {
     Dmar *d = dmar_boot("");
@@ -5914,6 +5986,8 @@ int main(int argc, char **argv)
                         test_translate);
     qtest_add_data_func("/vtd-dmar/translate/5-level", &xlate_5,
                         test_translate);
+    qtest_add_func("/vtd-dmar/translate/contiguous-block",
+                   test_translate_block);
     qtest_add_func("/vtd-dmar/translate/superpages",
                    test_translate_superpages);
     qtest_add_func("/vtd-dmar/translate/te-off", test_translate_te_off);

@@ -51,8 +51,8 @@ uint32_t dmar_iotlb_size(const DmarIotlb *t)
     return (uint32_t)DMAR_CACHE_WAYS << t->set_bits;
 }
 
-bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
-                       DmarTranslation *out)
+/* The entry of SID covering IOVA, if any; no statistics, no LRU update. */
+static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint64_t iova)
 {
     for (unsigned level = 1; level <= 3; level++) {
         uint64_t tag = iova >> level_shift(level);
@@ -64,22 +64,68 @@ bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
         set = &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
                     DMAR_CACHE_WAYS];
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            DmarIotlbEntry *e = &set[w];
-
-            if (e->level == level && e->tag == tag && e->sid == sid) {
-                e->lru = ++t->tick;
-                out->mask = (1ull << level_shift(level)) - 1;
-                out->iova = iova & ~out->mask;
-                out->pa = e->pa;
-                out->perm = e->perm;
-                out->level = level;
-                t->stats.hits++;
-                return true;
+            if (set[w].level == level && set[w].tag == tag &&
+                set[w].sid == sid) {
+                return &set[w];
             }
         }
     }
-    t->stats.misses++;
-    return false;
+    return NULL;
+}
+
+bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
+                       DmarTranslation *out)
+{
+    DmarIotlbEntry *e = iotlb_find(t, sid, iova);
+
+    if (!e) {
+        t->stats.misses++;
+        return false;
+    }
+    e->lru = ++t->tick;
+    out->mask = (1ull << level_shift(e->level)) - 1;
+    out->iova = iova & ~out->mask;
+    out->pa = e->pa;
+    out->perm = e->perm;
+    out->level = e->level;
+    t->stats.hits++;
+    return true;
+}
+
+unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
+                           unsigned max_order, DmarTranslation *tr)
+{
+    unsigned order = 0;
+
+    if (tr->level != 1 || !need || (tr->perm & need) != need) {
+        return 0;
+    }
+    for (; order < max_order; order++) {
+        uint64_t half = DMAR_PAGE_SIZE << order, mask = 2 * half - 1;
+        uint64_t base = tr->iova & ~mask, pa = tr->pa & ~mask;
+        uint64_t other = tr->iova ^ half;    /* the half TR lacks */
+        uint8_t perm = tr->perm;
+
+        /* Input and output must be aligned alike at the doubled size. */
+        if ((tr->iova ^ tr->pa) & half) {
+            break;
+        }
+        for (uint64_t a = other; a < other + half; a += DMAR_PAGE_SIZE) {
+            DmarIotlbEntry *e = iotlb_find(t, sid, a);
+            uint64_t emask = e ? (1ull << level_shift(e->level)) - 1 : 0;
+
+            if (!e || (e->perm & need) != need ||
+                e->pa + (a & emask) != pa + (a - base)) {
+                return order;
+            }
+            perm &= e->perm;
+        }
+        tr->iova = base;
+        tr->pa = pa;
+        tr->mask = mask;
+        tr->perm = perm;
+    }
+    return order;
 }
 
 static DmarDidSids *did_slot(DmarIotlb *t, uint16_t did, bool create)

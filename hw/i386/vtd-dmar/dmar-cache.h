@@ -78,6 +78,18 @@ void dmar_iotlb_destroy(DmarIotlb *t);
 uint32_t dmar_iotlb_size(const DmarIotlb *t);
 bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
                        DmarTranslation *out);
+/*
+ * Grow the 4 KiB translation TR of SID, a naturally aligned block at a
+ * time, while the IOTLB holds every page of the doubled block for SID
+ * with at least NEED, mapped contiguously: the result answers a long DMA
+ * in one piece. Its permissions are those all its pages share. At most
+ * 2^MAX_ORDER pages; returns the order reached (0: TR is unchanged).
+ * Touches neither statistics nor LRU. TR no longer describes one IOTLB
+ * entry: do not insert it.
+ */
+#define DMAR_EXTEND_ORDER   9       /* 2 MiB: one level-1 table */
+unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
+                           unsigned max_order, DmarTranslation *tr);
 /* Returns true if a valid entry was evicted to make room. */
 bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
                        const DmarTranslation *tr);

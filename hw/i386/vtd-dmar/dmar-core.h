@@ -120,7 +120,7 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
  * Caching them ahead is what an IOTLB may do: each is a translation the
  * tables grant now. Returns how many were written to OUT.
  */
-#define DMAR_LEAF_GROUP 8
+#define DMAR_LEAF_GROUP 64
 unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
                          uint8_t upper_perm, uint64_t iova, DmarReadFn *read,
                          void *opaque, DmarTranslation *out);

@@ -237,6 +237,15 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                 dmar_report_fault_locked(s, &f, &send);
             }
         }
+        /*
+         * A long DMA over contiguous pages goes through in one piece (one
+         * host mapping, one I/O vector). Not when someone keeps what we
+         * return (IOMMU notifiers: vhost's device IOTLB): the
+         * invalidations they hear of are per page.
+         */
+        if (ok && QLIST_EMPTY(&iommu->iommu_notify)) {
+            dmar_iotlb_extend(&s->iotlb, sid, need, DMAR_EXTEND_ORDER, &t);
+        }
     }
     if (send) {
         dmar_send_msi(s, A_FEADDR, A_FEDATA);
@@ -247,7 +256,9 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         r.addr_mask = t.mask;
         r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
     }
-    trace_dmar_translate(sid, addr, r.translated_addr, r.perm, ok, hit);
+    trace_dmar_translate(sid, addr,
+                         ok ? r.translated_addr | (addr & r.addr_mask) : 0,
+                         r.addr_mask, r.perm, ok, hit);
     return r;
 }
 
