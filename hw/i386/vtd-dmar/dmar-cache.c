@@ -52,7 +52,8 @@ uint32_t dmar_iotlb_size(const DmarIotlb *t)
 }
 
 /* The entry of SID covering IOVA, if any; no statistics, no LRU update. */
-static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint64_t iova)
+static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
+                                          uint64_t iova)
 {
     for (unsigned level = 1; level <= 3; level++) {
         uint64_t tag = iova >> level_shift(level);
