@@ -2304,6 +2304,42 @@ static void test_verify_iotlb(void)
     g_assert_cmpuint(reports, >=, 1);
 }
 
+/*
+ * x-verify-iotlb checks every page a DMA uses: a transfer over two cached
+ * pages that map contiguously is not answered as one block, so the stale
+ * second page is reported too.
+ */
+static void test_verify_iotlb_block(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *extra = NULL;
+    g_autofree char *want = NULL;
+    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", &log, NULL);
+    Dmar *d;
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-d guest_errors -D %s", log);
+    d = dmar_boot_full("x-verify-iotlb=on", extra, false);
+    tables_init(d, 4, 0);
+    map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
+    map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
+    dmar_enable(d, ROOT_TABLE);
+    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    map(d, BLK_IOVA + 0x1000, BLK_PA(5), 1, PTE_R);     /* no invalidation */
+    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_free(d);
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    want = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
+                           "(pa 0x%" PRIx64 " perm 1); the tables say pa 0x%"
+                           PRIx64, BLK_IOVA + 0x1000, BLK_PA(1), BLK_PA(5));
+    g_assert_nonnull(strstr(text, want));
+}
+
 static void test_invalidate_iotlb_granularity(void)
 {
     Dmar *d = dmar_boot("");
@@ -6012,6 +6048,8 @@ int main(int argc, char **argv)
                    test_fault_event_overflow);
 
     qtest_add_func("/vtd-dmar/invalidate/verify-iotlb", test_verify_iotlb);
+    qtest_add_func("/vtd-dmar/invalidate/verify-iotlb-block",
+                   test_verify_iotlb_block);
     qtest_add_data_func("/vtd-dmar/invalidate/iotlb-page", &inv_page,
                         test_invalidate_iotlb);
     qtest_add_data_func("/vtd-dmar/invalidate/iotlb-domain", &inv_domain,

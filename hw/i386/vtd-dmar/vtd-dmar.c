@@ -241,9 +241,10 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
          * A long DMA over contiguous pages goes through in one piece (one
          * host mapping, one I/O vector). Not when someone keeps what we
          * return (IOMMU notifiers: vhost's device IOTLB): the
-         * invalidations they hear of are per page.
+         * invalidations they hear of are per page. Not under
+         * x-verify-iotlb either, which checks every page a DMA uses.
          */
-        if (ok && QLIST_EMPTY(&iommu->iommu_notify)) {
+        if (ok && !s->verify_iotlb && QLIST_EMPTY(&iommu->iommu_notify)) {
             dmar_iotlb_extend(&s->iotlb, sid, need, DMAR_EXTEND_ORDER, &t);
         }
     }
