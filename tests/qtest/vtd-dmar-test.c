@@ -1608,6 +1608,39 @@ static void test_translate_passthrough(void)
     dmar_free(d);
 }
 
+/*
+ * A context made present as pass-through after translation was enabled,
+ * with no invalidation (allowed without caching mode): the device's DMA
+ * still takes the translated path, which must give the identity, across
+ * pages, and fault above the address width.
+ */
+static void test_translate_passthrough_late(void)
+{
+    Dmar *d = dmar_boot("");
+    uint8_t src[EDU_BUF_SIZE], dst[EDU_BUF_SIZE];
+
+    tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
+    set_ctx(d, 0, 0);                           /* not present yet */
+    dmar_enable(d, ROOT_TABLE);
+    set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P,
+            CTX_AW(3) | CTX_DID(DOMAIN));
+    for (unsigned i = 0; i < sizeof(src); i++) {
+        src[i] = i * 5 + (i >> 8) + 3;
+    }
+    qtest_memwrite(d->qts, IDENT_IN + 0x800, src, sizeof(src));
+    qtest_memset(d->qts, IDENT_OUT, 0, 2 * sizeof(dst));
+    edu_dma(d, IDENT_IN + 0x800, EDU_BUF, sizeof(src), false);
+    edu_dma(d, EDU_BUF, IDENT_OUT + 0x400, sizeof(src), true);
+    qtest_memread(d->qts, IDENT_OUT + 0x400, dst, sizeof(dst));
+    g_assert_cmpmem(src, sizeof(src), dst, sizeof(dst));
+    g_assert_cmphex(fsts(d), ==, 0);
+
+    /* Beyond the 48-bit width: §7.1.3 reason 4h, nothing transferred. */
+    edu_dma(d, 1ull << 48, EDU_BUF, XFER, false);
+    assert_frcd(d, 0, 1ull << 48, FR_BEYOND_AW, false);
+    dmar_free(d);
+}
+
 #define ROOT_TABLE2     0x00110000ull
 #define CTX_TABLE2      0x00111000ull
 
@@ -6029,6 +6062,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/translate/te-off", test_translate_te_off);
     qtest_add_func("/vtd-dmar/translate/passthrough",
                    test_translate_passthrough);
+    qtest_add_func("/vtd-dmar/translate/passthrough-late",
+                   test_translate_passthrough_late);
     qtest_add_func("/vtd-dmar/translate/srtp", test_translate_srtp);
     qtest_add_func("/vtd-dmar/translate/above-4g", test_above_4g);
 

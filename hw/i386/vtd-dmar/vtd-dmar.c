@@ -127,6 +127,17 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
                         t, f)) {
         return false;
     }
+    if (ctx.tt == DMAR_TT_PASSTHROUGH) {
+        /*
+         * Pass-through is the identity below the host address width (the
+         * walk faulted above it): one answer covers it all, and there is
+         * nothing worth caching. Not an IOTLB entry (level 0).
+         */
+        t->iova = t->pa = 0;
+        t->mask = (1ull << s->hw.haw) - 1;
+        t->level = 0;
+        return true;
+    }
     if (dmar_iotlb_insert(&s->iotlb, sid, ctx.did, t)) {
         trace_dmar_cache_evict("iotlb", sid);
     }
