@@ -143,7 +143,7 @@ class Run:
 
     def __init__(self, scenario, iommu="intel-iommu", mode="lazy", smp=1,
                  cpu=None, timeout=180, extra=(), name=None, disk_mib=DISK_MIB,
-                 net_mib=4):
+                 net_mib=4, bench_rows=None):
         self.scenario, self.iommu, self.mode = scenario, iommu, mode
         cfg = CONFIGS[iommu]
         self.smp = smp if smp != 1 else cfg.get("smp", 1)
@@ -151,6 +151,7 @@ class Run:
         self.timeout = timeout
         self.extra = list(extra)
         self.disk_mib, self.net_mib = disk_mib, net_mib
+        self.bench_rows = bench_rows
         self.name = name or "%s.%s.%s" % (iommu, mode, scenario)
         self.results = []      # (check, status, detail)
         self.bench = {}
@@ -226,6 +227,8 @@ class Run:
             params.update(getport=net.get.getsockname()[1],
                           putport=net.put.getsockname()[1],
                           getsha=net.sha, putseed=99, putlen=self.net_mib << 20)
+            if self.bench_rows:
+                params["bench"] = ",".join(self.bench_rows)
             args += ["-append", self.cmdline(params)]
             qmp = os.path.join(tmp, "qmp.sock")
             args += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
@@ -362,7 +365,7 @@ BENCH_ROWS = ["blk-1M", "blk-1M-4k", "blk-4K", "nvme-1M", "nvme-1M-4k",
               "nvme-4K", "net-get"]
 
 
-def bench(iommus, modes, rounds, disk_mib, net_mib):
+def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS):
     """Interleave the configurations run by run so that machine noise hits
     them alike; print medians (MB/s) and ratios against the first config
     and, when present, of vtd-dmar against intel-iommu."""
@@ -370,17 +373,17 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
     for iommu in iommus:
         for mode in (["-"] if CONFIGS[iommu]["device"] is None else modes):
             cols.append((iommu, mode))
-    samples = {c: {r: [] for r in BENCH_ROWS} for c in cols}
+    samples = {c: {r: [] for r in rows} for c in cols}
     for rnd in range(rounds):
         for iommu, mode in cols:
             run = Run("bench", iommu, "lazy" if mode == "-" else mode,
-                      disk_mib=disk_mib, net_mib=net_mib,
+                      disk_mib=disk_mib, net_mib=net_mib, bench_rows=rows,
                       name="bench.%s.%s.%d" % (iommu, mode, rnd)).execute()
             got = " ".join("%s=%.1f" % kv for kv in sorted(run.bench.items()))
             print("round %d %-16s %-6s %s" % (rnd + 1, iommu, mode, got or
                                               "NO DATA (see %s)" % run.log),
                   flush=True)
-            for r in BENCH_ROWS:
+            for r in rows:
                 if r in run.bench:
                     samples[(iommu, mode)][r].append(run.bench[r])
 
@@ -392,12 +395,12 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
     print("\nMB/s, median of %d runs (TCG, %d MiB disks, %d MiB over e1000e)"
           % (rounds, disk_mib, net_mib))
     print("%-11s" % "" + "".join("%20s" % n for n in names))
-    for r in BENCH_ROWS:
+    for r in rows:
         print("%-11s" % r + "".join("%20.1f" % med(c, r) for c in cols))
     base = cols[0]
     print("\nratio to %s" % names[0])
     print("%-11s" % "" + "".join("%20s" % n for n in names[1:]))
-    for r in BENCH_ROWS:
+    for r in rows:
         print("%-11s" % r + "".join("%20.2f" % (med(c, r) / med(base, r))
                                    for c in cols[1:]))
     pairs = [(("vtd-dmar" + s, m), ("intel-iommu" + s, m))
@@ -406,7 +409,7 @@ def bench(iommus, modes, rounds, disk_mib, net_mib):
     if pairs:
         print("\nratio vtd-dmar / intel-iommu")
         print("%-11s" % "" + "".join("%20s" % ("%s/%s" % p[0]) for p in pairs))
-        for r in BENCH_ROWS:
+        for r in rows:
             print("%-11s" % r + "".join("%20.2f" % (med(a, r) / med(b, r))
                                        for a, b in pairs))
 
@@ -489,6 +492,8 @@ def main():
     b.add_argument("--rounds", type=int, default=5)
     b.add_argument("--disk-mib", type=int, default=64)
     b.add_argument("--net-mib", type=int, default=32)
+    b.add_argument("--rows", default=",".join(BENCH_ROWS),
+                   help="comma-separated rows (%s)" % ", ".join(BENCH_ROWS))
     k = sub.add_parser("soak", help="many boots, no retries (scripts/soak)")
     k.add_argument("--count", type=int, default=200)
     k.add_argument("--iommu", default="vtd-dmar,vtd-dmar-cm,vtd-dmar-ir,"
@@ -511,8 +516,11 @@ def main():
                            extra) else 1)
 
     if args.cmd == "bench":
+        rows = args.rows.split(",")
+        if not set(rows) <= set(BENCH_ROWS):
+            ap.error("--rows: choose from %s" % ", ".join(BENCH_ROWS))
         bench(args.iommu.split(","), args.modes.split(","), args.rounds,
-              args.disk_mib, args.net_mib)
+              args.disk_mib, args.net_mib, rows)
         return
 
     if args.cmd == "run":
