@@ -1471,7 +1471,7 @@ static void blk_expect(Dmar *d, uint64_t pa, const uint8_t *want,
 
 static void test_translate_block(void)
 {
-    Dmar *d = dmar_boot("");
+    Dmar *d = dmar_boot("x-dma-blocks=on");
     uint8_t src[EDU_BUF_SIZE], zeros[EDU_BUF_SIZE] = { 0 };
     uint8_t keep[EDU_BUF_SIZE];
 
@@ -2354,7 +2354,7 @@ static void test_verify_iotlb_block(void)
     g_assert_cmpint(fd, >=, 0);
     close(fd);
     extra = g_strdup_printf("-d guest_errors -D %s", log);
-    d = dmar_boot_full("x-verify-iotlb=on", extra, false);
+    d = dmar_boot_full("x-verify-iotlb=on,x-dma-blocks=on", extra, false);
     tables_init(d, 4, 0);
     map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
     map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);

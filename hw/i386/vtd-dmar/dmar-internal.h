@@ -56,6 +56,7 @@ struct DmarState {
     uint32_t iotlb_entries;
     uint32_t ctx_entries;
     bool verify_iotlb;          /* x-verify-iotlb: re-walk on IOTLB hits */
+    bool dma_blocks;            /* x-dma-blocks: contiguous-block answers */
     PCIBus *pci_bus;            /* link set by the board */
     MemoryRegion *downstream;   /* link set by the board: system memory */
 

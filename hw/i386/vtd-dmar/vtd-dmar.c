@@ -249,13 +249,14 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
             }
         }
         /*
-         * A long DMA over contiguous pages goes through in one piece (one
-         * host mapping, one I/O vector). Not when someone keeps what we
-         * return (IOMMU notifiers: vhost's device IOTLB): the
-         * invalidations they hear of are per page. Not under
+         * x-dma-blocks: a long DMA over contiguous pages goes through in
+         * one piece (one host mapping, one I/O vector). Not when someone
+         * keeps what we return (IOMMU notifiers: vhost's device IOTLB):
+         * the invalidations they hear of are per page. Not under
          * x-verify-iotlb either, which checks every page a DMA uses.
          */
-        if (ok && !s->verify_iotlb && QLIST_EMPTY(&iommu->iommu_notify)) {
+        if (ok && s->dma_blocks && !s->verify_iotlb &&
+            QLIST_EMPTY(&iommu->iommu_notify)) {
             dmar_iotlb_extend(&s->iotlb, sid, need, DMAR_EXTEND_ORDER, &t);
         }
     }
@@ -723,6 +724,8 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT32("ctx-entries", DmarState, ctx_entries, 256),
     /* Debug: re-walk on every IOTLB hit and report stale entries in use */
     DEFINE_PROP_BOOL("x-verify-iotlb", DmarState, verify_iotlb, false),
+    /* Off: with it, TCG guests hit a QEMU 10.0 race (docs/vtd-dmar.rst). */
+    DEFINE_PROP_BOOL("x-dma-blocks", DmarState, dma_blocks, false),
     /* Set by the board: the PCI bus whose DMA the unit remaps */
     DEFINE_PROP_LINK("pci-bus", DmarState, pci_bus, TYPE_PCI_BUS, PCIBus *),
     /* Set by the board: where translated DMA goes (system memory) */
