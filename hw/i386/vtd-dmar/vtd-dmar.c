@@ -130,11 +130,11 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
     if (ctx.tt == DMAR_TT_PASSTHROUGH) {
         /*
          * Pass-through is the identity below the host address width (the
-         * walk faulted above it): one answer covers it all, and there is
-         * nothing worth caching. Not an IOTLB entry (level 0).
+         * walk faulted above it): nothing worth caching, not an IOTLB
+         * entry (level 0). With x-dma-blocks one answer covers it all.
          */
-        t->iova = t->pa = 0;
-        t->mask = (1ull << s->hw.haw) - 1;
+        t->mask = s->dma_blocks ? (1ull << s->hw.haw) - 1 : DMAR_PAGE_SIZE - 1;
+        t->iova = t->pa = addr & ~t->mask;
         t->level = 0;
         return true;
     }
