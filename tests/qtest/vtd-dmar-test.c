@@ -2287,22 +2287,41 @@ static void setup_a_to_b(Dmar *d)
  * translates as cached (the spec allows it), and the unit reports that
  * the tables say otherwise; after the invalidation nothing is reported.
  */
+/*
+ * Boot with PROPS and guest errors logged to a new temporary file, whose
+ * name goes to *LOG; log_text() reads it back (after dmar_free(), which
+ * flushes it) and removes it.
+ */
+static Dmar *dmar_boot_logged(const char *props, char **log)
+{
+    g_autofree char *extra = NULL;
+    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", log, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-d guest_errors -D %s", *log);
+    return dmar_boot_full(props, extra, false);
+}
+
+static char *log_text(const char *log)
+{
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    return text;
+}
+
 static void test_verify_iotlb(void)
 {
     g_autofree char *log = NULL;
     g_autofree char *text = NULL;
     g_autofree char *cached = NULL;
     g_autofree char *fresh = NULL;
-    g_autofree char *extra = NULL;
     char *p;
     unsigned reports = 0;
-    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", &log, NULL);
-    Dmar *d;
+    Dmar *d = dmar_boot_logged("x-verify-iotlb=on", &log);
 
-    g_assert_cmpint(fd, >=, 0);
-    close(fd);
-    extra = g_strdup_printf("-d guest_errors -D %s", log);
-    d = dmar_boot_full("x-verify-iotlb=on", extra, false);
     setup_a_to_b(d);
     map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
     copy(d, IOVA_A, IOVA_B);
@@ -2313,8 +2332,7 @@ static void test_verify_iotlb(void)
     g_assert_cmphex(fsts(d), ==, 0);
     dmar_free(d);                               /* flushes the log */
 
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    unlink(log);
+    text = log_text(log);
     /* every report: edu's read of IOVA_A, cached P1, tables P2 */
     cached = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
                              "(pa 0x%" PRIx64 " perm 1)", IOVA_A, PAGE_P1);
@@ -2346,15 +2364,9 @@ static void test_verify_iotlb_block(void)
 {
     g_autofree char *log = NULL;
     g_autofree char *text = NULL;
-    g_autofree char *extra = NULL;
     g_autofree char *want = NULL;
-    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", &log, NULL);
-    Dmar *d;
+    Dmar *d = dmar_boot_logged("x-verify-iotlb=on,x-dma-blocks=on", &log);
 
-    g_assert_cmpint(fd, >=, 0);
-    close(fd);
-    extra = g_strdup_printf("-d guest_errors -D %s", log);
-    d = dmar_boot_full("x-verify-iotlb=on,x-dma-blocks=on", extra, false);
     tables_init(d, 4, 0);
     map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
     map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
@@ -2365,8 +2377,7 @@ static void test_verify_iotlb_block(void)
     g_assert_cmphex(fsts(d), ==, 0);
     dmar_free(d);
 
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    unlink(log);
+    text = log_text(log);
     want = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
                            "(pa 0x%" PRIx64 " perm 1); the tables say pa 0x%"
                            PRIx64, BLK_IOVA + 0x1000, BLK_PA(1), BLK_PA(5));

@@ -1667,8 +1667,8 @@ static void test_extend_perm(void)
     tr = ext_at(&t, 3 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 3);
     g_assert_cmpuint(tr.perm, ==, DMAR_PERM_RW);
     /* Nothing to extend for a write to a read-only page or no access. */
-    tr = ext_at(&t, 9 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 0);
-    tr = ext_at(&t, 9 * SZ_4K, 0, DMAR_EXTEND_ORDER, 0);
+    ext_at(&t, 9 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 0);
+    ext_at(&t, 9 * SZ_4K, 0, DMAR_EXTEND_ORDER, 0);
     dmar_iotlb_destroy(&t);
 }
 
