@@ -6,6 +6,12 @@ BUILD=${VTD_BUILD:-$ROOT/build}
 LOGDIR=$BUILD/logs
 mkdir -p "$LOGDIR"
 
+# ccache: a clone in another folder (CI) hits the objects this one made.
+# Paths under the tree are hashed relative to it, the build directory not
+# at all (debug info then names the tree that first built an object).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
+
 # The base we build on. Its .orig.tar.xz sha256 is checked below.
 QEMU_DEB_VERSION='1:10.0.13+ds-0+deb13u1'
 QEMU_ORIG_SHA256_FILE=$ROOT/scripts/qemu-orig.sha256
