@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for vtd-dmar: the invalidation queue's cost and bounds: work per IQT write, continuation, invalidation with large caches.
+ * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
+ */
+#include "qemu/osdep.h"
+#include "vtd-dmar-qtest.h"
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    return g_test_run();
+}
