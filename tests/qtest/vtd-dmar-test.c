@@ -1454,9 +1454,10 @@ static void test_verify_iotlb(void)
     text = log_text(log);
     /* every report: edu's read of IOVA_A, cached P1, tables P2 */
     cached = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
-                             "(pa 0x%" PRIx64 " perm 1)", IOVA_A, PAGE_P1);
+                             "(pa 0x%" PRIx64 " perm 1)", (uint64_t)IOVA_A,
+                             (uint64_t)PAGE_P1);
     fresh = g_strdup_printf("the tables say pa 0x%" PRIx64 " perm 1",
-                            PAGE_P2);
+                            (uint64_t)PAGE_P2);
     for (p = strstr(text, "stale IOTLB"); p;
          p = strstr(p + 1, "stale IOTLB")) {
         const char *line = p;
@@ -1499,7 +1500,8 @@ static void test_verify_iotlb_block(void)
     text = log_text(log);
     want = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
                            "(pa 0x%" PRIx64 " perm 1); the tables say pa 0x%"
-                           PRIx64, BLK_IOVA + 0x1000, BLK_PA(1), BLK_PA(5));
+                           PRIx64, (uint64_t)BLK_IOVA + 0x1000,
+                           (uint64_t)BLK_PA(1), (uint64_t)BLK_PA(5));
     g_assert_nonnull(strstr(text, want));
 }
 
