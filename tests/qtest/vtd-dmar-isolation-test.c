@@ -1,13 +1,477 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QTest for vtd-dmar: DMA isolation where the unit meets the rest of QEMU: IOMMU notifiers (UNMAP events for every invalidation), the interrupt address range, the DMAR table's device scopes, untranslated DMA width.
- * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
+ * QTest for vtd-dmar: DMA isolation where the unit meets the rest of
+ * QEMU: IOMMU notifiers (UNMAP events for every invalidation), the
+ * interrupt address range, the DMAR table's device scopes, untranslated
+ * DMA width. Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the
+ * tests work.
  */
 #include "qemu/osdep.h"
 #include "vtd-dmar-qtest.h"
 
+/* ================= UNMAP notifiers ================= */
+
+/*
+ * The x-vtd-dmar-unmap-probe object listens to edu's DMA address space as
+ * vhost does (an UNMAP notifier per IOMMU section) and records the events
+ * it gets as "iova+mask" pairs.
+ */
+#define AW_LAST         ((1ull << 48) - 1)  /* default aw-bits=48 */
+#define MSI_FIRST       0xfee00000ull
+#define MSI_LAST        0xfeefffffull
+
+#define PROBE_ARGS      "-device x-vtd-dmar-unmap-probe,id=probe," \
+                        "device=/machine/peripheral/edu"
+
+static char *probe_str(Dmar *d, const char *prop)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': '/machine/peripheral/probe', 'property': %s } }",
+                           prop);
+    char *v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return v;
+}
+
+static char *probe_take(Dmar *d)
+{
+    char *ev = probe_str(d, "events");
+
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'qom-set', 'arguments': "
+                             "{ 'path': '/machine/peripheral/probe', 'property': "
+                             "'clear', 'value': true } }");
+    return ev;
+}
+
+typedef struct Block {
+    uint64_t first, last;
+} Block;
+
+static gint block_cmp(gconstpointer a, gconstpointer b)
+{
+    const Block *x = a, *y = b;
+
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Parse EV: every event must be a naturally aligned power-of-two block
+ * that ends below 2^aw-bits; returns them sorted.
+ */
+static GArray *parse_events(const char *ev)
+{
+    GArray *a = g_array_new(false, false, sizeof(Block));
+    g_auto(GStrv) parts = g_strsplit(ev, " ", -1);
+
+    for (char **p = parts; *p; p++) {
+        uint64_t iova, mask;
+        Block b;
+
+        if (!**p) {
+            continue;
+        }
+        g_assert_cmpint(sscanf(*p, "%" SCNx64 "+%" SCNx64, &iova, &mask),
+                        ==, 2);
+        g_assert_cmphex(mask & (mask + 1), ==, 0);      /* 2^n - 1 */
+        g_assert_cmphex(iova & mask, ==, 0);            /* aligned */
+        g_assert_cmphex(iova + mask, <=, AW_LAST);      /* never 2^64 */
+        b = (Block) { iova, iova + mask };
+        g_array_append_val(a, b);
+    }
+    g_array_sort(a, block_cmp);
+    return a;
+}
+
+/* EV covers exactly the address ranges of WANT (sorted, disjoint). */
+static void assert_covers(const char *ev, const Block *want, size_t n)
+{
+    g_autoptr(GArray) got = parse_events(ev);
+    size_t w = 0;
+    uint64_t next;
+
+    g_assert_cmpuint(got->len, >, 0);
+    next = want[0].first;
+    for (guint i = 0; i < got->len; i++) {
+        Block *b = &g_array_index(got, Block, i);
+
+        if (b->first != next) {
+            /* the previous wanted range must be done; start the next */
+            g_assert_cmpuint(w + 1, <, n);
+            g_assert_cmphex(next, ==, want[w].last + 1);
+            w++;
+            next = want[w].first;
+        }
+        g_assert_cmphex(b->first, ==, next);
+        g_assert_cmphex(b->last, <=, want[w].last);
+        next = b->last + 1;
+    }
+    g_assert_cmpuint(w + 1, ==, n);
+    g_assert_cmphex(next, ==, want[w].last + 1);
+}
+
+/* Everything edu can address, minus the interrupt window. */
+static void assert_everything(const char *ev)
+{
+    static const Block all[] = {
+        { 0, MSI_FIRST - 1 }, { MSI_LAST + 1, AW_LAST },
+    };
+
+    assert_covers(ev, all, ARRAY_SIZE(all));
+}
+
+/*
+ * Translation on, IOVA_A -> PAGE_P1 and IOVA_B -> PAGE_P2 in DOMAIN, the
+ * probe listening and edu's translations used (so its notifiers hold them).
+ */
+/*
+ * The probe comes after edu on the command line (dmar_qemu() puts its
+ * EXTRA before edu's -device, so a second edu is not wanted: the probe
+ * takes edu's QOM path, and the path exists only once edu is created).
+ */
+static Dmar *probe_boot(const char *props)
+{
+    Dmar *d = g_new0(Dmar, 1);
+
+    d->qts = qtest_initf("-M q35 -device vtd-dmar%s%s %s " PROBE_ARGS,
+                         *props ? "," : "", props, edu_args(false));
+    d->pool = PT_POOL;
+    edu_attach(d);
+    return d;
+}
+
+static Dmar *unmap_setup(bool qi)
+{
+    Dmar *d = probe_boot("");
+    g_autofree char *sections = NULL;
+
+    tables_init(d, 4, 0);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    map(d, IOVA_B, PAGE_P2, 1, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    if (qi) {
+        qi_enable(d, IQ_BASE, 0);
+    }
+    /* The interrupt window splits the IOMMU region: two notifiers. */
+    sections = probe_str(d, "sections");
+    g_assert(strstr(sections, "0-fedfffff"));
+    g_assert(strstr(sections, "fef00000-ffffffffffffffff"));
+    return d;
+}
+
+/* A DMA through IOVA: edu's address space now holds its translation. */
+static void use(Dmar *d, uint64_t iova, uint64_t pa, uint8_t seed)
+{
+    fill(d, pa, seed);
+    dma_in(d, iova);
+    g_assert_cmphex(fsts(d), ==, 0);
+    g_free(probe_take(d));
+}
+
+typedef struct UnmapCase {
+    const char *name;
+    bool qi;
+    void (*inv)(Dmar *d);
+    /* exact events, or NULL for "everything edu can address" */
+    const char *want;
+} UnmapCase;
+
+static void inv_reg_page(Dmar *d)
+{
+    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A | IVA_AM(0));
+}
+
+static void inv_reg_page_am(Dmar *d)
+{
+    /* 2^2 pages around IOVA_A + 0x1000: 0x12344000..0x12347fff */
+    iotlb_inv(d, GRAN_PAGE, DOMAIN, (IOVA_A + 0x1000) | IVA_AM(2));
+}
+
+static void inv_reg_page_other_did(Dmar *d)
+{
+    iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_A | IVA_AM(0));
+}
+
+static void inv_reg_domain(Dmar *d)
+{
+    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+}
+
+static void inv_reg_domain_other(Dmar *d)
+{
+    iotlb_inv(d, GRAN_DOMAIN, DOMAIN + 1, 0);
+}
+
+static void inv_reg_global(Dmar *d)
+{
+    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+}
+
+static void inv_cc_device(Dmar *d)
+{
+    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+             CCMD_DID(DOMAIN));
+}
+
+static void inv_cc_device_fm(Dmar *d)
+{
+    /* function mask 3: 00:04.x, any function */
+    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID | 5) |
+             CCMD_FM(3) | CCMD_DID(DOMAIN));
+}
+
+static void inv_cc_device_other(Dmar *d)
+{
+    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID + 8) |
+             CCMD_DID(DOMAIN));
+}
+
+static void inv_cc_domain(Dmar *d)
+{
+    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+}
+
+static void inv_cc_global(Dmar *d)
+{
+    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+}
+
+static void inv_qi_page(Dmar *d)
+{
+    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    qi_sync(d);
+}
+
+static void inv_qi_pages(Dmar *d)
+{
+    /* two page invalidations of one device in one queue run */
+    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    qi_sync(d);
+}
+
+static void inv_qi_domain(Dmar *d)
+{
+    qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    qi_sync(d);
+}
+
+static void inv_qi_global(Dmar *d)
+{
+    qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    qi_sync(d);
+}
+
+static void inv_qi_cc_device(Dmar *d)
+{
+    qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
+    qi_sync(d);
+}
+
+static void inv_qi_cc_global(Dmar *d)
+{
+    qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    qi_sync(d);
+}
+
+static void inv_srtp(Dmar *d)
+{
+    wr32(d, REG_GCMD, GCMD_TE | GCMD_SRTP);
+}
+
+static void inv_te_off(Dmar *d)
+{
+    wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_TES, ==, 0);
+}
+
+static const UnmapCase unmap_cases[] = {
+    { "reg-page", false, inv_reg_page, "12345000+fff" },
+    { "reg-page-am", false, inv_reg_page_am, "12344000+3fff" },
+    { "reg-page-other-domain", false, inv_reg_page_other_did, "" },
+    { "reg-domain", false, inv_reg_domain, NULL },
+    { "reg-domain-other", false, inv_reg_domain_other, "" },
+    { "reg-global", false, inv_reg_global, NULL },
+    { "cc-device", false, inv_cc_device, NULL },
+    { "cc-device-fm", false, inv_cc_device_fm, NULL },
+    { "cc-device-other", false, inv_cc_device_other, "" },
+    { "cc-domain", false, inv_cc_domain, NULL },
+    { "cc-global", false, inv_cc_global, NULL },
+    { "qi-page", true, inv_qi_page, "2468a000+fff" },
+    { "qi-pages", true, inv_qi_pages, "12345000+fff 2468a000+fff" },
+    { "qi-domain", true, inv_qi_domain, NULL },
+    { "qi-global", true, inv_qi_global, NULL },
+    { "qi-cc-device", true, inv_qi_cc_device, NULL },
+    { "qi-cc-global", true, inv_qi_cc_global, NULL },
+    { "srtp", false, inv_srtp, NULL },
+    { "te-off", false, inv_te_off, NULL },
+};
+
+static void test_unmap(const void *opaque)
+{
+    const UnmapCase *c = opaque;
+    Dmar *d = unmap_setup(c->qi);
+    g_autofree char *ev = NULL;
+
+    use(d, IOVA_A, PAGE_P1, 0x31);
+    use(d, IOVA_B, PAGE_P2, 0x32);
+    c->inv(d);
+    ev = probe_take(d);
+    if (c->want) {
+        g_assert_cmpstr(ev, ==, c->want);
+    } else {
+        assert_everything(ev);
+    }
+    dmar_free(d);
+}
+
+/*
+ * After a global invalidation nothing of edu is cached anywhere: a page
+ * invalidation has nothing to tell until edu translates again.
+ */
+static void test_unmap_after_global(void)
+{
+    Dmar *d = unmap_setup(false);
+    g_autofree char *ev1 = NULL, *ev2 = NULL;
+
+    use(d, IOVA_A, PAGE_P1, 0x41);
+    inv_reg_global(d);
+    g_free(probe_take(d));
+    inv_reg_page(d);
+    ev1 = probe_take(d);
+    g_assert_cmpstr(ev1, ==, "");
+    use(d, IOVA_A, PAGE_P1, 0x42);
+    inv_reg_page(d);
+    ev2 = probe_take(d);
+    g_assert_cmpstr(ev2, ==, "12345000+fff");
+    dmar_free(d);
+}
+
+/*
+ * edu's context moves to another domain without an invalidation (the
+ * context cache evicted it, or software is sloppy): from then on both
+ * domains' invalidations reach edu's notifiers.
+ */
+static void test_unmap_two_domains(void)
+{
+    Dmar *d = probe_boot("ctx-entries=4");
+    g_autofree char *ev1 = NULL, *ev2 = NULL;
+
+    tables_init(d, 4, 0);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    use(d, IOVA_A, PAGE_P1, 0x51);
+    /* the new domain's context; flush only the context cache by domain */
+    set_ctx(d, ctx_lo(d), CTX_AW(4) | CTX_DID(DOMAIN + 1));
+    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    g_free(probe_take(d));
+    use(d, IOVA_A + 0x1000 * 0, PAGE_P1, 0x52);
+    iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_B | IVA_AM(0));
+    ev1 = probe_take(d);
+    g_assert_cmpstr(ev1, ==, "2468a000+fff");
+    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_B | IVA_AM(0));
+    ev2 = probe_take(d);
+    g_assert_cmpstr(ev2, ==, "2468a000+fff");
+    dmar_free(d);
+}
+
+/* ================= the interrupt address range ================= */
+
+#define FR_INTR_ADDR    0xe
+#define INTR_VEC        0x61
+#define BIG_IOVA        0x40000000ull       /* a 1 GiB page ... */
+#define BIG_PA          0xc0000000ull       /* ... around 0xfee00000 */
+
+/*
+ * edu's buffer holds INTR_VEC in every dword: written to 0xfeexxxxx as a
+ * DMA, each would be a compatibility-format interrupt with that vector.
+ */
+static void edu_load_vectors(Dmar *d)
+{
+    for (unsigned i = 0; i < XFER; i += 4) {
+        qtest_writel(d->qts, PAGE_P1 + i, INTR_VEC);
+    }
+    dma_in(d, IOVA_A);
+}
+
+static Dmar *intr_setup(uint64_t ctx_flags)
+{
+    Dmar *d = dmar_boot("");
+
+    tables_init(d, 4, ctx_flags);
+    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    map(d, IOVA_C, MSI_FIRST, 1, PTE_RW);
+    map(d, BIG_IOVA, BIG_PA, 3, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    edu_load_vectors(d);
+    return d;
+}
+
+/* A translation into 0xfeexxxxx is blocked (Eh), never an interrupt. */
+static void test_intr_range(void)
+{
+    Dmar *d = intr_setup(0);
+
+    dma_out(d, IOVA_C);
+    assert_frcd(d, 0, IOVA_C, FR_INTR_ADDR, true);
+    assert_not_delivered(d, INTR_VEC);
+    dma_in(d, IOVA_C);
+    assert_frcd(d, 1, IOVA_C, FR_INTR_ADDR, false);
+    dmar_free(d);
+}
+
+/*
+ * A 1 GiB page around the range: its addresses that translate into the
+ * range fault, the others translate (the first DMA fills the IOTLB with
+ * the page's piece, which must not cover the range).
+ */
+static void test_intr_range_large_page(void)
+{
+    Dmar *d = intr_setup(0);
+    const uint64_t below = BIG_IOVA + (MSI_FIRST - 0x1000 - BIG_PA);
+    const uint64_t inside = BIG_IOVA + (MSI_FIRST + 0x5000 - BIG_PA);
+
+    dma_in(d, below);
+    g_assert_cmphex(fsts(d), ==, 0);
+    dma_out(d, inside);
+    assert_frcd(d, 0, inside, FR_INTR_ADDR, true);
+    assert_not_delivered(d, INTR_VEC);
+    /* and again, with the IOTLB warm */
+    dma_in(d, below);
+    dma_out(d, inside + 0x1000);
+    assert_frcd(d, 1, inside + 0x1000, FR_INTR_ADDR, true);
+    assert_not_delivered(d, INTR_VEC);
+    dmar_free(d);
+}
+
+/* Eh is a qualified fault: FPD keeps it from the log, not the block. */
+static void test_intr_range_fpd(void)
+{
+    Dmar *d = intr_setup(CTX_FPD);
+
+    dma_out(d, IOVA_C);
+    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8), ==, 0);
+    assert_not_delivered(d, INTR_VEC);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(unmap_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/unmap/%s",
+                                                unmap_cases[i].name);
+
+        qtest_add_data_func(path, &unmap_cases[i], test_unmap);
+    }
+    qtest_add_func("/vtd-dmar/unmap/after-global", test_unmap_after_global);
+    qtest_add_func("/vtd-dmar/unmap/two-domains", test_unmap_two_domains);
+    qtest_add_func("/vtd-dmar/intr-range/blocked", test_intr_range);
+    qtest_add_func("/vtd-dmar/intr-range/large-page",
+                   test_intr_range_large_page);
+    qtest_add_func("/vtd-dmar/intr-range/fpd", test_intr_range_fpd);
     return g_test_run();
 }

@@ -225,8 +225,9 @@ static inline void edu_detach(Dmar *d)
 static inline const char *edu_args(bool narrow)
 {
     /* edu masks DMA addresses to 28 bits unless told otherwise */
-    return narrow ? "-device edu,addr=04.0"
-                  : "-device edu,addr=04.0,dma_mask=0xffffffffffffffff";
+    return narrow ? "-device edu,id=edu,addr=04.0"
+                  : "-device edu,id=edu,addr=04.0,"
+                    "dma_mask=0xffffffffffffffff";
 }
 
 static inline QTestState *dmar_qemu(const char *props, const char *extra,

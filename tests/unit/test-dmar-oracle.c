@@ -542,6 +542,16 @@ static void gen_mappings(Oracle *o)
         }
         /* An entry holds address bits 51:12 (§9.8), whatever the HAW. */
         m.pa = rnd_below(o->r, (1ull << MIN(c->haw, 52)) / size) * size;
+        /*
+         * Now and then a page in, at the edges of, or around the interrupt
+         * address range (§3.14): 4 KiB pages from just below to just
+         * above it, the 2 MiB page and the 1 GiB page that hold it.
+         */
+        if (chance(o->r, 3)) {
+            m.pa = m.level == 1 ?
+                   DMAR_INTR_ADDR_FIRST - SZ_4K + rnd_below(o->r, 258) * SZ_4K :
+                   DMAR_INTR_ADDR_FIRST & ~(size - 1);
+        }
         pick = g_rand_int_range(o->r, 0, 100);
         m.perm = pick < 50 ? DMAR_PERM_RW : pick < 75 ? DMAR_PERM_R :
                  DMAR_PERM_W;
@@ -1090,6 +1100,24 @@ static void expect_success(Outcome *e, uint64_t pa, unsigned level,
     e->rule = rule;
 }
 
+/*
+ * §3.14: a translation never leads into the interrupt address range: a
+ * request that would land there is blocked (Eh, at the leaf's level), and
+ * a larger page around it answers for the 4 KiB around IOVA only.
+ */
+static void expect_output(Outcome *e, uint64_t iova)
+{
+    uint64_t pa = e->pa + (iova & e->mask);
+
+    if (pa >= DMAR_INTR_ADDR_FIRST && pa <= DMAR_INTR_ADDR_LAST) {
+        fault(e, DMAR_FR_INTR_ADDR, e->level, "into the interrupt range");
+    } else if (e->pa <= DMAR_INTR_ADDR_LAST &&
+               e->pa + e->mask >= DMAR_INTR_ADDR_FIRST) {
+        expect_success(e, pa & ~(SZ_4K - 1), 1, e->perm,
+                       "4 KiB of a page around the interrupt range");
+    }
+}
+
 /* The second-level walk, as the intent and the damages dictate. */
 static void expect_walk(Oracle *o, const Device *dv, uint64_t iova, bool w,
                         Outcome *e)
@@ -1160,6 +1188,7 @@ static void expect_walk(Oracle *o, const Device *dv, uint64_t iova, bool w,
                 return;
             }
             expect_success(e, m->pa, l, perm, "mapped");
+            expect_output(e, iova);
             return;
         }
         if (k == DMG_DANGLING) {
@@ -1638,6 +1667,10 @@ static bool iotlb_fill_one(IotlbRun *run, Cached *c)
 
         if (probe_out(run->o, c->sid, c->iova, c->w, "iotlb fill", &a) &&
             a.ok) {
+            if (a.level != map_at(run->o, c->map)->level) {
+                /* 4 KiB of a page around the interrupt range: uncached */
+                break;
+            }
             c->did = a.did;
             c->live = true;
             c->tr = (DmarTranslation) {

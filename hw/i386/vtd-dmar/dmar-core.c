@@ -51,6 +51,7 @@ bool dmar_fault_is_qualified(DmarFaultReason fr)
     case DMAR_FR_PTE_ACCESS:
     case DMAR_FR_PTE_RSVD:
     case DMAR_FR_TT_BLOCKED:
+    case DMAR_FR_INTR_ADDR:
         return true;
     default:
         return false;
@@ -169,6 +170,40 @@ static bool translate_passthrough(const DmarHwConfig *hw,
     out->level = 1;
     out->table = 0;
     out->table_perm = 0;
+    out->narrowed = false;
+    return true;
+}
+
+static bool in_intr_range(uint64_t first, uint64_t last)
+{
+    return first <= DMAR_INTR_ADDR_LAST && last >= DMAR_INTR_ADDR_FIRST;
+}
+
+/*
+ * §3.14: software must not map anything to the interrupt address range,
+ * and a request translated into it is blocked (0xEh), never sent on as a
+ * DMA write that the platform would take for an interrupt. A large page
+ * around the range still serves its other addresses, a 4 KiB page at a
+ * time (so that no answer, cached or not, covers the range).
+ */
+static bool output_check(const DmarContext *ctx, uint64_t iova,
+                         DmarTranslation *out, DmarFault *fault)
+{
+    uint64_t pa = out->pa + (iova & out->mask);
+
+    if (in_intr_range(pa, pa)) {
+        return fail(fault, DMAR_FR_INTR_ADDR, ctx->sid, iova, out->level,
+                    ctx->fpd);
+    }
+    if (in_intr_range(out->pa, out->pa + out->mask)) {
+        out->mask = DMAR_PAGE_SIZE - 1;
+        out->iova = iova & ~out->mask;
+        out->pa = pa & ~out->mask;
+        out->level = 1;
+        out->table = 0;
+        out->table_perm = 0;
+        out->narrowed = true;
+    }
     return true;
 }
 
@@ -233,11 +268,12 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
             out->pa = table & ~out->mask;
             out->perm = perm;
             out->level = level;
+            out->narrowed = false;
             if (level != 1) {
                 out->table = 0;
                 out->table_perm = 0;
             }
-            return true;
+            return output_check(ctx, iova, out, fault);
         }
     }
     g_assert_not_reached();    /* level 1 entries are always leaves */
@@ -259,8 +295,13 @@ unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
         uint64_t e = le64_to_cpu(pte[i]);
         uint8_t perm = upper_perm & e & DMAR_PERM_RW;
 
-        /* Only what a walk would grant: present, no reserved bits. */
-        if (!perm || (e & hw->rsvd_leaf[1])) {
+        /*
+         * Only what a walk would grant: present, no reserved bits, not
+         * into the interrupt address range.
+         */
+        if (!perm || (e & hw->rsvd_leaf[1]) ||
+            in_intr_range(e & R_SLPTE_ADDR_MASK,
+                          (e & R_SLPTE_ADDR_MASK) + DMAR_PAGE_SIZE - 1)) {
             continue;
         }
         out[n++] = (DmarTranslation) {

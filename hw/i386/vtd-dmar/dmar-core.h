@@ -37,7 +37,15 @@ typedef enum DmarFaultReason {
     DMAR_FR_CTX_RSVD = 0xb,
     DMAR_FR_PTE_RSVD = 0xc,
     DMAR_FR_TT_BLOCKED = 0xd,           /* request type blocked by ctx TT */
+    DMAR_FR_INTR_ADDR = 0xe,            /* output in the interrupt range */
 } DmarFaultReason;
+
+/*
+ * The interrupt address range (VT-d §3.14): requests to it are interrupt
+ * requests, and no translation may lead into it.
+ */
+#define DMAR_INTR_ADDR_FIRST    0xfee00000ull
+#define DMAR_INTR_ADDR_LAST     0xfeefffffull
 
 typedef struct DmarFault {
     DmarFaultReason fr;
@@ -93,6 +101,11 @@ typedef struct DmarTranslation {
     /* For a 4 KiB leaf: its table, and the AND of the levels above it. */
     uint64_t table;
     uint8_t table_perm;
+    /*
+     * A 4 KiB piece of a larger page that also maps part of the interrupt
+     * address range: the rest of that page is never answered at once.
+     */
+    bool narrowed;
 } DmarTranslation;
 
 /*
@@ -105,7 +118,10 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
 
 /*
  * Translate IOVA for a read or write under CTX. On success *out holds the
- * page, its permissions (a superset of the request's) and size. On failure
+ * page, its permissions (a superset of the request's) and size; a page
+ * that would reach into the interrupt address range is cut to the 4 KiB
+ * around IOVA (out->narrowed), and a request that lands in the range
+ * faults (DMAR_FR_INTR_ADDR). On failure
  * *fault says why; fault->fpd is set if the context suppresses recording.
  * The walk visits at most ctx->levels entries, whatever the tables hold.
  */

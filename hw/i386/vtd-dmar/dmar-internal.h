@@ -42,7 +42,29 @@ typedef struct DmarDevAS {
     MemoryRegion beyond;        /* untranslated DMA above 2^aw-bits */
     MemoryRegion msi;           /* 0xFEEx_xxxx writes are interrupts */
     bool translated;            /* which of iommu/nodmar is enabled */
+    /*
+     * IOMMU notifiers (UNMAP: vhost) keep translations we returned. The
+     * domain they came from decides which IOTLB invalidations they must
+     * hear of: DMAR_DAS_DID_NONE (nothing translated since the device's
+     * IOTLB entries were last all dropped), one domain-id, or
+     * DMAR_DAS_DID_MIXED (more than one: every invalidation). @lock.
+     */
+    QLIST_ENTRY(DmarDevAS) unmap_next;  /* on unit->unmap_list (BQL) */
+    bool has_unmap;
+    int32_t did;
 } DmarDevAS;
+
+#define DMAR_DAS_DID_NONE   (-1)
+#define DMAR_DAS_DID_MIXED  (-2)
+
+/* One range a device's UNMAP notifiers must hear of. */
+typedef struct DmarUnmap {
+    DmarDevAS *das;
+    uint64_t first, last;
+} DmarUnmap;
+
+/* Pending ranges beyond this become "every device, everything". */
+#define DMAR_UNMAP_PENDING_MAX  256
 
 struct DmarState {
     X86IOMMUState parent_obj;
@@ -84,6 +106,10 @@ struct DmarState {
     DmarIecEntry iec[DMAR_IEC_ENTRIES];
     bool eim_on;                /* ECAP.EIM, decided at realize */
     DmarDevAS *ioapic_as;
+    /* Devices with UNMAP notifiers (BQL), and what they must hear (@lock) */
+    QLIST_HEAD(, DmarDevAS) unmap_list;
+    GArray *unmap_pending;      /* of DmarUnmap */
+    bool unmap_all;             /* pending: every device, whole range */
 };
 
 /* What a register hook asks the caller to do once the lock is dropped. */
@@ -92,6 +118,7 @@ enum {
     DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
     DMAR_ACT_INV_EVENT = 4,     /* send the invalidation event message */
     DMAR_ACT_IEC_NOTIFY = 8,    /* interrupt entries changed: notify */
+    DMAR_ACT_UNMAP = 16,        /* IOMMU notifiers have ranges pending */
 };
 
 /* dmar-inv.c: invalidation, register-based and queued (lock held) */
@@ -117,6 +144,8 @@ int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
 
 /* dmar-mmio.c */
 extern const MemoryRegionOps dmar_mmio_ops;
+/* Do what DMAR_ACT_* bits ask, with @lock dropped (BQL held). */
+void dmar_run_actions(DmarState *s, unsigned act);
 void dmar_regs_reset(DmarState *s);
 uint64_t dmar_cap_value(DmarState *s);
 uint64_t dmar_ecap_value(DmarState *s);
@@ -132,5 +161,20 @@ bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len);
 void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg);
 /* Re-evaluate which devices bypass translation (BQL, not @lock). */
 void dmar_update_address_spaces(DmarState *s);
+/*
+ * What an invalidation covers, for the devices whose UNMAP notifiers keep
+ * translations (BQL and @lock held): every device and address (and
+ * IOTLB_DROPPED: the IOTLB is empty now); devices SID matches under
+ * SID_MASK, every address (their IOTLB entries were dropped); the devices
+ * that may hold translations of domain DID, addresses [FIRST, LAST]. The ranges go out
+ * with dmar_unmap_flush() once @lock is dropped; dmar_unmap_pending_locked()
+ * says whether there are any (DMAR_ACT_UNMAP).
+ */
+void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped);
+void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask);
+void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
+                           uint64_t last);
+bool dmar_unmap_pending_locked(DmarState *s);
+void dmar_unmap_flush(DmarState *s);
 
 #endif

@@ -17,6 +17,7 @@ void dmar_inv_all_locked(DmarState *s)
 
     n += dmar_iotlb_flush_all(&s->iotlb);
     trace_dmar_cache_flush_all(n);
+    dmar_unmap_all_locked(s, true);
 }
 
 /* §6.5.1.1: returns the granularity done (0: invalid request). */
@@ -30,10 +31,12 @@ unsigned dmar_inv_context_locked(DmarState *s, unsigned gran, uint16_t did,
     case DMAR_CC_GLOBAL:
         n = dmar_ctx_cache_flush_all(&s->ctx_cache);
         n += dmar_iotlb_flush_all(&s->iotlb);
+        dmar_unmap_all_locked(s, true);
         break;
     case DMAR_CC_DOMAIN:
         n = dmar_ctx_cache_flush_domain(&s->ctx_cache, did);
         n += dmar_iotlb_flush_domain(&s->iotlb, did);
+        dmar_unmap_did_locked(s, did, 0, UINT64_MAX);
         break;
     case DMAR_CC_DEVICE:
         n = dmar_ctx_cache_flush_device(&s->ctx_cache, did, sid, sid_mask);
@@ -45,6 +48,7 @@ unsigned dmar_inv_context_locked(DmarState *s, unsigned gran, uint16_t did,
                 n += dmar_iotlb_flush_sid(&s->iotlb, fsid);
             }
         }
+        dmar_unmap_sid_locked(s, sid, sid_mask);
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: context invalidation "
@@ -69,12 +73,17 @@ unsigned dmar_inv_iotlb_locked(DmarState *s, unsigned gran, uint16_t did,
     switch (gran) {
     case DMAR_IOTLB_GLOBAL:
         n = dmar_iotlb_flush_all(&s->iotlb);
+        dmar_unmap_all_locked(s, true);
         break;
     case DMAR_IOTLB_DOMAIN:
         n = dmar_iotlb_flush_domain(&s->iotlb, did);
+        dmar_unmap_did_locked(s, did, 0, UINT64_MAX);
         break;
     case DMAR_IOTLB_PAGE:
         n = dmar_iotlb_flush_pages(&s->iotlb, did, addr, am);
+        /* am <= MAMV here: the 2^am pages around addr */
+        addr &= ~((DMAR_PAGE_SIZE << am) - 1);
+        dmar_unmap_did_locked(s, did, addr, addr + (DMAR_PAGE_SIZE << am) - 1);
         break;
     default:
         qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: IOTLB invalidation "

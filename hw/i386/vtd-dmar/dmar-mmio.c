@@ -66,6 +66,8 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
     if (!!(val & R_GCMD_TE_MASK) != !!(gsts & R_GSTS_TES_MASK)) {
         gsts ^= R_GSTS_TES_MASK;
         act |= DMAR_ACT_SWITCH_AS;
+        /* What notifiers keep was translated under the other setting. */
+        dmar_unmap_all_locked(s, false);
     }
     if (!!(val & R_GCMD_QIE_MASK) != !!(gsts & R_GSTS_QIES_MASK)) {
         gsts ^= R_GSTS_QIES_MASK;
@@ -421,6 +423,18 @@ static void reg_write(DmarState *s, hwaddr off, uint64_t val, unsigned size)
             /* Write-only registers' hooks see the value written. */
             act = reg.post_write(s, reg.wo ? (full & lanes) : new);
         }
+        if (dmar_unmap_pending_locked(s)) {
+            act |= DMAR_ACT_UNMAP;
+        }
+    }
+    dmar_run_actions(s, act);
+}
+
+void dmar_run_actions(DmarState *s, unsigned act)
+{
+    /* Notifiers forget old translations before the devices go on. */
+    if (act & DMAR_ACT_UNMAP) {
+        dmar_unmap_flush(s);
     }
     if (act & DMAR_ACT_SWITCH_AS) {
         dmar_update_address_spaces(s);

@@ -106,10 +106,11 @@ uint16_t dmar_das_sid(DmarDevAS *das)
 }
 
 /* An IOTLB miss: context (cached or read), then the walk. */
-static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
-                                  bool is_write, DmarTranslation *t,
-                                  DmarFault *f)
+static bool translate_miss_locked(DmarState *s, DmarDevAS *das,
+                                  uint64_t addr, bool is_write,
+                                  DmarTranslation *t, DmarFault *f)
 {
+    uint16_t sid = dmar_das_sid(das);
     DmarContext ctx;
 
     if (!dmar_ctx_cache_lookup(&s->ctx_cache, sid, &ctx)) {
@@ -127,6 +128,12 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
                         t, f)) {
         return false;
     }
+    /* Which domain's invalidations the device's notifiers must hear of */
+    if (das->did == DMAR_DAS_DID_NONE) {
+        das->did = ctx.did;
+    } else if (das->did != ctx.did) {
+        das->did = DMAR_DAS_DID_MIXED;
+    }
     if (ctx.tt == DMAR_TT_PASSTHROUGH) {
         /*
          * Pass-through is the identity below the host address width (the
@@ -136,6 +143,14 @@ static bool translate_miss_locked(DmarState *s, uint16_t sid, uint64_t addr,
         t->mask = s->dma_blocks ? (1ull << s->hw.haw) - 1 : DMAR_PAGE_SIZE - 1;
         t->iova = t->pa = addr & ~t->mask;
         t->level = 0;
+        return true;
+    }
+    if (t->narrowed) {
+        /*
+         * A piece of a large page around the interrupt address range: a
+         * page-selective invalidation anywhere in that page must reach
+         * it, which a 4 KiB IOTLB entry would not be. Never cached.
+         */
         return true;
     }
     if (dmar_iotlb_insert(&s->iotlb, sid, ctx.did, t)) {
@@ -243,7 +258,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
             verify_hit_locked(s, sid, addr, is_write, &t);
         }
         if (!ok) {
-            ok = translate_miss_locked(s, sid, addr, is_write, &t, &f);
+            ok = translate_miss_locked(s, das, addr, is_write, &t, &f);
             if (!ok && flag != IOMMU_NONE) {
                 dmar_report_fault_locked(s, &f, &send);
             }
@@ -280,6 +295,7 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
                                     IOMMUNotifierFlag new, Error **errp)
 {
     DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
+    DmarState *s = das->unit;
 
     /* Shadowing mappings needs caching mode and notifiers (later issue). */
     if (new & IOMMU_NOTIFIER_MAP) {
@@ -288,7 +304,174 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
     }
+    /* vhost then falls back to UNMAP notifications, which we send. */
+    if (new & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) {
+        error_setg(errp, "vtd-dmar: device %02x.%x asks for device-IOTLB "
+                   "invalidations, but this unit has no device-TLBs "
+                   "(ECAP.DT=0); use UNMAP notifications",
+                   PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
+        return -EINVAL;
+    }
+    if ((new & IOMMU_NOTIFIER_UNMAP) && !das->has_unmap) {
+        QLIST_INSERT_HEAD(&s->unmap_list, das, unmap_next);
+        das->has_unmap = true;
+    } else if (!(new & IOMMU_NOTIFIER_UNMAP) && das->has_unmap) {
+        QLIST_REMOVE(das, unmap_next);
+        das->has_unmap = false;
+    }
     return 0;
+}
+
+/* ---- UNMAP notifications ---- */
+
+/*
+ * Addresses a device can use through the unit: below 2^aw-bits (a range
+ * never ends at 2^64, whose size would wrap to 0 for the listener).
+ */
+static uint64_t das_last_iova(DmarState *s)
+{
+    return (1ull << s->aw_bits) - 1;
+}
+
+static void unmap_add_locked(DmarState *s, DmarDevAS *das, uint64_t first,
+                             uint64_t last)
+{
+    DmarUnmap *prev = s->unmap_pending->len ?
+        &g_array_index(s->unmap_pending, DmarUnmap,
+                       s->unmap_pending->len - 1) : NULL;
+
+    if (s->unmap_all) {
+        return;
+    }
+    /* Runs of page invalidations of one device coalesce. */
+    if (prev && prev->das == das && first <= prev->last + 1 &&
+        last + 1 >= prev->first) {
+        prev->first = MIN(prev->first, first);
+        prev->last = MAX(prev->last, last);
+        return;
+    }
+    if (s->unmap_pending->len >= DMAR_UNMAP_PENDING_MAX) {
+        /* Invalidating more is always allowed: bound the work and memory */
+        s->unmap_all = true;
+        g_array_set_size(s->unmap_pending, 0);
+        return;
+    }
+    g_array_append_val(s->unmap_pending,
+                       ((DmarUnmap) { das, first, last }));
+}
+
+void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
+{
+    DmarDevAS *das;
+
+    QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
+        if (iotlb_dropped) {
+            das->did = DMAR_DAS_DID_NONE;
+        }
+    }
+    if (!QLIST_EMPTY(&s->unmap_list)) {
+        s->unmap_all = true;
+        g_array_set_size(s->unmap_pending, 0);
+    }
+}
+
+void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask)
+{
+    DmarDevAS *das;
+
+    QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
+        if ((dmar_das_sid(das) & sid_mask) == (sid & sid_mask)) {
+            /* The device's IOTLB entries were dropped with its context */
+            das->did = DMAR_DAS_DID_NONE;
+            unmap_add_locked(s, das, 0, das_last_iova(s));
+        }
+    }
+}
+
+void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
+                           uint64_t last)
+{
+    DmarDevAS *das;
+
+    if (first > das_last_iova(s)) {
+        return;
+    }
+    QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
+        if (das->did == did || das->did == DMAR_DAS_DID_MIXED) {
+            unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)));
+        }
+    }
+}
+
+bool dmar_unmap_pending_locked(DmarState *s)
+{
+    return s->unmap_all || s->unmap_pending->len;
+}
+
+/*
+ * Tell DAS's UNMAP notifiers that [FIRST, LAST] is gone: each notifier
+ * hears the part inside its own range (the interrupt window splits the
+ * region in two), in naturally aligned blocks.
+ */
+static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
+                      uint64_t last)
+{
+    IOMMUNotifier *n;
+
+    IOMMU_NOTIFIER_FOREACH(n, &das->iommu) {
+        uint64_t lo = MAX(first, n->start), hi = MIN(last, n->end);
+
+        if (!(n->notifier_flags & IOMMU_NOTIFIER_UNMAP)) {
+            continue;
+        }
+        /* hi < 2^aw-bits: no sum below wraps */
+        while (lo <= hi) {
+            unsigned order = MIN(lo ? ctz64(lo) : 63, 63 - clz64(hi - lo + 1));
+            IOMMUTLBEvent ev = {
+                .type = IOMMU_NOTIFIER_UNMAP,
+                .entry = {
+                    .target_as = &s->downstream_as,
+                    .iova = lo,
+                    .addr_mask = (1ull << order) - 1,
+                    .perm = IOMMU_NONE,
+                },
+            };
+
+            trace_dmar_unmap_notify(dmar_das_sid(das), lo, ev.entry.addr_mask);
+            memory_region_notify_iommu_one(n, &ev);
+            lo += 1ull << order;
+        }
+    }
+}
+
+void dmar_unmap_flush(DmarState *s)
+{
+    g_autoptr(GArray) pending = g_array_new(false, false, sizeof(DmarUnmap));
+    bool all;
+    DmarDevAS *das;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        GArray *t = s->unmap_pending;
+
+        s->unmap_pending = pending;
+        pending = t;
+        all = s->unmap_all;
+        s->unmap_all = false;
+    }
+    if (all) {
+        QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
+            das_unmap(s, das, 0, das_last_iova(s));
+        }
+        return;
+    }
+    for (guint i = 0; i < pending->len; i++) {
+        DmarUnmap *u = &g_array_index(pending, DmarUnmap, i);
+
+        /* A device whose notifiers went meanwhile has nothing to hear. */
+        if (u->das->has_unmap) {
+            das_unmap(s, u->das, u->first, u->last);
+        }
+    }
 }
 
 /*
@@ -413,6 +596,7 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
     das->bus = bus;
     das->devfn = devfn;
     das->fixed_sid = fixed_sid;
+    das->did = DMAR_DAS_DID_NONE;
     memory_region_init(&das->root, OBJECT(s), name, UINT64_MAX);
     memory_region_init_iommu(&das->iommu, sizeof(das->iommu),
                              TYPE_DMAR_IOMMU_MR, OBJECT(s), "vtd-dmar-iommu",
@@ -578,6 +762,8 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                              MIN(memory_region_size(s->downstream),
                                  1ull << s->aw_bits));
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
+    QLIST_INIT(&s->unmap_list);
+    s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
     dmar_regs_reset(s);
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
 }
@@ -587,11 +773,10 @@ static void dmar_reset_state(DmarState *s)
 {
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         dmar_regs_reset(s);
-        dmar_iotlb_flush_all(&s->iotlb);
-        dmar_ctx_cache_flush_all(&s->ctx_cache);
+        dmar_inv_all_locked(s);
         dmar_irta_latch_locked(s);
     }
-    dmar_update_address_spaces(s);
+    dmar_run_actions(s, DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS);
 }
 
 /*
@@ -620,8 +805,8 @@ static const char *dmar_stream_error(DmarState *s)
     uint32_t gsts_ok = R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK |
                        (ir ? R_GSTS_IRTPS_MASK | R_GSTS_IRES_MASK |
                              R_GSTS_CFIS_MASK : 0);
-    uint64_t irta_ok = R_IRTA_IRTA_MASK | R_IRTA_S_MASK |
-                       (s->eim_on ? R_IRTA_EIME_MASK : 0);
+    uint64_t irta_ok = (R_IRTA_IRTA_MASK & MAKE_64BIT_MASK(0, s->hw.haw)) |
+                       R_IRTA_S_MASK | (s->eim_on ? R_IRTA_EIME_MASK : 0);
     uint32_t frcd_end = DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE;
 
     /* The stream must come from a unit configured like this one. */
