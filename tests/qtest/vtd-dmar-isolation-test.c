@@ -458,6 +458,84 @@ static void test_intr_range_fpd(void)
     dmar_free(d);
 }
 
+/* ================= untranslated DMA and the address width ================= */
+
+/*
+ * aw-bits=39 (MGAW: 512 GiB) on a platform whose RAM goes on above that:
+ * a DIMM at 512 GiB. The unit's guest address width limits translated
+ * DMA only; with translation off or a pass-through context DMA reaches
+ * all memory below the host address width (the CPUs' phys-bits, 40 for
+ * qemu64), which is what the DMAR table reports.
+ */
+#define HIGH_RAM        0x8000000000ull     /* 512 GiB */
+
+static Dmar *high_boot(void)
+{
+    Dmar *d = g_new0(Dmar, 1);
+
+    d->qts = qtest_initf("-M q35 -m 256M,slots=1,maxmem=520G "
+                         "-object memory-backend-ram,id=hi,size=16M "
+                         "-device pc-dimm,memdev=hi,addr=0x%" PRIx64 " "
+                         "-device vtd-dmar,aw-bits=39 %s", (uint64_t)HIGH_RAM,
+                         edu_args(false));
+    d->pool = PT_POOL;
+    edu_attach(d);
+    g_assert_cmphex(rd64(d, REG_CAP) >> 16 & 0x3f, ==, 38);    /* MGAW */
+    return d;
+}
+
+/* RAM -> edu -> the DIMM above 2^aw-bits, and back to RAM */
+static void high_round_trip(Dmar *d, uint8_t seed)
+{
+    fill(d, PAGE_P1, seed);
+    zero(d, HIGH_RAM + 0x2000);
+    zero(d, PAGE_P2);
+    copy(d, PAGE_P1, HIGH_RAM + 0x2000);
+    g_assert_true(holds(d, HIGH_RAM + 0x2000, seed));
+    copy(d, HIGH_RAM + 0x2000, PAGE_P2);
+    g_assert_true(holds(d, PAGE_P2, seed));
+    g_assert_cmphex(fsts(d), ==, 0);
+}
+
+static void test_high_te_off(void)
+{
+    Dmar *d = high_boot();
+
+    high_round_trip(d, 0x71);
+    dmar_free(d);
+}
+
+static void test_high_passthrough(void)
+{
+    Dmar *d = high_boot();
+
+    /* the largest AGAW of aw-bits=39: a 3-level AW */
+    tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
+    dmar_enable(d, ROOT_TABLE);
+    high_round_trip(d, 0x72);
+    /* above HAW (2^40 for qemu64) pass-through faults: 4h */
+    dma_in(d, 1ull << 40);
+    assert_frcd(d, 0, 1ull << 40, FR_BEYOND_AW, false);
+    dmar_free(d);
+}
+
+/* Translated DMA is still bounded by the context's AGAW (39 bits). */
+static void test_high_translated(void)
+{
+    Dmar *d = high_boot();
+
+    tables_init(d, 3, 0);
+    map(d, IOVA_A, HIGH_RAM + 0x3000, 1, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    fill(d, HIGH_RAM + 0x3000, 0x73);
+    zero(d, PAGE_P2);
+    dma_in(d, IOVA_A);
+    g_assert_cmphex(fsts(d), ==, 0);
+    dma_in(d, HIGH_RAM);                    /* IOVA 2^39: beyond AGAW */
+    assert_frcd(d, 0, HIGH_RAM, FR_BEYOND_AW, false);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -473,5 +551,10 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/intr-range/large-page",
                    test_intr_range_large_page);
     qtest_add_func("/vtd-dmar/intr-range/fpd", test_intr_range_fpd);
+    qtest_add_func("/vtd-dmar/width/high-ram-te-off", test_high_te_off);
+    qtest_add_func("/vtd-dmar/width/high-ram-passthrough",
+                   test_high_passthrough);
+    qtest_add_func("/vtd-dmar/width/high-ram-translated",
+                   test_high_translated);
     return g_test_run();
 }

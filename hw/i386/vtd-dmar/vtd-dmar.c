@@ -475,16 +475,17 @@ void dmar_unmap_flush(DmarState *s)
 }
 
 /*
- * Untranslated DMA above the address width. With translation enabled this
- * is a pass-through context: VT-d §7.1.3 reason 4h applies with X = MGAW.
- * With translation disabled nothing is checked; there is no memory there.
+ * Untranslated DMA above the host address width (the platform's physical
+ * address width, not aw-bits). With translation enabled this is a
+ * pass-through context: VT-d §7.1.3 reason 4h applies with X = HAW. With
+ * translation disabled nothing is checked; there is no memory there.
  */
 static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
                                       bool is_write)
 {
     DmarState *s = das->unit;
     DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = dmar_das_sid(das),
-                    .addr = (1ull << s->aw_bits) + off, .is_write = is_write };
+                    .addr = (1ull << s->hw.haw) + off, .is_write = is_write };
     DmarContext ctx;
     DmarFault ignore;
     bool send = false;
@@ -612,12 +613,12 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
                                         MEMORY_REGION(&das->iommu), 0);
     memory_region_add_subregion_overlap(&das->root, 0, &das->nodmar, 0);
     /*
-     * [2^aw-bits, 2^64): the size is 2^64 - 2^aw-bits, so the last byte is
-     * covered and the region ends on a page (no subpage in every flatview).
+     * [2^HAW, 2^64): the size is 2^64 - 2^HAW, so the last byte is covered
+     * and the region ends on a page (no subpage in every flatview).
      */
     memory_region_init_io(&das->beyond, OBJECT(s), &dmar_beyond_ops, das,
-                          "vtd-dmar-beyond", -(1ull << s->aw_bits));
-    memory_region_add_subregion_overlap(&das->root, 1ull << s->aw_bits,
+                          "vtd-dmar-beyond", -(1ull << s->hw.haw));
+    memory_region_add_subregion_overlap(&das->root, 1ull << s->hw.haw,
                                         &das->beyond, 0);
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
     address_space_init(&das->as, &das->root, name);
@@ -679,6 +680,12 @@ static bool dmar_cpus_have_x2apic(void)
     return first_cpu != NULL;
 }
 
+/* The CPUs' physical address width (at most 52, the VT-d formats' limit) */
+static uint8_t dmar_platform_haw(void)
+{
+    return first_cpu ? MIN(X86_CPU(first_cpu)->phys_bits, 52) : 52;
+}
+
 static bool dmar_check_props(DmarState *s, Error **errp)
 {
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
@@ -728,9 +735,15 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     if (!dmar_check_props(s, errp)) {
         return;
     }
-    /* SAGAW: every table depth up to aw-bits (bit n: 30 + 9n bits). */
+    /*
+     * HAW, the host address width, is the platform's physical address
+     * width: what the DMAR table reports, where table pointers and output
+     * addresses end, and how far untranslated DMA reaches. aw-bits is the
+     * guest (input) address width, CAP.MGAW. SAGAW: every table depth up
+     * to aw-bits (bit n: 30 + 9n bits).
+     */
     s->hw = (DmarHwConfig) {
-        .haw = s->aw_bits,
+        .haw = dmar_platform_haw(),
         .sagaw = s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
         .sllps = 0x3,
         .pt = x86->pt_supported,
@@ -756,11 +769,11 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
 
     address_space_init(&s->downstream_as, s->downstream, "vtd-dmar-downstream");
-    /* Untranslated DMA reaches downstream below 2^aw-bits (see beyond) */
+    /* Untranslated DMA reaches downstream below 2^HAW (see beyond) */
     memory_region_init_alias(&s->nodmar_mr, OBJECT(s), "vtd-dmar-nodmar",
                              s->downstream, 0,
                              MIN(memory_region_size(s->downstream),
-                                 1ull << s->aw_bits));
+                                 1ull << s->hw.haw));
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
     QLIST_INIT(&s->unmap_list);
     s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
@@ -893,7 +906,7 @@ static const VMStateDescription vmstate_dmar = {
 };
 
 static const Property dmar_properties[] = {
-    /* Guest (input) address width; also the host address width reported */
+    /* Guest (input) address width, CAP.MGAW; HAW is the CPUs' phys-bits */
     DEFINE_PROP_UINT8("aw-bits", DmarState, aw_bits, 48),
     /* Number of fault recording registers (CAP.NFR + 1) */
     DEFINE_PROP_UINT32("nfr", DmarState, nfr, 8),
