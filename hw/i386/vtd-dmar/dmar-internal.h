@@ -166,9 +166,9 @@ void dmar_update_address_spaces(DmarState *s);
  * translations (BQL and @lock held): every device and address (and
  * IOTLB_DROPPED: the IOTLB is empty now); devices SID matches under
  * SID_MASK, every address (their IOTLB entries were dropped); the devices
- * that may hold translations of domain DID, addresses [FIRST, LAST]. The ranges go out
- * with dmar_unmap_flush() once @lock is dropped; dmar_unmap_pending_locked()
- * says whether there are any (DMAR_ACT_UNMAP).
+ * that may hold translations of domain DID, addresses [FIRST, LAST]. The
+ * ranges go out with dmar_unmap_flush() once @lock is dropped;
+ * dmar_unmap_pending_locked() says whether there are any (DMAR_ACT_UNMAP).
  */
 void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped);
 void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask);
