@@ -18,6 +18,8 @@
 #include "standard-headers/linux/virtio_config.h"
 #include "standard-headers/linux/virtio_pci.h"
 #include "standard-headers/linux/virtio_ring.h"
+#include "libqos/fw_cfg.h"
+#include "standard-headers/linux/qemu_fw_cfg.h"
 
 /* ---- the unit's registers (VT-d chapter 11) ---- */
 
@@ -890,6 +892,91 @@ static inline void ioapic_pulse(Dmar *d, unsigned pin)
 {
     qtest_set_irq_in(d->qts, IOAPIC_PATH, NULL, pin, 1);
     qtest_set_irq_in(d->qts, IOAPIC_PATH, NULL, pin, 0);
+}
+
+/* ---- spec details: the DMAR table and the host address width ---- */
+
+/*
+ * The DMAR table as QEMU built it: fw_cfg's "etc/acpi/tables", read
+ * through fw_cfg's DMA interface into guest RAM at ACPI_BUF (port I/O
+ * would take one round trip per byte).
+ */
+#define ACPI_BUF        0x06000000ull
+
+static inline uint8_t *dmar_acpi_table(Dmar *d, size_t *len)
+{
+    QFWCFG *fw = pc_fw_cfg_init(d->qts);
+    struct fw_cfg_dma_access dma;
+    uint32_t n, size = 0;
+    uint16_t sel = 0;
+    g_autofree uint8_t *blob = NULL;
+    uint8_t *table = NULL;
+
+    qfw_cfg_get(fw, FW_CFG_FILE_DIR, &n, sizeof(n));
+    for (uint32_t i = 0; i < be32_to_cpu(n); i++) {
+        struct fw_cfg_file f;
+
+        qfw_cfg_read_data(fw, &f, sizeof(f));
+        if (!strcmp(f.name, "etc/acpi/tables")) {
+            size = be32_to_cpu(f.size);
+            sel = be16_to_cpu(f.select);
+        }
+    }
+    pc_fw_cfg_uninit(fw);
+    g_assert_cmpuint(size, >, 0);
+    g_assert_cmpuint(size, <=, 0x1000000);
+    dma = (struct fw_cfg_dma_access) {
+        .control = cpu_to_be32((uint32_t)sel << 16 | FW_CFG_DMA_CTL_SELECT |
+                               FW_CFG_DMA_CTL_READ),
+        .length = cpu_to_be32(size),
+        .address = cpu_to_be64(ACPI_BUF + 0x1000),
+    };
+    qtest_memwrite(d->qts, ACPI_BUF, &dma, sizeof(dma));
+    /* the descriptor's address, high then low half, big-endian */
+    qtest_outl(d->qts, 0x514, cpu_to_be32(ACPI_BUF >> 32));
+    qtest_outl(d->qts, 0x518, cpu_to_be32((uint32_t)ACPI_BUF));
+    qtest_memread(d->qts, ACPI_BUF, &dma, sizeof(dma));
+    g_assert_cmphex(be32_to_cpu(dma.control), ==, 0);  /* done, no error */
+    blob = g_malloc(size);
+    qtest_memread(d->qts, ACPI_BUF + 0x1000, blob, size);
+
+    /*
+     * The firmware's linker/loader fills in checksums and pointers: find
+     * the table by its header (signature, length, revision 1).
+     */
+    for (uint32_t i = 0; i + 48 <= size; i++) {
+        uint32_t tlen = ldl_le_p(blob + i + 4);
+
+        if (!memcmp(blob + i, "DMAR", 4) && tlen >= 48 &&
+            tlen <= size - i && blob[i + 8] == 1) {
+            g_assert_null(table);
+            table = g_memdup2(blob + i, tlen);
+            *len = tlen;
+        }
+    }
+    if (!table) {
+        g_test_message("etc/acpi/tables: %u bytes, starting %.4s", size,
+                       (const char *)blob);
+    }
+    g_assert_nonnull(table);
+    return table;
+}
+
+/* The host address width, as the DMAR table reports it (HAW - 1 at 36) */
+static inline unsigned dmar_haw(Dmar *d)
+{
+    size_t len;
+    g_autofree uint8_t *t = dmar_acpi_table(d, &len);
+
+    g_assert_cmpuint(t[36], >=, 38);
+    g_assert_cmpuint(t[36], <=, 63);
+    return t[36] + 1;
+}
+
+/* Address bits below the host address width */
+static inline uint64_t haw_mask(Dmar *d)
+{
+    return (1ull << dmar_haw(d)) - 1;
 }
 
 #endif

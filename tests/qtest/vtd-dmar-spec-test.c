@@ -1,13 +1,63 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * QTest for vtd-dmar: spec details: reserved pointer bits, fault recording index, IQERCD, VER, migration stream validation.
+ * QTest for vtd-dmar: spec details: reserved pointer bits, fault
+ * recording index, IQERCD, VER, migration stream validation.
  * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
  */
 #include "qemu/osdep.h"
 #include "vtd-dmar-qtest.h"
 
+/* ================= the host address width ================= */
+
+/*
+ * IRTA (VT-d §11.4.10): address bits 63:HAW are not implemented and
+ * read 0, HAW being the host address width the DMAR table reports. An
+ * IRTE whose address lies above it is outside the table: fault 21h, as
+ * for an index beyond IRTA.S (§5.1.4.1), not 23h (a table access error).
+ */
+static void test_irta_haw(const void *opaque)
+{
+    const char *props = opaque;
+    Dmar *d = dmar_boot(props);
+    unsigned haw = dmar_haw(d);
+    uint64_t top = 1ull << haw;
+
+    g_test_message("vtd-dmar,%s: HAW %u", props, haw);
+    wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, (top - 1) & ~0xff0ull);
+    wr32(d, REG_IRTA + 4, ~0u);
+    g_assert_cmphex(rd32(d, REG_IRTA + 4), ==, (uint32_t)((top - 1) >> 32));
+
+    /* a 512-entry table whose last page is the last below 2^HAW */
+    ir_enable(d, (top - 0x1000) | 8, false);
+    g_assert_cmphex(rd64(d, REG_IRTA), ==, (top - 0x1000) | 8);
+    /* entry 255 lies below 2^HAW, where nothing answers: 23h */
+    edu_msi(d, msi_remappable(255, false), 0);
+    assert_ir_fault(d, FR_IR_ACCESS, 255, EDU_SID);
+    /* entries 256 to 511 are inside IRTA.S, but above HAW: 21h */
+    edu_msi(d, msi_remappable(256, false), 0);
+    assert_ir_fault(d, FR_IR_INDEX, 256, EDU_SID);
+    edu_msi(d, msi_remappable(511, false), 0);
+    assert_ir_fault(d, FR_IR_INDEX, 511, EDU_SID);
+    /* and 512 is beyond IRTA.S */
+    edu_msi(d, msi_remappable(512, false), 0);
+    assert_ir_fault(d, FR_IR_INDEX, 512, EDU_SID);
+
+    /* a table in RAM still works: IRTA keeps every implemented bit */
+    irte_put(d, IRT_BASE, 7, irte_lo(0x47), 0);
+    ir_set_table(d, IRT_BASE | 3);
+    edu_msi(d, msi_remappable(7, false), 0);
+    assert_delivered(d, 0x47, false);
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_data_func("/vtd-dmar/spec/irta-haw/default", "",
+                        test_irta_haw);
+    qtest_add_data_func("/vtd-dmar/spec/irta-haw/aw39", "aw-bits=39",
+                        test_irta_haw);
     return g_test_run();
 }

@@ -278,6 +278,7 @@ static void env_init(IrEnv *e, unsigned s, bool eime)
     e->irta = (DmarIrtaConfig) {
         .base = TABLE_BASE,
         .entries = 2u << s,                 /* 2^(S + 1) */
+        .haw = 48,                          /* far above the table */
         .eime = eime,
     };
 }
@@ -1219,6 +1220,65 @@ static void test_random(void)
     g_rand_free(r);
 }
 
+/* ---- The table ends at the host address width (21h) ---- */
+
+/*
+ * VT-d §5.1.4.1, fault 21h: an interrupt index beyond IRTA.S, or one
+ * whose IRTE would lie above the host address width. Such an index must
+ * fail before any table access; every entry wholly below 2^HAW is read.
+ */
+static void test_haw(void)
+{
+    static const struct {
+        uint8_t haw;
+        uint64_t base;
+    } cases[] = {
+        { 39, (1ull << 39) - 0x1000 },      /* last page below 2^39 */
+        { 48, (1ull << 48) - 0x3000 },
+        { 46, (1ull << 46) - 0x100000 },    /* all 64 Ki entries fit */
+        { 39, 1ull << 39 },                 /* the table starts above */
+        { 52, (1ull << 52) + 0x100000 },
+        { 64, 0xfffffffffffff000ull },      /* the end of 2^64: no wrap */
+    };
+    static const uint32_t indices[] = {
+        0, 1, 255, 256, 257, 511, 512, 767, 768, 4095, 4096, 65535,
+    };
+    uint64_t lo = LO_P | LO_VECTOR(0x5a) | LO_XDST(3);
+    RefOut ok, beyond = { .fr = FR_INDEX };
+
+    ref_check(false, lo, 0, 0, &ok);
+    for (unsigned c = 0; c < ARRAY_SIZE(cases); c++) {
+        uint64_t last = UINT64_MAX;
+        IrEnv e;
+
+        if (cases[c].haw < 64) {
+            last = (1ull << cases[c].haw) - 1;
+        }
+
+        env_init(&e, 15, false);
+        e.irta.base = cases[c].base;
+        e.irta.haw = cases[c].haw;
+        for (unsigned i = 0; i < ARRAY_SIZE(indices); i++) {
+            uint32_t index = indices[i];
+            /* the entry's last byte, computed without wrapping */
+            bool below = e.irta.base <= last &&
+                         (last - e.irta.base) / IRTE_SIZE >= index;
+
+            if (below && irte_gpa(&e, index) + IRTE_SIZE == 0) {
+                continue;   /* the fake cannot read the last 16 bytes */
+            }
+            if (below) {
+                env_put(&e, index, lo, 0);
+            }
+            check_remap(&e, msi_addr(index, false), 0, 0,
+                        below ? &ok : &beyond);
+            check_remap(&e, msi_addr(0, true), index, 0,
+                        below ? &ok : &beyond);
+        }
+        env_destroy(&e);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1262,5 +1322,6 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-ir/field-sweep", test_field_sweep);
     ADD_CASES("/dmar-ir/fpd", fpd_cases, test_fpd);
     g_test_add_func("/dmar-ir/random", test_random);
+    g_test_add_func("/dmar-ir/haw", test_haw);
     return g_test_run();
 }

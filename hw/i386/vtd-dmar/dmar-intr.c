@@ -36,6 +36,7 @@ void dmar_irta_from_raw(DmarState *s)
     s->irta = (DmarIrtaConfig) {
         .base = s->irta_raw & R_IRTA_IRTA_MASK,
         .entries = 2u << FIELD_EX64(s->irta_raw, IRTA, S),
+        .haw = s->hw.haw,
         .eime = s->eim_on && FIELD_EX64(s->irta_raw, IRTA, EIME),
     };
     memset(s->iec, 0, sizeof(s->iec));

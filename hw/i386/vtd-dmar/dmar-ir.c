@@ -61,6 +61,14 @@ bool dmar_irte_check(const DmarIrtaConfig *irta, uint64_t lo, uint64_t hi,
     return true;
 }
 
+/* Does the IRTE at INDEX lie below 2^HAW (and below 2^64)? */
+static bool irte_within_haw(const DmarIrtaConfig *irta, uint32_t index)
+{
+    uint64_t last = irta->haw >= 64 ? UINT64_MAX : (1ull << irta->haw) - 1;
+
+    return irta->base <= last && index * 16ull + 15 <= last - irta->base;
+}
+
 uint32_t dmar_ir_index(uint64_t addr, uint32_t data)
 {
     uint32_t index = FIELD_EX64(addr, IR_MSI, HANDLE_LO) |
@@ -82,7 +90,12 @@ bool dmar_ir_remap(const DmarIrtaConfig *irta, uint64_t addr, uint32_t data,
     if (data & DMAR_IR_MSI_DATA_RSVD) {
         return ir_fail(fault, DMAR_FR_IR_REQ_RSVD, false);
     }
-    if (index >= irta->entries) {
+    /*
+     * VT-d §5.1.4.1 Interrupt Remapping Fault Conditions, 21h: an index
+     * beyond the table size in IRTA.S, or one whose IRTE would lie above
+     * the host address width.
+     */
+    if (index >= irta->entries || !irte_within_haw(irta, index)) {
         return ir_fail(fault, DMAR_FR_IR_INDEX, false);
     }
     if (!read(opaque, irta->base + index * 16ull, e, sizeof(e))) {

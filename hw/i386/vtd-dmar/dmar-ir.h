@@ -55,6 +55,7 @@ FIELD(IRTE_HI, SVT, 18, 2)
 typedef struct DmarIrtaConfig {
     uint64_t base;          /* table address (4 KiB aligned) */
     uint32_t entries;       /* 2^(S + 1) */
+    uint8_t haw;            /* host address width: entries lie below 2^haw */
     bool eime;              /* x2APIC mode: 32-bit destinations */
 } DmarIrtaConfig;
 

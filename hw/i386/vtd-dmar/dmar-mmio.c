@@ -192,12 +192,17 @@ static unsigned dmar_ics_write(DmarState *s, uint64_t val)
 
 static unsigned dmar_irta_write(DmarState *s, uint64_t val)
 {
-    /* EIME is reserved unless ECAP.EIM, and IRTA needs ECAP.IR at all. */
+    /*
+     * §11.4.10: EIME is reserved unless ECAP.EIM, and IRTA needs ECAP.IR
+     * at all. Address bits 63:HAW are not implemented: they read 0.
+     */
+    val &= MAKE_64BIT_MASK(0, s->hw.haw);
     if (!FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR)) {
-        dmar_set64(s, A_IRTA, 0);
+        val = 0;
     } else if (!s->eim_on) {
-        dmar_set64(s, A_IRTA, val & ~R_IRTA_EIME_MASK);
+        val &= ~R_IRTA_EIME_MASK;
     }
+    dmar_set64(s, A_IRTA, val);
     return 0;
 }
 
