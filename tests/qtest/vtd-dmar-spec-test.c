@@ -52,6 +52,77 @@ static void test_irta_haw(const void *opaque)
     dmar_free(d);
 }
 
+/* ================= the fault recording index ================= */
+
+#define FI_IOVA(n)      (0x20000000ull + (n) * 0x1000ull)
+
+/* A read of an unmapped page: fault 6h in the next record, which is I */
+static void fi_fault(Dmar *d, unsigned n, unsigned i)
+{
+    dma_in(d, FI_IOVA(n));
+    assert_frcd(d, i, FI_IOVA(n), FR_READ, false);
+    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(i));
+    frcd_clear(d, i);
+    g_assert_cmphex(fsts(d), ==, 0);
+}
+
+/* An interrupt through a not-present IRTE: fault 22h in record I */
+static void fi_ir_fault(Dmar *d, unsigned index, unsigned i)
+{
+    edu_msi(d, msi_remappable(index, false), 0);
+    g_assert_cmphex(rd64(d, REG_FRCD(i) + 8) & FRCD_F, ==, FRCD_F);
+    assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
+}
+
+/*
+ * VT-d §7.2.1: the index of the next fault recording register is reset
+ * to zero when address and interrupt translation are both disabled
+ * (GSTS.TES and GSTS.IRES clear), and only then.
+ */
+static void test_fault_index_reset(void)
+{
+    Dmar *d = dmar_boot("");
+
+    tables_init(d, 3, 0);
+    dmar_enable(d, ROOT_TABLE);
+    fi_fault(d, 0, 0);
+    fi_fault(d, 1, 1);
+    fi_fault(d, 2, 2);
+    /* translation off and on again: the next fault goes to record 0 */
+    gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_enable(d, ROOT_TABLE);
+    fi_fault(d, 3, 0);
+    fi_fault(d, 4, 1);
+
+    /* with interrupt remapping on, switching translation keeps it */
+    qtest_memset(d->qts, IRT_BASE, 0, 0x1000);
+    ir_enable(d, IRT_BASE | 7, false);
+    gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS | GSTS_IRES);
+    fi_ir_fault(d, 5, 2);
+    gcmd_update(d, GCMD_TE, 0);
+    fi_fault(d, 5, 3);
+    /* and so does switching remapping while translation is on */
+    gcmd_update(d, 0, GCMD_IRE);
+    gcmd_update(d, GCMD_IRE, 0);
+    fi_fault(d, 6, 4);
+    /* both off: reset; on again in the other order */
+    gcmd_update(d, 0, GCMD_IRE);
+    gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
+    gcmd_update(d, GCMD_IRE, 0);
+    fi_ir_fault(d, 9, 0);
+    gcmd_update(d, GCMD_TE, 0);
+    fi_fault(d, 7, 1);
+    /* both off at once */
+    wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
+    gcmd_update(d, GCMD_TE, 0);
+    fi_fault(d, 8, 0);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -59,5 +130,7 @@ int main(int argc, char **argv)
                         test_irta_haw);
     qtest_add_data_func("/vtd-dmar/spec/irta-haw/aw39", "aw-bits=39",
                         test_irta_haw);
+    qtest_add_func("/vtd-dmar/spec/fault-index-reset",
+                   test_fault_index_reset);
     return g_test_run();
 }

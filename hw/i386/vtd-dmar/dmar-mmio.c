@@ -96,6 +96,13 @@ static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
         qemu_log_mask(LOG_UNIMP, "vtd-dmar: GCMD 0x%08" PRIx32
                       ": command not offered by this unit\n", (uint32_t)val);
     }
+    /*
+     * §7.2.1: the index of the next fault record is reset to zero when
+     * address and interrupt translation are both disabled.
+     */
+    if (!(gsts & (R_GSTS_TES_MASK | R_GSTS_IRES_MASK))) {
+        s->flog.next = 0;
+    }
     dmar_set32(s, A_GSTS, gsts);
     trace_dmar_gcmd(val, old, gsts);
     if (qi_enabled) {
