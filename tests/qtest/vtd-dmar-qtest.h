@@ -308,8 +308,7 @@ static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm, bool dra
     return 6 |                          /* ND: 16-bit domain-ids */
            (uint64_t)cm << 7 |
            sagaw << 8 |
-           (uint64_t)(aw - 1) << 16 |   /* MGAW */
-           1ull << 22 |                 /* ZLR */
+           (uint64_t)(aw - 1) << 16 |   /* MGAW; ZLR (22) is 0 */
            (0x200ull / 16) << 24 |      /* FRO */
            3ull << 34 |                 /* SLLPS: 2 MiB and 1 GiB */
            1ull << 39 |                 /* PSI */

@@ -506,7 +506,6 @@ uint64_t dmar_cap_value(DmarState *s)
     cap = FIELD_DP64(cap, CAP, CM, s->caching_mode);
     cap = FIELD_DP64(cap, CAP, SAGAW, s->hw.sagaw);
     cap = FIELD_DP64(cap, CAP, MGAW, s->aw_bits - 1);
-    cap = FIELD_DP64(cap, CAP, ZLR, 1);
     cap = FIELD_DP64(cap, CAP, FRO, DMAR_FRO_OFFSET / 16);
     cap = FIELD_DP64(cap, CAP, SLLPS, s->hw.sllps);
     cap = FIELD_DP64(cap, CAP, PSI, 1);
