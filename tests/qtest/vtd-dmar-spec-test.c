@@ -7,6 +7,25 @@
 #include "qemu/osdep.h"
 #include "vtd-dmar-qtest.h"
 
+/* ================= the register file's revision ================= */
+
+/*
+ * VER names the specification revision whose register file the unit
+ * follows: 4.1 (VT-d §11.4.1 Version Register: MAX 7:4, MIN 3:0). CAP.ZLR
+ * (§11.4.2) is 0: zero-length reads are not modelled.
+ */
+static void test_ver_cap(void)
+{
+    Dmar *d = dmar_boot("");
+
+    g_assert_cmphex(rd32(d, REG_VER), ==, 0x41);
+    g_assert_cmphex(rd64(d, REG_CAP) & (1ull << 22), ==, 0);
+    /* read-only */
+    wr32(d, REG_VER, 0x10);
+    g_assert_cmphex(rd32(d, REG_VER), ==, 0x41);
+    dmar_free(d);
+}
+
 /* ================= the host address width ================= */
 
 /*
@@ -126,6 +145,7 @@ static void test_fault_index_reset(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/vtd-dmar/spec/ver-cap", test_ver_cap);
     qtest_add_data_func("/vtd-dmar/spec/irta-haw/default", "",
                         test_irta_haw);
     qtest_add_data_func("/vtd-dmar/spec/irta-haw/aw39", "aw-bits=39",

@@ -538,7 +538,9 @@ uint64_t dmar_ecap_value(DmarState *s)
 void dmar_regs_reset(DmarState *s)
 {
     memset(s->regs, 0, sizeof(s->regs));
-    dmar_set32(s, A_VER, 0x10);
+    /* §11.4.1: the register file follows revision 4.1 of the spec */
+    dmar_set32(s, A_VER, FIELD_DP32(0, VER, MAX, 4) |
+                         FIELD_DP32(0, VER, MIN, 1));
     /* §11.4.10: the fault event is masked until software sets it up. */
     dmar_set32(s, A_FECTL, R_FECTL_IM_MASK);
     dmar_set32(s, A_IECTL, R_IECTL_IM_MASK);
