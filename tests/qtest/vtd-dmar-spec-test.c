@@ -142,6 +142,49 @@ static void test_fault_index_reset(void)
     dmar_free(d);
 }
 
+/* ================= two IOVAs, one page ================= */
+
+#define TWO_IOVA        0x40000000ull   /* 8 KiB aligned */
+
+/*
+ * Two IOVA pages, the second of them odd, map to the same physical page
+ * (which is even). With x-dma-blocks=on the unit answers a DMA with a
+ * block of pages that the IOTLB holds mapped contiguously: the two
+ * pages must never become one 8 KiB block, which would send the odd
+ * page's DMA to the page after the one it maps.
+ */
+static void test_two_iovas_one_page(void)
+{
+    Dmar *d = dmar_boot("x-dma-blocks=on");
+
+    tables_init(d, 3, 0);
+    map(d, TWO_IOVA, PAGE_P1, 1, PTE_R);
+    map(d, TWO_IOVA + 0x1000, PAGE_P1, 1, PTE_R);
+    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    fill(d, PAGE_P1, 0x91);
+    fill(d, PAGE_P2, 0x92);
+    dmar_enable(d, ROOT_TABLE);
+
+    /* the first page's miss caches both (the group around it) */
+    copy(d, TWO_IOVA, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x91));
+    for (unsigned i = 0; i < 2; i++) {
+        zero(d, PAGE_OUT);
+        copy(d, TWO_IOVA + 0x1000, IOVA_B);
+        g_assert_true(holds(d, PAGE_OUT, 0x91));
+    }
+    /* and the same through the second page's own miss */
+    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    zero(d, PAGE_OUT);
+    copy(d, TWO_IOVA + 0x1000, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x91));
+    zero(d, PAGE_OUT);
+    copy(d, TWO_IOVA, IOVA_B);
+    g_assert_true(holds(d, PAGE_OUT, 0x91));
+    assert_no_fault(d);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -152,5 +195,7 @@ int main(int argc, char **argv)
                         test_irta_haw);
     qtest_add_func("/vtd-dmar/spec/fault-index-reset",
                    test_fault_index_reset);
+    qtest_add_func("/vtd-dmar/spec/two-iovas-one-page",
+                   test_two_iovas_one_page);
     return g_test_run();
 }

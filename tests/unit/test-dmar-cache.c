@@ -1696,6 +1696,42 @@ static void test_extend_sid_level(void)
     dmar_iotlb_destroy(&t);
 }
 
+/* ---- Two IOVAs, one page: extension keeps input and output aligned ---- */
+
+/*
+ * Two neighbouring IOVA pages map to the same physical page; the second
+ * of them (odd) maps to an even page. Contiguity alone would accept the
+ * pair as one 8 KiB block (the even IOVA maps where the block's output
+ * starts), which sends the odd page to the page after its own: input
+ * and output must be aligned alike at every size the block doubles to.
+ */
+static void test_extend_two_iovas_one_page(void)
+{
+    DmarIotlb t;
+    DmarTranslation tr;
+
+    dmar_iotlb_init(&t, 4096);
+    iotlb_put(&t, EXT_SID, 1, EXT_IOVA, EXT_PA, 1, DMAR_PERM_RW);
+    iotlb_put(&t, EXT_SID, 1, EXT_IOVA + SZ_4K, EXT_PA, 1, DMAR_PERM_RW);
+    for (unsigned i = 0; i < 2; i++) {
+        g_assert_true(dmar_iotlb_lookup(&t, EXT_SID, EXT_IOVA + i * SZ_4K,
+                                        &tr));
+        g_assert_cmpuint(dmar_iotlb_extend(&t, EXT_SID, DMAR_PERM_R,
+                                           DMAR_EXTEND_ORDER, &tr), ==, 0);
+        g_assert_cmphex(tr.iova, ==, EXT_IOVA + i * SZ_4K);
+        g_assert_cmphex(tr.pa, ==, EXT_PA);
+        g_assert_cmphex(tr.mask, ==, SZ_4K - 1);
+    }
+    /*
+     * Pages 2 and 3 mapped 1:1 join each other, but not pages 0 and 1:
+     * the 16 KiB block would need page 1 at EXT_PA + 4 KiB.
+     */
+    ext_map(&t, 2 * SZ_4K, 2, DMAR_PERM_RW);
+    ext_at(&t, 3 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);
+    ext_at(&t, 2 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);
+    dmar_iotlb_destroy(&t);
+}
+
 /* ---- Registration ---- */
 
 int main(int argc, char **argv)
@@ -1725,6 +1761,8 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/extend/perm", test_extend_perm);
     g_test_add_func("/dmar-cache/iotlb/extend/sid-level",
                     test_extend_sid_level);
+    g_test_add_func("/dmar-cache/iotlb/extend/two-iovas-one-page",
+                    test_extend_two_iovas_one_page);
     g_test_add_func("/dmar-cache/ctx/basic", test_ctx_basic);
     g_test_add_func("/dmar-cache/ctx/lru", test_ctx_lru);
     g_test_add_func("/dmar-cache/ctx/lru-set", test_ctx_lru_set);
