@@ -4642,18 +4642,23 @@ static const Stream *stream_get(const char *props)
 
 /*
  * Load BUF (ST, perhaps damaged) into a new QEMU configured as its
- * source; returns it, with the migration's final status in *STATUS.
- * FRESH gets the unit's registers as they were before the load.
+ * source; returns it, with the migration's final status in *STATUS and
+ * what QEMU wrote to stderr until then in *ERRORS. FRESH gets the unit's
+ * registers as they were before the load.
  */
 static Dmar *stream_load(const Stream *st, const uint8_t *buf,
-                         uint32_t *fresh, char **status)
+                         uint32_t *fresh, char **status, char **errors)
 {
     g_autofree char *path = stream_path("load.bin");
     g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *err_path = stream_path("stderr.txt");
+    g_autofree char *extra = NULL;
     Dmar *dst = g_new0(Dmar, 1);
 
     *dst = st->sw;
-    dst->qts = dmar_qemu(st->props, "-incoming defer", false);
+    /* libqtest starts QEMU through sh -c: a redirection captures stderr */
+    extra = g_strdup_printf("-incoming defer 2>%s", err_path);
+    dst->qts = dmar_qemu(st->props, extra, false);
     snapshot(dst, fresh);
     g_assert_true(g_file_set_contents(path, (const char *)buf, st->len,
                                       NULL));
@@ -4663,6 +4668,8 @@ static Dmar *stream_load(const Stream *st, const uint8_t *buf,
                              "'exit-on-error': false } }", uri);
     *status = migration_end(dst->qts);
     unlink(path);
+    g_assert_true(g_file_get_contents(err_path, errors, NULL, NULL));
+    unlink(err_path);
     return dst;
 }
 
@@ -4674,6 +4681,8 @@ typedef struct StreamCase {
     uint64_t set, clear;
     /* ... or some other damage */
     void (*damage)(const Stream *st, uint8_t *buf);
+    /* The check in dmar_post_load() that refuses it: its error text */
+    const char *why;
 } StreamCase;
 
 static void sd_reg_bits(const StreamCase *c, const Stream *st, uint8_t *buf)
@@ -4713,6 +4722,13 @@ static void sd_irta_rsvd(const Stream *st, uint8_t *buf)
     st_put_be64(p, st_be64(p) | 0x10);      /* bit 4 is reserved */
 }
 
+static void sd_irta_haw(const Stream *st, uint8_t *buf)
+{
+    uint8_t *p = buf + st->fields + ST_IRTA;
+
+    st_put_be64(p, st_be64(p) | 1ull << 63);    /* above any HAW */
+}
+
 static void sd_irta_eime(const Stream *st, uint8_t *buf)
 {
     uint8_t *p = buf + st->fields + ST_IRTA;
@@ -4731,33 +4747,73 @@ static void sd_iqh_max(const Stream *st, uint8_t *buf)
     st_set_reg(st, buf, REG_IQH, 8, iq_off(0x7fff));
 }
 
+/* dmar_post_load()'s reasons, as it words them */
+#define WHY_CONFIG \
+    "CAP/ECAP differ: the source was configured differently"
+#define WHY_NEXT        "next fault record beyond nfr"
+#define WHY_FRI         "FSTS.FRI beyond nfr"
+#define WHY_FRCD        "fault recording registers past nfr"
+#define WHY_GSTS        "GSTS reports a command not offered"
+#define WHY_ROOT        "root table pointer SRTP cannot have latched"
+#define WHY_IRTA \
+    "interrupt remapping table pointer SIRTP cannot have latched"
+#define WHY_IQA         "IQA with 256-bit descriptors or reserved bits"
+#define WHY_IQH         "IQH outside the queue"
+#define WHY_IQT         "IQT reserved bits"
+#define WHY_INV         "an invalidation still in progress"
+
 static const StreamCase stream_cases[] = {
     /* CAP of a unit with 16 fault records */
-    { "cap", "", REG_CAP, 8, .set = 8ull << 40 },
-    { "ecap", "", REG_ECAP, 8, .set = ECAP_EIM },
-    { "fault-next", "", .damage = sd_next },
-    { "fault-next-huge", "", .damage = sd_next_huge },
-    { "fsts-fri", "", REG_FSTS, 4, .set = FSTS_FRI(8) },
-    { "frcd-past-nfr", "", .damage = sd_frcd_past_nfr },
-    { "frcd-last", "", REG_FRCD(255) + 15, 1, .set = 0x80 },
+    { "cap", "", REG_CAP, 8, .set = 8ull << 40, .why = WHY_CONFIG },
+    { "ecap", "", REG_ECAP, 8, .set = ECAP_EIM, .why = WHY_CONFIG },
+    { "fault-next", "", .damage = sd_next, .why = WHY_NEXT },
+    { "fault-next-huge", "", .damage = sd_next_huge, .why = WHY_NEXT },
+    { "fsts-fri", "", REG_FSTS, 4, .set = FSTS_FRI(8), .why = WHY_FRI },
+    { "frcd-past-nfr", "", .damage = sd_frcd_past_nfr, .why = WHY_FRCD },
+    { "frcd-last", "", REG_FRCD(255) + 15, 1, .set = 0x80,
+      .why = WHY_FRCD },
     /* WBFS: write-buffer flushing is not offered */
-    { "gsts-not-offered", "", REG_GSTS, 4, .set = 1u << 27 },
+    { "gsts-not-offered", "", REG_GSTS, 4, .set = 1u << 27,
+      .why = WHY_GSTS },
     /* interrupt remapping on, in a unit that does not offer it */
-    { "gsts-ir-not-offered", "intremap=off", REG_GSTS, 4, .set = GSTS_IRES },
-    { "root-reserved", "", .damage = sd_root_rsvd },
-    { "root-not-latched", "", REG_GSTS, 4, .clear = GSTS_RTPS },
-    { "irta-reserved", "", .damage = sd_irta_rsvd },
-    { "irta-eime", "", .damage = sd_irta_eime },
-    { "irta-not-latched", "", REG_GSTS, 4, .clear = GSTS_IRTPS },
-    { "iqa-dw", "", REG_IQA, 8, .set = 1ull << 11 },
-    { "iqa-reserved", "", REG_IQA, 8, .set = 1ull << 3 },
-    { "iqh-beyond-queue", "", .damage = sd_iqh },
-    { "iqh-max", "", .damage = sd_iqh_max },
-    { "iqh-reserved", "", REG_IQH, 8, .set = 1 },
-    { "iqt-reserved", "", REG_IQT, 8, .set = 1ull << 19 },
-    { "ccmd-in-progress", "", REG_CCMD, 8, .set = CCMD_ICC },
-    { "iotlb-in-progress", "", REG_IOTLB, 8, .set = IOTLB_IVT },
+    { "gsts-ir-not-offered", "intremap=off", REG_GSTS, 4, .set = GSTS_IRES,
+      .why = WHY_GSTS },
+    { "root-reserved", "", .damage = sd_root_rsvd, .why = WHY_ROOT },
+    { "root-not-latched", "", REG_GSTS, 4, .clear = GSTS_RTPS,
+      .why = WHY_ROOT },
+    { "irta-reserved", "", .damage = sd_irta_rsvd, .why = WHY_IRTA },
+    { "irta-beyond-haw", "", .damage = sd_irta_haw, .why = WHY_IRTA },
+    { "irta-eime", "", .damage = sd_irta_eime, .why = WHY_IRTA },
+    { "irta-not-latched", "", REG_GSTS, 4, .clear = GSTS_IRTPS,
+      .why = WHY_IRTA },
+    { "iqa-dw", "", REG_IQA, 8, .set = 1ull << 11, .why = WHY_IQA },
+    { "iqa-reserved", "", REG_IQA, 8, .set = 1ull << 3, .why = WHY_IQA },
+    { "iqh-beyond-queue", "", .damage = sd_iqh, .why = WHY_IQH },
+    { "iqh-max", "", .damage = sd_iqh_max, .why = WHY_IQH },
+    { "iqh-reserved", "", REG_IQH, 8, .set = 1, .why = WHY_IQH },
+    { "iqt-reserved", "", REG_IQT, 8, .set = 1ull << 19, .why = WHY_IQT },
+    { "ccmd-in-progress", "", REG_CCMD, 8, .set = CCMD_ICC,
+      .why = WHY_INV },
+    { "iotlb-in-progress", "", REG_IOTLB, 8, .set = IOTLB_IVT,
+      .why = WHY_INV },
 };
+
+/*
+ * QEMU's stderr names exactly one reason, the expected one: the stream
+ * was refused by the check meant for this damage, not by another.
+ */
+static void assert_refused_for(const char *errors, const char *why)
+{
+    const char *prefix = "vtd-dmar: migration stream refused: ";
+    g_autofree char *want = g_strdup_printf("%s%s\n", prefix, why);
+    const char *first = strstr(errors, prefix);
+
+    if (!first || !strstr(errors, want) || strstr(first + 1, prefix)) {
+        g_test_message("QEMU's stderr: %s", errors);
+    }
+    g_assert_nonnull(strstr(errors, want));
+    g_assert_null(strstr(first + 1, prefix));
+}
 
 static void test_stream_damaged(const void *opaque)
 {
@@ -4765,6 +4821,7 @@ static void test_stream_damaged(const void *opaque)
     const Stream *st = stream_get(c->props);
     g_autofree uint8_t *buf = g_memdup2(st->buf, st->len);
     g_autofree char *status = NULL;
+    g_autofree char *errors = NULL;
     uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
     QDict *rsp, *ret;
     Dmar *dst;
@@ -4781,8 +4838,9 @@ static void test_stream_damaged(const void *opaque)
                            st->buf + st->fields + ST_END,
                            st->len - st->fields - ST_END), ==, 0);
 
-    dst = stream_load(st, buf, fresh, &status);
+    dst = stream_load(st, buf, fresh, &status, &errors);
     g_assert_cmpstr(status, ==, "failed");
+    assert_refused_for(errors, c->why);
     rsp = qtest_qmp(dst->qts, "{ 'execute': 'query-migrate' }");
     ret = qdict_get_qdict(rsp, "return");
     g_assert_nonnull(ret);
@@ -4812,11 +4870,13 @@ static void test_stream_intact(void)
 {
     const Stream *st = stream_get("");
     g_autofree char *status = NULL;
+    g_autofree char *errors = NULL;
     uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
     Dmar *dst;
 
-    dst = stream_load(st, st->buf, fresh, &status);
+    dst = stream_load(st, st->buf, fresh, &status, &errors);
     g_assert_cmpstr(status, ==, "completed");
+    g_assert_null(strstr(errors, "vtd-dmar"));
     qtest_qmp_eventwait(dst->qts, "RESUME");
     snapshot(dst, after);
     assert_same_regs(st->regs, after);
