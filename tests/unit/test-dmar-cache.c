@@ -177,13 +177,13 @@ static void test_size_pow2(void)
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         dmar_iotlb_init(&t, sizes[i]);
         g_assert_cmpuint(dmar_iotlb_size(&t), ==, sizes[i]);
-        g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+        dmar_iotlb_flush_all(&t);
         dmar_iotlb_destroy(&t);
         g_assert_null(t.e);
 
         dmar_ctx_cache_init(&c, sizes[i]);
         g_assert_cmpuint(DMAR_CACHE_WAYS << c.set_bits, ==, sizes[i]);
-        g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 0);
+        dmar_ctx_cache_flush_all(&c);
         dmar_ctx_cache_destroy(&c);
         g_assert_null(c.e);
     }
@@ -286,7 +286,7 @@ static void test_iotlb_hit(const void *opaque)
     misses += 3;
     assert_stats(&t.stats, hits, misses, 0);
 
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 1);
+    dmar_iotlb_flush_all(&t);
     ASSERT_MISS(&t, c->sid, c->iova);
     assert_stats(&t.stats, hits, misses + 1, 0);
     dmar_iotlb_destroy(&t);
@@ -315,7 +315,7 @@ static void test_iotlb_mixed(void)
     ASSERT_MISS(&t, 0x11, 0x40000000);
     ASSERT_MISS(&t, 0x12, 0x1000);
     assert_stats(&t.stats, 5, 4, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 5);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -338,8 +338,8 @@ static void test_iotlb_refresh(void)
                    level, DMAR_PERM_RW);
     }
     /* One entry per key, now in domain 2. */
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 2), ==, 3);
+    dmar_iotlb_flush_domain(&t, 1);
+    dmar_iotlb_flush_domain(&t, 2);
 
     /* An unaligned input address names the same page. */
     g_assert_false(iotlb_put(&t, 0x20, 1, 0x5000, 0x300000000ull, 1,
@@ -348,7 +348,7 @@ static void test_iotlb_refresh(void)
     tr.iova = 0x5abc;
     g_assert_false(dmar_iotlb_insert(&t, 0x20, 1, &tr));
     ASSERT_HIT(&t, 0x20, 0x5000, 0x400000000ull, 1, DMAR_PERM_W);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 1);
+    dmar_iotlb_flush_all(&t);
     assert_stats(&t.stats, 4, 0, 0);
     dmar_iotlb_destroy(&t);
 }
@@ -368,7 +368,7 @@ static void test_iotlb_bad_level(void)
         g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
     }
     ASSERT_MISS(&t, 1, 0x1000);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+    dmar_iotlb_flush_all(&t);
 
     /* Nor do they disturb a full set. */
     for (i = 0; i < DMAR_CACHE_WAYS; i++) {
@@ -376,7 +376,7 @@ static void test_iotlb_bad_level(void)
     }
     tr.level = 0;
     g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS);
+    dmar_iotlb_flush_all(&t);
     assert_stats(&t.stats, 0, 1, 0);
     dmar_iotlb_destroy(&t);
 }
@@ -457,7 +457,7 @@ static void test_iotlb_lru(void)
     assert_stats(&t.stats, hits, misses, evictions);
 
     /* A hole left by an invalidation is used before anything is evicted. */
-    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 3), ==, 1);
+    dmar_iotlb_flush_sid(&t, 3);
     MISS(4);
     g_assert_false(PUT(0));
     HIT(5);
@@ -468,7 +468,7 @@ static void test_iotlb_lru(void)
     evictions++;
     MISS(5);
     assert_stats(&t.stats, hits, misses, evictions);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS);
+    dmar_iotlb_flush_all(&t);
 
 #undef PA
 #undef PUT
@@ -614,7 +614,7 @@ static void test_iotlb_lru_set(void)
         g_assert_true(iotlb_probe_present(&t, others[i]));
     }
     assert_stats(&t.stats, 1 + DMAR_CACHE_WAYS + OTHERS, 1, 1);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, DMAR_CACHE_WAYS + OTHERS);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -670,16 +670,16 @@ static void test_iotlb_flush_all(void)
     iotlb_fill(&t);
     assert_domain1(&t, true);
     assert_domain2(&t, true);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 7);
+    dmar_iotlb_flush_all(&t);
     assert_domain1(&t, false);
     assert_domain2(&t, false);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 0);
+    dmar_iotlb_flush_all(&t);
 
     /* The cache works as before afterwards, at every level. */
     iotlb_fill(&t);
     assert_domain1(&t, true);
     assert_domain2(&t, true);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 7);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -689,18 +689,18 @@ static void test_iotlb_flush_domain(void)
 
     dmar_iotlb_init(&t, 256);
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 3), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 0), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 5);
+    dmar_iotlb_flush_domain(&t, 3);
+    dmar_iotlb_flush_domain(&t, 0);
+    dmar_iotlb_flush_domain(&t, 1);
     assert_domain1(&t, false);
     assert_domain2(&t, true);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 1), ==, 0);
+    dmar_iotlb_flush_domain(&t, 1);
 
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_domain(&t, 2), ==, 2);
+    dmar_iotlb_flush_domain(&t, 2);
     assert_domain1(&t, true);
     assert_domain2(&t, false);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 5);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -710,9 +710,9 @@ static void test_iotlb_flush_sid(void)
 
     dmar_iotlb_init(&t, 256);
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x11), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x1000), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x10), ==, 3);
+    dmar_iotlb_flush_sid(&t, 0x11);
+    dmar_iotlb_flush_sid(&t, 0x1000);
+    dmar_iotlb_flush_sid(&t, 0x10);
     ASSERT_MISS(&t, 0x10, 0x1000);
     ASSERT_MISS(&t, 0x10, 0x2000);
     ASSERT_MISS(&t, 0x10, 0x200000);
@@ -720,9 +720,9 @@ static void test_iotlb_flush_sid(void)
     ASSERT_HIT(&t, 0x18, 0x3000, 0xa3000, 1, DMAR_PERM_R);
     ASSERT_HIT(&t, 0x18, 0x7fffffff, 0x40000000, 3, DMAR_PERM_R);
     assert_domain2(&t, true);
-    g_assert_cmpuint(dmar_iotlb_flush_sid(&t, 0x20), ==, 2);
+    dmar_iotlb_flush_sid(&t, 0x20);
     assert_domain2(&t, false);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 2);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -733,7 +733,7 @@ static void test_iotlb_flush_pages(void)
     dmar_iotlb_init(&t, 256);
     iotlb_fill(&t);
     /* A 4K page: only that page of that domain. */
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x2000, 0), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 0x2000, 0);
     ASSERT_MISS(&t, 0x10, 0x2000);
     ASSERT_HIT(&t, 0x10, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
     ASSERT_HIT(&t, 0x18, 0x3000, 0xa3000, 1, DMAR_PERM_R);
@@ -741,21 +741,21 @@ static void test_iotlb_flush_pages(void)
     assert_domain2(&t, true);
 
     /* A 4K page inside a 2M entry drops the 2M entry. */
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x3ff000, 0), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 0x3ff000, 0);
     ASSERT_MISS(&t, 0x10, 0x200000);
     ASSERT_MISS(&t, 0x10, 0x3ff000);
     ASSERT_HIT(&t, 0x20, 0x3ff000, 0x1200000, 2, DMAR_PERM_W);
 
     /* The 4K pages just outside a range stay. */
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x4000, 2), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 0), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x1ff000, 0), ==, 0);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x400000, 9), ==, 0);
+    dmar_iotlb_flush_pages(&t, 1, 0x4000, 2);
+    dmar_iotlb_flush_pages(&t, 1, 0x0, 0);
+    dmar_iotlb_flush_pages(&t, 1, 0x1ff000, 0);
+    dmar_iotlb_flush_pages(&t, 1, 0x400000, 9);
     assert_domain1(&t, true);
 
     /* 16K at 0: three pages of two sources. */
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 2), ==, 3);
+    dmar_iotlb_flush_pages(&t, 1, 0x0, 2);
     ASSERT_MISS(&t, 0x10, 0x1000);
     ASSERT_MISS(&t, 0x10, 0x2000);
     ASSERT_MISS(&t, 0x18, 0x3000);
@@ -764,28 +764,28 @@ static void test_iotlb_flush_pages(void)
 
     /* 8K at 0: [0, 8K) holds 0x1000 only. */
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x0, 1), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 0x0, 1);
     ASSERT_MISS(&t, 0x10, 0x1000);
     ASSERT_HIT(&t, 0x10, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
 
     /* ADDR's low AM bits are ignored: 0x3000 with AM 1 is [0x2000, 16K). */
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x3000, 1), ==, 2);
+    dmar_iotlb_flush_pages(&t, 1, 0x3000, 1);
     ASSERT_MISS(&t, 0x10, 0x2000);
     ASSERT_MISS(&t, 0x18, 0x3000);
 
     /* A 2M range covers the 2M entry only; a 1G one inside the 1G page. */
     iotlb_fill(&t);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x200000, 9), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 0x200000, 9);
     ASSERT_MISS(&t, 0x10, 0x200000);
     ASSERT_HIT(&t, 0x10, 0x1000, 0xa1000, 1, DMAR_PERM_RW);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x7ffff000, 0), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 0x7ffff000, 0);
     ASSERT_MISS(&t, 0x18, 0x40000000);
 
     /* 1G at 0 covers every remaining page of domain 1 below 1G. */
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0, 18), ==, 3);
+    dmar_iotlb_flush_pages(&t, 1, 0, 18);
     assert_domain1(&t, false);
     assert_domain2(&t, true);
-    g_assert_cmpuint(dmar_iotlb_flush_all(&t), ==, 2);
+    dmar_iotlb_flush_all(&t);
     dmar_iotlb_destroy(&t);
 }
 
@@ -802,15 +802,15 @@ static void test_iotlb_flush_pages_large(void)
     /* AM 51: half the space, by ADDR's bit 63. */
     iotlb_fill(&t);
     iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0, 51), ==, 5);
+    dmar_iotlb_flush_pages(&t, 1, 0, 51);
     ASSERT_HIT(&t, 0x10, top, 0x5000, 1, DMAR_PERM_R);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 1ull << 63, 51), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, 1ull << 63, 51);
     ASSERT_MISS(&t, 0x10, top);
     assert_domain2(&t, true);
 
     /* AM 30: 4 TiB around the top page. */
     iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, top, 30), ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, top, 30);
     ASSERT_MISS(&t, 0x10, top);
 
     /* AM 52 and more: everything of the domain, whatever ADDR. */
@@ -818,8 +818,7 @@ static void test_iotlb_flush_pages_large(void)
         iotlb_fill(&t);
         iotlb_put(&t, 0x10, 1, top, 0x5000, 1, DMAR_PERM_R);
         iotlb_put(&t, 0x18, 1, 0xffffffffc0000000ull, 0, 3, DMAR_PERM_R);
-        g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0x123456789000ull,
-                                                all[i]), ==, 7);
+        dmar_iotlb_flush_pages(&t, 1, 0x123456789000ull, all[i]);
         assert_domain1(&t, false);
         ASSERT_MISS(&t, 0x10, top);
         assert_domain2(&t, true);
@@ -1092,18 +1091,19 @@ static void test_iotlb_model(const void *opaque)
             got = dmar_iotlb_flush_pages(&t, did, iova, am);
         }
         want = model_flush(model, &f);
-        if (exact ? got != want : got > want) {
+        /*
+         * What a flush drops at once is at most what it covers: a lazy
+         * flush drops nothing now; the lookups show what it did.
+         */
+        if (got > want) {
             g_test_message("op %u: flush kind %d did %u sid 0x%04x range 0x%"
                            PRIx64 "..0x%" PRIx64 " dropped %u, model %u",
                            op, f.kind, did, sid, f.first, f.last, got, want);
         }
         g_assert_cmpuint(got, <=, want);
-        if (exact) {
-            g_assert_cmpuint(got, ==, want);
-            s.exact_flushes++;
-        }
+        s.exact_flushes += exact;
         s.flushes++;
-        s.flushed += got;
+        s.flushed += want;
         if (f.kind == FLUSH_ALL) {
             g_assert_cmpuint(model->len, ==, 0);
             evictions_at_flush_all = t.stats.evictions;
@@ -1120,11 +1120,15 @@ static void test_iotlb_model(const void *opaque)
     g_assert_cmpuint(t.stats.hits, ==, s.hits);
     g_assert_cmpuint(t.stats.misses, ==, s.misses);
     g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
-    n = dmar_iotlb_flush_all(&t);
-    g_assert_cmpuint(n, <=, MIN(model->len, dmar_iotlb_size(&t)));
-    if (exact) {
-        g_assert_cmpuint(n, ==, model->len);
+    /* A global flush leaves nothing. */
+    n = s.hits;
+    dmar_iotlb_flush_all(&t);
+    for (i = 0; i < model->len; i++) {
+        ModelEntry m = g_array_index(model, ModelEntry, i);
+
+        ASSERT_MISS(&t, m.sid, model_first(&m) + 0x10);
     }
+    g_assert_cmpuint(t.stats.hits, ==, n);
 
     g_test_message("%u entries: %u inserts, %u evictions, %u hits, %u misses"
                    " (%u exact), %u flushes (%u exact) dropping %u",
@@ -1187,10 +1191,10 @@ static void test_ctx_basic(void)
     g_assert_false(dmar_ctx_cache_insert(&c, &a2));
     g_assert_true(dmar_ctx_cache_lookup(&c, a.sid, &out));
     assert_ctx_equal(&out, &a2);
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 0x1234), ==, 0);
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 0x4321), ==, 1);
+    dmar_ctx_cache_flush_domain(&c, 0x1234);
+    dmar_ctx_cache_flush_domain(&c, 0x4321);
     g_assert_false(dmar_ctx_cache_lookup(&c, a.sid, &out));
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 1);
+    dmar_ctx_cache_flush_all(&c);
     g_assert_false(dmar_ctx_cache_lookup(&c, b.sid, &out));
     assert_stats(&c.stats, 3, 6, 0);
     dmar_ctx_cache_destroy(&c);
@@ -1231,12 +1235,12 @@ static void test_ctx_lru(void)
     assert_stats(&c.stats, 10, 2, 2);
 
     /* A hole is filled before anything is evicted. */
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 1), ==, 1);
+    dmar_ctx_cache_flush_domain(&c, 1);
     g_assert_false(ctx_put(&c, sids[0], 0));
     g_assert_true(ctx_put(&c, sids[2], 2));
     g_assert_false(ctx_cached(&c, sids[3]));
     assert_stats(&c.stats, 10, 3, 3);
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 4);
+    dmar_ctx_cache_flush_all(&c);
     dmar_ctx_cache_destroy(&c);
 }
 
@@ -1297,8 +1301,7 @@ static void test_ctx_lru_set(void)
         g_assert_true(ctx_probe_present(&c, others[i]));
     }
     assert_stats(&c.stats, 1 + DMAR_CACHE_WAYS + OTHERS, 1, 1);
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
-                     DMAR_CACHE_WAYS + OTHERS);
+    dmar_ctx_cache_flush_all(&c);
     dmar_ctx_cache_destroy(&c);
 }
 
@@ -1344,19 +1347,19 @@ static void test_ctx_flush(void)
 
     dmar_ctx_cache_init(&c, 256);
     ctx_fill(&c);
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, ARRAY_SIZE(dev_sids));
+    dmar_ctx_cache_flush_all(&c);
     for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
         g_assert_false(dev_cached(&c, i));
     }
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==, 0);
+    dmar_ctx_cache_flush_all(&c);
 
     ctx_fill(&c);
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 3), ==, 0);
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 2), ==, 1);
+    dmar_ctx_cache_flush_domain(&c, 3);
+    dmar_ctx_cache_flush_domain(&c, 2);
     for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
         g_assert(dev_cached(&c, i) == (dev_did(i) != 2));
     }
-    g_assert_cmpuint(dmar_ctx_cache_flush_domain(&c, 1), ==, 9);
+    dmar_ctx_cache_flush_domain(&c, 1);
     for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
         g_assert_false(dev_cached(&c, i));
     }
@@ -1391,20 +1394,18 @@ static void test_ctx_flush_device(const void *opaque)
 {
     const DevCase *d = opaque;
     DmarCtxCache c;
-    unsigned i, n = ctpop8(d->dropped);
+    unsigned i;
 
     dmar_ctx_cache_init(&c, 256);
     ctx_fill(&c);
-    g_assert_cmpuint(dmar_ctx_cache_flush_device(&c, 1, d->sid, d->sid_mask),
-                     ==, n);
+    dmar_ctx_cache_flush_device(&c, 1, d->sid, d->sid_mask);
     for (i = 0; i < 8; i++) {
         g_assert(dev_cached(&c, i) == !(d->dropped & (1u << i)));
     }
     /* Neighbouring device, bus, and the other domain: never. */
     g_assert_true(dev_cached(&c, 8));
     g_assert_true(dev_cached(&c, 9));
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
-                     ARRAY_SIZE(dev_sids) - n);
+    dmar_ctx_cache_flush_all(&c);
     dmar_ctx_cache_destroy(&c);
 }
 
@@ -1418,12 +1419,10 @@ static void test_ctx_flush_device_did(void)
 
     dmar_ctx_cache_init(&c, 256);
     ctx_fill(&c);
-    g_assert_cmpuint(dmar_ctx_cache_flush_device(&c, 7, BDF(3, 5, 0),
-                                                 0xffff), ==, 1);
+    dmar_ctx_cache_flush_device(&c, 7, BDF(3, 5, 0), 0xffff);
     g_assert_false(dev_cached(&c, 8));
     g_assert_true(dev_cached(&c, 0));
-    g_assert_cmpuint(dmar_ctx_cache_flush_all(&c), ==,
-                     ARRAY_SIZE(dev_sids) - 1);
+    dmar_ctx_cache_flush_all(&c);
     dmar_ctx_cache_destroy(&c);
 }
 
@@ -1512,11 +1511,9 @@ static void test_ctx_model(const void *opaque)
                 }
             }
         }
+        /* Dropped at once: at most what it covers (lookups tell the rest) */
         g_assert_cmpuint(got, <=, want);
-        if (exact) {
-            g_assert_cmpuint(got, ==, want);
-        }
-        flushed += got;
+        flushed += want;
     }
     g_assert_cmpuint(c.stats.hits, ==, hits);
     g_assert_cmpuint(c.stats.misses, ==, misses);
@@ -1600,8 +1597,7 @@ static void test_extend_hole(void)
 
     dmar_iotlb_init(&t, 4096);
     ext_map(&t, 0, 64, DMAR_PERM_RW);
-    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, EXT_IOVA + 21 * SZ_4K, 0),
-                     ==, 1);
+    dmar_iotlb_flush_pages(&t, 1, EXT_IOVA + 21 * SZ_4K, 0);
     ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 4);       /* 0..15 */
     ext_at(&t, 20 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 0);  /* 21 gone */
     ext_at(&t, 22 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);  /* 22, 23 */
@@ -1732,6 +1728,231 @@ static void test_extend_two_iovas_one_page(void)
     dmar_iotlb_destroy(&t);
 }
 
+/* ---- Invalidation cost: no scans, bounded probes ---- */
+
+/*
+ * Global, domain and source-id flushes, and a page range too large to
+ * probe, do not touch the entries at all: with the entry array taken
+ * away, a flush that scanned it would fault. Their effect shows after.
+ */
+static void test_iotlb_flush_no_scan(void)
+{
+    DmarIotlb t;
+    DmarIotlbEntry *e;
+
+    dmar_iotlb_init(&t, DMAR_CACHE_MAX_ENTRIES);
+    iotlb_fill(&t);
+    e = t.e;
+    t.e = NULL;
+    dmar_iotlb_flush_domain(&t, 2);
+    dmar_iotlb_flush_sid(&t, 0x18);
+    dmar_iotlb_flush_pages(&t, 1, 0, 18);
+    t.e = e;
+    ASSERT_MISS(&t, 0x10, 0x1000);          /* the range */
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x10, 0x200000);
+    ASSERT_MISS(&t, 0x18, 0x3000);          /* the source-id */
+    ASSERT_MISS(&t, 0x18, 0x40000000);
+    assert_domain2(&t, false);              /* the domain */
+    g_assert_cmpuint(t.stats.probes, ==, 0);
+
+    iotlb_fill(&t);
+    t.e = NULL;
+    dmar_iotlb_flush_all(&t);
+    t.e = e;
+    assert_domain1(&t, false);
+    assert_domain2(&t, false);
+    g_assert_cmpuint(t.stats.evictions, ==, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+static void test_ctx_flush_no_scan(void)
+{
+    DmarCtxCache c;
+    DmarCtxEntry *e;
+    unsigned i;
+
+    dmar_ctx_cache_init(&c, DMAR_CACHE_MAX_ENTRIES);
+    ctx_fill(&c);
+    e = c.e;
+    c.e = NULL;
+    dmar_ctx_cache_flush_domain(&c, 2);
+    dmar_ctx_cache_flush_device(&c, 1, BDF(3, 4, 0), 0xfff8);
+    c.e = e;
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        g_assert(dev_cached(&c, i) == (i == 9));
+    }
+    c.e = NULL;
+    dmar_ctx_cache_flush_all(&c);
+    c.e = e;
+    g_assert_false(dev_cached(&c, 9));
+    dmar_ctx_cache_destroy(&c);
+}
+
+/*
+ * A page-selective flush probes the sets its range can be in, for each
+ * source-id the domain was used through: at most DMAR_PSI_PROBE_MAX,
+ * whatever the range and the cache's size; a larger one is logged.
+ */
+static void test_iotlb_flush_probe_bound(void)
+{
+    static const unsigned ams[] = { 0, 1, 5, 8, 9, 10, 18, 27, 52, 63 };
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, DMAR_CACHE_MAX_ENTRIES);
+    iotlb_fill(&t);
+    /* domain 1: two source-ids; levels 1, 2 and 3 in use */
+    dmar_iotlb_flush_pages(&t, 1, 0x9000, 0);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 3);
+    /* domain 2: one source-id; 2^8 + 1 + 1 sets */
+    dmar_iotlb_flush_pages(&t, 2, 0x100000, 8);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 3 + 258);
+    /* a domain never cached: nothing to probe */
+    dmar_iotlb_flush_pages(&t, 9, 0x1000, 0);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 3 + 258);
+    for (unsigned i = 0; i < ARRAY_SIZE(ams); i++) {
+        for (uint16_t did = 1; did <= 2; did++) {
+            uint64_t before = t.stats.probes;
+
+            iotlb_fill(&t);
+            dmar_iotlb_flush_pages(&t, did, 0x40000000, ams[i]);
+            g_assert_cmpuint(t.stats.probes - before, <=,
+                             DMAR_PSI_PROBE_MAX);
+        }
+    }
+
+    /* Source-ids beyond DMAR_DID_SIDS: the range is logged, no probe */
+    iotlb_fill(&t);
+    for (uint16_t sid = 0x100; sid < 0x100 + DMAR_DID_SIDS; sid++) {
+        iotlb_put(&t, sid, 1, 0x5000, 0x5000, 1, DMAR_PERM_R);
+    }
+    t.stats.probes = 0;
+    dmar_iotlb_flush_pages(&t, 1, 0x5000, 0);
+    g_assert_cmpuint(t.stats.probes, ==, 0);
+    for (uint16_t sid = 0x100; sid < 0x100 + DMAR_DID_SIDS; sid++) {
+        ASSERT_MISS(&t, sid, 0x5000);
+    }
+    assert_domain1(&t, true);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Flushed entries are stale, not gone: an insert takes their way before
+ * it evicts a live entry, and they never hit again, also where the same
+ * key is inserted anew.
+ */
+static void test_iotlb_stale_reuse(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, DMAR_CACHE_WAYS);       /* one set */
+    for (unsigned i = 0; i < DMAR_CACHE_WAYS; i++) {
+        g_assert_false(iotlb_put(&t, 0x10 + i, 1, 0x1000,
+                                 0xa0000 + i * SZ_4K, 1, DMAR_PERM_RW));
+    }
+    dmar_iotlb_flush_domain(&t, 1);
+    for (unsigned i = 0; i < DMAR_CACHE_WAYS; i++) {
+        g_assert_false(iotlb_put(&t, 0x20 + i, 2, 0x1000,
+                                 0xb0000 + i * SZ_4K, 1, DMAR_PERM_R));
+    }
+    g_assert_cmpuint(t.stats.evictions, ==, 0);
+    for (unsigned i = 0; i < DMAR_CACHE_WAYS; i++) {
+        ASSERT_MISS(&t, 0x10 + i, 0x1000);
+        ASSERT_HIT(&t, 0x20 + i, 0x1000, 0xb0000 + i * SZ_4K, 1,
+                   DMAR_PERM_R);
+    }
+    /* the set is full and live now: the next one evicts */
+    g_assert_true(iotlb_put(&t, 0x30, 3, 0x1000, 0xc000, 1, DMAR_PERM_R));
+
+    /* a source-id flush, then the same key again: only the new one */
+    dmar_iotlb_flush_sid(&t, 0x30);
+    ASSERT_MISS(&t, 0x30, 0x1000);
+    g_assert_false(iotlb_put(&t, 0x30, 3, 0x1000, 0xd000, 1, DMAR_PERM_W));
+    ASSERT_HIT(&t, 0x30, 0x1000, 0xd000, 1, DMAR_PERM_W);
+    dmar_iotlb_flush_sid(&t, 0x30);
+    dmar_iotlb_flush_sid(&t, 0x31);
+    g_assert_false(iotlb_put(&t, 0x30, 3, 0x1000, 0xe000, 1, DMAR_PERM_W));
+    ASSERT_HIT(&t, 0x30, 0x1000, 0xe000, 1, DMAR_PERM_W);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A logged range (too large to probe) is exact: what it covers of its
+ * domain misses, the rest of the domain and other domains hit, and so
+ * does what was cached in the range after it.
+ */
+static void test_iotlb_range_log(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    iotlb_fill(&t);
+    iotlb_put(&t, 0x10, 1, 0x80000000, 0x7000, 1, DMAR_PERM_R);
+    /* 1 GiB at 0: probing it would take 2^18 sets */
+    dmar_iotlb_flush_pages(&t, 1, 0x3000, 18);
+    g_assert_cmpuint(t.stats.probes, ==, 0);
+    g_assert_cmpuint(t.log_len, ==, 1);
+    ASSERT_MISS(&t, 0x10, 0x1000);
+    ASSERT_MISS(&t, 0x10, 0x2000);
+    ASSERT_MISS(&t, 0x10, 0x200000);
+    ASSERT_MISS(&t, 0x18, 0x3000);
+    ASSERT_HIT(&t, 0x18, 0x40000000, 0x40000000, 3, DMAR_PERM_R);
+    ASSERT_HIT(&t, 0x10, 0x80000000, 0x7000, 1, DMAR_PERM_R);
+    assert_domain2(&t, true);
+    /* cached again after the flush: it hits */
+    iotlb_put(&t, 0x10, 1, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
+    ASSERT_HIT(&t, 0x10, 0x2000, 0xa2000, 1, DMAR_PERM_RW);
+    ASSERT_MISS(&t, 0x10, 0x1000);
+
+    /* A global flush empties the log */
+    dmar_iotlb_flush_all(&t);
+    g_assert_cmpuint(t.log_len, ==, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A full log turns its oldest range into a flush of that range's domain,
+ * for the entries last used before it: more is invalidated (allowed), of
+ * that domain only, and nothing used since.
+ */
+static void test_iotlb_range_log_full(void)
+{
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    iotlb_fill(&t);
+    /* domain 2's far-away ranges fill the log; the first one goes */
+    dmar_iotlb_flush_pages(&t, 2, 1ull << 40, 18);
+    iotlb_put(&t, 0x20, 2, 0x5000, 0xb5000, 1, DMAR_PERM_R);
+    for (unsigned i = 1; i < DMAR_RANGE_LOG; i++) {
+        dmar_iotlb_flush_pages(&t, 2, (2ull + i) << 40, 18);
+    }
+    g_assert_cmpuint(t.log_len, ==, DMAR_RANGE_LOG);
+    /* (a lookup now would count as a use after the first range) */
+    dmar_iotlb_flush_pages(&t, 2, 1ull << 50, 18);
+    g_assert_cmpuint(t.log_len, ==, DMAR_RANGE_LOG);
+    assert_domain1(&t, true);
+    ASSERT_MISS(&t, 0x20, 0x1000);          /* older than the first */
+    ASSERT_MISS(&t, 0x20, 0x200000);
+    ASSERT_HIT(&t, 0x20, 0x5000, 0xb5000, 1, DMAR_PERM_R);
+    dmar_iotlb_destroy(&t);
+}
+
+/* A function mask that clears more than bits 2:0 flushes everything. */
+static void test_ctx_flush_device_wide_mask(void)
+{
+    DmarCtxCache c;
+    unsigned i;
+
+    dmar_ctx_cache_init(&c, 256);
+    ctx_fill(&c);
+    dmar_ctx_cache_flush_device(&c, 1, BDF(3, 4, 0), 0xfff0);
+    for (i = 0; i < ARRAY_SIZE(dev_sids); i++) {
+        g_assert_false(dev_cached(&c, i));
+    }
+    dmar_ctx_cache_destroy(&c);
+}
+
 /* ---- Registration ---- */
 
 int main(int argc, char **argv)
@@ -1774,6 +1995,19 @@ int main(int argc, char **argv)
     ADD_CASES("/dmar-cache/ctx/model", model_cases, test_ctx_model);
 
     /* Last, so that a failure here cannot hide the others. */
+    g_test_add_func("/dmar-cache/iotlb/flush/no-scan",
+                    test_iotlb_flush_no_scan);
+    g_test_add_func("/dmar-cache/iotlb/flush/probe-bound",
+                    test_iotlb_flush_probe_bound);
+    g_test_add_func("/dmar-cache/iotlb/flush/stale-reuse",
+                    test_iotlb_stale_reuse);
+    g_test_add_func("/dmar-cache/iotlb/flush/range-log",
+                    test_iotlb_range_log);
+    g_test_add_func("/dmar-cache/iotlb/flush/range-log-full",
+                    test_iotlb_range_log_full);
+    g_test_add_func("/dmar-cache/ctx/flush/no-scan", test_ctx_flush_no_scan);
+    g_test_add_func("/dmar-cache/ctx/flush-device/wide-mask",
+                    test_ctx_flush_device_wide_mask);
     g_test_add_func("/dmar-cache/size/pow2", test_size_pow2);
     g_test_add_func("/dmar-cache/size/round-up", test_size_round_up);
 

@@ -2,7 +2,7 @@
 /*
  * vtd-dmar caches: set-associative context cache and IOTLB.
  * See dmar-cache.h for the contract (caller locks, no allocation on the
- * lookup or insert paths).
+ * lookup or insert paths) and for how flushes work without scans.
  */
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
@@ -33,17 +33,31 @@ static uint64_t iotlb_key(uint16_t sid, uint64_t tag, unsigned level)
     return tag ^ ((uint64_t)sid << 40) ^ ((uint64_t)level << 60);
 }
 
+static DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid, uint64_t tag,
+                                 unsigned level)
+{
+    return &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
+                 DMAR_CACHE_WAYS];
+}
+
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 {
     memset(t, 0, sizeof(*t));
     t->set_bits = set_bits_for(entries);
     t->e = g_new0(DmarIotlbEntry, dmar_iotlb_size(t));
+    /* Large and zeroed: pages are touched only for the ids in use. */
+    t->sid_stale = g_new0(uint64_t, DMAR_NUM_IDS);
+    t->dids = g_new0(DmarIotlbDid, DMAR_NUM_IDS);
 }
 
 void dmar_iotlb_destroy(DmarIotlb *t)
 {
     g_free(t->e);
+    g_free(t->sid_stale);
+    g_free(t->dids);
     t->e = NULL;
+    t->sid_stale = NULL;
+    t->dids = NULL;
 }
 
 uint32_t dmar_iotlb_size(const DmarIotlb *t)
@@ -51,10 +65,49 @@ uint32_t dmar_iotlb_size(const DmarIotlb *t)
     return (uint32_t)DMAR_CACHE_WAYS << t->set_bits;
 }
 
-/* The entry of SID covering IOVA, if any; no statistics, no LRU update. */
+/* ---- IOTLB staleness ---- */
+
+/* Is E (a used entry) covered by a flush done after its last use? */
+static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
+{
+    const DmarIotlbDid *d = &t->dids[e->did];
+    unsigned shift;
+    uint64_t first, last;
+
+    if (e->lru < t->all_stale || e->lru < t->sid_stale[e->sid] ||
+        e->lru < d->stale) {
+        return true;
+    }
+    if (e->lru >= d->dirty) {
+        return false;
+    }
+    /* Ranges logged after E's last use, newest first. */
+    shift = level_shift(e->level);
+    first = e->tag << shift;
+    last = first + (1ull << shift) - 1;
+    for (uint32_t i = 1; i <= t->log_len; i++) {
+        const DmarRangeFlush *r =
+            &t->log[(t->log_next + DMAR_RANGE_LOG - i) % DMAR_RANGE_LOG];
+
+        if (r->time < e->lru) {
+            break;
+        }
+        if (r->did == e->did && r->first <= last && r->last >= first) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The entry of SID covering IOVA, if any; no statistics, no LRU update.
+ * Stale entries met on the way are dropped.
+ */
 static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
                                           uint64_t iova)
 {
+    uint64_t floor = MAX(t->all_stale, t->sid_stale[sid]);
+
     for (unsigned level = 1; level <= 3; level++) {
         uint64_t tag = iova >> level_shift(level);
         DmarIotlbEntry *set;
@@ -62,13 +115,20 @@ static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
         if (!(t->levels_seen & (1u << level))) {
             continue;
         }
-        set = &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
-                    DMAR_CACHE_WAYS];
+        set = iotlb_set(t, sid, tag, level);
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            if (set[w].level == level && set[w].tag == tag &&
-                set[w].sid == sid) {
-                return &set[w];
+            DmarIotlbEntry *e = &set[w];
+
+            if (e->level != level || e->tag != tag || e->sid != sid) {
+                continue;
             }
+            /* Fast path: nothing flushed since its last use. */
+            if ((e->lru >= floor && e->lru >= t->dids[e->did].dirty) ||
+                !iotlb_stale(t, e)) {
+                return e;
+            }
+            e->level = 0;
+            break;          /* a key is in a set at most once */
         }
     }
     return NULL;
@@ -129,48 +189,37 @@ unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
     return order;
 }
 
-static DmarDidSids *did_slot(DmarIotlb *t, uint16_t did, bool create)
+/* DID's source-ids, forgotten lazily after a global flush. */
+static DmarIotlbDid *did_notes(DmarIotlb *t, uint16_t did)
 {
-    DmarDidSids *free_slot = NULL;
+    DmarIotlbDid *d = &t->dids[did];
 
-    for (unsigned i = 0; i < DMAR_DID_SLOTS; i++) {
-        DmarDidSids *d = &t->dids[i];
-
-        if (d->used && d->did == did) {
-            return d;
-        }
-        if (!d->used && !free_slot) {
-            free_slot = d;
-        }
+    if (d->sid_since < t->all_stale) {
+        d->sid_since = t->all_stale;
+        d->nsid = 0;
+        d->sid_overflow = false;
     }
-    if (!create) {
-        return NULL;
-    }
-    if (!free_slot) {
-        t->dids_overflow = true;
-        return NULL;
-    }
-    *free_slot = (DmarDidSids) { .did = did, .used = true };
-    return free_slot;
+    return d;
 }
 
+/* Remember that DID has entries for SID (for page-selective probes). */
 static void did_note_sid(DmarIotlb *t, uint16_t did, uint16_t sid)
 {
-    DmarDidSids *d = did_slot(t, did, true);
+    DmarIotlbDid *d = did_notes(t, did);
 
-    if (!d || d->overflow) {
+    if (d->sid_overflow) {
         return;
     }
-    for (unsigned i = 0; i < d->n; i++) {
+    for (unsigned i = 0; i < d->nsid; i++) {
         if (d->sid[i] == sid) {
             return;
         }
     }
-    if (d->n == DMAR_DID_SIDS) {
-        d->overflow = true;
+    if (d->nsid == DMAR_DID_SIDS) {
+        d->sid_overflow = true;
         return;
     }
-    d->sid[d->n++] = sid;
+    d->sid[d->nsid++] = sid;
 }
 
 bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
@@ -178,33 +227,35 @@ bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
 {
     unsigned level = tr->level;
     uint64_t tag;
-    DmarIotlbEntry *set, *victim;
-    bool evicted;
+    DmarIotlbEntry *set, *victim = NULL;
+    bool evicted = false;
 
     if (level < 1 || level > 3) {
         return false;
     }
     tag = tr->iova >> level_shift(level);
-    set = &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
-                DMAR_CACHE_WAYS];
-    victim = &set[0];
+    set = iotlb_set(t, sid, tag, level);
+    /* The same key (refresh in place), else a free or stale way. */
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
 
         if (e->level == level && e->tag == tag && e->sid == sid) {
-            victim = e;     /* refresh in place */
+            victim = e;
             break;
         }
-        if (!e->level) {
-            victim = e;
-        } else if (victim->level && e->lru < victim->lru) {
+        if (!victim && (!e->level || iotlb_stale(t, e))) {
             victim = e;
         }
     }
-    evicted = victim->level &&
-              !(victim->level == level && victim->tag == tag &&
-                victim->sid == sid);
-    if (evicted) {
+    if (!victim) {
+        /* Every way holds a live entry: evict the least recently used. */
+        victim = &set[0];
+        for (unsigned w = 1; w < DMAR_CACHE_WAYS; w++) {
+            if (set[w].lru < victim->lru) {
+                victim = &set[w];
+            }
+        }
+        evicted = true;
         t->stats.evictions++;
     }
     *victim = (DmarIotlbEntry) {
@@ -216,131 +267,106 @@ bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
     return evicted;
 }
 
-typedef bool DmarIotlbMatch(const DmarIotlbEntry *e, const void *arg);
-
-static uint32_t iotlb_drop(DmarIotlb *t, DmarIotlbMatch *match,
-                           const void *arg)
-{
-    uint32_t n = 0;
-
-    for (uint32_t i = 0; i < dmar_iotlb_size(t); i++) {
-        if (t->e[i].level && match(&t->e[i], arg)) {
-            t->e[i].level = 0;
-            n++;
-        }
-    }
-    return n;
-}
-
-static bool match_all(const DmarIotlbEntry *e, const void *arg)
-{
-    return true;
-}
-
-static bool match_did(const DmarIotlbEntry *e, const void *arg)
-{
-    return e->did == *(const uint16_t *)arg;
-}
-
-static bool match_sid(const DmarIotlbEntry *e, const void *arg)
-{
-    return e->sid == *(const uint16_t *)arg;
-}
-
-typedef struct PageRange {
-    uint16_t did;
-    uint64_t first, last;
-} PageRange;
-
-static bool match_pages(const DmarIotlbEntry *e, const void *arg)
-{
-    const PageRange *r = arg;
-    unsigned shift = level_shift(e->level);
-    uint64_t first = e->tag << shift, last = first + (1ull << shift) - 1;
-
-    return e->did == r->did && first <= r->last && last >= r->first;
-}
-
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
 {
-    uint32_t n = iotlb_drop(t, match_all, NULL);
-
+    t->all_stale = ++t->tick;
+    /* Older ranges and per-domain notes no longer matter. */
+    t->log_len = 0;
     t->levels_seen = 0;
-    memset(t->dids, 0, sizeof(t->dids));
-    t->dids_overflow = false;
-    return n;
+    return 0;
 }
 
 uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did)
 {
-    return iotlb_drop(t, match_did, &did);
+    DmarIotlbDid *d = &t->dids[did];
+
+    d->stale = d->dirty = d->sid_since = ++t->tick;
+    d->nsid = 0;
+    d->sid_overflow = false;
+    return 0;
 }
 
 uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
 {
-    return iotlb_drop(t, match_sid, &sid);
+    t->sid_stale[sid] = ++t->tick;
+    return 0;
 }
 
-/* Probe the sets where entries of SID overlapping R can be. */
-static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid,
-                                  const PageRange *r)
+/* Drop the live entries of SID and DID at level LEVEL in [first, last]. */
+static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
+                                  unsigned level, uint64_t first,
+                                  uint64_t last)
 {
+    unsigned shift = level_shift(level);
     uint32_t n = 0;
 
-    for (unsigned level = 1; level <= 3; level++) {
-        unsigned shift = level_shift(level);
+    for (uint64_t tag = first >> shift; tag <= last >> shift; tag++) {
+        DmarIotlbEntry *set = iotlb_set(t, sid, tag, level);
 
-        if (!(t->levels_seen & (1u << level))) {
-            continue;
-        }
-        for (uint64_t tag = r->first >> shift; tag <= r->last >> shift;
-             tag++) {
-            DmarIotlbEntry *set =
-                &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
-                      DMAR_CACHE_WAYS];
-
-            for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-                if (set[w].level == level && set[w].tag == tag &&
-                    set[w].sid == sid && set[w].did == r->did) {
-                    set[w].level = 0;
-                    n++;
-                }
+        t->stats.probes++;
+        for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+            if (set[w].level == level && set[w].tag == tag &&
+                set[w].sid == sid && set[w].did == did) {
+                n += !iotlb_stale(t, &set[w]);
+                set[w].level = 0;
             }
         }
     }
     return n;
 }
 
-/* Up to 2^this 4 KiB pages, probe the sets instead of scanning all. */
-#define DMAR_PSI_PROBE_AM       9
+/* Log a range flush; the oldest range, if pushed out, flushes its domain. */
+static void log_range(DmarIotlb *t, uint16_t did, uint64_t first,
+                      uint64_t last)
+{
+    DmarRangeFlush *r = &t->log[t->log_next];
+    DmarIotlbDid *d;
+
+    if (t->log_len == DMAR_RANGE_LOG) {
+        d = &t->dids[r->did];
+        d->stale = MAX(d->stale, r->time);
+    } else {
+        t->log_len++;
+    }
+    *r = (DmarRangeFlush) {
+        .time = ++t->tick, .first = first, .last = last, .did = did,
+    };
+    t->dids[did].dirty = r->time;
+    t->log_next = (t->log_next + 1) % DMAR_RANGE_LOG;
+}
 
 uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
                                 unsigned am)
 {
-    DmarDidSids *d;
-    PageRange r;
-    uint64_t size;
+    DmarIotlbDid *d = did_notes(t, did);
+    uint64_t size, first, last, probes = 0;
     uint32_t n = 0;
 
+    if (!t->levels_seen) {
+        return 0;       /* nothing cached since the last global flush */
+    }
     if (am > 52) {
         am = 52;
     }
     size = DMAR_PAGE_SIZE << am;
-    r.did = did;
-    r.first = addr & ~(size - 1);
-    r.last = r.first + size - 1;
-    if (t->dids_overflow || am > DMAR_PSI_PROBE_AM) {
-        return iotlb_drop(t, match_pages, &r);
+    first = addr & ~(size - 1);
+    last = first + size - 1;
+    for (unsigned level = 1; level <= 3; level++) {
+        if (t->levels_seen & (1u << level)) {
+            probes += (last >> level_shift(level)) -
+                      (first >> level_shift(level)) + 1;
+        }
     }
-    d = did_slot(t, did, false);
-    if (!d) {
-        return 0;       /* nothing of this domain was ever cached */
+    if (d->sid_overflow || probes * d->nsid > DMAR_PSI_PROBE_MAX) {
+        log_range(t, did, first, last);
+        return 0;
     }
-    if (d->overflow) {
-        return iotlb_drop(t, match_pages, &r);
-    }
-    for (unsigned i = 0; i < d->n; i++) {
-        n += flush_pages_probe(t, d->sid[i], &r);
+    for (unsigned i = 0; i < d->nsid; i++) {
+        for (unsigned level = 1; level <= 3; level++) {
+            if (t->levels_seen & (1u << level)) {
+                n += flush_pages_probe(t, d->sid[i], did, level, first, last);
+            }
+        }
     }
     return n;
 }
@@ -352,12 +378,24 @@ void dmar_ctx_cache_init(DmarCtxCache *c, uint32_t entries)
     memset(c, 0, sizeof(*c));
     c->set_bits = set_bits_for(entries);
     c->e = g_new0(DmarCtxEntry, (uint32_t)DMAR_CACHE_WAYS << c->set_bits);
+    c->sid_stale = g_new0(uint64_t, DMAR_NUM_IDS);
+    c->did_stale = g_new0(uint64_t, DMAR_NUM_IDS);
 }
 
 void dmar_ctx_cache_destroy(DmarCtxCache *c)
 {
     g_free(c->e);
+    g_free(c->sid_stale);
+    g_free(c->did_stale);
     c->e = NULL;
+    c->sid_stale = NULL;
+    c->did_stale = NULL;
+}
+
+static bool ctx_stale(const DmarCtxCache *c, const DmarCtxEntry *e)
+{
+    return e->lru < c->all_stale || e->lru < c->sid_stale[e->ctx.sid] ||
+           e->lru < c->did_stale[e->ctx.did];
 }
 
 bool dmar_ctx_cache_lookup(DmarCtxCache *c, uint16_t sid, DmarContext *out)
@@ -365,12 +403,17 @@ bool dmar_ctx_cache_lookup(DmarCtxCache *c, uint16_t sid, DmarContext *out)
     DmarCtxEntry *set = &c->e[set_of(c->set_bits, sid) * DMAR_CACHE_WAYS];
 
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-        if (set[w].valid && set[w].ctx.sid == sid) {
-            set[w].lru = ++c->tick;
-            *out = set[w].ctx;
-            c->stats.hits++;
-            return true;
+        if (!set[w].valid || set[w].ctx.sid != sid) {
+            continue;
         }
+        if (ctx_stale(c, &set[w])) {
+            set[w].valid = false;
+            break;
+        }
+        set[w].lru = ++c->tick;
+        *out = set[w].ctx;
+        c->stats.hits++;
+        return true;
     }
     c->stats.misses++;
     return false;
@@ -380,22 +423,26 @@ bool dmar_ctx_cache_insert(DmarCtxCache *c, const DmarContext *ctx)
 {
     DmarCtxEntry *set = &c->e[set_of(c->set_bits, ctx->sid) *
                               DMAR_CACHE_WAYS];
-    DmarCtxEntry *victim = &set[0];
-    bool evicted;
+    DmarCtxEntry *victim = NULL;
+    bool evicted = false;
 
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].valid && set[w].ctx.sid == ctx->sid) {
             victim = &set[w];
             break;
         }
-        if (!set[w].valid) {
-            victim = &set[w];
-        } else if (victim->valid && set[w].lru < victim->lru) {
+        if (!victim && (!set[w].valid || ctx_stale(c, &set[w]))) {
             victim = &set[w];
         }
     }
-    evicted = victim->valid && victim->ctx.sid != ctx->sid;
-    if (evicted) {
+    if (!victim) {
+        victim = &set[0];
+        for (unsigned w = 1; w < DMAR_CACHE_WAYS; w++) {
+            if (set[w].lru < victim->lru) {
+                victim = &set[w];
+            }
+        }
+        evicted = true;
         c->stats.evictions++;
     }
     victim->ctx = *ctx;
@@ -404,41 +451,39 @@ bool dmar_ctx_cache_insert(DmarCtxCache *c, const DmarContext *ctx)
     return evicted;
 }
 
-static uint32_t ctx_drop(DmarCtxCache *c, bool any_did, uint16_t did,
-                         uint16_t sid, uint16_t sid_mask)
-{
-    uint32_t n = 0;
-
-    for (uint32_t i = 0; i < ((uint32_t)DMAR_CACHE_WAYS << c->set_bits); i++) {
-        DmarCtxEntry *e = &c->e[i];
-
-        if (e->valid && (any_did || e->ctx.did == did) &&
-            (e->ctx.sid & sid_mask) == (sid & sid_mask)) {
-            e->valid = false;
-            n++;
-        }
-    }
-    return n;
-}
-
 uint32_t dmar_ctx_cache_flush_all(DmarCtxCache *c)
 {
-    return ctx_drop(c, true, 0, 0, 0);
+    c->all_stale = ++c->tick;
+    return 0;
 }
 
 uint32_t dmar_ctx_cache_flush_domain(DmarCtxCache *c, uint16_t did)
 {
-    return ctx_drop(c, false, did, 0, 0);
+    c->did_stale[did] = ++c->tick;
+    return 0;
 }
 
 uint32_t dmar_ctx_cache_flush_device(DmarCtxCache *c, uint16_t did,
                                      uint16_t sid, uint16_t sid_mask)
 {
+    uint64_t now;
+
     /*
      * VT-d §6.5.1.1: device-selective invalidation names the device by
      * source-id and function mask; the domain-id must match the cached
      * entry's, but an entry whose domain changed must go too, so match
      * on the source-id alone (invalidating more is always allowed).
      */
-    return ctx_drop(c, true, did, sid, sid_mask);
+    if ((sid_mask | 7) != 0xffff) {
+        return dmar_ctx_cache_flush_all(c);
+    }
+    now = ++c->tick;
+    for (unsigned f = 0; f < 8; f++) {
+        uint16_t fsid = (sid & ~7) | f;
+
+        if ((fsid & sid_mask) == (sid & sid_mask)) {
+            c->sid_stale[fsid] = now;
+        }
+    }
+    return 0;
 }

@@ -6,6 +6,18 @@
  * full cache evicts one entry, not everything. They are pure data
  * structures: no locks (the caller holds the unit's cache lock), no
  * allocation after init, no guest-memory access.
+ *
+ * Invalidation never scans a cache: its cost does not depend on the
+ * cache's size. Each cache keeps a clock that ticks on every insert, hit
+ * and flush, and every entry carries the time of its last insert or hit
+ * (which also orders the LRU). A global, domain or source-id flush only
+ * records the time it happened; an entry older than a flush that covers
+ * it is stale: a lookup treats it as a miss and drops it, and an insert
+ * reuses its slot before evicting anything. Page-selective IOTLB flushes
+ * probe the sets where the range's entries can be when that is cheap,
+ * and otherwise are logged as a range with their time, checked the same
+ * way; when the log is full its oldest range becomes a flush of that
+ * range's whole domain (invalidating more is always allowed, §6.5).
  */
 #ifndef HW_I386_VTD_DMAR_CACHE_H
 #define HW_I386_VTD_DMAR_CACHE_H
@@ -14,51 +26,71 @@
 
 #define DMAR_CACHE_WAYS     4
 #define DMAR_CACHE_MAX_ENTRIES  (1u << 20)     /* larger sizes are capped */
+#define DMAR_NUM_IDS        (1u << 16)          /* domain-ids, source-ids */
 
 typedef struct DmarIotlbEntry {
     uint64_t tag;           /* iova >> page shift of the entry's level */
     uint64_t pa;            /* page-aligned output address */
-    uint64_t lru;           /* 64-bit: never wraps */
+    uint64_t lru;           /* clock at insert or last hit; never wraps */
     uint16_t sid;
     uint16_t did;
-    uint8_t level;          /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB; 0: invalid */
+    uint8_t level;          /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB; 0: free */
     uint8_t perm;
 } DmarIotlbEntry;
 
 typedef struct DmarCtxEntry {
     DmarContext ctx;
-    uint64_t lru;
+    uint64_t lru;           /* clock at insert or last hit */
     bool valid;
 } DmarCtxEntry;
 
 typedef struct DmarCacheStats {
     uint64_t hits, misses, evictions;
+    uint64_t probes;        /* sets probed by page-selective flushes */
 } DmarCacheStats;
 
 /*
- * Which source-ids have IOTLB entries of a domain: lets a page-selective
- * invalidation (by domain-id) probe only the sets those entries can be
- * in, instead of scanning the whole IOTLB. A lossy summary: when it runs
- * out of room it says so, and the flush falls back to a full scan.
+ * What the IOTLB knows of one domain-id. @stale: its entries last used
+ * before this time are stale (a domain flush, or a logged range that fell
+ * out of the log). @dirty: entries used before this time must be checked
+ * against the range log too (>= @stale). @sid: the source-ids its entries
+ * were inserted for since @sid_since (its last domain flush, or a global
+ * flush after it), so that a page-selective flush knows which sets to
+ * probe; @sid_overflow when there were more.
  */
-#define DMAR_DID_SLOTS      64
 #define DMAR_DID_SIDS       8
 
-typedef struct DmarDidSids {
-    uint16_t did;
-    uint8_t n;
-    bool used;
-    bool overflow;          /* more source-ids than DMAR_DID_SIDS */
+typedef struct DmarIotlbDid {
+    uint64_t dirty;
+    uint64_t stale;
+    uint64_t sid_since;
     uint16_t sid[DMAR_DID_SIDS];
-} DmarDidSids;
+    uint8_t nsid;
+    bool sid_overflow;
+} DmarIotlbDid;
+
+/* A page-selective flush too large to probe: its range and its time. */
+typedef struct DmarRangeFlush {
+    uint64_t time;
+    uint64_t first, last;
+    uint16_t did;
+} DmarRangeFlush;
+
+#define DMAR_RANGE_LOG      256     /* logged range flushes kept */
+/* Page-selective flushes probe up to this many sets, else are logged. */
+#define DMAR_PSI_PROBE_MAX  1024
 
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
     uint32_t set_bits;      /* log2 of the number of sets */
-    uint64_t tick;
+    uint64_t tick;          /* the clock */
+    uint64_t all_stale;     /* everything used before is stale */
+    uint64_t *sid_stale;    /* [source-id]: its entries used before */
+    DmarIotlbDid *dids;     /* [domain-id] */
+    DmarRangeFlush log[DMAR_RANGE_LOG];
+    uint32_t log_next;      /* where the next range goes */
+    uint32_t log_len;
     uint8_t levels_seen;    /* bitmap of levels ever inserted: fewer probes */
-    DmarDidSids dids[DMAR_DID_SLOTS];
-    bool dids_overflow;     /* more domains than slots: always scan */
     DmarCacheStats stats;
 } DmarIotlb;
 
@@ -66,6 +98,9 @@ typedef struct DmarCtxCache {
     DmarCtxEntry *e;
     uint32_t set_bits;
     uint64_t tick;
+    uint64_t all_stale;
+    uint64_t *sid_stale;    /* [source-id] */
+    uint64_t *did_stale;    /* [domain-id] */
     DmarCacheStats stats;
 } DmarCtxCache;
 
@@ -90,14 +125,22 @@ bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
 #define DMAR_EXTEND_ORDER   9       /* 2 MiB: one level-1 table */
 unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
                            unsigned max_order, DmarTranslation *tr);
-/* Returns true if a valid entry was evicted to make room. */
+/* Returns true if a live entry was evicted to make room. */
 bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
                        const DmarTranslation *tr);
-/* Invalidations; each returns the number of entries dropped. */
+/*
+ * Invalidations, each in time independent of the cache's size. Each
+ * returns the number of entries dropped at once: the page-selective probe
+ * drops what it finds; the other flushes make entries stale, to be
+ * dropped when next met, and return 0.
+ */
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t);
 uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did);
 uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid);
-/* Pages of DID overlapping [addr, addr + (4 KiB << am)). */
+/*
+ * Pages of DID overlapping [addr, addr + (4 KiB << am)). At most
+ * DMAR_PSI_PROBE_MAX set probes; a larger range is logged.
+ */
 uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
                                 unsigned am);
 
@@ -105,9 +148,13 @@ void dmar_ctx_cache_init(DmarCtxCache *c, uint32_t entries);
 void dmar_ctx_cache_destroy(DmarCtxCache *c);
 bool dmar_ctx_cache_lookup(DmarCtxCache *c, uint16_t sid, DmarContext *out);
 bool dmar_ctx_cache_insert(DmarCtxCache *c, const DmarContext *ctx);
+/* As for the IOTLB: no scan, entries become stale; each returns 0. */
 uint32_t dmar_ctx_cache_flush_all(DmarCtxCache *c);
 uint32_t dmar_ctx_cache_flush_domain(DmarCtxCache *c, uint16_t did);
-/* Device-selective: SID with the low FM-encoded function bits masked. */
+/*
+ * Device-selective: SID with the low FM-encoded function bits masked
+ * (SID_MASK clears at most bits 2:0; a mask clearing others flushes all).
+ */
 uint32_t dmar_ctx_cache_flush_device(DmarCtxCache *c, uint16_t did,
                                      uint16_t sid, uint16_t sid_mask);
 
