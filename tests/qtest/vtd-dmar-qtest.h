@@ -978,4 +978,39 @@ static inline uint64_t haw_mask(Dmar *d)
     return (1ull << dmar_haw(d)) - 1;
 }
 
+/* ==== queue (vtd-dmar-queue-test.c): IQERCD codes, queue runs ==== */
+
+/* IQERCD.IQEI (VT-d §11.4.9.9) */
+#define IQEI_NONE       0       /* information not available */
+#define IQEI_TAIL       1       /* invalid tail pointer */
+#define IQEI_FETCH      2       /* descriptor fetch error */
+#define IQEI_TYPE       3       /* invalid descriptor type */
+#define IQEI_RSVD       4       /* reserved field of a valid type */
+#define IQEI_DW         5       /* descriptor width not supported */
+
+#define IQA_DW          (1ull << 11)
+
+/*
+ * The IQERCD a unit reports once descriptor LO:HI stopped its queue: an
+ * invalid type (0, 3: no device-TLBs, 6..15, bits 11:9 set, 4 without
+ * interrupt remapping), a reserved field (or granularity 0) of a valid
+ * type, or, for a wait descriptor with none, its status write failed,
+ * for which IQEI has no code.
+ */
+static inline uint64_t qi_iqercd_for(Dmar *d, uint64_t lo, uint64_t hi)
+{
+    bool ir = rd64(d, REG_ECAP) & ECAP_IR;
+    unsigned t = lo & 0xf;
+
+    if ((lo & 0xe00) ||
+        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
+        return IQEI_TYPE;
+    }
+    /* wait: lo 31:7 but IF, SW, FN are reserved (PD too), hi 1:0 */
+    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
+        return IQEI_NONE;
+    }
+    return IQEI_RSVD;
+}
+
 #endif

@@ -253,8 +253,8 @@ static void test_regs_access(void)
 
     /*
      * Queue registers (QI disabled: nothing is fetched). IQT: QT, bits
-     * 18:4. IQA: base (63:12) and QS (2:0); DW (11) stays 0, as only
-     * 128-bit descriptors are offered.
+     * 18:4. IQA: base (HAW-1:12), DW (11) and QS (2:0); DW=1 is kept
+     * and stops the queue (see /vtd-dmar/queue/iqercd).
      */
     wr64(d, REG_IQT, ~0ull);
     g_assert_cmphex(rd64(d, REG_IQT), ==, 0x7fff0);
@@ -262,12 +262,13 @@ static void test_regs_access(void)
     wr32(d, REG_IQT, 0x1234f);
     g_assert_cmphex(rd64(d, REG_IQT), ==, 0x12340);
     wr64(d, REG_IQA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, 0xfffffffffffff007ull);
+    g_assert_cmphex(rd64(d, REG_IQA), ==,
+                    0xfffffffffffff807ull & haw_mask(d));
     wr32(d, REG_IQA, 0x12345fff);
-    wr32(d, REG_IQA + 4, 0xabcd);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, 0xabcd12345007ull);
+    wr32(d, REG_IQA + 4, 0x2b);
+    g_assert_cmphex(rd64(d, REG_IQA), ==, 0x2b12345807ull);
     wr64(d, REG_IQA, 1ull << 11);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IQA), ==, 1ull << 11);
     wr64(d, REG_IQT, 0);
     g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
     /* ICS: IWC is RW1C and clear; IECTL: IM is RW, IP read-only */
@@ -2178,7 +2179,7 @@ static void test_qi_iqe_descriptor(void)
     g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(bad));
     g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(d->iq_tail));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_TYPE);
     /* IQE is a fault event condition: FECTL.IM = 0, nothing pending */
     g_assert_cmphex(fe_msg(d), ==, 0x4e4e);
     g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
@@ -2335,7 +2336,7 @@ static void qi_expect_bad(Dmar *d, uint64_t lo, uint64_t hi)
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, seq);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IQERCD), ==, qi_iqercd_for(d, lo, hi));
     /* FECTL.IM is set from reset: the event is pending */
     g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
 
@@ -2483,7 +2484,7 @@ static void test_qi_iqe_memory(void)
     wr64(d, REG_IQT, iq_off(1));
     g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
     g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_FETCH);
     wr32(d, REG_GCMD, 0);
     wr32(d, REG_FSTS, FSTS_IQE);
     g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
@@ -2521,7 +2522,7 @@ static void test_qi_iqe_tail(void)
     g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
     g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(w));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, 0);
+    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_TAIL);
     g_assert_cmphex(fe_msg(d), ==, 0x7a17);
     /* the largest tail the register holds: still nothing */
     qtest_writel(d->qts, FE_MSG, 0);
@@ -4265,10 +4266,15 @@ static unsigned win_sweep_live(const Window *w)
     return n;
 }
 
-/* Registers whose writable bits do nothing until a command uses them */
+/*
+ * Registers whose writable bits do nothing until a command uses them;
+ * HAW: only the bits below the host address width are (the high word
+ * of an address register whose bits 63:HAW are not implemented)
+ */
 typedef struct Writable {
     unsigned off;
     uint32_t mask;
+    bool haw;
 } Writable;
 
 static const Writable writables[] = {
@@ -4276,10 +4282,10 @@ static const Writable writables[] = {
     { REG_CCMD, 0xffffffff },
     { REG_FEDATA, 0xffff }, { REG_FEADDR, 0xfffffffc },
     { REG_FEUADDR, 0xffffffff },
-    { REG_IQA, 0xfffff007 }, { REG_IQA + 4, 0xffffffff },
+    { REG_IQA, 0xfffff807 }, { REG_IQA + 4, 0xffffffff, .haw = true },
     { REG_IEDATA, 0xffff }, { REG_IEADDR, 0xfffffffc },
     { REG_IEUADDR, 0xffffffff },
-    { REG_IRTA, 0xfffff00f }, { REG_IRTA + 4, 0xffffffff },
+    { REG_IRTA, 0xfffff00f }, { REG_IRTA + 4, 0xffffffff, .haw = true },
     { REG_IVA, 0xfffff07f }, { REG_IVA + 4, 0xffffffff },
 };
 
@@ -4300,7 +4306,8 @@ static unsigned win_writables(const Window *w)
 
     for (unsigned i = 0; i < ARRAY_SIZE(writables); i++) {
         unsigned x = writables[i].off;
-        uint32_t mask = writables[i].mask;
+        uint32_t mask = writables[i].mask &
+                        (writables[i].haw ? haw_mask(w->d) >> 32 : ~0u);
 
         for (unsigned p = 0; p < ARRAY_SIZE(patterns); p++) {
             uint32_t v = patterns[p];
@@ -4757,7 +4764,8 @@ static void sd_iqh_max(const Stream *st, uint8_t *buf)
 #define WHY_ROOT        "root table pointer SRTP cannot have latched"
 #define WHY_IRTA \
     "interrupt remapping table pointer SIRTP cannot have latched"
-#define WHY_IQA         "IQA with 256-bit descriptors or reserved bits"
+#define WHY_IQA \
+    "IQA reserved bits, or base bits beyond the address width"
 #define WHY_IQH         "IQH outside the queue"
 #define WHY_IQT         "IQT reserved bits"
 #define WHY_INV         "an invalidation still in progress"
@@ -4786,7 +4794,8 @@ static const StreamCase stream_cases[] = {
     { "irta-eime", "", .damage = sd_irta_eime, .why = WHY_IRTA },
     { "irta-not-latched", "", REG_GSTS, 4, .clear = GSTS_IRTPS,
       .why = WHY_IRTA },
-    { "iqa-dw", "", REG_IQA, 8, .set = 1ull << 11, .why = WHY_IQA },
+    /* bits 63:HAW of the base are not implemented (HAW <= 52) */
+    { "iqa-beyond-haw", "", REG_IQA, 8, .set = 1ull << 63, .why = WHY_IQA },
     { "iqa-reserved", "", REG_IQA, 8, .set = 1ull << 3, .why = WHY_IQA },
     { "iqh-beyond-queue", "", .damage = sd_iqh, .why = WHY_IQH },
     { "iqh-max", "", .damage = sd_iqh_max, .why = WHY_IQH },

@@ -175,11 +175,37 @@ static void assert_desc(const DmarQiDesc *got, const DmarQiDesc *want)
     }
 }
 
+/*
+ * IQERCD.IQEI (VT-d §11.4.9.9) for an invalid LO: 3 when the unit has no
+ * such type (0, 3 without device-TLBs, 6..15, bits 11:9, 4 without IR),
+ * 4 when the type is valid and a field of it is not.
+ */
+static DmarIqei ref_iqei(bool ir, uint64_t lo)
+{
+    unsigned t = lo & 0xf;
+
+    if ((lo & SPEC_TYPE_HI) ||
+        !(t == T_CC || t == T_IOTLB || t == T_WAIT || (t == T_IEC && ir))) {
+        return DMAR_IQEI_TYPE;
+    }
+    return DMAR_IQEI_RSVD;
+}
+
+/* The module's decode; an invalid descriptor comes with the right IQEI. */
 static bool decode(bool ir, bool dt, uint64_t lo, uint64_t hi, DmarQiDesc *d)
 {
     DmarQiCaps caps = { .ir = ir, .dt = dt };
+    DmarIqei why = 0xf;
+    bool ok = dmar_qi_decode(&caps, lo, hi, d, &why);
 
-    return dmar_qi_decode(&caps, lo, hi, d);
+    if (ok) {
+        g_assert_cmpuint(why, ==, 0xf);         /* untouched */
+    } else {
+        g_assert_cmpuint(why, ==, ref_iqei(ir, lo));
+    }
+    /* WHY may be NULL */
+    g_assert(dmar_qi_decode(&caps, lo, hi, d, NULL) == ok);
+    return ok;
 }
 
 /* ---- Decode: fields ---- */
@@ -611,6 +637,8 @@ typedef struct QiEnv {
     uint64_t *lo;           /* what each slot of the queue holds */
     uint64_t *hi;
     GArray *calls;          /* of QiCall */
+    unsigned op_work;       /* what each callback says it did */
+    uint32_t budget;        /* DmarQiRun.budget of env_run() */
 } QiEnv;
 
 static void record(void *opaque, const DmarQiDesc *d, int op)
@@ -622,19 +650,22 @@ static void record(void *opaque, const DmarQiDesc *d, int op)
     g_array_append_val(e->calls, c);
 }
 
-static void op_context(void *opaque, const DmarQiDesc *d)
+static unsigned op_context(void *opaque, const DmarQiDesc *d)
 {
     record(opaque, d, T_CC);
+    return ((QiEnv *)opaque)->op_work;
 }
 
-static void op_iotlb(void *opaque, const DmarQiDesc *d)
+static unsigned op_iotlb(void *opaque, const DmarQiDesc *d)
 {
     record(opaque, d, T_IOTLB);
+    return ((QiEnv *)opaque)->op_work;
 }
 
-static void op_iec(void *opaque, const DmarQiDesc *d)
+static unsigned op_iec(void *opaque, const DmarQiDesc *d)
 {
     record(opaque, d, T_IEC);
+    return ((QiEnv *)opaque)->op_work;
 }
 
 static const DmarQiOps qi_ops = {
@@ -652,6 +683,7 @@ static void env_init(QiEnv *e, uint32_t entries)
     e->magic = ENV_MAGIC;
     fake_mem_init(&e->mem);
     e->caps.ir = true;
+    e->budget = UINT32_MAX;
     e->base = QUEUE_BASE;
     e->entries = entries;
     e->lo = g_new0(uint64_t, MAX(entries, 1));
@@ -728,7 +760,10 @@ static DmarQiStatus env_run(QiEnv *e, uint32_t head, uint32_t tail,
     e->mem.win_lo = e->base;
     e->mem.win_hi = e->base + e->entries * DESC_SIZE;
     run->head = head;
+    run->budget = e->budget;
     run->processed = 0xdeadbeef;
+    run->work = 0xdeadbeef;
+    run->iqei = 0xf;
     run->wait_irq = true;
     return dmar_qi_process(&e->caps, e->base, e->entries, tail, fake_read,
                            fake_write, &e->mem, &qi_ops, e, run);
@@ -1007,6 +1042,7 @@ static void test_walk_stop(const void *opaque)
 
     st = env_run(&e, 0, 6, &run);
     assert_run(&e, st, &run, DMAR_QI_ERROR, 3, 3);
+    g_assert_cmpuint(run.iqei, ==, ref_iqei(c->ir, c->lo));
     assert_calls(&e, first, 2);
     g_assert_true(run.wait_irq);
     g_assert_cmpuint(e.mem.writes->len, ==, 1);
@@ -1015,6 +1051,7 @@ static void test_walk_stop(const void *opaque)
     /* Again without fixing it: nothing happens, head stays. */
     st = env_run(&e, 3, 6, &run);
     assert_run(&e, st, &run, DMAR_QI_ERROR, 3, 0);
+    g_assert_cmpuint(run.iqei, ==, ref_iqei(c->ir, c->lo));
     assert_calls(&e, NULL, 0);
     g_assert_false(run.wait_irq);
     g_assert_cmpuint(e.mem.write_calls, ==, 0);
@@ -1078,6 +1115,7 @@ static void test_walk_fetch(void)
     fake_unback(&e.mem, e.base + PAGE_SIZE_4K);
     st = env_run(&e, 250, 260, &run);
     assert_run(&e, st, &run, DMAR_QI_ERROR, 256, 6);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
     assert_calls_seq(&e, 250, 6);
 
     /* At head: nothing done. */
@@ -1099,6 +1137,7 @@ static void test_walk_fetch(void)
     fake_unback(&e.mem, e.base);
     st = env_run(&e, 500, 10, &run);
     assert_run(&e, st, &run, DMAR_QI_ERROR, 0, 12);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
     assert_calls_seq(&e, 500, 12);
     env_destroy(&e);
 
@@ -1107,6 +1146,7 @@ static void test_walk_fetch(void)
     fake_unback(&e.mem, e.base);
     st = env_run(&e, 1, 3, &run);
     assert_run(&e, st, &run, DMAR_QI_ERROR, 1, 0);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
     assert_calls(&e, NULL, 0);
     g_assert_cmpuint(e.mem.write_calls, ==, 0);
     env_destroy(&e);
@@ -1132,6 +1172,8 @@ static void test_walk_status_fail(void)
         env_put_cc(&e, 2);
         st = env_run(&e, 0, 3, &run);
         assert_run(&e, st, &run, DMAR_QI_ERROR, 1, 1);
+        /* the descriptor is valid: IQEI has no code for this */
+        g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_NONE);
         assert_calls(&e, want, 1);
         g_assert_cmpuint(e.mem.writes->len, ==, 0);
         g_assert_false(run.wait_irq);
@@ -1224,6 +1266,10 @@ static void assert_refused(QiEnv *e, uint32_t head, uint32_t tail)
                        e->entries, head, tail);
     }
     assert_run(e, st, &run, DMAR_QI_ERROR, head, 0);
+    /* §11.4.9.9: 1, an invalid tail; a bad head cannot come from IQH */
+    g_assert_cmpuint(run.iqei, ==,
+                     e->entries && head < e->entries && tail >= e->entries ?
+                     DMAR_IQEI_TAIL : DMAR_IQEI_NONE);
     g_assert_false(run.wait_irq);
     assert_calls(e, NULL, 0);
     g_assert_cmpuint(e->mem.reads, ==, 0);
@@ -1604,6 +1650,146 @@ static void test_walk_random(void)
     g_rand_free(r);
 }
 
+/* ---- Walker: the budget, and the continuation ---- */
+
+/*
+ * A run stops once the work done reaches the budget (one unit per
+ * descriptor plus what its callback reports), with head on the next
+ * descriptor: the next run goes on from there. The runs together do
+ * what one unbounded run does, in the same order.
+ */
+static void test_walk_budget(void)
+{
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+    uint32_t s, head = 5, done = 0, runs = 0, waits = 0;
+
+    env_init(&e, 64);
+    for (s = 0; s < 64; s++) {
+        env_put_cc(&e, s);
+    }
+    env_put_wait(&e, 20, true, true, 20, STATUS_GPA);
+    env_put_wait(&e, 41, false, true, 41, STATUS_GPA + 4);
+
+    /* 63 descriptors, 5 .. 63 then 0 .. 3, 10 a run */
+    e.budget = 10;
+    do {
+        uint32_t n = MIN(10, 63 - done);
+
+        st = env_run(&e, head, 4, &run);
+        assert_run(&e, st, &run, done + n == 63 ? DMAR_QI_DONE :
+                   DMAR_QI_PENDING, (head + n) % 64, n);
+        g_assert_cmpuint(run.work, ==, n);
+        /* the callbacks of this run's slots, the waits' writes */
+        g_assert_cmpuint(e.calls->len + e.mem.writes->len, ==, n);
+        g_assert(run.wait_irq == (head <= 20 && 20 < head + n));
+        for (unsigned i = 0; i < e.mem.writes->len; i++) {
+            assert_write(&e, i, waits ? STATUS_GPA + 4 : STATUS_GPA,
+                         waits ? 41 : 20);
+            waits++;
+        }
+        head = run.head;
+        done += n;
+        runs++;
+    } while (st == DMAR_QI_PENDING);
+    g_assert_cmpuint(runs, ==, 7);
+    g_assert_cmpuint(waits, ==, 2);
+    g_assert_cmpuint(head, ==, 4);
+
+    /* Callbacks' work counts: 5 units per cc, so 3 fill a budget of 12 */
+    e.op_work = 4;
+    e.budget = 12;
+    st = env_run(&e, 0, 10, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 3, 3);
+    g_assert_cmpuint(run.work, ==, 15);
+    assert_calls_seq(&e, 0, 3);
+
+    /* A budget used up exactly at the tail: done, not pending */
+    e.op_work = 0;
+    e.budget = 7;
+    st = env_run(&e, 3, 10, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 10, 7);
+
+    /* Whatever the budget, each run does one descriptor at least */
+    e.op_work = 1000;
+    e.budget = 0;
+    st = env_run(&e, 30, 33, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 31, 1);
+    g_assert_cmpuint(run.work, ==, 1001);
+    e.op_work = UINT_MAX;
+    e.budget = UINT32_MAX;
+    st = env_run(&e, 31, 33, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 32, 1);
+    g_assert_cmpuint(run.work, ==, UINT32_MAX);
+
+    /* A bad descriptor in a later run stops that run there */
+    e.op_work = 0;
+    e.budget = 10;
+    env_put(&e, 45, 0, 0);
+    st = env_run(&e, 40, 50, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 45, 5);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_TYPE);
+    env_destroy(&e);
+}
+
+/* A queue of ENTRIES slots at BASE, all backed. */
+static void env_init_at(QiEnv *e, uint32_t entries, uint64_t base)
+{
+    uint64_t p;
+
+    env_init(e, entries);
+    for (p = 0; p < entries * DESC_SIZE; p += PAGE_SIZE_4K) {
+        fake_unback(&e->mem, e->base + p);
+    }
+    e->base = base;
+    for (p = 0; p < entries * DESC_SIZE; p += PAGE_SIZE_4K) {
+        fake_page(&e->mem, base + p, true);
+    }
+}
+
+/*
+ * The last bytes of the address space hold a queue that fits; one that
+ * would wrap past 2^64 is refused (a fetch error) before any fetch, even
+ * where the wrapped addresses hold descriptors.
+ */
+static void test_walk_top(void)
+{
+    const uint64_t top = 0ull - PAGE_SIZE_4K;
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    env_init_at(&e, 256, top);
+    env_put_cc(&e, 254);
+    env_put_cc(&e, 255);
+    env_put_cc(&e, 0);
+    st = env_run(&e, 254, 1, &run);
+    g_assert_cmpint(st, ==, DMAR_QI_DONE);
+    g_assert_cmpuint(run.head, ==, 1);
+    g_assert_cmpuint(run.processed, ==, 3);
+    assert_calls_seq(&e, 254, 3);
+    env_destroy(&e);
+
+    /* 512 slots from the last page: slot 256 would be at address 0 */
+    env_init_at(&e, 512, top);
+    fake_page(&e.mem, 0, true);
+    env_put_cc(&e, 255);
+    env_put_cc(&e, 256);
+    g_assert_true(fake_backed(&e.mem, 0, PAGE_SIZE_4K));
+    st = env_run(&e, 255, 257, &run);
+    g_assert_cmpint(st, ==, DMAR_QI_ERROR);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
+    g_assert_cmpuint(run.head, ==, 255);
+    g_assert_cmpuint(run.processed, ==, 0);
+    g_assert_cmpuint(e.mem.reads, ==, 0);
+    assert_calls(&e, NULL, 0);
+    /* an empty queue there is no error: nothing is fetched */
+    st = env_run(&e, 7, 7, &run);
+    g_assert_cmpint(st, ==, DMAR_QI_DONE);
+    env_destroy(&e);
+}
+
 /* ---- Registration ---- */
 
 int main(int argc, char **argv)
@@ -1630,6 +1816,8 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/walk/bound", test_walk_bound);
     g_test_add_func("/dmar-qi/walk/devtlb-dt", test_walk_devtlb_dt);
     g_test_add_func("/dmar-qi/walk/random", test_walk_random);
+    g_test_add_func("/dmar-qi/walk/budget", test_walk_budget);
+    g_test_add_func("/dmar-qi/walk/top", test_walk_top);
 
     return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include "hw/i386/x86-iommu.h"
 #include "hw/i386/vtd-dmar.h"
 #include "hw/pci/pci.h"
+#include "qapi/qapi-types-run-state.h"
 #include "qemu/thread.h"
 #include "dmar-cache.h"
 #include "dmar-core.h"
@@ -106,6 +107,7 @@ struct DmarState {
     DmarIecEntry iec[DMAR_IEC_ENTRIES];
     bool eim_on;                /* ECAP.EIM, decided at realize */
     DmarDevAS *ioapic_as;
+    QEMUBH *qi_bh;              /* the queue's continuation (dmar-inv.c) */
     /* Devices with UNMAP notifiers (BQL), and what they must hear (@lock) */
     QLIST_HEAD(, DmarDevAS) unmap_list;
     GArray *unmap_pending;      /* of DmarUnmap */
@@ -128,6 +130,9 @@ unsigned dmar_inv_context_locked(DmarState *s, unsigned gran, uint16_t did,
 unsigned dmar_inv_iotlb_locked(DmarState *s, unsigned gran, uint16_t did,
                                uint64_t addr, unsigned am);
 unsigned dmar_qi_run_locked(DmarState *s);
+/* The queue's continuation, and its restart when the VM runs (BQL) */
+void dmar_qi_bh(void *opaque);
+void dmar_qi_vm_state_change(void *opaque, bool running, RunState state);
 void dmar_inv_event_status_update(DmarState *s);
 bool dmar_inv_event_unmasked(DmarState *s);
 bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,

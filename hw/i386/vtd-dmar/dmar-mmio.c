@@ -184,9 +184,16 @@ static unsigned dmar_iqt_write(DmarState *s, uint64_t val)
     return dmar_qi_run_locked(s);
 }
 
+/*
+ * §11.4.9.3: base address bits 63:HAW are not implemented (they read 0,
+ * so a fetch never goes past the host address width); DW is kept, and
+ * makes the queue stop with IQE once it runs (dmar_qi_run_locked). A new
+ * queue starts at its base.
+ */
 static unsigned dmar_iqa_write(DmarState *s, uint64_t val)
 {
-    /* A new queue starts at its base. */
+    dmar_set64(s, A_IQA, val & (MAKE_64BIT_MASK(0, s->hw.haw) |
+                                R_IQA_DW_MASK | R_IQA_QS_MASK));
     dmar_set64(s, A_IQH, 0);
     return 0;
 }
@@ -257,12 +264,13 @@ static const DmarRegInfo dmar_regs[] = {
     RO(PLMLIMIT, 4),
     RO(PHMBASE, 8),
     RO(PHMLIMIT, 8),
-    /* Queued invalidation (§11.4.9); DW stays 0: 128-bit descriptors. */
+    /* Queued invalidation (§11.4.9) */
     RO(IQH, 8),
     { .name = "IQT", .off = A_IQT, .size = 8, .rw = R_IQT_QT_MASK,
       .post_write = dmar_iqt_write },
     { .name = "IQA", .off = A_IQA, .size = 8,
-      .rw = R_IQA_IQA_MASK | R_IQA_QS_MASK, .post_write = dmar_iqa_write },
+      .rw = R_IQA_IQA_MASK | R_IQA_DW_MASK | R_IQA_QS_MASK,
+      .post_write = dmar_iqa_write },
     { .name = "ICS", .off = A_ICS, .size = 4, .w1c = R_ICS_IWC_MASK,
       .post_write = dmar_ics_write },
     { .name = "IECTL", .off = A_IECTL, .size = 4, .rw = R_IECTL_IM_MASK,

@@ -61,27 +61,51 @@ static bool decode_wait(uint64_t lo, uint64_t hi, DmarQiDesc *d)
 }
 
 bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
-                    DmarQiDesc *d)
+                    DmarQiDesc *d, DmarIqei *why)
 {
+    DmarIqei err = DMAR_IQEI_TYPE;
+    bool ok = false;
+
     memset(d, 0, sizeof(*d));
     d->type = FIELD_EX64(lo, QI_LO, TYPE);
     if (FIELD_EX64(lo, QI_LO, TYPE_HI)) {
-        return false;       /* PASID-based types: scalable mode only */
+        /* PASID-based and later types: scalable mode only (invalid) */
+    } else if (d->type == DMAR_QI_CC) {
+        ok = decode_cc(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_IOTLB) {
+        ok = decode_iotlb(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_IEC && caps->ir) {
+        ok = decode_iec(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_WAIT) {
+        ok = decode_wait(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
     }
-    switch (d->type) {
-    case DMAR_QI_CC:
-        return decode_cc(lo, hi, d);
-    case DMAR_QI_IOTLB:
-        return decode_iotlb(lo, hi, d);
-    case DMAR_QI_IEC:
-        return caps->ir && decode_iec(lo, hi, d);
-    case DMAR_QI_WAIT:
-        return decode_wait(lo, hi, d);
-    case DMAR_QI_DEVTLB:
-        /* not offered (ECAP.DT=0): a reserved type */
-    default:
+    /*
+     * Otherwise an invalid type (§11.4.9.9 code 3): 0, 6-15, IEC without
+     * ECAP.IR, and device-TLB (3), not offered (ECAP.DT=0). A valid type
+     * with a reserved bit or a reserved encoding (granularity 0) is 4.
+     */
+    if (!ok && why) {
+        *why = err;
+    }
+    return ok;
+}
+
+/* The descriptor at HEAD, fetched; false with run->iqei set if not. */
+static bool qi_fetch(const DmarQiCaps *caps, uint64_t base, DmarReadFn *read,
+                     void *mem_opaque, DmarQiRun *run, DmarQiDesc *d)
+{
+    uint64_t e[2];
+
+    if (!read(mem_opaque, base + run->head * 16ull, e, sizeof(e))) {
+        run->iqei = DMAR_IQEI_FETCH;
         return false;
     }
+    return dmar_qi_decode(caps, le64_to_cpu(e[0]), le64_to_cpu(e[1]), d,
+                          &run->iqei);
 }
 
 DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
@@ -91,35 +115,50 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
                              void *ops_opaque, DmarQiRun *run)
 {
     run->processed = 0;
+    run->work = 0;
     run->wait_irq = false;
-    if (!entries || tail >= entries || run->head >= entries) {
+    run->iqei = DMAR_IQEI_NONE;
+    if (!entries || run->head >= entries) {
+        return DMAR_QI_ERROR;
+    }
+    if (tail >= entries) {
+        run->iqei = DMAR_IQEI_TAIL;
+        return DMAR_QI_ERROR;
+    }
+    /* The queue's last byte: base + entries * 16 - 1 must not wrap. */
+    if (run->head != tail && base > UINT64_MAX - (entries * 16ull - 1)) {
+        run->iqei = DMAR_IQEI_FETCH;
         return DMAR_QI_ERROR;
     }
     /* One pass at most: the walk ends even if head never meets tail. */
     while (run->head != tail && run->processed < entries) {
-        uint64_t e[2];
         DmarQiDesc d;
         uint32_t sdata;
+        unsigned work = 0;
 
-        if (!read(mem_opaque, base + run->head * 16ull, e, sizeof(e)) ||
-            !dmar_qi_decode(caps, le64_to_cpu(e[0]), le64_to_cpu(e[1]), &d)) {
+        /* At least one descriptor per call, whatever the budget. */
+        if (run->processed && run->work >= run->budget) {
+            return DMAR_QI_PENDING;
+        }
+        if (!qi_fetch(caps, base, read, mem_opaque, run, &d)) {
             return DMAR_QI_ERROR;
         }
         switch (d.type) {
         case DMAR_QI_CC:
-            ops->context(ops_opaque, &d);
+            work = ops->context(ops_opaque, &d);
             break;
         case DMAR_QI_IOTLB:
-            ops->iotlb(ops_opaque, &d);
+            work = ops->iotlb(ops_opaque, &d);
             break;
         case DMAR_QI_IEC:
-            ops->iec(ops_opaque, &d);
+            work = ops->iec(ops_opaque, &d);
             break;
         case DMAR_QI_WAIT:
             /* Everything before has completed: we run synchronously. */
             sdata = cpu_to_le32(d.sdata);
             if (d.wait_sw &&
                 !write(mem_opaque, d.addr, &sdata, sizeof(sdata))) {
+                /* A status write error: IQEI has no code for it. */
                 return DMAR_QI_ERROR;
             }
             run->wait_irq |= d.wait_if;
@@ -127,6 +166,7 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
         }
         run->head = (run->head + 1) % entries;
         run->processed++;
+        run->work = MIN((uint64_t)run->work + 1 + work, UINT32_MAX);
     }
-    return DMAR_QI_DONE;
+    return run->head == tail ? DMAR_QI_DONE : DMAR_QI_PENDING;
 }

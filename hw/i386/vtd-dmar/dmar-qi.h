@@ -69,35 +69,65 @@ typedef struct DmarQiCaps {
     bool dt;
 } DmarQiCaps;
 
-/* Decode a 128-bit descriptor; false if its type or reserved bits say no. */
+/*
+ * Why the queue stopped: IQERCD.IQEI (VT-d §11.4.9.9). 0 is "information
+ * not available", for errors the field has no code for.
+ */
+typedef enum DmarIqei {
+    DMAR_IQEI_NONE = 0,
+    DMAR_IQEI_TAIL = 1,         /* invalid tail pointer */
+    DMAR_IQEI_FETCH = 2,        /* a descriptor fetch failed */
+    DMAR_IQEI_TYPE = 3,         /* invalid descriptor type */
+    DMAR_IQEI_RSVD = 4,         /* reserved field set in a valid type */
+    DMAR_IQEI_DW = 5,           /* descriptor width not supported */
+    DMAR_IQEI_TAIL_DW = 6,      /* tail not aligned to the width */
+    DMAR_IQEI_TTM = 7,          /* invalid RTADDR.TTM */
+} DmarIqei;
+
+/*
+ * Decode a 128-bit descriptor; false if its type or reserved bits say
+ * no, with the IQEI code in *WHY (if WHY is not NULL).
+ */
 bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
-                    DmarQiDesc *d);
+                    DmarQiDesc *d, DmarIqei *why);
 
 typedef bool DmarWriteFn(void *opaque, uint64_t gpa, const void *buf,
                          size_t len);
 
-/* The effects of valid descriptors, called in queue order. */
+/*
+ * The effects of valid descriptors, called in queue order. Each returns
+ * the work it did beyond the descriptor itself, in the units of
+ * DmarQiRun.budget (e.g. one per 16 cache sets probed).
+ */
 typedef struct DmarQiOps {
-    void (*context)(void *opaque, const DmarQiDesc *d);
-    void (*iotlb)(void *opaque, const DmarQiDesc *d);
-    void (*iec)(void *opaque, const DmarQiDesc *d);
+    unsigned (*context)(void *opaque, const DmarQiDesc *d);
+    unsigned (*iotlb)(void *opaque, const DmarQiDesc *d);
+    unsigned (*iec)(void *opaque, const DmarQiDesc *d);
 } DmarQiOps;
 
 typedef enum DmarQiStatus {
     DMAR_QI_DONE,           /* head reached tail */
     DMAR_QI_ERROR,          /* stopped: IQE (head at the bad descriptor) */
+    DMAR_QI_PENDING,        /* budget used up: head not at tail yet */
 } DmarQiStatus;
 
 typedef struct DmarQiRun {
     uint32_t head;          /* in: first descriptor; out: where it stopped */
-    uint32_t processed;
+    uint32_t budget;        /* in: work allowed (one descriptor at least) */
+    uint32_t processed;     /* out: descriptors completed */
+    uint32_t work;          /* out: work done (may pass budget by one op) */
     bool wait_irq;          /* a wait descriptor asked for IWC (IF=1) */
+    DmarIqei iqei;          /* out, with DMAR_QI_ERROR */
 } DmarQiRun;
 
 /*
  * Process descriptors [run->head, tail) of the queue at BASE holding
- * ENTRIES 128-bit descriptors. At most ENTRIES descriptors are handled,
- * whatever the guest wrote. TAIL must be < ENTRIES (the caller checks).
+ * ENTRIES 128-bit descriptors, until head meets tail, a descriptor is
+ * bad, or the work done reaches run->budget (each descriptor is one
+ * unit, plus what its op returns): call again with the new head to go
+ * on. At most ENTRIES descriptors are handled per call, whatever the
+ * guest wrote. A fetch never wraps past 2^64: a queue that would is an
+ * error (IQEI 2). TAIL >= ENTRIES is an error (IQEI 1).
  */
 DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
                              uint32_t entries, uint32_t tail,

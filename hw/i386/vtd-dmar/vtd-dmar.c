@@ -14,6 +14,8 @@
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
+#include "qemu/main-loop.h"
+#include "system/runstate.h"
 #include "system/dma.h"
 #include "hw/pci-host/q35.h"
 #include "target/i386/cpu.h"
@@ -757,6 +759,10 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                  (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
 
     qemu_mutex_init(&s->lock);
+    /* A long invalidation queue goes on here, and when the VM runs again */
+    s->qi_bh = qemu_bh_new_guarded(dmar_qi_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
+    qemu_add_vm_change_state_handler(dmar_qi_vm_state_change, s);
     dmar_iotlb_init(&s->iotlb, s->iotlb_entries);
     dmar_ctx_cache_init(&s->ctx_cache, s->ctx_entries);
     s->flog = (DmarFaultLog) {
@@ -853,8 +859,9 @@ static const char *dmar_stream_error(DmarState *s)
      * Queue: IQH addresses guest memory, so it must be inside the queue.
      * IQT is checked where it is used (software may write any value).
      */
-    if (iqa & ~(R_IQA_IQA_MASK | R_IQA_QS_MASK)) {
-        return "IQA with 256-bit descriptors or reserved bits";
+    if (iqa & ~((R_IQA_IQA_MASK & MAKE_64BIT_MASK(0, s->hw.haw)) |
+                R_IQA_DW_MASK | R_IQA_QS_MASK)) {
+        return "IQA reserved bits, or base bits beyond the address width";
     }
     if ((iqh & ~R_IQH_QH_MASK) || FIELD_EX64(iqh, IQH, QH) >= entries) {
         return "IQH outside the queue";
