@@ -1953,6 +1953,36 @@ static void test_ctx_flush_device_wide_mask(void)
     dmar_ctx_cache_destroy(&c);
 }
 
+/* ---- Bad levels never take a way (found by scripts/mutate) ---- */
+
+/*
+ * A translation of a level the IOTLB does not hold (0, 4 and up) is not
+ * inserted: in a full one-set cache, every live entry stays.
+ */
+static void test_iotlb_bad_level_full_set(void)
+{
+    static const uint8_t levels[] = { 0, 4, 5, 0xff };
+    DmarTranslation tr;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, DMAR_CACHE_WAYS);
+    g_assert_cmpuint(dmar_iotlb_size(&t), ==, DMAR_CACHE_WAYS);
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        g_assert_false(iotlb_put(&t, 1, 1, w * SZ_4K, 0x100000 + w * SZ_4K,
+                                 1, DMAR_PERM_R));
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(levels); i++) {
+        tr = xlate(0x40000000, 0x80000000, 1, DMAR_PERM_RW);
+        tr.level = levels[i];
+        g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+    }
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        ASSERT_HIT(&t, 1, w * SZ_4K, 0x100000 + w * SZ_4K, 1, DMAR_PERM_R);
+    }
+    g_assert_cmpuint(t.stats.evictions, ==, 0);
+    dmar_iotlb_destroy(&t);
+}
+
 /* ---- Registration ---- */
 
 int main(int argc, char **argv)
@@ -1984,6 +2014,8 @@ int main(int argc, char **argv)
                     test_extend_sid_level);
     g_test_add_func("/dmar-cache/iotlb/extend/two-iovas-one-page",
                     test_extend_two_iovas_one_page);
+    g_test_add_func("/dmar-cache/iotlb/bad-level-full-set",
+                    test_iotlb_bad_level_full_set);
     g_test_add_func("/dmar-cache/ctx/basic", test_ctx_basic);
     g_test_add_func("/dmar-cache/ctx/lru", test_ctx_lru);
     g_test_add_func("/dmar-cache/ctx/lru-set", test_ctx_lru_set);

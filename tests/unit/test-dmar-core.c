@@ -2125,6 +2125,79 @@ static PermCase *perm_cases_new(size_t *n)
     return (PermCase *)g_array_free(a, false);
 }
 
+/* ---- Found by scripts/mutate: level-4 pages, the interrupt range ---- */
+
+/*
+ * VT-d §9.8: PS is reserved in a level-4 (and level-5) entry, whatever
+ * CAP.SLLPS bits a configuration might carry beyond 2 MiB and 1 GiB.
+ */
+static void test_ps_level4(void)
+{
+    DmarContext ctx;
+    DmarTranslation out;
+    DmarFault f;
+    TestEnv e;
+    uint64_t root;
+
+    for (int levels = 4; levels <= 5; levels++) {
+        env_init(&e, 52, SAGAW_4L | SAGAW_5L, 0xf, HW_PT);
+        root = env_open(&e, 0x0100, levels, false, &ctx);
+        map_page(&e.mem, root, levels, 0, 0, 4, DMAR_PERM_RW);
+        g_assert_false(env_translate(&e, &ctx, 0x1000, false, &out, &f));
+        g_assert_cmphex(f.fr, ==, DMAR_FR_PTE_RSVD);
+        g_assert_cmpuint(f.level, ==, 4);
+        env_destroy(&e);
+    }
+}
+
+/*
+ * VT-d "Handling Requests to Interrupt Address Range", at both edges and
+ * at both ends of the first and last page: a translation into
+ * 0xFEE00000-0xFEEFFFFF faults (0xE); the pages next to it translate.
+ */
+static void test_intr_range_edges(void)
+{
+    static const struct {
+        uint64_t pa;
+        bool blocked;
+    } pages[] = {
+        { DMAR_INTR_ADDR_FIRST - SZ_4K, false },
+        { DMAR_INTR_ADDR_FIRST, true },
+        { DMAR_INTR_ADDR_LAST + 1 - SZ_4K, true },
+        { DMAR_INTR_ADDR_LAST + 1, false },
+    };
+    static const uint64_t offsets[] = { 0, 1, 0x800, 0xffc, 0xfff };
+    DmarContext ctx;
+    DmarTranslation out;
+    DmarFault f;
+    TestEnv e;
+    uint64_t root;
+
+    env_init_default(&e);
+    root = env_open(&e, 0x0200, 3, false, &ctx);
+    for (unsigned i = 0; i < ARRAY_SIZE(pages); i++) {
+        map_page(&e.mem, root, 3, 0x10000000 + i * SZ_4K, pages[i].pa, 1,
+                 DMAR_PERM_RW);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(pages); i++) {
+        for (unsigned j = 0; j < ARRAY_SIZE(offsets); j++) {
+            uint64_t iova = 0x10000000 + i * SZ_4K + offsets[j];
+            bool ok = env_translate(&e, &ctx, iova, true, &out, &f);
+
+            set_case("pa 0x%" PRIx64 " + 0x%" PRIx64, pages[i].pa,
+                     offsets[j]);
+            g_assert(ok == !pages[i].blocked);
+            if (ok) {
+                g_assert_cmphex(out.pa, ==, pages[i].pa);
+            } else {
+                g_assert_cmphex(f.fr, ==, DMAR_FR_INTR_ADDR);
+                g_assert_cmphex(f.addr, ==, iova);
+            }
+        }
+    }
+    env_destroy(&e);
+}
+
 int main(int argc, char **argv)
 {
     PermCase *perm_cases;
@@ -2175,6 +2248,9 @@ int main(int argc, char **argv)
     ADD_CASES("/dmar-core/fpd/clear", fpd_cases, test_fpd_clear);
     ADD_CASES("/dmar-core/fpd/set", fpd_cases, test_fpd_set);
     g_test_add_func("/dmar-core/oracle", test_oracle);
+    g_test_add_func("/dmar-core/walk/ps-level4", test_ps_level4);
+    g_test_add_func("/dmar-core/walk/intr-range-edges",
+                    test_intr_range_edges);
 
     ret = g_test_run();
     for (i = 0; i < n_perm; i++) {
