@@ -536,6 +536,189 @@ static void test_high_translated(void)
     dmar_free(d);
 }
 
+/* ================= the DMAR table's device scopes ================= */
+
+#define SCOPE_ENDPOINT  1
+#define SCOPE_BRIDGE    2
+#define SCOPE_IOAPIC    3
+
+typedef struct Scope {
+    uint8_t type, enum_id, bus, dev, fn;
+} Scope;
+
+/* The DRHD's flags and device scopes (VT-d §8.3, §8.3.1) */
+static GArray *drhd_scopes(Dmar *d, uint8_t *flags)
+{
+    size_t len = 0;
+    g_autofree uint8_t *t = dmar_acpi_table(d, &len);
+    GArray *a = g_array_new(false, false, sizeof(Scope));
+    unsigned drhd_len, off;
+
+    g_assert_cmpuint(len, >=, 48 + 16);
+    g_assert_cmpuint(lduw_le_p(t + 48), ==, 0);             /* DRHD */
+    drhd_len = lduw_le_p(t + 50);
+    g_assert_cmpuint(48 + drhd_len, ==, len);               /* one unit */
+    *flags = t[52];
+    g_assert_cmphex(ldq_le_p(t + 56), ==, DMAR_BASE);
+    for (off = 48 + 16; off < len; off += t[off + 1]) {
+        Scope sc = { t[off], t[off + 4], t[off + 5], t[off + 6], t[off + 7] };
+
+        g_assert_cmpuint(t[off + 1], ==, 8);                /* one path */
+        g_array_append_val(a, sc);
+    }
+    g_assert_cmpuint(off, ==, len);
+    return a;
+}
+
+static gint scope_cmp(gconstpointer a, gconstpointer b)
+{
+    const Scope *x = a, *y = b;
+
+    return (x->bus << 16 | x->dev << 8 | x->fn) -
+           (y->bus << 16 | y->dev << 8 | y->fn);
+}
+
+/*
+ * What the table must list: the IOAPIC, then an entry for each device on
+ * the root buses that do not bypass the unit (a bridge for what is behind
+ * it), as query-pci shows them. BYPASS_BUS: the bus number that bypasses.
+ */
+static GArray *expected_scopes(Dmar *d, int bypass_bus)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'query-pci' }");
+    QList *buses = qdict_get_qlist(rsp, "return");
+    GArray *a = g_array_new(false, false, sizeof(Scope));
+    QListEntry *be, *de;
+
+    QLIST_FOREACH_ENTRY(buses, be) {
+        QDict *bus = qobject_to(QDict, qlist_entry_obj(be));
+        QList *devs = qdict_get_qlist(bus, "devices");
+
+        if (qdict_get_int(bus, "bus") == bypass_bus) {
+            continue;
+        }
+        QLIST_FOREACH_ENTRY(devs, de) {
+            QDict *dev = qobject_to(QDict, qlist_entry_obj(de));
+            Scope sc = {
+                .type = qdict_haskey(dev, "pci_bridge") ? SCOPE_BRIDGE :
+                        SCOPE_ENDPOINT,
+                .bus = qdict_get_int(dev, "bus"),
+                .dev = qdict_get_int(dev, "slot"),
+                .fn = qdict_get_int(dev, "function"),
+            };
+
+            g_array_append_val(a, sc);
+        }
+    }
+    qobject_unref(rsp);
+    return a;
+}
+
+static void assert_scopes(GArray *got, GArray *want)
+{
+    g_array_sort(got, scope_cmp);
+    g_array_sort(want, scope_cmp);
+    g_assert_cmpuint(got->len, ==, want->len);
+    for (guint i = 0; i < got->len; i++) {
+        Scope *x = &g_array_index(got, Scope, i);
+        Scope *y = &g_array_index(want, Scope, i);
+
+        g_test_message("scope %u: type %u %02x:%02x.%u", i, x->type, x->bus,
+                       x->dev, x->fn);
+        g_assert_cmpuint(x->type, ==, y->type);
+        g_assert_cmpuint(x->enum_id, ==, 0);
+        g_assert_cmphex(x->bus << 16 | x->dev << 8 | x->fn, ==,
+                        y->bus << 16 | y->dev << 8 | y->fn);
+    }
+}
+
+/* The IOAPIC comes first: id 0, ff:00.0 (its source-id). */
+static void take_ioapic(GArray *a)
+{
+    Scope *io = &g_array_index(a, Scope, 0);
+
+    g_assert_cmpuint(a->len, >=, 1);
+    g_assert_cmpuint(io->type, ==, SCOPE_IOAPIC);
+    g_assert_cmpuint(io->enum_id, ==, 0);
+    g_assert_cmphex(io->bus << 8 | io->dev << 3 | io->fn, ==, IOAPIC_SID);
+    g_array_remove_index(a, 0);
+}
+
+static Dmar *scope_boot(const char *machine, const char *extra)
+{
+    Dmar *d = g_new0(Dmar, 1);
+
+    d->qts = qtest_initf("-M q35%s -device vtd-dmar %s %s", machine,
+                         edu_args(false), extra);
+    d->pool = PT_POOL;
+    edu_attach(d);
+    return d;
+}
+
+/* Nothing bypasses: INCLUDE_PCI_ALL, and the IOAPIC only. */
+static void test_scope_all(void)
+{
+    Dmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80 "
+                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
+    uint8_t flags;
+    g_autoptr(GArray) got = drhd_scopes(d, &flags);
+
+    g_assert_cmphex(flags, ==, 1);
+    take_ioapic(got);
+    g_assert_cmpuint(got->len, ==, 0);
+    dmar_free(d);
+}
+
+/*
+ * An expander bus bypasses the unit: no INCLUDE_PCI_ALL, every device of
+ * pcie.0 named (edu, the expander's own function among them), nothing of
+ * bus 0x80 or behind it.
+ */
+static void test_scope_bypass_pxb(void)
+{
+    Dmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80,"
+                         "bypass_iommu=on "
+                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1 "
+                         "-device pcie-root-port,bus=pcie.0,id=rp0,chassis=2");
+    uint8_t flags;
+    g_autoptr(GArray) got = drhd_scopes(d, &flags);
+    g_autoptr(GArray) want = expected_scopes(d, 0x80);
+    bool edu = false, rp0 = false;
+
+    g_assert_cmphex(flags, ==, 0);
+    take_ioapic(got);
+    for (guint i = 0; i < got->len; i++) {
+        Scope *x = &g_array_index(got, Scope, i);
+
+        g_assert_cmpuint(x->bus, ==, 0);
+        edu |= x->type == SCOPE_ENDPOINT && (x->dev << 3 | x->fn) == EDU_DEVFN;
+        rp0 |= x->type == SCOPE_BRIDGE;
+    }
+    g_assert_true(edu && rp0);
+    assert_scopes(got, want);
+    dmar_free(d);
+}
+
+/* pcie.0 bypasses, an expander does not: only bus 0x80's devices. */
+static void test_scope_bypass_default(void)
+{
+    Dmar *d = scope_boot(",default_bus_bypass_iommu=on",
+                         "-device pxb-pcie,id=pxb,bus_nr=0x80,"
+                         "bypass_iommu=off "
+                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
+    uint8_t flags;
+    g_autoptr(GArray) got = drhd_scopes(d, &flags);
+    g_autoptr(GArray) want = expected_scopes(d, 0);
+
+    g_assert_cmphex(flags, ==, 0);
+    take_ioapic(got);
+    g_assert_cmpuint(got->len, ==, 1);
+    g_assert_cmpuint(g_array_index(got, Scope, 0).type, ==, SCOPE_BRIDGE);
+    g_assert_cmpuint(g_array_index(got, Scope, 0).bus, ==, 0x80);
+    assert_scopes(got, want);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -556,5 +739,9 @@ int main(int argc, char **argv)
                    test_high_passthrough);
     qtest_add_func("/vtd-dmar/width/high-ram-translated",
                    test_high_translated);
+    qtest_add_func("/vtd-dmar/acpi/scope-all", test_scope_all);
+    qtest_add_func("/vtd-dmar/acpi/scope-bypass-pxb", test_scope_bypass_pxb);
+    qtest_add_func("/vtd-dmar/acpi/scope-bypass-default",
+                   test_scope_bypass_default);
     return g_test_run();
 }
