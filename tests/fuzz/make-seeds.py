@@ -101,7 +101,7 @@ def ctx_entry(tt=0, aw=1, did=1, slptptr=SLPT):
 
 
 # GCMD takes the persistent enables (TE, QIE, IRE, CFI) from the value
-# written (VT-d §10.4.4): KEEP is what an earlier step turned on.
+# written (VT-d §11.4.4.1): KEEP is what an earlier step turned on.
 
 def enable_translation(ctx, keep=0):
     """Root table at ROOT, SRTP, TE; the context reads of the address

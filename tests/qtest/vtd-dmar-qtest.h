@@ -119,7 +119,7 @@
 #define GRAN_DEVICE     3
 #define GRAN_PAGE       3
 
-/* Fault reasons (VT-d appendix "Fault Reason Encodings") */
+/* Fault reasons (VT-d §7.1.3) */
 #define FR_ROOT_NP      0x1
 #define FR_CTX_NP       0x2
 #define FR_CTX_INV      0x3
@@ -511,7 +511,7 @@ static inline uint64_t ccmd_inv(Dmar *d, uint64_t cmd)
     return v;
 }
 
-/* ---- queued invalidation (VT-d 6.5.2) ---- */
+/* ---- queued invalidation (VT-d §6.5.2) ---- */
 
 #define IQ_BASE         0x00a00000ull   /* the queue; 8 KiB aligned */
 #define IQ_STATUS       0x00a10000ull   /* 4 KiB of wait status dwords */

@@ -57,7 +57,7 @@ static void test_reset_values(void)
             /* IM's reset value: see /vtd-dmar/regs/fectl-reset */
             continue;
         case REG_IECTL:
-            /* VT-d 11.4.9.6: the invalidation event is masked too */
+            /* VT-d §11.4.9.5: the invalidation event is masked too */
             want = IECTL_IM;
             break;
         }
@@ -395,7 +395,7 @@ static void test_regs_access(void)
 }
 
 /*
- * VT-d 11.4.9.2: FECTL.IM is 1 after reset, so a fault that happens
+ * VT-d §11.4.7.2: FECTL.IM is 1 after reset, so a fault that happens
  * before software programs FEDATA/FEADDR stays pending instead of
  * sending FEDATA (0) to address FEUADDR:FEADDR (0).
  */
@@ -1134,10 +1134,9 @@ static void fc_slptptr_no_ram(Dmar *d, FaultEnv *e)
 }
 
 /*
- * VT-d appendix "Fault Reason Encodings", 3h: "... hardware attempt to
- * access the second-level paging entry referenced through the SLPTPTR
- * field resulted in an error" (7h is for entries referenced through a
- * paging entry's ADDR field).
+ * VT-d §7.1.3: an error reading the second-stage table that SLPTPTR
+ * references is reason 3h (7h is for tables referenced through a paging
+ * entry's address field).
  */
 static void test_fault_slptptr(void)
 {
@@ -1582,7 +1581,7 @@ static void test_invalidate_context(void)
     /* a page the IOTLB never saw needs the context: it is gone */
     dma_in(d, IOVA_C);
     assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
-    /* and with the IOTLB flushed too (as VT-d 6.5 asks), every page */
+    /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
     iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
     zero(d, PAGE_OUT);
     dma_out(d, IOVA_B);
@@ -1989,7 +1988,7 @@ static void test_qi_context(const void *opaque)
     /* a page the IOTLB never saw needs the context: it is gone */
     dma_in(d, IOVA_C);
     assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
-    /* and with the IOTLB flushed too (as VT-d 6.5 asks), every page */
+    /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
     qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
     qi_sync(d);
     zero(d, PAGE_OUT);
@@ -2244,7 +2243,7 @@ static void qi_recover(Dmar *d, unsigned bad)
     g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
 }
 
-/* IQE follows the fault event rules of the fault records (VT-d 7.3) */
+/* IQE follows the fault event rules of the fault records (VT-d §7.3) */
 static void test_qi_iqe_fault_event(void)
 {
     Dmar *d = dmar_boot("");
@@ -2572,7 +2571,7 @@ static void qi_wait_if(Dmar *d)
     g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
 }
 
-/* VT-d 6.5.2.6: the invalidation completion event */
+/* VT-d §6.5.2.9: the invalidation completion event */
 static void test_qi_wait_event(void)
 {
     Dmar *d = dmar_boot_full("", "-m 5G", false);
@@ -2679,7 +2678,7 @@ static void test_qi_wait_event(void)
 }
 
 /*
- * VT-d 6.5.2: with QI enabled, software invalidates only through the
+ * VT-d §6.5.2: with QI enabled, software invalidates only through the
  * queue. A CCMD/IOTLB command written anyway must not invalidate (the
  * old translation is still used); with QI disabled it works again.
  */
@@ -2747,7 +2746,7 @@ static void test_qi_register_inv(void)
 }
 
 /*
- * VT-d 11.4.9.1, IQH.QH: "Hardware resets this field to 0 whenever the
+ * VT-d §11.4.9.1, IQH.QH: "Hardware resets this field to 0 whenever the
  * queued invalidation is disabled (QIES field Clear in the Global
  * Status register)."
  */
@@ -2961,7 +2960,7 @@ static void test_qi_fuzz(void)
 
 /* ================= 11. interrupt remapping ================= */
 
-/* IRTA and the GCMD commands SIRTP, IRE, CFI (VT-d 11.4.4, 11.4.5) */
+/* IRTA and the GCMD commands SIRTP, IRE, CFI (VT-d §11.4.4.1-2) */
 static void test_ir_regs(void)
 {
     Dmar *d = dmar_boot("");
@@ -3229,7 +3228,7 @@ static void test_ir_eim_broadcast(void)
     dmar_free(d);
 }
 
-/* Compatibility-format interrupts (VT-d 5.1.4), and IRES = 0 */
+/* Compatibility-format interrupts (VT-d §5.1.4), and IRES = 0 */
 static void test_ir_compat(void)
 {
     Dmar *d = dmar_boot("");
@@ -3324,7 +3323,7 @@ static void test_ir_dma_write(void)
     assert_no_fault(d);
     edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
     assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
-    /* VT-d 5.1.5.2: data bits 31:16 reserved: fault 0x20, not delivered */
+    /* VT-d §5.1.2.2: data bits 31:16 reserved: fault 0x20, not delivered */
     edu_dma(d, EDU_BUF + 4, msi_remappable(1, false), 4, true);
     assert_ir_fault(d, FR_IR_REQ_RSVD, 1, EDU_SID);
     assert_not_delivered(d, 0xc3);

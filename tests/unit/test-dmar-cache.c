@@ -1368,7 +1368,7 @@ static void test_ctx_flush(void)
 
 /*
  * Device-selective invalidation: the function mask (CCMD.FM) says how
- * many low bits of the function number are not compared (VT-d §11.4.7):
+ * many low bits of the function number are not compared (VT-d §11.4.6.1):
  * 0 none, 1 bit 2, 2 bits 2:1, 3 bits 2:0.
  */
 typedef struct DevCase {

@@ -3,7 +3,7 @@
  * Unit tests for the vtd-dmar translation core (dmar-core.c), written
  * against the Intel VT-d specification rather than against the code:
  * legacy root and context entries (VT-d §9.1, §9.3), the second-level
- * walk and its entries (§3.6, §9.8) and the fault reasons (§7.1.3).
+ * walk and its entries (§3.7, §9.8) and the fault reasons (§7.1.3).
  *
  * Guest memory is a sparse fake: a GHashTable of 4 KiB pages behind the
  * core's DmarReadFn. It counts the reads the core makes, so that the walk
@@ -906,7 +906,7 @@ static void test_ctx_slptptr_haw(void)
     env_destroy(&e);
 }
 
-/* ---- Second-level walks (VT-d §3.6, §9.8) ---- */
+/* ---- Second-stage walks (VT-d §3.7, §9.8) ---- */
 
 typedef struct WalkCase {
     const char *name;
@@ -2151,8 +2151,8 @@ static void test_ps_level4(void)
 }
 
 /*
- * VT-d "Handling Requests to Interrupt Address Range", at both edges and
- * at both ends of the first and last page: a translation into
+ * VT-d §3.15 Handling Requests to Interrupt Address Range, at both
+ * edges and at both ends of the first and last page: a translation into
  * 0xFEE00000-0xFEEFFFFF faults (0xE); the pages next to it translate.
  */
 static void test_intr_range_edges(void)

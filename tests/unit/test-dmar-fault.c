@@ -2,9 +2,9 @@
 /*
  * Unit tests for vtd-dmar primary fault logging and the fault event
  * (dmar-fault.c), written against the Intel VT-d specification: fault
- * recording registers and their ring (VT-d §7.2.1, §11.4.14), the fault
- * status register (§11.4.9) and the interrupt pending/mask logic of the
- * fault event control register (§7.3, §11.4.10).
+ * recording registers and their ring (VT-d §7.2.1, §11.4.7.6), the fault
+ * status register (§11.4.7.1) and the interrupt pending/mask logic of the
+ * fault event control register (§7.3, §11.4.7.2).
  *
  * The register file is a plain little-endian byte array, as the unit
  * keeps it. Software is emulated by its effect on the registers: clearing

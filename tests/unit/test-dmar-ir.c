@@ -2,10 +2,10 @@
 /*
  * Unit tests for vtd-dmar interrupt remapping (dmar-ir.c), written
  * against the Intel VT-d specification rather than against the code:
- * the remappable-format MSI request (VT-d §5.1.5.2), the interrupt
- * remapping table entry in remapped format (§9.10), source-id
+ * the remappable-format MSI request (VT-d §5.1.2.2), the interrupt
+ * remapping table entry in remapped format (§9.9), source-id
  * verification (SVT/SQ) and the interrupt-remapping fault reasons and
- * their qualification by FPD (§7.1.3).
+ * their qualification by FPD (§5.1.4.1).
  *
  * Expected values come from the layouts as the specification gives them
  * (the SPEC_*, MSI_*, LO_* and HI_* definitions and the ref_*() reference
@@ -34,7 +34,7 @@
 #define SPEC_BITS(hi, lo)   ((~0ull >> (63 - (hi))) & ~((1ull << (lo)) - 1))
 #define SPEC_BIT(n)         (1ull << (n))
 
-/* Remappable-format MSI address, §5.1.5.2 */
+/* Remappable-format MSI address, §5.1.2.2 */
 #define MSI_BASE            0xfee00000ull
 #define MSI_FORMAT          SPEC_BIT(4)     /* 1: remappable format */
 #define MSI_SHV             SPEC_BIT(3)     /* subhandle valid */
@@ -42,7 +42,7 @@
 #define MSI_HANDLE_SHIFT    5               /* handle[14:0] in 19:5 */
 #define MSI_DONT_CARE       SPEC_BITS(1, 0)
 
-/* IRTE in remapped format, §9.10: the low quadword (bits 63:0) */
+/* IRTE in remapped format, §9.9: the low quadword (bits 63:0) */
 #define LO_P                SPEC_BIT(0)
 #define LO_FPD              SPEC_BIT(1)
 #define LO_DM               SPEC_BIT(2)
@@ -65,7 +65,7 @@
 #define SPEC_LO_XAPIC_RSVD  (SPEC_BITS(39, 32) | SPEC_BITS(63, 48))
 #define SPEC_HI_RSVD        SPEC_BITS(63, 20)
 
-/* Interrupt-remapping fault reasons, §7.1.3 */
+/* Interrupt-remapping fault reasons, §5.1.4.1 */
 #define FR_OK               0x00
 #define FR_REQ_RSVD         0x20
 #define FR_INDEX            0x21
@@ -315,7 +315,7 @@ static void assert_irq(const DmarIrq *got, const DmarIrq *want)
 
 /*
  * Remap (ADDR, DATA) from SID through E, expecting WANT; a request with
- * data bits 31:16 set (reserved in the remappable format, §5.1.5.2) must
+ * data bits 31:16 set (reserved in the remappable format, §5.1.2.2) must
  * instead fault 0x20 before any table access.
  */
 static void check_remap(IrEnv *e, uint64_t addr, uint32_t data,
@@ -420,7 +420,7 @@ static void test_fake_mem(void)
     fake_mem_destroy(&m);
 }
 
-/* ---- Index decode, §5.1.5.2 ---- */
+/* ---- Index decode, §5.1.3 ---- */
 
 typedef struct IndexCase {
     const char *name;
@@ -610,7 +610,7 @@ typedef struct BitCase {
 
 static BitCase bit_cases[2][2][64];
 
-/* What flipping BIT of a valid IRTE does, straight from §9.10. */
+/* What flipping BIT of a valid IRTE does, straight from §9.9. */
 static uint8_t bit_effect(bool eime, bool hi, unsigned bit)
 {
     if (hi) {

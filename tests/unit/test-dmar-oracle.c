@@ -11,7 +11,7 @@
  * memory, then damages some entries and records each damage. Every probe
  * (source-id, IOVA, read or write) is checked against an answer derived
  * from the intent and the list of damages alone, by the rules of the
- * VT-d specification (§3.6, §7.1.3, §9.1, §9.3, §9.8): the oracle never
+ * VT-d specification (§3.7, §7.1.3, §9.1, §9.3, §9.8): the oracle never
  * walks the tables it built.
  *
  * Per configuration (HAW, SAGAW, SLLPS, ECAP.SC/PT/DT, as the device sets
@@ -237,7 +237,7 @@ typedef enum Damage {
     DMG_PERM_CUT,           /* a table entry loses R or W */
     DMG_IGNORED,            /* bits the spec ignores: no effect */
     DMG_SNP_SC,             /* bit 11 of a leaf with ECAP.SC: a hint */
-    DMG_BIT62,              /* bit 62 (TM before VT-d 3.0): reserved */
+    DMG_BIT62,              /* bit 62 (TM until revision 3.2): reserved */
     DMG_COUNT
 } Damage;
 
@@ -544,7 +544,7 @@ static void gen_mappings(Oracle *o)
         m.pa = rnd_below(o->r, (1ull << MIN(c->haw, 52)) / size) * size;
         /*
          * Now and then a page in, at the edges of, or around the interrupt
-         * address range (§3.14): 4 KiB pages from just below to just
+         * address range (§3.15): 4 KiB pages from just below to just
          * above it, the 2 MiB page and the 1 GiB page that hold it.
          */
         if (chance(o->r, 3)) {
@@ -1101,7 +1101,7 @@ static void expect_success(Outcome *e, uint64_t pa, unsigned level,
 }
 
 /*
- * §3.14: a translation never leads into the interrupt address range: a
+ * §3.15: a translation never leads into the interrupt address range: a
  * request that would land there is blocked (Eh, at the leaf's level), and
  * a larger page around it answers for the 4 KiB around IOVA only.
  */
@@ -1161,7 +1161,7 @@ static void expect_walk(Oracle *o, const Device *dv, uint64_t iova, bool w,
             fault(e, denied, l, "damage: entry not present");
             return;
         }
-        /* §3.6: the permissions are the AND over every level. */
+        /* §3.7.1: the permissions are the AND over every level. */
         perm &= m ? m->perm : DMAR_PERM_RW;
         if (k == DMG_PERM_CUT) {
             perm &= ~c->bits;
@@ -2054,8 +2054,8 @@ static void test_iotlb(const void *opaque)
 }
 
 /*
- * Bit 62 of a present second-level entry is reserved (§9.8; it was TM
- * before VT-d 3.0, reserved then too without ECAP.DT), so it must fault
+ * Bit 62 of a present second-stage entry is reserved (§9.8; it was TM
+ * until revision 3.2, reserved then too without ECAP.DT), so it must fault
  * 0xc. The oracle found dmar-core ignoring it; this case keeps it fixed.
  */
 static void test_bit62(const void *opaque)

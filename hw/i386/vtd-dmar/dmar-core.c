@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtd-dmar translation core: legacy root/context decode and the
- * second-level walk (VT-d §3.4, §3.6, §9.1, §9.3, §9.8).
+ * second-stage walk (VT-d §3.4, §3.7, §9.1, §9.3, §9.8).
  *
  * Every value read here comes from guest memory and is validated before
  * use; the walk is a loop over a level count that was checked against
@@ -180,7 +180,7 @@ static bool in_intr_range(uint64_t first, uint64_t last)
 }
 
 /*
- * §3.14: software must not map anything to the interrupt address range,
+ * §3.15: software must not map anything to the interrupt address range,
  * and a request translated into it is blocked (0xEh), never sent on as a
  * DMA write that the platform would take for an interrupt. A large page
  * around the range still serves its other addresses, a 4 KiB page at a

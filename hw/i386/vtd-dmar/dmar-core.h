@@ -41,7 +41,7 @@ typedef enum DmarFaultReason {
 } DmarFaultReason;
 
 /*
- * The interrupt address range (VT-d §3.14): requests to it are interrupt
+ * The interrupt address range (VT-d §3.15): requests to it are interrupt
  * requests, and no translation may lead into it.
  */
 #define DMAR_INTR_ADDR_FIRST    0xfee00000ull

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtd-dmar primary fault logging (VT-d §7.2.1) and the fault event
- * interrupt's pending/mask logic (§7.3, §11.4.9-10).
+ * interrupt's pending/mask logic (§7.3, §11.4.7.1-§11.4.7.2).
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -26,7 +26,7 @@ bool dmar_fault_event_condition(DmarFaultLog *log, uint32_t pre_fsts)
 {
     uint32_t fectl;
 
-    /* §11.4.10: a condition while another is unserviced sends nothing. */
+    /* §7.3: a condition while another is unserviced sends nothing. */
     if (pre_fsts & DMAR_FSTS_EVENT_BITS) {
         return false;
     }
@@ -108,7 +108,7 @@ void dmar_fault_status_update(DmarFaultLog *log)
 {
     uint32_t fsts = get32(log, A_FSTS) & ~R_FSTS_PPF_MASK;
 
-    /* PPF is the OR of every record's F bit (§11.4.9). */
+    /* PPF is the OR of every record's F bit (§11.4.7.1). */
     for (uint32_t i = 0; i < log->nfr; i++) {
         if (FIELD_EX64(frcd_hi(log, i), FRCD_HI, F)) {
             fsts |= R_FSTS_PPF_MASK;

@@ -9,7 +9,7 @@
 
 #include "dmar-core.h"
 
-/* FSTS bits whose setting is an interrupt condition (§11.4.10 FECTL.IP). */
+/* FSTS bits whose setting is an interrupt condition (§7.3, FECTL.IP). */
 #define DMAR_FSTS_EVENT_BITS \
     (R_FSTS_PFO_MASK | R_FSTS_PPF_MASK | R_FSTS_IQE_MASK | \
      R_FSTS_ICE_MASK | R_FSTS_ITE_MASK)

@@ -42,7 +42,7 @@ void dmar_irta_from_raw(DmarState *s)
     memset(s->iec, 0, sizeof(s->iec));
 }
 
-/* GCMD.SIRTP (§10.4.4): take IRTA; cached entries are now stale. */
+/* GCMD.SIRTP (§11.4.4.1): take IRTA; cached entries are now stale. */
 void dmar_irta_latch_locked(DmarState *s)
 {
     s->irta_raw = dmar_get64(s, A_IRTA);
@@ -126,7 +126,7 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
     {
         DmarFault f = {
             .fr = irf.fr, .sid = sid, .is_write = true, .fpd = irf.fpd,
-            /* §7.2.1: for interrupts, FI bits 63:48 hold the index */
+            /* §11.4.7.6: for interrupts, FI bits 63:48 hold the index */
             .addr = (uint64_t)(irf.index & 0xffff) << 48,
         };
 

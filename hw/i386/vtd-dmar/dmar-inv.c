@@ -2,7 +2,7 @@
 /*
  * vtd-dmar invalidation: the cache effects shared by register-based
  * (CCMD, IOTLB) and queued invalidation (VT-d §6.5), the queue's register
- * side (IQH/IQT/IQA, IQE) and the invalidation completion event (§6.5.2.6).
+ * side (IQH/IQT/IQA, IQE) and the invalidation completion event (§6.5.2.9).
  * Every function here but the queue's bottom half and run-state handler
  * runs with the unit's lock held.
  */
@@ -178,7 +178,7 @@ static unsigned qi_error_locked(DmarState *s, uint32_t head, DmarIqei iqei)
            DMAR_ACT_FAULT_EVENT : 0;
 }
 
-/* §6.5.2.6: a wait descriptor with IF=1 completed. */
+/* §6.5.2.9: a wait descriptor with IF=1 completed. */
 static unsigned qi_wait_event_locked(DmarState *s)
 {
     uint32_t iectl = dmar_get32(s, A_IECTL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtd-dmar interrupt remapping: request decode, IRTE validation and
- * source-id verification (VT-d §5.1, §9.10). See dmar-ir.h.
+ * source-id verification (VT-d §5.1, §9.9). See dmar-ir.h.
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
@@ -10,13 +10,13 @@
 static bool ir_fail(DmarIrFault *f, uint8_t fr, bool fpd)
 {
     f->fr = fr;
-    /* FPD covers the faults found while using the IRTE (§9.10). */
+    /* FPD covers the faults found while using the IRTE (§5.1.4.1). */
     f->fpd = fpd && (fr == DMAR_FR_IR_NOT_PRESENT ||
                      fr == DMAR_FR_IR_IRTE_RSVD || fr == DMAR_FR_IR_SID);
     return false;
 }
 
-/* §9.10 SVT/SQ: may SID use this IRTE? */
+/* §9.9 SVT/SQ: may SID use this IRTE? */
 static bool sid_ok(uint64_t hi, uint16_t sid)
 {
     uint16_t want = FIELD_EX64(hi, IRTE_HI, SID);
@@ -74,7 +74,7 @@ uint32_t dmar_ir_index(uint64_t addr, uint32_t data)
     uint32_t index = FIELD_EX64(addr, IR_MSI, HANDLE_LO) |
                      (FIELD_EX64(addr, IR_MSI, HANDLE_HI) << 15);
 
-    /* §5.1.5.2: with SHV, the data's low 16 bits are a subhandle. */
+    /* §5.1.3: with SHV, the data's low 16 bits are a subhandle. */
     return index + (FIELD_EX64(addr, IR_MSI, SHV) ? (data & 0xffff) : 0);
 }
 

@@ -9,7 +9,7 @@
 
 #include "dmar-core.h"
 
-/* Interrupt-remapping fault reasons (§7.1.3). */
+/* Interrupt-remapping fault reasons (§5.1.4.1). */
 #define DMAR_FR_IR_REQ_RSVD     0x20    /* reserved bits in the request */
 #define DMAR_FR_IR_INDEX        0x21    /* index beyond the table size */
 #define DMAR_FR_IR_NOT_PRESENT  0x22    /* IRTE present bit clear */
@@ -18,16 +18,16 @@
 #define DMAR_FR_IR_COMPAT       0x25    /* compatibility format blocked */
 #define DMAR_FR_IR_SID          0x26    /* source-id verification failed */
 
-/* Remappable-format MSI data: bits 31:16 are reserved (§5.1.5.2) */
+/* Remappable-format MSI data: bits 31:16 are reserved (§5.1.2.2) */
 #define DMAR_IR_MSI_DATA_RSVD   0xffff0000u
 
-/* Remappable-format MSI address (§5.1.5.2) */
+/* Remappable-format MSI address (§5.1.2.2) */
 FIELD(IR_MSI, SHV, 3, 1)
 FIELD(IR_MSI, FORMAT, 4, 1)             /* 1: remappable */
 FIELD(IR_MSI, HANDLE_HI, 2, 1)          /* handle[15] */
 FIELD(IR_MSI, HANDLE_LO, 5, 15)         /* handle[14:0] */
 
-/* IRTE, remapped format (§9.10) */
+/* IRTE, remapped format (§9.9) */
 FIELD(IRTE_LO, P, 0, 1)
 FIELD(IRTE_LO, FPD, 1, 1)
 FIELD(IRTE_LO, DM, 2, 1)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtd-dmar register file: one table of access rules, one generic merge,
- * and the hooks for registers whose writes do something (VT-d §10.4, §11).
+ * and the hooks for registers whose writes do something (VT-d §11.4).
  *
  * Accesses (docs/vtd-dmar.rst, "Register access"): 32-bit to any
  * register, 64-bit to 64-bit registers (whole, or either 32-bit half);
@@ -49,7 +49,7 @@ void dmar_set64(DmarState *s, uint32_t off, uint64_t v)
 
 /* ---- hooks ---- */
 
-/* §10.4.4: GCMD; persistent bits are taken from the value written. */
+/* §11.4.4.1: GCMD; persistent bits are taken from the value written. */
 static unsigned dmar_gcmd_write(DmarState *s, uint64_t val)
 {
     uint32_t gsts = dmar_get32(s, A_GSTS), old = gsts;
@@ -127,7 +127,7 @@ static bool register_inv_refused(DmarState *s, const char *reg)
     return true;
 }
 
-/* §11.4.6: register-based context-cache invalidation. */
+/* §11.4.6.1: register-based context-cache invalidation. */
 static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
 {
     unsigned gran;
@@ -149,7 +149,7 @@ static unsigned dmar_ccmd_write(DmarState *s, uint64_t val)
     return DMAR_ACT_SWITCH_AS;
 }
 
-/* §11.4.8: register-based IOTLB invalidation. */
+/* §11.4.6.3: register-based IOTLB invalidation. */
 static unsigned dmar_iotlb_write(DmarState *s, uint64_t val)
 {
     uint64_t iva = dmar_get64(s, A_IVA);
@@ -345,7 +345,7 @@ static bool access_reg(DmarState *s, hwaddr off, unsigned size, bool write,
 }
 
 /*
- * VT-d §10.2 defines aligned 32-bit accesses to any register and aligned
+ * VT-d §11.2 defines aligned 32-bit accesses to any register and aligned
  * 64-bit accesses to 64-bit registers, and lets hardware carry out a
  * 64-bit access as two 32-bit ones, lower half first. Every other 8-byte
  * access on a 4-byte boundary is done that way here. That is also what
@@ -549,7 +549,7 @@ void dmar_regs_reset(DmarState *s)
     /* §11.4.1: the register file follows revision 4.1 of the spec */
     dmar_set32(s, A_VER, FIELD_DP32(0, VER, MAX, 4) |
                          FIELD_DP32(0, VER, MIN, 1));
-    /* §11.4.10: the fault event is masked until software sets it up. */
+    /* §11.4.7.2: the fault event is masked until software sets it up. */
     dmar_set32(s, A_FECTL, R_FECTL_IM_MASK);
     dmar_set32(s, A_IECTL, R_IECTL_IM_MASK);
     dmar_set64(s, A_CAP, dmar_cap_value(s));

@@ -3,6 +3,7 @@
  * vtd-dmar: the VT-d register map and in-memory formats, declared once.
  *
  * Register offsets and fields follow the Intel VT-d specification,
+ * revision 4.1 (whose section numbers every citation in vtd-dmar uses):
  * chapter 11 (register descriptions) and chapter 9 (translation
  * structure formats). In-memory structures are described as FIELDs over
  * the little-endian 64-bit words that make them up; no C bit-fields.
@@ -66,7 +67,7 @@ REG64(ECAP, 0x10)
     FIELD(ECAP, FLTS, 47, 1)
     FIELD(ECAP, SMPWCS, 48, 1)
     FIELD(ECAP, RPS, 49, 1)
-/* GCMD and GSTS share their bit positions (VT-d §11.4.4, §11.4.5). */
+/* GCMD and GSTS share their bit positions (VT-d §11.4.4.1, §11.4.4.2). */
 REG32(GCMD, 0x18)
     FIELD(GCMD, CFI, 23, 1)
     FIELD(GCMD, SIRTP, 24, 1)
@@ -146,7 +147,7 @@ REG64(IRTA, 0xb8)
     FIELD(IRTA, IRTA, 12, 52)
 
 /*
- * The IOTLB invalidation pair sits at ECAP.IRO * 16 (VT-d §11.4.8); our
+ * The IOTLB registers sit at ECAP.IRO * 16 (VT-d §11.4.6.2); our
  * unit places it, and the fault records after it, at these offsets.
  */
 #define DMAR_IRO_OFFSET     0x100
@@ -162,7 +163,7 @@ REG64(IOTLB, DMAR_IRO_OFFSET + 8)
     FIELD(IOTLB, IIRG, 60, 2)
     FIELD(IOTLB, IVT, 63, 1)
 
-/* Fault recording registers: 128 bits each at CAP.FRO * 16 (§11.4.14). */
+/* Fault recording registers: 128 bits each at CAP.FRO * 16 (§11.4.7.6). */
 #define DMAR_FRO_OFFSET     0x200
 #define DMAR_FRCD_SIZE      16
 FIELD(FRCD_LO, FI, 12, 52)          /* faulting page address */
@@ -208,7 +209,7 @@ FIELD(CTX_HI, DID, 8, 16)
 #define DMAR_TT_PASSTHROUGH     2
 #define DMAR_TT_RESERVED        3
 
-/* Second-level paging entry (§9.8). */
+/* Second-stage paging entry (§9.8 Second-Stage Paging Entries). */
 FIELD(SLPTE, R, 0, 1)
 FIELD(SLPTE, W, 1, 1)
 FIELD(SLPTE, X, 2, 1)
