@@ -8,6 +8,7 @@
 #include "qemu/log.h"
 #include "qemu/lockable.h"
 #include "hw/i386/apic_internal.h"
+#include "hw/pci-host/q35.h"
 #include "dmar-internal.h"
 #include "trace.h"
 
@@ -183,13 +184,34 @@ const MemoryRegionOps dmar_msi_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
-/* X86IOMMUClass.int_remap: KVM's split irqchip asks for MSI routes. */
+/*
+ * The source-id of the IOAPIC's interrupt requests: that of its DMAR
+ * device scope entry (VT-d §8.3.1), which the board also gives the
+ * messages it routes here from the IOAPIC (dmar_ioapic_address_space()).
+ */
+static uint16_t ioapic_sid(DmarState *s)
+{
+    return s->ioapic_as ? dmar_das_sid(s->ioapic_as) :
+           PCI_BUILD_BDF(Q35_PSEUDO_BUS_PLATFORM, Q35_PSEUDO_DEVFN_IOAPIC);
+}
+
+/*
+ * X86IOMMUClass.int_remap: KVM's split irqchip asks for the MSI routes it
+ * installs in the kernel. Every caller passes the requester id of a PCI
+ * device, except QEMU's IOAPIC, which asks for its pins' routes with
+ * X86_IOMMU_SID_INVALID: those are the IOAPIC's requests, so they carry
+ * its source-id and its IRTEs are verified in full, as under TCG (and as
+ * amd-iommu does with its IOAPIC's device id).
+ */
 int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                    uint16_t sid)
 {
     DmarState *s = VTD_DMAR(iommu);
     bool ok, remapped, send;
 
+    if (sid == X86_IOMMU_SID_INVALID) {
+        sid = ioapic_sid(s);
+    }
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         ok = remap_locked(s, src->address, src->data, sid, dst, &remapped,
                           &send);
