@@ -19,6 +19,8 @@
 #include "system/dma.h"
 #include "hw/pci-host/q35.h"
 #include "target/i386/cpu.h"
+#include "system/kvm.h"
+#include "kvm/kvm_i386.h"
 #include "dmar-internal.h"
 #include "trace.h"
 
@@ -729,6 +731,33 @@ static bool dmar_check_props(DmarState *s, Error **errp)
     return true;
 }
 
+/*
+ * EIM: x2APIC destinations (ECAP.EIM), when remapping is on and the CPUs
+ * have x2APIC. Under KVM with a split irqchip the local APICs are KVM's:
+ * remapped interrupts reach them as KVM MSI routes and injected MSIs,
+ * whose destination KVM reads in full only once its x2APIC API is on
+ * (else the low 8 bits, 0xff meaning all). Turn it on, as intel-iommu and
+ * amd-iommu do; where KVM cannot, refuse eim=on and leave auto off.
+ */
+static bool dmar_decide_eim(DmarState *s, Error **errp)
+{
+    X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
+
+    s->eim_on = x86_iommu_ir_supported(x86) &&
+                (s->eim == ON_OFF_AUTO_ON ||
+                 (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
+    /* Without CONFIG_KVM, kvm_irqchip_is_split() is a constant false. */
+    if (s->eim_on && kvm_irqchip_is_split() && !kvm_enable_x2apic()) {
+        if (s->eim == ON_OFF_AUTO_ON) {
+            error_setg(errp, "vtd-dmar: eim=on needs KVM's x2APIC API "
+                       "(KVM_CAP_X2APIC_API) with kernel-irqchip=split");
+            return false;
+        }
+        s->eim_on = false;
+    }
+    return true;
+}
+
 static void dmar_realize(DeviceState *dev, Error **errp)
 {
     DmarState *s = VTD_DMAR(dev);
@@ -753,10 +782,9 @@ static void dmar_realize(DeviceState *dev, Error **errp)
         .sc = false,
     };
     dmar_hw_config_init(&s->hw);
-    /* EIM: x2APIC destinations, when remapping is on and the CPUs can. */
-    s->eim_on = x86_iommu_ir_supported(x86) &&
-                (s->eim == ON_OFF_AUTO_ON ||
-                 (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
+    if (!dmar_decide_eim(s, errp)) {
+        return;
+    }
 
     qemu_mutex_init(&s->lock);
     /* A long invalidation queue goes on here, and when the VM runs again */
