@@ -8,6 +8,7 @@
 #include "qemu/log.h"
 #include "qemu/lockable.h"
 #include "hw/i386/apic_internal.h"
+#include "hw/i386/apic-msidef.h"
 #include "hw/pci-host/q35.h"
 #include "dmar-internal.h"
 #include "trace.h"
@@ -202,6 +203,12 @@ static uint16_t ioapic_sid(DmarState *s)
  * X86_IOMMU_SID_INVALID: those are the IOAPIC's requests, so they carry
  * its source-id and its IRTEs are verified in full, as under TCG (and as
  * amd-iommu does with its IOAPIC's device id).
+ *
+ * The route is remapped when it is set up (RTE or MSI write, IEC
+ * invalidation), not per interrupt: a blocked one is recorded then. And
+ * KVM keeps a route it could not update, which would go on delivering
+ * what the old IRTE said: a blocked request gets a route that reaches no
+ * CPU instead (logical destination 0 matches no local APIC in any mode).
  */
 int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
                    uint16_t sid)
@@ -219,5 +226,11 @@ int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src, MSIMessage *dst,
     if (send) {
         dmar_send_msi(s, A_FEADDR, A_FEDATA);
     }
-    return ok ? 0 : -EINVAL;
+    if (!ok) {
+        *dst = (MSIMessage) {
+            .address = DMAR_MSI_BASE | 1 << MSI_ADDR_DEST_MODE_SHIFT,
+            .data = 0,
+        };
+    }
+    return 0;
 }
