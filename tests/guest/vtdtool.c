@@ -8,6 +8,7 @@
  *
  *   VTD: RESULT <check> PASS|FAIL|SKIP <detail>
  *   VTD: BENCH <name> <value> <unit>
+ *   VTD: INFO <what> <detail>
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,7 +17,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/vfio.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -308,6 +312,262 @@ static int cmd_tcp_put(int argc, char **argv)
     fprintf(stderr, "VTD: BENCH tcp-put %.1f MB/s %" PRIu64 " bytes\n",
             total / (now() - t0) / 1e6, total);
     return 0;
+}
+
+/* ---- frames through a NIC whose backend sends them back (vhost) ---- */
+
+#define FRAME_ETHERTYPE 0x88b5          /* IEEE 802 local experimental */
+#define FRAME_MAGIC     0x56544446u     /* "VTDF" */
+#define FRAME_HDR       26      /* Ethernet 14 + magic, round, seq, len */
+#define FRAME_MAX       9000
+#define FRAME_SHOW_BAD  5               /* bad frames described one by one */
+#define FRAME_STALL_S   2.0             /* a send queue full this long: stop */
+
+struct frames {
+    int fd;
+    unsigned rounds, count, size;
+    uint8_t mac[6];                     /* ours: the source we send from */
+    uint8_t *seen;                      /* [rounds * count]: came back */
+    unsigned returned, bad, dup;
+};
+
+/* The peer's address: a locally administered one that nobody owns. */
+static const uint8_t frame_peer[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+
+static void put_be(uint8_t *p, uint32_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8) {
+        p[i] = v;
+    }
+}
+
+static uint32_t get_be(const uint8_t *p, int bytes)
+{
+    uint32_t v = 0;
+
+    for (int i = 0; i < bytes; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+/*
+ * Frame ROUND/SEQ as sent: to the peer from us, then a header (magic,
+ * round, sequence number, length) and bytes of a stream seeded by round
+ * and sequence number, so that every frame differs from every other one.
+ */
+static void frame_build(const struct frames *f, uint8_t *buf, unsigned round,
+                        unsigned seq)
+{
+    uint64_t st = 0x9e3779b97f4a7c15ull ^ ((uint64_t)round << 32 | seq);
+    uint64_t x = 0;
+
+    memcpy(buf, frame_peer, 6);
+    memcpy(buf + 6, f->mac, 6);
+    put_be(buf + 12, FRAME_ETHERTYPE, 2);
+    put_be(buf + 14, FRAME_MAGIC, 4);
+    put_be(buf + 18, round, 2);
+    put_be(buf + 20, seq, 2);
+    put_be(buf + 22, f->size, 4);
+    for (unsigned i = FRAME_HDR; i < f->size; i++) {
+        if ((i - FRAME_HDR) % 8 == 0) {
+            x = xorshift(&st);
+        }
+        buf[i] = x >> (8 * ((i - FRAME_HDR) % 8));
+    }
+}
+
+/*
+ * A frame that came back: the backend (testpmd's macswap) swaps the two
+ * addresses and changes nothing else. Every byte is compared with the
+ * frame the header names; a frame whose header names no frame we sent,
+ * or one that already came back, is bad too (a stale translation can hand
+ * the backend an older frame's buffer). The interface sends nothing but
+ * our frames (no address, no IPv6), so every frame it receives is checked,
+ * whatever its type: a frame written to a stale page arrives as whatever
+ * the page the guest reads held.
+ */
+static void frame_check(struct frames *f, const uint8_t *buf, size_t len)
+{
+    static uint8_t want[FRAME_MAX];
+    unsigned round = len >= FRAME_HDR ? get_be(buf + 18, 2) : ~0u;
+    unsigned seq = len >= FRAME_HDR ? get_be(buf + 20, 2) : ~0u;
+    const char *why = NULL;
+    size_t off = 0;
+
+    if (len >= FRAME_HDR && get_be(buf + 12, 2) == FRAME_ETHERTYPE &&
+        get_be(buf + 14, 4) == FRAME_MAGIC &&
+        round < f->rounds && seq < f->count) {
+        frame_build(f, want, round, seq);
+        memcpy(want, f->mac, 6);
+        memcpy(want + 6, frame_peer, 6);
+        if (len != f->size) {
+            why = "length";
+        } else {
+            while (off < len && buf[off] == want[off]) {
+                off++;
+            }
+            if (off < len) {
+                why = "content";
+            } else if (f->seen[round * f->count + seq]) {
+                why = "duplicate";
+                f->dup++;
+            }
+        }
+    } else {
+        why = "header";
+    }
+    if (!why) {
+        f->seen[round * f->count + seq] = 1;
+        f->returned++;
+        return;
+    }
+    if (f->bad++ < FRAME_SHOW_BAD) {
+        printf("VTD: INFO frame-bad %s: %zu bytes, round %u seq %u, first "
+               "wrong byte at %zu (0x%02x, want 0x%02x)\n", why, len, round,
+               seq, off, off < len ? buf[off] : 0,
+               off < len && !strcmp(why, "content") ? want[off] : 0);
+        fflush(stdout);
+    }
+}
+
+/* Take every frame waiting, then wait up to TIMEOUT_MS for more. */
+static unsigned frames_drain(struct frames *f, int timeout_ms)
+{
+    static uint8_t buf[FRAME_MAX + 64];
+    struct pollfd p = { .fd = f->fd, .events = POLLIN };
+    unsigned got = 0;
+
+    for (;;) {
+        struct sockaddr_ll from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(f->fd, buf, sizeof(buf), MSG_DONTWAIT,
+                             (struct sockaddr *)&from, &fl);
+
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                die("recvfrom");
+            }
+            if (poll(&p, 1, timeout_ms) <= 0) {
+                return got;
+            }
+            continue;
+        }
+        if (from.sll_pkttype == PACKET_OUTGOING) {
+            continue;
+        }
+        frame_check(f, buf, n);
+        got++;
+    }
+}
+
+/*
+ * Send one frame without blocking: while the interface's queue is full,
+ * take what comes back. False when it stayed full for FRAME_STALL_S (a
+ * back-end that stopped taking frames must not hang the guest).
+ */
+static bool frame_send(struct frames *f, const uint8_t *buf)
+{
+    double t0 = now();
+
+    while (send(f->fd, buf, f->size, MSG_DONTWAIT) < 0) {
+        if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+            die("send");
+        }
+        if (now() - t0 > FRAME_STALL_S) {
+            return false;
+        }
+        frames_drain(f, 10);
+    }
+    return true;
+}
+
+/*
+ * frames IFNAME ROUNDS COUNT SIZE: send ROUNDS x COUNT frames of SIZE bytes
+ * through IFNAME and check those that come back (the vhost scenario: a
+ * DPDK testpmd in macswap mode sends each frame back). Frames may be lost
+ * (a backend drops a packet on an IOTLB miss); none may come back wrong.
+ */
+static int cmd_frames(int argc, char **argv)
+{
+    static uint8_t buf[FRAME_MAX];
+    struct sockaddr_ll sa = { .sll_family = AF_PACKET };
+    struct ifreq ifr = { 0 };
+    struct frames f = { 0 };
+    int one = 1, rcvbuf = 8 << 20;
+    struct tpacket_stats st = { 0 };
+    socklen_t sl = sizeof(st);
+    unsigned sent = 0;
+    bool stalled = false;
+    double t0;
+
+    if (argc != 4) {
+        return 1;
+    }
+    f.rounds = parse_u64(argv[1]);
+    f.count = parse_u64(argv[2]);
+    f.size = parse_u64(argv[3]);
+    if (!f.rounds || f.rounds > 0xffff || !f.count || f.count > 0xffff ||
+        f.size < FRAME_HDR || f.size > FRAME_MAX) {
+        return 1;
+    }
+    f.seen = calloc(f.rounds, f.count);
+    f.fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    if (!f.seen || f.fd < 0) {
+        die("packet socket");
+    }
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[0]);
+    if (ioctl(f.fd, SIOCGIFHWADDR, &ifr) < 0) {
+        die(argv[0]);
+    }
+    memcpy(f.mac, ifr.ifr_hwaddr.sa_data, 6);
+    sa.sll_protocol = htons(ETH_P_ALL);
+    sa.sll_ifindex = if_nametoindex(argv[0]);
+    if (bind(f.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        die("bind");
+    }
+    /* Room for every frame of a round; our own frames are not wanted. */
+    setsockopt(f.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
+    setsockopt(f.fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+
+    t0 = now();
+    for (unsigned r = 0; r < f.rounds && !stalled; r++) {
+        unsigned before = f.returned, bad = f.bad;
+
+        for (unsigned i = 0; i < f.count; i++) {
+            frame_build(&f, buf, r, i);
+            if (!frame_send(&f, buf)) {
+                printf("VTD: INFO frames-stalled: the interface took no "
+                       "frame for %.0f s after %u\n", FRAME_STALL_S, sent);
+                stalled = true;
+                break;
+            }
+            sent++;
+            frames_drain(&f, 0);
+            /* A running tally, for a guest that does not get to the end */
+            if (sent % 50 == 0) {
+                printf("VTD: INFO frames-progress sent %u, returned %u, "
+                       "bad %u\n", sent, f.returned, f.bad);
+                fflush(stdout);
+            }
+        }
+        /* The rest of the round: until 1 s passes with nothing new. */
+        while (frames_drain(&f, 1000)) {
+            continue;
+        }
+        printf("VTD: INFO frames-round %u: sent %u, returned %u, bad %u\n",
+               r, f.count, f.returned - before, f.bad - bad);
+    }
+    result("vhost-frames", f.bad == 0 && f.returned > 0,
+           "sent %u, returned %u, lost %u, bad %u (duplicates %u), "
+           "%u bytes each, %.1f s%s", sent, f.returned, sent - f.returned,
+           f.bad, f.dup, f.size, now() - t0,
+           stalled ? ", sending stalled" : "");
+    if (getsockopt(f.fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0 &&
+        st.tp_drops) {
+        printf("VTD: INFO frames-socket-drops %u\n", st.tp_drops);
+    }
+    return failures != 0;
 }
 
 /* ---- edu through its BAR (isolation) ---- */
@@ -667,6 +927,7 @@ int main(int argc, char **argv)
         { "readbench", cmd_readbench, "DEV BS NAME PASSES huge|4k" },
         { "tcp-get", cmd_tcp_get, "IP PORT" },
         { "tcp-put", cmd_tcp_put, "IP PORT" },
+        { "frames", cmd_frames, "IFNAME ROUNDS COUNT SIZE" },
         { "isolation", cmd_isolation, "BDF" },
         { "vfio", cmd_vfio, "BDF" },
     };
@@ -683,6 +944,6 @@ int main(int argc, char **argv)
         }
     }
     fprintf(stderr, "usage: vtdtool pattern|readbench|tcp-get|tcp-put|"
-            "isolation|vfio ...\n");
+            "frames|isolation|vfio ...\n");
     return 1;
 }
