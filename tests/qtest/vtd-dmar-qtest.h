@@ -301,7 +301,8 @@ static inline void assert_same_regs(const uint32_t *a, const uint32_t *b)
 }
 
 /* CAP and ECAP as the VT-d spec encodes the documented configuration */
-static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm, bool drain)
+static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm,
+                                    bool drain)
 {
     uint64_t sagaw = aw == 39 ? 0x2 : aw == 48 ? 0x6 : 0xe;
 
@@ -489,7 +490,8 @@ static inline void dmar_enable(Dmar *d, uint64_t rta)
 }
 
 /* Register-based invalidations; both return the register as completed */
-static inline uint64_t iotlb_inv(Dmar *d, unsigned gran, uint16_t did, uint64_t iva)
+static inline uint64_t iotlb_inv(Dmar *d, unsigned gran, uint16_t did,
+                                 uint64_t iva)
 {
     uint64_t v;
 
@@ -817,8 +819,8 @@ static inline void ir_enable(Dmar *d, uint64_t irta, bool cfi)
                     GSTS_IRES | (cfi ? GSTS_CFIS : 0));
 }
 
-static inline void irte_put(Dmar *d, uint64_t table, uint32_t index, uint64_t lo,
-                     uint64_t hi)
+static inline void irte_put(Dmar *d, uint64_t table, uint32_t index,
+                            uint64_t lo, uint64_t hi)
 {
     qtest_writeq(d->qts, table + index * 16ull, lo);
     qtest_writeq(d->qts, table + index * 16ull + 8, hi);
