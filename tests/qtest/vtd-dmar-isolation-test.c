@@ -133,13 +133,9 @@ static void assert_everything(const char *ev)
  */
 static Dmar *probe_boot(const char *props)
 {
-    Dmar *d = g_new0(Dmar, 1);
-
-    d->qts = qtest_initf("-M q35 -device vtd-dmar%s%s %s " PROBE_ARGS,
-                         *props ? "," : "", props, edu_args(false));
-    d->pool = PT_POOL;
-    edu_attach(d);
-    return d;
+    return dmar_attach(qtest_initf("-M q35 -device vtd-dmar%s%s %s "
+                                   PROBE_ARGS, *props ? "," : "", props,
+                                   edu_args(false)));
 }
 
 static Dmar *unmap_setup(bool qi)
@@ -471,15 +467,13 @@ static void test_intr_range_fpd(void)
 
 static Dmar *high_boot(void)
 {
-    Dmar *d = g_new0(Dmar, 1);
+    Dmar *d = dmar_attach(qtest_initf(
+        "-M q35 -m 256M,slots=1,maxmem=520G "
+        "-object memory-backend-ram,id=hi,size=16M "
+        "-device pc-dimm,memdev=hi,addr=0x%" PRIx64 " "
+        "-device vtd-dmar,aw-bits=39 %s", (uint64_t)HIGH_RAM,
+        edu_args(false)));
 
-    d->qts = qtest_initf("-M q35 -m 256M,slots=1,maxmem=520G "
-                         "-object memory-backend-ram,id=hi,size=16M "
-                         "-device pc-dimm,memdev=hi,addr=0x%" PRIx64 " "
-                         "-device vtd-dmar,aw-bits=39 %s", (uint64_t)HIGH_RAM,
-                         edu_args(false));
-    d->pool = PT_POOL;
-    edu_attach(d);
     g_assert_cmphex(rd64(d, REG_CAP) >> 16 & 0x3f, ==, 38);    /* MGAW */
     return d;
 }
@@ -646,13 +640,8 @@ static void take_ioapic(GArray *a)
 
 static Dmar *scope_boot(const char *machine, const char *extra)
 {
-    Dmar *d = g_new0(Dmar, 1);
-
-    d->qts = qtest_initf("-M q35%s -device vtd-dmar %s %s", machine,
-                         edu_args(false), extra);
-    d->pool = PT_POOL;
-    edu_attach(d);
-    return d;
+    return dmar_attach(qtest_initf("-M q35%s -device vtd-dmar %s %s",
+                                   machine, edu_args(false), extra));
 }
 
 /* Nothing bypasses: INCLUDE_PCI_ALL, and the IOAPIC only. */

@@ -239,15 +239,21 @@ static inline QTestState *dmar_qemu(const char *props, const char *extra,
                        *props ? "," : "", props, edu_args(narrow));
 }
 
-static inline Dmar *dmar_boot_full(const char *props, const char *extra,
-                            bool narrow)
+/* A Dmar for the machine QTS runs (with edu at 00:04.0) */
+static inline Dmar *dmar_attach(QTestState *qts)
 {
     Dmar *d = g_new0(Dmar, 1);
 
-    d->qts = dmar_qemu(props, extra, narrow);
+    d->qts = qts;
     d->pool = PT_POOL;
     edu_attach(d);
     return d;
+}
+
+static inline Dmar *dmar_boot_full(const char *props, const char *extra,
+                                   bool narrow)
+{
+    return dmar_attach(dmar_qemu(props, extra, narrow));
 }
 
 static inline Dmar *dmar_boot(const char *props)

@@ -368,8 +368,8 @@ void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
 {
     DmarDevAS *das;
 
-    QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
-        if (iotlb_dropped) {
+    if (iotlb_dropped) {
+        QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
             das->did = DMAR_DAS_DID_NONE;
         }
     }
