@@ -15,6 +15,9 @@ export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 # The base we build on. Its .orig.tar.xz sha256 is checked below.
 QEMU_DEB_VERSION='1:10.0.13+ds-0+deb13u1'
 QEMU_ORIG_SHA256_FILE=$ROOT/scripts/qemu-orig.sha256
+# The reference model: QEMU 11.1's binary package (scripts/fetch-qemu-ref).
+QEMU_REF_VERSION='1:11.1.3+ds-2~bpo13+1'
+QEMU_REF_SHA256_FILE=$ROOT/scripts/qemu-ref.sha256
 
 say()  { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[33mWARNING: %s\033[0m\n' "$*" >&2; }
