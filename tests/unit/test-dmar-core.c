@@ -24,6 +24,7 @@
 #define HW_PT               (1u << 0)
 #define HW_DT               (1u << 1)
 #define HW_SC               (1u << 2)
+#define HW_STALE_TM         (1u << 3)
 
 #define SZ_4K               (1ull << 12)
 #define SZ_2M               (1ull << 21)
@@ -224,6 +225,7 @@ static void env_init(TestEnv *e, uint8_t haw, uint8_t sagaw, uint8_t sllps,
     e->hw.pt = flags & HW_PT;
     e->hw.dt = flags & HW_DT;
     e->hw.sc = flags & HW_SC;
+    e->hw.stale_tm = flags & HW_STALE_TM;
     dmar_hw_config_init(&e->hw);
     fake_mem_init(&e->mem);
     e->rta = fake_alloc_table(&e->mem);
@@ -529,25 +531,28 @@ static void test_qualified(void)
  * The derived masks: address bits from HAW to 51 are reserved at every
  * level, bits below HAW are not (except inside a large page), the ignored
  * bits, R and W never are, SNP only without snoop control, and TM (bit
- * 62) always in a table entry but in a page entry only without ECAP.DT.
+ * 62) always in a table entry but in a page entry only unless both
+ * ECAP.DT and stale_tm (intel-iommu's stale-tm) are set.
  */
 static void test_hw_masks(void)
 {
     static const uint8_t haws[] = { 39, 46, 48, 52 };
     const uint64_t never = DMAR_SLPTE_IGNORED | R_SLPTE_R_MASK |
                            R_SLPTE_W_MASK;
-    int i, sc, dt, l;
+    int i, sc, dt, stm, l;
 
-    for (i = 0; i < ARRAY_SIZE(haws) * 2; i++) {
+    for (i = 0; i < ARRAY_SIZE(haws) * 4; i++) {
         for (sc = 0; sc <= 1; sc++) {
             dt = i & 1;
+            stm = !!(i & 2);
             DmarHwConfig hw = {
-                .haw = haws[i / 2],
+                .haw = haws[i / 4],
                 .sagaw = SAGAW_3L | SAGAW_4L | SAGAW_5L,
                 .sllps = SLLPS_2M | SLLPS_1G,
                 .pt = true,
                 .dt = dt,
                 .sc = sc,
+                .stale_tm = stm,
             };
             uint64_t beyond = hw.haw < 52 ?
                               MAKE_64BIT_MASK(hw.haw, 52 - hw.haw) : 0;
@@ -569,7 +574,8 @@ static void test_hw_masks(void)
                 g_assert_cmphex(hw.rsvd_leaf[l] & beyond, ==, beyond);
                 g_assert_cmphex(hw.rsvd_leaf[l] & below, ==, in_page);
                 g_assert(!!(hw.rsvd_leaf[l] & R_SLPTE_SNP_MASK) == !sc);
-                g_assert(!!(hw.rsvd_leaf[l] & R_SLPTE_TM_MASK) == !dt);
+                g_assert(!!(hw.rsvd_leaf[l] & R_SLPTE_TM_MASK) ==
+                         !(dt && stm));
             }
         }
     }
@@ -1331,6 +1337,56 @@ static void test_walk_snoop(void)
         assert_xlate(&e, &ctx, iova + 0xfff, true, 0x0080000000ull, leaf,
                      DMAR_PERM_RW);
         env_destroy(&e);
+    }
+}
+
+/*
+ * TM (bit 62) in a leaf translates only with ECAP.DT and stale_tm both
+ * (intel-iommu's device-iotlb=on,stale-tm=on); with either alone it is
+ * a reserved bit (0xc) as without them, and in a table entry always.
+ */
+static void test_walk_stale_tm(void)
+{
+    static const unsigned flags[] = {
+        0, HW_DT, HW_STALE_TM, HW_DT | HW_STALE_TM,
+    };
+    int f, leaf;
+
+    for (f = 0; f < ARRAY_SIZE(flags); f++) {
+        bool tm_ok = flags[f] == (HW_DT | HW_STALE_TM);
+
+        for (leaf = 1; leaf <= 3; leaf++) {
+            TestEnv e;
+            DmarContext ctx;
+            uint64_t slpt, gpa;
+            uint64_t iova = 0x0040000000ull;
+
+            env_init(&e, 39, SAGAW_3L, SLLPS_2M | SLLPS_1G, flags[f]);
+            slpt = env_open(&e, 0x0100, 3, false, &ctx);
+            gpa = map_page(&e.mem, slpt, 3, iova, 0x0080000000ull, leaf,
+                           DMAR_PERM_RW);
+            fake_or64(&e.mem, gpa, R_SLPTE_TM_MASK);
+            set_case("TM in a leaf at level %d, flags 0x%x", leaf, flags[f]);
+            if (tm_ok) {
+                assert_xlate(&e, &ctx, iova + 0x123, true, 0x0080000000ull,
+                             leaf, DMAR_PERM_RW);
+            } else {
+                assert_walk_fault(&e, &ctx, iova + 0x123, true,
+                                  DMAR_FR_PTE_RSVD, leaf);
+            }
+            /* in the level-3 table entry above a 4 KiB or 2 MiB page */
+            if (leaf < 3) {
+                fake_write64(&e.mem, gpa, fake_peek64(&e.mem, gpa) &
+                             ~R_SLPTE_TM_MASK);
+                fake_or64(&e.mem, pte_gpa(&e.mem, slpt, 3, iova, 3),
+                          R_SLPTE_TM_MASK);
+                set_case("TM in a table entry, leaf %d, flags 0x%x", leaf,
+                         flags[f]);
+                assert_walk_fault(&e, &ctx, iova, false, DMAR_FR_PTE_RSVD,
+                                  3);
+            }
+            env_destroy(&e);
+        }
     }
 }
 
@@ -2234,6 +2290,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-core/walk/perm-mixed", test_walk_perm_mixed);
     ADD_CASES("/dmar-core/walk/rsvd", rsvd_cases, test_walk_rsvd);
     g_test_add_func("/dmar-core/walk/snoop", test_walk_snoop);
+    g_test_add_func("/dmar-core/walk/stale-tm", test_walk_stale_tm);
     g_test_add_func("/dmar-core/walk/leaf-group", test_leaf_group);
     g_test_add_func("/dmar-core/walk/ignored", test_walk_ignored);
     g_test_add_func("/dmar-core/walk/not-present-rsvd",

@@ -24,17 +24,20 @@ void dmar_hw_config_init(DmarHwConfig *hw)
                                             ~above(52));
     uint64_t snp = hw->sc ? 0 : R_SLPTE_SNP_MASK;
     /*
-     * Bit 62 (TM, transient mapping) means something only in a page entry
-     * and only with device-TLBs (ECAP.DT); elsewhere it is reserved.
+     * Bit 62 is reserved (§9.8). Earlier revisions made it TM (transient
+     * mapping), meaningful only in a page entry and with device-TLBs
+     * (ECAP.DT): a unit configured with stale_tm keeps that meaning there,
+     * as intel-iommu's stale-tm does.
      */
     uint64_t tm = R_SLPTE_TM_MASK;
+    uint64_t tm_leaf = hw->dt && hw->stale_tm ? 0 : tm;
 
     for (unsigned level = 1; level <= DMAR_MAX_LEVELS; level++) {
         unsigned page_shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
 
         hw->rsvd_table[level] = beyond_haw | snp | tm;
         /* A large page's address bits below its size are reserved. */
-        hw->rsvd_leaf[level] = beyond_haw | snp | (hw->dt ? 0 : tm) |
+        hw->rsvd_leaf[level] = beyond_haw | snp | tm_leaf |
             (((1ull << page_shift) - 1) & above(DMAR_PAGE_SHIFT));
     }
 }

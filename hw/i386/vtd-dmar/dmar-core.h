@@ -69,6 +69,7 @@ typedef struct DmarHwConfig {
     bool pt;                /* ECAP.PT: pass-through context entries */
     bool dt;                /* ECAP.DT: device-TLB (TT = 1) */
     bool sc;                /* ECAP.SC: snoop control (SNP bit) */
+    bool stale_tm;          /* with dt: TM (bit 62) allowed in a leaf */
     /* Reserved bits of a second-level entry at level 1..5: */
     uint64_t rsvd_table[DMAR_MAX_LEVELS + 1];  /* points to a table */
     uint64_t rsvd_leaf[DMAR_MAX_LEVELS + 1];   /* maps a page (PS or L1) */
