@@ -45,6 +45,18 @@ static const PropNote dmar_only[] = {
     { NULL, NULL }
 };
 
+/*
+ * QEMU 11.1's names, which 10.0's intel-iommu does not have (the
+ * reference comparison checks that 11.1's intel-iommu has each of them).
+ */
+static const PropNote newer[] = {
+    { "scalable-mode", "11.1's name of x-scalable-mode (refused when on)" },
+    { "fsts", "11.1's name of x-flts (refused when on)" },
+    { "pasid-bits", "11.1's PASID width (refused unless 0)" },
+    { "svm", "11.1's shared virtual memory (refused when on)" },
+    { NULL, NULL }
+};
+
 static const char *note_for(const PropNote *notes, const char *name)
 {
     for (const PropNote *n = notes; n->name; n++) {
@@ -58,13 +70,18 @@ static const char *note_for(const PropNote *notes, const char *name)
 /* TYPE's properties, by name, as QMP describes them */
 static QDict *list_props(QTestState *qts, const char *type)
 {
-    QDict *rsp = qtest_qmp_assert_success_ref(qts,
-        "{ 'execute': 'device-list-properties',"
-        "  'arguments': { 'typename': %s } }", type);
+    /* (qtest_qmp_assert_success_ref() wants a dictionary returned) */
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'device-list-properties',"
+                           "  'arguments': { 'typename': %s } }", type);
     QList *list = qdict_get_qlist(rsp, "return");
     QDict *props = qdict_new();
     QListEntry *e;
 
+    if (!list) {
+        g_autoptr(GString) json = qobject_to_json(QOBJECT(rsp));
+
+        g_test_message("device-list-properties %s: %s", type, json->str);
+    }
     g_assert_nonnull(list);
     QLIST_FOREACH_ENTRY(list, e) {
         QDict *p = qobject_to(QDict, qlist_entry_obj(e));
@@ -75,6 +92,24 @@ static QDict *list_props(QTestState *qts, const char *type)
     }
     qobject_unref(rsp);
     return props;
+}
+
+static gint name_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* PROPS' names in order, for messages that read well */
+static GPtrArray *sorted_names(QDict *props)
+{
+    GPtrArray *names = g_ptr_array_new();
+
+    for (const QDictEntry *e = qdict_first(props); e;
+         e = qdict_next(props, e)) {
+        g_ptr_array_add(names, (gpointer)qdict_entry_key(e));
+    }
+    g_ptr_array_sort(names, name_cmp);
+    return names;
 }
 
 /* "type default" of one property, for messages */
@@ -96,10 +131,11 @@ static char *describe(QDict *p)
 static char *compare(QDict *ref, QDict *dmar, const char *ref_name)
 {
     GString *bad = g_string_new("");
+    g_autoptr(GPtrArray) names = sorted_names(ref);
 
-    for (const QDictEntry *e = qdict_first(ref); e; e = qdict_next(ref, e)) {
-        const char *name = qdict_entry_key(e);
-        QDict *want = qobject_to(QDict, qdict_entry_value(e));
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        QDict *want = qdict_get_qdict(ref, name);
         QDict *have = qdict_get_qdict(dmar, name);
         const char *why = note_for(exceptions, name);
         g_autofree char *w = describe(want);
@@ -130,17 +166,18 @@ static char *compare(QDict *ref, QDict *dmar, const char *ref_name)
 }
 
 /*
- * vtd-dmar properties REF has no counterpart for are in dmar_only, or
- * (ALSO, may be NULL) are names of ALSO_NAME. Returns the others.
+ * vtd-dmar properties REF has no counterpart for are in dmar_only[], or
+ * names in NOTES (with why), or (ALSO, may be NULL) names ALSO_NAME has.
+ * Returns the others.
  */
-static char *extras(QDict *dmar, QDict *ref, QDict *also,
-                    const char *also_name)
+static char *extras(QDict *dmar, QDict *ref, const PropNote *notes,
+                    QDict *also, const char *also_name)
 {
     GString *bad = g_string_new("");
+    g_autoptr(GPtrArray) names = sorted_names(dmar);
 
-    for (const QDictEntry *e = qdict_first(dmar); e;
-         e = qdict_next(dmar, e)) {
-        const char *name = qdict_entry_key(e);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
         const char *why = note_for(dmar_only, name);
 
         if (qdict_haskey(ref, name)) {
@@ -148,6 +185,8 @@ static char *extras(QDict *dmar, QDict *ref, QDict *also,
         }
         if (why) {
             g_test_message("vtd-dmar only: %s: %s", name, why);
+        } else if (notes && note_for(notes, name)) {
+            g_test_message("vtd-dmar %s: %s", name, note_for(notes, name));
         } else if (also && qdict_haskey(also, name)) {
             g_test_message("vtd-dmar %s: a name of %s", name, also_name);
         } else {
@@ -170,7 +209,7 @@ static void test_same_binary(void)
     g_autoptr(QDict) ref = list_props(qts, "intel-iommu");
     g_autoptr(QDict) dmar = list_props(qts, "vtd-dmar");
     g_autofree char *bad = compare(ref, dmar, "intel-iommu");
-    g_autofree char *more = extras(dmar, ref, NULL, NULL);
+    g_autofree char *more = extras(dmar, ref, newer, NULL, NULL);
 
     qtest_quit(qts);
     g_assert_cmpstr(bad, ==, "");
@@ -206,13 +245,209 @@ static void test_reference(void)
         g_autoptr(QDict) old = list_props(qts, "intel-iommu");
         g_autoptr(QDict) dmar = list_props(qts, "vtd-dmar");
         g_autofree char *bad = compare(ref, dmar, "intel-iommu(ref)");
-        g_autofree char *more = extras(dmar, ref, old, "10.0's intel-iommu");
+        g_autofree char *more = extras(dmar, ref, NULL, old,
+                                       "10.0's intel-iommu");
 
         qtest_quit(rq);
         qtest_quit(qts);
         g_assert_cmpstr(bad, ==, "");
         g_assert_cmpstr(more, ==, "");
+        /* newer[] says what 11.1 has: keep it true */
+        for (const PropNote *n = newer; n->name; n++) {
+            g_assert_true(qdict_haskey(ref, n->name));
+        }
     }
+}
+
+/* ================= refused and accepted values ================= */
+
+/*
+ * Start the binary under test with -device vtd-dmar,PROPS (nothing else
+ * but the monitor, which "quit" ends with status 0 if it started).
+ * Returns the exit status; *ERR gets stderr.
+ */
+static int run_dmar(const char *props, char **err)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *q = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+    int status;
+
+    g_assert_nonnull(qemu);
+    q = g_shell_quote(qemu);
+    cmd = g_strdup_printf("echo quit | %s -M q35 -accel qtest -display none "
+                          "-monitor stdio -device vtd-dmar%s%s", q,
+                          *props ? "," : "", props);
+    argv[2] = cmd;
+    g_test_message("%s", cmd);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, &out, err, &status, NULL));
+    g_test_message("stderr: %s", *err);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+typedef struct PropRun {
+    const char *props;
+    const char *stderr_has;     /* refused: names the feature; or a warning */
+} PropRun;
+
+/*
+ * intel-iommu's properties for features vtd-dmar does not have yet, by
+ * their 11.1 names and 10.0's: refused, naming what is missing.
+ */
+static const PropRun refused[] = {
+    { "scalable-mode=on", "scalable-mode translation" },
+    { "x-scalable-mode=on", "scalable-mode translation" },
+    { "fsts=on", "first-stage translation" },
+    { "x-flts=on", "first-stage translation" },
+    { "pasid-bits=20", "PASID support" },
+    { "x-pasid-mode=on", "PASID support" },
+    { "svm=on", "shared virtual memory" },
+    { "device-iotlb=on", "device-TLB support" },
+    { "x-scalable-mode=on,x-flts=on,x-pasid-mode=on",
+      "scalable-mode translation" },
+};
+
+static void test_refused(const void *opaque)
+{
+    const PropRun *r = opaque;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(run_dmar(r->props, &err), ==, 1);
+    g_assert_nonnull(strstr(err, r->stderr_has));
+    g_assert_nonnull(strstr(err, "not implemented in vtd-dmar yet"));
+}
+
+/*
+ * Values a command line for intel-iommu (10.0 or 11.1) may carry that
+ * vtd-dmar accepts: the features' defaults, and the knobs that have no
+ * effect here (with a warning).
+ */
+static const PropRun accepted[] = {
+    { "", NULL },
+    { "scalable-mode=off,x-scalable-mode=off,fsts=off,x-flts=off", NULL },
+    { "pasid-bits=0,x-pasid-mode=off,svm=off,device-iotlb=off", NULL },
+    { "fs1gp=off", NULL },
+    { "fs1gp=on", NULL },
+    { "stale-tm=on", NULL },
+    { "snoop-control=on", NULL },
+    { "dma-translation=off", NULL },
+    { "dma-translation=off,intremap=off", NULL },
+    { "version=0", NULL },
+    { "version=1", "version=1 has no effect" },
+    { "x-buggy-eim=off", NULL },
+    { "x-buggy-eim=on", "x-buggy-eim has no effect" },
+};
+
+static void test_accepted(const void *opaque)
+{
+    const PropRun *r = opaque;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(run_dmar(r->props, &err), ==, 0);
+    if (r->stderr_has) {
+        g_assert_nonnull(strstr(err, r->stderr_has));
+    } else {
+        g_assert_null(strstr(err, "vtd-dmar"));
+    }
+}
+
+/* ================= what the accepted values do ================= */
+
+#define CAP_SAGAW       (0x1full << 8)
+#define ECAP_SC         (1ull << 7)
+
+/*
+ * dma-translation=off: CAP.SAGAW is 0, no second-stage table depth is
+ * offered (Linux then leaves DMA alone and uses the unit for interrupt
+ * remapping only). GCMD.TE still works, but every context entry that
+ * asks for translation is invalid, its AW not being in SAGAW: the DMA
+ * is blocked with fault 3h (VT-d §7.1.3), never let through untranslated.
+ * Pass-through context entries work (ECAP.PT). With dma-translation=on
+ * the same tables translate (DATA: whether translation is on).
+ */
+static void test_dma_translation(const void *opaque)
+{
+    bool on = GPOINTER_TO_INT(opaque);
+    Dmar *d = dmar_boot(on ? "dma-translation=on" : "dma-translation=off");
+    uint64_t cap = expected_cap(48, 8, false, true);
+
+    g_assert_cmphex(rd64(d, REG_CAP), ==, on ? cap : cap & ~CAP_SAGAW);
+    g_assert_cmphex(rd64(d, REG_ECAP), ==, expected_ecap(true, true, false));
+
+    tables_init(d, 3, CTX_TT(TT_XLATE));
+    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    fill(d, PAGE_P1, 0x51);
+    fill(d, IDENT_IN, 0x52);
+    zero(d, SCRATCH);
+    dmar_enable(d, ROOT_TABLE);         /* TE sets TES either way */
+    dma_in(d, IOVA_A);
+    if (on) {
+        assert_no_fault(d);
+    } else {
+        assert_frcd(d, 0, IOVA_A, FR_CTX_INV, false);
+        g_assert_cmphex(rd64(d, REG_FRCD(1) + 8), ==, 0);
+        frcd_clear(d, 0);
+    }
+
+    /* pass-through: what edu read comes back untranslated */
+    set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P, ctx_hi(d));
+    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dma_out(d, SCRATCH);
+    g_assert(holds(d, SCRATCH, 0x51) == on);
+    copy(d, IDENT_IN, SCRATCH);
+    g_assert_true(holds(d, SCRATCH, 0x52));
+    assert_no_fault(d);
+    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    dmar_free(d);
+}
+
+/*
+ * snoop-control=on: ECAP.SC, and SNP (bit 11) of a leaf entry is the
+ * snoop hint, not a reserved bit: DMA through such leaves (4 KiB and
+ * 2 MiB) arrives. With snoop-control=off (the default) the same read
+ * is blocked with fault Ch, non-zero reserved field in a second-stage
+ * paging entry (VT-d §7.1.3), and brings edu nothing.
+ */
+static void test_snoop_control(const void *opaque)
+{
+    bool on = GPOINTER_TO_INT(opaque);
+    Dmar *d = dmar_boot(on ? "snoop-control=on" : "snoop-control=off");
+    uint64_t ecap = expected_ecap(true, true, false);
+
+    g_assert_cmphex(rd64(d, REG_CAP), ==, expected_cap(48, 8, false, true));
+    g_assert_cmphex(rd64(d, REG_ECAP), ==, on ? ecap | ECAP_SC : ecap);
+
+    tables_init(d, 3, CTX_TT(TT_XLATE));
+    map(d, IOVA_A, PAGE_P1, 1, PTE_R | PTE_SNP);
+    map(d, IOVA_B, PAGE_OUT, 1, PTE_W | PTE_SNP);
+    map(d, IOVA_C & ~0x1fffffull, BIG_2M_A, 2, PTE_RW | PTE_SNP);
+    fill(d, PAGE_P1, 0x61);
+    fill(d, BIG_2M_A + (IOVA_C & 0x1fffff), 0x62);
+    zero(d, PAGE_OUT);
+    zero(d, SCRATCH);
+    dmar_enable(d, ROOT_TABLE);
+
+    dma_in(d, IOVA_A);
+    if (on) {
+        assert_no_fault(d);
+        dma_out(d, IOVA_B);
+        g_assert_true(holds(d, PAGE_OUT, 0x61));
+        copy(d, IOVA_C, IOVA_B);
+        g_assert_true(holds(d, PAGE_OUT, 0x62));
+        assert_no_fault(d);
+    } else {
+        assert_frcd(d, 0, IOVA_A, FR_PTE_RSVD, false);
+        /* nothing reached edu: look untranslated */
+        wr32(d, REG_GCMD, 0);
+        dma_out(d, SCRATCH);
+        g_assert_false(holds(d, SCRATCH, 0x61));
+    }
+    dmar_free(d);
 }
 
 int main(int argc, char **argv)
@@ -220,5 +455,26 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/vtd-dmar/props/same-binary", test_same_binary);
     qtest_add_func("/vtd-dmar/props/reference", test_reference);
+    for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/props/refused/%s",
+                                                refused[i].props);
+
+        qtest_add_data_func(path, &refused[i], test_refused);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(accepted); i++) {
+        g_autofree char *path = g_strdup_printf(
+            "/vtd-dmar/props/accepted/%s",
+            *accepted[i].props ? accepted[i].props : "defaults");
+
+        qtest_add_data_func(path, &accepted[i], test_accepted);
+    }
+    qtest_add_data_func("/vtd-dmar/props/dma-translation/off",
+                        GINT_TO_POINTER(false), test_dma_translation);
+    qtest_add_data_func("/vtd-dmar/props/dma-translation/on",
+                        GINT_TO_POINTER(true), test_dma_translation);
+    qtest_add_data_func("/vtd-dmar/props/snoop-control/on",
+                        GINT_TO_POINTER(true), test_snoop_control);
+    qtest_add_data_func("/vtd-dmar/props/snoop-control/off",
+                        GINT_TO_POINTER(false), test_snoop_control);
     return g_test_run();
 }

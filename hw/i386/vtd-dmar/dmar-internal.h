@@ -80,6 +80,18 @@ struct DmarState {
     uint32_t ctx_entries;
     bool verify_iotlb;          /* x-verify-iotlb: re-walk on IOTLB hits */
     bool dma_blocks;            /* x-dma-blocks: contiguous-block answers */
+    bool dma_translation;       /* off: CAP.SAGAW 0 (interrupts only) */
+    bool snoop_control;         /* ECAP.SC: SNP allowed in leaf entries */
+    bool stale_tm;              /* TM allowed in leaves with device-TLBs */
+    uint32_t version;           /* intel-iommu's; no effect (warned) */
+    bool buggy_eim;             /* x-buggy-eim: no effect (warned) */
+    bool fs1gp;                 /* first-stage 1 GiB pages: with fsts */
+    /* Features not implemented yet: refused unless off (vtd-dmar.c) */
+    bool scalable_mode;         /* scalable-mode, alias x-scalable-mode */
+    bool fsts;                  /* fsts, alias x-flts */
+    uint8_t pasid_bits;         /* pasid-bits */
+    bool pasid_mode;            /* x-pasid-mode */
+    bool svm;                   /* svm */
     PCIBus *pci_bus;            /* link set by the board */
     MemoryRegion *downstream;   /* link set by the board: system memory */
 

@@ -538,6 +538,8 @@ uint64_t dmar_ecap_value(DmarState *s)
     ecap = FIELD_DP64(ecap, ECAP, MHMV,
                       x86_iommu_ir_supported(X86_IOMMU_DEVICE(s)) ? 0xf : 0);
     ecap = FIELD_DP64(ecap, ECAP, PT, s->hw.pt);
+    /* snoop-control: SNP in leaf entries is allowed (dmar-core.c) */
+    ecap = FIELD_DP64(ecap, ECAP, SC, s->hw.sc);
     ecap = FIELD_DP64(ecap, ECAP, DT, s->hw.dt);
     ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);
     return ecap;

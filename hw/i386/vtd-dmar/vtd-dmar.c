@@ -12,6 +12,9 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "hw/qdev-properties.h"
+#include "qom/qom-qobject.h"
+#include "qobject/qjson.h"
+#include "qobject/qobject.h"
 #include "hw/sysbus.h"
 #include "migration/vmstate.h"
 #include "qemu/main-loop.h"
@@ -690,10 +693,67 @@ static uint8_t dmar_platform_haw(void)
     return first_cpu ? MIN(X86_CPU(first_cpu)->phys_bits, 52) : 52;
 }
 
+/*
+ * intel-iommu's properties for features vtd-dmar does not have yet. They
+ * exist so that a command line written for intel-iommu is understood;
+ * any value but the default is refused with an error naming the feature,
+ * never ignored. (QEMU 10.0's x- names of the first two are aliases.)
+ */
+typedef struct DmarMissing {
+    const char *prop;
+    const char *alias;          /* QEMU 10.0's name, or NULL */
+    const char *feature;
+} DmarMissing;
+
+static const DmarMissing dmar_missing[] = {
+    { "scalable-mode", "x-scalable-mode",
+      "scalable-mode translation (ECAP.SMTS)" },
+    { "fsts", "x-flts", "first-stage translation (ECAP.FSTS)" },
+    { "pasid-bits", NULL, "PASID support (ECAP.PASID)" },
+    { "x-pasid-mode", NULL, "PASID support (ECAP.PASID)" },
+    { "svm", NULL,
+      "shared virtual memory (SVM: PASID, PRI, first-stage translation)" },
+    { "device-iotlb", NULL, "device-TLB support (ECAP.DT, ATS)" },
+};
+
+/* NAME's value as a command line would write it, or NULL: the default */
+static char *dmar_prop_if_set(Object *obj, const char *name)
+{
+    ObjectProperty *op = object_property_find_err(obj, name, &error_abort);
+    QObject *v = object_property_get_qobject(obj, name, &error_abort);
+    char *val = NULL;
+
+    if (!qobject_is_equal(v, op->defval)) {
+        val = qobject_type(v) == QTYPE_QBOOL ? g_strdup("on") :
+              g_string_free(qobject_to_json(v), false);
+    }
+    qobject_unref(v);
+    return val;
+}
+
+static bool dmar_check_missing(DmarState *s, Error **errp)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dmar_missing); i++) {
+        const DmarMissing *m = &dmar_missing[i];
+        g_autofree char *val = dmar_prop_if_set(OBJECT(s), m->prop);
+
+        if (val) {
+            error_setg(errp, "vtd-dmar: %s%s%s=%s: %s is not implemented in "
+                       "vtd-dmar yet", m->prop, m->alias ? "/" : "",
+                       m->alias ?: "", val, m->feature);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool dmar_check_props(DmarState *s, Error **errp)
 {
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
 
+    if (!dmar_check_missing(s, errp)) {
+        return false;
+    }
     if (s->aw_bits != 39 && s->aw_bits != 48 && s->aw_bits != 57) {
         error_setg(errp, "aw-bits must be 39, 48 or 57 (got %u)", s->aw_bits);
         return false;
@@ -717,10 +777,6 @@ static bool dmar_check_props(DmarState *s, Error **errp)
     if (s->eim == ON_OFF_AUTO_ON && !dmar_cpus_have_x2apic()) {
         error_setg(errp, "vtd-dmar: eim=on needs x2APIC-capable CPUs "
                    "(for example -cpu qemu64,+x2apic)");
-        return false;
-    }
-    if (x86->dt_supported) {
-        error_setg(errp, "vtd-dmar: device-iotlb=on is not implemented yet");
         return false;
     }
     if (!s->pci_bus || !s->downstream) {
@@ -766,20 +822,33 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     if (!dmar_check_props(s, errp)) {
         return;
     }
+    /* Accepted for intel-iommu command lines, meaningless here: */
+    if (s->version) {
+        warn_report("vtd-dmar: version=%" PRIu32 " has no effect (VER "
+                    "reads 0x41, VT-d revision 4.1)", s->version);
+    }
+    if (s->buggy_eim) {
+        warn_report("vtd-dmar: x-buggy-eim has no effect (eim works "
+                    "under TCG and KVM alike)");
+    }
     /*
      * HAW, the host address width, is the platform's physical address
      * width: what the DMAR table reports, where table pointers and output
      * addresses end, and how far untranslated DMA reaches. aw-bits is the
      * guest (input) address width, CAP.MGAW. SAGAW: every table depth up
-     * to aw-bits (bit n: 30 + 9n bits).
+     * to aw-bits (bit n: 30 + 9n bits); none with dma-translation=off, so
+     * that every context entry asking for translation is invalid (0x3)
+     * while pass-through ones still work (see docs/vtd-dmar.rst).
      */
     s->hw = (DmarHwConfig) {
         .haw = dmar_platform_haw(),
-        .sagaw = s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
+        .sagaw = !s->dma_translation ? 0 :
+                 s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
         .sllps = 0x3,
         .pt = x86->pt_supported,
         .dt = false,
-        .sc = false,
+        .sc = s->snoop_control,
+        .stale_tm = s->stale_tm,
     };
     dmar_hw_config_init(&s->hw);
     if (!dmar_decide_eim(s, errp)) {
@@ -959,12 +1028,37 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_BOOL("x-verify-iotlb", DmarState, verify_iotlb, false),
     /* Off: with it, TCG guests hit a QEMU 10.0 race (docs/vtd-dmar.rst). */
     DEFINE_PROP_BOOL("x-dma-blocks", DmarState, dma_blocks, false),
+    /* Off: CAP.SAGAW 0, no context entry may translate (IR only) */
+    DEFINE_PROP_BOOL("dma-translation", DmarState, dma_translation, true),
+    /* ECAP.SC: SNP (bit 11) of a leaf entry is allowed, not reserved */
+    DEFINE_PROP_BOOL("snoop-control", DmarState, snoop_control, false),
+    /* TM (bit 62) of a leaf entry allowed with device-TLBs (device-iotlb) */
+    DEFINE_PROP_BOOL("stale-tm", DmarState, stale_tm, false),
+    /* intel-iommu's: no effect, VER reads 0x41 (a warning when set) */
+    DEFINE_PROP_UINT32("version", DmarState, version, 0),
+    /* intel-iommu 10.0's EIM workaround: no effect (a warning when on) */
+    DEFINE_PROP_BOOL("x-buggy-eim", DmarState, buggy_eim, false),
+    /* First-stage 1 GiB pages (CAP.FS1GP): only with fsts, refused */
+    DEFINE_PROP_BOOL("fs1gp", DmarState, fs1gp, true),
+    /* Not implemented yet: refused unless off/0 (dmar_missing[]) */
+    DEFINE_PROP_BOOL("scalable-mode", DmarState, scalable_mode, false),
+    DEFINE_PROP_BOOL("fsts", DmarState, fsts, false),
+    DEFINE_PROP_UINT8("pasid-bits", DmarState, pasid_bits, 0),
+    DEFINE_PROP_BOOL("x-pasid-mode", DmarState, pasid_mode, false),
+    DEFINE_PROP_BOOL("svm", DmarState, svm, false),
     /* Set by the board: the PCI bus whose DMA the unit remaps */
     DEFINE_PROP_LINK("pci-bus", DmarState, pci_bus, TYPE_PCI_BUS, PCIBus *),
     /* Set by the board: where translated DMA goes (system memory) */
     DEFINE_PROP_LINK("downstream", DmarState, downstream, TYPE_MEMORY_REGION,
                      MemoryRegion *),
 };
+
+static void dmar_instance_init(Object *obj)
+{
+    /* QEMU 10.0's names of two intel-iommu properties (same type) */
+    object_property_add_alias(obj, "x-scalable-mode", obj, "scalable-mode");
+    object_property_add_alias(obj, "x-flts", obj, "fsts");
+}
 
 static void dmar_class_init(ObjectClass *klass, void *data)
 {
@@ -995,6 +1089,7 @@ static const TypeInfo dmar_types[] = {
         .name = TYPE_VTD_DMAR,
         .parent = TYPE_X86_IOMMU_DEVICE,
         .instance_size = sizeof(DmarState),
+        .instance_init = dmar_instance_init,
         .class_init = dmar_class_init,
     }, {
         .name = TYPE_DMAR_IOMMU_MR,
