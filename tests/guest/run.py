@@ -42,6 +42,13 @@ BUILD = os.environ.get("VTD_BUILD", os.path.join(ROOT, "build"))
 # VTD_QEMU: another binary (e.g. a copy beside the build's, which finds
 # the same firmware, while the build is relinked).
 QEMU = os.environ.get("VTD_QEMU", os.path.join(BUILD, "qemu-system-x86_64"))
+# The reference model, QEMU 11.1's intel-iommu (scripts/fetch-qemu-ref):
+# every intel-iommu* configuration runs on it; without it, on the
+# build's own intel-iommu (QEMU 10.0), and the run names say which.
+REF_QEMU = os.environ.get("VTD_DMAR_REF_QEMU",
+                          os.path.join(BUILD, "qemu-ref", "qemu-system-x86_64"))
+if not os.access(REF_QEMU, os.X_OK):
+    REF_QEMU = None
 GUEST = os.path.join(BUILD, "guest")     # also holds the disk templates
 # The guest kernels (scripts/build-guest): Debian's 6.12 (bookworm-backports)
 # and the newest one (trixie-backports, 7.3 today).
@@ -530,7 +537,10 @@ class Run:
         if self.scenario == "vhost":
             # A vhost-user back-end maps guest RAM: it must be shareable.
             machine += ",memory-backend=mem"
-        args = wrap + [QEMU, "-M", machine, "-m", "512M",
+        binary = QEMU
+        if self.iommu.startswith("intel-iommu") and REF_QEMU:
+            binary = REF_QEMU
+        args = wrap + [binary, "-M", machine, "-m", "512M",
                 "-smp", str(self.smp),
                 "-nodefaults", "-display", "none", "-serial", "stdio",
                 "-monitor", "none", "-no-reboot",
@@ -940,6 +950,10 @@ def check_ready(kernel):
               os.path.join(guest, "initrd.img")):
         if not os.path.exists(f):
             sys.exit("missing %s: run scripts/build first" % f)
+    print("intel-iommu runs on %s" % (
+        "QEMU 11.1's (%s)" % REF_QEMU if REF_QEMU else
+        "this build's QEMU 10.0 (no reference binary: scripts/fetch-qemu-ref)"),
+        flush=True)
 
 
 def main():
