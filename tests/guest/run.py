@@ -59,6 +59,8 @@ LOGS = os.path.join(BUILD, "logs", "guest")
 # about interrupt remapping, and the extra kernel arguments it needs.
 CONFIGS = {
     "none": dict(device=None, ir="off"),
+    # no IOMMU on the reference binary: how fast QEMU 11.1 itself is
+    "none-ref": dict(device=None, ir="off", ref=True),
     "intel-iommu": dict(device="intel-iommu,intremap=off", ir="off"),
     "intel-iommu-ir": dict(device="intel-iommu,intremap=on,eim=off",
                            ir="xapic"),
@@ -538,7 +540,8 @@ class Run:
             # A vhost-user back-end maps guest RAM: it must be shareable.
             machine += ",memory-backend=mem"
         binary = QEMU
-        if self.iommu.startswith("intel-iommu") and REF_QEMU:
+        if (self.iommu.startswith("intel-iommu") or cfg.get("ref")) and \
+                REF_QEMU:
             binary = REF_QEMU
         args = wrap + [binary, "-M", machine, "-m", "512M",
                 "-smp", str(self.smp),
