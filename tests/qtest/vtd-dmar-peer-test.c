@@ -15,17 +15,17 @@
 
 typedef struct Peer {
     const char *name;   /* in the test path */
-    const char *env;    /* variable holding the QEMU binary */
+    bool ref;           /* on the reference binary, not the one under test */
     const char *device; /* -device argument */
     const char *no_wide_writes; /* why 8-byte writes are skipped, or NULL */
 } Peer;
 
 static const Peer peers[] = {
-    { "vtd-dmar", "QTEST_QEMU_BINARY", "vtd-dmar", NULL },
-    { "intel-iommu-10.0", "QTEST_QEMU_BINARY", "intel-iommu",
+    { "vtd-dmar", false, "vtd-dmar", NULL },
+    { "intel-iommu-10.0", false, "intel-iommu",
       "QEMU 10.0's intel-iommu asserts on them (assert(size == 4) in "
       "vtd_mem_write); QEMU 11.1 fixed it" },
-    { "intel-iommu-11.1", "VTD_DMAR_REF_QEMU", "intel-iommu", NULL },
+    { "intel-iommu-11.1", true, "intel-iommu", NULL },
 };
 
 /* A unit of PEER with edu at 00:04.0, or NULL (test skipped) */
@@ -33,14 +33,14 @@ static Dmar *peer_boot(const Peer *p)
 {
     g_autofree char *args = NULL;
 
-    if (!g_getenv(p->env)) {
-        g_test_skip("no reference QEMU: set VTD_DMAR_REF_QEMU "
-                    "(scripts/test does, from scripts/fetch-qemu-ref)");
+    if (p->ref && !dmar_have_ref_qemu()) {
         return NULL;
     }
     args = g_strdup_printf("-M q35 -device %s %s", p->device,
                            edu_args(false));
-    return dmar_attach(qtest_init_with_env(p->env, args, true));
+    return dmar_attach(qtest_init_with_env(p->ref ? "VTD_DMAR_REF_QEMU"
+                                                  : "QTEST_QEMU_BINARY",
+                                           args, true));
 }
 
 /* Fault recording register I, at the model's own CAP.FRO */

@@ -225,19 +225,11 @@ static void test_same_binary(void)
  */
 static void test_reference(void)
 {
-    const char *refbin = g_getenv("VTD_DMAR_REF_QEMU");
     QTestState *qts, *rq;
 
-    if (!refbin || !*refbin) {
-        g_test_skip("VTD_DMAR_REF_QEMU is not set: no QEMU 11.1 binary to "
-                    "compare with (scripts/test sets it)");
+    if (!dmar_have_ref_qemu()) {
         return;
     }
-    if (!g_file_test(refbin, G_FILE_TEST_IS_EXECUTABLE)) {
-        g_test_skip("VTD_DMAR_REF_QEMU does not name an executable");
-        return;
-    }
-
     qts = qtest_init("-M none");
     rq = qtest_init_with_env("VTD_DMAR_REF_QEMU", "-M none", true);
     {
@@ -260,34 +252,6 @@ static void test_reference(void)
 }
 
 /* ================= refused and accepted values ================= */
-
-/*
- * Start the binary under test with -device vtd-dmar,PROPS (nothing else
- * but the monitor, which "quit" ends with status 0 if it started).
- * Returns the exit status; *ERR gets stderr.
- */
-static int run_dmar(const char *props, char **err)
-{
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *q = NULL;
-    g_autofree char *cmd = NULL;
-    g_autofree char *out = NULL;
-    const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
-    int status;
-
-    g_assert_nonnull(qemu);
-    q = g_shell_quote(qemu);
-    cmd = g_strdup_printf("echo quit | %s -M q35 -accel qtest -display none "
-                          "-monitor stdio -device vtd-dmar%s%s", q,
-                          *props ? "," : "", props);
-    argv[2] = cmd;
-    g_test_message("%s", cmd);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, &out, err, &status, NULL));
-    g_test_message("stderr: %s", *err);
-    g_assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
 
 typedef struct PropRun {
     const char *props;
@@ -316,7 +280,7 @@ static void test_refused(const void *opaque)
     const PropRun *r = opaque;
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(run_dmar(r->props, &err), ==, 1);
+    g_assert_cmpint(dmar_start_status("", r->props, &err), ==, 1);
     g_assert_nonnull(strstr(err, r->stderr_has));
     g_assert_nonnull(strstr(err, "not implemented in vtd-dmar yet"));
 }
@@ -347,7 +311,7 @@ static void test_accepted(const void *opaque)
     const PropRun *r = opaque;
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(run_dmar(r->props, &err), ==, 0);
+    g_assert_cmpint(dmar_start_status("", r->props, &err), ==, 0);
     if (r->stderr_has) {
         g_assert_nonnull(strstr(err, r->stderr_has));
     } else {

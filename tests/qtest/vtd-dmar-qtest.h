@@ -1021,4 +1021,52 @@ static inline uint64_t qi_iqercd_for(Dmar *d, uint64_t lo, uint64_t hi)
     return IQEI_RSVD;
 }
 
+/* ---- other binaries, and starts that may be refused ---- */
+
+/*
+ * Whether QEMU 11.1's binary (VTD_DMAR_REF_QEMU, from
+ * scripts/fetch-qemu-ref; scripts/test sets it) is there to compare
+ * with; if not, the test is skipped with the reason.
+ */
+static inline bool dmar_have_ref_qemu(void)
+{
+    const char *ref = g_getenv("VTD_DMAR_REF_QEMU");
+
+    if (!ref || !g_file_test(ref, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_test_skip("no QEMU 11.1 reference: VTD_DMAR_REF_QEMU names no "
+                    "executable (scripts/test sets it)");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Start the binary under test as a user would, with EXTRA and -device
+ * vtd-dmar[,PROPS] (its monitor's "quit" ends it if it started). Returns
+ * the exit status (1: refused); *ERR gets what it printed on stderr.
+ */
+static inline int dmar_start_status(const char *extra, const char *props,
+                                    char **err)
+{
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *q = NULL;
+    g_autofree char *cmd = NULL;
+    g_autofree char *out = NULL;
+    const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
+    int status;
+
+    g_assert_nonnull(qemu);
+    q = g_shell_quote(qemu);
+    cmd = g_strdup_printf("echo quit | %s -M q35 -accel qtest -display none "
+                          "-monitor stdio %s -device vtd-dmar%s%s", q, extra,
+                          *props ? "," : "", props);
+    argv[2] = cmd;
+    g_test_message("%s", cmd);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, &out, err, &status, NULL));
+    g_test_message("stderr: %s", *err);
+    g_assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 #endif

@@ -130,28 +130,12 @@ static void test_cap_props_invalid(void)
         { "eim=on", "-cpu qemu64,-x2apic" },
         { "intremap=off,eim=on", X2APIC_CPU },
     };
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
 
-    g_assert_nonnull(qemu);
     for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
-        g_autofree char *q = g_shell_quote(qemu);
-        /* if it started after all, "quit" ends it with status 0 */
-        g_autofree char *cmd = g_strdup_printf(
-            "echo quit | %s -M q35 -accel qtest -display none "
-            "-monitor stdio %s -device vtd-dmar,%s", q, cases[i][1],
-            cases[i][0]);
-        const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-        g_autofree char *out = NULL;
         g_autofree char *err = NULL;
-        int status;
 
-        g_test_message("%s", cmd);
-        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
-                                   G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                                   &status, NULL));
-        g_test_message("stderr: %s", err);
-        g_assert_true(WIFEXITED(status));
-        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_cmpint(dmar_start_status(cases[i][1], cases[i][0], &err),
+                        ==, 1);
         g_assert_nonnull(strstr(err, "eim=on needs"));
     }
 }
@@ -5144,16 +5128,16 @@ static void vq_wait_used(Dmar *d, Vblk *v, uint16_t want)
  * asserts the bug, so it fails, and says so, once upstream fixes it.
  */
 typedef struct CrossingCase {
-    const char *env;        /* variable holding the QEMU binary */
+    bool ref;               /* on the reference binary, not ours */
     const char *device;
     bool upstream_bug;      /* the len lands in the page after A */
 } CrossingCase;
 
 static const CrossingCase crossing_ours = {
-    "QTEST_QEMU_BINARY", "vtd-dmar,intremap=off", false
+    false, "vtd-dmar,intremap=off", false
 };
 static const CrossingCase crossing_ref = {
-    "VTD_DMAR_REF_QEMU", "intel-iommu,intremap=off", true
+    true, "intel-iommu,intremap=off", true
 };
 
 static void test_virtio_used_crossing(const void *opaque)
@@ -5167,8 +5151,7 @@ static void test_virtio_used_crossing(const void *opaque)
     g_autofree char *args = NULL;
     int fd;
 
-    if (!g_getenv(c->env)) {
-        g_test_skip("no reference QEMU: set VTD_DMAR_REF_QEMU");
+    if (c->ref && !dmar_have_ref_qemu()) {
         g_free(d);
         return;
     }
@@ -5185,7 +5168,8 @@ static void test_virtio_used_crossing(const void *opaque)
                            "-device virtio-blk-pci,addr=05.0,drive=d0,"
                            "disable-legacy=on,iommu_platform=on",
                            c->device, edu_args(false), img);
-    d->qts = qtest_init_with_env(c->env, args, true);
+    d->qts = qtest_init_with_env(c->ref ? "VTD_DMAR_REF_QEMU"
+                                        : "QTEST_QEMU_BINARY", args, true);
     unlink(img);                        /* QEMU has it open */
     d->pool = PT_POOL;
     edu_attach(d);
