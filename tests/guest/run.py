@@ -43,8 +43,8 @@ BUILD = os.environ.get("VTD_BUILD", os.path.join(ROOT, "build"))
 # the same firmware, while the build is relinked).
 QEMU = os.environ.get("VTD_QEMU", os.path.join(BUILD, "qemu-system-x86_64"))
 # The reference model, QEMU 11.1's intel-iommu (scripts/fetch-qemu-ref):
-# every intel-iommu* configuration runs on it; without it, on the
-# build's own intel-iommu (QEMU 10.0), and the run names say which.
+# every configuration marked ref runs on it; without it, on this build
+# (whose intel-iommu is QEMU 10.0's), and check_ready() says which.
 REF_QEMU = os.environ.get("VTD_DMAR_REF_QEMU",
                           os.path.join(BUILD, "qemu-ref", "qemu-system-x86_64"))
 if not os.access(REF_QEMU, os.X_OK):
@@ -56,18 +56,21 @@ KERNELS = {"6.12": GUEST, "7.3": os.path.join(BUILD, "guest-7.3")}
 LOGS = os.path.join(BUILD, "logs", "guest")
 
 # An IOMMU configuration: the -device argument, what the guest must report
-# about interrupt remapping, and the extra kernel arguments it needs.
+# about interrupt remapping, and the extra kernel arguments it needs; ref:
+# runs on the reference binary (REF_QEMU) when there is one.
 CONFIGS = {
     "none": dict(device=None, ir="off"),
     # no IOMMU on the reference binary: how fast QEMU 11.1 itself is
     "none-ref": dict(device=None, ir="off", ref=True),
-    "intel-iommu": dict(device="intel-iommu,intremap=off", ir="off"),
+    "intel-iommu": dict(device="intel-iommu,intremap=off", ir="off",
+                        ref=True),
     "intel-iommu-ir": dict(device="intel-iommu,intremap=on,eim=off",
-                           ir="xapic"),
+                           ir="xapic", ref=True),
     "intel-iommu-cm": dict(device="intel-iommu,intremap=off,caching-mode=on",
-                           ir="off"),
+                           ir="off", ref=True),
     "intel-iommu-eim": dict(device="intel-iommu,intremap=on,eim=on",
-                            ir="x2apic", smp=4, cpu="qemu64,+x2apic"),
+                            ir="x2apic", smp=4, cpu="qemu64,+x2apic",
+                            ref=True),
     "vtd-dmar": dict(device="vtd-dmar,intremap=off", ir="off"),
     "vtd-dmar-cm": dict(device="vtd-dmar,intremap=off,caching-mode=on",
                         ir="off"),
@@ -540,10 +543,7 @@ class Run:
         if self.scenario == "vhost":
             # A vhost-user back-end maps guest RAM: it must be shareable.
             machine += ",memory-backend=mem"
-        binary = QEMU
-        if (self.iommu.startswith("intel-iommu") or cfg.get("ref")) and \
-                REF_QEMU:
-            binary = REF_QEMU
+        binary = REF_QEMU if cfg.get("ref") and REF_QEMU else QEMU
         args = wrap + [binary, "-M", machine, "-m", "512M",
                 "-smp", str(self.smp),
                 "-nodefaults", "-display", "none", "-serial", "stdio",
