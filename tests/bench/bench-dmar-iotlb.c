@@ -20,6 +20,8 @@ int main(int argc, char **argv)
 {
     uint64_t lookups = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 0) : 1000;
     bool extend = argc > 2 && !strcmp(argv[2], "extend");
+    /* Built once per DMA by the unit, as here once for all lookups */
+    const DmarCacheKey key = { 0x0020, DMAR_NO_PASID, DMAR_STAGE_SECOND };
     DmarIotlb t;
     DmarTranslation tr = { .mask = DMAR_PAGE_SIZE - 1, .perm = DMAR_PERM_RW,
                            .level = 1 };
@@ -29,18 +31,18 @@ int main(int argc, char **argv)
     for (uint64_t i = 0; i < MAPPED; i++) {
         tr.iova = 0x100000000ull + i * DMAR_PAGE_SIZE;
         tr.pa = 0x40000000ull + ((i * 7919) % MAPPED) * DMAR_PAGE_SIZE;
-        dmar_iotlb_insert(&t, 0x0020, 1, &tr);
+        dmar_iotlb_insert(&t, &key, 1, &tr);
     }
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;
 
-        if (!dmar_iotlb_lookup(&t, 0x0020, iova, &tr)) {
+        if (!dmar_iotlb_lookup(&t, &key, iova, &tr)) {
             fprintf(stderr, "unexpected miss at 0x%" PRIx64 "\n", iova);
             return 1;
         }
         if (extend &&
-            dmar_iotlb_extend(&t, 0x0020, DMAR_PERM_R, DMAR_EXTEND_ORDER,
-                              &tr)) {
+            dmar_iotlb_extend(&t, &key, DMAR_PERM_R,
+                              DMAR_EXTEND_ORDER, &tr)) {
             fprintf(stderr, "unexpected block at 0x%" PRIx64 "\n", iova);
             return 1;
         }

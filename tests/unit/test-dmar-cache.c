@@ -19,6 +19,9 @@
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
+
+/* The key of a request without PASID from SID (legacy mode). */
+#define SKEY(sid) (&(DmarCacheKey){ (sid), DMAR_NO_PASID, DMAR_STAGE_SECOND })
 #include "dmar-test-util.h"
 
 #define SZ_4K               (1ull << 12)
@@ -59,7 +62,7 @@ static bool iotlb_put(DmarIotlb *t, uint16_t sid, uint16_t did,
 {
     DmarTranslation tr = xlate(iova, pa, level, perm);
 
-    return dmar_iotlb_insert(t, sid, did, &tr);
+    return dmar_iotlb_insert(t, SKEY(sid), did, &tr);
 }
 
 /* ---- Checks ---- */
@@ -77,7 +80,7 @@ static void check_hit(int line, DmarIotlb *t, uint16_t sid, uint64_t iova,
     bool hit;
 
     memset(&out, 0xa5, sizeof(out));
-    hit = dmar_iotlb_lookup(t, sid, iova, &out);
+    hit = dmar_iotlb_lookup(t, SKEY(sid), iova, &out);
     if (!hit || out.pa != pa || out.level != level) {
         g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want pa 0x%"
                        PRIx64 " (%s), got %s pa 0x%" PRIx64 " level %u",
@@ -95,7 +98,7 @@ static void check_hit(int line, DmarIotlb *t, uint16_t sid, uint64_t iova,
 static void check_miss(int line, DmarIotlb *t, uint16_t sid, uint64_t iova)
 {
     DmarTranslation out;
-    bool hit = dmar_iotlb_lookup(t, sid, iova, &out);
+    bool hit = dmar_iotlb_lookup(t, SKEY(sid), iova, &out);
 
     if (hit) {
         g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want a miss,"
@@ -346,7 +349,7 @@ static void test_iotlb_refresh(void)
                              DMAR_PERM_R));
     tr = xlate(0x5000, 0x400000000ull, 1, DMAR_PERM_W);
     tr.iova = 0x5abc;
-    g_assert_false(dmar_iotlb_insert(&t, 0x20, 1, &tr));
+    g_assert_false(dmar_iotlb_insert(&t, SKEY(0x20), 1, &tr));
     ASSERT_HIT(&t, 0x20, 0x5000, 0x400000000ull, 1, DMAR_PERM_W);
     dmar_iotlb_flush_all(&t);
     assert_stats(&t.stats, 4, 0, 0);
@@ -365,7 +368,7 @@ static void test_iotlb_bad_level(void)
     for (i = 0; i < ARRAY_SIZE(levels); i++) {
         tr = xlate(0x1000, 0x2000, 1, DMAR_PERM_RW);
         tr.level = levels[i];
-        g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+        g_assert_false(dmar_iotlb_insert(&t, SKEY(1), 1, &tr));
     }
     ASSERT_MISS(&t, 1, 0x1000);
     dmar_iotlb_flush_all(&t);
@@ -375,7 +378,7 @@ static void test_iotlb_bad_level(void)
         g_assert_false(iotlb_put(&t, 1, 1, i * SZ_4K, 0, 1, DMAR_PERM_R));
     }
     tr.level = 0;
-    g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+    g_assert_false(dmar_iotlb_insert(&t, SKEY(1), 1, &tr));
     dmar_iotlb_flush_all(&t);
     assert_stats(&t.stats, 0, 1, 0);
     dmar_iotlb_destroy(&t);
@@ -567,7 +570,8 @@ static bool iotlb_probe_present(void *cache, uint32_t key)
 {
     DmarTranslation out;
 
-    if (!dmar_iotlb_lookup(cache, PROBE_SID, (uint64_t)key * SZ_4K, &out)) {
+    if (!dmar_iotlb_lookup(cache, SKEY(PROBE_SID), (uint64_t)key * SZ_4K,
+                           &out)) {
         return false;
     }
     g_assert_cmphex(out.pa, ==, probe_pa(key));
@@ -973,7 +977,7 @@ static void model_lookup(DmarIotlb *t, GArray *model, uint16_t sid,
     DmarTranslation out;
     ModelEntry *m;
 
-    if (!dmar_iotlb_lookup(t, sid, iova, &out)) {
+    if (!dmar_iotlb_lookup(t, SKEY(sid), iova, &out)) {
         s->misses++;
         if (exact) {
             /* Nothing was evicted: the miss must be a true one. */
@@ -1045,7 +1049,7 @@ static void test_iotlb_model(const void *opaque)
             } else {
                 g_array_append_val(model, n);
             }
-            evicted = dmar_iotlb_insert(&t, sid, did, &tr);
+            evicted = dmar_iotlb_insert(&t, SKEY(sid), did, &tr);
             s.inserts++;
             s.evictions += evicted;
             g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
@@ -1557,10 +1561,11 @@ static DmarTranslation ext_at(DmarIotlb *t, uint64_t off, uint8_t need,
     DmarCacheStats before;
     uint64_t tick;
 
-    g_assert_true(dmar_iotlb_lookup(t, EXT_SID, EXT_IOVA + off, &tr));
+    g_assert_true(dmar_iotlb_lookup(t, SKEY(EXT_SID), EXT_IOVA + off, &tr));
     before = t->stats;
     tick = t->tick;
-    g_assert_cmpuint(dmar_iotlb_extend(t, EXT_SID, need, max_order, &tr), ==,
+    g_assert_cmpuint(dmar_iotlb_extend(t, SKEY(EXT_SID), need, max_order,
+                                       &tr), ==,
                      want_order);
     g_assert_cmphex(tr.mask, ==, (SZ_4K << want_order) - 1);
     g_assert_cmphex(tr.iova, ==, (EXT_IOVA + off) & ~tr.mask);
@@ -1635,8 +1640,9 @@ static void test_extend_alignment(void)
         iotlb_put(&t, EXT_SID, 1, EXT_IOVA + i * SZ_4K,
                   EXT_PA + 0x4000 + i * SZ_4K, 1, DMAR_PERM_RW);
     }
-    g_assert_true(dmar_iotlb_lookup(&t, EXT_SID, EXT_IOVA + 5 * SZ_4K, &tr));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, EXT_SID, DMAR_PERM_R,
+    g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + 5 * SZ_4K,
+                                    &tr));
+    g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
                                        DMAR_EXTEND_ORDER, &tr), ==, 2);
     g_assert_cmphex(tr.iova, ==, EXT_IOVA + 4 * SZ_4K);
     g_assert_cmphex(tr.pa, ==, EXT_PA + 0x4000 + 4 * SZ_4K);
@@ -1684,8 +1690,8 @@ static void test_extend_sid_level(void)
     /* A 2 MiB entry is returned as it is. */
     iotlb_put(&t, EXT_SID, 1, EXT_IOVA + SZ_2M, EXT_PA + SZ_2M, 2,
               DMAR_PERM_RW);
-    g_assert_true(dmar_iotlb_lookup(&t, EXT_SID, EXT_IOVA + SZ_2M, &tr));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, EXT_SID, DMAR_PERM_R,
+    g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + SZ_2M, &tr));
+    g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
                                        DMAR_EXTEND_ORDER, &tr), ==, 0);
     g_assert_cmphex(tr.mask, ==, SZ_2M - 1);
     g_assert_cmphex(tr.pa, ==, EXT_PA + SZ_2M);
@@ -1710,9 +1716,9 @@ static void test_extend_two_iovas_one_page(void)
     iotlb_put(&t, EXT_SID, 1, EXT_IOVA, EXT_PA, 1, DMAR_PERM_RW);
     iotlb_put(&t, EXT_SID, 1, EXT_IOVA + SZ_4K, EXT_PA, 1, DMAR_PERM_RW);
     for (unsigned i = 0; i < 2; i++) {
-        g_assert_true(dmar_iotlb_lookup(&t, EXT_SID, EXT_IOVA + i * SZ_4K,
+        g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + i * SZ_4K,
                                         &tr));
-        g_assert_cmpuint(dmar_iotlb_extend(&t, EXT_SID, DMAR_PERM_R,
+        g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
                                            DMAR_EXTEND_ORDER, &tr), ==, 0);
         g_assert_cmphex(tr.iova, ==, EXT_IOVA + i * SZ_4K);
         g_assert_cmphex(tr.pa, ==, EXT_PA);
@@ -1974,7 +1980,7 @@ static void test_iotlb_bad_level_full_set(void)
     for (unsigned i = 0; i < ARRAY_SIZE(levels); i++) {
         tr = xlate(0x40000000, 0x80000000, 1, DMAR_PERM_RW);
         tr.level = levels[i];
-        g_assert_false(dmar_iotlb_insert(&t, 1, 1, &tr));
+        g_assert_false(dmar_iotlb_insert(&t, SKEY(1), 1, &tr));
     }
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         ASSERT_HIT(&t, 1, w * SZ_4K, 0x100000 + w * SZ_4K, 1, DMAR_PERM_R);

@@ -104,6 +104,12 @@ static bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     return true;
 }
 
+static const DmarMemOps fake_ops = { .read = fake_read };
+#define FAKE_MEM(m) (&(DmarMem){ &fake_ops, (m) })
+/* An untranslated request without PASID. */
+#define DMA_REQ(iova, w) (&(DmarRequest){ .addr = (iova), \
+    .pasid = DMAR_NO_PASID, .type = DMAR_REQ_UNTRANSLATED, .is_write = (w) })
+
 static void fake_write64(FakeMem *m, uint64_t gpa, uint64_t val)
 {
     g_assert((gpa & 7) == 0);
@@ -286,7 +292,7 @@ static bool env_lookup(TestEnv *e, uint16_t sid, DmarContext *ctx,
     memset(ctx, 0, sizeof(*ctx));
     memset(f, 0, sizeof(*f));
     e->mem.reads = 0;
-    return dmar_context_lookup(&e->hw, e->rta, sid, fake_read, &e->mem,
+    return dmar_context_lookup(&e->hw, e->rta, sid, FAKE_MEM(&e->mem),
                                ctx, f);
 }
 
@@ -296,8 +302,8 @@ static bool env_translate(TestEnv *e, const DmarContext *ctx, uint64_t iova,
     memset(out, 0, sizeof(*out));
     memset(f, 0, sizeof(*f));
     e->mem.reads = 0;
-    return dmar_translate(&e->hw, ctx, iova, is_write, fake_read, &e->mem,
-                          out, f);
+    return dmar_translate(&e->hw, ctx, DMA_REQ(iova, is_write),
+                          FAKE_MEM(&e->mem), out, f);
 }
 
 /* Add a second-level device and look it up; returns its table root. */
@@ -1293,12 +1299,13 @@ static void test_leaf_group(void)
     fake_write64(&e.mem, l2e, (fake_peek64(&e.mem, l2e) & ~3ull) |
                  DMAR_PERM_R);
 
-    g_assert_true(dmar_translate(&e.hw, &ctx, base + 4 * 0x1000 + 8, false,
-                                 fake_read, &e.mem, &t, &f));
+    g_assert_true(dmar_translate(&e.hw, &ctx,
+                                 DMA_REQ(base + 4 * 0x1000 + 8, false),
+                                 FAKE_MEM(&e.mem), &t, &f));
     g_assert_cmpuint(t.level, ==, 1);
     g_assert_cmphex(t.table_perm, ==, DMAR_PERM_R);
     n = dmar_leaf_group(&e.hw, t.table, t.table_perm, base + 4 * 0x1000,
-                        fake_read, &e.mem, g);
+                        FAKE_MEM(&e.mem), g);
     /* 0 (R), 1 (R), 4, 6, 7 (R): 2 is write-only under a read-only L2 */
     g_assert_cmpuint(n, ==, 5);
     for (i = 0; i < n; i++) {
@@ -1313,7 +1320,7 @@ static void test_leaf_group(void)
     }
     /* A table that cannot be read gives nothing. */
     g_assert_cmpuint(dmar_leaf_group(&e.hw, 0xfff0000000ull, DMAR_PERM_RW,
-                                     base, fake_read, &e.mem, g), ==, 0);
+                                     base, FAKE_MEM(&e.mem), g), ==, 0);
     env_destroy(&e);
 }
 
@@ -1752,11 +1759,11 @@ static void test_loop_misc(void)
     fake_write64(&e.mem, lvl_entry(t2, iova, 2),
                  make_slpte(t4, DMAR_PERM_RW, false));
     e.mem.reads = 0;
-    ok = dmar_context_lookup(&e.hw, e.rta, 0x0100, fake_read, &e.mem, &ctx,
+    ok = dmar_context_lookup(&e.hw, e.rta, 0x0100, FAKE_MEM(&e.mem), &ctx,
                              &f);
     g_assert_true(ok);
-    ok = dmar_translate(&e.hw, &ctx, iova, false, fake_read, &e.mem, &out,
-                        &f);
+    ok = dmar_translate(&e.hw, &ctx, DMA_REQ(iova, false), FAKE_MEM(&e.mem),
+                        &out, &f);
     g_assert_true(ok);
     /* Level 1 reads T4's entry 5 as a page: T3. */
     g_assert_cmphex(out.pa, ==, t3);

@@ -256,6 +256,8 @@ static bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     return true;
 }
 
+static const DmarMemOps fake_ops = { .read = fake_read };
+
 static void fake_set_window(FakeMem *m, uint64_t gpa, uint64_t len)
 {
     m->win_lo = gpa;
@@ -331,8 +333,8 @@ static void check_remap(IrEnv *e, uint64_t addr, uint32_t data,
     memset(&irq, POISON, sizeof(irq));
     memset(&fault, POISON, sizeof(fault));
     fake_set_window(&e->mem, irte_gpa(e, index), IRTE_SIZE);
-    ok = dmar_ir_remap(&e->irta, addr, data, sid, fake_read, &e->mem,
-                       &irq, &fault);
+    ok = dmar_ir_remap(&e->irta, addr, data, sid,
+                       &(DmarMem){ &fake_ops, &e->mem }, &irq, &fault);
     g_assert_cmpuint(e->mem.stray_reads, ==, 0);
     if (want->fr == FR_INDEX || want->fr == FR_REQ_RSVD) {
         g_assert_cmpuint(e->mem.reads, ==, 0);

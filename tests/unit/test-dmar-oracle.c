@@ -38,6 +38,9 @@
 #include "dmar-core.h"
 #include "dmar-cache.h"
 
+/* The key of a request without PASID from SID (legacy mode). */
+#define SKEY(sid) (&(DmarCacheKey){ (sid), DMAR_NO_PASID, DMAR_STAGE_SECOND })
+
 #define ORACLE_SEED         4242u
 
 #define SAGAW_3L            (1u << 1)
@@ -116,6 +119,8 @@ static bool mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     }
     return true;
 }
+
+static const DmarMemOps mem_ops = { .read = mem_read };
 
 static void mem_write64(FakeMem *m, uint64_t gpa, uint64_t val)
 {
@@ -1235,13 +1240,14 @@ static void ask_core(Oracle *o, uint16_t sid, uint64_t iova, bool w,
                      Outcome *a)
 {
     DmarContext ctx;
+    DmarRequest req;
     DmarTranslation tr;
     DmarFault f;
 
     *a = (Outcome) { .sid = sid, .map = -1, .corrupt = -1 };
     memset(&f, 0, sizeof(f));
-    if (!dmar_context_lookup(&o->hw, o->rta, sid, mem_read, &o->mem, &ctx,
-                             &f)) {
+    if (!dmar_context_lookup(&o->hw, o->rta, sid,
+                             &(DmarMem){ &mem_ops, &o->mem }, &ctx, &f)) {
         a->in_lookup = true;
         a->fr = f.fr;
         a->fpd = f.fpd;
@@ -1259,7 +1265,12 @@ static void ask_core(Oracle *o, uint16_t sid, uint64_t iova, bool w,
     }
     memset(&f, 0, sizeof(f));
     memset(&tr, 0, sizeof(tr));
-    if (dmar_translate(&o->hw, &ctx, iova, w, mem_read, &o->mem, &tr, &f)) {
+    req = (DmarRequest) {
+        .addr = iova, .sid = sid, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = w,
+    };
+    if (dmar_translate(&o->hw, &ctx, &req, &(DmarMem){ &mem_ops, &o->mem },
+                       &tr, &f)) {
         a->ok = true;
         a->pa = tr.pa;
         a->mask = tr.mask;
@@ -1677,7 +1688,7 @@ static bool iotlb_fill_one(IotlbRun *run, Cached *c)
                 .iova = c->iova & ~a.mask, .pa = a.pa, .mask = a.mask,
                 .perm = a.perm, .level = a.level,
             };
-            dmar_iotlb_insert(&run->t, c->sid, a.did, &c->tr);
+            dmar_iotlb_insert(&run->t, SKEY(c->sid), a.did, &c->tr);
             return true;
         }
         c->w = !c->w;
@@ -1726,7 +1737,7 @@ static void iotlb_check(IotlbRun *run)
         if (!c->live) {
             continue;
         }
-        if (!dmar_iotlb_lookup(&run->t, c->sid, look, &tr)) {
+        if (!dmar_iotlb_lookup(&run->t, SKEY(c->sid), look, &tr)) {
             run->misses++;
             continue;
         }
@@ -1739,7 +1750,7 @@ static void iotlb_check(IotlbRun *run)
             log_mapping(o, c->map);
         }
         if (other->sid != c->sid &&
-            dmar_iotlb_lookup(&run->t, other->sid, look, &tr)) {
+            dmar_iotlb_lookup(&run->t, SKEY(other->sid), look, &tr)) {
             run->cross++;
             if (!cache_agrees(o, other->sid, look, &tr)) {
                 iotlb_mismatch(o, "isolation: sid 0x%04x gets the page "
@@ -1767,7 +1778,7 @@ static void iotlb_check(IotlbRun *run)
             } while (dev_find(o, sid));
         }
         run->strangers++;
-        if (dmar_iotlb_lookup(&run->t, sid, c->iova, &tr)) {
+        if (dmar_iotlb_lookup(&run->t, SKEY(sid), c->iova, &tr)) {
             iotlb_mismatch(o, "sid 0x%04x never translated anything but "
                            "hits iova 0x%" PRIx64, sid, c->iova);
         }
@@ -1832,14 +1843,14 @@ static void iotlb_changes(IotlbRun *run, unsigned count)
             continue;
         }
         old = *c;
-        hit = dmar_iotlb_lookup(&run->t, old.sid, old.iova, &tr);
+        hit = dmar_iotlb_lookup(&run->t, SKEY(old.sid), old.iova, &tr);
         if (hit && !same_translation(&tr, &old.tr)) {
             iotlb_mismatch(o, "sid 0x%04x iova 0x%" PRIx64 ": cached page "
                            "changed by itself", old.sid, old.iova);
         }
         change_mapping(o, old.map, kind);
         /* §6.5: the tables changed, but no invalidation yet. */
-        if (hit && (!dmar_iotlb_lookup(&run->t, old.sid, old.iova, &tr) ||
+        if (hit && (!dmar_iotlb_lookup(&run->t, SKEY(old.sid), old.iova, &tr) ||
                     !same_translation(&tr, &old.tr))) {
             iotlb_mismatch(o, "sid 0x%04x iova 0x%" PRIx64 ": cached page "
                            "changed before any invalidation", old.sid,
@@ -1882,7 +1893,7 @@ static void iotlb_changes(IotlbRun *run, unsigned count)
             const Device *dv = dev_at(o, i);
 
             if (dv->dom == (int)m->dom &&
-                dmar_iotlb_lookup(&run->t, dv->sid, old.iova, &tr)) {
+                dmar_iotlb_lookup(&run->t, SKEY(dv->sid), old.iova, &tr)) {
                 iotlb_mismatch(o, "%s of iova 0x%" PRIx64 " then a %s "
                                "invalidation of domain 0x%04x: sid 0x%04x "
                                "still hits page 0x%" PRIx64, kinds[kind],
@@ -1895,7 +1906,7 @@ static void iotlb_changes(IotlbRun *run, unsigned count)
             const Cached *x = cached_at(run, g_rand_int_range(o->r, 0,
                                                         run->cached->len));
 
-            if (x->live && !dmar_iotlb_lookup(&run->t, x->sid, x->iova,
+            if (x->live && !dmar_iotlb_lookup(&run->t, SKEY(x->sid), x->iova,
                                               &tr)) {
                 iotlb_mismatch(o, "a %s invalidation of domain 0x%04x at "
                                "0x%" PRIx64 " dropped sid 0x%04x iova 0x%"

@@ -196,7 +196,8 @@ static bool decode(bool ir, bool dt, uint64_t lo, uint64_t hi, DmarQiDesc *d)
 {
     DmarQiCaps caps = { .ir = ir, .dt = dt };
     DmarIqei why = 0xf;
-    bool ok = dmar_qi_decode(&caps, lo, hi, d, &why);
+    uint64_t desc[4] = { lo, hi };
+    bool ok = dmar_qi_decode(&caps, desc, false, d, &why);
 
     if (ok) {
         g_assert_cmpuint(why, ==, 0xf);         /* untouched */
@@ -204,7 +205,7 @@ static bool decode(bool ir, bool dt, uint64_t lo, uint64_t hi, DmarQiDesc *d)
         g_assert_cmpuint(why, ==, ref_iqei(ir, lo));
     }
     /* WHY may be NULL */
-    g_assert(dmar_qi_decode(&caps, lo, hi, d, NULL) == ok);
+    g_assert(dmar_qi_decode(&caps, desc, false, d, NULL) == ok);
     return ok;
 }
 
@@ -591,6 +592,8 @@ static bool fake_write(void *opaque, uint64_t gpa, const void *buf,
     return true;
 }
 
+static const DmarMemOps fake_ops = { .read = fake_read, .write = fake_write };
+
 static void test_fake_mem(void)
 {
     FakeMem m;
@@ -765,8 +768,8 @@ static DmarQiStatus env_run(QiEnv *e, uint32_t head, uint32_t tail,
     run->work = 0xdeadbeef;
     run->iqei = 0xf;
     run->wait_irq = true;
-    return dmar_qi_process(&e->caps, e->base, e->entries, tail, fake_read,
-                           fake_write, &e->mem, &qi_ops, e, run);
+    return dmar_qi_process(&e->caps, e->base, e->entries, false, tail,
+                           &(DmarMem){ &fake_ops, &e->mem }, &qi_ops, e, run);
 }
 
 /* The callbacks were for exactly these slots, in this order. */

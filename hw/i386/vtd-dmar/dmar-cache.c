@@ -8,6 +8,9 @@
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
 
+/* Four entries to two cache lines: keep it so when changing the entry. */
+QEMU_BUILD_BUG_ON(sizeof(DmarIotlbEntry) != 32);
+
 static uint32_t set_bits_for(uint32_t entries)
 {
     uint64_t sets = DIV_ROUND_UP(MIN(MAX(entries, DMAR_CACHE_WAYS),
@@ -33,11 +36,37 @@ static uint64_t iotlb_key(uint16_t sid, uint64_t tag, unsigned level)
     return tag ^ ((uint64_t)sid << 40) ^ ((uint64_t)level << 60);
 }
 
+/*
+ * The set of SID's entries of LEVEL for page TAG. PASID and stage play no
+ * part: a page-selective flush, which covers them all, probes one set.
+ */
 static DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid, uint64_t tag,
                                  unsigned level)
 {
     return &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
                  DMAR_CACHE_WAYS];
+}
+
+/* An entry's tag: page TAG of LEVEL (0: none) for STAGE. */
+static uint64_t entry_tag(uint64_t tag, unsigned level, uint8_t stage)
+{
+    return tag << R_IOTLB_TAG_PAGE_SHIFT |
+           (uint64_t)stage << R_IOTLB_TAG_STAGE_SHIFT | level;
+}
+
+static unsigned entry_level(const DmarIotlbEntry *e)
+{
+    return e->tag & R_IOTLB_TAG_LEVEL_MASK;
+}
+
+static uint64_t entry_pa(const DmarIotlbEntry *e)
+{
+    return e->pa & ~R_IOTLB_PA_PERM_MASK;
+}
+
+static uint8_t entry_perm(const DmarIotlbEntry *e)
+{
+    return e->pa & R_IOTLB_PA_PERM_MASK;
 }
 
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
@@ -82,8 +111,8 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
         return false;
     }
     /* Ranges logged after E's last use, newest first. */
-    shift = level_shift(e->level);
-    first = e->tag << shift;
+    shift = level_shift(entry_level(e));
+    first = (e->tag >> R_IOTLB_TAG_PAGE_SHIFT) << shift;
     last = first + (1ull << shift) - 1;
     for (uint32_t i = 1; i <= t->log_len; i++) {
         const DmarRangeFlush *r =
@@ -100,12 +129,16 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
 }
 
 /*
- * The entry of SID covering IOVA, if any; no statistics, no LRU update.
+ * The entry of KEY covering IOVA, if any; no statistics, no LRU update.
  * Stale entries met on the way are dropped.
  */
-static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
+static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t,
+                                          const DmarCacheKey *key,
                                           uint64_t iova)
 {
+    uint16_t sid = key->sid;
+    uint32_t pasid = key->pasid;
+    uint64_t stage = entry_tag(0, 0, key->stage);
     uint64_t floor = MAX(t->all_stale, t->sid_stale[sid]);
 
     for (unsigned level = 1; level <= 3; level++) {
@@ -119,7 +152,8 @@ static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
             DmarIotlbEntry *e = &set[w];
 
-            if (e->level != level || e->tag != tag || e->sid != sid) {
+            if (e->tag != (entry_tag(tag, level, 0) | stage) ||
+                e->sid != sid || e->pasid != pasid) {
                 continue;
             }
             /* Fast path: nothing flushed since its last use. */
@@ -127,34 +161,37 @@ static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
                 !iotlb_stale(t, e)) {
                 return e;
             }
-            e->level = 0;
+            e->tag = 0;
             break;          /* a key is in a set at most once */
         }
     }
     return NULL;
 }
 
-bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
+bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out)
 {
-    DmarIotlbEntry *e = iotlb_find(t, sid, iova);
+    DmarIotlbEntry *e = iotlb_find(t, key, iova);
+    unsigned level;
 
     if (!e) {
         t->stats.misses++;
         return false;
     }
     e->lru = ++t->tick;
-    out->mask = (1ull << level_shift(e->level)) - 1;
+    level = entry_level(e);
+    out->mask = (1ull << level_shift(level)) - 1;
     out->iova = iova & ~out->mask;
-    out->pa = e->pa;
-    out->perm = e->perm;
-    out->level = e->level;
+    out->pa = entry_pa(e);
+    out->perm = entry_perm(e);
+    out->level = level;
     t->stats.hits++;
     return true;
 }
 
-unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
-                           unsigned max_order, DmarTranslation *tr)
+unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
+                           uint8_t need, unsigned max_order,
+                           DmarTranslation *tr)
 {
     unsigned order = 0;
 
@@ -172,14 +209,15 @@ unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
             break;
         }
         for (uint64_t a = other; a < other + half; a += DMAR_PAGE_SIZE) {
-            DmarIotlbEntry *e = iotlb_find(t, sid, a);
-            uint64_t emask = e ? (1ull << level_shift(e->level)) - 1 : 0;
+            DmarIotlbEntry *e = iotlb_find(t, key, a);
+            uint64_t emask = e ? (1ull << level_shift(entry_level(e))) - 1
+                               : 0;
 
-            if (!e || (e->perm & need) != need ||
-                e->pa + (a & emask) != pa + (a - base)) {
+            if (!e || (entry_perm(e) & need) != need ||
+                entry_pa(e) + (a & emask) != pa + (a - base)) {
                 return order;
             }
-            perm &= e->perm;
+            perm &= entry_perm(e);
         }
         tr->iova = base;
         tr->pa = pa;
@@ -222,11 +260,12 @@ static void did_note_sid(DmarIotlb *t, uint16_t did, uint16_t sid)
     d->sid[d->nsid++] = sid;
 }
 
-bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
+bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
                        const DmarTranslation *tr)
 {
     unsigned level = tr->level;
-    uint64_t tag;
+    uint16_t sid = key->sid;
+    uint64_t tag, etag;
     DmarIotlbEntry *set, *victim = NULL;
     bool evicted = false;
 
@@ -234,16 +273,17 @@ bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
         return false;
     }
     tag = tr->iova >> level_shift(level);
+    etag = entry_tag(tag, level, key->stage);
     set = iotlb_set(t, sid, tag, level);
     /* The same key (refresh in place), else a free or stale way. */
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
 
-        if (e->level == level && e->tag == tag && e->sid == sid) {
+        if (e->tag == etag && e->sid == sid && e->pasid == key->pasid) {
             victim = e;
             break;
         }
-        if (!victim && (!e->level || iotlb_stale(t, e))) {
+        if (!victim && (!entry_level(e) || iotlb_stale(t, e))) {
             victim = e;
         }
     }
@@ -259,8 +299,10 @@ bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
         t->stats.evictions++;
     }
     *victim = (DmarIotlbEntry) {
-        .tag = tag, .pa = tr->pa, .lru = ++t->tick, .sid = sid,
-        .did = did, .level = level, .perm = tr->perm,
+        .tag = etag,
+        .pa = (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
+              (tr->perm & R_IOTLB_PA_PERM_MASK),
+        .lru = ++t->tick, .pasid = key->pasid, .sid = sid, .did = did,
     };
     t->levels_seen |= 1u << level;
     did_note_sid(t, did, sid);
@@ -292,7 +334,10 @@ uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
     return 0;
 }
 
-/* Drop the live entries of SID and DID at level LEVEL in [first, last]. */
+/*
+ * Drop the live entries of SID and DID at level LEVEL in [first, last],
+ * of every PASID and stage.
+ */
 static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
                                   unsigned level, uint64_t first,
                                   uint64_t last)
@@ -302,13 +347,14 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
 
     for (uint64_t tag = first >> shift; tag <= last >> shift; tag++) {
         DmarIotlbEntry *set = iotlb_set(t, sid, tag, level);
+        uint64_t etag = entry_tag(tag, level, 0);
 
         t->stats.probes++;
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            if (set[w].level == level && set[w].tag == tag &&
+            if ((set[w].tag & ~R_IOTLB_TAG_STAGE_MASK) == etag &&
                 set[w].sid == sid && set[w].did == did) {
                 n += !iotlb_stale(t, &set[w]);
-                set[w].level = 0;
+                set[w].tag = 0;
             }
         }
     }

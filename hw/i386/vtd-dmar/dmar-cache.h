@@ -28,14 +28,40 @@
 #define DMAR_CACHE_MAX_ENTRIES  (1u << 20)     /* larger sizes are capped */
 #define DMAR_NUM_IDS        (1u << 16)          /* domain-ids, source-ids */
 
+/*
+ * Which translations an entry may answer: those of one source-id, PASID
+ * and stage. Flushes by source-id or domain-id cover every PASID and stage.
+ */
+typedef enum DmarStage {
+    DMAR_STAGE_SECOND,      /* legacy and scalable second stage */
+    DMAR_STAGE_FIRST,
+    DMAR_STAGE_NESTED,
+} DmarStage;
+
+typedef struct DmarCacheKey {
+    uint16_t sid;
+    uint32_t pasid;         /* DMAR_NO_PASID for requests without PASID */
+    uint8_t stage;          /* DmarStage */
+} DmarCacheKey;
+
+/*
+ * An IOTLB entry, 32 bytes. The tag packs the page number (the input
+ * address >> the level's page shift), the key's stage and the level, so
+ * that one comparison matches all three; level 0 is a free way. The
+ * output address is page-aligned: its low bits hold the permissions.
+ */
+FIELD(IOTLB_TAG, LEVEL, 0, 2)       /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+FIELD(IOTLB_TAG, STAGE, 2, 8)
+FIELD(IOTLB_TAG, PAGE, 10, 54)
+FIELD(IOTLB_PA, PERM, 0, 2)         /* DMAR_PERM_* */
+
 typedef struct DmarIotlbEntry {
-    uint64_t tag;           /* iova >> page shift of the entry's level */
-    uint64_t pa;            /* page-aligned output address */
+    uint64_t tag;           /* IOTLB_TAG */
+    uint64_t pa;            /* page-aligned output address | IOTLB_PA */
     uint64_t lru;           /* clock at insert or last hit; never wraps */
+    uint32_t pasid;
     uint16_t sid;
     uint16_t did;
-    uint8_t level;          /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB; 0: free */
-    uint8_t perm;
 } DmarIotlbEntry;
 
 typedef struct DmarCtxEntry {
@@ -111,11 +137,11 @@ typedef struct DmarCtxCache {
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries);
 void dmar_iotlb_destroy(DmarIotlb *t);
 uint32_t dmar_iotlb_size(const DmarIotlb *t);
-bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
+bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out);
 /*
- * Grow the 4 KiB translation TR of SID, a naturally aligned block at a
- * time, while the IOTLB holds every page of the doubled block for SID
+ * Grow the 4 KiB translation TR of KEY, a naturally aligned block at a
+ * time, while the IOTLB holds every page of the doubled block for KEY
  * with at least NEED, mapped contiguously: the result answers a long DMA
  * in one piece. Its permissions are those all its pages share. At most
  * 2^MAX_ORDER pages; returns the order reached (0: TR is unchanged).
@@ -123,10 +149,14 @@ bool dmar_iotlb_lookup(DmarIotlb *t, uint16_t sid, uint64_t iova,
  * entry: do not insert it.
  */
 #define DMAR_EXTEND_ORDER   9       /* 2 MiB: one level-1 table */
-unsigned dmar_iotlb_extend(DmarIotlb *t, uint16_t sid, uint8_t need,
-                           unsigned max_order, DmarTranslation *tr);
-/* Returns true if a live entry was evicted to make room. */
-bool dmar_iotlb_insert(DmarIotlb *t, uint16_t sid, uint16_t did,
+unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
+                           uint8_t need, unsigned max_order,
+                           DmarTranslation *tr);
+/*
+ * Cache TR (of level 1..3) for KEY in domain DID. Returns true if a live
+ * entry was evicted to make room.
+ */
+bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
                        const DmarTranslation *tr);
 /*
  * Invalidations, each in time independent of the cache's size. Each

@@ -75,12 +75,12 @@ static bool fail(DmarFault *f, DmarFaultReason fr, uint16_t sid,
 }
 
 /* Read a 128-bit entry as two little-endian words. */
-static bool read_entry128(DmarReadFn *read, void *opaque, uint64_t gpa,
+static bool read_entry128(const DmarMem *mem, uint64_t gpa,
                           uint64_t *lo, uint64_t *hi)
 {
     uint64_t e[2];
 
-    if (!read(opaque, gpa, e, sizeof(e))) {
+    if (!dmar_mem_read(mem, gpa, e, sizeof(e))) {
         return false;
     }
     *lo = le64_to_cpu(e[0]);
@@ -89,7 +89,7 @@ static bool read_entry128(DmarReadFn *read, void *opaque, uint64_t gpa,
 }
 
 bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
-                         DmarReadFn *read, void *opaque, DmarContext *ctx,
+                         const DmarMem *mem, DmarContext *ctx,
                          DmarFault *fault)
 {
     uint8_t bus = sid >> 8, devfn = sid & 0xff;
@@ -99,7 +99,7 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
 
     fault->is_write = false;
     /* §9.1: root entry, one per bus. */
-    if (!read_entry128(read, opaque, rta + bus * 16ull, &lo, &hi)) {
+    if (!read_entry128(mem, rta + bus * 16ull, &lo, &hi)) {
         return fail(fault, DMAR_FR_ROOT_ACCESS, sid, 0, 0, false);
     }
     if (!FIELD_EX64(lo, ROOT_LO, P)) {
@@ -110,8 +110,8 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
     }
 
     /* §9.3: context entry, one per device/function. */
-    if (!read_entry128(read, opaque,
-                       (lo & R_ROOT_LO_CTP_MASK) + devfn * 16ull, &lo, &hi)) {
+    if (!read_entry128(mem, (lo & R_ROOT_LO_CTP_MASK) + devfn * 16ull,
+                       &lo, &hi)) {
         return fail(fault, DMAR_FR_CTX_ACCESS, sid, 0, 0, false);
     }
     fpd = FIELD_EX64(lo, CTX_LO, FPD);
@@ -122,12 +122,13 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
         return fail(fault, DMAR_FR_CTX_RSVD, sid, 0, 0, fpd);
     }
 
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->mode = DMAR_CTX_LEGACY;
     ctx->sid = sid;
     ctx->did = FIELD_EX64(hi, CTX_HI, DID);
     ctx->tt = FIELD_EX64(lo, CTX_LO, TT);
     ctx->fpd = fpd;
     ctx->slptptr = lo & R_CTX_LO_SLPTPTR_MASK;
-    ctx->levels = 0;
     switch (ctx->tt) {
     case DMAR_TT_PASSTHROUGH:
         if (!hw->pt) {
@@ -210,18 +211,34 @@ static bool output_check(const DmarContext *ctx, uint64_t iova,
     return true;
 }
 
-bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
-                    uint64_t iova, bool is_write, DmarReadFn *read,
-                    void *opaque, DmarTranslation *out, DmarFault *fault)
+/*
+ * §9.3: what a legacy context's TT lets through. Legacy entries know no
+ * PASID; translation and translated requests need TT = 01b (device-TLBs).
+ */
+static bool legacy_request_ok(const DmarContext *ctx, const DmarRequest *req)
 {
+    if (req->pasid != DMAR_NO_PASID) {
+        return false;
+    }
+    return req->type == DMAR_REQ_UNTRANSLATED || ctx->tt == DMAR_TT_ALL;
+}
+
+static bool translate_legacy(const DmarHwConfig *hw, const DmarContext *ctx,
+                             const DmarRequest *req, const DmarMem *mem,
+                             DmarTranslation *out, DmarFault *fault)
+{
+    uint64_t iova = req->addr;
+    bool is_write = req->is_write;
     uint8_t need = is_write ? DMAR_PERM_W : DMAR_PERM_R;
     DmarFaultReason perm_fr = is_write ? DMAR_FR_WRITE : DMAR_FR_READ;
     uint64_t table = ctx->slptptr;
     uint8_t perm = DMAR_PERM_RW;
     int level;
 
-    fault->is_write = is_write;
-    if (ctx->tt == DMAR_TT_PASSTHROUGH) {
+    if (!legacy_request_ok(ctx, req)) {
+        return fail(fault, DMAR_FR_TT_BLOCKED, ctx->sid, iova, 0, ctx->fpd);
+    }
+    if (ctx->tt == DMAR_TT_PASSTHROUGH || req->type == DMAR_REQ_TRANSLATED) {
         return translate_passthrough(hw, ctx, iova, out, fault);
     }
     if (ctx->levels < 2 || ctx->levels > DMAR_MAX_LEVELS) {
@@ -239,7 +256,8 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
         uint64_t pte;
         bool leaf;
 
-        if (!read(opaque, table + ((iova >> shift) & 511) * 8, &pte, 8)) {
+        if (!dmar_mem_read(mem, table + ((iova >> shift) & 511) * 8, &pte,
+                           8)) {
             /*
              * §7.1.3: an error reading the table that SLPTPTR names is an
              * invalid context entry (3h); deeper tables give 7h.
@@ -282,16 +300,31 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
     g_assert_not_reached();    /* level 1 entries are always leaves */
 }
 
+bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
+                    const DmarRequest *req, const DmarMem *mem,
+                    DmarTranslation *out, DmarFault *fault)
+{
+    bool ok;
+
+    fault->is_write = req->is_write;
+    ok = translate_legacy(hw, ctx, req, mem, out, fault);
+    if (!ok && req->pasid != DMAR_NO_PASID) {
+        fault->pasid = req->pasid;
+        fault->pasid_valid = true;
+    }
+    return ok;
+}
+
 unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
-                         uint8_t upper_perm, uint64_t iova, DmarReadFn *read,
-                         void *opaque, DmarTranslation *out)
+                         uint8_t upper_perm, uint64_t iova, const DmarMem *mem,
+                         DmarTranslation *out)
 {
     uint64_t first = iova & ~(DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1);
     uint64_t pte[DMAR_LEAF_GROUP];
     unsigned n = 0;
 
-    if (!read(opaque, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8, pte,
-              sizeof(pte))) {
+    if (!dmar_mem_read(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
+                       pte, sizeof(pte))) {
         return 0;
     }
     for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {

@@ -3,7 +3,7 @@
  * vtd-dmar translation core: root/context decode and the second-level
  * page walk, with typed faults.
  *
- * The core is pure: it reaches guest memory only through DmarReadFn, takes
+ * The core is pure: it reaches guest memory only through DmarMem, takes
  * no locks, and knows nothing of QOM, MemoryRegions or tracing, so it can be
  * unit-tested without QEMU (tests/unit/test-dmar-core.c). The glue
  * (vtd-dmar.c) calls it; it never calls the glue.
@@ -14,12 +14,52 @@
 #include "dmar-regs.h"
 
 /*
- * Read LEN bytes of guest physical memory at GPA into BUF, as the remapping
- * hardware would (little-endian data, no translation). False when the
+ * Guest physical memory as the remapping hardware sees it: no translation,
+ * little-endian data. Each op returns false (DMAR_CAS_ERROR) when the
  * access fails (no memory there): the core turns that into the spec's
  * access-error fault.
  */
-typedef bool DmarReadFn(void *opaque, uint64_t gpa, void *buf, size_t len);
+typedef enum DmarCasResult {
+    DMAR_CAS_OK,            /* *gpa held *expected; now holds desired */
+    DMAR_CAS_CHANGED,       /* *gpa held another value: in *expected now */
+    DMAR_CAS_ERROR,         /* no memory there (access error) */
+} DmarCasResult;
+
+typedef struct DmarMemOps {
+    /* LEN bytes at GPA (little-endian data); false: access error */
+    bool (*read)(void *opaque, uint64_t gpa, void *buf, size_t len);
+    bool (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
+    /*
+     * 64-bit compare-and-swap at an 8-byte aligned GPA, atomic with
+     * respect to CPUs; *EXPECTED and DESIRED in host order.
+     */
+    DmarCasResult (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected,
+                               uint64_t desired);
+} DmarMemOps;
+
+typedef struct DmarMem {
+    const DmarMemOps *ops;
+    void *opaque;
+} DmarMem;
+
+static inline bool dmar_mem_read(const DmarMem *m, uint64_t gpa, void *buf,
+                                 size_t len)
+{
+    return m->ops->read(m->opaque, gpa, buf, len);
+}
+
+static inline bool dmar_mem_write(const DmarMem *m, uint64_t gpa,
+                                  const void *buf, size_t len)
+{
+    return m->ops->write(m->opaque, gpa, buf, len);
+}
+
+static inline DmarCasResult dmar_mem_cmpxchg64(const DmarMem *m, uint64_t gpa,
+                                               uint64_t *expected,
+                                               uint64_t desired)
+{
+    return m->ops->cmpxchg64(m->opaque, gpa, expected, desired);
+}
 
 /* Fault reasons, VT-d §7.1.3 (legacy-mode DMA remapping). */
 typedef enum DmarFaultReason {
@@ -78,7 +118,12 @@ typedef struct DmarHwConfig {
 /* Fill in the derived fields (reserved masks) from the others. */
 void dmar_hw_config_init(DmarHwConfig *hw);
 
-/* A decoded context entry: the translation configuration for one device. */
+typedef enum DmarCtxMode { DMAR_CTX_LEGACY, DMAR_CTX_SCALABLE } DmarCtxMode;
+
+/*
+ * A decoded context entry: the translation configuration for one device.
+ * Legacy mode fills the first group and leaves the scalable fields 0.
+ */
 typedef struct DmarContext {
     uint16_t sid;
     uint16_t did;           /* domain-id */
@@ -86,7 +131,32 @@ typedef struct DmarContext {
     uint8_t levels;         /* paging levels (3..5); 0 for pass-through */
     bool fpd;
     uint64_t slptptr;       /* second-level table root */
+    DmarCtxMode mode;       /* legacy: everything below is 0 */
+    uint64_t pasid_dir;     /* scalable: PASID directory pointer */
+    uint8_t pdts;           /* scalable: PASID directory table size */
+    uint32_t rid_pasid;     /* scalable: PASID of requests without one */
+    bool dte, paside, pre;  /* scalable: device-TLB, PASID, page requests */
 } DmarContext;
+
+/* The address type of a request (PCIe AT field). */
+typedef enum DmarReqType {
+    DMAR_REQ_UNTRANSLATED,  /* AT=00b: an ordinary DMA */
+    DMAR_REQ_TRANSLATION,   /* AT=01b: an ATS translation request */
+    DMAR_REQ_TRANSLATED,    /* AT=10b: an already translated request */
+} DmarReqType;
+
+#define DMAR_NO_PASID   UINT32_MAX
+
+/* A request to translate. */
+typedef struct DmarRequest {
+    uint64_t addr;
+    uint16_t sid;
+    uint32_t pasid;         /* DMAR_NO_PASID: a request without PASID */
+    DmarReqType type;
+    bool is_write;
+    bool priv;              /* privileged (supervisor) request */
+    bool exec;              /* execute request */
+} DmarRequest;
 
 #define DMAR_PERM_R     1
 #define DMAR_PERM_W     2
@@ -114,21 +184,29 @@ typedef struct DmarTranslation {
  * False with *fault set when the entry cannot be used.
  */
 bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
-                         DmarReadFn *read, void *opaque, DmarContext *ctx,
+                         const DmarMem *mem, DmarContext *ctx,
                          DmarFault *fault);
 
 /*
- * Translate IOVA for a read or write under CTX. On success *out holds the
- * page, its permissions (a superset of the request's) and size; a page
- * that would reach into the interrupt address range is cut to the 4 KiB
- * around IOVA (out->narrowed), and a request that lands in the range
- * faults (DMAR_FR_INTR_ADDR). On failure
- * *fault says why; fault->fpd is set if the context suppresses recording.
+ * Translate REQ->addr for a read or write (REQ->is_write) under CTX. On
+ * success *out holds the page, its permissions (a superset of the
+ * request's) and size; a page that would reach into the interrupt address
+ * range is cut to the 4 KiB around the address (out->narrowed), and a
+ * request that lands in the range faults (DMAR_FR_INTR_ADDR). On failure
+ * *fault says why; fault->fpd is set if the context suppresses recording,
+ * and fault->pasid/pasid_valid carry the request's PASID.
  * The walk visits at most ctx->levels entries, whatever the tables hold.
+ *
+ * Legacy contexts (VT-d §9.3) translate untranslated requests without
+ * PASID. A translation or translated request is blocked (DMAR_FR_TT_BLOCKED)
+ * unless TT is 01b (device-TLBs), where a translation request walks as an
+ * untranslated one and a translated request passes as is; a request with
+ * a PASID is always blocked, legacy entries have none. REQ->priv and
+ * REQ->exec play no part in the second-stage walk.
  */
 bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
-                    uint64_t iova, bool is_write, DmarReadFn *read,
-                    void *opaque, DmarTranslation *out, DmarFault *fault);
+                    const DmarRequest *req, const DmarMem *mem,
+                    DmarTranslation *out, DmarFault *fault);
 
 /*
  * The present, valid 4 KiB leaves of the naturally aligned group of
@@ -139,8 +217,8 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
  */
 #define DMAR_LEAF_GROUP 64
 unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
-                         uint8_t upper_perm, uint64_t iova, DmarReadFn *read,
-                         void *opaque, DmarTranslation *out);
+                         uint8_t upper_perm, uint64_t iova, const DmarMem *mem,
+                         DmarTranslation *out);
 
 /* Is FR reported only when the context entry's FPD is clear? (§7.1.3) */
 bool dmar_fault_is_qualified(DmarFaultReason fr);

@@ -175,6 +175,10 @@ void dmar_set64(DmarState *s, uint32_t off, uint64_t v);
 uint16_t dmar_das_sid(DmarDevAS *das);
 void dmar_report_fault_locked(DmarState *s, const DmarFault *f, bool *send);
 bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len);
+DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
+                                   uint64_t *expected, uint64_t desired);
+/* Guest memory for the core: opaque is the DmarState */
+extern const DmarMemOps dmar_guest_mem_ops;
 void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg);
 /* Re-evaluate which devices bypass translation (BQL, not @lock). */
 void dmar_update_address_spaces(DmarState *s);

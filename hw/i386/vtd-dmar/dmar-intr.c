@@ -53,7 +53,7 @@ void dmar_irta_latch_locked(DmarState *s)
 }
 
 /*
- * DmarReadFn for the interrupt remapping table: IRTEs come from the
+ * DmarMemOps read for the interrupt remapping table: IRTEs come from the
  * interrupt entry cache, or from memory (and present ones are cached).
  */
 static bool iec_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -83,6 +83,12 @@ static bool iec_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     return true;
 }
 
+static const DmarMemOps iec_mem_ops = {
+    .read = iec_read,
+    .write = dmar_write_guest,
+    .cmpxchg64 = dmar_cmpxchg64_guest,
+};
+
 /*
  * Decide what to deliver for the request (ADDR, DATA) from SID. Returns
  * false when it is blocked; *send then says whether the fault event must
@@ -93,6 +99,7 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
                          bool *send)
 {
     uint32_t gsts = dmar_get32(s, A_GSTS);
+    const DmarMem mem = { &iec_mem_ops, s };
     DmarIrFault irf = { 0 };
     X86IOMMUIrq xirq = { 0 };
     DmarIrq irq;
@@ -110,8 +117,7 @@ static bool remap_locked(DmarState *s, uint64_t addr, uint32_t data,
             return true;
         }
         irf.fr = DMAR_FR_IR_COMPAT;
-    } else if (dmar_ir_remap(&s->irta, addr, data, sid, iec_read, s, &irq,
-                             &irf)) {
+    } else if (dmar_ir_remap(&s->irta, addr, data, sid, &mem, &irq, &irf)) {
         xirq = (X86IOMMUIrq) {
             .trigger_mode = irq.trigger_level,
             .vector = irq.vector,

@@ -209,6 +209,7 @@ unsigned dmar_qi_run_locked(DmarState *s)
         .dt = s->hw.dt,
     };
     QiCtx q = { .s = s };
+    const DmarMem mem = { &dmar_guest_mem_ops, s };
     DmarQiRun run = {
         .head = FIELD_EX64(dmar_get64(s, A_IQH), IQH, QH),
         .budget = DMAR_QI_BUDGET,
@@ -224,9 +225,8 @@ unsigned dmar_qi_run_locked(DmarState *s)
     if (FIELD_EX64(iqa, IQA, DW)) {
         return qi_error_locked(s, run.head, DMAR_IQEI_DW);
     }
-    st = dmar_qi_process(&caps, iqa & R_IQA_IQA_MASK, entries, tail,
-                         dmar_read_guest, dmar_write_guest, s, &qi_ops, &q,
-                         &run);
+    st = dmar_qi_process(&caps, iqa & R_IQA_IQA_MASK, entries, false, tail,
+                         &mem, &qi_ops, &q, &run);
     if (st == DMAR_QI_ERROR) {
         act |= qi_error_locked(s, run.head, run.iqei);
     }

@@ -79,8 +79,8 @@ uint32_t dmar_ir_index(uint64_t addr, uint32_t data)
 }
 
 bool dmar_ir_remap(const DmarIrtaConfig *irta, uint64_t addr, uint32_t data,
-                   uint16_t sid, DmarReadFn *read, void *opaque,
-                   DmarIrq *irq, DmarIrFault *fault)
+                   uint16_t sid, const DmarMem *mem, DmarIrq *irq,
+                   DmarIrFault *fault)
 {
     uint32_t index = dmar_ir_index(addr, data);
     uint64_t e[2];
@@ -98,7 +98,7 @@ bool dmar_ir_remap(const DmarIrtaConfig *irta, uint64_t addr, uint32_t data,
     if (index >= irta->entries || !irte_within_haw(irta, index)) {
         return ir_fail(fault, DMAR_FR_IR_INDEX, false);
     }
-    if (!read(opaque, irta->base + index * 16ull, e, sizeof(e))) {
+    if (!dmar_mem_read(mem, irta->base + index * 16ull, e, sizeof(e))) {
         return ir_fail(fault, DMAR_FR_IR_TABLE_ACCESS, false);
     }
     return dmar_irte_check(irta, le64_to_cpu(e[0]), le64_to_cpu(e[1]), sid,

@@ -2,7 +2,7 @@
 /*
  * vtd-dmar interrupt remapping (VT-d chapter 5): decode of interrupt
  * requests and of interrupt remapping table entries (IRTEs), and the
- * remap itself. Pure: the table is read through DmarReadFn.
+ * remap itself. Pure: the table is read through DmarMem.
  */
 #ifndef HW_I386_VTD_DMAR_IR_H
 #define HW_I386_VTD_DMAR_IR_H
@@ -84,8 +84,8 @@ uint32_t dmar_ir_index(uint64_t addr, uint32_t data);
  * request must be blocked.
  */
 bool dmar_ir_remap(const DmarIrtaConfig *irta, uint64_t addr, uint32_t data,
-                   uint16_t sid, DmarReadFn *read, void *opaque,
-                   DmarIrq *irq, DmarIrFault *fault);
+                   uint16_t sid, const DmarMem *mem, DmarIrq *irq,
+                   DmarIrFault *fault);
 
 /* Validate a fetched IRTE for SID; the IRTE part of dmar_ir_remap(). */
 bool dmar_irte_check(const DmarIrtaConfig *irta, uint64_t lo, uint64_t hi,

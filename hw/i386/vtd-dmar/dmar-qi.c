@@ -60,9 +60,10 @@ static bool decode_wait(uint64_t lo, uint64_t hi, DmarQiDesc *d)
     return true;
 }
 
-bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
-                    DmarQiDesc *d, DmarIqei *why)
+bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
+                    bool dw256, DmarQiDesc *d, DmarIqei *why)
 {
+    uint64_t lo = desc[0], hi = desc[1];
     DmarIqei err = DMAR_IQEI_TYPE;
     bool ok = false;
 
@@ -83,6 +84,10 @@ bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
         ok = decode_wait(lo, hi, d);
         err = DMAR_IQEI_RSVD;
     }
+    /* §6.5.2: these types' upper 128 bits are reserved in 256-bit form */
+    if (ok && dw256 && (desc[2] || desc[3])) {
+        ok = false;
+    }
     /*
      * Otherwise an invalid type (§11.4.9.9 code 3): 0, 6-15, IEC without
      * ECAP.IR, and device-TLB (3), not offered (ECAP.DT=0). A valid type
@@ -94,26 +99,32 @@ bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
     return ok;
 }
 
-/* The descriptor at HEAD, fetched; false with run->iqei set if not. */
-static bool qi_fetch(const DmarQiCaps *caps, uint64_t base, DmarReadFn *read,
-                     void *mem_opaque, DmarQiRun *run, DmarQiDesc *d)
+/*
+ * The descriptor at HEAD (SLOTS 128-bit slots), fetched; false with
+ * run->iqei set if not.
+ */
+static bool qi_fetch(const DmarQiCaps *caps, uint64_t base, unsigned slots,
+                     const DmarMem *mem, DmarQiRun *run, DmarQiDesc *d)
 {
-    uint64_t e[2];
+    uint64_t e[4] = { 0 };
 
-    if (!read(mem_opaque, base + run->head * 16ull, e, sizeof(e))) {
+    if (!dmar_mem_read(mem, base + run->head * 16ull, e, slots * 16)) {
         run->iqei = DMAR_IQEI_FETCH;
         return false;
     }
-    return dmar_qi_decode(caps, le64_to_cpu(e[0]), le64_to_cpu(e[1]), d,
-                          &run->iqei);
+    for (unsigned i = 0; i < ARRAY_SIZE(e); i++) {
+        e[i] = le64_to_cpu(e[i]);
+    }
+    return dmar_qi_decode(caps, e, slots == 2, d, &run->iqei);
 }
 
 DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
-                             uint32_t entries, uint32_t tail,
-                             DmarReadFn *read, DmarWriteFn *write,
-                             void *mem_opaque, const DmarQiOps *ops,
+                             uint32_t entries, bool dw256, uint32_t tail,
+                             const DmarMem *mem, const DmarQiOps *ops,
                              void *ops_opaque, DmarQiRun *run)
 {
+    unsigned slots = dw256 ? 2 : 1;
+
     run->processed = 0;
     run->work = 0;
     run->wait_irq = false;
@@ -125,13 +136,18 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
         run->iqei = DMAR_IQEI_TAIL;
         return DMAR_QI_ERROR;
     }
+    /* §11.4.9.9: with 256-bit descriptors, QT and QH are even */
+    if (dw256 && ((tail | run->head) & 1)) {
+        run->iqei = DMAR_IQEI_TAIL_DW;
+        return DMAR_QI_ERROR;
+    }
     /* The queue's last byte: base + entries * 16 - 1 must not wrap. */
     if (run->head != tail && base > UINT64_MAX - (entries * 16ull - 1)) {
         run->iqei = DMAR_IQEI_FETCH;
         return DMAR_QI_ERROR;
     }
     /* One pass at most: the walk ends even if head never meets tail. */
-    while (run->head != tail && run->processed < entries) {
+    while (run->head != tail && run->processed < entries / slots) {
         DmarQiDesc d;
         uint32_t sdata;
         unsigned work = 0;
@@ -140,7 +156,7 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
         if (run->processed && run->work >= run->budget) {
             return DMAR_QI_PENDING;
         }
-        if (!qi_fetch(caps, base, read, mem_opaque, run, &d)) {
+        if (!qi_fetch(caps, base, slots, mem, run, &d)) {
             return DMAR_QI_ERROR;
         }
         switch (d.type) {
@@ -157,14 +173,14 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
             /* Everything before has completed: we run synchronously. */
             sdata = cpu_to_le32(d.sdata);
             if (d.wait_sw &&
-                !write(mem_opaque, d.addr, &sdata, sizeof(sdata))) {
+                !dmar_mem_write(mem, d.addr, &sdata, sizeof(sdata))) {
                 /* A status write error: IQEI has no code for it. */
                 return DMAR_QI_ERROR;
             }
             run->wait_irq |= d.wait_if;
             break;
         }
-        run->head = (run->head + 1) % entries;
+        run->head = (run->head + slots) % entries;
         run->processed++;
         run->work = MIN((uint64_t)run->work + 1 + work, UINT32_MAX);
     }

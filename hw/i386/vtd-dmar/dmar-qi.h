@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * vtd-dmar queued invalidation (VT-d §6.5.2): descriptor decode and the
- * queue walker. Pure: guest memory through callbacks, the effects of each
+ * queue walker. Pure: guest memory through DmarMem, the effects of each
  * descriptor through DmarQiOps, no locks, no QEMU device state.
  */
 #ifndef HW_I386_VTD_DMAR_QI_H
@@ -9,7 +9,11 @@
 
 #include "dmar-core.h"
 
-/* Descriptor types (§6.5.2.1-§6.5.2.8), 128-bit format. */
+/*
+ * Descriptor types (§6.5.2.1-§6.5.2.8). With IQA.DW = 1 every descriptor
+ * is 256 bits; these types then keep their 128-bit layout in the low half
+ * and must have the upper half zero.
+ */
 #define DMAR_QI_CC          0x1     /* context-cache invalidate */
 #define DMAR_QI_IOTLB       0x2     /* IOTLB invalidate */
 #define DMAR_QI_DEVTLB      0x3     /* device-TLB invalidate */
@@ -85,14 +89,12 @@ typedef enum DmarIqei {
 } DmarIqei;
 
 /*
- * Decode a 128-bit descriptor; false if its type or reserved bits say
- * no, with the IQEI code in *WHY (if WHY is not NULL).
+ * Decode a descriptor, DESC[0..1] (and with DW256, DESC[2..3]: the upper
+ * 128 bits of a 256-bit descriptor) in host order; false if its type or
+ * reserved bits say no, with the IQEI code in *WHY (if WHY is not NULL).
  */
-bool dmar_qi_decode(const DmarQiCaps *caps, uint64_t lo, uint64_t hi,
-                    DmarQiDesc *d, DmarIqei *why);
-
-typedef bool DmarWriteFn(void *opaque, uint64_t gpa, const void *buf,
-                         size_t len);
+bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
+                    bool dw256, DmarQiDesc *d, DmarIqei *why);
 
 /*
  * The effects of valid descriptors, called in queue order. Each returns
@@ -122,17 +124,19 @@ typedef struct DmarQiRun {
 
 /*
  * Process descriptors [run->head, tail) of the queue at BASE holding
- * ENTRIES 128-bit descriptors, until head meets tail, a descriptor is
- * bad, or the work done reaches run->budget (each descriptor is one
- * unit, plus what its op returns): call again with the new head to go
- * on. At most ENTRIES descriptors are handled per call, whatever the
- * guest wrote. A fetch never wraps past 2^64: a queue that would is an
- * error (IQEI 2). TAIL >= ENTRIES is an error (IQEI 1).
+ * ENTRIES 128-bit slots, until head meets tail, a descriptor is bad, or
+ * the work done reaches run->budget (each descriptor is one unit, plus
+ * what its op returns): call again with the new head to go on. ENTRIES,
+ * TAIL and run->head count 128-bit slots (as IQH.QH and IQT.QT do); with
+ * DW256 each descriptor takes two, and a head or tail with bit 0 set is
+ * an error (IQEI 6). At most one pass over the queue per call, whatever
+ * the guest wrote. A fetch never wraps past 2^64: a queue that would is
+ * an error (IQEI 2). TAIL >= ENTRIES is an error (IQEI 1). The wait
+ * descriptor's status goes out through MEM's write.
  */
 DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
-                             uint32_t entries, uint32_t tail,
-                             DmarReadFn *read, DmarWriteFn *write,
-                             void *mem_opaque, const DmarQiOps *ops,
+                             uint32_t entries, bool dw256, uint32_t tail,
+                             const DmarMem *mem, const DmarQiOps *ops,
                              void *ops_opaque, DmarQiRun *run);
 
 #endif

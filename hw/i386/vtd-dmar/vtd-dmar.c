@@ -88,6 +88,41 @@ bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
     return p != NULL;
 }
 
+/*
+ * An 8-byte compare-and-swap on guest RAM, atomic with respect to the
+ * vCPUs (aligned, RAM only: anything else is an access error).
+ */
+DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
+                                   uint64_t *expected, uint64_t desired)
+{
+    MemoryRegion *mr;
+    hwaddr xlat;
+    uint64_t *p, old;
+
+    if (gpa & 7) {
+        return DMAR_CAS_ERROR;
+    }
+    RCU_READ_LOCK_GUARD();
+    p = (uint64_t *)guest_ram(opaque, gpa, 8, true, &mr, &xlat);
+    if (!p) {
+        return DMAR_CAS_ERROR;
+    }
+    old = qatomic_cmpxchg(p, cpu_to_le64(*expected),
+                          cpu_to_le64(desired));
+    if (old != cpu_to_le64(*expected)) {
+        *expected = le64_to_cpu(old);
+        return DMAR_CAS_CHANGED;
+    }
+    memory_region_set_dirty(mr, xlat, 8);
+    return DMAR_CAS_OK;
+}
+
+const DmarMemOps dmar_guest_mem_ops = {
+    .read = dmar_read_guest,
+    .write = dmar_write_guest,
+    .cmpxchg64 = dmar_cmpxchg64_guest,
+};
+
 /* Send the interrupt message described by an address/data register pair. */
 void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg)
 {
@@ -118,11 +153,17 @@ static bool translate_miss_locked(DmarState *s, DmarDevAS *das,
                                   DmarTranslation *t, DmarFault *f)
 {
     uint16_t sid = dmar_das_sid(das);
+    const DmarMem mem = { &dmar_guest_mem_ops, s };
+    const DmarCacheKey key = { sid, DMAR_NO_PASID, DMAR_STAGE_SECOND };
+    const DmarRequest req = {
+        .addr = addr, .sid = sid, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = is_write,
+    };
     DmarContext ctx;
 
     if (!dmar_ctx_cache_lookup(&s->ctx_cache, sid, &ctx)) {
         if (!dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
-                                 dmar_read_guest, s, &ctx, f)) {
+                                 &mem, &ctx, f)) {
             f->addr = addr;
             f->is_write = is_write;
             return false;
@@ -131,8 +172,7 @@ static bool translate_miss_locked(DmarState *s, DmarDevAS *das,
             trace_dmar_cache_evict("context", sid);
         }
     }
-    if (!dmar_translate(&s->hw, &ctx, addr, is_write, dmar_read_guest, s,
-                        t, f)) {
+    if (!dmar_translate(&s->hw, &ctx, &req, &mem, t, f)) {
         return false;
     }
     /* Which domain's invalidations the device's notifiers must hear of */
@@ -160,18 +200,18 @@ static bool translate_miss_locked(DmarState *s, DmarDevAS *das,
          */
         return true;
     }
-    if (dmar_iotlb_insert(&s->iotlb, sid, ctx.did, t)) {
+    if (dmar_iotlb_insert(&s->iotlb, &key, ctx.did, t)) {
         trace_dmar_cache_evict("iotlb", sid);
     }
     if (t->level == 1) {
         /* DMA tends to go on to the next pages: cache their leaves too. */
         DmarTranslation group[DMAR_LEAF_GROUP];
         unsigned n = dmar_leaf_group(&s->hw, t->table, t->table_perm, addr,
-                                     dmar_read_guest, s, group);
+                                     &mem, group);
 
         for (unsigned i = 0; i < n; i++) {
             if (group[i].iova != t->iova) {
-                dmar_iotlb_insert(&s->iotlb, sid, ctx.did, &group[i]);
+                dmar_iotlb_insert(&s->iotlb, &key, ctx.did, &group[i]);
             }
         }
     }
@@ -212,13 +252,17 @@ static void verify_hit_locked(DmarState *s, uint16_t sid, uint64_t addr,
     DmarTranslation t;
     DmarFault f = { 0 };
     uint64_t cached = hit->pa + (addr & hit->mask), walked;
+    const DmarMem mem = { &dmar_guest_mem_ops, s };
+    const DmarRequest req = {
+        .addr = addr, .sid = sid, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = is_write,
+    };
     int walked_perm;
     bool ok;
 
     ok = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
-                             dmar_read_guest, s, &ctx, &f) &&
-         dmar_translate(&s->hw, &ctx, addr, is_write, dmar_read_guest, s, &t,
-                        &f);
+                             &mem, &ctx, &f) &&
+         dmar_translate(&s->hw, &ctx, &req, &mem, &t, &f);
     walked = ok ? t.pa + (addr & t.mask) : 0;
     walked_perm = ok ? t.perm : 0;
     if (ok && walked == cached && (t.perm & hit->perm) == hit->perm) {
@@ -240,6 +284,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
     DmarState *s = das->unit;
     uint16_t sid = dmar_das_sid(das);
+    const DmarCacheKey key = { sid, DMAR_NO_PASID, DMAR_STAGE_SECOND };
     bool is_write = flag & IOMMU_WO;
     uint8_t need = flag & IOMMU_RW;
     IOMMUTLBEntry r = {
@@ -259,7 +304,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
             r.perm = IOMMU_RW;
             return r;
         }
-        ok = hit = dmar_iotlb_lookup(&s->iotlb, sid, addr, &t) &&
+        ok = hit = dmar_iotlb_lookup(&s->iotlb, &key, addr, &t) &&
                    (t.perm & need) == need;
         if (hit && s->verify_iotlb) {
             verify_hit_locked(s, sid, addr, is_write, &t);
@@ -279,7 +324,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
          */
         if (ok && s->dma_blocks && !s->verify_iotlb &&
             QLIST_EMPTY(&iommu->iommu_notify)) {
-            dmar_iotlb_extend(&s->iotlb, sid, need, DMAR_EXTEND_ORDER, &t);
+            dmar_iotlb_extend(&s->iotlb, &key, need, DMAR_EXTEND_ORDER, &t);
         }
     }
     if (send) {
@@ -493,6 +538,7 @@ static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
     DmarState *s = das->unit;
     DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = dmar_das_sid(das),
                     .addr = (1ull << s->hw.haw) + off, .is_write = is_write };
+    const DmarMem mem = { &dmar_guest_mem_ops, s };
     DmarContext ctx;
     DmarFault ignore;
     bool send = false;
@@ -500,8 +546,8 @@ static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         if (dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK) {
             f.fpd = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                                        f.sid, dmar_read_guest, s, &ctx,
-                                        &ignore) && ctx.fpd;
+                                        f.sid, &mem, &ctx, &ignore) &&
+                    ctx.fpd;
             dmar_report_fault_locked(s, &f, &send);
         }
     }
@@ -555,6 +601,7 @@ static gboolean das_equal(gconstpointer a, gconstpointer b)
 /* Does SID's context say "pass-through"? Reads the tables, no caching. */
 static bool das_passthrough(DmarState *s, DmarDevAS *das)
 {
+    const DmarMem mem = { &dmar_guest_mem_ops, s };
     DmarContext ctx;
     DmarFault f;
 
@@ -563,8 +610,7 @@ static bool das_passthrough(DmarState *s, DmarDevAS *das)
         return true;
     }
     return dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                               dmar_das_sid(das), dmar_read_guest, s, &ctx,
-                               &f) &&
+                               dmar_das_sid(das), &mem, &ctx, &f) &&
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
