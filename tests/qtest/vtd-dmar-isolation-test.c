@@ -3,7 +3,7 @@
  * QTest for vtd-dmar: DMA isolation where the unit meets the rest of
  * QEMU: IOMMU notifiers (UNMAP events for every invalidation), the
  * interrupt address range, the DMAR table's device scopes, untranslated
- * DMA width. Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the
+ * DMA width. Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the
  * tests work.
  */
 #include "qemu/osdep.h"
@@ -23,7 +23,7 @@
 #define PROBE_ARGS      "-device x-vtd-dmar-unmap-probe,id=probe," \
                         "device=/machine/peripheral/edu"
 
-static char *probe_str(Dmar *d, const char *prop)
+static char *probe_str(QDmar *d, const char *prop)
 {
     QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
                            "{ 'path': '/machine/peripheral/probe', 'property': %s } }",
@@ -36,7 +36,7 @@ static char *probe_str(Dmar *d, const char *prop)
     return v;
 }
 
-static char *probe_take(Dmar *d)
+static char *probe_take(QDmar *d)
 {
     char *ev = probe_str(d, "events");
 
@@ -131,24 +131,24 @@ static void assert_everything(const char *ev)
  * EXTRA before edu's -device, so a second edu is not wanted: the probe
  * takes edu's QOM path, and the path exists only once edu is created).
  */
-static Dmar *probe_boot(const char *props)
+static QDmar *probe_boot(const char *props)
 {
     return dmar_attach(qtest_initf("-M q35 -device vtd-dmar%s%s %s "
                                    PROBE_ARGS, *props ? "," : "", props,
-                                   edu_args(false)));
+                                   dmar_edu_args(false)));
 }
 
-static Dmar *unmap_setup(bool qi)
+static QDmar *unmap_setup(bool qi)
 {
-    Dmar *d = probe_boot("");
+    QDmar *d = probe_boot("");
     g_autofree char *sections = NULL;
 
-    tables_init(d, 4, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
-    map(d, IOVA_B, PAGE_P2, 1, PTE_RW);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_RW);
     dmar_enable(d, ROOT_TABLE);
     if (qi) {
-        qi_enable(d, IQ_BASE, 0);
+        dmar_qi_enable(d, IQ_BASE, 0);
     }
     /* The interrupt window splits the IOMMU region: two notifiers. */
     sections = probe_str(d, "sections");
@@ -158,129 +158,129 @@ static Dmar *unmap_setup(bool qi)
 }
 
 /* A DMA through IOVA: edu's address space now holds its translation. */
-static void use(Dmar *d, uint64_t iova, uint64_t pa, uint8_t seed)
+static void use(QDmar *d, uint64_t iova, uint64_t pa, uint8_t seed)
 {
-    fill(d, pa, seed);
-    dma_in(d, iova);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_fill(d, pa, seed);
+    dmar_dma_in(d, iova);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     g_free(probe_take(d));
 }
 
 typedef struct UnmapCase {
     const char *name;
     bool qi;
-    void (*inv)(Dmar *d);
+    void (*inv)(QDmar *d);
     /* exact events, or NULL for "everything edu can address" */
     const char *want;
 } UnmapCase;
 
-static void inv_reg_page(Dmar *d)
+static void inv_reg_page(QDmar *d)
 {
-    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A | IVA_AM(0));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A | IVA_AM(0));
 }
 
-static void inv_reg_page_am(Dmar *d)
+static void inv_reg_page_am(QDmar *d)
 {
     /* 2^2 pages around IOVA_A + 0x1000: 0x12344000..0x12347fff */
-    iotlb_inv(d, GRAN_PAGE, DOMAIN, (IOVA_A + 0x1000) | IVA_AM(2));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, (IOVA_A + 0x1000) | IVA_AM(2));
 }
 
-static void inv_reg_page_other_did(Dmar *d)
+static void inv_reg_page_other_did(QDmar *d)
 {
-    iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_A | IVA_AM(0));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_A | IVA_AM(0));
 }
 
-static void inv_reg_domain(Dmar *d)
+static void inv_reg_domain(QDmar *d)
 {
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
 }
 
-static void inv_reg_domain_other(Dmar *d)
+static void inv_reg_domain_other(QDmar *d)
 {
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN + 1, 0);
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN + 1, 0);
 }
 
-static void inv_reg_global(Dmar *d)
+static void inv_reg_global(QDmar *d)
 {
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
 }
 
-static void inv_cc_device(Dmar *d)
+static void inv_cc_device(QDmar *d)
 {
-    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
-             CCMD_DID(DOMAIN));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+                  CCMD_DID(DOMAIN));
 }
 
-static void inv_cc_device_fm(Dmar *d)
+static void inv_cc_device_fm(QDmar *d)
 {
     /* function mask 3: 00:04.x, any function */
-    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID | 5) |
-             CCMD_FM(3) | CCMD_DID(DOMAIN));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID | 5) |
+                  CCMD_FM(3) | CCMD_DID(DOMAIN));
 }
 
-static void inv_cc_device_other(Dmar *d)
+static void inv_cc_device_other(QDmar *d)
 {
-    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID + 8) |
-             CCMD_DID(DOMAIN));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID + 8) |
+                  CCMD_DID(DOMAIN));
 }
 
-static void inv_cc_domain(Dmar *d)
+static void inv_cc_domain(QDmar *d)
 {
-    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
 }
 
-static void inv_cc_global(Dmar *d)
+static void inv_cc_global(QDmar *d)
 {
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
 }
 
-static void inv_qi_page(Dmar *d)
+static void inv_qi_page(QDmar *d)
 {
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
-    qi_sync(d);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_qi_pages(Dmar *d)
+static void inv_qi_pages(QDmar *d)
 {
     /* two page invalidations of one device in one queue run */
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
-    qi_sync(d);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_qi_domain(Dmar *d)
+static void inv_qi_domain(QDmar *d)
 {
-    qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
-    qi_sync(d);
+    dmar_qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_qi_global(Dmar *d)
+static void inv_qi_global(QDmar *d)
 {
-    qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
-    qi_sync(d);
+    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_qi_cc_device(Dmar *d)
+static void inv_qi_cc_device(QDmar *d)
 {
-    qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
-    qi_sync(d);
+    dmar_qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_qi_cc_global(Dmar *d)
+static void inv_qi_cc_global(QDmar *d)
 {
-    qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
-    qi_sync(d);
+    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
 }
 
-static void inv_srtp(Dmar *d)
+static void inv_srtp(QDmar *d)
 {
-    wr32(d, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    dmar_wr32(d, REG_GCMD, GCMD_TE | GCMD_SRTP);
 }
 
-static void inv_te_off(Dmar *d)
+static void inv_te_off(QDmar *d)
 {
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_TES, ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS) & GSTS_TES, ==, 0);
 }
 
 static const UnmapCase unmap_cases[] = {
@@ -308,7 +308,7 @@ static const UnmapCase unmap_cases[] = {
 static void test_unmap(const void *opaque)
 {
     const UnmapCase *c = opaque;
-    Dmar *d = unmap_setup(c->qi);
+    QDmar *d = unmap_setup(c->qi);
     g_autofree char *ev = NULL;
 
     use(d, IOVA_A, PAGE_P1, 0x31);
@@ -329,7 +329,7 @@ static void test_unmap(const void *opaque)
  */
 static void test_unmap_after_global(void)
 {
-    Dmar *d = unmap_setup(false);
+    QDmar *d = unmap_setup(false);
     g_autofree char *ev1 = NULL, *ev2 = NULL;
 
     use(d, IOVA_A, PAGE_P1, 0x41);
@@ -352,22 +352,22 @@ static void test_unmap_after_global(void)
  */
 static void test_unmap_two_domains(void)
 {
-    Dmar *d = probe_boot("ctx-entries=4");
+    QDmar *d = probe_boot("ctx-entries=4");
     g_autofree char *ev1 = NULL, *ev2 = NULL;
 
-    tables_init(d, 4, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
     dmar_enable(d, ROOT_TABLE);
     use(d, IOVA_A, PAGE_P1, 0x51);
     /* the new domain's context; flush only the context cache by domain */
-    set_ctx(d, ctx_lo(d), CTX_AW(4) | CTX_DID(DOMAIN + 1));
-    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    dmar_set_ctx(d, dmar_ctx_lo(d), CTX_AW(4) | CTX_DID(DOMAIN + 1));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
     g_free(probe_take(d));
     use(d, IOVA_A + 0x1000 * 0, PAGE_P1, 0x52);
-    iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_B | IVA_AM(0));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN + 1, IOVA_B | IVA_AM(0));
     ev1 = probe_take(d);
     g_assert_cmpstr(ev1, ==, "2468a000+fff");
-    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_B | IVA_AM(0));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_B | IVA_AM(0));
     ev2 = probe_take(d);
     g_assert_cmpstr(ev2, ==, "2468a000+fff");
     dmar_free(d);
@@ -384,22 +384,22 @@ static void test_unmap_two_domains(void)
  * edu's buffer holds INTR_VEC in every dword: written to 0xfeexxxxx as a
  * DMA, each would be a compatibility-format interrupt with that vector.
  */
-static void edu_load_vectors(Dmar *d)
+static void edu_load_vectors(QDmar *d)
 {
     for (unsigned i = 0; i < XFER; i += 4) {
         qtest_writel(d->qts, PAGE_P1 + i, INTR_VEC);
     }
-    dma_in(d, IOVA_A);
+    dmar_dma_in(d, IOVA_A);
 }
 
-static Dmar *intr_setup(uint64_t ctx_flags)
+static QDmar *intr_setup(uint64_t ctx_flags)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 4, ctx_flags);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
-    map(d, IOVA_C, MSI_FIRST, 1, PTE_RW);
-    map(d, BIG_IOVA, BIG_PA, 3, PTE_RW);
+    dmar_tables_init(d, 4, ctx_flags);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_map(d, IOVA_C, MSI_FIRST, 1, PTE_RW);
+    dmar_map(d, BIG_IOVA, BIG_PA, 3, PTE_RW);
     dmar_enable(d, ROOT_TABLE);
     edu_load_vectors(d);
     return d;
@@ -408,13 +408,13 @@ static Dmar *intr_setup(uint64_t ctx_flags)
 /* A translation into 0xfeexxxxx is blocked (Eh), never an interrupt. */
 static void test_intr_range(void)
 {
-    Dmar *d = intr_setup(0);
+    QDmar *d = intr_setup(0);
 
-    dma_out(d, IOVA_C);
-    assert_frcd(d, 0, IOVA_C, FR_INTR_ADDR, true);
-    assert_not_delivered(d, INTR_VEC);
-    dma_in(d, IOVA_C);
-    assert_frcd(d, 1, IOVA_C, FR_INTR_ADDR, false);
+    dmar_dma_out(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_INTR_ADDR, true);
+    dmar_assert_not_delivered(d, INTR_VEC);
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 1, IOVA_C, FR_INTR_ADDR, false);
     dmar_free(d);
 }
 
@@ -425,32 +425,32 @@ static void test_intr_range(void)
  */
 static void test_intr_range_large_page(void)
 {
-    Dmar *d = intr_setup(0);
+    QDmar *d = intr_setup(0);
     const uint64_t below = BIG_IOVA + (MSI_FIRST - 0x1000 - BIG_PA);
     const uint64_t inside = BIG_IOVA + (MSI_FIRST + 0x5000 - BIG_PA);
 
-    dma_in(d, below);
-    g_assert_cmphex(fsts(d), ==, 0);
-    dma_out(d, inside);
-    assert_frcd(d, 0, inside, FR_INTR_ADDR, true);
-    assert_not_delivered(d, INTR_VEC);
+    dmar_dma_in(d, below);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_dma_out(d, inside);
+    dmar_assert_frcd(d, 0, inside, FR_INTR_ADDR, true);
+    dmar_assert_not_delivered(d, INTR_VEC);
     /* and again, with the IOTLB warm */
-    dma_in(d, below);
-    dma_out(d, inside + 0x1000);
-    assert_frcd(d, 1, inside + 0x1000, FR_INTR_ADDR, true);
-    assert_not_delivered(d, INTR_VEC);
+    dmar_dma_in(d, below);
+    dmar_dma_out(d, inside + 0x1000);
+    dmar_assert_frcd(d, 1, inside + 0x1000, FR_INTR_ADDR, true);
+    dmar_assert_not_delivered(d, INTR_VEC);
     dmar_free(d);
 }
 
 /* Eh is a qualified fault: FPD keeps it from the log, not the block. */
 static void test_intr_range_fpd(void)
 {
-    Dmar *d = intr_setup(CTX_FPD);
+    QDmar *d = intr_setup(CTX_FPD);
 
-    dma_out(d, IOVA_C);
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8), ==, 0);
-    assert_not_delivered(d, INTR_VEC);
+    dmar_dma_out(d, IOVA_C);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8), ==, 0);
+    dmar_assert_not_delivered(d, INTR_VEC);
     dmar_free(d);
 }
 
@@ -465,35 +465,35 @@ static void test_intr_range_fpd(void)
  */
 #define HIGH_RAM        0x8000000000ull     /* 512 GiB */
 
-static Dmar *high_boot(void)
+static QDmar *high_boot(void)
 {
-    Dmar *d = dmar_attach(qtest_initf(
+    QDmar *d = dmar_attach(qtest_initf(
         "-M q35 -m 256M,slots=1,maxmem=520G "
         "-object memory-backend-ram,id=hi,size=16M "
         "-device pc-dimm,memdev=hi,addr=0x%" PRIx64 " "
         "-device vtd-dmar,aw-bits=39 %s", (uint64_t)HIGH_RAM,
-        edu_args(false)));
+        dmar_edu_args(false)));
 
-    g_assert_cmphex(rd64(d, REG_CAP) >> 16 & 0x3f, ==, 38);    /* MGAW */
+    g_assert_cmphex(dmar_rd64(d, REG_CAP) >> 16 & 0x3f, ==, 38);    /* MGAW */
     return d;
 }
 
 /* RAM -> edu -> the DIMM above 2^aw-bits, and back to RAM */
-static void high_round_trip(Dmar *d, uint8_t seed)
+static void high_round_trip(QDmar *d, uint8_t seed)
 {
-    fill(d, PAGE_P1, seed);
-    zero(d, HIGH_RAM + 0x2000);
-    zero(d, PAGE_P2);
-    copy(d, PAGE_P1, HIGH_RAM + 0x2000);
-    g_assert_true(holds(d, HIGH_RAM + 0x2000, seed));
-    copy(d, HIGH_RAM + 0x2000, PAGE_P2);
-    g_assert_true(holds(d, PAGE_P2, seed));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_fill(d, PAGE_P1, seed);
+    dmar_zero(d, HIGH_RAM + 0x2000);
+    dmar_zero(d, PAGE_P2);
+    dmar_copy(d, PAGE_P1, HIGH_RAM + 0x2000);
+    g_assert_true(dmar_holds(d, HIGH_RAM + 0x2000, seed));
+    dmar_copy(d, HIGH_RAM + 0x2000, PAGE_P2);
+    g_assert_true(dmar_holds(d, PAGE_P2, seed));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 }
 
 static void test_high_te_off(void)
 {
-    Dmar *d = high_boot();
+    QDmar *d = high_boot();
 
     high_round_trip(d, 0x71);
     dmar_free(d);
@@ -501,32 +501,32 @@ static void test_high_te_off(void)
 
 static void test_high_passthrough(void)
 {
-    Dmar *d = high_boot();
+    QDmar *d = high_boot();
 
     /* the largest AGAW of aw-bits=39: a 3-level AW */
-    tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
+    dmar_tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
     dmar_enable(d, ROOT_TABLE);
     high_round_trip(d, 0x72);
     /* above HAW (2^40 for qemu64) pass-through faults: 4h */
-    dma_in(d, 1ull << 40);
-    assert_frcd(d, 0, 1ull << 40, FR_BEYOND_AW, false);
+    dmar_dma_in(d, 1ull << 40);
+    dmar_assert_frcd(d, 0, 1ull << 40, FR_BEYOND_AW, false);
     dmar_free(d);
 }
 
 /* Translated DMA is still bounded by the context's AGAW (39 bits). */
 static void test_high_translated(void)
 {
-    Dmar *d = high_boot();
+    QDmar *d = high_boot();
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, HIGH_RAM + 0x3000, 1, PTE_RW);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, HIGH_RAM + 0x3000, 1, PTE_RW);
     dmar_enable(d, ROOT_TABLE);
-    fill(d, HIGH_RAM + 0x3000, 0x73);
-    zero(d, PAGE_P2);
-    dma_in(d, IOVA_A);
-    g_assert_cmphex(fsts(d), ==, 0);
-    dma_in(d, HIGH_RAM);                    /* IOVA 2^39: beyond AGAW */
-    assert_frcd(d, 0, HIGH_RAM, FR_BEYOND_AW, false);
+    dmar_fill(d, HIGH_RAM + 0x3000, 0x73);
+    dmar_zero(d, PAGE_P2);
+    dmar_dma_in(d, IOVA_A);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_dma_in(d, HIGH_RAM);                    /* IOVA 2^39: beyond AGAW */
+    dmar_assert_frcd(d, 0, HIGH_RAM, FR_BEYOND_AW, false);
     dmar_free(d);
 }
 
@@ -541,7 +541,7 @@ typedef struct Scope {
 } Scope;
 
 /* The DRHD's flags and device scopes (VT-d §8.3, §8.3.1) */
-static GArray *drhd_scopes(Dmar *d, uint8_t *flags)
+static GArray *drhd_scopes(QDmar *d, uint8_t *flags)
 {
     size_t len = 0;
     g_autofree uint8_t *t = dmar_acpi_table(d, &len);
@@ -577,7 +577,7 @@ static gint scope_cmp(gconstpointer a, gconstpointer b)
  * the root buses that do not bypass the unit (a bridge for what is behind
  * it), as query-pci shows them. BYPASS_BUS: the bus number that bypasses.
  */
-static GArray *expected_scopes(Dmar *d, int bypass_bus)
+static GArray *expected_scopes(QDmar *d, int bypass_bus)
 {
     QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'query-pci' }");
     QList *buses = qdict_get_qlist(rsp, "return");
@@ -638,17 +638,17 @@ static void take_ioapic(GArray *a)
     g_array_remove_index(a, 0);
 }
 
-static Dmar *scope_boot(const char *machine, const char *extra)
+static QDmar *scope_boot(const char *machine, const char *extra)
 {
     return dmar_attach(qtest_initf("-M q35%s -device vtd-dmar %s %s",
-                                   machine, edu_args(false), extra));
+                                   machine, dmar_edu_args(false), extra));
 }
 
 /* Nothing bypasses: INCLUDE_PCI_ALL, and the IOAPIC only. */
 static void test_scope_all(void)
 {
-    Dmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80 "
-                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
+    QDmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80 "
+                          "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
     uint8_t flags;
     g_autoptr(GArray) got = drhd_scopes(d, &flags);
 
@@ -665,10 +665,10 @@ static void test_scope_all(void)
  */
 static void test_scope_bypass_pxb(void)
 {
-    Dmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80,"
-                         "bypass_iommu=on "
-                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1 "
-                         "-device pcie-root-port,bus=pcie.0,id=rp0,chassis=2");
+    QDmar *d = scope_boot("", "-device pxb-pcie,id=pxb,bus_nr=0x80,"
+                          "bypass_iommu=on "
+                          "-device pcie-root-port,bus=pxb,id=rp,chassis=1 "
+                          "-device pcie-root-port,bus=pcie.0,id=rp0,chassis=2");
     uint8_t flags;
     g_autoptr(GArray) got = drhd_scopes(d, &flags);
     g_autoptr(GArray) want = expected_scopes(d, 0x80);
@@ -691,10 +691,10 @@ static void test_scope_bypass_pxb(void)
 /* pcie.0 bypasses, an expander does not: only bus 0x80's devices. */
 static void test_scope_bypass_default(void)
 {
-    Dmar *d = scope_boot(",default_bus_bypass_iommu=on",
-                         "-device pxb-pcie,id=pxb,bus_nr=0x80,"
-                         "bypass_iommu=off "
-                         "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
+    QDmar *d = scope_boot(",default_bus_bypass_iommu=on",
+                          "-device pxb-pcie,id=pxb,bus_nr=0x80,"
+                          "bypass_iommu=off "
+                          "-device pcie-root-port,bus=pxb,id=rp,chassis=1");
     uint8_t flags;
     g_autoptr(GArray) got = drhd_scopes(d, &flags);
     g_autoptr(GArray) want = expected_scopes(d, 0);

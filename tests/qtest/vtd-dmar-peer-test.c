@@ -29,7 +29,7 @@ static const Peer peers[] = {
 };
 
 /* A unit of PEER with edu at 00:04.0, or NULL (test skipped) */
-static Dmar *peer_boot(const Peer *p)
+static QDmar *peer_boot(const Peer *p)
 {
     g_autofree char *args = NULL;
 
@@ -37,22 +37,22 @@ static Dmar *peer_boot(const Peer *p)
         return NULL;
     }
     args = g_strdup_printf("-M q35 -device %s %s", p->device,
-                           edu_args(false));
+                           dmar_edu_args(false));
     return dmar_attach(qtest_init_with_env(p->ref ? "VTD_DMAR_REF_QEMU"
                                                   : "QTEST_QEMU_BINARY",
                                            args, true));
 }
 
 /* Fault recording register I, at the model's own CAP.FRO */
-static unsigned frcd(Dmar *d, unsigned i)
+static unsigned frcd(QDmar *d, unsigned i)
 {
-    return ((rd64(d, REG_CAP) >> 24) & 0x3ff) * 16 + 16 * i;
+    return ((dmar_rd64(d, REG_CAP) >> 24) & 0x3ff) * 16 + 16 * i;
 }
 
 /* Bytes of the register file the model declares: FRCDs and IOTLB regs */
-static unsigned reg_span(Dmar *d)
+static unsigned reg_span(QDmar *d)
 {
-    uint64_t cap = rd64(d, REG_CAP), ecap = rd64(d, REG_ECAP);
+    uint64_t cap = dmar_rd64(d, REG_CAP), ecap = dmar_rd64(d, REG_ECAP);
     unsigned nfr = ((cap >> 40) & 0xff) + 1;
     unsigned iro = ((ecap >> 8) & 0x3ff) * 16;
 
@@ -62,41 +62,41 @@ static unsigned reg_span(Dmar *d)
 /* CAP and ECAP describe a unit a driver can use (VT-d §11.4.2, §11.4.3) */
 static void test_caps(const void *opaque)
 {
-    Dmar *d = peer_boot(opaque);
+    QDmar *d = peer_boot(opaque);
     uint64_t cap, ecap;
 
     if (!d) {
         return;
     }
-    cap = rd64(d, REG_CAP);
-    ecap = rd64(d, REG_ECAP);
+    cap = dmar_rd64(d, REG_CAP);
+    ecap = dmar_rd64(d, REG_ECAP);
     g_assert_cmpuint((cap >> 16) & 0x3f, ==, 48 - 1);   /* MGAW, aw-bits */
     g_assert_cmphex((cap >> 8) & 0x1f, &, 1u << 2);     /* 4-level tables */
     g_assert_cmpuint(reg_span(d), <=, 0x1000);
     g_assert_cmphex(ecap & ECAP_QI, ==, ECAP_QI);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
     dmar_free(d);
 }
 
 /* A root table pointer is latched by SRTP and reported by GSTS.RTPS */
 static void test_srtp(const void *opaque)
 {
-    Dmar *d = peer_boot(opaque);
+    QDmar *d = peer_boot(opaque);
 
     if (!d) {
         return;
     }
-    wr64(d, REG_RTADDR, ROOT_TABLE);
-    wr32(d, REG_GCMD, GCMD_SRTP);
-    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_RTPS, ==, GSTS_RTPS);
-    g_assert_cmphex(rd64(d, REG_RTADDR), ==, ROOT_TABLE);
+    dmar_wr64(d, REG_RTADDR, ROOT_TABLE);
+    dmar_wr32(d, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS) & GSTS_RTPS, ==, GSTS_RTPS);
+    g_assert_cmphex(dmar_rd64(d, REG_RTADDR), ==, ROOT_TABLE);
     dmar_free(d);
 }
 
 /* A system reset brings back every register as it was at power-on */
 static void test_reset_identity(const void *opaque)
 {
-    Dmar *d = peer_boot(opaque);
+    QDmar *d = peer_boot(opaque);
     g_autofree uint32_t *before = NULL, *after = NULL;
     unsigned words;
 
@@ -107,14 +107,14 @@ static void test_reset_identity(const void *opaque)
     before = g_new(uint32_t, words);
     after = g_new(uint32_t, words);
     for (unsigned i = 0; i < words; i++) {
-        before[i] = rd32(d, i * 4);
+        before[i] = dmar_rd32(d, i * 4);
     }
-    tables_init(d, 4, 0);
+    dmar_tables_init(d, 4, 0);
     dmar_enable(d, ROOT_TABLE);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FECTL, 0);
     qtest_system_reset(d->qts);
     for (unsigned i = 0; i < words; i++) {
-        after[i] = rd32(d, i * 4);
+        after[i] = dmar_rd32(d, i * 4);
         if (after[i] != before[i]) {
             g_test_message("register 0x%x: 0x%08x after reset, 0x%08x "
                            "before", i * 4, after[i], before[i]);
@@ -127,21 +127,21 @@ static void test_reset_identity(const void *opaque)
 /* DMA through a 4-level table reaches the mapped pages, and only them */
 static void test_translate(const void *opaque)
 {
-    Dmar *d = peer_boot(opaque);
+    QDmar *d = peer_boot(opaque);
 
     if (!d) {
         return;
     }
-    tables_init(d, 4, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_P2, 1, PTE_RW);
-    fill(d, PAGE_P1, 7);
-    zero(d, PAGE_P2);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_RW);
+    dmar_fill(d, PAGE_P1, 7);
+    dmar_zero(d, PAGE_P2);
     dmar_enable(d, ROOT_TABLE);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_P2, 7));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_P2, 7));
     /* the IOVA itself, untranslated, was not touched */
-    g_assert_false(holds(d, IOVA_B, 7));
+    g_assert_false(dmar_holds(d, IOVA_B, 7));
     dmar_free(d);
 }
 
@@ -151,7 +151,7 @@ static void test_translate(const void *opaque)
  */
 static void test_fault_record(const void *opaque)
 {
-    Dmar *d = peer_boot(opaque);
+    QDmar *d = peer_boot(opaque);
     uint64_t hi;
     unsigned fri;
 
@@ -159,14 +159,14 @@ static void test_fault_record(const void *opaque)
         return;
     }
     qtest_memset(d->qts, ROOT_TABLE, 0, 0x1000);
-    fill(d, IOVA_A, 3);
+    dmar_fill(d, IOVA_A, 3);
     qtest_memset(d->qts, EDU_BUF, 0, XFER);
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, IOVA_A);
-    g_assert_cmphex(rd32(d, REG_FSTS) & FSTS_PPF, ==, FSTS_PPF);
-    fri = (rd32(d, REG_FSTS) >> 8) & 0xff;
-    hi = rd64(d, frcd(d, fri) + 8);
-    g_assert_cmphex(rd64(d, frcd(d, fri)), ==, IOVA_A);
+    dmar_dma_in(d, IOVA_A);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS) & FSTS_PPF, ==, FSTS_PPF);
+    fri = (dmar_rd32(d, REG_FSTS) >> 8) & 0xff;
+    hi = dmar_rd64(d, frcd(d, fri) + 8);
+    g_assert_cmphex(dmar_rd64(d, frcd(d, fri)), ==, IOVA_A);
     g_assert_cmphex(hi & FRCD_F, ==, FRCD_F);
     g_assert_cmphex(hi & FRCD_T1, ==, FRCD_T1);      /* a read */
     g_assert_cmphex((hi >> 32) & 0xff, ==, 1);        /* root not present */
@@ -181,7 +181,7 @@ static void test_wide_writes(const void *opaque)
     static const unsigned offs[] = {
         REG_FECTL, REG_FEDATA, REG_FEADDR, REG_IECTL, REG_IEDATA, REG_IEADDR,
     };
-    Dmar *d;
+    QDmar *d;
 
     if (p->no_wide_writes) {
         g_test_skip(p->no_wide_writes);
@@ -192,8 +192,8 @@ static void test_wide_writes(const void *opaque)
         return;
     }
     for (unsigned i = 0; i < ARRAY_SIZE(offs); i++) {
-        wr64(d, offs[i], ~0ull);
-        g_assert_cmphex(rd64(d, REG_CAP), !=, 0);
+        dmar_wr64(d, offs[i], ~0ull);
+        g_assert_cmphex(dmar_rd64(d, REG_CAP), !=, 0);
     }
     dmar_free(d);
 }

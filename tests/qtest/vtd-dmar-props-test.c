@@ -8,7 +8,7 @@
  * binary under test (QTEST_QEMU_BINARY, whose intel-iommu is QEMU
  * 10.0's) and, when VTD_DMAR_REF_QEMU names one, from a QEMU 11.1
  * binary (its intel-iommu has the names upstream uses now).
- * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
  */
 #include "qemu/osdep.h"
 #include "qobject/qjson.h"
@@ -336,37 +336,38 @@ static void test_accepted(const void *opaque)
 static void test_dma_translation(const void *opaque)
 {
     bool on = GPOINTER_TO_INT(opaque);
-    Dmar *d = dmar_boot(on ? "dma-translation=on" : "dma-translation=off");
+    QDmar *d = dmar_boot(on ? "dma-translation=on" : "dma-translation=off");
     uint64_t cap = expected_cap(48, 8, false, true);
 
-    g_assert_cmphex(rd64(d, REG_CAP), ==, on ? cap : cap & ~CAP_SAGAW);
-    g_assert_cmphex(rd64(d, REG_ECAP), ==, expected_ecap(true, true, false));
+    g_assert_cmphex(dmar_rd64(d, REG_CAP), ==, on ? cap : cap & ~CAP_SAGAW);
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP), ==,
+                    expected_ecap(true, true, false));
 
-    tables_init(d, 3, CTX_TT(TT_XLATE));
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    fill(d, PAGE_P1, 0x51);
-    fill(d, IDENT_IN, 0x52);
-    zero(d, SCRATCH);
+    dmar_tables_init(d, 3, CTX_TT(TT_XLATE));
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_fill(d, PAGE_P1, 0x51);
+    dmar_fill(d, IDENT_IN, 0x52);
+    dmar_zero(d, SCRATCH);
     dmar_enable(d, ROOT_TABLE);         /* TE sets TES either way */
-    dma_in(d, IOVA_A);
+    dmar_dma_in(d, IOVA_A);
     if (on) {
-        assert_no_fault(d);
+        dmar_assert_no_fault(d);
     } else {
-        assert_frcd(d, 0, IOVA_A, FR_CTX_INV, false);
-        g_assert_cmphex(rd64(d, REG_FRCD(1) + 8), ==, 0);
-        frcd_clear(d, 0);
+        dmar_assert_frcd(d, 0, IOVA_A, FR_CTX_INV, false);
+        g_assert_cmphex(dmar_rd64(d, REG_FRCD(1) + 8), ==, 0);
+        dmar_frcd_clear(d, 0);
     }
 
     /* pass-through: what edu read comes back untranslated */
-    set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P, ctx_hi(d));
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    dma_out(d, SCRATCH);
-    g_assert(holds(d, SCRATCH, 0x51) == on);
-    copy(d, IDENT_IN, SCRATCH);
-    g_assert_true(holds(d, SCRATCH, 0x52));
-    assert_no_fault(d);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    dmar_set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P, dmar_ctx_hi(d));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_dma_out(d, SCRATCH);
+    g_assert(dmar_holds(d, SCRATCH, 0x51) == on);
+    dmar_copy(d, IDENT_IN, SCRATCH);
+    g_assert_true(dmar_holds(d, SCRATCH, 0x52));
+    dmar_assert_no_fault(d);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
     dmar_free(d);
 }
 
@@ -380,36 +381,37 @@ static void test_dma_translation(const void *opaque)
 static void test_snoop_control(const void *opaque)
 {
     bool on = GPOINTER_TO_INT(opaque);
-    Dmar *d = dmar_boot(on ? "snoop-control=on" : "snoop-control=off");
+    QDmar *d = dmar_boot(on ? "snoop-control=on" : "snoop-control=off");
     uint64_t ecap = expected_ecap(true, true, false);
 
-    g_assert_cmphex(rd64(d, REG_CAP), ==, expected_cap(48, 8, false, true));
-    g_assert_cmphex(rd64(d, REG_ECAP), ==, on ? ecap | ECAP_SC : ecap);
+    g_assert_cmphex(dmar_rd64(d, REG_CAP), ==,
+                    expected_cap(48, 8, false, true));
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP), ==, on ? ecap | ECAP_SC : ecap);
 
-    tables_init(d, 3, CTX_TT(TT_XLATE));
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R | PTE_SNP);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W | PTE_SNP);
-    map(d, IOVA_C & ~0x1fffffull, BIG_2M_A, 2, PTE_RW | PTE_SNP);
-    fill(d, PAGE_P1, 0x61);
-    fill(d, BIG_2M_A + (IOVA_C & 0x1fffff), 0x62);
-    zero(d, PAGE_OUT);
-    zero(d, SCRATCH);
+    dmar_tables_init(d, 3, CTX_TT(TT_XLATE));
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R | PTE_SNP);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W | PTE_SNP);
+    dmar_map(d, IOVA_C & ~0x1fffffull, BIG_2M_A, 2, PTE_RW | PTE_SNP);
+    dmar_fill(d, PAGE_P1, 0x61);
+    dmar_fill(d, BIG_2M_A + (IOVA_C & 0x1fffff), 0x62);
+    dmar_zero(d, PAGE_OUT);
+    dmar_zero(d, SCRATCH);
     dmar_enable(d, ROOT_TABLE);
 
-    dma_in(d, IOVA_A);
+    dmar_dma_in(d, IOVA_A);
     if (on) {
-        assert_no_fault(d);
-        dma_out(d, IOVA_B);
-        g_assert_true(holds(d, PAGE_OUT, 0x61));
-        copy(d, IOVA_C, IOVA_B);
-        g_assert_true(holds(d, PAGE_OUT, 0x62));
-        assert_no_fault(d);
+        dmar_assert_no_fault(d);
+        dmar_dma_out(d, IOVA_B);
+        g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
+        dmar_copy(d, IOVA_C, IOVA_B);
+        g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
+        dmar_assert_no_fault(d);
     } else {
-        assert_frcd(d, 0, IOVA_A, FR_PTE_RSVD, false);
+        dmar_assert_frcd(d, 0, IOVA_A, FR_PTE_RSVD, false);
         /* nothing reached edu: look untranslated */
-        wr32(d, REG_GCMD, 0);
-        dma_out(d, SCRATCH);
-        g_assert_false(holds(d, SCRATCH, 0x61));
+        dmar_wr32(d, REG_GCMD, 0);
+        dmar_dma_out(d, SCRATCH);
+        g_assert_false(dmar_holds(d, SCRATCH, 0x61));
     }
     dmar_free(d);
 }

@@ -3,7 +3,7 @@
  * QTest for vtd-dmar: the invalidation queue's cost and bounds: work per
  * IQT write, continuation, invalidation with large caches; IQERCD codes
  * and the queue base's width.
- * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
  *
  * A queue longer than one run's budget goes on in a bottom half. To see
  * where one run stops, the tests stop the VM first: MMIO still works
@@ -22,12 +22,12 @@
 #define POLL_TIMEOUT_US (60 * G_USEC_PER_SEC)
 
 /* A queue of BIG_ENTRIES at BIG_BASE, enabled, its status area zeroed */
-static void big_enable(Dmar *d)
+static void big_enable(QDmar *d)
 {
     g_autofree uint8_t *zero = g_malloc0(BIG_ENTRIES * 4);
 
     qtest_bufwrite(d->qts, BIG_STATUS, zero, BIG_ENTRIES * 4);
-    qi_enable(d, BIG_BASE, BIG_QS);
+    dmar_qi_enable(d, BIG_BASE, BIG_QS);
 }
 
 /*
@@ -35,7 +35,7 @@ static void big_enable(Dmar *d)
  * STATUS_MAGIC | i to status dword i (its slot), or BAD at slot BAD_AT.
  * Only the descriptors are written: IQT is not.
  */
-static void big_fill(Dmar *d, unsigned first, unsigned n, unsigned bad_at,
+static void big_fill(QDmar *d, unsigned first, unsigned n, unsigned bad_at,
                      uint64_t bad)
 {
     g_autofree uint64_t *q = g_new(uint64_t, 2 * n);
@@ -57,7 +57,7 @@ static void big_fill(Dmar *d, unsigned first, unsigned n, unsigned bad_at,
 }
 
 /* Which status dwords (0 .. BIG_ENTRIES) are written, as a bitmap */
-static uint32_t *big_status(Dmar *d)
+static uint32_t *big_status(QDmar *d)
 {
     uint32_t *st = g_new(uint32_t, BIG_ENTRIES);
 
@@ -72,7 +72,7 @@ static uint32_t *big_status(Dmar *d)
 }
 
 /* Exactly the waits in [FROM, TO) have written their status */
-static void assert_done_between(Dmar *d, unsigned from, unsigned to)
+static void assert_done_between(QDmar *d, unsigned from, unsigned to)
 {
     g_autofree uint32_t *st = big_status(d);
 
@@ -88,20 +88,20 @@ static void assert_done_between(Dmar *d, unsigned from, unsigned to)
     }
 }
 
-static unsigned iqh_index(Dmar *d)
+static unsigned iqh_index(QDmar *d)
 {
-    uint64_t h = rd64(d, REG_IQH);
+    uint64_t h = dmar_rd64(d, REG_IQH);
 
     g_assert_cmphex(h & ~0x7fff0ull, ==, 0);
     return h / 16;
 }
 
-static void vm_stop(Dmar *d)
+static void vm_stop(QDmar *d)
 {
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
 }
 
-static void vm_cont(Dmar *d)
+static void vm_cont(QDmar *d)
 {
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
 }
@@ -112,7 +112,7 @@ static void vm_cont(Dmar *d)
  * first has written, none at or past the IQH read last has. The waits
  * are in every slot from FIRST, or in the odd ones only (ODD).
  */
-static unsigned poll_queue_in(Dmar *d, unsigned first, unsigned want,
+static unsigned poll_queue_in(QDmar *d, unsigned first, unsigned want,
                               bool odd)
 {
     gint64 end = g_get_monotonic_time() + POLL_TIMEOUT_US;
@@ -124,7 +124,7 @@ static unsigned poll_queue_in(Dmar *d, unsigned first, unsigned want,
         bool iqe;
 
         h2 = iqh_index(d);
-        iqe = rd32(d, REG_FSTS) & FSTS_IQE;
+        iqe = dmar_rd32(d, REG_FSTS) & FSTS_IQE;
         g_assert_cmpuint(h1, >=, first);
         g_assert_cmpuint(h2, >=, h1);
         for (unsigned i = first; i < h1; i++) {
@@ -143,7 +143,7 @@ static unsigned poll_queue_in(Dmar *d, unsigned first, unsigned want,
     }
 }
 
-static unsigned poll_queue(Dmar *d, unsigned first, unsigned want)
+static unsigned poll_queue(QDmar *d, unsigned first, unsigned want)
 {
     return poll_queue_in(d, first, want, false);
 }
@@ -151,20 +151,20 @@ static unsigned poll_queue(Dmar *d, unsigned first, unsigned want)
 /* The run of one IQT write stops early; the rest comes in bottom halves */
 static void test_queue_continuation(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned tail = BIG_ENTRIES - 1, h;
 
     big_enable(d);
     big_fill(d, 0, tail, BIG_ENTRIES, 0);
     vm_stop(d);
-    qi_kick(d);
+    dmar_qi_kick(d);
     /* one run's worth, no more: the work per IQT write is bounded */
     h = iqh_index(d);
     g_test_message("one IQT write: %u of %u descriptors", h, tail);
     g_assert_cmpuint(h, >, 0);
     g_assert_cmpuint(h, <=, 1024);
     assert_done_between(d, 0, h);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
 
     /* nothing goes on while the VM is stopped */
     for (unsigned i = 0; i < 20; i++) {
@@ -177,25 +177,25 @@ static void test_queue_continuation(void)
     vm_cont(d);
     g_assert_cmpuint(poll_queue(d, h, tail), ==, tail);
     assert_done_between(d, 0, tail);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(tail));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(tail));
     dmar_free(d);
 }
 
 /* A new IQT while the queue is pending: another run, then on to it */
 static void test_queue_iqt_again(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned h1, h2;
 
     big_enable(d);
     big_fill(d, 0, 10000, BIG_ENTRIES, 0);
     vm_stop(d);
-    qi_kick(d);
+    dmar_qi_kick(d);
     h1 = iqh_index(d);
     g_assert_cmpuint(h1, <, 10000);
     big_fill(d, 10000, 20000, BIG_ENTRIES, 0);
-    qi_kick(d);
+    dmar_qi_kick(d);
     h2 = iqh_index(d);
     g_assert_cmpuint(h2, >, h1);
     g_assert_cmpuint(h2, <, 30000);
@@ -213,26 +213,26 @@ static void test_queue_iqt_again(void)
 static void test_queue_iqe_later(void)
 {
     const unsigned bad = 5000, tail = 8000;
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned h;
 
     big_enable(d);
     big_fill(d, 0, tail, bad, QI_CC);           /* granularity 0 */
     vm_stop(d);
-    qi_kick(d);
+    dmar_qi_kick(d);
     h = iqh_index(d);
     g_assert_cmpuint(h, <, bad);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     vm_cont(d);
     g_assert_cmpuint(poll_queue(d, h, tail), ==, bad);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_RSVD);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_RSVD);
     assert_done_between(d, 0, bad);
 
     /* fixed and IQE cleared: the rest runs */
-    qi_put(d, bad, QI_WAIT | QI_WAIT_SW | QI_SDATA(STATUS_MAGIC | bad),
-           BIG_STATUS + 4 * bad);
-    wr32(d, REG_FSTS, FSTS_IQE);
+    dmar_qi_put(d, bad, QI_WAIT | QI_WAIT_SW | QI_SDATA(STATUS_MAGIC | bad),
+                BIG_STATUS + 4 * bad);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
     g_assert_cmpuint(poll_queue(d, bad, tail), ==, tail);
     assert_done_between(d, 0, tail);
     dmar_free(d);
@@ -241,21 +241,21 @@ static void test_queue_iqe_later(void)
 /* Pending work a QIE clear, or a reset, ends: nothing more of it runs */
 static void test_queue_qie_off(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned h;
 
     big_enable(d);
     big_fill(d, 0, 20000, BIG_ENTRIES, 0);
     vm_stop(d);
-    qi_kick(d);
+    dmar_qi_kick(d);
     h = iqh_index(d);
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
     vm_cont(d);
     for (unsigned i = 0; i < 50; i++) {
         g_usleep(1000);
-        g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
     }
     assert_done_between(d, 0, h);
     dmar_free(d);
@@ -263,25 +263,25 @@ static void test_queue_qie_off(void)
 
 static void test_queue_reset(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     gint64 end = g_get_monotonic_time() + POLL_TIMEOUT_US;
     unsigned h;
 
     big_enable(d);
     big_fill(d, 0, 20000, BIG_ENTRIES, 0);
     vm_stop(d);
-    qi_kick(d);
+    dmar_qi_kick(d);
     h = iqh_index(d);
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'system_reset' }");
-    while (rd32(d, REG_GSTS)) {
+    while (dmar_rd32(d, REG_GSTS)) {
         g_assert_cmpint(g_get_monotonic_time(), <, end);
         g_usleep(1000);
     }
     vm_cont(d);
     for (unsigned i = 0; i < 50; i++) {
         g_usleep(1000);
-        g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-        g_assert_cmphex(rd64(d, REG_IQA), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, 0);
     }
     assert_done_between(d, 0, h);
     dmar_free(d);
@@ -318,8 +318,8 @@ static char *queue_migration_end(QTestState *qts)
 static void test_queue_migrate(void)
 {
     const unsigned tail = 20000;
-    Dmar *src = dmar_boot("");
-    Dmar *dst = g_new0(Dmar, 1);
+    QDmar *src = dmar_boot("");
+    QDmar *dst = g_new0(QDmar, 1);
     g_autofree char *path = g_strdup_printf("%s/vtd-dmar-queue-%d.sock",
                                             g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
@@ -330,7 +330,7 @@ static void test_queue_migrate(void)
     big_enable(src);
     big_fill(src, 0, tail, BIG_ENTRIES, 0);
     vm_stop(src);
-    qi_kick(src);
+    dmar_qi_kick(src);
     h = iqh_index(src);
     g_assert_cmpuint(h, <, tail);
 
@@ -348,12 +348,12 @@ static void test_queue_migrate(void)
 
     /* the source was stopped: so is the destination, the queue waits */
     g_assert_cmpuint(iqh_index(dst), ==, h);
-    g_assert_cmphex(rd64(dst, REG_IQT), ==, iq_off(tail));
+    g_assert_cmphex(dmar_rd64(dst, REG_IQT), ==, dmar_iq_off(tail));
     assert_done_between(dst, 0, h);
     vm_cont(dst);
     g_assert_cmpuint(poll_queue(dst, h, tail), ==, tail);
     assert_done_between(dst, 0, tail);
-    g_assert_cmphex(rd32(dst, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(dst, REG_FSTS), ==, 0);
 
     dst->bus = NULL;
     dst->edu = NULL;
@@ -370,7 +370,7 @@ static void test_queue_migrate(void)
  */
 static void test_queue_large_caches(void)
 {
-    Dmar *d = dmar_boot("iotlb-entries=1048576,ctx-entries=1048576");
+    QDmar *d = dmar_boot("iotlb-entries=1048576,ctx-entries=1048576");
     const unsigned tail = BIG_ENTRIES - 1;
     g_autofree uint64_t *q = g_new(uint64_t, 2 * tail);
 
@@ -385,73 +385,73 @@ static void test_queue_large_caches(void)
     }
     qtest_bufwrite(d->qts, BIG_BASE, q, tail * 16);
     d->iq_tail = tail;
-    qi_kick(d);
+    dmar_qi_kick(d);
     g_assert_cmpuint(poll_queue_in(d, 0, tail, true), ==, tail);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     dmar_free(d);
 }
 
 /* ---- IQERCD and IQA ---- */
 
 /* The queue stopped at HEAD with IQE and IQEI; clear it for the next */
-static void assert_iqe(Dmar *d, unsigned head, uint64_t iqei)
+static void assert_iqe(QDmar *d, unsigned head, uint64_t iqei)
 {
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(head));
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, iqei);
-    wr32(d, REG_GCMD, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(head));
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, iqei);
+    dmar_wr32(d, REG_GCMD, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
 }
 
 /* VT-d §11.4.9.9: each way the queue stops, its IQEI code */
 static void test_queue_iqercd(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned w;
 
     /* 1: a tail beyond the queue (256 entries) */
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    wr64(d, REG_IQT, iq_off(300));
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(300));
     assert_iqe(d, 1, IQEI_TAIL);
 
     /* 2: the queue is where no RAM is */
-    qi_enable(d, NO_RAM, 0);
-    wr64(d, REG_IQT, iq_off(2));
+    dmar_qi_enable(d, NO_RAM, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(2));
     assert_iqe(d, 0, IQEI_FETCH);
 
     /* 3: a type the unit does not have, after a wait that runs */
-    qi_enable(d, IQ_BASE, 0);
-    qi_push_wait(d, IQ_STATUS, 0x31, 0);
-    w = qi_push(d, QI_DEVTLB, 0);
-    qi_kick(d);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x31, 0);
+    w = dmar_qi_push(d, QI_DEVTLB, 0);
+    dmar_qi_kick(d);
     assert_iqe(d, w, IQEI_TYPE);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x31);
 
     /* 4: a reserved bit of a type it has */
-    qi_enable(d, IQ_BASE, 0);
-    w = qi_push(d, QI_IOTLB | QI_G(GRAN_GLOBAL) | (1ull << 8), 0);
-    qi_kick(d);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    w = dmar_qi_push(d, QI_IOTLB | QI_G(GRAN_GLOBAL) | (1ull << 8), 0);
+    dmar_qi_kick(d);
     assert_iqe(d, w, IQEI_RSVD);
 
     /* 0: a wait whose status write fails: the descriptor is valid */
-    qi_enable(d, IQ_BASE, 0);
-    w = qi_push_wait(d, NO_RAM, 0x32, 0);
-    qi_kick(d);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    w = dmar_qi_push_wait(d, NO_RAM, 0x32, 0);
+    dmar_qi_kick(d);
     assert_iqe(d, w, IQEI_NONE);
 
     /* 5: 256-bit descriptors (IQA.DW) in a unit without scalable mode */
     qtest_writel(d->qts, IQ_STATUS, 0);
-    wr64(d, REG_IQT, 0);
-    wr64(d, REG_IQA, IQ_BASE | IQA_DW);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, IQ_BASE | IQA_DW);
-    wr32(d, REG_GCMD, GCMD_QIE);
+    dmar_wr64(d, REG_IQT, 0);
+    dmar_wr64(d, REG_IQA, IQ_BASE | IQA_DW);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE | IQA_DW);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE);
     d->iq_base = IQ_BASE;
     d->iq_tail = 0;
-    qi_push_wait(d, IQ_STATUS, 0x35, 0);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);  /* nothing to fetch yet */
-    qi_kick(d);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x35, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);  /* nothing to fetch yet */
+    dmar_qi_kick(d);
     assert_iqe(d, 0, IQEI_DW);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
     dmar_free(d);
@@ -463,24 +463,24 @@ static void test_queue_iqercd(void)
  */
 static void test_queue_iqa_haw(void)
 {
-    Dmar *d = dmar_boot("");
-    uint64_t haw = haw_mask(d);
+    QDmar *d = dmar_boot("");
+    uint64_t haw = dmar_haw_mask(d);
 
-    wr64(d, REG_IQA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, (haw & ~0xfffull) | IQA_DW | 7);
+    dmar_wr64(d, REG_IQA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, (haw & ~0xfffull) | IQA_DW | 7);
     qtest_writel(d->qts, IQ_STATUS, 0);
-    wr64(d, REG_IQA, ~haw | IQ_BASE);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, IQ_BASE);
-    wr64(d, REG_IQT, 0);
-    wr32(d, REG_GCMD, GCMD_QIE);
+    dmar_wr64(d, REG_IQA, ~haw | IQ_BASE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE);
+    dmar_wr64(d, REG_IQT, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE);
     d->iq_base = IQ_BASE;
     d->iq_entries = 256;
     d->iq_tail = 0;
-    qi_push_wait(d, IQ_STATUS, 0x4a, 0);
-    qi_kick(d);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x4a, 0);
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x4a);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
     dmar_free(d);
 }
 

@@ -2,7 +2,7 @@
 /*
  * QTest for vtd-dmar: spec details: reserved pointer bits, fault
  * recording index, IQERCD, VER, migration stream validation.
- * Plumbing in vtd-dmar-qtest.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
  */
 #include "qemu/osdep.h"
 #include "vtd-dmar-qtest.h"
@@ -16,13 +16,13 @@
  */
 static void test_ver_cap(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    g_assert_cmphex(rd32(d, REG_VER), ==, 0x41);
-    g_assert_cmphex(rd64(d, REG_CAP) & (1ull << 22), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_VER), ==, 0x41);
+    g_assert_cmphex(dmar_rd64(d, REG_CAP) & (1ull << 22), ==, 0);
     /* read-only */
-    wr32(d, REG_VER, 0x10);
-    g_assert_cmphex(rd32(d, REG_VER), ==, 0x41);
+    dmar_wr32(d, REG_VER, 0x10);
+    g_assert_cmphex(dmar_rd32(d, REG_VER), ==, 0x41);
     dmar_free(d);
 }
 
@@ -37,37 +37,38 @@ static void test_ver_cap(void)
 static void test_irta_haw(const void *opaque)
 {
     const char *props = opaque;
-    Dmar *d = dmar_boot(props);
+    QDmar *d = dmar_boot(props);
     unsigned haw = dmar_haw(d);
     uint64_t top = 1ull << haw;
 
     g_test_message("vtd-dmar,%s: HAW %u", props, haw);
-    wr64(d, REG_IRTA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, (top - 1) & ~0xff0ull);
-    wr32(d, REG_IRTA + 4, ~0u);
-    g_assert_cmphex(rd32(d, REG_IRTA + 4), ==, (uint32_t)((top - 1) >> 32));
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, (top - 1) & ~0xff0ull);
+    dmar_wr32(d, REG_IRTA + 4, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_IRTA + 4), ==,
+                    (uint32_t)((top - 1) >> 32));
 
     /* a 512-entry table whose last page is the last below 2^HAW */
-    ir_enable(d, (top - 0x1000) | 8, false);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, (top - 0x1000) | 8);
+    dmar_ir_enable(d, (top - 0x1000) | 8, false);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, (top - 0x1000) | 8);
     /* entry 255 lies below 2^HAW, where nothing answers: 23h */
-    edu_msi(d, msi_remappable(255, false), 0);
-    assert_ir_fault(d, FR_IR_ACCESS, 255, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(255, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_ACCESS, 255, EDU_SID);
     /* entries 256 to 511 are inside IRTA.S, but above HAW: 21h */
-    edu_msi(d, msi_remappable(256, false), 0);
-    assert_ir_fault(d, FR_IR_INDEX, 256, EDU_SID);
-    edu_msi(d, msi_remappable(511, false), 0);
-    assert_ir_fault(d, FR_IR_INDEX, 511, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(256, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_INDEX, 256, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(511, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_INDEX, 511, EDU_SID);
     /* and 512 is beyond IRTA.S */
-    edu_msi(d, msi_remappable(512, false), 0);
-    assert_ir_fault(d, FR_IR_INDEX, 512, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(512, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_INDEX, 512, EDU_SID);
 
     /* a table in RAM still works: IRTA keeps every implemented bit */
-    irte_put(d, IRT_BASE, 7, irte_lo(0x47), 0);
-    ir_set_table(d, IRT_BASE | 3);
-    edu_msi(d, msi_remappable(7, false), 0);
-    assert_delivered(d, 0x47, false);
-    assert_no_fault(d);
+    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x47), 0);
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_remappable(7, false), 0);
+    dmar_assert_delivered(d, 0x47, false);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
@@ -76,21 +77,21 @@ static void test_irta_haw(const void *opaque)
 #define FI_IOVA(n)      (0x20000000ull + (n) * 0x1000ull)
 
 /* A read of an unmapped page: fault 6h in the next record, which is I */
-static void fi_fault(Dmar *d, unsigned n, unsigned i)
+static void fi_fault(QDmar *d, unsigned n, unsigned i)
 {
-    dma_in(d, FI_IOVA(n));
-    assert_frcd(d, i, FI_IOVA(n), FR_READ, false);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(i));
-    frcd_clear(d, i);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_dma_in(d, FI_IOVA(n));
+    dmar_assert_frcd(d, i, FI_IOVA(n), FR_READ, false);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(i));
+    dmar_frcd_clear(d, i);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 }
 
 /* An interrupt through a not-present IRTE: fault 22h in record I */
-static void fi_ir_fault(Dmar *d, unsigned index, unsigned i)
+static void fi_ir_fault(QDmar *d, unsigned index, unsigned i)
 {
-    edu_msi(d, msi_remappable(index, false), 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(i) + 8) & FRCD_F, ==, FRCD_F);
-    assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(i) + 8) & FRCD_F, ==, FRCD_F);
+    dmar_assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
 }
 
 /*
@@ -100,44 +101,45 @@ static void fi_ir_fault(Dmar *d, unsigned index, unsigned i)
  */
 static void test_fault_index_reset(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, 0);
+    dmar_tables_init(d, 3, 0);
     dmar_enable(d, ROOT_TABLE);
     fi_fault(d, 0, 0);
     fi_fault(d, 1, 1);
     fi_fault(d, 2, 2);
     /* translation off and on again: the next fault goes to record 0 */
-    gcmd_update(d, 0, GCMD_TE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
     dmar_enable(d, ROOT_TABLE);
     fi_fault(d, 3, 0);
     fi_fault(d, 4, 1);
 
     /* with interrupt remapping on, switching translation keeps it */
     qtest_memset(d->qts, IRT_BASE, 0, 0x1000);
-    ir_enable(d, IRT_BASE | 7, false);
-    gcmd_update(d, 0, GCMD_TE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS | GSTS_IRES);
+    dmar_ir_enable(d, IRT_BASE | 7, false);
+    dmar_gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_RTPS | GSTS_IRTPS | GSTS_IRES);
     fi_ir_fault(d, 5, 2);
-    gcmd_update(d, GCMD_TE, 0);
+    dmar_gcmd_update(d, GCMD_TE, 0);
     fi_fault(d, 5, 3);
     /* and so does switching remapping while translation is on */
-    gcmd_update(d, 0, GCMD_IRE);
-    gcmd_update(d, GCMD_IRE, 0);
+    dmar_gcmd_update(d, 0, GCMD_IRE);
+    dmar_gcmd_update(d, GCMD_IRE, 0);
     fi_fault(d, 6, 4);
     /* both off: reset; on again in the other order */
-    gcmd_update(d, 0, GCMD_IRE);
-    gcmd_update(d, 0, GCMD_TE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
-    gcmd_update(d, GCMD_IRE, 0);
+    dmar_gcmd_update(d, 0, GCMD_IRE);
+    dmar_gcmd_update(d, 0, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
+    dmar_gcmd_update(d, GCMD_IRE, 0);
     fi_ir_fault(d, 9, 0);
-    gcmd_update(d, GCMD_TE, 0);
+    dmar_gcmd_update(d, GCMD_TE, 0);
     fi_fault(d, 7, 1);
     /* both off at once */
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
-    gcmd_update(d, GCMD_TE, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_IRTPS);
+    dmar_gcmd_update(d, GCMD_TE, 0);
     fi_fault(d, 8, 0);
     dmar_free(d);
 }
@@ -155,33 +157,33 @@ static void test_fault_index_reset(void)
  */
 static void test_two_iovas_one_page(void)
 {
-    Dmar *d = dmar_boot("x-dma-blocks=on");
+    QDmar *d = dmar_boot("x-dma-blocks=on");
 
-    tables_init(d, 3, 0);
-    map(d, TWO_IOVA, PAGE_P1, 1, PTE_R);
-    map(d, TWO_IOVA + 0x1000, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x91);
-    fill(d, PAGE_P2, 0x92);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, TWO_IOVA, PAGE_P1, 1, PTE_R);
+    dmar_map(d, TWO_IOVA + 0x1000, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x91);
+    dmar_fill(d, PAGE_P2, 0x92);
     dmar_enable(d, ROOT_TABLE);
 
     /* the first page's miss caches both (the group around it) */
-    copy(d, TWO_IOVA, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x91));
+    dmar_copy(d, TWO_IOVA, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
     for (unsigned i = 0; i < 2; i++) {
-        zero(d, PAGE_OUT);
-        copy(d, TWO_IOVA + 0x1000, IOVA_B);
-        g_assert_true(holds(d, PAGE_OUT, 0x91));
+        dmar_zero(d, PAGE_OUT);
+        dmar_copy(d, TWO_IOVA + 0x1000, IOVA_B);
+        g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
     }
     /* and the same through the second page's own miss */
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    zero(d, PAGE_OUT);
-    copy(d, TWO_IOVA + 0x1000, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x91));
-    zero(d, PAGE_OUT);
-    copy(d, TWO_IOVA, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x91));
-    assert_no_fault(d);
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, TWO_IOVA + 0x1000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, TWO_IOVA, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 

@@ -23,20 +23,24 @@
  * own DMA paths (ring caches) through the unit.
  */
 #include "qemu/osdep.h"
+#include "standard-headers/linux/virtio_blk.h"
+#include "standard-headers/linux/virtio_config.h"
+#include "standard-headers/linux/virtio_pci.h"
+#include "standard-headers/linux/virtio_ring.h"
 #include "vtd-dmar-qtest.h"
 
 /* ================= 1. registers ================= */
 
 static void test_reset_values(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint32_t w[SNAP_WORDS];
     uint64_t cap = expected_cap(48, 8, false, true);
     uint64_t ecap = expected_ecap(true, true, false);
 
     /* the VT-d encoding of C, QI, IR, PT, IRO and MHMV, written out */
     g_assert_cmphex(ecap, ==, 0xf0104bull);
-    snapshot(d, w);
+    dmar_snapshot(d, w);
     for (unsigned i = 0; i < SNAP_WORDS; i++) {
         unsigned off = i * 4;
         uint32_t want = 0;
@@ -66,8 +70,8 @@ static void test_reset_values(void)
         }
         g_assert_cmphex(w[i], ==, want);
     }
-    g_assert_cmphex(rd64(d, REG_CAP), ==, cap);
-    g_assert_cmphex(rd64(d, REG_ECAP), ==, ecap);
+    g_assert_cmphex(dmar_rd64(d, REG_CAP), ==, cap);
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP), ==, ecap);
     dmar_free(d);
 }
 
@@ -103,21 +107,21 @@ static void test_cap_props(void)
 {
     for (unsigned i = 0; i < ARRAY_SIZE(cap_cases); i++) {
         const CapCase *c = &cap_cases[i];
-        Dmar *d = dmar_boot_full(c->props, c->extra, false);
+        QDmar *d = dmar_boot_full(c->props, c->extra, false);
         unsigned last = REG_FRCD(c->nfr - 1);
 
         g_test_message("vtd-dmar,%s %s", c->props, c->extra);
-        g_assert_cmphex(rd64(d, REG_CAP), ==,
+        g_assert_cmphex(dmar_rd64(d, REG_CAP), ==,
                         expected_cap(c->aw, c->nfr, c->cm, c->drain));
-        g_assert_cmphex(rd64(d, REG_ECAP), ==,
+        g_assert_cmphex(dmar_rd64(d, REG_ECAP), ==,
                         expected_ecap(c->pt, c->ir, c->eim));
         /* the last fault record exists and is empty; past it, nothing */
-        g_assert_cmphex(rd64(d, last + 8), ==, 0);
-        wr64(d, last + 8, ~0ull);
-        g_assert_cmphex(rd64(d, last + 8), ==, 0);
-        wr32(d, last + 16, ~0u);
-        g_assert_cmphex(rd32(d, last + 16), ==, 0);
-        g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, last + 8), ==, 0);
+        dmar_wr64(d, last + 8, ~0ull);
+        g_assert_cmphex(dmar_rd64(d, last + 8), ==, 0);
+        dmar_wr32(d, last + 16, ~0u);
+        g_assert_cmphex(dmar_rd32(d, last + 16), ==, 0);
+        g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
         dmar_free(d);
     }
 }
@@ -160,154 +164,158 @@ static const unsigned holes[] = {
 
 static void test_regs_access(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     QTestState *qts = d->qts;
-    uint64_t cap = rd64(d, REG_CAP);
+    uint64_t cap = dmar_rd64(d, REG_CAP);
     uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
 
     /* either 32-bit half of a 64-bit register */
-    g_assert_cmphex(rd32(d, REG_CAP), ==, (uint32_t)cap);
-    g_assert_cmphex(rd32(d, REG_CAP + 4), ==, cap >> 32);
+    g_assert_cmphex(dmar_rd32(d, REG_CAP), ==, (uint32_t)cap);
+    g_assert_cmphex(dmar_rd32(d, REG_CAP + 4), ==, cap >> 32);
 
     /* read-only registers: 64-bit writes, and 32-bit writes to each half */
     for (unsigned i = 0; i < ARRAY_SIZE(ro_regs); i++) {
         const RegSpan *r = &ro_regs[i];
-        uint64_t old = r->size == 8 ? rd64(d, r->off) : rd32(d, r->off);
+        uint64_t old = r->size == 8 ? dmar_rd64(d, r->off)
+                                    : dmar_rd32(d, r->off);
 
         if (r->size == 8) {
-            wr64(d, r->off, ~0ull);
-            wr32(d, r->off + 4, ~0u);
-            g_assert_cmphex(rd64(d, r->off), ==, old);
+            dmar_wr64(d, r->off, ~0ull);
+            dmar_wr32(d, r->off + 4, ~0u);
+            g_assert_cmphex(dmar_rd64(d, r->off), ==, old);
         }
-        wr32(d, r->off, ~0u);
-        g_assert_cmphex(rd32(d, r->off), ==, (uint32_t)old);
+        dmar_wr32(d, r->off, ~0u);
+        g_assert_cmphex(dmar_rd32(d, r->off), ==, (uint32_t)old);
         if (r->size == 8) {
-            g_assert_cmphex(rd64(d, r->off), ==, old);
+            g_assert_cmphex(dmar_rd64(d, r->off), ==, old);
         }
     }
     /* fault records are read-only but for F, which is RW1C */
     for (unsigned i = 0; i < 8; i++) {
-        wr64(d, REG_FRCD(i), ~0ull);
-        wr64(d, REG_FRCD(i) + 8, ~0ull);
-        g_assert_cmphex(rd64(d, REG_FRCD(i)), ==, 0);
-        g_assert_cmphex(rd64(d, REG_FRCD(i) + 8), ==, 0);
+        dmar_wr64(d, REG_FRCD(i), ~0ull);
+        dmar_wr64(d, REG_FRCD(i) + 8, ~0ull);
+        g_assert_cmphex(dmar_rd64(d, REG_FRCD(i)), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_FRCD(i) + 8), ==, 0);
     }
     /* FSTS: nothing pending, so neither RW1C nor RO bits can be set */
-    wr32(d, REG_FSTS, ~0u);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    dmar_wr32(d, REG_FSTS, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
 
     /* GCMD is write-only; unoffered commands change nothing */
-    wr32(d, REG_GCMD, GCMD_UNOFFERED);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
-    wr32(d, REG_GCMD, GCMD_SRTP);
-    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
-    wr32(d, REG_GCMD, GCMD_TE | GCMD_UNOFFERED);
-    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_wr32(d, REG_GCMD, GCMD_UNOFFERED);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_wr32(d, REG_GCMD, GCMD_TE | GCMD_UNOFFERED);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
     /* QIE is offered now; enabling it resets IQH (nothing is queued) */
-    wr32(d, REG_GCMD, GCMD_QIE);
-    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_QIES);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS | GSTS_QIES);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
 
     /* RTADDR: bits 11:0 (TTM included) read 0 */
-    wr64(d, REG_RTADDR, ~0ull);
-    g_assert_cmphex(rd64(d, REG_RTADDR), ==, ~0xfffull);
-    wr32(d, REG_RTADDR, 0x12345fff);
-    wr32(d, REG_RTADDR + 4, 0xabcd);
-    g_assert_cmphex(rd64(d, REG_RTADDR), ==, 0xabcd12345000ull);
-    g_assert_cmphex(rd32(d, REG_RTADDR + 4), ==, 0xabcd);
+    dmar_wr64(d, REG_RTADDR, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_RTADDR), ==, ~0xfffull);
+    dmar_wr32(d, REG_RTADDR, 0x12345fff);
+    dmar_wr32(d, REG_RTADDR + 4, 0xabcd);
+    g_assert_cmphex(dmar_rd64(d, REG_RTADDR), ==, 0xabcd12345000ull);
+    g_assert_cmphex(dmar_rd32(d, REG_RTADDR + 4), ==, 0xabcd);
 
     /* writable bits of the fault event registers */
-    wr32(d, REG_FEDATA, ~0u);
-    wr32(d, REG_FEADDR, ~0u);
-    wr32(d, REG_FEUADDR, ~0u);
-    wr32(d, REG_FECTL, ~0u);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0xffff);
-    g_assert_cmphex(rd32(d, REG_FEADDR), ==, 0xfffffffc);
-    g_assert_cmphex(rd32(d, REG_FEUADDR), ==, 0xffffffff);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    wr32(d, REG_FECTL, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    dmar_wr32(d, REG_FEDATA, ~0u);
+    dmar_wr32(d, REG_FEADDR, ~0u);
+    dmar_wr32(d, REG_FEUADDR, ~0u);
+    dmar_wr32(d, REG_FECTL, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0xffff);
+    g_assert_cmphex(dmar_rd32(d, REG_FEADDR), ==, 0xfffffffc);
+    g_assert_cmphex(dmar_rd32(d, REG_FEUADDR), ==, 0xffffffff);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
 
     /*
      * Queue registers (QI disabled: nothing is fetched). IQT: QT, bits
      * 18:4. IQA: base (HAW-1:12), DW (11) and QS (2:0); DW=1 is kept
      * and stops the queue (see /vtd-dmar/queue/iqercd).
      */
-    wr64(d, REG_IQT, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IQT), ==, 0x7fff0);
-    wr32(d, REG_IQT + 4, ~0u);
-    wr32(d, REG_IQT, 0x1234f);
-    g_assert_cmphex(rd64(d, REG_IQT), ==, 0x12340);
-    wr64(d, REG_IQA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IQA), ==,
-                    0xfffffffffffff807ull & haw_mask(d));
-    wr32(d, REG_IQA, 0x12345fff);
-    wr32(d, REG_IQA + 4, 0x2b);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, 0x2b12345807ull);
-    wr64(d, REG_IQA, 1ull << 11);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, 1ull << 11);
-    wr64(d, REG_IQT, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+    dmar_wr64(d, REG_IQT, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, 0x7fff0);
+    dmar_wr32(d, REG_IQT + 4, ~0u);
+    dmar_wr32(d, REG_IQT, 0x1234f);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, 0x12340);
+    dmar_wr64(d, REG_IQA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==,
+                    0xfffffffffffff807ull & dmar_haw_mask(d));
+    dmar_wr32(d, REG_IQA, 0x12345fff);
+    dmar_wr32(d, REG_IQA + 4, 0x2b);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, 0x2b12345807ull);
+    dmar_wr64(d, REG_IQA, 1ull << 11);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, 1ull << 11);
+    dmar_wr64(d, REG_IQT, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
     /* ICS: IWC is RW1C and clear; IECTL: IM is RW, IP read-only */
-    wr32(d, REG_ICS, ~0u);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);
-    wr32(d, REG_IECTL, ~0u);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM);
-    wr32(d, REG_IECTL, IECTL_IP);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, 0);
-    wr32(d, REG_IECTL, IECTL_IM);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM);
-    wr32(d, REG_IEDATA, ~0u);
-    wr32(d, REG_IEADDR, ~0u);
-    wr32(d, REG_IEUADDR, ~0u);
-    g_assert_cmphex(rd32(d, REG_IEDATA), ==, 0xffff);
-    g_assert_cmphex(rd32(d, REG_IEADDR), ==, 0xfffffffc);
-    g_assert_cmphex(rd32(d, REG_IEUADDR), ==, 0xffffffff);
+    dmar_wr32(d, REG_ICS, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
+    dmar_wr32(d, REG_IECTL, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM);
+    dmar_wr32(d, REG_IECTL, IECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, 0);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM);
+    dmar_wr32(d, REG_IEDATA, ~0u);
+    dmar_wr32(d, REG_IEADDR, ~0u);
+    dmar_wr32(d, REG_IEUADDR, ~0u);
+    g_assert_cmphex(dmar_rd32(d, REG_IEDATA), ==, 0xffff);
+    g_assert_cmphex(dmar_rd32(d, REG_IEADDR), ==, 0xfffffffc);
+    g_assert_cmphex(dmar_rd32(d, REG_IEUADDR), ==, 0xffffffff);
     /* the fault event registers are not touched by any of it */
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0xffff);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0xffff);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
 
     /* IVA: ADDR, IH, AM */
-    wr64(d, REG_IVA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IVA), ==, 0xfffffffffffff07full);
+    dmar_wr64(d, REG_IVA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IVA), ==, 0xfffffffffffff07full);
 
     /*
      * IRTA: base (HAW-1:12) and S (3:0); EIME (11) needs ECAP.EIM (0
      * here); see /vtd-dmar/spec/irta-haw for the bits above HAW
      */
-    wr64(d, REG_IRTA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==,
-                    0xfffffffffffff00full & haw_mask(d));
-    wr32(d, REG_IRTA, 0x12345fff);
-    wr32(d, REG_IRTA + 4, 0x8b);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0x8b1234500full & haw_mask(d));
-    g_assert_cmphex(rd32(d, REG_IRTA + 4), ==, 0x8b & (haw_mask(d) >> 32));
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    0xfffffffffffff00full & dmar_haw_mask(d));
+    dmar_wr32(d, REG_IRTA, 0x12345fff);
+    dmar_wr32(d, REG_IRTA + 4, 0x8b);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    0x8b1234500full & dmar_haw_mask(d));
+    g_assert_cmphex(dmar_rd32(d, REG_IRTA + 4), ==,
+                    0x8b & (dmar_haw_mask(d) >> 32));
     /* latching it is a command, not a write: GSTS says so */
-    g_assert_cmphex(rd32(d, REG_GSTS) & GSTS_IRTPS, ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS) & GSTS_IRTPS, ==, 0);
 
     /* CCMD and IOTLB keep their fields when no invalidation is asked */
-    wr64(d, REG_CCMD, CCMD_CIRG(2) | CCMD_FM(3) | CCMD_SID(0x1234) |
-         CCMD_DID(0x5678));
-    g_assert_cmphex(rd64(d, REG_CCMD), ==, CCMD_CIRG(2) | CCMD_FM(3) |
+    dmar_wr64(d, REG_CCMD, CCMD_CIRG(2) | CCMD_FM(3) | CCMD_SID(0x1234) |
+              CCMD_DID(0x5678));
+    g_assert_cmphex(dmar_rd64(d, REG_CCMD), ==, CCMD_CIRG(2) | CCMD_FM(3) |
                     CCMD_SID(0x1234) | CCMD_DID(0x5678));
-    wr64(d, REG_CCMD, 3ull << 59);      /* CAIG is the unit's to set */
-    g_assert_cmphex(rd64(d, REG_CCMD), ==, 0);
-    wr64(d, REG_IOTLB, IOTLB_IIRG(2) | IOTLB_DR | IOTLB_DW | IOTLB_DID(0x77));
-    g_assert_cmphex(rd64(d, REG_IOTLB), ==, IOTLB_IIRG(2) | IOTLB_DR |
+    dmar_wr64(d, REG_CCMD, 3ull << 59);      /* CAIG is the unit's to set */
+    g_assert_cmphex(dmar_rd64(d, REG_CCMD), ==, 0);
+    dmar_wr64(d, REG_IOTLB, IOTLB_IIRG(2) | IOTLB_DR | IOTLB_DW |
+              IOTLB_DID(0x77));
+    g_assert_cmphex(dmar_rd64(d, REG_IOTLB), ==, IOTLB_IIRG(2) | IOTLB_DR |
                     IOTLB_DW | IOTLB_DID(0x77));
-    wr64(d, REG_IOTLB, 3ull << 57);     /* IAIG is the unit's to set */
-    g_assert_cmphex(rd64(d, REG_IOTLB), ==, 0);
+    dmar_wr64(d, REG_IOTLB, 3ull << 57);     /* IAIG is the unit's to set */
+    g_assert_cmphex(dmar_rd64(d, REG_IOTLB), ==, 0);
 
     /* 1- and 2-byte accesses read 0 and are ignored */
-    wr32(d, REG_FEDATA, 0xbeef);
-    wr32(d, REG_FECTL, FECTL_IM);
+    dmar_wr32(d, REG_FEDATA, 0xbeef);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
     g_assert_cmphex(qtest_readb(qts, DMAR_BASE + REG_VER), ==, 0);
     g_assert_cmphex(qtest_readw(qts, DMAR_BASE + REG_VER), ==, 0);
     g_assert_cmphex(qtest_readb(qts, DMAR_BASE + REG_CAP + 1), ==, 0);
@@ -317,8 +325,8 @@ static void test_regs_access(void)
     qtest_writew(qts, DMAR_BASE + REG_FEDATA, 0x2222);
     qtest_writeb(qts, DMAR_BASE + REG_GCMD + 3, 0x80);
     qtest_writew(qts, DMAR_BASE + REG_GCMD + 2, 0x8000);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0xbeef);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0xbeef);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
 
     /*
      * Misaligned accesses read 0 and are ignored, but for an 8-byte one
@@ -330,36 +338,36 @@ static void test_regs_access(void)
     g_assert_cmphex(qtest_readq(qts, DMAR_BASE + REG_VER + 1), ==, 0);
     qtest_writel(qts, DMAR_BASE + REG_FEDATA + 2, ~0u);
     qtest_writel(qts, DMAR_BASE + REG_FEDATA - 1, ~0u);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0xbeef);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    g_assert_cmphex(rd32(d, REG_FEADDR), ==, 0xfffffffc);
-    g_assert_cmphex(rd64(d, REG_RTADDR), ==, 0xabcd12345000ull);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0xbeef);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_FEADDR), ==, 0xfffffffc);
+    g_assert_cmphex(dmar_rd64(d, REG_RTADDR), ==, 0xabcd12345000ull);
 
     /*
      * 64-bit accesses to 32-bit registers: the two 32-bit accesses they
      * cover, low then high (/vtd-dmar/regs/width/ tries every offset)
      */
-    g_assert_cmphex(rd64(d, REG_FECTL), ==, FECTL_IM | 0xbeefull << 32);
-    g_assert_cmphex(rd64(d, REG_GCMD), ==, (uint64_t)GSTS_RTPS << 32);
-    g_assert_cmphex(rd64(d, REG_FEADDR), ==, 0xfffffffffffffffcull);
-    g_assert_cmphex(rd64(d, REG_IECTL), ==, IECTL_IM | 0xffffull << 32);
-    wr64(d, REG_FECTL, FECTL_IM | 0xbeefull << 32);
-    wr64(d, REG_GCMD, 0xffffffff00000000ull);   /* GSTS is read-only */
-    wr64(d, REG_FEADDR, 0xfffffffffffffffcull);
-    wr64(d, REG_IECTL, IECTL_IM | 0x4321ull << 32);
-    wr64(d, REG_IEADDR, 0x1234567800000000ull);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM);
-    g_assert_cmphex(rd32(d, REG_IEDATA), ==, 0x4321);
-    g_assert_cmphex(rd32(d, REG_IEADDR), ==, 0);
-    g_assert_cmphex(rd32(d, REG_IEUADDR), ==, 0x12345678);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0xbeef);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
-    g_assert_cmphex(rd32(d, REG_FEADDR), ==, 0xfffffffc);
-    g_assert_cmphex(rd32(d, REG_FEUADDR), ==, 0xffffffff);
+    g_assert_cmphex(dmar_rd64(d, REG_FECTL), ==, FECTL_IM | 0xbeefull << 32);
+    g_assert_cmphex(dmar_rd64(d, REG_GCMD), ==, (uint64_t)GSTS_RTPS << 32);
+    g_assert_cmphex(dmar_rd64(d, REG_FEADDR), ==, 0xfffffffffffffffcull);
+    g_assert_cmphex(dmar_rd64(d, REG_IECTL), ==, IECTL_IM | 0xffffull << 32);
+    dmar_wr64(d, REG_FECTL, FECTL_IM | 0xbeefull << 32);
+    dmar_wr64(d, REG_GCMD, 0xffffffff00000000ull);   /* GSTS is read-only */
+    dmar_wr64(d, REG_FEADDR, 0xfffffffffffffffcull);
+    dmar_wr64(d, REG_IECTL, IECTL_IM | 0x4321ull << 32);
+    dmar_wr64(d, REG_IEADDR, 0x1234567800000000ull);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_IEDATA), ==, 0x4321);
+    g_assert_cmphex(dmar_rd32(d, REG_IEADDR), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_IEUADDR), ==, 0x12345678);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0xbeef);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    g_assert_cmphex(dmar_rd32(d, REG_FEADDR), ==, 0xfffffffc);
+    g_assert_cmphex(dmar_rd32(d, REG_FEUADDR), ==, 0xffffffff);
 
     /* offsets without a register */
-    snapshot(d, before);
+    dmar_snapshot(d, before);
     for (unsigned i = 0; i < ARRAY_SIZE(holes); i++) {
         uint64_t a = DMAR_BASE + holes[i];
 
@@ -373,8 +381,8 @@ static void test_regs_access(void)
             g_assert_cmphex(qtest_readq(qts, a), ==, 0);
         }
     }
-    snapshot(d, after);
-    assert_same_regs(before, after);
+    dmar_snapshot(d, after);
+    dmar_assert_same_regs(before, after);
     dmar_free(d);
 }
 
@@ -385,93 +393,93 @@ static void test_regs_access(void)
  */
 static void test_fectl_reset(void)
 {
-    Dmar *d = dmar_boot("");
-    uint32_t fectl = rd32(d, REG_FECTL);
+    QDmar *d = dmar_boot("");
+    uint32_t fectl = dmar_rd32(d, REG_FECTL);
     uint32_t at0;
 
     qtest_writel(d->qts, 0, 0xcafebabe);
-    tables_init(d, 3, 0);
+    dmar_tables_init(d, 3, 0);
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, IOVA_A);
-    assert_frcd(d, 0, IOVA_A, FR_READ, false);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_READ, false);
     at0 = qtest_readl(d->qts, 0);
     g_assert_cmphex(fectl, ==, FECTL_IM);
     g_assert_cmphex(at0, ==, 0xcafebabe);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
     dmar_free(d);
 }
 
 static void test_system_reset(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint32_t fresh[SNAP_WORDS], used[SNAP_WORDS], reset[SNAP_WORDS];
     unsigned changed = 0;
 
-    snapshot(d, fresh);
+    dmar_snapshot(d, fresh);
 
     /* program everything that can be programmed */
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    wr32(d, REG_FEDATA, 0x4321);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FEUADDR, 0);
-    wr32(d, REG_FECTL, FECTL_IM);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_wr32(d, REG_FEDATA, 0x4321);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, IOVA_A);
-    dma_in(d, IOVA_B);                          /* fault in FRCD[0] */
-    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
-    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A | IVA_AM(1));
-    wr64(d, REG_IVA, 0x777000);
+    dmar_dma_in(d, IOVA_A);
+    dmar_dma_in(d, IOVA_B);                          /* fault in FRCD[0] */
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A | IVA_AM(1));
+    dmar_wr64(d, REG_IVA, 0x777000);
     /* queued invalidation on, with an unserviced (masked) event */
-    wr32(d, REG_IEDATA, 0x1234);
-    wr32(d, REG_IEADDR, IE_MSG);
-    wr32(d, REG_IEUADDR, 0x1);
-    qi_enable(d, IQ_BASE, 1);
-    qi_push_wait(d, IQ_SYNC, 0x77, QI_WAIT_IF);
-    qi_kick(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
+    dmar_wr32(d, REG_IEDATA, 0x1234);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEUADDR, 0x1);
+    dmar_qi_enable(d, IQ_BASE, 1);
+    dmar_qi_push_wait(d, IQ_SYNC, 0x77, QI_WAIT_IF);
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
     /* interrupt remapping on, CFI set, an interrupt fault in FRCD[1] */
-    ir_enable(d, IRT_BASE | 3, true);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+    dmar_ir_enable(d, IRT_BASE | 3, true);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
                     GSTS_QIES | GSTS_IRES | GSTS_IRTPS | GSTS_CFIS);
-    edu_msi(d, msi_remappable(1, false), 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(1) + 8) & FRCD_FR(0xff), ==,
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(1) + 8) & FRCD_FR(0xff), ==,
                     FRCD_FR(FR_IR_NP));
-    snapshot(d, used);
+    dmar_snapshot(d, used);
     for (unsigned i = 0; i < SNAP_WORDS; i++) {
         changed += used[i] != fresh[i];
     }
     g_assert_cmpuint(changed, >=, 18);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
 
     qtest_system_reset(d->qts);
-    snapshot(d, reset);
-    assert_same_regs(fresh, reset);
+    dmar_snapshot(d, reset);
+    dmar_assert_same_regs(fresh, reset);
 
     /* DMA is untranslated again, and the next fault goes to FRCD[0] */
-    edu_detach(d);
-    edu_attach(d);
-    fill(d, IDENT_IN, 0x19);
-    zero(d, IDENT_OUT);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0x19));
+    dmar_edu_detach(d);
+    dmar_edu_attach(d);
+    dmar_fill(d, IDENT_IN, 0x19);
+    dmar_zero(d, IDENT_OUT);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0x19));
     /* interrupts are not remapped: delivered as they are, no faults */
-    edu_msi(d, msi_remappable(1, false), 0);
-    edu_msi(d, msi_compat(0), 0x41);
-    assert_delivered(d, 0x41, false);
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x41);
+    dmar_assert_delivered(d, 0x41, false);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, 0);
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, IOVA_C);
-    assert_frcd(d, 0, IOVA_C, FR_READ, false);
-    g_assert_cmphex(rd64(d, REG_FRCD(1) + 8), ==, 0);
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_READ, false);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(1) + 8), ==, 0);
     /* the queue starts over at its base */
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
     dmar_free(d);
 }
 
@@ -496,25 +504,25 @@ static const XlateCase xlate_5 = {
 static void test_translate(const void *opaque)
 {
     const XlateCase *x = opaque;
-    Dmar *d = dmar_boot(x->props);
+    QDmar *d = dmar_boot(x->props);
     uint8_t src[EDU_BUF_SIZE], dst[EDU_BUF_SIZE];
 
-    tables_init(d, x->levels, 0);
+    dmar_tables_init(d, x->levels, 0);
     /* context-entry bits 6:3 of the upper word are ignored, not reserved */
-    set_ctx(d, ctx_lo(d), ctx_hi(d) | 0x78);
-    map(d, x->a, PAGE_P1, 1, PTE_R);
-    map(d, x->a + 0x1000, PAGE_P3, 1, PTE_R);
-    map(d, x->b, PAGE_P2, 1, PTE_W);
+    dmar_set_ctx(d, dmar_ctx_lo(d), dmar_ctx_hi(d) | 0x78);
+    dmar_map(d, x->a, PAGE_P1, 1, PTE_R);
+    dmar_map(d, x->a + 0x1000, PAGE_P3, 1, PTE_R);
+    dmar_map(d, x->b, PAGE_P2, 1, PTE_W);
     /* bits 10 and 52..61 of a leaf are ignored too */
-    map(d, x->b + 0x1000, PAGE_OUT, 1, PTE_RW | 1ull << 10 | 1ull << 52);
-    fill(d, PAGE_P1 + 0x100, 0x11);
-    zero(d, PAGE_P2 + 0x180);
+    dmar_map(d, x->b + 0x1000, PAGE_OUT, 1, PTE_RW | 1ull << 10 | 1ull << 52);
+    dmar_fill(d, PAGE_P1 + 0x100, 0x11);
+    dmar_zero(d, PAGE_P2 + 0x180);
     dmar_enable(d, ROOT_TABLE);
 
-    copy(d, x->a + 0x100, x->b + 0x180);
-    g_assert_true(holds(d, PAGE_P2 + 0x180, 0x11));
-    copy(d, x->a + 0x100, x->b + 0x1000);
-    g_assert_true(holds(d, PAGE_OUT, 0x11));
+    dmar_copy(d, x->a + 0x100, x->b + 0x180);
+    g_assert_true(dmar_holds(d, PAGE_P2 + 0x180, 0x11));
+    dmar_copy(d, x->a + 0x100, x->b + 0x1000);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x11));
 
     /* a 4 KiB transfer that crosses into the next IOVA page */
     for (unsigned i = 0; i < sizeof(src); i++) {
@@ -523,39 +531,39 @@ static void test_translate(const void *opaque)
     qtest_memwrite(d->qts, PAGE_P1 + 0x800, src, 0x800);
     qtest_memwrite(d->qts, PAGE_P3, src + 0x800, 0x800);
     qtest_memset(d->qts, PAGE_P2, 0, 0x1000);
-    edu_dma(d, x->a + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
-    edu_dma(d, EDU_BUF, x->b, EDU_BUF_SIZE, true);
+    dmar_edu_dma(d, x->a + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    dmar_edu_dma(d, EDU_BUF, x->b, EDU_BUF_SIZE, true);
     qtest_memread(d->qts, PAGE_P2, dst, sizeof(dst));
     g_assert_cmpmem(src, sizeof(src), dst, sizeof(dst));
 
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8), ==, 0);
     dmar_free(d);
 }
 
 static void test_translate_superpages(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t iova_2m = 0x1234600000ull;   /* 2 MiB aligned */
     const uint64_t iova_1g = 0x4080000000ull;   /* 1 GiB aligned */
 
-    tables_init(d, 4, 0);
-    map(d, iova_2m, BIG_2M_A, 2, PTE_R);
-    map(d, iova_1g, 0, 3, PTE_RW);              /* guest RAM 0..1G */
-    fill(d, BIG_2M_A + 0x1a340, 0x44);
-    fill(d, BIG_2M_A + 0x1f0040, 0x45);
-    zero(d, PAGE_P2 + 0x40);
-    zero(d, PAGE_OUT);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, iova_2m, BIG_2M_A, 2, PTE_R);
+    dmar_map(d, iova_1g, 0, 3, PTE_RW);              /* guest RAM 0..1G */
+    dmar_fill(d, BIG_2M_A + 0x1a340, 0x44);
+    dmar_fill(d, BIG_2M_A + 0x1f0040, 0x45);
+    dmar_zero(d, PAGE_P2 + 0x40);
+    dmar_zero(d, PAGE_OUT);
     dmar_enable(d, ROOT_TABLE);
 
-    copy(d, iova_2m + 0x1a340, iova_1g + PAGE_P2 + 0x40);
-    g_assert_true(holds(d, PAGE_P2 + 0x40, 0x44));
+    dmar_copy(d, iova_2m + 0x1a340, iova_1g + PAGE_P2 + 0x40);
+    g_assert_true(dmar_holds(d, PAGE_P2 + 0x40, 0x44));
     /* other pages of the same large pages */
-    copy(d, iova_2m + 0x1f0040, iova_1g + PAGE_OUT);
-    g_assert_true(holds(d, PAGE_OUT, 0x45));
-    copy(d, iova_1g + BIG_2M_A + 0x1a340, iova_1g + SCRATCH);
-    g_assert_true(holds(d, SCRATCH, 0x44));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_copy(d, iova_2m + 0x1f0040, iova_1g + PAGE_OUT);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x45));
+    dmar_copy(d, iova_1g + BIG_2M_A + 0x1a340, iova_1g + SCRATCH);
+    g_assert_true(dmar_holds(d, SCRATCH, 0x44));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
@@ -568,7 +576,7 @@ static void test_translate_superpages(void)
 #define BLK_IOVA        0x0abc0000ull   /* 256 KiB aligned */
 #define BLK_PA(n)       (BIG_2M_B + (n) * 0x1000ull)
 
-static void blk_expect(Dmar *d, uint64_t pa, const uint8_t *want,
+static void blk_expect(QDmar *d, uint64_t pa, const uint8_t *want,
                        size_t len)
 {
     g_autofree uint8_t *got = g_malloc(len);
@@ -579,18 +587,18 @@ static void blk_expect(Dmar *d, uint64_t pa, const uint8_t *want,
 
 static void test_translate_block(void)
 {
-    Dmar *d = dmar_boot("x-dma-blocks=on");
+    QDmar *d = dmar_boot("x-dma-blocks=on");
     uint8_t src[EDU_BUF_SIZE], zeros[EDU_BUF_SIZE] = { 0 };
     uint8_t keep[EDU_BUF_SIZE];
 
-    tables_init(d, 4, 0);
-    map(d, BLK_IOVA, BLK_PA(0), 1, PTE_RW);             /* contiguous */
-    map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_RW);    /*   pair */
-    map(d, BLK_IOVA + 0x2000, BLK_PA(5), 1, PTE_RW);    /* elsewhere */
-    map(d, BLK_IOVA + 0x3000, BLK_PA(3), 1, PTE_RW);    /* in line again */
-    map(d, BLK_IOVA + 0x4000, BLK_PA(12), 1, PTE_RW);
-    map(d, BLK_IOVA + 0x5000, BLK_PA(13), 1, PTE_R);    /* read-only */
-    map(d, BLK_IOVA + 0x9000, BLK_PA(20), 1, PTE_RW);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, BLK_IOVA, BLK_PA(0), 1, PTE_RW);             /* contiguous */
+    dmar_map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_RW);    /*   pair */
+    dmar_map(d, BLK_IOVA + 0x2000, BLK_PA(5), 1, PTE_RW);    /* elsewhere */
+    dmar_map(d, BLK_IOVA + 0x3000, BLK_PA(3), 1, PTE_RW);    /* in line again */
+    dmar_map(d, BLK_IOVA + 0x4000, BLK_PA(12), 1, PTE_RW);
+    dmar_map(d, BLK_IOVA + 0x5000, BLK_PA(13), 1, PTE_R);    /* read-only */
+    dmar_map(d, BLK_IOVA + 0x9000, BLK_PA(20), 1, PTE_RW);
     /* BLK_IOVA + 0xa000: not mapped */
     qtest_memset(d->qts, BIG_2M_B, 0, 32 * 0x1000);
     for (unsigned i = 0; i < sizeof(src); i++) {
@@ -602,30 +610,30 @@ static void test_translate_block(void)
     dmar_enable(d, ROOT_TABLE);
 
     /* Read across the contiguous pair, write across pair -> elsewhere. */
-    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, sizeof(src), false);
+    dmar_edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, sizeof(src), false);
     qtest_memset(d->qts, BLK_PA(0), 0, 2 * 0x1000);
-    edu_dma(d, EDU_BUF, BLK_IOVA + 0x1800, sizeof(src), true);
+    dmar_edu_dma(d, EDU_BUF, BLK_IOVA + 0x1800, sizeof(src), true);
     blk_expect(d, BLK_PA(1) + 0x800, src, 0x800);
     blk_expect(d, BLK_PA(5), src + 0x800, 0x800);
     blk_expect(d, BLK_PA(2), zeros, 0x1000);
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* Into an unmapped page: the first half lands, the rest faults. */
-    edu_dma(d, EDU_BUF, BLK_IOVA + 0x9800, sizeof(src), true);
+    dmar_edu_dma(d, EDU_BUF, BLK_IOVA + 0x9800, sizeof(src), true);
     blk_expect(d, BLK_PA(20) + 0x800, src, 0x800);
     blk_expect(d, BLK_PA(21), zeros, 0x1000);
-    assert_frcd(d, 0, BLK_IOVA + 0xa000, FR_WRITE, true);
+    dmar_assert_frcd(d, 0, BLK_IOVA + 0xa000, FR_WRITE, true);
 
     /* Into a read-only page that physically follows: it keeps its data. */
-    edu_dma(d, EDU_BUF, BLK_IOVA + 0x4800, sizeof(src), true);
+    dmar_edu_dma(d, EDU_BUF, BLK_IOVA + 0x4800, sizeof(src), true);
     blk_expect(d, BLK_PA(12) + 0x800, src, 0x800);
     blk_expect(d, BLK_PA(13), keep, sizeof(keep));
-    assert_frcd(d, 1, BLK_IOVA + 0x5000, FR_WRITE, true);
+    dmar_assert_frcd(d, 1, BLK_IOVA + 0x5000, FR_WRITE, true);
 
     /* Reading across that pair is granted. */
-    edu_dma(d, BLK_IOVA + 0x4800, EDU_BUF, sizeof(src), false);
+    dmar_edu_dma(d, BLK_IOVA + 0x4800, EDU_BUF, sizeof(src), false);
     qtest_memset(d->qts, BLK_PA(5), 0, 0x1000);
-    edu_dma(d, EDU_BUF, BLK_IOVA + 0x2000, sizeof(src), true);
+    dmar_edu_dma(d, EDU_BUF, BLK_IOVA + 0x2000, sizeof(src), true);
     blk_expect(d, BLK_PA(5), src, 0x800);
     blk_expect(d, BLK_PA(5) + 0x800, keep, 0x800);
     dmar_free(d);
@@ -633,86 +641,86 @@ static void test_translate_block(void)
 
 static void test_translate_te_off(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, 0);
-    map(d, IDENT_IN, PAGE_P1, 1, PTE_R);
-    map(d, IDENT_OUT, PAGE_P2, 1, PTE_W);
-    fill(d, IDENT_IN, 0x21);
-    fill(d, PAGE_P1, 0x22);
-    zero(d, IDENT_OUT);
-    zero(d, PAGE_P2);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IDENT_IN, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IDENT_OUT, PAGE_P2, 1, PTE_W);
+    dmar_fill(d, IDENT_IN, 0x21);
+    dmar_fill(d, PAGE_P1, 0x22);
+    dmar_zero(d, IDENT_OUT);
+    dmar_zero(d, PAGE_P2);
 
     /* root table set, translation not enabled: untranslated */
-    wr64(d, REG_RTADDR, ROOT_TABLE);
-    wr32(d, REG_GCMD, GCMD_SRTP);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0x21));
-    g_assert_false(holds(d, PAGE_P2, 0x21));
+    dmar_wr64(d, REG_RTADDR, ROOT_TABLE);
+    dmar_wr32(d, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0x21));
+    g_assert_false(dmar_holds(d, PAGE_P2, 0x21));
 
     /* enabled: translated */
-    zero(d, IDENT_OUT);
-    wr32(d, REG_GCMD, GCMD_TE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, PAGE_P2, 0x22));
-    g_assert_false(holds(d, IDENT_OUT, 0x22));
+    dmar_zero(d, IDENT_OUT);
+    dmar_wr32(d, REG_GCMD, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x22));
+    g_assert_false(dmar_holds(d, IDENT_OUT, 0x22));
 
     /* disabled again */
-    zero(d, PAGE_P2);
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0x21));
-    g_assert_false(holds(d, PAGE_P2, 0x21));
+    dmar_zero(d, PAGE_P2);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0x21));
+    g_assert_false(dmar_holds(d, PAGE_P2, 0x21));
 
     /* and on once more */
-    zero(d, IDENT_OUT);
-    wr32(d, REG_GCMD, GCMD_TE);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, PAGE_P2, 0x22));
-    g_assert_false(holds(d, IDENT_OUT, 0x22));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_zero(d, IDENT_OUT);
+    dmar_wr32(d, REG_GCMD, GCMD_TE);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x22));
+    g_assert_false(dmar_holds(d, IDENT_OUT, 0x22));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
 static void test_translate_passthrough(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
-    fill(d, IDENT_IN, 0x31);
-    fill(d, PAGE_P1, 0x32);
-    zero(d, IDENT_OUT);
-    zero(d, PAGE_P2);
+    dmar_tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
+    dmar_fill(d, IDENT_IN, 0x31);
+    dmar_fill(d, PAGE_P1, 0x32);
+    dmar_zero(d, IDENT_OUT);
+    dmar_zero(d, PAGE_P2);
     dmar_enable(d, ROOT_TABLE);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0x31));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0x31));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* the same device switched to translation, after invalidation */
-    map(d, IDENT_IN, PAGE_P1, 1, PTE_R);
-    map(d, IDENT_OUT, PAGE_P2, 1, PTE_W);
-    set_ctx(d, d->slpt | CTX_TT(TT_XLATE) | CTX_P, ctx_hi(d));
-    g_assert_cmphex(CCMD_CAIG(ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL))), ==,
+    dmar_map(d, IDENT_IN, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IDENT_OUT, PAGE_P2, 1, PTE_W);
+    dmar_set_ctx(d, d->slpt | CTX_TT(TT_XLATE) | CTX_P, dmar_ctx_hi(d));
+    g_assert_cmphex(CCMD_CAIG(dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL))), ==,
                     GRAN_GLOBAL);
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    zero(d, IDENT_OUT);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, PAGE_P2, 0x32));
-    g_assert_false(holds(d, IDENT_OUT, 0x32));
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_zero(d, IDENT_OUT);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x32));
+    g_assert_false(dmar_holds(d, IDENT_OUT, 0x32));
 
     /* and back to pass-through */
-    set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P, ctx_hi(d));
-    ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
-             CCMD_DID(DOMAIN));
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
-    zero(d, PAGE_P2);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0x31));
-    g_assert_false(holds(d, PAGE_P2, 0x31));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P, dmar_ctx_hi(d));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+                  CCMD_DID(DOMAIN));
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_zero(d, PAGE_P2);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0x31));
+    g_assert_false(dmar_holds(d, PAGE_P2, 0x31));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
@@ -724,28 +732,28 @@ static void test_translate_passthrough(void)
  */
 static void test_translate_passthrough_late(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint8_t src[EDU_BUF_SIZE], dst[EDU_BUF_SIZE];
 
-    tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
-    set_ctx(d, 0, 0);                           /* not present yet */
+    dmar_tables_init(d, 3, CTX_TT(TT_PASSTHROUGH));
+    dmar_set_ctx(d, 0, 0);                           /* not present yet */
     dmar_enable(d, ROOT_TABLE);
-    set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P,
-            CTX_AW(3) | CTX_DID(DOMAIN));
+    dmar_set_ctx(d, d->slpt | CTX_TT(TT_PASSTHROUGH) | CTX_P,
+                 CTX_AW(3) | CTX_DID(DOMAIN));
     for (unsigned i = 0; i < sizeof(src); i++) {
         src[i] = i * 5 + (i >> 8) + 3;
     }
     qtest_memwrite(d->qts, IDENT_IN + 0x800, src, sizeof(src));
     qtest_memset(d->qts, IDENT_OUT, 0, 2 * sizeof(dst));
-    edu_dma(d, IDENT_IN + 0x800, EDU_BUF, sizeof(src), false);
-    edu_dma(d, EDU_BUF, IDENT_OUT + 0x400, sizeof(src), true);
+    dmar_edu_dma(d, IDENT_IN + 0x800, EDU_BUF, sizeof(src), false);
+    dmar_edu_dma(d, EDU_BUF, IDENT_OUT + 0x400, sizeof(src), true);
     qtest_memread(d->qts, IDENT_OUT + 0x400, dst, sizeof(dst));
     g_assert_cmpmem(src, sizeof(src), dst, sizeof(dst));
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* Beyond the 48-bit width: §7.1.3 reason 4h, nothing transferred. */
-    edu_dma(d, 1ull << 48, EDU_BUF, XFER, false);
-    assert_frcd(d, 0, 1ull << 48, FR_BEYOND_AW, false);
+    dmar_edu_dma(d, 1ull << 48, EDU_BUF, XFER, false);
+    dmar_assert_frcd(d, 0, 1ull << 48, FR_BEYOND_AW, false);
     dmar_free(d);
 }
 
@@ -754,23 +762,23 @@ static void test_translate_passthrough_late(void)
 
 static void test_translate_srtp(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint64_t slpt1;
 
-    tables_init(d, 3, 0);
+    dmar_tables_init(d, 3, 0);
     slpt1 = d->slpt;
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xb1);
-    fill(d, PAGE_P2, 0xb2);
-    fill(d, IDENT_IN, 0xb3);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xb1);
+    dmar_fill(d, PAGE_P2, 0xb2);
+    dmar_fill(d, IDENT_IN, 0xb3);
 
     /* a second root table: edu's context uses other tables */
     qtest_memset(d->qts, ROOT_TABLE2, 0, 0x1000);
     qtest_memset(d->qts, CTX_TABLE2, 0, 0x1000);
-    d->slpt = table_new(d);
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    d->slpt = dmar_table_new(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
     qtest_writeq(d->qts, ROOT_TABLE2, CTX_TABLE2 | ROOT_P);
     qtest_writeq(d->qts, CTX_TABLE2 + EDU_DEVFN * 16, d->slpt | CTX_P);
     qtest_writeq(d->qts, CTX_TABLE2 + EDU_DEVFN * 16 + 8,
@@ -778,32 +786,32 @@ static void test_translate_srtp(void)
     d->slpt = slpt1;
 
     dmar_enable(d, ROOT_TABLE);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xb1));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xb1));
 
     /* RTADDR alone changes nothing: the unit uses the latched pointer */
-    wr64(d, REG_RTADDR, ROOT_TABLE2);
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xb1));
+    dmar_wr64(d, REG_RTADDR, ROOT_TABLE2);
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xb1));
 
     /* SRTP with TE kept set switches tables while translating */
-    wr32(d, REG_GCMD, GCMD_TE | GCMD_SRTP);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xb2));
-    g_assert_cmphex(rd64(d, REG_RTADDR), ==, ROOT_TABLE2);
+    dmar_wr32(d, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xb2));
+    g_assert_cmphex(dmar_rd64(d, REG_RTADDR), ==, ROOT_TABLE2);
 
     /* GCMD carries TE in every write: SRTP alone turns translation off */
-    wr32(d, REG_GCMD, GCMD_SRTP);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_RTPS);
-    zero(d, IDENT_OUT);
-    copy(d, IDENT_IN, IDENT_OUT);
-    g_assert_true(holds(d, IDENT_OUT, 0xb3));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_RTPS);
+    dmar_zero(d, IDENT_OUT);
+    dmar_copy(d, IDENT_IN, IDENT_OUT);
+    g_assert_true(dmar_holds(d, IDENT_OUT, 0xb3));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
@@ -822,193 +830,193 @@ typedef struct FaultCase {
     const char *props;
     uint8_t fr;
     bool write;
-    void (*setup)(Dmar *d, FaultEnv *e);
+    void (*setup)(QDmar *d, FaultEnv *e);
 } FaultCase;
 
-static void fc_root_absent(Dmar *d, FaultEnv *e)
+static void fc_root_absent(QDmar *d, FaultEnv *e)
 {
-    set_root(d, CTX_TABLE, 0);
+    dmar_set_root(d, CTX_TABLE, 0);
 }
 
-static void fc_ctx_absent(Dmar *d, FaultEnv *e)
+static void fc_ctx_absent(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, ctx_lo(d) & ~CTX_P, ctx_hi(d));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
 }
 
-static void fc_ctx_tt(Dmar *d, unsigned tt)
+static void fc_ctx_tt(QDmar *d, unsigned tt)
 {
-    set_ctx(d, (ctx_lo(d) & ~CTX_TT(3)) | CTX_TT(tt), ctx_hi(d));
+    dmar_set_ctx(d, (dmar_ctx_lo(d) & ~CTX_TT(3)) | CTX_TT(tt), dmar_ctx_hi(d));
 }
 
-static void fc_ctx_tt_reserved(Dmar *d, FaultEnv *e)
+static void fc_ctx_tt_reserved(QDmar *d, FaultEnv *e)
 {
     fc_ctx_tt(d, TT_RESERVED);
 }
 
-static void fc_ctx_tt_devtlb(Dmar *d, FaultEnv *e)
+static void fc_ctx_tt_devtlb(QDmar *d, FaultEnv *e)
 {
     /* ECAP.DT = 0: device-TLB translation type is not supported */
     fc_ctx_tt(d, TT_DEVTLB);
 }
 
-static void fc_ctx_tt_passthrough(Dmar *d, FaultEnv *e)
+static void fc_ctx_tt_passthrough(QDmar *d, FaultEnv *e)
 {
     /* used with pt=off: ECAP.PT = 0 */
     fc_ctx_tt(d, TT_PASSTHROUGH);
 }
 
-static void fc_ctx_aw(Dmar *d, unsigned levels)
+static void fc_ctx_aw(QDmar *d, unsigned levels)
 {
-    set_ctx(d, ctx_lo(d), (ctx_hi(d) & ~7ull) | CTX_AW(levels));
+    dmar_set_ctx(d, dmar_ctx_lo(d), (dmar_ctx_hi(d) & ~7ull) | CTX_AW(levels));
 }
 
-static void fc_ctx_aw5(Dmar *d, FaultEnv *e)
+static void fc_ctx_aw5(QDmar *d, FaultEnv *e)
 {
     fc_ctx_aw(d, 5);            /* SAGAW = 0x6 has no 5-level tables */
 }
 
-static void fc_ctx_aw4(Dmar *d, FaultEnv *e)
+static void fc_ctx_aw4(QDmar *d, FaultEnv *e)
 {
     fc_ctx_aw(d, 4);            /* used with aw-bits=39: SAGAW = 0x2 */
 }
 
-static void fc_ctx_aw_reserved(Dmar *d, FaultEnv *e)
+static void fc_ctx_aw_reserved(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, ctx_lo(d), (ctx_hi(d) & ~7ull) | 7);
+    dmar_set_ctx(d, dmar_ctx_lo(d), (dmar_ctx_hi(d) & ~7ull) | 7);
 }
 
-static void fc_beyond_aw(Dmar *d, FaultEnv *e)
+static void fc_beyond_aw(QDmar *d, FaultEnv *e)
 {
     /* 3-level tables translate 39 bits */
     e->iova |= 1ull << 39;
 }
 
-static void fc_read_only(Dmar *d, FaultEnv *e)
+static void fc_read_only(QDmar *d, FaultEnv *e)
 {
-    map(d, IOVA_F, PAGE_T, 1, PTE_R);
+    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_R);
 }
 
-static void fc_write_only(Dmar *d, FaultEnv *e)
+static void fc_write_only(QDmar *d, FaultEnv *e)
 {
-    map(d, IOVA_F, PAGE_T, 1, PTE_W);
+    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_W);
 }
 
-static void fc_l3_absent(Dmar *d, FaultEnv *e)
+static void fc_l3_absent(QDmar *d, FaultEnv *e)
 {
-    set_pte(d, IOVA_F, 3, 0);
+    dmar_set_pte(d, IOVA_F, 3, 0);
 }
 
-static void fc_leaf_absent(Dmar *d, FaultEnv *e)
+static void fc_leaf_absent(QDmar *d, FaultEnv *e)
 {
-    set_pte(d, IOVA_F, 1, PAGE_T);
+    dmar_set_pte(d, IOVA_F, 1, PAGE_T);
 }
 
-static void fc_leaf_absent_rsvd(Dmar *d, FaultEnv *e)
+static void fc_leaf_absent_rsvd(QDmar *d, FaultEnv *e)
 {
     /* R = W = 0: not present; reserved bits do not matter then */
-    set_pte(d, IOVA_F, 1, PAGE_T | PTE_SNP | 1ull << 51);
+    dmar_set_pte(d, IOVA_F, 1, PAGE_T | PTE_SNP | 1ull << 51);
 }
 
-static void fc_pte_no_ram(Dmar *d, FaultEnv *e)
+static void fc_pte_no_ram(QDmar *d, FaultEnv *e)
 {
     /* the level-3 entry points at a level-2 table where there is no RAM */
-    set_pte(d, IOVA_F, 3, NO_RAM | PTE_RW);
+    dmar_set_pte(d, IOVA_F, 3, NO_RAM | PTE_RW);
 }
 
-static void fc_rta_no_ram(Dmar *d, FaultEnv *e)
+static void fc_rta_no_ram(QDmar *d, FaultEnv *e)
 {
     e->rta = NO_RAM;
 }
 
-static void fc_ctp_no_ram(Dmar *d, FaultEnv *e)
+static void fc_ctp_no_ram(QDmar *d, FaultEnv *e)
 {
-    set_root(d, NO_RAM | ROOT_P, 0);
+    dmar_set_root(d, NO_RAM | ROOT_P, 0);
 }
 
-static void fc_root_rsvd_lo(Dmar *d, FaultEnv *e)
+static void fc_root_rsvd_lo(QDmar *d, FaultEnv *e)
 {
-    set_root(d, CTX_TABLE | ROOT_P | 1ull << 5, 0);
+    dmar_set_root(d, CTX_TABLE | ROOT_P | 1ull << 5, 0);
 }
 
-static void fc_root_rsvd_hi(Dmar *d, FaultEnv *e)
+static void fc_root_rsvd_hi(QDmar *d, FaultEnv *e)
 {
-    set_root(d, CTX_TABLE | ROOT_P, 1);
+    dmar_set_root(d, CTX_TABLE | ROOT_P, 1);
 }
 
-static void fc_root_rsvd_haw(Dmar *d, FaultEnv *e)
+static void fc_root_rsvd_haw(QDmar *d, FaultEnv *e)
 {
     /* context-table pointer beyond the 48-bit host address width */
-    set_root(d, CTX_TABLE | ROOT_P | 1ull << 50, 0);
+    dmar_set_root(d, CTX_TABLE | ROOT_P | 1ull << 50, 0);
 }
 
-static void fc_ctx_rsvd_lo(Dmar *d, FaultEnv *e)
+static void fc_ctx_rsvd_lo(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, ctx_lo(d) | 1ull << 4, ctx_hi(d));
+    dmar_set_ctx(d, dmar_ctx_lo(d) | 1ull << 4, dmar_ctx_hi(d));
 }
 
-static void fc_ctx_rsvd_hi7(Dmar *d, FaultEnv *e)
+static void fc_ctx_rsvd_hi7(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, ctx_lo(d), ctx_hi(d) | 1ull << 7);
+    dmar_set_ctx(d, dmar_ctx_lo(d), dmar_ctx_hi(d) | 1ull << 7);
 }
 
-static void fc_ctx_rsvd_hi(Dmar *d, FaultEnv *e)
+static void fc_ctx_rsvd_hi(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, ctx_lo(d), ctx_hi(d) | 1ull << 40);
+    dmar_set_ctx(d, dmar_ctx_lo(d), dmar_ctx_hi(d) | 1ull << 40);
 }
 
-static void fc_pte_snp(Dmar *d, FaultEnv *e)
+static void fc_pte_snp(QDmar *d, FaultEnv *e)
 {
     /* ECAP.SC = 0: SNP is reserved */
-    map(d, IOVA_F, PAGE_T, 1, PTE_RW | PTE_SNP);
+    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_RW | PTE_SNP);
 }
 
-static void fc_pte_addr_haw(Dmar *d, FaultEnv *e)
+static void fc_pte_addr_haw(QDmar *d, FaultEnv *e)
 {
-    map(d, IOVA_F, PAGE_T | 1ull << 50, 1, PTE_RW);
+    dmar_map(d, IOVA_F, PAGE_T | 1ull << 50, 1, PTE_RW);
 }
 
-static void fc_table_addr_haw(Dmar *d, FaultEnv *e)
+static void fc_table_addr_haw(QDmar *d, FaultEnv *e)
 {
-    uint64_t slot = pte_slot(d, IOVA_F, 2);
+    uint64_t slot = dmar_pte_slot(d, IOVA_F, 2);
 
     qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) | 1ull << 49);
 }
 
-static void fc_pte_ps_l4(Dmar *d, FaultEnv *e)
+static void fc_pte_ps_l4(QDmar *d, FaultEnv *e)
 {
-    tables_init(d, 4, 0);
-    set_pte(d, IOVA_F, 4, PTE_PS | PTE_RW);
+    dmar_tables_init(d, 4, 0);
+    dmar_set_pte(d, IOVA_F, 4, PTE_PS | PTE_RW);
 }
 
-static void fc_pte_2m_unaligned(Dmar *d, FaultEnv *e)
+static void fc_pte_2m_unaligned(QDmar *d, FaultEnv *e)
 {
-    map(d, IOVA_F, BIG_2M_A | 0x1000, 2, PTE_RW);
+    dmar_map(d, IOVA_F, BIG_2M_A | 0x1000, 2, PTE_RW);
 }
 
-static void fc_nonleaf_read_only(Dmar *d, FaultEnv *e)
+static void fc_nonleaf_read_only(QDmar *d, FaultEnv *e)
 {
-    uint64_t slot = pte_slot(d, IOVA_F, 3);
+    uint64_t slot = dmar_pte_slot(d, IOVA_F, 3);
 
     /* permissions are the intersection over all levels */
     qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) & ~PTE_W);
 }
 
-static void fc_nonleaf_write_only(Dmar *d, FaultEnv *e)
+static void fc_nonleaf_write_only(QDmar *d, FaultEnv *e)
 {
-    uint64_t slot = pte_slot(d, IOVA_F, 2);
+    uint64_t slot = dmar_pte_slot(d, IOVA_F, 2);
 
     qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) & ~PTE_R);
 }
 
-static void fc_rta_mmio(Dmar *d, FaultEnv *e)
+static void fc_rta_mmio(QDmar *d, FaultEnv *e)
 {
     /* the unit's own registers are no root table */
     e->rta = DMAR_BASE;
 }
 
-static void fc_ctp_mmio(Dmar *d, FaultEnv *e)
+static void fc_ctp_mmio(QDmar *d, FaultEnv *e)
 {
-    set_root(d, DMAR_BASE | ROOT_P, 0);
+    dmar_set_root(d, DMAR_BASE | ROOT_P, 0);
 }
 
 static const FaultCase fault_cases[] = {
@@ -1054,47 +1062,47 @@ static const FaultCase fault_cases[] = {
  * case says, do one DMA, and check the record, the status and that the
  * DMA moved no data.
  */
-static Dmar *fault_run(const FaultCase *fc, FaultEnv *e, uint8_t *t_seed,
-                       uint8_t *id_seed)
+static QDmar *fault_run(const FaultCase *fc, FaultEnv *e, uint8_t *t_seed,
+                        uint8_t *id_seed)
 {
-    Dmar *d = dmar_boot(fc->props);
+    QDmar *d = dmar_boot(fc->props);
 
     /* a known edu buffer, loaded while DMA is untranslated */
-    fill(d, SCRATCH, 0x3a);
-    dma_in(d, SCRATCH);
+    dmar_fill(d, SCRATCH, 0x3a);
+    dmar_dma_in(d, SCRATCH);
 
     e->rta = ROOT_TABLE;
     e->iova = IOVA_F;
-    tables_init(d, 3, 0);
-    map(d, IOVA_F, PAGE_T, 1, PTE_RW);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_RW);
     fc->setup(d, e);
 
     *t_seed = fc->write ? 0x5c : 0x6d;
     *id_seed = fc->write ? 0x5c : 0x7e;
-    fill(d, PAGE_T + (IOVA_F & 0xfff), *t_seed);
-    fill(d, IOVA_F, *id_seed);
+    dmar_fill(d, PAGE_T + (IOVA_F & 0xfff), *t_seed);
+    dmar_fill(d, IOVA_F, *id_seed);
     dmar_enable(d, e->rta);
     if (fc->write) {
-        dma_out(d, e->iova);
+        dmar_dma_out(d, e->iova);
     } else {
-        dma_in(d, e->iova);
+        dmar_dma_in(d, e->iova);
     }
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
     return d;
 }
 
-static void fault_check_no_data(Dmar *d, const FaultCase *fc,
+static void fault_check_no_data(QDmar *d, const FaultCase *fc,
                                 uint8_t t_seed, uint8_t id_seed)
 {
     /* a blocked write changed nothing... */
-    g_assert_true(holds(d, PAGE_T + (IOVA_F & 0xfff), t_seed));
-    g_assert_true(holds(d, IOVA_F, id_seed));
+    g_assert_true(dmar_holds(d, PAGE_T + (IOVA_F & 0xfff), t_seed));
+    g_assert_true(dmar_holds(d, IOVA_F, id_seed));
     if (!fc->write) {
         /* ...and a blocked read brought edu nothing: look untranslated */
-        wr32(d, REG_GCMD, 0);
-        dma_out(d, SCRATCH);
-        g_assert_false(holds(d, SCRATCH, t_seed));
-        g_assert_false(holds(d, SCRATCH, id_seed));
+        dmar_wr32(d, REG_GCMD, 0);
+        dmar_dma_out(d, SCRATCH);
+        g_assert_false(dmar_holds(d, SCRATCH, t_seed));
+        g_assert_false(dmar_holds(d, SCRATCH, id_seed));
     }
 }
 
@@ -1103,18 +1111,18 @@ static void test_fault(const void *opaque)
     const FaultCase *fc = opaque;
     FaultEnv e;
     uint8_t t_seed, id_seed;
-    Dmar *d = fault_run(fc, &e, &t_seed, &id_seed);
+    QDmar *d = fault_run(fc, &e, &t_seed, &id_seed);
 
-    assert_frcd(d, 0, e.iova, fc->fr, fc->write);
+    dmar_assert_frcd(d, 0, e.iova, fc->fr, fc->write);
     /* edu's transfer is several bus transactions: one record */
-    g_assert_cmphex(rd64(d, REG_FRCD(1) + 8), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(1) + 8), ==, 0);
     fault_check_no_data(d, fc, t_seed, id_seed);
     dmar_free(d);
 }
 
-static void fc_slptptr_no_ram(Dmar *d, FaultEnv *e)
+static void fc_slptptr_no_ram(QDmar *d, FaultEnv *e)
 {
-    set_ctx(d, NO_RAM | CTX_P, ctx_hi(d));
+    dmar_set_ctx(d, NO_RAM | CTX_P, dmar_ctx_hi(d));
 }
 
 /*
@@ -1129,13 +1137,13 @@ static void test_fault_slptptr(void)
     };
     FaultEnv e;
     uint8_t t_seed, id_seed;
-    Dmar *d = fault_run(&fc, &e, &t_seed, &id_seed);
-    uint64_t hi = rd64(d, REG_FRCD(0) + 8);
+    QDmar *d = fault_run(&fc, &e, &t_seed, &id_seed);
+    uint64_t hi = dmar_rd64(d, REG_FRCD(0) + 8);
 
-    g_assert_cmphex(rd64(d, REG_FRCD(0)), ==, IOVA_F & ~0xfffull);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0)), ==, IOVA_F & ~0xfffull);
     g_assert_cmphex(hi & ~FRCD_FR(0xff), ==, FRCD_F | FRCD_T1 | EDU_SID);
     fault_check_no_data(d, &fc, t_seed, id_seed);
-    assert_frcd(d, 0, IOVA_F, FR_CTX_INV, false);
+    dmar_assert_frcd(d, 0, IOVA_F, FR_CTX_INV, false);
     dmar_free(d);
 }
 
@@ -1146,14 +1154,14 @@ static void test_fault_slptptr(void)
  */
 static void test_fault_passthrough_beyond(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t iova = IDENT_IN | 1ull << 50;
 
-    tables_init(d, 4, CTX_TT(TT_PASSTHROUGH));  /* AW: largest AGAW */
+    dmar_tables_init(d, 4, CTX_TT(TT_PASSTHROUGH));  /* AW: largest AGAW */
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, iova);
-    assert_frcd(d, 0, iova, FR_BEYOND_AW, false);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_dma_in(d, iova);
+    dmar_assert_frcd(d, 0, iova, FR_BEYOND_AW, false);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
     dmar_free(d);
 }
 
@@ -1161,89 +1169,89 @@ static void test_fault_passthrough_beyond(void)
 
 #define OV_IOVA(n)      (0x10000000ull + (n) * 0x1000ull)
 
-static void ov_fault(Dmar *d, unsigned n)
+static void ov_fault(QDmar *d, unsigned n)
 {
-    dma_in(d, OV_IOVA(n));      /* nothing is mapped: read fault 0x6 */
+    dmar_dma_in(d, OV_IOVA(n));      /* nothing is mapped: read fault 0x6 */
 }
 
-static void assert_ov(Dmar *d, unsigned i, unsigned n)
+static void assert_ov(QDmar *d, unsigned i, unsigned n)
 {
-    assert_frcd(d, i, OV_IOVA(n), FR_READ, false);
+    dmar_assert_frcd(d, i, OV_IOVA(n), FR_READ, false);
 }
 
 static void test_fault_overflow(void)
 {
-    Dmar *d = dmar_boot("nfr=3");
+    QDmar *d = dmar_boot("nfr=3");
 
-    g_assert_cmphex((rd64(d, REG_CAP) >> 40) & 0xff, ==, 2);
-    tables_init(d, 3, 0);
+    g_assert_cmphex((dmar_rd64(d, REG_CAP) >> 40) & 0xff, ==, 2);
+    dmar_tables_init(d, 3, 0);
     dmar_enable(d, ROOT_TABLE);
 
     ov_fault(d, 0);
     assert_ov(d, 0, 0);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
 
     /* F is RW1C: writing 0 to it, or writing the lower half, keeps it */
-    wr32(d, REG_FRCD(0) + 12, 0x7fffffff);
-    wr32(d, REG_FRCD(0) + 8, ~0u);
-    wr64(d, REG_FRCD(0), ~0ull);
+    dmar_wr32(d, REG_FRCD(0) + 12, 0x7fffffff);
+    dmar_wr32(d, REG_FRCD(0) + 8, ~0u);
+    dmar_wr64(d, REG_FRCD(0), ~0ull);
     assert_ov(d, 0, 0);
     /* PPF and FRI are read-only */
-    wr32(d, REG_FSTS, FSTS_PPF | FSTS_FRI(2));
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    frcd_clear(d, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_PPF | FSTS_FRI(2));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_frcd_clear(d, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* recording goes on at the next index; FRI names the first pending */
     ov_fault(d, 1);
     assert_ov(d, 1, 1);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
     ov_fault(d, 2);
     assert_ov(d, 2, 2);
     /* the same fault while still pending is not recorded again */
     ov_fault(d, 2);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
     ov_fault(d, 3);                             /* wraps to FRCD[0] */
     assert_ov(d, 0, 3);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
 
     /* FRCD[1] is still pending: overflow, and nothing more is recorded */
     ov_fault(d, 4);
-    g_assert_cmphex(fsts(d), ==,
+    g_assert_cmphex(dmar_fsts(d), ==,
                     FSTS_PFO | FSTS_PPF | FSTS_FRI(1));
     ov_fault(d, 5);
     assert_ov(d, 0, 3);
     assert_ov(d, 1, 1);
     assert_ov(d, 2, 2);
-    g_assert_cmphex(fsts(d), ==,
+    g_assert_cmphex(dmar_fsts(d), ==,
                     FSTS_PFO | FSTS_PPF | FSTS_FRI(1));
 
     /* PFO is RW1C; with the records still full the next fault overflows */
-    wr32(d, REG_FSTS, 0);
-    g_assert_cmphex(fsts(d) & FSTS_PFO, ==, FSTS_PFO);
-    wr32(d, REG_FSTS, FSTS_PFO);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
+    dmar_wr32(d, REG_FSTS, 0);
+    g_assert_cmphex(dmar_fsts(d) & FSTS_PFO, ==, FSTS_PFO);
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
     ov_fault(d, 6);
-    g_assert_cmphex(fsts(d), ==,
+    g_assert_cmphex(dmar_fsts(d), ==,
                     FSTS_PFO | FSTS_PPF | FSTS_FRI(1));
     assert_ov(d, 1, 1);
 
     /* clear everything: recording resumes at the next index, FRCD[1] */
     for (unsigned i = 0; i < 3; i++) {
-        frcd_clear(d, i);
+        dmar_frcd_clear(d, i);
     }
-    g_assert_cmphex(fsts(d), ==, FSTS_PFO);
-    wr32(d, REG_FSTS, FSTS_PFO);
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PFO);
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     ov_fault(d, 7);
     assert_ov(d, 1, 7);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(2) + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(2) + 8) & FRCD_F, ==, 0);
     ov_fault(d, 8);
     assert_ov(d, 2, 8);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(1));
     dmar_free(d);
 }
 
@@ -1251,43 +1259,43 @@ static void test_fault_overflow(void)
 
 static void test_fault_fpd(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, CTX_FPD);
-    map(d, IOVA_B, PAGE_P2, 1, PTE_R);
-    fill(d, PAGE_P2, 0x51);
+    dmar_tables_init(d, 3, CTX_FPD);
+    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_R);
+    dmar_fill(d, PAGE_P2, 0x51);
     dmar_enable(d, ROOT_TABLE);
 
     /* qualified faults are not recorded */
-    dma_in(d, IOVA_A);                          /* 0x6, not present */
-    dma_out(d, IOVA_B);                         /* 0x5, read-only */
-    dma_in(d, IOVA_A | 1ull << 40);             /* 0x4 */
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8), ==, 0);
-    g_assert_true(holds(d, PAGE_P2, 0x51));
+    dmar_dma_in(d, IOVA_A);                          /* 0x6, not present */
+    dmar_dma_out(d, IOVA_B);                         /* 0x5, read-only */
+    dmar_dma_in(d, IOVA_A | 1ull << 40);             /* 0x4 */
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8), ==, 0);
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x51));
 
     /* context not present (0x2) with FPD = 1: qualified too */
-    set_ctx(d, CTX_FPD | d->slpt, ctx_hi(d));
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    iotlb_inv(d, GRAN_GLOBAL, 0, 0);
-    dma_in(d, IOVA_C);
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8), ==, 0);
+    dmar_set_ctx(d, CTX_FPD | d->slpt, dmar_ctx_hi(d));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_dma_in(d, IOVA_C);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8), ==, 0);
 
     /* a reserved context bit (0xb) is not a qualified fault */
-    set_ctx(d, CTX_FPD | CTX_P | 1ull << 4 | d->slpt, ctx_hi(d));
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    dma_in(d, IOVA_A);
-    assert_frcd(d, 0, IOVA_A, FR_CTX_RSVD, false);
+    dmar_set_ctx(d, CTX_FPD | CTX_P | 1ull << 4 | d->slpt, dmar_ctx_hi(d));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_CTX_RSVD, false);
 
     /* nor is a root entry that is not present */
-    set_ctx(d, CTX_FPD | CTX_P | d->slpt, ctx_hi(d));
-    set_root(d, CTX_TABLE, 0);
-    ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
-    dma_out(d, IOVA_B);
-    assert_frcd(d, 1, IOVA_B, FR_ROOT_NP, true);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_true(holds(d, PAGE_P2, 0x51));
+    dmar_set_ctx(d, CTX_FPD | CTX_P | d->slpt, dmar_ctx_hi(d));
+    dmar_set_root(d, CTX_TABLE, 0);
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_dma_out(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_ROOT_NP, true);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x51));
     dmar_free(d);
 }
 
@@ -1306,16 +1314,16 @@ static const InvCase qi_inv_domain = { GRAN_DOMAIN, true };
 static const InvCase qi_inv_global = { GRAN_GLOBAL, true };
 
 /* Invalidate what covers IOVA with the case's granularity */
-static void inv_for(Dmar *d, const InvCase *c, uint64_t iova, unsigned am)
+static void inv_for(QDmar *d, const InvCase *c, uint64_t iova, unsigned am)
 {
     uint64_t v;
 
     if (c->qi) {
-        qi_iotlb(d, c->gran, DOMAIN, iova, am);
-        qi_sync(d);
+        dmar_qi_iotlb(d, c->gran, DOMAIN, iova, am);
+        dmar_qi_sync(d);
         return;
     }
-    v = iotlb_inv(d, c->gran, DOMAIN, iova | IVA_AM(am));
+    v = dmar_iotlb_inv(d, c->gran, DOMAIN, iova | IVA_AM(am));
 
     g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
     g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
@@ -1324,51 +1332,51 @@ static void inv_for(Dmar *d, const InvCase *c, uint64_t iova, unsigned am)
 static void test_invalidate_iotlb(const void *opaque)
 {
     const InvCase *c = opaque;
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t region = 0x20000000ull;      /* 2 MiB aligned */
     const uint64_t big = 0x30000000ull;         /* one 2 MiB page */
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
-    map(d, big, BIG_2M_A, 2, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x61);
-    fill(d, PAGE_P2, 0x62);
-    fill(d, BIG_2M_A + 0x3040, 0x63);
-    fill(d, BIG_2M_B + 0x3040, 0x64);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
+    dmar_map(d, big, BIG_2M_A, 2, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x61);
+    dmar_fill(d, PAGE_P2, 0x62);
+    dmar_fill(d, BIG_2M_A + 0x3040, 0x63);
+    dmar_fill(d, BIG_2M_B + 0x3040, 0x64);
     dmar_enable(d, ROOT_TABLE);
     if (c->qi) {
-        qi_enable(d, IQ_BASE, 0);
+        dmar_qi_enable(d, IQ_BASE, 0);
     }
 
     /* a 4 KiB page */
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x61));
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    copy(d, IOVA_A, IOVA_B);                    /* old or new: either */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_copy(d, IOVA_A, IOVA_B);                    /* old or new: either */
     inv_for(d, c, IOVA_A, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x62));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
 
     /* a page inside a 2 MiB range (AM = 9) */
-    copy(d, region + 0x5000, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x61));
-    map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
+    dmar_map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
     inv_for(d, c, region, 9);
-    copy(d, region + 0x5000, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x62));
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
 
     /* a 2 MiB page, invalidated through one of its 4 KiB pages */
-    copy(d, big + 0x3040, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x63));
-    map(d, big, BIG_2M_B, 2, PTE_R);
+    dmar_copy(d, big + 0x3040, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x63));
+    dmar_map(d, big, BIG_2M_B, 2, PTE_R);
     inv_for(d, c, big + 0x3000, 0);
-    copy(d, big + 0x3040, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x64));
+    dmar_copy(d, big + 0x3040, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x64));
 
     /* the mapping of the write side was never changed */
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
@@ -1377,16 +1385,16 @@ static void test_invalidate_iotlb(const void *opaque)
  * PAGE_P2 filled with 0x71 and 0x72; translation on, and one copy from A
  * to B done, so that IOVA_A's translation is cached.
  */
-static void setup_a_to_b(Dmar *d)
+static void setup_a_to_b(QDmar *d)
 {
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x71);
-    fill(d, PAGE_P2, 0x72);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x71);
+    dmar_fill(d, PAGE_P2, 0x72);
     dmar_enable(d, ROOT_TABLE);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
 }
 
 /*
@@ -1399,7 +1407,7 @@ static void setup_a_to_b(Dmar *d)
  * name goes to *LOG; log_text() reads it back (after dmar_free(), which
  * flushes it) and removes it.
  */
-static Dmar *dmar_boot_logged(const char *props, char **log)
+static QDmar *dmar_boot_logged(const char *props, char **log)
 {
     g_autofree char *extra = NULL;
     int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", log, NULL);
@@ -1427,16 +1435,16 @@ static void test_verify_iotlb(void)
     g_autofree char *fresh = NULL;
     char *p;
     unsigned reports = 0;
-    Dmar *d = dmar_boot_logged("x-verify-iotlb=on", &log);
+    QDmar *d = dmar_boot_logged("x-verify-iotlb=on", &log);
 
     setup_a_to_b(d);
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));    /* the cached page */
-    iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x72));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));    /* the cached page */
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);                               /* flushes the log */
 
     text = log_text(log);
@@ -1473,16 +1481,17 @@ static void test_verify_iotlb_block(void)
     g_autofree char *log = NULL;
     g_autofree char *text = NULL;
     g_autofree char *want = NULL;
-    Dmar *d = dmar_boot_logged("x-verify-iotlb=on,x-dma-blocks=on", &log);
+    QDmar *d = dmar_boot_logged("x-verify-iotlb=on,x-dma-blocks=on", &log);
 
-    tables_init(d, 4, 0);
-    map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
-    map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
+    dmar_map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
     dmar_enable(d, ROOT_TABLE);
-    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
-    map(d, BLK_IOVA + 0x1000, BLK_PA(5), 1, PTE_R);     /* no invalidation */
-    edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    /* no invalidation */
+    dmar_map(d, BLK_IOVA + 0x1000, BLK_PA(5), 1, PTE_R);
+    dmar_edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 
     text = log_text(log);
@@ -1495,197 +1504,197 @@ static void test_verify_iotlb_block(void)
 
 static void test_invalidate_iotlb_granularity(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint64_t v;
 
     setup_a_to_b(d);
 
     /* AM above MAMV (18): done, and reported, as domain-selective */
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    v = iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(19));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    v = dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(19));
     g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_DOMAIN);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x72));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
 
     /* AM = MAMV is still page-selective */
-    v = iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(18));
+    v = dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(18));
     g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_PAGE);
 
     /* IIRG = 0 is invalid: IAIG = 0 */
-    wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_DID(DOMAIN));
-    v = rd64(d, REG_IOTLB);
+    dmar_wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_DID(DOMAIN));
+    v = dmar_rd64(d, REG_IOTLB);
     g_assert_cmphex(v & IOTLB_IVT, ==, 0);
     g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
 
     /* the 32-bit halves: the command goes with the upper one */
-    wr64(d, REG_IVA, IOVA_A);
-    wr32(d, REG_IOTLB, 0);
-    wr32(d, REG_IOTLB + 4, (IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL)) >> 32);
-    v = rd64(d, REG_IOTLB);
+    dmar_wr64(d, REG_IVA, IOVA_A);
+    dmar_wr32(d, REG_IOTLB, 0);
+    dmar_wr32(d, REG_IOTLB + 4, (IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL)) >> 32);
+    v = dmar_rd64(d, REG_IOTLB);
     g_assert_cmphex(v & IOTLB_IVT, ==, 0);
     g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
 static void test_invalidate_context(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint64_t v, slpt1, slpt2;
 
-    tables_init(d, 3, 0);
+    dmar_tables_init(d, 3, 0);
     slpt1 = d->slpt;
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_C, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x81);
-    fill(d, PAGE_P2, 0x82);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x81);
+    dmar_fill(d, PAGE_P2, 0x82);
     dmar_enable(d, ROOT_TABLE);
 
     /* granularities as reported in CAIG */
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
-                 CCMD_DID(DOMAIN));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+                      CCMD_DID(DOMAIN));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
-    v = ccmd_inv(d, CCMD_CIRG(0));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(0));
     g_assert_cmphex(CCMD_CAIG(v), ==, 0);
 
     /* context cached; then made not present, device-selective flush */
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x81));
-    set_ctx(d, ctx_lo(d) & ~CTX_P, ctx_hi(d));
-    wr32(d, REG_CCMD, CCMD_SID(EDU_SID) | CCMD_DID(DOMAIN));
-    wr32(d, REG_CCMD + 4, (CCMD_ICC | CCMD_CIRG(GRAN_DEVICE)) >> 32);
-    v = rd64(d, REG_CCMD);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_wr32(d, REG_CCMD, CCMD_SID(EDU_SID) | CCMD_DID(DOMAIN));
+    dmar_wr32(d, REG_CCMD + 4, (CCMD_ICC | CCMD_CIRG(GRAN_DEVICE)) >> 32);
+    v = dmar_rd64(d, REG_CCMD);
     g_assert_cmphex(v & CCMD_ICC, ==, 0);
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
     /* a page the IOTLB never saw needs the context: it is gone */
-    dma_in(d, IOVA_C);
-    assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
     /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
-    zero(d, PAGE_OUT);
-    dma_out(d, IOVA_B);
-    assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
-    g_assert_false(holds(d, PAGE_OUT, 0x81));
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_zero(d, PAGE_OUT);
+    dmar_dma_out(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x81));
 
     /* not-present entries are not cached (CM = 0): no flush needed */
-    set_ctx(d, ctx_lo(d) | CTX_P, ctx_hi(d));
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x81));
-    g_assert_cmphex(rd64(d, REG_FRCD(2) + 8), ==, 0);
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(2) + 8), ==, 0);
 
     /* device-selective with FM = 3: 00:04.7 names every function of 04 */
-    set_ctx(d, ctx_lo(d) & ~CTX_P, ctx_hi(d));
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) |
-                 CCMD_SID(EDU_SID | 7) | CCMD_DID(DOMAIN));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) |
+                      CCMD_SID(EDU_SID | 7) | CCMD_DID(DOMAIN));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
-    dma_in(d, IOVA_C + 0x1000);     /* a new page: no collapsing */
-    assert_frcd(d, 2, IOVA_C + 0x1000, FR_CTX_NP, false);
-    set_ctx(d, ctx_lo(d) | CTX_P, ctx_hi(d));
+    dmar_dma_in(d, IOVA_C + 0x1000);     /* a new page: no collapsing */
+    dmar_assert_frcd(d, 2, IOVA_C + 0x1000, FR_CTX_NP, false);
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
 
     /* new second-level tables for the domain, domain-selective flush */
-    slpt2 = d->slpt = table_new(d);
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    set_ctx(d, slpt2 | CTX_P, ctx_hi(d));
+    slpt2 = d->slpt = dmar_table_new(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_set_ctx(d, slpt2 | CTX_P, dmar_ctx_hi(d));
     g_assert_cmphex(slpt1, !=, slpt2);
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x82));
-    g_assert_cmphex(rd64(d, REG_FRCD(3) + 8), ==, 0);
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x82));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(3) + 8), ==, 0);
     dmar_free(d);
 }
 
 /* ================= 7. fault event ================= */
 
-static uint32_t fe_msg(Dmar *d)
+static uint32_t fe_msg(QDmar *d)
 {
     return qtest_readl(d->qts, FE_MSG);
 }
 
 static void test_fault_event(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, 0);                       /* nothing mapped */
-    wr32(d, REG_FEDATA, 0xdead4321);
-    wr32(d, REG_FEADDR, FE_MSG | 3);
-    wr32(d, REG_FEUADDR, 0);
-    wr32(d, REG_FECTL, 0);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0x4321);
-    g_assert_cmphex(rd32(d, REG_FEADDR), ==, FE_MSG);
+    dmar_tables_init(d, 3, 0);                       /* nothing mapped */
+    dmar_wr32(d, REG_FEDATA, 0xdead4321);
+    dmar_wr32(d, REG_FEADDR, FE_MSG | 3);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0x4321);
+    g_assert_cmphex(dmar_rd32(d, REG_FEADDR), ==, FE_MSG);
     qtest_writel(d->qts, FE_MSG, 0);
     dmar_enable(d, ROOT_TABLE);
 
     /* unmasked: the message goes out at once and IP stays clear */
-    dma_in(d, OV_IOVA(0));
+    dmar_dma_in(d, OV_IOVA(0));
     g_assert_cmphex(fe_msg(d), ==, 0x4321);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
 
     /* PPF still set: a new fault is recorded but sends nothing */
     qtest_writel(d->qts, FE_MSG, 0xffffffff);
-    dma_in(d, OV_IOVA(1));
+    dmar_dma_in(d, OV_IOVA(1));
     assert_ov(d, 1, 1);
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
 
     /* masked: IP is set and held until IM is cleared */
-    frcd_clear(d, 0);
-    frcd_clear(d, 1);
-    g_assert_cmphex(fsts(d), ==, 0);
-    wr32(d, REG_FECTL, FECTL_IM);
-    dma_in(d, OV_IOVA(2));
+    dmar_frcd_clear(d, 0);
+    dmar_frcd_clear(d, 1);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    dmar_dma_in(d, OV_IOVA(2));
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
     /* IP is read-only */
-    wr32(d, REG_FECTL, FECTL_IM);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0x4321);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
     /* unmasking again sends nothing more */
     qtest_writel(d->qts, FE_MSG, 0xffffffff);
-    wr32(d, REG_FECTL, FECTL_IM);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
 
     /* masked, then software services everything: IP clears, no message */
-    frcd_clear(d, 2);
-    wr32(d, REG_FECTL, FECTL_IM);
-    dma_in(d, OV_IOVA(3));
+    dmar_frcd_clear(d, 2);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    dmar_dma_in(d, OV_IOVA(3));
     assert_ov(d, 3, 3);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    frcd_clear(d, 3);
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_frcd_clear(d, 3);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
 
     /* a new fault with new data */
-    wr32(d, REG_FEDATA, 0x0bad);
-    dma_out(d, OV_IOVA(4));
-    assert_frcd(d, 4, OV_IOVA(4), FR_WRITE, true);
+    dmar_wr32(d, REG_FEDATA, 0x0bad);
+    dmar_dma_out(d, OV_IOVA(4));
+    dmar_assert_frcd(d, 4, OV_IOVA(4), FR_WRITE, true);
     g_assert_cmphex(fe_msg(d), ==, 0x0bad);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(4));
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(4));
     dmar_free(d);
 }
 
 /* PFO is an interrupt condition too: IP waits for it to be cleared */
 static void test_fault_event_overflow(void)
 {
-    Dmar *d = dmar_boot("nfr=1");
+    QDmar *d = dmar_boot("nfr=1");
 
-    tables_init(d, 3, 0);
-    wr32(d, REG_FEDATA, 0x77);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FECTL, 0);
+    dmar_tables_init(d, 3, 0);
+    dmar_wr32(d, REG_FEDATA, 0x77);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FECTL, 0);
     dmar_enable(d, ROOT_TABLE);
 
     qtest_writel(d->qts, FE_MSG, 0);
@@ -1693,34 +1702,34 @@ static void test_fault_event_overflow(void)
     g_assert_cmphex(fe_msg(d), ==, 0x77);
     qtest_writel(d->qts, FE_MSG, 0xffffffff);
     ov_fault(d, 1);
-    g_assert_cmphex(fsts(d), ==, FSTS_PFO | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PFO | FSTS_PPF | FSTS_FRI(0));
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
     /* PFO still set: a fault is dropped even with the record free */
-    frcd_clear(d, 0);
-    g_assert_cmphex(fsts(d), ==, FSTS_PFO);
+    dmar_frcd_clear(d, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PFO);
     ov_fault(d, 2);
-    g_assert_cmphex(rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
-    g_assert_cmphex(fsts(d), ==, FSTS_PFO);
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(0) + 8) & FRCD_F, ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PFO);
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
     /* nothing pending any more: the next fault is an event again */
-    wr32(d, REG_FSTS, FSTS_PFO);
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
     ov_fault(d, 3);
     assert_ov(d, 0, 3);
     g_assert_cmphex(fe_msg(d), ==, 0x77);
 
     /* masked: clearing F leaves IP set while PFO is still set */
-    frcd_clear(d, 0);
-    wr32(d, REG_FECTL, FECTL_IM);
+    dmar_frcd_clear(d, 0);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
     qtest_writel(d->qts, FE_MSG, 0xffffffff);
     ov_fault(d, 4);
     ov_fault(d, 5);
-    g_assert_cmphex(fsts(d), ==, FSTS_PFO | FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    frcd_clear(d, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    wr32(d, REG_FSTS, FSTS_PFO);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PFO | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_frcd_clear(d, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0xffffffff);
     dmar_free(d);
 }
@@ -1754,9 +1763,9 @@ static char *migration_end(QTestState *qts)
 }
 
 /* Migrate SRC to a new unit with the default properties */
-static Dmar *dmar_migrate(Dmar *src)
+static QDmar *dmar_migrate(QDmar *src)
 {
-    Dmar *dst = g_new0(Dmar, 1);
+    QDmar *dst = g_new0(QDmar, 1);
     g_autofree char *path = g_strdup_printf("%s/vtd-dmar-test-%d.sock",
                                             g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", path);
@@ -1768,7 +1777,7 @@ static Dmar *dmar_migrate(Dmar *src)
     dst->bus = NULL;
     dst->edu = NULL;
     dst->qts = qtest_initf("-M q35 -device vtd-dmar %s -incoming defer",
-                           edu_args(false));
+                           dmar_edu_args(false));
     /* a stream the unit refuses is a failed migration, not an exit */
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
                              "'arguments': { 'uri': %s, "
@@ -1786,40 +1795,40 @@ static Dmar *dmar_migrate(Dmar *src)
 
 static void test_migration(void)
 {
-    Dmar *src = dmar_boot("");
-    Dmar *dst;
+    QDmar *src = dmar_boot("");
+    QDmar *dst;
     uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
 
-    tables_init(src, 4, 0);
-    map(src, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(src, IOVA_B, PAGE_P2, 1, PTE_W);
-    fill(src, PAGE_P1, 0x91);
-    zero(src, PAGE_P2);
-    wr32(src, REG_FEDATA, 0x1357);
-    wr32(src, REG_FEADDR, FE_MSG);
-    wr32(src, REG_FECTL, FECTL_IM);
+    dmar_tables_init(src, 4, 0);
+    dmar_map(src, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(src, IOVA_B, PAGE_P2, 1, PTE_W);
+    dmar_fill(src, PAGE_P1, 0x91);
+    dmar_zero(src, PAGE_P2);
+    dmar_wr32(src, REG_FEDATA, 0x1357);
+    dmar_wr32(src, REG_FEADDR, FE_MSG);
+    dmar_wr32(src, REG_FECTL, FECTL_IM);
     dmar_enable(src, ROOT_TABLE);
-    dma_in(src, IOVA_C);                        /* FRCD[0], IP */
-    wr64(src, REG_IVA, IOVA_A | IVA_AM(2));
-    snapshot(src, before);
+    dmar_dma_in(src, IOVA_C);                        /* FRCD[0], IP */
+    dmar_wr64(src, REG_IVA, IOVA_A | IVA_AM(2));
+    dmar_snapshot(src, before);
     g_assert_cmphex(before[REG_FECTL / 4], ==, FECTL_IM | FECTL_IP);
 
     dst = dmar_migrate(src);
-    snapshot(dst, after);
-    assert_same_regs(before, after);
-    g_assert_cmphex(rd64(dst, REG_IVA), ==, IOVA_A | IVA_AM(2));
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(before, after);
+    g_assert_cmphex(dmar_rd64(dst, REG_IVA), ==, IOVA_A | IVA_AM(2));
 
     /* the destination translates through the migrated tables */
-    edu_attach(dst);
-    copy(dst, IOVA_A, IOVA_B);
-    g_assert_true(holds(dst, PAGE_P2, 0x91));
+    dmar_edu_attach(dst);
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_P2, 0x91));
     /* the next fault goes to the next record; the event stays pending */
-    dma_out(dst, IOVA_A);
-    assert_frcd(dst, 1, IOVA_A, FR_WRITE, true);
-    assert_frcd(dst, 0, IOVA_C, FR_READ, false);
-    g_assert_cmphex(fsts(dst), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_dma_out(dst, IOVA_A);
+    dmar_assert_frcd(dst, 1, IOVA_A, FR_WRITE, true);
+    dmar_assert_frcd(dst, 0, IOVA_C, FR_READ, false);
+    g_assert_cmphex(dmar_fsts(dst), ==, FSTS_PPF | FSTS_FRI(0));
     qtest_writel(dst->qts, FE_MSG, 0);
-    wr32(dst, REG_FECTL, 0);
+    dmar_wr32(dst, REG_FECTL, 0);
     g_assert_cmphex(qtest_readl(dst->qts, FE_MSG), ==, 0x1357);
 
     dmar_free(dst);
@@ -1830,32 +1839,32 @@ static void test_migration(void)
 
 static void test_above_4g(void)
 {
-    Dmar *d = dmar_boot_full("", "-m 5G", true);
+    QDmar *d = dmar_boot_full("", "-m 5G", true);
     const uint64_t high = 0x100010000ull;
     const uint64_t high_msg = 0x100020000ull;
     uint8_t want[XFER], got[XFER];
 
-    tables_init(d, 3, 0);
-    map(d, 0x00345000, high, 1, PTE_W);
-    map(d, 0x00346000, PAGE_P1, 1, PTE_R);
-    fill(d, PAGE_P1 + 0x40, 0xa1);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, 0x00345000, high, 1, PTE_W);
+    dmar_map(d, 0x00346000, PAGE_P1, 1, PTE_R);
+    dmar_fill(d, PAGE_P1 + 0x40, 0xa1);
     qtest_memset(d->qts, high, 0, 0x1000);
-    wr32(d, REG_FEDATA, 0x5a5a);
-    wr32(d, REG_FEADDR, high_msg & 0xffffffff);
-    wr32(d, REG_FEUADDR, high_msg >> 32);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FEDATA, 0x5a5a);
+    dmar_wr32(d, REG_FEADDR, high_msg & 0xffffffff);
+    dmar_wr32(d, REG_FEUADDR, high_msg >> 32);
+    dmar_wr32(d, REG_FECTL, 0);
     qtest_writel(d->qts, high_msg, 0);
     dmar_enable(d, ROOT_TABLE);
 
-    copy(d, 0x00346040, 0x00345040);
-    pattern(want, sizeof(want), 0xa1);
+    dmar_copy(d, 0x00346040, 0x00345040);
+    dmar_pattern(want, sizeof(want), 0xa1);
     qtest_memread(d->qts, high + 0x40, got, sizeof(got));
     g_assert_cmpmem(want, sizeof(want), got, sizeof(got));
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* the fault event goes above 4 GiB too */
-    dma_in(d, 0x00347000);
-    assert_frcd(d, 0, 0x00347000, FR_READ, false);
+    dmar_dma_in(d, 0x00347000);
+    dmar_assert_frcd(d, 0, 0x00347000, FR_READ, false);
     g_assert_cmphex(qtest_readl(d->qts, high_msg), ==, 0x5a5a);
     dmar_free(d);
 }
@@ -1864,72 +1873,72 @@ static void test_above_4g(void)
 
 static void test_qi_bringup(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    g_assert_cmphex(rd64(d, REG_ECAP) & ECAP_QI, ==, ECAP_QI);
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xc1);
-    zero(d, PAGE_OUT);
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP) & ECAP_QI, ==, ECAP_QI);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xc1);
+    dmar_zero(d, PAGE_OUT);
     dmar_enable(d, ROOT_TABLE);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xc1));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xc1));
 
     /* a queue with one wait descriptor: without QIE, IQT runs nothing */
     qtest_writel(d->qts, IQ_STATUS, 0);
     qtest_writel(d->qts, IQ_STATUS + 4, 0xffffffff);
     d->iq_base = IQ_BASE;
-    wr64(d, REG_IQA, IQ_BASE);
-    qi_put(d, 0, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x1234abcd), IQ_STATUS);
-    wr64(d, REG_IQT, iq_off(1));
+    dmar_wr64(d, REG_IQA, IQ_BASE);
+    dmar_qi_put(d, 0, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x1234abcd), IQ_STATUS);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
 
     /* bring-up as Linux does it: IQA, IQT = 0, then QIE with TE kept */
-    wr64(d, REG_IQT, 0);
-    wr32(d, REG_GCMD, GCMD_TE | GCMD_QIE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_wr64(d, REG_IQT, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_TE | GCMD_QIE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_TES | GSTS_RTPS | GSTS_QIES);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, IQ_BASE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQT), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
 
     /* IQT = 16: the wait descriptor runs, its status dword lands */
-    wr64(d, REG_IQT, iq_off(1));
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x1234abcd);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0xffffffff);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
-    g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(1));
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);          /* IF was 0 */
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);          /* IF was 0 */
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, 0);
     /* the same tail again: nothing is fetched twice */
     qtest_writel(d->qts, IQ_STATUS, 0);
-    wr64(d, REG_IQT, iq_off(1));
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
 
     /* translation went on all along */
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xc1));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xc1));
 
     /* a new IQA (here: 2 pages, 512 entries) starts at its base */
-    wr64(d, REG_IQA, IQ_BASE | 1);
-    g_assert_cmphex(rd64(d, REG_IQA), ==, IQ_BASE | 1);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    wr64(d, REG_IQT, 0);
+    dmar_wr64(d, REG_IQA, IQ_BASE | 1);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE | 1);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    dmar_wr64(d, REG_IQT, 0);
     d->iq_entries = 512;
     d->iq_tail = 0;
     for (unsigned i = 0; i < 300; i++) {
-        qi_push(d, QI_WAIT, 0);                     /* a no-op wait */
+        dmar_qi_push(d, QI_WAIT, 0);                     /* a no-op wait */
     }
-    qi_sync(d);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(301));
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(301));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_TES | GSTS_RTPS | GSTS_QIES);
     dmar_free(d);
 }
@@ -1951,144 +1960,144 @@ static const QiCcCase qi_cc_device_fm3 = { GRAN_DEVICE, EDU_SID | 7, 3 };
 static void test_qi_context(const void *opaque)
 {
     const QiCcCase *c = opaque;
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_C, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x81);
-    fill(d, PAGE_P2, 0x82);
-    zero(d, PAGE_OUT);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x81);
+    dmar_fill(d, PAGE_P2, 0x82);
+    dmar_zero(d, PAGE_OUT);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
 
     /* context cached; then made not present and invalidated */
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x81));
-    set_ctx(d, ctx_lo(d) & ~CTX_P, ctx_hi(d));
-    qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
-    qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
+    dmar_qi_sync(d);
     /* a page the IOTLB never saw needs the context: it is gone */
-    dma_in(d, IOVA_C);
-    assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
     /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
-    qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
-    qi_sync(d);
-    zero(d, PAGE_OUT);
-    dma_out(d, IOVA_B);
-    assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
-    g_assert_false(holds(d, PAGE_OUT, 0x81));
+    dmar_qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    dmar_qi_sync(d);
+    dmar_zero(d, PAGE_OUT);
+    dmar_dma_out(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x81));
 
     /* present again with new second-level tables: those are used */
-    d->slpt = table_new(d);
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    set_ctx(d, d->slpt | CTX_P, ctx_hi(d));
-    qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
-    qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
-    qi_sync(d);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x82));
-    g_assert_cmphex(rd64(d, REG_FRCD(2) + 8), ==, 0);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    d->slpt = dmar_table_new(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_set_ctx(d, d->slpt | CTX_P, dmar_ctx_hi(d));
+    dmar_qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
+    dmar_qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x82));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(2) + 8), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
     dmar_free(d);
 }
 
 /* Page-selective with AM: a 2 MiB range, and AM above MAMV */
 static void test_qi_iotlb_am(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t region = 0x20000000ull;      /* 2 MiB aligned */
     const uint64_t far = 0x4000000000ull;       /* 256 GiB aligned */
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xa1);
-    fill(d, PAGE_P2, 0xa2);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xa1);
+    dmar_fill(d, PAGE_P2, 0xa2);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
 
     /* AM = 9: the page inside the 2 MiB range */
-    copy(d, region + 0x5000, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xa1));
-    map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, region, 9);
-    qi_sync(d);
-    copy(d, region + 0x5000, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xa2));
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa1));
+    dmar_map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, region, 9);
+    dmar_qi_sync(d);
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa2));
 
     /*
      * AM = 19 > MAMV (18): done as domain-selective, so a page far
      * outside the 2 GiB range named goes too.
      */
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xa1));
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, far, 19);
-    qi_sync(d);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xa2));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa1));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, far, 19);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa2));
 
     /* AM = MAMV is a valid page-selective request */
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, 0, 18);
-    qi_sync(d);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, 0, 18);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
 static void test_qi_batch(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x91);
-    fill(d, PAGE_P2, 0x92);
-    zero(d, PAGE_OUT);
-    zero(d, PAGE_P3);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x91);
+    dmar_fill(d, PAGE_P2, 0x92);
+    dmar_zero(d, PAGE_OUT);
+    dmar_zero(d, PAGE_P3);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x91));
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
 
     /* written but not submitted: nothing runs */
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
     qtest_writel(d->qts, IQ_STATUS, 0);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    qi_push_wait(d, IQ_STATUS, 0xb0b0, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0xb0b0, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
     /* one IQT write runs both */
-    qi_kick(d);
+    dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0xb0b0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(2));
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x92));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(2));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x92));
 
     /* both sides remapped: IOTLB, context, IOTLB between two waits */
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_P3, 1, PTE_W);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_P3, 1, PTE_W);
     qtest_writel(d->qts, IQ_STATUS + 4, 0);
     qtest_writel(d->qts, IQ_STATUS + 8, 0);
-    qi_push_wait(d, IQ_STATUS + 4, 0xb1, QI_WAIT_FN);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
-    qi_push_wait(d, IQ_STATUS + 8, 0xb2, 0);
-    qi_kick(d);
+    dmar_qi_push_wait(d, IQ_STATUS + 4, 0xb1, QI_WAIT_FN);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    dmar_qi_push_wait(d, IQ_STATUS + 8, 0xb2, 0);
+    dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0xb1);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 8), ==, 0xb2);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(7));
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_P3, 0x91));
-    g_assert_false(holds(d, PAGE_OUT, 0x91));
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(7));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_P3, 0x91));
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x91));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 }
 
@@ -2096,21 +2105,21 @@ static void test_qi_wraparound(void)
 {
     /* 0 -> 200 -> 0 (tail 0) -> 250 -> 4 (tail < head) -> 3 (full) */
     static const unsigned batches[] = { 200, 56, 250, 10, 255, 1 };
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned seq = 0, wraps = 0;
 
     qtest_memset(d->qts, IQ_STATUS, 0, 0x1000);
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
     for (unsigned b = 0; b < ARRAY_SIZE(batches); b++) {
         unsigned head = d->iq_tail, first = seq;
 
         for (unsigned i = 0; i < batches[b]; i++, seq++) {
-            qi_push_wait(d, IQ_STATUS + 4 * seq, 0x5a000000 | seq, 0);
+            dmar_qi_push_wait(d, IQ_STATUS + 4 * seq, 0x5a000000 | seq, 0);
         }
         wraps += d->iq_tail <= head;
-        qi_kick(d);
-        g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-        g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
+        dmar_qi_kick(d);
+        g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
         for (unsigned s = first; s < seq; s++) {
             uint32_t got = qtest_readl(d->qts, IQ_STATUS + 4 * s);
 
@@ -2121,172 +2130,195 @@ static void test_qi_wraparound(void)
         }
     }
     g_assert_cmpuint(wraps, ==, 3);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(4));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(4));
     dmar_free(d);
 }
 
-static void fe_setup(Dmar *d, uint32_t data)
+static void fe_setup(QDmar *d, uint32_t data)
 {
-    wr32(d, REG_FEDATA, data);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FEUADDR, 0);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FEDATA, data);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_wr32(d, REG_FECTL, 0);
     qtest_writel(d->qts, FE_MSG, 0);
 }
 
 static void test_qi_iqe_descriptor(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned bad;
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xe1);
-    fill(d, PAGE_P2, 0xe2);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xe1);
+    dmar_fill(d, PAGE_P2, 0xe2);
     fe_setup(d, 0x4e4e);
     qtest_memset(d->qts, IQ_STATUS, 0, 16);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xe1));
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xe1));
 
     /* [IOTLB invalidation, reserved type 7, wait]: stops at type 7 */
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    bad = qi_push(d, 7, 0);
-    qi_push_wait(d, IQ_STATUS, 0x51, 0);
-    qi_kick(d);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(bad));
-    g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(d->iq_tail));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    bad = dmar_qi_push(d, 7, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x51, 0);
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(d->iq_tail));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_TYPE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_TYPE);
     /* IQE is a fault event condition: FECTL.IM = 0, nothing pending */
     g_assert_cmphex(fe_msg(d), ==, 0x4e4e);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
     /* the descriptor before the bad one did its work */
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xe2));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xe2));
 
     /* while IQE is set, a new tail fetches nothing */
-    qi_push_wait(d, IQ_STATUS + 4, 0x52, 0);
-    qi_kick(d);
+    dmar_qi_push_wait(d, IQ_STATUS + 4, 0x52, 0);
+    dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(bad));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
     /* IQE is RW1C: writing 0 keeps it */
-    wr32(d, REG_FSTS, 0);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(bad));
+    dmar_wr32(d, REG_FSTS, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
 
     /*
      * Software replaces the bad descriptor by a wait (here one asking
      * for the completion event too) and clears IQE.
      */
     qtest_writel(d->qts, FE_MSG, 0);
-    wr32(d, REG_IEDATA, 0x1e1e);
-    wr32(d, REG_IEADDR, IE_MSG);
-    wr32(d, REG_IECTL, 0);
+    dmar_wr32(d, REG_IEDATA, 0x1e1e);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IECTL, 0);
     qtest_writel(d->qts, IE_MSG, 0);
-    qi_put(d, bad, QI_WAIT | QI_WAIT_SW | QI_WAIT_IF | QI_SDATA(0x50),
-           IQ_STATUS + 8);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_qi_put(d, bad, QI_WAIT | QI_WAIT_SW | QI_WAIT_IF | QI_SDATA(0x50),
+                IQ_STATUS + 8);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(qtest_readl(d->qts, IE_MSG), ==, 0x1e1e);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 8), ==, 0x50);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x51);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0x52);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
-    g_assert_cmphex(rd64(d, REG_IQH), ==, rd64(d, REG_IQT));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_rd64(d, REG_IQT));
     g_assert_cmphex(fe_msg(d), ==, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
-    qi_sync(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    dmar_qi_sync(d);
     dmar_free(d);
 }
 
 /* Put a bad descriptor at the tail and submit it; returns its index */
-static unsigned qi_fail(Dmar *d)
+static unsigned qi_fail(QDmar *d)
 {
-    unsigned bad = qi_push(d, QI_WAIT | QI_WAIT_PD, 0);
+    unsigned bad = dmar_qi_push(d, QI_WAIT | QI_WAIT_PD, 0);
 
-    qi_kick(d);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(bad));
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
     return bad;
 }
 
 /* Replace the bad descriptor at BAD by a no-op wait and clear IQE */
-static void qi_recover(Dmar *d, unsigned bad)
+static void qi_recover(QDmar *d, unsigned bad)
 {
-    qi_put(d, bad, QI_WAIT, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS) & FSTS_IQE, ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
+    dmar_qi_put(d, bad, QI_WAIT, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS) & FSTS_IQE, ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
 }
 
 /* IQE follows the fault event rules of the fault records (VT-d §7.3) */
 static void test_qi_iqe_fault_event(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned bad;
 
-    tables_init(d, 3, 0);                       /* nothing mapped */
-    wr32(d, REG_FEDATA, 0x3c3c);
-    wr32(d, REG_FEADDR, FE_MSG);
+    dmar_tables_init(d, 3, 0);                       /* nothing mapped */
+    dmar_wr32(d, REG_FEDATA, 0x3c3c);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
     qtest_writel(d->qts, FE_MSG, 0);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
 
     /* masked (reset value): IP is set; clearing IQE clears it */
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
     bad = qi_fail(d);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
     qi_recover(d, bad);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
-    wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0);
 
     /* masked, then unmasked while IQE is still set: sent then */
-    wr32(d, REG_FECTL, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
     bad = qi_fail(d);
     g_assert_cmphex(fe_msg(d), ==, 0);
-    wr32(d, REG_FECTL, 0);
+    dmar_wr32(d, REG_FECTL, 0);
     g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
     qi_recover(d, bad);
 
     /* a primary fault pending (PPF): IQE sends nothing new */
     qtest_writel(d->qts, FE_MSG, 0);
-    dma_in(d, IOVA_A);
-    assert_frcd(d, 0, IOVA_A, FR_READ, false);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_READ, false);
     g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
     qtest_writel(d->qts, FE_MSG, 0);
     bad = qi_fail(d);
-    g_assert_cmphex(fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
     g_assert_cmphex(fe_msg(d), ==, 0);
     qi_recover(d, bad);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    frcd_clear(d, 0);
-    g_assert_cmphex(fsts(d), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_frcd_clear(d, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* and the other way round: with IQE pending, a fault sends nothing */
     bad = qi_fail(d);
     g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
     qtest_writel(d->qts, FE_MSG, 0);
-    dma_in(d, IOVA_B);
-    assert_frcd(d, 1, IOVA_B, FR_READ, false);
-    g_assert_cmphex(fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
+    dmar_dma_in(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_READ, false);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
     g_assert_cmphex(fe_msg(d), ==, 0);
     qi_recover(d, bad);
-    frcd_clear(d, 1);
-    g_assert_cmphex(fsts(d), ==, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    dmar_frcd_clear(d, 1);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
     g_assert_cmphex(fe_msg(d), ==, 0);
     dmar_free(d);
+}
+
+/*
+ * The IQERCD a unit reports once descriptor LO:HI stopped its queue: an
+ * invalid type (0, 3: no device-TLBs, 6..15, bits 11:9 set, 4 without
+ * interrupt remapping), a reserved field (or granularity 0) of a valid
+ * type, or, for a wait descriptor with none, its status write failed,
+ * for which IQEI has no code.
+ */
+static uint64_t qi_iqercd_for(QDmar *d, uint64_t lo, uint64_t hi)
+{
+    bool ir = dmar_rd64(d, REG_ECAP) & ECAP_IR;
+    unsigned t = lo & 0xf;
+
+    if ((lo & 0xe00) ||
+        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
+        return IQEI_TYPE;
+    }
+    /* wait: lo 31:7 but IF, SW, FN are reserved (PD too), hi 1:0 */
+    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
+        return IQEI_NONE;
+    }
+    return IQEI_RSVD;
 }
 
 /*
@@ -2295,7 +2327,7 @@ static void test_qi_iqe_fault_event(void)
  * replace it by a no-op wait (as Linux does) and clear IQE: the rest
  * runs.
  */
-static void qi_expect_bad(Dmar *d, uint64_t lo, uint64_t hi)
+static void qi_expect_bad(QDmar *d, uint64_t lo, uint64_t hi)
 {
     uint32_t seq = ++d->iq_seq;
     uint32_t fsts_v;
@@ -2304,31 +2336,31 @@ static void qi_expect_bad(Dmar *d, uint64_t lo, uint64_t hi)
 
     qtest_memset(d->qts, IQ_STATUS, 0, 8);
     qtest_writel(d->qts, IQ_CANARY, 0);
-    qi_push_wait(d, IQ_STATUS, seq, 0);
-    bad = qi_push(d, lo, hi);
-    qi_push_wait(d, IQ_STATUS + 4, seq, 0);
-    qi_kick(d);
-    fsts_v = rd32(d, REG_FSTS);
-    head = rd64(d, REG_IQH);
-    if (fsts_v != FSTS_IQE || head != iq_off(bad)) {
+    dmar_qi_push_wait(d, IQ_STATUS, seq, 0);
+    bad = dmar_qi_push(d, lo, hi);
+    dmar_qi_push_wait(d, IQ_STATUS + 4, seq, 0);
+    dmar_qi_kick(d);
+    fsts_v = dmar_rd32(d, REG_FSTS);
+    head = dmar_rd64(d, REG_IQH);
+    if (fsts_v != FSTS_IQE || head != dmar_iq_off(bad)) {
         g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
                        " was accepted", hi, lo);
     }
     g_assert_cmphex(fsts_v, ==, FSTS_IQE);
-    g_assert_cmphex(head, ==, iq_off(bad));
+    g_assert_cmphex(head, ==, dmar_iq_off(bad));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, seq);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, qi_iqercd_for(d, lo, hi));
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, qi_iqercd_for(d, lo, hi));
     /* FECTL.IM is set from reset: the event is pending */
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
 
-    qi_put(d, bad, QI_WAIT, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_qi_put(d, bad, QI_WAIT, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, seq);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
 }
 
 typedef struct QiBadCase {
@@ -2390,16 +2422,16 @@ static const QiBadCase qi_bad_cases[] = {
 static void test_qi_invalid(const void *opaque)
 {
     const QiBadCase *c = opaque;
-    Dmar *d = dmar_boot(c->props ? c->props : "");
+    QDmar *d = dmar_boot(c->props ? c->props : "");
 
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
     if (!c->rsvd_lo && !c->rsvd_hi) {
         qi_expect_bad(d, c->lo, c->hi);
     } else {
         /* with its reserved bits clear, the descriptor is accepted */
         qtest_writel(d->qts, IQ_CANARY, 0);
-        qi_push(d, c->lo, c->hi);
-        qi_sync(d);
+        dmar_qi_push(d, c->lo, c->hi);
+        dmar_qi_sync(d);
         if ((c->lo & 0xf) == QI_WAIT) {
             g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==,
                             c->lo >> 32);
@@ -2413,7 +2445,7 @@ static void test_qi_invalid(const void *opaque)
             }
         }
     }
-    qi_sync(d);
+    dmar_qi_sync(d);
     dmar_free(d);
 }
 
@@ -2426,9 +2458,9 @@ static void test_qi_invalid_types(void)
     static const unsigned types[] = {
         0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
     };
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
     for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
         qi_expect_bad(d, types[i], 0);
         /* with fields that would make a wait descriptor write */
@@ -2442,222 +2474,214 @@ static void test_qi_invalid_types(void)
         qi_expect_bad(d, QI_WAIT | (uint64_t)t << 9, 0);
         qi_expect_bad(d, QI_IEC | (uint64_t)t << 9, 0);
     }
-    qi_sync(d);
+    dmar_qi_sync(d);
     dmar_free(d);
 }
 
 /* Queue fetches and status writes need RAM */
 static void test_qi_iqe_memory(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
     /* a status write where nothing is mapped */
     qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
     /* or to the unit's own registers: they do not change */
     qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
                   DMAR_BASE + REG_IEDATA);
-    g_assert_cmphex(rd32(d, REG_IEDATA), ==, 0);
-    qi_sync(d);
+    g_assert_cmphex(dmar_rd32(d, REG_IEDATA), ==, 0);
+    dmar_qi_sync(d);
 
     /* a queue where nothing is mapped: the first fetch fails */
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
-    qi_enable(d, NO_RAM, 0);
-    wr64(d, REG_IQT, iq_off(1));
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_FETCH);
-    wr32(d, REG_GCMD, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    dmar_qi_enable(d, NO_RAM, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_FETCH);
+    dmar_wr32(d, REG_GCMD, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
 
     /* the unit's own registers are no queue either */
-    qi_enable(d, DMAR_BASE, 0);
-    wr64(d, REG_IQT, iq_off(1));
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
-    wr32(d, REG_GCMD, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    dmar_qi_enable(d, DMAR_BASE, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
 
     /* back to RAM: all is well */
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
     dmar_free(d);
 }
 
 static void test_qi_iqe_tail(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     unsigned w;
 
     fe_setup(d, 0x7a17);
     qtest_writel(d->qts, IQ_STATUS, 0);
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    qi_sync(d);
-    w = qi_push_wait(d, IQ_STATUS, 0x7a, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_qi_sync(d);
+    w = dmar_qi_push_wait(d, IQ_STATUS, 0x7a, 0);
 
     /* 256 entries (QS = 0): a tail of 256 is beyond the queue */
-    wr64(d, REG_IQT, iq_off(256));
-    g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(256));
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(w));
+    dmar_wr64(d, REG_IQT, dmar_iq_off(256));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(256));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQERCD), ==, IQEI_TAIL);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_TAIL);
     g_assert_cmphex(fe_msg(d), ==, 0x7a17);
     /* the largest tail the register holds: still nothing */
     qtest_writel(d->qts, FE_MSG, 0);
-    wr64(d, REG_IQT, 0x7fff0);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(w));
+    dmar_wr64(d, REG_IQT, 0x7fff0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
 
     /* a valid tail, then IQE cleared: processing resumes */
-    qi_kick(d);
+    dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x7a);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(w + 1));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w + 1));
     g_assert_cmphex(fe_msg(d), ==, 0);
-    qi_sync(d);
+    dmar_qi_sync(d);
 
     /* with QS = 1 (512 entries), 256 is a valid tail and 512 is not */
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
-    qi_enable(d, IQ_BASE, 1);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    dmar_qi_enable(d, IQ_BASE, 1);
     for (unsigned i = 0; i < 256; i++) {
-        qi_push(d, QI_WAIT, 0);
+        dmar_qi_push(d, QI_WAIT, 0);
     }
-    qi_kick(d);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(256));
-    qi_sync(d);
-    wr64(d, REG_IQT, iq_off(512));
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(257));
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(256));
+    dmar_qi_sync(d);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(512));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(257));
     g_assert_cmphex(fe_msg(d), ==, 0x7a17);
     dmar_free(d);
 }
 
-static uint32_t ie_msg(Dmar *d)
+static uint32_t ie_msg(QDmar *d)
 {
     return qtest_readl(d->qts, IE_MSG);
-}
-
-/* A wait descriptor asking for an interrupt (IF) and nothing else */
-static void qi_wait_if(Dmar *d)
-{
-    qi_push(d, QI_WAIT | QI_WAIT_IF, 0);
-    qi_kick(d);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(d->iq_tail));
 }
 
 /* VT-d §6.5.2.9: the invalidation completion event */
 static void test_qi_wait_event(void)
 {
-    Dmar *d = dmar_boot_full("", "-m 5G", false);
+    QDmar *d = dmar_boot_full("", "-m 5G", false);
     const uint64_t high_msg = 0x100020000ull;
     unsigned bad;
 
-    qi_enable(d, IQ_BASE, 0);
-    wr32(d, REG_IEDATA, 0x4567);
-    wr32(d, REG_IEADDR, IE_MSG);
-    wr32(d, REG_IEUADDR, 0);
-    wr32(d, REG_IECTL, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_wr32(d, REG_IEDATA, 0x4567);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEUADDR, 0);
+    dmar_wr32(d, REG_IECTL, 0);
     qtest_writel(d->qts, IE_MSG, 0);
 
     /* IF = 0: no IWC, no message */
-    qi_sync(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
     g_assert_cmphex(ie_msg(d), ==, 0);
 
     /* IF = 1, unmasked: IWC set, IEDATA sent to IEADDR */
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(ie_msg(d), ==, 0x4567);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, 0);
     /* IWC still set: another completion sends nothing */
     qtest_writel(d->qts, IE_MSG, 0xffffffff);
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
     /* IWC is RW1C */
-    wr32(d, REG_ICS, 0);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
-    wr32(d, REG_ICS, ICS_IWC);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, 0);
+    dmar_wr32(d, REG_ICS, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
     g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
     /* serviced: the next completion is an event again, with new data */
-    wr32(d, REG_IEDATA, 0x89ab);
-    qi_wait_if(d);
+    dmar_wr32(d, REG_IEDATA, 0x89ab);
+    dmar_qi_wait_if(d);
     g_assert_cmphex(ie_msg(d), ==, 0x89ab);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
 
     /* masked: IP set, no message; unmasking sends it and clears IP */
-    wr32(d, REG_ICS, ICS_IWC);
-    wr32(d, REG_IECTL, IECTL_IM);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
     qtest_writel(d->qts, IE_MSG, 0xffffffff);
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
     g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
     /* IP is read-only */
-    wr32(d, REG_IECTL, IECTL_IM);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    wr32(d, REG_IECTL, 0);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_wr32(d, REG_IECTL, 0);
     g_assert_cmphex(ie_msg(d), ==, 0x89ab);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, 0);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     /* unmasking again sends nothing more */
     qtest_writel(d->qts, IE_MSG, 0xffffffff);
-    wr32(d, REG_IECTL, IECTL_IM);
-    wr32(d, REG_IECTL, 0);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    dmar_wr32(d, REG_IECTL, 0);
     g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
 
     /* masked, then IWC cleared by software: IP clears, no message */
-    wr32(d, REG_ICS, ICS_IWC);
-    wr32(d, REG_IECTL, IECTL_IM);
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    wr32(d, REG_ICS, ICS_IWC);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM);
-    wr32(d, REG_IECTL, 0);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM);
+    dmar_wr32(d, REG_IECTL, 0);
     g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
 
     /* IF and SW together: the status write and the message */
     qtest_writel(d->qts, IQ_STATUS, 0);
-    qi_push_wait(d, IQ_STATUS, 0x5151, QI_WAIT_IF);
-    qi_kick(d);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x5151, QI_WAIT_IF);
+    dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x5151);
     g_assert_cmphex(ie_msg(d), ==, 0x89ab);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
 
     /* a wait that completed before a bad descriptor still counts */
-    wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
     qtest_writel(d->qts, IE_MSG, 0);
-    qi_push(d, QI_WAIT | QI_WAIT_IF, 0);
+    dmar_qi_push(d, QI_WAIT | QI_WAIT_IF, 0);
     bad = qi_fail(d);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(ie_msg(d), ==, 0x89ab);
     qi_recover(d, bad);
 
     /* the message goes above 4 GiB with IEUADDR */
-    wr32(d, REG_ICS, ICS_IWC);
-    wr32(d, REG_IEADDR, high_msg & 0xffffffff);
-    wr32(d, REG_IEUADDR, high_msg >> 32);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IEADDR, high_msg & 0xffffffff);
+    dmar_wr32(d, REG_IEUADDR, high_msg >> 32);
     qtest_writel(d->qts, high_msg, 0);
     qtest_writel(d->qts, IE_MSG, 0);
-    qi_wait_if(d);
+    dmar_qi_wait_if(d);
     g_assert_cmphex(qtest_readl(d->qts, high_msg), ==, 0x89ab);
     g_assert_cmphex(ie_msg(d), ==, 0);
 
     /* none of it is a fault event but IQE, which was serviced */
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
     dmar_free(d);
 }
 
@@ -2668,64 +2692,65 @@ static void test_qi_wait_event(void)
  */
 static void test_qi_register_inv(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint64_t v;
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_C, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0x71);
-    fill(d, PAGE_P2, 0x72);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x71);
+    dmar_fill(d, PAGE_P2, 0x72);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
 
     /* IOTLB: a changed PTE, a register-based global flush */
-    map(d, IOVA_A, PAGE_P2, 1, PTE_R);
-    wr64(d, REG_IVA, IOVA_A);
-    wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL) | IOTLB_DR |
-         IOTLB_DW | IOTLB_DID(DOMAIN));
-    v = rd64(d, REG_IOTLB);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_wr64(d, REG_IVA, IOVA_A);
+    dmar_wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL) | IOTLB_DR |
+              IOTLB_DW | IOTLB_DID(DOMAIN));
+    v = dmar_rd64(d, REG_IOTLB);
     g_test_message("IOTLB reads 0x%016" PRIx64 " with QI enabled", v);
     g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
 
     /* context: made not present, a register-based global flush */
-    set_ctx(d, ctx_lo(d) & ~CTX_P, ctx_hi(d));
-    wr64(d, REG_CCMD, CCMD_ICC | CCMD_CIRG(GRAN_GLOBAL));
-    v = rd64(d, REG_CCMD);
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_wr64(d, REG_CCMD, CCMD_ICC | CCMD_CIRG(GRAN_GLOBAL));
+    v = dmar_rd64(d, REG_CCMD);
     g_test_message("CCMD reads 0x%016" PRIx64 " with QI enabled", v);
     g_assert_cmphex(CCMD_CAIG(v), ==, 0);
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_C, IOVA_B);                    /* the cached context */
-    g_assert_true(holds(d, PAGE_OUT, 0x71));
-    g_assert_cmphex(fsts(d), ==, 0);
-    qi_sync(d);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_C, IOVA_B);                    /* the cached context */
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_qi_sync(d);
 
     /* QI disabled: QIES clears, register-based invalidation is back */
-    wr32(d, REG_GCMD, GCMD_TE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
-    v = ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    dmar_wr32(d, REG_GCMD, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
     g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
-    v = iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    v = dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
     g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
-    dma_in(d, IOVA_A);
-    assert_frcd(d, 0, IOVA_A, FR_CTX_NP, false);
-    frcd_clear(d, 0);
-    set_ctx(d, ctx_lo(d) | CTX_P, ctx_hi(d));   /* not cached (CM=0) */
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0x72));
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_CTX_NP, false);
+    dmar_frcd_clear(d, 0);
+    /* not cached (CM=0) */
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 
     /* on again: the queue restarts at its base */
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(1));
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
     dmar_free(d);
 }
 
@@ -2736,76 +2761,76 @@ static void test_qi_register_inv(void)
  */
 static void test_qi_disable_iqh(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    qi_sync(d);
-    g_assert_cmphex(rd64(d, REG_IQH), ==, iq_off(2));
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IQT), ==, iq_off(2));
-    g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(2));
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(2));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
     /* and the queue starts over when enabled again */
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
     dmar_free(d);
 }
 
 static void test_qi_migration(void)
 {
-    Dmar *src = dmar_boot("");
-    Dmar *dst;
+    QDmar *src = dmar_boot("");
+    QDmar *dst;
     uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
 
-    tables_init(src, 3, 0);
-    map(src, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(src, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(src, PAGE_P1, 0xd1);
-    fill(src, PAGE_P2, 0xd2);
-    zero(src, PAGE_OUT);
-    wr32(src, REG_IEDATA, 0x2468);
-    wr32(src, REG_IEADDR, IE_MSG);
-    wr32(src, REG_IEUADDR, 0);
+    dmar_tables_init(src, 3, 0);
+    dmar_map(src, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(src, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(src, PAGE_P1, 0xd1);
+    dmar_fill(src, PAGE_P2, 0xd2);
+    dmar_zero(src, PAGE_OUT);
+    dmar_wr32(src, REG_IEDATA, 0x2468);
+    dmar_wr32(src, REG_IEADDR, IE_MSG);
+    dmar_wr32(src, REG_IEUADDR, 0);
     qtest_writel(src->qts, IE_MSG, 0);
     dmar_enable(src, ROOT_TABLE);
-    qi_enable(src, IQ_BASE, 0);
-    qi_sync(src);
+    dmar_qi_enable(src, IQ_BASE, 0);
+    dmar_qi_sync(src);
     /* a completion event software has not serviced: IWC and IP */
-    qi_wait_if(src);
-    g_assert_cmphex(rd32(src, REG_ICS), ==, ICS_IWC);
-    g_assert_cmphex(rd32(src, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    snapshot(src, before);
+    dmar_qi_wait_if(src);
+    g_assert_cmphex(dmar_rd32(src, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(src, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_snapshot(src, before);
     g_assert_cmphex(before[REG_GSTS / 4], ==,
                     GSTS_TES | GSTS_RTPS | GSTS_QIES);
 
     dst = dmar_migrate(src);
-    snapshot(dst, after);
-    assert_same_regs(before, after);
-    edu_attach(dst);
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(before, after);
+    dmar_edu_attach(dst);
 
     /* the queue goes on where it was, and invalidates */
-    qi_sync(dst);
-    g_assert_cmphex(rd64(dst, REG_IQH), ==, iq_off(3));
-    copy(dst, IOVA_A, IOVA_B);
-    g_assert_true(holds(dst, PAGE_OUT, 0xd1));
-    map(dst, IOVA_A, PAGE_P2, 1, PTE_R);
-    qi_iotlb(dst, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    qi_sync(dst);
-    copy(dst, IOVA_A, IOVA_B);
-    g_assert_true(holds(dst, PAGE_OUT, 0xd2));
+    dmar_qi_sync(dst);
+    g_assert_cmphex(dmar_rd64(dst, REG_IQH), ==, dmar_iq_off(3));
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_OUT, 0xd1));
+    dmar_map(dst, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(dst, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_sync(dst);
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_OUT, 0xd2));
 
     /* the pending event goes out when unmasked */
     g_assert_cmphex(ie_msg(dst), ==, 0);
-    wr32(dst, REG_IECTL, 0);
+    dmar_wr32(dst, REG_IECTL, 0);
     g_assert_cmphex(ie_msg(dst), ==, 0x2468);
-    g_assert_cmphex(rd32(dst, REG_IECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(dst, REG_IECTL), ==, 0);
     /* serviced: the next completion is an event again */
-    wr32(dst, REG_ICS, ICS_IWC);
+    dmar_wr32(dst, REG_ICS, ICS_IWC);
     qtest_writel(dst->qts, IE_MSG, 0);
-    qi_wait_if(dst);
+    dmar_qi_wait_if(dst);
     g_assert_cmphex(ie_msg(dst), ==, 0x2468);
-    g_assert_cmphex(fsts(dst), ==, 0);
+    g_assert_cmphex(dmar_fsts(dst), ==, 0);
 
     dmar_free(dst);
     dmar_free(src);
@@ -2852,34 +2877,34 @@ static void fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
     }
 }
 
-static void assert_head_sane(Dmar *d, unsigned entries)
+static void assert_head_sane(QDmar *d, unsigned entries)
 {
-    uint64_t head = rd64(d, REG_IQH);
+    uint64_t head = dmar_rd64(d, REG_IQH);
 
     g_assert_cmphex(head % 16, ==, 0);
-    g_assert_cmphex(head, <, iq_off(entries));
+    g_assert_cmphex(head, <, dmar_iq_off(entries));
 }
 
 /* Random descriptors and tails, valid and not, with a fixed seed */
 static void test_qi_fuzz(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
     unsigned entries = 256, errors = 0;
 
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xf1);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xf1);
     fe_setup(d, 0x0f0f);
-    wr32(d, REG_IEDATA, 0x1e1e);
-    wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEDATA, 0x1e1e);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
     qtest_memset(d->qts, IQ_BASE, 0, 0x2000);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
 
     for (unsigned i = 0; i < 200; i++) {
-        unsigned head = rd64(d, REG_IQH) / 16;
+        unsigned head = dmar_rd64(d, REG_IQH) / 16;
         unsigned n = g_rand_int_range(r, 1, 9);
         uint64_t iqt;
 
@@ -2887,34 +2912,34 @@ static void test_qi_fuzz(void)
             uint64_t lo, hi;
 
             fuzz_desc(r, &lo, &hi);
-            qi_put(d, (head + k) % entries, lo, hi);
+            dmar_qi_put(d, (head + k) % entries, lo, hi);
         }
         switch (g_rand_int_range(r, 0, 4)) {
         case 0:
             iqt = rnd64(r);                     /* anything at all */
             break;
         case 1:
-            iqt = iq_off(g_rand_int_range(r, 0, 0x8000));
+            iqt = dmar_iq_off(g_rand_int_range(r, 0, 0x8000));
             break;
         default:
-            iqt = iq_off((head + n) % entries);
+            iqt = dmar_iq_off((head + n) % entries);
         }
-        wr64(d, REG_IQT, iqt);
+        dmar_wr64(d, REG_IQT, iqt);
         assert_head_sane(d, entries);
         if (!g_rand_int_range(r, 0, 8)) {
-            wr32(d, REG_ICS, ICS_IWC);
-            wr32(d, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
+            dmar_wr32(d, REG_ICS, ICS_IWC);
+            dmar_wr32(d, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
         }
         if (!g_rand_int_range(r, 0, 32)) {
             unsigned qs = g_rand_int_range(r, 0, 2);
 
             entries = 256u << qs;
-            wr64(d, REG_IQA, IQ_BASE | qs);
-            g_assert_cmphex(rd64(d, REG_IQH), ==, 0);
+            dmar_wr64(d, REG_IQA, IQ_BASE | qs);
+            g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
         }
-        if (rd32(d, REG_FSTS) & FSTS_IQE) {
+        if (dmar_rd32(d, REG_FSTS) & FSTS_IQE) {
             errors++;
-            wr32(d, REG_FSTS, FSTS_IQE);
+            dmar_wr32(d, REG_FSTS, FSTS_IQE);
             assert_head_sane(d, entries);
         }
     }
@@ -2924,20 +2949,20 @@ static void test_qi_fuzz(void)
 
     /* alive and well: a fresh queue works, and so does translation */
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
-    wr32(d, REG_FSTS, FSTS_IQE);
-    wr64(d, REG_IQA, IQ_BASE);
-    wr64(d, REG_IQT, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    dmar_wr64(d, REG_IQA, IQ_BASE);
+    dmar_wr64(d, REG_IQT, 0);
     d->iq_entries = 256;
     d->iq_tail = 0;
-    wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(d, REG_FSTS), ==, 0);
-    qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
-    qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
-    qi_sync(d);
-    zero(d, PAGE_OUT);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_OUT, 0xf1));
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xf1));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_TES | GSTS_RTPS | GSTS_QIES);
     dmar_free(d);
 }
@@ -2947,246 +2972,246 @@ static void test_qi_fuzz(void)
 /* IRTA and the GCMD commands SIRTP, IRE, CFI (VT-d §11.4.4.1-2) */
 static void test_ir_regs(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
     /* EIME is reserved without ECAP.EIM; bits 10:4 are reserved */
-    wr64(d, REG_IRTA, IRT_BASE | IRTA_EIME | 0x7f0 | 0xf);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 0xf);
-    wr64(d, REG_IRTA, IRT_BASE | 3);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | IRTA_EIME | 0x7f0 | 0xf);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 0xf);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 3);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
 
     /* SIRTP is a one-shot command; IRTPS stays set */
-    wr32(d, REG_GCMD, GCMD_SIRTP);
-    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    dmar_wr32(d, REG_GCMD, GCMD_SIRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS);
     /* IRE and CFI are persistent: every write says what they are */
-    wr32(d, REG_GCMD, GCMD_IRE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
-    wr32(d, REG_GCMD, GCMD_IRE | GCMD_CFI);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_wr32(d, REG_GCMD, GCMD_IRE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_wr32(d, REG_GCMD, GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
-    wr32(d, REG_GCMD, GCMD_CFI);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_CFIS);
-    wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    dmar_wr32(d, REG_GCMD, GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_CFIS);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS);
     /* together with QIE; SIRTP while remapping is on */
-    wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
-    wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE | GCMD_SIRTP);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE | GCMD_SIRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
-    wr32(d, REG_GCMD, GCMD_QIE);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_QIES);
-    g_assert_cmphex(rd32(d, REG_GCMD), ==, 0);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_QIES);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 3);
     dmar_free(d);
 
     /* ECAP.EIM: EIME is writable */
     d = dmar_boot_full("eim=on", X2APIC_CPU, false);
-    wr64(d, REG_IRTA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==,
-                    0xfffffffffffff80full & haw_mask(d));
-    wr32(d, REG_IRTA, IRT_BASE | 0xff3);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==,
-                    (0xffffffff00000000ull & haw_mask(d)) | IRT_BASE |
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    0xfffffffffffff80full & dmar_haw_mask(d));
+    dmar_wr32(d, REG_IRTA, IRT_BASE | 0xff3);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    (0xffffffff00000000ull & dmar_haw_mask(d)) | IRT_BASE |
                     IRTA_EIME | 3);
-    wr64(d, REG_IRTA, IRT_BASE | 5);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 5);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 5);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 5);
     dmar_free(d);
 
     /* intremap=off: IRTA reads 0, the commands do nothing */
     d = dmar_boot("intremap=off");
-    wr64(d, REG_IRTA, ~0ull);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
-    wr32(d, REG_IRTA, ~0u);
-    wr32(d, REG_IRTA + 4, ~0u);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, 0);
-    wr32(d, REG_GCMD, GCMD_SIRTP | GCMD_IRE | GCMD_CFI);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, 0);
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, 0);
+    dmar_wr32(d, REG_IRTA, ~0u);
+    dmar_wr32(d, REG_IRTA + 4, ~0u);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_SIRTP | GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
     /* and interrupts go through as they are, whatever their format */
-    edu_msi(d, msi_remappable(0, false), 0);
-    edu_msi(d, msi_compat(0), 0x42);
-    assert_delivered(d, 0x42, false);
-    assert_no_fault(d);
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x42);
+    dmar_assert_delivered(d, 0x42, false);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
 /* The unit uses the table latched by SIRTP, not what IRTA holds now */
 static void test_ir_irta_latch(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    irte_put(d, IRT_BASE, 2, irte_lo(0x50), 0);
-    irte_put(d, IRT_BASE, 3, irte_lo(0x51), 0);
-    irte_put(d, IRT_BASE, 9, irte_lo(0x52), 0);
-    irte_put(d, IRT_BASE2, 2, irte_lo(0x53) & ~IRTE_P, 0);
-    irte_put(d, IRT_BASE2, 3, irte_lo(0x54), 0);
-    irte_put(d, IRT_BASE2, 9, irte_lo(0x55), 0);
-    ir_enable(d, IRT_BASE | 3, false);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_delivered(d, 0x50, false);
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x50), 0);
+    dmar_irte_put(d, IRT_BASE, 3, dmar_irte_lo(0x51), 0);
+    dmar_irte_put(d, IRT_BASE, 9, dmar_irte_lo(0x52), 0);
+    dmar_irte_put(d, IRT_BASE2, 2, dmar_irte_lo(0x53) & ~IRTE_P, 0);
+    dmar_irte_put(d, IRT_BASE2, 3, dmar_irte_lo(0x54), 0);
+    dmar_irte_put(d, IRT_BASE2, 9, dmar_irte_lo(0x55), 0);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x50, false);
 
     /* a new base and a smaller size, not latched: neither is used */
-    wr64(d, REG_IRTA, IRT_BASE2 | 0);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE2);
-    edu_msi(d, msi_remappable(3, false), 0);
-    assert_delivered(d, 0x51, false);
-    edu_msi(d, msi_remappable(9, false), 0);
-    assert_delivered(d, 0x52, false);
-    assert_not_delivered(d, 0x54);
-    assert_not_delivered(d, 0x55);
-    assert_no_fault(d);
+    dmar_wr64(d, REG_IRTA, IRT_BASE2 | 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE2);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_delivered(d, 0x51, false);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_delivered(d, 0x52, false);
+    dmar_assert_not_delivered(d, 0x54);
+    dmar_assert_not_delivered(d, 0x55);
+    dmar_assert_no_fault(d);
 
     /* latched: the second table, and no entry cached from the first */
-    wr64(d, REG_IRTA, IRT_BASE2 | 3);
-    gcmd_update(d, GCMD_SIRTP, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_ir_fault(d, FR_IR_NP, 2, EDU_SID);
-    edu_msi(d, msi_remappable(9, false), 0);
-    assert_delivered(d, 0x55, false);
+    dmar_wr64(d, REG_IRTA, IRT_BASE2 | 3);
+    dmar_gcmd_update(d, GCMD_SIRTP, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_NP, 2, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_delivered(d, 0x55, false);
     /* and the size: 2 entries */
-    ir_set_table(d, IRT_BASE2 | 0);
-    edu_msi(d, msi_remappable(9, false), 0);
-    assert_ir_fault(d, FR_IR_INDEX, 9, EDU_SID);
-    assert_not_delivered(d, 0x53);
-    assert_not_delivered(d, 0x54);
+    dmar_ir_set_table(d, IRT_BASE2 | 0);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_INDEX, 9, EDU_SID);
+    dmar_assert_not_delivered(d, 0x53);
+    dmar_assert_not_delivered(d, 0x54);
     dmar_free(d);
 }
 
 /* Remapping through IRTEs in xAPIC mode (EIME = 0) */
 static void test_ir_remap(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t sid_edu = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
 
-    irte_put(d, IRT_BASE, 0, irte_lo(0x30), 0);
-    irte_put(d, IRT_BASE, 1, irte_lo(0x31) | IRTE_TM, sid_edu);
-    irte_put(d, IRT_BASE, 0x7fff, irte_lo(0x32), sid_edu);
+    dmar_irte_put(d, IRT_BASE, 0, dmar_irte_lo(0x30), 0);
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0x31) | IRTE_TM, sid_edu);
+    dmar_irte_put(d, IRT_BASE, 0x7fff, dmar_irte_lo(0x32), sid_edu);
     /* handle bit 15 is address bit 2; without it, 0x1234 */
-    irte_put(d, IRT_BASE, 0x9234, irte_lo(0x33), 0);
-    irte_put(d, IRT_BASE, 0x1234, irte_lo(0x3f), 0);
+    dmar_irte_put(d, IRT_BASE, 0x9234, dmar_irte_lo(0x33), 0);
+    dmar_irte_put(d, IRT_BASE, 0x1234, dmar_irte_lo(0x3f), 0);
     /* SHV: handle 0x100 plus subhandle 0x25 */
-    irte_put(d, IRT_BASE, 0x125, irte_lo(0x34), 0);
-    irte_put(d, IRT_BASE, 0x100, irte_lo(0x3e), 0);
-    ir_enable(d, IRT_BASE | 15, false);
+    dmar_irte_put(d, IRT_BASE, 0x125, dmar_irte_lo(0x34), 0);
+    dmar_irte_put(d, IRT_BASE, 0x100, dmar_irte_lo(0x3e), 0);
+    dmar_ir_enable(d, IRT_BASE | 15, false);
 
     /* vector and trigger mode from the IRTE; the data is not used */
-    edu_msi(d, msi_remappable(0, false), 0xee);
-    assert_delivered(d, 0x30, false);
-    assert_not_delivered(d, 0xee);
-    edu_msi(d, msi_remappable(1, false), 0);
-    assert_delivered(d, 0x31, true);
-    edu_msi(d, msi_remappable(0x7fff, false),
-            MSI_DATA_LEVEL | MSI_DATA_DLM(DLM_NMI) | 0xed);
-    assert_delivered(d, 0x32, false);
-    assert_not_delivered(d, 0xed);
-    edu_msi(d, msi_remappable(0x9234, false), 0);
-    assert_delivered(d, 0x33, false);
-    assert_not_delivered(d, 0x3f);
-    edu_msi(d, msi_remappable(0x100, true), 0x25);
-    assert_delivered(d, 0x34, false);
-    assert_not_delivered(d, 0x3e);
-    assert_no_fault(d);
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0xee);
+    dmar_assert_delivered(d, 0x30, false);
+    dmar_assert_not_delivered(d, 0xee);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, 0x31, true);
+    dmar_edu_msi(d, dmar_msi_remappable(0x7fff, false),
+                 MSI_DATA_LEVEL | MSI_DATA_DLM(DLM_NMI) | 0xed);
+    dmar_assert_delivered(d, 0x32, false);
+    dmar_assert_not_delivered(d, 0xed);
+    dmar_edu_msi(d, dmar_msi_remappable(0x9234, false), 0);
+    dmar_assert_delivered(d, 0x33, false);
+    dmar_assert_not_delivered(d, 0x3f);
+    dmar_edu_msi(d, dmar_msi_remappable(0x100, true), 0x25);
+    dmar_assert_delivered(d, 0x34, false);
+    dmar_assert_not_delivered(d, 0x3e);
+    dmar_assert_no_fault(d);
 
     /* AVAIL (11:8) and RH are no reserved bits; lowest priority works */
-    irte_put(d, IRT_BASE, 2, irte_lo(0x35) | IRTE_AVAIL | IRTE_RH |
-             IRTE_DLM(DLM_LOWEST), 0);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_delivered(d, 0x35, false);
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x35) | IRTE_AVAIL | IRTE_RH |
+                  IRTE_DLM(DLM_LOWEST), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x35, false);
     /* delivery mode from the IRTE: an NMI sets no IRR bit */
-    irte_put(d, IRT_BASE, 3, irte_lo(0x36) | IRTE_DLM(DLM_NMI), 0);
-    edu_msi(d, msi_remappable(3, false), 0);
-    assert_not_delivered(d, 0x36);
+    dmar_irte_put(d, IRT_BASE, 3, dmar_irte_lo(0x36) | IRTE_DLM(DLM_NMI), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_not_delivered(d, 0x36);
     /* destination from the IRTE: there is no APIC 1; 0xff broadcasts */
-    irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x37) | IRTE_XDST(1), 0);
-    edu_msi(d, msi_remappable(4, false), 0);
-    assert_not_delivered(d, 0x37);
-    irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x38) | IRTE_XDST(0xff), 0);
-    edu_msi(d, msi_remappable(5, false), 0);
-    assert_delivered(d, 0x38, false);
+    dmar_irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x37) | IRTE_XDST(1), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_not_delivered(d, 0x37);
+    dmar_irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x38) | IRTE_XDST(0xff), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(5, false), 0);
+    dmar_assert_delivered(d, 0x38, false);
     /* destination mode: logical 0 matches no APIC (LDR is 0) */
-    irte_put(d, IRT_BASE, 6, irte_lo(0x39) | IRTE_DM, 0);
-    edu_msi(d, msi_remappable(6, false), 0);
-    assert_not_delivered(d, 0x39);
+    dmar_irte_put(d, IRT_BASE, 6, dmar_irte_lo(0x39) | IRTE_DM, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(6, false), 0);
+    dmar_assert_not_delivered(d, 0x39);
 
     /* source-id checks that pass */
-    irte_put(d, IRT_BASE, 7, irte_lo(0x3a),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
-    irte_put(d, IRT_BASE, 8, irte_lo(0x3b),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
-    irte_put(d, IRT_BASE, 9, irte_lo(0x3c),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
-    irte_put(d, IRT_BASE, 10, irte_lo(0x3d),
-             IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
+    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x3a),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
+    dmar_irte_put(d, IRT_BASE, 8, dmar_irte_lo(0x3b),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
+    dmar_irte_put(d, IRT_BASE, 9, dmar_irte_lo(0x3c),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
+    dmar_irte_put(d, IRT_BASE, 10, dmar_irte_lo(0x3d),
+                  IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
     /* SQ only counts with SVT = 1 */
-    irte_put(d, IRT_BASE, 11, irte_lo(0x40),
-             IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
-    irte_put(d, IRT_BASE, 12, irte_lo(0x41),
-             IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
+    dmar_irte_put(d, IRT_BASE, 11, dmar_irte_lo(0x40),
+                  IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
+    dmar_irte_put(d, IRT_BASE, 12, dmar_irte_lo(0x41),
+                  IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
     for (unsigned i = 7; i <= 12; i++) {
-        edu_msi(d, msi_remappable(i, false), 0);
+        dmar_edu_msi(d, dmar_msi_remappable(i, false), 0);
     }
     for (unsigned v = 0x3a; v <= 0x41; v++) {
         if (v != 0x3e && v != 0x3f) {
-            assert_delivered(d, v, false);
+            dmar_assert_delivered(d, v, false);
         }
     }
-    assert_no_fault(d);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
 /* EIME = 1: 32-bit destinations, nothing in DST is reserved */
 static void test_ir_eim(void)
 {
-    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
 
-    g_assert_cmphex(rd64(d, REG_ECAP) & (ECAP_IR | ECAP_EIM), ==,
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP) & (ECAP_IR | ECAP_EIM), ==,
                     ECAP_IR | ECAP_EIM);
-    irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x60) | IRTE_DST(0),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x60) | IRTE_DST(0),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
     /*
      * No APIC has id 0x10001, 1 or 0xfffffe01. (Under qtest the APIC stays
      * in xAPIC mode and compares only the low 8 bits of a destination.)
      */
-    irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x61) | IRTE_DST(0x10001), 0);
-    irte_put(d, IRT_BASE, 3, IRTE_P | IRTE_V(0x62) | IRTE_DST(1), 0);
-    irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x63) | IRTE_DST(0xfffffe01),
-             0);
-    irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x64) | IRTE_DST(0), 0);
-    ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | IRTA_EIME | 3);
+    dmar_irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x61) | IRTE_DST(0x10001), 0);
+    dmar_irte_put(d, IRT_BASE, 3, IRTE_P | IRTE_V(0x62) | IRTE_DST(1), 0);
+    dmar_irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x63) | IRTE_DST(0xfffffe01),
+                  0);
+    dmar_irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x64) | IRTE_DST(0), 0);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | IRTA_EIME | 3);
 
-    edu_msi(d, msi_remappable(1, false), 0);
-    assert_delivered(d, 0x60, false);
-    edu_msi(d, msi_remappable(2, false), 0);
-    edu_msi(d, msi_remappable(3, false), 0);
-    edu_msi(d, msi_remappable(4, false), 0);
-    assert_not_delivered(d, 0x61);
-    assert_not_delivered(d, 0x62);
-    assert_not_delivered(d, 0x63);
-    assert_no_fault(d);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, 0x60, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_not_delivered(d, 0x61);
+    dmar_assert_not_delivered(d, 0x62);
+    dmar_assert_not_delivered(d, 0x63);
+    dmar_assert_no_fault(d);
 
     /* EIME is latched by SIRTP like the rest of IRTA */
-    wr64(d, REG_IRTA, IRT_BASE | 3);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_no_fault(d);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_no_fault(d);
 
     /* the same entries in xAPIC mode: DST 7:0 and 31:16 are reserved */
-    ir_set_table(d, IRT_BASE | 3);
-    g_assert_cmphex(rd64(d, REG_IRTA), ==, IRT_BASE | 3);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_ir_fault(d, FR_IR_RSVD, 2, EDU_SID);
-    edu_msi(d, msi_remappable(3, false), 0);
-    assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
-    edu_msi(d, msi_remappable(4, false), 0);
-    assert_ir_fault(d, FR_IR_RSVD, 4, EDU_SID);
-    edu_msi(d, msi_remappable(5, false), 0);
-    assert_delivered(d, 0x64, false);
-    assert_not_delivered(d, 0x61);
-    assert_not_delivered(d, 0x62);
-    assert_no_fault(d);
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 2, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 4, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(5, false), 0);
+    dmar_assert_delivered(d, 0x64, false);
+    dmar_assert_not_delivered(d, 0x61);
+    dmar_assert_not_delivered(d, 0x62);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
@@ -3198,79 +3223,79 @@ static void test_ir_eim(void)
  */
 static void test_ir_eim_broadcast(void)
 {
-    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
 
-    irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x68) | IRTE_DST(0xffffffff),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x69) | IRTE_DST(0), 0);
-    ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_delivered(d, 0x69, false);
-    edu_msi(d, msi_remappable(1, false), 0);
-    assert_no_fault(d);
-    assert_delivered(d, 0x68, false);
+    dmar_irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x68) | IRTE_DST(0xffffffff),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x69) | IRTE_DST(0), 0);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x69, false);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_no_fault(d);
+    dmar_assert_delivered(d, 0x68, false);
     dmar_free(d);
 }
 
 /* Compatibility-format interrupts (VT-d §5.1.4), and IRES = 0 */
 static void test_ir_compat(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    irte_put(d, IRT_BASE, 0, irte_lo(0x70), 0);
+    dmar_irte_put(d, IRT_BASE, 0, dmar_irte_lo(0x70), 0);
     /* remapping off: delivered as they are, whatever the format */
-    ir_set_table(d, IRT_BASE | 3);
-    edu_msi(d, msi_compat(0), 0x71);
-    assert_delivered(d, 0x71, false);
-    edu_msi(d, msi_compat(0), MSI_DATA_LEVEL | 0x72);
-    assert_delivered(d, 0x72, true);
-    edu_msi(d, msi_remappable(0, false), 0);
-    assert_not_delivered(d, 0x70);
-    assert_no_fault(d);
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x71);
+    dmar_assert_delivered(d, 0x71, false);
+    dmar_edu_msi(d, dmar_msi_compat(0), MSI_DATA_LEVEL | 0x72);
+    dmar_assert_delivered(d, 0x72, true);
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_assert_not_delivered(d, 0x70);
+    dmar_assert_no_fault(d);
 
     /*
      * Remapping on, CFIS = 0: blocked (no index: FI bits 47:0 are 0).
      * The fault event is a compatibility-format interrupt too, but the
      * unit's own: it is not remapped, and reaches the APIC.
      */
-    ir_enable(d, IRT_BASE | 3, false);
-    wr32(d, REG_FEDATA, 0x7a);
-    wr32(d, REG_FEADDR, msi_compat(0));
-    wr32(d, REG_FECTL, 0);
-    edu_msi(d, msi_compat(0), 0x73);
-    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
-    assert_not_delivered(d, 0x73);
-    assert_delivered(d, 0x7a, false);
-    wr32(d, REG_FECTL, FECTL_IM);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_wr32(d, REG_FEDATA, 0x7a);
+    dmar_wr32(d, REG_FEADDR, dmar_msi_compat(0));
+    dmar_wr32(d, REG_FECTL, 0);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x73);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x73);
+    dmar_assert_delivered(d, 0x7a, false);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
     /* CFIS = 1: delivered as they are */
-    gcmd_update(d, GCMD_CFI, 0);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_gcmd_update(d, GCMD_CFI, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
-    edu_msi(d, msi_compat(0), 0x74);
-    assert_delivered(d, 0x74, false);
-    edu_msi(d, msi_compat(0), MSI_DATA_LEVEL | 0x75);
-    assert_delivered(d, 0x75, true);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x74);
+    dmar_assert_delivered(d, 0x74, false);
+    dmar_edu_msi(d, dmar_msi_compat(0), MSI_DATA_LEVEL | 0x75);
+    dmar_assert_delivered(d, 0x75, true);
     /* while the remappable format is still remapped */
-    edu_msi(d, msi_remappable(0, false), 0);
-    assert_delivered(d, 0x70, false);
-    assert_no_fault(d);
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_assert_delivered(d, 0x70, false);
+    dmar_assert_no_fault(d);
     /* CFI cleared again */
-    gcmd_update(d, 0, GCMD_CFI);
-    edu_msi(d, msi_compat(0), 0x76);
-    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
-    assert_not_delivered(d, 0x76);
+    dmar_gcmd_update(d, 0, GCMD_CFI);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x76);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x76);
     dmar_free(d);
 
     /* EIME = 1 blocks the compatibility format even with CFIS = 1 */
     d = dmar_boot_full("eim=on", X2APIC_CPU, false);
-    ir_enable(d, IRT_BASE | IRTA_EIME | 3, true);
-    edu_msi(d, msi_compat(0), 0x77);
-    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
-    assert_not_delivered(d, 0x77);
-    ir_set_table(d, IRT_BASE | 3);
-    edu_msi(d, msi_compat(0), 0x78);
-    assert_delivered(d, 0x78, false);
-    assert_no_fault(d);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, true);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x77);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x77);
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x78);
+    dmar_assert_delivered(d, 0x78, false);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
@@ -3280,39 +3305,39 @@ static void test_ir_compat(void)
  */
 static void test_ir_dma_write(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     uint32_t v = 0xc2;
 
-    tables_init(d, 3, 0);
-    map(d, MSI_BASE, PAGE_OUT, 1, PTE_RW);
-    fill(d, PAGE_OUT, 0x5e);
-    irte_put(d, IRT_BASE, 1, irte_lo(0xc1),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, MSI_BASE, PAGE_OUT, 1, PTE_RW);
+    dmar_fill(d, PAGE_OUT, 0x5e);
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0xc1),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
     /*
      * Two dwords for edu's buffer, loaded untranslated: a plain data
      * value, and one with bits 31:16 set (reserved in remappable format)
      */
     qtest_writel(d->qts, SCRATCH, v);
     qtest_writel(d->qts, SCRATCH + 4, 0xabcd0000u | 0xc3);
-    edu_dma(d, SCRATCH, EDU_BUF, 8, false);
+    dmar_edu_dma(d, SCRATCH, EDU_BUF, 8, false);
     dmar_enable(d, ROOT_TABLE);
 
     /* remapping off: a compatibility-format interrupt */
-    edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
-    assert_delivered(d, 0xc2, false);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_compat(0), 4, true);
+    dmar_assert_delivered(d, 0xc2, false);
     /* remapping on: remapped, or blocked */
-    ir_enable(d, IRT_BASE | 3, false);
-    edu_dma(d, EDU_BUF, msi_remappable(1, false), 4, true);
-    assert_delivered(d, 0xc1, false);
-    assert_no_fault(d);
-    edu_dma(d, EDU_BUF, msi_compat(0), 4, true);
-    assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_remappable(1, false), 4, true);
+    dmar_assert_delivered(d, 0xc1, false);
+    dmar_assert_no_fault(d);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_compat(0), 4, true);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
     /* VT-d §5.1.2.2: data bits 31:16 reserved: fault 0x20, not delivered */
-    edu_dma(d, EDU_BUF + 4, msi_remappable(1, false), 4, true);
-    assert_ir_fault(d, FR_IR_REQ_RSVD, 1, EDU_SID);
-    assert_not_delivered(d, 0xc3);
-    g_assert_true(holds(d, PAGE_OUT, 0x5e));
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+    dmar_edu_dma(d, EDU_BUF + 4, dmar_msi_remappable(1, false), 4, true);
+    dmar_assert_ir_fault(d, FR_IR_REQ_RSVD, 1, EDU_SID);
+    dmar_assert_not_delivered(d, 0xc3);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x5e));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
                     GSTS_IRTPS | GSTS_IRES);
     dmar_free(d);
 }
@@ -3338,7 +3363,7 @@ typedef struct IrFaultCase {
 
 static void irc_index(IrEnv *e, uint32_t handle, bool shv, uint16_t sub)
 {
-    e->addr = msi_remappable(handle, shv);
+    e->addr = dmar_msi_remappable(handle, shv);
     e->data = sub;
     e->index = e->fi = handle + (shv ? sub : 0);
 }
@@ -3371,7 +3396,7 @@ static void irc_beyond_bit15(IrEnv *e)
 static void irc_beyond_overflow(IrEnv *e)
 {
     e->irta = IRT_BASE | 15;
-    e->addr = msi_remappable(0xffff, true);
+    e->addr = dmar_msi_remappable(0xffff, true);
     e->data = 1;
     e->index = 0;
     e->fi = -1;
@@ -3488,32 +3513,32 @@ static bool ir_fpd_qualified(uint8_t fr)
 static void test_ir_fault(const void *opaque)
 {
     const IrFaultCase *c = opaque;
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     IrEnv e = {
         .irta = IRT_BASE | 3,
         .index = 5, .fi = 5,
-        .addr = msi_remappable(5, false),
-        .lo = irte_lo(IR_VEC),
+        .addr = dmar_msi_remappable(5, false),
+        .lo = dmar_irte_lo(IR_VEC),
         .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
     };
 
     c->setup(&e);
-    irte_put(d, IRT_BASE, e.index, e.lo, e.hi);
-    ir_enable(d, e.irta, false);
-    edu_msi(d, e.addr, e.data);
-    assert_ir_fault(d, c->fr, e.fi, EDU_SID);
-    assert_not_delivered(d, IR_VEC);
+    dmar_irte_put(d, IRT_BASE, e.index, e.lo, e.hi);
+    dmar_ir_enable(d, e.irta, false);
+    dmar_edu_msi(d, e.addr, e.data);
+    dmar_assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+    dmar_assert_not_delivered(d, IR_VEC);
 
-    irte_put(d, IRT_BASE, e.index, e.lo | IRTE_FPD, e.hi);
-    ir_set_table(d, e.irta);
-    edu_msi(d, e.addr, e.data);
+    dmar_irte_put(d, IRT_BASE, e.index, e.lo | IRTE_FPD, e.hi);
+    dmar_ir_set_table(d, e.irta);
+    dmar_edu_msi(d, e.addr, e.data);
     if (ir_fpd_qualified(c->fr)) {
-        assert_no_fault(d);
+        dmar_assert_no_fault(d);
     } else {
-        assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+        dmar_assert_ir_fault(d, c->fr, e.fi, EDU_SID);
     }
-    assert_not_delivered(d, IR_VEC);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_assert_not_delivered(d, IR_VEC);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
     dmar_free(d);
 }
 
@@ -3534,17 +3559,17 @@ static const IrRsvdCase ir_rsvd_cases[] = {
 static void test_ir_rsvd(const void *opaque)
 {
     const IrRsvdCase *c = opaque;
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
     const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
 
     /* the entry without them works */
-    irte_put(d, IRT_BASE, 2, irte_lo(0x20), hi);
-    ir_enable(d, IRT_BASE | 3, false);
-    edu_msi(d, msi_remappable(2, false), 0);
-    assert_delivered(d, 0x20, false);
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x20), hi);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x20, false);
 
     for (unsigned b = 0; b < 128; b++) {
-        uint64_t lo = irte_lo(IR_VEC), h = hi;
+        uint64_t lo = dmar_irte_lo(IR_VEC), h = hi;
 
         if (b < 64 && (c->lo & 1ull << b)) {
             lo |= 1ull << b;
@@ -3554,28 +3579,28 @@ static void test_ir_rsvd(const void *opaque)
             continue;
         }
         g_test_message("IRTE 0x%016" PRIx64 ":0x%016" PRIx64, h, lo);
-        irte_put(d, IRT_BASE, 3, lo, h);
-        ir_set_table(d, IRT_BASE | 3);
-        edu_msi(d, msi_remappable(3, false), 0);
-        assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
-        irte_put(d, IRT_BASE, 3, lo | IRTE_FPD, h);
-        ir_set_table(d, IRT_BASE | 3);
-        edu_msi(d, msi_remappable(3, false), 0);
-        assert_no_fault(d);
+        dmar_irte_put(d, IRT_BASE, 3, lo, h);
+        dmar_ir_set_table(d, IRT_BASE | 3);
+        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+        dmar_assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+        dmar_irte_put(d, IRT_BASE, 3, lo | IRTE_FPD, h);
+        dmar_ir_set_table(d, IRT_BASE | 3);
+        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+        dmar_assert_no_fault(d);
     }
-    assert_not_delivered(d, IR_VEC);
+    dmar_assert_not_delivered(d, IR_VEC);
     dmar_free(d);
 }
 
 /* ---- the interrupt entry cache ---- */
 
-static void ir_clear_faults(Dmar *d)
+static void ir_clear_faults(QDmar *d)
 {
     for (unsigned i = 0; i < 8; i++) {
-        frcd_clear(d, i);
+        dmar_frcd_clear(d, i);
     }
-    wr32(d, REG_FSTS, FSTS_PFO);
-    g_assert_cmphex(fsts(d), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
 }
 
 /*
@@ -3583,35 +3608,35 @@ static void ir_clear_faults(Dmar *d)
  * present without invalidation: the next request may or may not use
  * the stale entry, nothing is asserted.
  */
-static void iec_use_then_remove(Dmar *d, uint32_t index, uint8_t v)
+static void iec_use_then_remove(QDmar *d, uint32_t index, uint8_t v)
 {
-    irte_put(d, IRT_BASE, index, irte_lo(v), 0);
-    edu_msi(d, msi_remappable(index, false), 0);
-    assert_delivered(d, v, false);
-    irte_put(d, IRT_BASE, index, irte_lo(v) & ~IRTE_P, 0);
-    edu_msi(d, msi_remappable(index, false), 0);
+    dmar_irte_put(d, IRT_BASE, index, dmar_irte_lo(v), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    dmar_assert_delivered(d, v, false);
+    dmar_irte_put(d, IRT_BASE, index, dmar_irte_lo(v) & ~IRTE_P, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
     ir_clear_faults(d);
 }
 
-static void iec_expect_removed(Dmar *d, uint32_t index)
+static void iec_expect_removed(QDmar *d, uint32_t index)
 {
-    edu_msi(d, msi_remappable(index, false), 0);
-    assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
 }
 
-static void qi_iec(Dmar *d, bool index_sel, uint32_t iidx, unsigned im)
+static void qi_iec(QDmar *d, bool index_sel, uint32_t iidx, unsigned im)
 {
-    qi_push(d, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
-            QI_IEC_IIDX(iidx), 0);
-    qi_sync(d);
+    dmar_qi_push(d, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
+                 QI_IEC_IIDX(iidx), 0);
+    dmar_qi_sync(d);
 }
 
 static void test_ir_iec(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    qi_enable(d, IQ_BASE, 0);
-    ir_enable(d, IRT_BASE | 9, false);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_ir_enable(d, IRT_BASE | 9, false);
 
     /* global */
     iec_use_then_remove(d, 7, 0xa0);
@@ -3641,12 +3666,12 @@ static void test_ir_iec(void)
     /* ranges that miss it (nothing asserted), then one that covers it */
     iec_use_then_remove(d, 30, 0xa6);
     qi_iec(d, true, 31, 0);
-    edu_msi(d, msi_remappable(30, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
     ir_clear_faults(d);
     qi_iec(d, true, 28, 1);
     qi_iec(d, true, 30 + 256, 0);
     qi_iec(d, true, 0x8000 | 30, 15);
-    edu_msi(d, msi_remappable(30, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
     ir_clear_faults(d);
     qi_iec(d, true, 24, 3);
     iec_expect_removed(d, 30);
@@ -3654,16 +3679,16 @@ static void test_ir_iec(void)
     /* SIRTP drops every cached entry too */
     iec_use_then_remove(d, 45, 0xa7);
     iec_use_then_remove(d, 46, 0xa8);
-    gcmd_update(d, GCMD_SIRTP, 0);
+    dmar_gcmd_update(d, GCMD_SIRTP, 0);
     iec_expect_removed(d, 45);
     iec_expect_removed(d, 46);
 
     /* an invalidation does not stop entries from being cached again */
-    irte_put(d, IRT_BASE, 50, irte_lo(0xa9), 0);
-    edu_msi(d, msi_remappable(50, false), 0);
-    assert_delivered(d, 0xa9, false);
-    assert_no_fault(d);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==,
+    dmar_irte_put(d, IRT_BASE, 50, dmar_irte_lo(0xa9), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(50, false), 0);
+    dmar_assert_delivered(d, 0xa9, false);
+    dmar_assert_no_fault(d);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
                     GSTS_QIES | GSTS_IRTPS | GSTS_IRES);
     dmar_free(d);
 }
@@ -3678,45 +3703,45 @@ static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
 
 static void test_ir_ioapic(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
     /* remapping off: the IOAPIC's messages go through as they are */
-    ioapic_rte(d, IOAPIC_PIN, 0x90);
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_delivered(d, 0x90, false);
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x90);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x90, false);
 
-    irte_put(d, IRT_BASE, 6, irte_lo(0x91),
-             IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
-    irte_put(d, IRT_BASE, 7, irte_lo(0x92),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 6, dmar_irte_lo(0x91),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
+    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x92),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
     /* bus range [0xff, 0xff], and index bit 15 (RTE bit 11) */
-    irte_put(d, IRT_BASE, 0x8006, irte_lo(0x93),
-             IRTE_SVT(SVT_BUS) | IRTE_SID(0xffff));
-    ir_enable(d, IRT_BASE | 15, false);
+    dmar_irte_put(d, IRT_BASE, 0x8006, dmar_irte_lo(0x93),
+                  IRTE_SVT(SVT_BUS) | IRTE_SID(0xffff));
+    dmar_ir_enable(d, IRT_BASE | 15, false);
 
-    ioapic_rte(d, IOAPIC_PIN, 0x94);
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_ir_fault(d, FR_IR_COMPAT, -1, IOAPIC_SID);
-    assert_not_delivered(d, 0x94);
-    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(6, 0x91));
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_delivered(d, 0x91, false);
-    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(7, 0x92));
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_ir_fault(d, FR_IR_SID, 7, IOAPIC_SID);
-    assert_not_delivered(d, 0x92);
-    ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(0x8006, 0x93));
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_delivered(d, 0x93, false);
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x94);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, IOAPIC_SID);
+    dmar_assert_not_delivered(d, 0x94);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(6, 0x91));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x91, false);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(7, 0x92));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_ir_fault(d, FR_IR_SID, 7, IOAPIC_SID);
+    dmar_assert_not_delivered(d, 0x92);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(0x8006, 0x93));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x93, false);
     /* CFIS = 1: its compatibility-format messages pass again */
-    gcmd_update(d, GCMD_CFI, 0);
-    ioapic_rte(d, IOAPIC_PIN, 0x95);
-    ioapic_pulse(d, IOAPIC_PIN);
-    assert_delivered(d, 0x95, false);
+    dmar_gcmd_update(d, GCMD_CFI, 0);
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x95);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x95, false);
     /* and edu may not use the IOAPIC's entry */
-    edu_msi(d, msi_remappable(6, false), 0);
-    assert_ir_fault(d, FR_IR_SID, 6, EDU_SID);
-    assert_no_fault(d);
+    dmar_edu_msi(d, dmar_msi_remappable(6, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_SID, 6, EDU_SID);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
@@ -3724,53 +3749,53 @@ static void test_ir_ioapic(void)
 
 static void test_ir_migration(void)
 {
-    Dmar *src = dmar_boot("");
-    Dmar *dst;
+    QDmar *src = dmar_boot("");
+    QDmar *dst;
     const uint64_t sid_edu = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
     uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
 
-    irte_put(src, IRT_BASE, 1, irte_lo(0xb1), sid_edu);
-    irte_put(src, IRT_BASE, 2, irte_lo(0xb2) | IRTE_TM, sid_edu);
-    irte_put(src, IRT_BASE, 3, 0, 0);
-    irte_put(src, IRT_BASE, 4, 0, 0);
-    ir_enable(src, IRT_BASE | 3, true);
-    edu_msi(src, msi_remappable(1, false), 0);
-    assert_delivered(src, 0xb1, false);
-    edu_msi(src, msi_remappable(3, false), 0);      /* FRCD[0] */
+    dmar_irte_put(src, IRT_BASE, 1, dmar_irte_lo(0xb1), sid_edu);
+    dmar_irte_put(src, IRT_BASE, 2, dmar_irte_lo(0xb2) | IRTE_TM, sid_edu);
+    dmar_irte_put(src, IRT_BASE, 3, 0, 0);
+    dmar_irte_put(src, IRT_BASE, 4, 0, 0);
+    dmar_ir_enable(src, IRT_BASE | 3, true);
+    dmar_edu_msi(src, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(src, 0xb1, false);
+    dmar_edu_msi(src, dmar_msi_remappable(3, false), 0);      /* FRCD[0] */
     /* IRTA written, not latched: the destination must not latch it */
-    irte_put(src, IRT_BASE2, 2, 0, 0);
-    wr64(src, REG_IRTA, IRT_BASE2 | 1);
-    snapshot(src, before);
+    dmar_irte_put(src, IRT_BASE2, 2, 0, 0);
+    dmar_wr64(src, REG_IRTA, IRT_BASE2 | 1);
+    dmar_snapshot(src, before);
     g_assert_cmphex(before[REG_GSTS / 4], ==,
                     GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
 
     dst = dmar_migrate(src);
-    snapshot(dst, after);
-    assert_same_regs(before, after);
-    edu_attach(dst);
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(before, after);
+    dmar_edu_attach(dst);
 
-    edu_msi(dst, msi_remappable(2, false), 0);
-    assert_delivered(dst, 0xb2, true);
-    edu_msi(dst, msi_compat(0), 0xb3);
-    assert_delivered(dst, 0xb3, false);
-    edu_msi(dst, msi_remappable(4, false), 0);
-    edu_msi(dst, msi_remappable(16, false), 0);      /* S = 3 */
-    g_assert_cmphex(rd64(dst, REG_FRCD(0)), ==, 3ull << 48);
-    g_assert_cmphex(rd64(dst, REG_FRCD(0) + 8) & ~FRCD_T1, ==,
+    dmar_edu_msi(dst, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(dst, 0xb2, true);
+    dmar_edu_msi(dst, dmar_msi_compat(0), 0xb3);
+    dmar_assert_delivered(dst, 0xb3, false);
+    dmar_edu_msi(dst, dmar_msi_remappable(4, false), 0);
+    dmar_edu_msi(dst, dmar_msi_remappable(16, false), 0);      /* S = 3 */
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(0)), ==, 3ull << 48);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(0) + 8) & ~FRCD_T1, ==,
                     FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
-    g_assert_cmphex(rd64(dst, REG_FRCD(1)), ==, 4ull << 48);
-    g_assert_cmphex(rd64(dst, REG_FRCD(1) + 8) & ~FRCD_T1, ==,
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(1)), ==, 4ull << 48);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(1) + 8) & ~FRCD_T1, ==,
                     FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
-    g_assert_cmphex(rd64(dst, REG_FRCD(2)), ==, 16ull << 48);
-    g_assert_cmphex(rd64(dst, REG_FRCD(2) + 8) & ~FRCD_T1, ==,
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(2)), ==, 16ull << 48);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(2) + 8) & ~FRCD_T1, ==,
                     FRCD_F | FRCD_FR(FR_IR_INDEX) | EDU_SID);
-    g_assert_cmphex(fsts(dst), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_fsts(dst), ==, FSTS_PPF | FSTS_FRI(0));
 
     /* latching the new IRTA there works as it would have here */
-    gcmd_update(dst, GCMD_SIRTP, 0);
-    edu_msi(dst, msi_remappable(2, false), 0);
-    g_assert_cmphex(rd64(dst, REG_FRCD(3)), ==, 2ull << 48);
-    g_assert_cmphex(rd64(dst, REG_FRCD(3) + 8) & ~FRCD_T1, ==,
+    dmar_gcmd_update(dst, GCMD_SIRTP, 0);
+    dmar_edu_msi(dst, dmar_msi_remappable(2, false), 0);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(3)), ==, 2ull << 48);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(3) + 8) & ~FRCD_T1, ==,
                     FRCD_F | FRCD_FR(FR_IR_NP) | EDU_SID);
     dmar_free(dst);
     dmar_free(src);
@@ -3824,8 +3849,8 @@ static uint32_t fuzz_msi_addr(GRand *r)
     case 1:
         return MSI_BASE | bits;
     default:
-        return msi_remappable(g_rand_int_range(r, 0, 72),
-                              g_rand_boolean(r));
+        return dmar_msi_remappable(g_rand_int_range(r, 0, 72),
+                                   g_rand_boolean(r));
     }
 }
 
@@ -3835,13 +3860,13 @@ static void test_ir_fuzz(void)
         IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
         IOAPIC_BASE, 0x7fff000,
     };
-    Dmar *d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU, false);
     GRand *r = g_rand_new_with_seed(0x1a7e5eed);
     unsigned seen[256] = { 0 };
     unsigned faults = 0, kinds = 0;
 
-    qi_enable(d, IQ_BASE, 0);
-    ir_enable(d, IRT_BASE | 5, false);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_ir_enable(d, IRT_BASE | 5, false);
     for (unsigned i = 0; i < 400; i++) {
         uint32_t addr = fuzz_msi_addr(r);
         uint16_t data = g_rand_int(r);
@@ -3853,15 +3878,15 @@ static void test_ir_fuzz(void)
             /* mostly 64 entries or more: most handles are in range */
             irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
             irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
-            wr64(d, REG_IRTA, irta);
-            wr32(d, REG_GCMD, GCMD_QIE |
-                 (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
-                 (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
-                 (g_rand_boolean(r) ? GCMD_CFI : 0));
+            dmar_wr64(d, REG_IRTA, irta);
+            dmar_wr32(d, REG_GCMD, GCMD_QIE |
+                      (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
+                      (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
+                      (g_rand_boolean(r) ? GCMD_CFI : 0));
         }
         for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
-            irte_put(d, IRT_BASE, g_rand_int_range(r, 0, 64),
-                     fuzz_irte_lo(r), fuzz_irte_hi(r));
+            dmar_irte_put(d, IRT_BASE, g_rand_int_range(r, 0, 64),
+                          fuzz_irte_lo(r), fuzz_irte_hi(r));
         }
         if (!g_rand_int_range(r, 0, 8)) {
             qi_iec(d, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
@@ -3873,10 +3898,10 @@ static void test_ir_fuzz(void)
         if ((data & 0xff) == FUZZ_VEC) {
             data ^= 1;
         }
-        edu_msi(d, addr, data);
+        dmar_edu_msi(d, addr, data);
         /* every record is an interrupt fault from edu */
         for (unsigned j = 0; j < 8; j++) {
-            uint64_t hi = rd64(d, REG_FRCD(j) + 8);
+            uint64_t hi = dmar_rd64(d, REG_FRCD(j) + 8);
             unsigned fr = (hi >> 32) & 0xff;
 
             if (!(hi & FRCD_F)) {
@@ -3889,14 +3914,14 @@ static void test_ir_fuzz(void)
             g_assert_cmpuint(fr, >=, 0x20);
             g_assert_cmpuint(fr, <=, 0x26);
             g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
-            g_assert_cmphex(rd64(d, REG_FRCD(j)) & 0xffffffffffffull, ==,
+            g_assert_cmphex(dmar_rd64(d, REG_FRCD(j)) & 0xffffffffffffull, ==,
                             0);
             seen[fr]++;
             faults++;
-            frcd_clear(d, j);
+            dmar_frcd_clear(d, j);
         }
-        wr32(d, REG_FSTS, FSTS_PFO);
-        g_assert_cmphex(fsts(d), ==, 0);
+        dmar_wr32(d, REG_FSTS, FSTS_PFO);
+        g_assert_cmphex(dmar_fsts(d), ==, 0);
     }
     for (unsigned fr = 0x20; fr <= 0x26; fr++) {
         g_test_message("reason 0x%x: %u", fr, seen[fr]);
@@ -3908,12 +3933,12 @@ static void test_ir_fuzz(void)
 
     /* alive, and a clean entry works */
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
-    irte_put(d, IRT_BASE, 1, irte_lo(FUZZ_VEC),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    ir_enable(d, IRT_BASE | 3, false);
-    edu_msi(d, msi_remappable(1, false), 0);
-    assert_delivered(d, FUZZ_VEC, false);
-    assert_no_fault(d);
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(FUZZ_VEC),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, FUZZ_VEC, false);
+    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 
@@ -3968,13 +3993,13 @@ static const RegDef reg_defs[] = {
 };
 
 typedef struct Window {
-    Dmar *d;
+    QDmar *d;
     unsigned size;                  /* bytes */
     uint32_t s0[WIN_MAX / 4];       /* the state, read 32 bits at a time */
     DwordKind kind[WIN_MAX / 4];
 } Window;
 
-static uint64_t acc_read(Dmar *d, unsigned off, unsigned size)
+static uint64_t acc_read(QDmar *d, unsigned off, unsigned size)
 {
     uint64_t a = DMAR_BASE + off;
 
@@ -3990,7 +4015,7 @@ static uint64_t acc_read(Dmar *d, unsigned off, unsigned size)
     }
 }
 
-static void acc_write(Dmar *d, unsigned off, unsigned size, uint64_t v)
+static void acc_write(QDmar *d, unsigned off, unsigned size, uint64_t v)
 {
     uint64_t a = DMAR_BASE + off;
 
@@ -4067,40 +4092,40 @@ static void win_assert(const Window *w, const uint32_t *want,
  * is empty and at its start (IQH = IQT = 0), so that writing IQA again
  * (which restarts the queue) leaves it as it is.
  */
-static void win_setup(Dmar *d, unsigned faults)
+static void win_setup(QDmar *d, unsigned faults)
 {
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_P2, 1, PTE_W);
-    wr32(d, REG_FEDATA, 0xbeef);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FEUADDR, 0x7);
-    wr32(d, REG_IEDATA, 0x5678);
-    wr32(d, REG_IEADDR, IE_MSG);
-    wr32(d, REG_IEUADDR, 0x9);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_W);
+    dmar_wr32(d, REG_FEDATA, 0xbeef);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0x7);
+    dmar_wr32(d, REG_IEDATA, 0x5678);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEUADDR, 0x9);
     dmar_enable(d, ROOT_TABLE);
     for (unsigned i = 0; i < faults; i++) {
-        dma_in(d, IOVA_C + i * 0x1000ull);
+        dmar_dma_in(d, IOVA_C + i * 0x1000ull);
     }
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
-    iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
-    wr64(d, REG_IVA, 0x9876543000ull | IVA_AM(3));
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_wr64(d, REG_IVA, 0x9876543000ull | IVA_AM(3));
     /* a masked completion event leaves ICS.IWC and IECTL.IP set */
-    qi_enable(d, IQ_BASE, 1);
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    gcmd_update(d, 0, GCMD_QIE);
-    wr64(d, REG_IQT, 0);
-    qi_enable(d, IQ_BASE, 2);
-    ir_enable(d, IRT_BASE | 7, true);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+    dmar_qi_enable(d, IQ_BASE, 1);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_gcmd_update(d, 0, GCMD_QIE);
+    dmar_wr64(d, REG_IQT, 0);
+    dmar_qi_enable(d, IQ_BASE, 2);
+    dmar_ir_enable(d, IRT_BASE | 7, true);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
                     GSTS_QIES | GSTS_IRES | GSTS_IRTPS | GSTS_CFIS);
 }
 
-static void win_init(Window *w, Dmar *d, unsigned nfr)
+static void win_init(Window *w, QDmar *d, unsigned nfr)
 {
     uint32_t fast[WIN_MAX / 4];
 
@@ -4108,7 +4133,7 @@ static void win_init(Window *w, Dmar *d, unsigned nfr)
     w->size = ROUND_UP(REG_FRCD(nfr), 0x1000);
     g_assert_cmpuint(w->size, <=, WIN_MAX);
     for (unsigned i = 0; i < w->size / 4; i++) {
-        w->s0[i] = rd32(d, i * 4);
+        w->s0[i] = dmar_rd32(d, i * 4);
         w->kind[i] = DW_HOLE;
     }
     for (unsigned i = 0; i < ARRAY_SIZE(reg_defs); i++) {
@@ -4290,7 +4315,7 @@ static unsigned win_writables(const Window *w)
     for (unsigned i = 0; i < ARRAY_SIZE(writables); i++) {
         unsigned x = writables[i].off;
         uint32_t mask = writables[i].mask &
-                        (writables[i].haw ? haw_mask(w->d) >> 32 : ~0u);
+                        (writables[i].haw ? dmar_haw_mask(w->d) >> 32 : ~0u);
 
         for (unsigned p = 0; p < ARRAY_SIZE(patterns); p++) {
             uint32_t v = patterns[p];
@@ -4300,17 +4325,17 @@ static unsigned win_writables(const Window *w)
             for (unsigned r = 0; r < ARRAY_SIZE(how); r++) {
                 switch (r) {
                 case 0:
-                    wr32(w->d, x, v);
+                    dmar_wr32(w->d, x, v);
                     break;
                 case 1:
-                    wr64(w->d, x, v | (uint64_t)wb32(w, x + 4) << 32);
+                    dmar_wr64(w->d, x, v | (uint64_t)wb32(w, x + 4) << 32);
                     break;
                 default:
-                    wr64(w->d, x - 4, wb32(w, x - 4) | (uint64_t)v << 32);
+                    dmar_wr64(w->d, x - 4, wb32(w, x - 4) | (uint64_t)v << 32);
                     break;
                 }
                 win_assert(w, want, how[r], x);
-                wr32(w->d, x, w->s0[x / 4]);
+                dmar_wr32(w->d, x, w->s0[x / 4]);
                 n++;
             }
         }
@@ -4330,23 +4355,23 @@ static void win_commands(const Window *w, unsigned faults)
     uint32_t keep = wb32(w, REG_GCMD);
     uint32_t want[WIN_MAX / 4];
 
-    wr64(w->d, REG_GCMD, (keep & ~GCMD_TE) | 0xffffffff00000000ull);
-    g_assert_cmphex(rd32(w->d, REG_GSTS), ==, w->s0[REG_GSTS / 4] &
+    dmar_wr64(w->d, REG_GCMD, (keep & ~GCMD_TE) | 0xffffffff00000000ull);
+    g_assert_cmphex(dmar_rd32(w->d, REG_GSTS), ==, w->s0[REG_GSTS / 4] &
                     ~GSTS_TES);
-    wr64(w->d, REG_ECAP + 4, 0xffffffffull | (uint64_t)keep << 32);
+    dmar_wr64(w->d, REG_ECAP + 4, 0xffffffffull | (uint64_t)keep << 32);
     win_assert(w, w->s0, "translation off and on again", REG_GCMD);
 
     memcpy(want, w->s0, sizeof(want));
     /* record 0: the low half; the high one is record 1's (read-only) */
-    wr64(w->d, REG_FRCD(0) + 12, 0xffffffff80000000ull);
+    dmar_wr64(w->d, REG_FRCD(0) + 12, 0xffffffff80000000ull);
     want[REG_FRCD(0) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
     win_assert(w, want, "clearing F", REG_FRCD(0) + 12);
     /* record 1: one 64-bit write */
-    wr64(w->d, REG_FRCD(1) + 8, FRCD_F);
+    dmar_wr64(w->d, REG_FRCD(1) + 8, FRCD_F);
     want[REG_FRCD(1) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
     win_assert(w, want, "clearing F", REG_FRCD(1) + 8);
     /* record 2: 4 bytes */
-    frcd_clear(w->d, 2);
+    dmar_frcd_clear(w->d, 2);
     want[REG_FRCD(2) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
     win_assert(w, want, "clearing F", REG_FRCD(2) + 12);
     if (w->size > 0x1000) {
@@ -4354,18 +4379,18 @@ static void win_commands(const Window *w, unsigned faults)
         unsigned last = (0x1000 - REG_FRCD(0)) / 16 - 1;
 
         g_assert_cmpuint(faults, >, last + 1);
-        wr64(w->d, REG_FRCD(last) + 12, 0xffffffff80000000ull);
+        dmar_wr64(w->d, REG_FRCD(last) + 12, 0xffffffff80000000ull);
         want[REG_FRCD(last) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
         win_assert(w, want, "clearing F", REG_FRCD(last) + 12);
     }
     for (unsigned i = 3; i < faults; i++) {
-        frcd_clear(w->d, i);
+        dmar_frcd_clear(w->d, i);
     }
-    g_assert_cmphex(fsts(w->d), ==, 0);
-    g_assert_cmphex(rd32(w->d, REG_FECTL), ==, FECTL_IM);
-    wr64(w->d, REG_ICS - 4, (uint64_t)ICS_IWC << 32);
-    g_assert_cmphex(rd32(w->d, REG_ICS), ==, 0);
-    g_assert_cmphex(rd32(w->d, REG_IECTL), ==, IECTL_IM);
+    g_assert_cmphex(dmar_fsts(w->d), ==, 0);
+    g_assert_cmphex(dmar_rd32(w->d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr64(w->d, REG_ICS - 4, (uint64_t)ICS_IWC << 32);
+    g_assert_cmphex(dmar_rd32(w->d, REG_ICS), ==, 0);
+    g_assert_cmphex(dmar_rd32(w->d, REG_IECTL), ==, IECTL_IM);
 }
 
 static void test_access_width(const void *opaque)
@@ -4375,7 +4400,7 @@ static void test_access_width(const void *opaque)
     unsigned faults = *nfr > 8 ? 226 : 4;
     g_autofree char *props = g_strdup_printf("nfr=%u", *nfr);
     g_autofree Window *w = g_new0(Window, 1);
-    Dmar *d = dmar_boot(props);
+    QDmar *d = dmar_boot(props);
     unsigned reads, inert, live, writables_done;
 
     win_setup(d, faults);
@@ -4393,12 +4418,12 @@ static void test_access_width(const void *opaque)
     win_commands(w, faults);
 
     /* the unit still translates, faults and remaps */
-    fill(d, PAGE_P1, 0x3c);
-    zero(d, PAGE_P2);
-    copy(d, IOVA_A, IOVA_B);
-    g_assert_true(holds(d, PAGE_P2, 0x3c));
-    dma_out(d, IOVA_A);
-    assert_frcd(d, faults % *nfr, IOVA_A, FR_WRITE, true);
+    dmar_fill(d, PAGE_P1, 0x3c);
+    dmar_zero(d, PAGE_P2);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_P2, 0x3c));
+    dmar_dma_out(d, IOVA_A);
+    dmar_assert_frcd(d, faults % *nfr, IOVA_A, FR_WRITE, true);
     dmar_free(d);
 }
 
@@ -4409,23 +4434,23 @@ static void test_access_width(const void *opaque)
  */
 static void test_access_width_order(void)
 {
-    Dmar *d = dmar_boot("");
+    QDmar *d = dmar_boot("");
 
-    wr32(d, REG_FEDATA, 0x1111);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FEUADDR, 0);
-    tables_init(d, 3, 0);
+    dmar_wr32(d, REG_FEDATA, 0x1111);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_tables_init(d, 3, 0);
     dmar_enable(d, ROOT_TABLE);
-    dma_in(d, IOVA_C);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    dmar_dma_in(d, IOVA_C);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
     qtest_writel(d->qts, FE_MSG, 0);
     /* FECTL = 0, FEDATA = 0x2222 */
-    wr64(d, REG_FECTL, 0x2222ull << 32);
+    dmar_wr64(d, REG_FECTL, 0x2222ull << 32);
     g_assert_cmphex(qtest_readl(d->qts, FE_MSG), ==, 0x1111);
-    g_assert_cmphex(rd32(d, REG_FEDATA), ==, 0x2222);
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FEDATA), ==, 0x2222);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
     /* the high half of a read is FEDATA, as the low one is FECTL */
-    g_assert_cmphex(rd64(d, REG_FECTL), ==, 0x2222ull << 32);
+    g_assert_cmphex(dmar_rd64(d, REG_FECTL), ==, 0x2222ull << 32);
     dmar_free(d);
 }
 
@@ -4459,7 +4484,7 @@ typedef struct Stream {
     uint8_t *buf;
     gsize len;
     gsize fields;       /* offset of the unit's first field in buf */
-    Dmar sw;            /* what software knew of tables and queue */
+    QDmar sw;           /* what software knew of tables and queue */
     uint32_t regs[SNAP_WORDS];
 } Stream;
 
@@ -4541,41 +4566,42 @@ static void st_set_reg(const Stream *st, uint8_t *buf, unsigned off,
 }
 
 /* The unit in the middle of everything it does */
-static void stream_source_setup(Dmar *d, bool ir)
+static void stream_source_setup(QDmar *d, bool ir)
 {
-    tables_init(d, 3, 0);
-    map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fill(d, PAGE_P1, 0xe1);
-    fill(d, PAGE_P2, 0xe2);
-    zero(d, PAGE_OUT);
-    wr32(d, REG_FEDATA, 0x2bad);
-    wr32(d, REG_FEADDR, FE_MSG);
-    wr32(d, REG_FEUADDR, 0);
-    wr32(d, REG_IEDATA, 0x3bad);
-    wr32(d, REG_IEADDR, IE_MSG);
-    wr32(d, REG_IEUADDR, 0);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xe1);
+    dmar_fill(d, PAGE_P2, 0xe2);
+    dmar_zero(d, PAGE_OUT);
+    dmar_wr32(d, REG_FEDATA, 0x2bad);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_wr32(d, REG_IEDATA, 0x3bad);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEUADDR, 0);
     qtest_writel(d->qts, FE_MSG, 0);
     qtest_writel(d->qts, IE_MSG, 0);
     dmar_enable(d, ROOT_TABLE);
-    qi_enable(d, IQ_BASE, 0);
-    qi_sync(d);
-    qi_wait_if(d);
-    g_assert_cmphex(rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     if (ir) {
-        irte_put(d, IRT_BASE, 1, irte_lo(0xc1),
-                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-        ir_enable(d, IRT_BASE | 3, false);
-        edu_msi(d, msi_remappable(1, false), 0);
-        assert_delivered(d, 0xc1, false);
-        irte_put(d, IRT_BASE, 2, irte_lo(0xc2),
-                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+        dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0xc1),
+                      IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+        dmar_ir_enable(d, IRT_BASE | 3, false);
+        dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+        dmar_assert_delivered(d, 0xc1, false);
+        dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0xc2),
+                      IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
     }
-    dma_in(d, IOVA_C);
-    g_assert_cmphex(fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    g_assert_cmphex(rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    g_assert_cmphex(rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS | GSTS_QIES |
+    dmar_dma_in(d, IOVA_C);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES |
                     (ir ? GSTS_IRTPS | GSTS_IRES : 0));
 }
 
@@ -4586,7 +4612,7 @@ static const Stream *stream_get(const char *props)
     g_autofree char *path = NULL;
     g_autofree char *uri = NULL;
     g_autofree char *status = NULL;
-    Dmar *src;
+    QDmar *src;
 
     for (unsigned i = 0; i < ARRAY_SIZE(streams); i++) {
         if (!strcmp(streams[i].props, props)) {
@@ -4601,7 +4627,7 @@ static const Stream *stream_get(const char *props)
     uri = g_strdup_printf("file:%s", path);
     src = dmar_boot(props);
     stream_source_setup(src, !*props);
-    snapshot(src, st->regs);
+    dmar_snapshot(src, st->regs);
     qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
                              "'arguments': { 'uri': %s } }", uri);
     status = migration_end(src->qts);
@@ -4636,20 +4662,20 @@ static const Stream *stream_get(const char *props)
  * what QEMU wrote to stderr until then in *ERRORS. FRESH gets the unit's
  * registers as they were before the load.
  */
-static Dmar *stream_load(const Stream *st, const uint8_t *buf,
-                         uint32_t *fresh, char **status, char **errors)
+static QDmar *stream_load(const Stream *st, const uint8_t *buf,
+                          uint32_t *fresh, char **status, char **errors)
 {
     g_autofree char *path = stream_path("load.bin");
     g_autofree char *uri = g_strdup_printf("file:%s", path);
     g_autofree char *err_path = stream_path("stderr.txt");
     g_autofree char *extra = NULL;
-    Dmar *dst = g_new0(Dmar, 1);
+    QDmar *dst = g_new0(QDmar, 1);
 
     *dst = st->sw;
     /* libqtest starts QEMU through sh -c: a redirection captures stderr */
     extra = g_strdup_printf("-incoming defer 2>%s", err_path);
     dst->qts = dmar_qemu(st->props, extra, false);
-    snapshot(dst, fresh);
+    dmar_snapshot(dst, fresh);
     g_assert_true(g_file_set_contents(path, (const char *)buf, st->len,
                                       NULL));
     /* a refused stream is a failed migration, not an exit */
@@ -4729,12 +4755,12 @@ static void sd_irta_eime(const Stream *st, uint8_t *buf)
 static void sd_iqh(const Stream *st, uint8_t *buf)
 {
     /* QS 0: 256 descriptors, 0..255 */
-    st_set_reg(st, buf, REG_IQH, 8, iq_off(256));
+    st_set_reg(st, buf, REG_IQH, 8, dmar_iq_off(256));
 }
 
 static void sd_iqh_max(const Stream *st, uint8_t *buf)
 {
-    st_set_reg(st, buf, REG_IQH, 8, iq_off(0x7fff));
+    st_set_reg(st, buf, REG_IQH, 8, dmar_iq_off(0x7fff));
 }
 
 /* dmar_post_load()'s reasons, as it words them */
@@ -4816,7 +4842,7 @@ static void test_stream_damaged(const void *opaque)
     g_autofree char *errors = NULL;
     uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
     QDict *rsp, *ret;
-    Dmar *dst;
+    QDmar *dst;
 
     if (c->damage) {
         c->damage(st, buf);
@@ -4847,12 +4873,12 @@ static void test_stream_damaged(const void *opaque)
     g_assert_false(qdict_get_bool(ret, "running"));
     g_assert_cmpstr(qdict_get_str(ret, "status"), ==, "inmigrate");
     qobject_unref(rsp);
-    snapshot(dst, after);
-    assert_same_regs(fresh, after);
-    g_assert_cmphex(rd64(dst, REG_FRCD(0) + 8), ==, 0);
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(fresh, after);
+    g_assert_cmphex(dmar_rd64(dst, REG_FRCD(0) + 8), ==, 0);
     /* and still takes register writes */
-    wr32(dst, REG_FEDATA, 0x4242);
-    g_assert_cmphex(rd32(dst, REG_FEDATA), ==, 0x4242);
+    dmar_wr32(dst, REG_FEDATA, 0x4242);
+    g_assert_cmphex(dmar_rd32(dst, REG_FEDATA), ==, 0x4242);
     qtest_quit(dst->qts);
     g_free(dst);
 }
@@ -4864,37 +4890,37 @@ static void test_stream_intact(void)
     g_autofree char *status = NULL;
     g_autofree char *errors = NULL;
     uint32_t fresh[SNAP_WORDS], after[SNAP_WORDS];
-    Dmar *dst;
+    QDmar *dst;
 
     dst = stream_load(st, st->buf, fresh, &status, &errors);
     g_assert_cmpstr(status, ==, "completed");
     g_assert_null(strstr(errors, "vtd-dmar"));
     qtest_qmp_eventwait(dst->qts, "RESUME");
-    snapshot(dst, after);
-    assert_same_regs(st->regs, after);
-    edu_attach(dst);
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(st->regs, after);
+    dmar_edu_attach(dst);
 
     /* DMA lands where the tables say; the queue invalidates */
-    copy(dst, IOVA_A, IOVA_B);
-    g_assert_true(holds(dst, PAGE_OUT, 0xe1));
-    map(dst, IOVA_A, PAGE_P2, 1, PTE_R);
-    qi_iotlb(dst, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    qi_sync(dst);
-    copy(dst, IOVA_A, IOVA_B);
-    g_assert_true(holds(dst, PAGE_OUT, 0xe2));
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_OUT, 0xe1));
+    dmar_map(dst, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(dst, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_sync(dst);
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_OUT, 0xe2));
     /* remapped interrupts, through the latched table */
-    edu_msi(dst, msi_remappable(2, false), 0);
-    assert_delivered(dst, 0xc2, false);
+    dmar_edu_msi(dst, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(dst, 0xc2, false);
     /* the pending fault stays; the next goes to the next record */
-    dma_out(dst, IOVA_A);
-    assert_frcd(dst, 0, IOVA_C, FR_READ, false);
-    assert_frcd(dst, 1, IOVA_A, FR_WRITE, true);
+    dmar_dma_out(dst, IOVA_A);
+    dmar_assert_frcd(dst, 0, IOVA_C, FR_READ, false);
+    dmar_assert_frcd(dst, 1, IOVA_A, FR_WRITE, true);
     /* both pending events go out when unmasked */
     g_assert_cmphex(qtest_readl(dst->qts, FE_MSG), ==, 0);
     g_assert_cmphex(qtest_readl(dst->qts, IE_MSG), ==, 0);
-    wr32(dst, REG_FECTL, 0);
+    dmar_wr32(dst, REG_FECTL, 0);
     g_assert_cmphex(qtest_readl(dst->qts, FE_MSG), ==, 0x2bad);
-    wr32(dst, REG_IECTL, 0);
+    dmar_wr32(dst, REG_IECTL, 0);
     g_assert_cmphex(qtest_readl(dst->qts, IE_MSG), ==, 0x3bad);
     dmar_free(dst);
 }
@@ -4973,7 +4999,7 @@ static uint8_t vblk_cap(Vblk *v, uint8_t cfg_type)
     g_assert_not_reached();
 }
 
-static void vblk_attach(Dmar *d, Vblk *v)
+static void vblk_attach(QDmar *d, Vblk *v)
 {
     uint8_t common, notify, bar;
 
@@ -5064,7 +5090,7 @@ static void vblk_start(Vblk *v)
 }
 
 /* Descriptor I of the table, written through its guest-physical page */
-static void vq_desc(Dmar *d, unsigned i, uint64_t addr, uint32_t len,
+static void vq_desc(QDmar *d, unsigned i, uint64_t addr, uint32_t len,
                     uint16_t flags, uint16_t next)
 {
     uint64_t a = VQ_PA_DESC + i * sizeof(struct vring_desc);
@@ -5075,21 +5101,21 @@ static void vq_desc(Dmar *d, unsigned i, uint64_t addr, uint32_t len,
     qtest_writew(d->qts, a + offsetof(struct vring_desc, next), next);
 }
 
-static void page_fill(Dmar *d, uint64_t pa, uint8_t seed)
+static void page_fill(QDmar *d, uint64_t pa, uint8_t seed)
 {
     uint8_t buf[0x1000];
 
-    pattern(buf, sizeof(buf), seed);
+    dmar_pattern(buf, sizeof(buf), seed);
     qtest_memwrite(d->qts, pa, buf, sizeof(buf));
 }
 
 /* Bytes FROM..TO-1 of the page at PA still hold pattern SEED */
-static void assert_page_kept(Dmar *d, const char *what, uint64_t pa,
+static void assert_page_kept(QDmar *d, const char *what, uint64_t pa,
                              uint8_t seed, unsigned from, unsigned to)
 {
     uint8_t want[0x1000], got[0x1000];
 
-    pattern(want, sizeof(want), seed);
+    dmar_pattern(want, sizeof(want), seed);
     qtest_memread(d->qts, pa, got, sizeof(got));
     for (unsigned i = from; i < to; i++) {
         if (got[i] != want[i]) {
@@ -5102,7 +5128,7 @@ static void assert_page_kept(Dmar *d, const char *what, uint64_t pa,
 }
 
 /* Poll the used index through its guest-physical address */
-static void vq_wait_used(Dmar *d, Vblk *v, uint16_t want)
+static void vq_wait_used(QDmar *d, Vblk *v, uint16_t want)
 {
     uint64_t idx_pa = VQ_PA_USED_A + VQ_USED_OFF +
                       offsetof(struct vring_used, idx);
@@ -5146,7 +5172,7 @@ static void test_virtio_used_crossing(const void *opaque)
     uint8_t disk[VBLK_SECTORS][512], got[512];
     g_autofree char *img = NULL;
     const uint64_t used_a = VQ_PA_USED_A + VQ_USED_OFF;
-    Dmar *d = g_new0(Dmar, 1);
+    QDmar *d = g_new0(QDmar, 1);
     Vblk v = { 0 };
     g_autofree char *args = NULL;
     int fd;
@@ -5157,7 +5183,7 @@ static void test_virtio_used_crossing(const void *opaque)
     }
     /* a small raw image, every sector a different pattern */
     for (unsigned s = 0; s < VBLK_SECTORS; s++) {
-        pattern(disk[s], sizeof(disk[s]), 0x30 + s);
+        dmar_pattern(disk[s], sizeof(disk[s]), 0x30 + s);
     }
     fd = g_file_open_tmp("vtd-dmar-blk-XXXXXX", &img, NULL);
     g_assert_cmpint(fd, >=, 0);
@@ -5167,25 +5193,25 @@ static void test_virtio_used_crossing(const void *opaque)
                            "-blockdev driver=file,node-name=d0,filename=%s "
                            "-device virtio-blk-pci,addr=05.0,drive=d0,"
                            "disable-legacy=on,iommu_platform=on",
-                           c->device, edu_args(false), img);
+                           c->device, dmar_edu_args(false), img);
     d->qts = qtest_init_with_env(c->ref ? "VTD_DMAR_REF_QEMU"
                                         : "QTEST_QEMU_BINARY", args, true);
     unlink(img);                        /* QEMU has it open */
     d->pool = PT_POOL;
-    edu_attach(d);
+    dmar_edu_attach(d);
 
     /* edu keeps an empty domain; virtio-blk gets one of its own */
-    tables_init(d, 4, 0);
-    d->slpt = table_new(d);
+    dmar_tables_init(d, 4, 0);
+    d->slpt = dmar_table_new(d);
     qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16, d->slpt | CTX_P);
     qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16 + 8,
                  CTX_AW(4) | CTX_DID(VBLK_DOMAIN));
-    map(d, VQ_IOVA_DESC, VQ_PA_DESC, 1, PTE_R);
-    map(d, VQ_IOVA_AVAIL, VQ_PA_AVAIL, 1, PTE_R);
-    map(d, VQ_IOVA_HDR, VQ_PA_HDR, 1, PTE_R);
-    map(d, VQ_IOVA_BUF, VQ_PA_BUF, 1, PTE_W);
-    map(d, VQ_IOVA_USED_P, VQ_PA_USED_A, 1, PTE_RW);
-    map(d, VQ_IOVA_USED_P + 0x1000, VQ_PA_USED_C, 1, PTE_RW);
+    dmar_map(d, VQ_IOVA_DESC, VQ_PA_DESC, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_AVAIL, VQ_PA_AVAIL, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_HDR, VQ_PA_HDR, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_BUF, VQ_PA_BUF, 1, PTE_W);
+    dmar_map(d, VQ_IOVA_USED_P, VQ_PA_USED_A, 1, PTE_RW);
+    dmar_map(d, VQ_IOVA_USED_P + 0x1000, VQ_PA_USED_C, 1, PTE_RW);
 
     /* A, C and the page after A hold patterns; used flags and idx are 0 */
     page_fill(d, VQ_PA_USED_A, 0xa0);
@@ -5254,7 +5280,7 @@ static void test_virtio_used_crossing(const void *opaque)
     /* and nothing else moved */
     assert_page_kept(d, "A", VQ_PA_USED_A, 0xa0, 0, VQ_USED_OFF);
     assert_page_kept(d, "C", VQ_PA_USED_C, 0xc0, 4, 0x1000);
-    assert_no_fault(d);
+    dmar_assert_no_fault(d);
 
     g_free(v.dev);
     dmar_free(d);

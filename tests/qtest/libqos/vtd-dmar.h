@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libqos helper for the vtd-dmar VT-d remapping unit on q35: its
+ * registers and in-memory formats, translation tables built in guest
+ * RAM, DMA and MSIs from the edu device, register-based and queued
+ * invalidation, interrupt remapping, and the ACPI DMAR table.
+ *
+ * No firmware runs under the qtest accelerator, so guest RAM is the
+ * test's: the helper builds root, context and second-level tables there
+ * and edu at 00:04.0 (source-id EDU_SID) does DMA through the unit.
+ *
+ * Guest RAM the helper uses (the default -m 128M holds it all):
+ *   ROOT_TABLE, CTX_TABLE      the root table and bus 0's context table
+ *   PT_POOL .. PT_POOL_END     second-level table pages (dmar_table_new())
+ *   IQ_SYNC                    dmar_qi_sync()'s status dword
+ *   ACPI_BUF                   dmar_acpi_table()'s fw_cfg DMA buffer
+ * A test keeps its own data elsewhere.
+ */
+#ifndef TESTS_LIBQOS_VTD_DMAR_H
+#define TESTS_LIBQOS_VTD_DMAR_H
+
+#include "../libqtest.h"
+#include "pci.h"
+
+/* ---- the unit's registers (VT-d chapter 11) ---- */
+
+#define DMAR_BASE       0xfed90000ull
+
+#define REG_VER         0x00
+#define REG_CAP         0x08
+#define REG_ECAP        0x10
+#define REG_GCMD        0x18
+#define REG_GSTS        0x1c
+#define REG_RTADDR      0x20
+#define REG_CCMD        0x28
+#define REG_FSTS        0x34
+#define REG_FECTL       0x38
+#define REG_FEDATA      0x3c
+#define REG_FEADDR      0x40
+#define REG_FEUADDR     0x44
+#define REG_AFLOG       0x58
+#define REG_PMEN        0x64
+#define REG_PLMBASE     0x68
+#define REG_PLMLIMIT    0x6c
+#define REG_PHMBASE     0x70
+#define REG_PHMLIMIT    0x78
+#define REG_IQH         0x80
+#define REG_IQT         0x88
+#define REG_IQA         0x90
+#define REG_ICS         0x9c
+#define REG_IECTL       0xa0
+#define REG_IEDATA      0xa4
+#define REG_IEADDR      0xa8
+#define REG_IEUADDR     0xac
+#define REG_IQERCD      0xb0
+#define REG_IRTA        0xb8
+#define REG_IVA         0x100
+#define REG_IOTLB       0x108
+#define REG_FRCD(i)     (0x200 + 16 * (i))
+
+/* Words 0x000..0x27f: every register with the default 8 fault records */
+#define SNAP_WORDS      (0x280 / 4)
+
+#define GCMD_TE         (1u << 31)
+#define GCMD_SRTP       (1u << 30)
+#define GCMD_QIE        (1u << 26)
+#define GCMD_IRE        (1u << 25)
+#define GCMD_SIRTP      (1u << 24)
+#define GCMD_CFI        (1u << 23)
+/* Commands this unit does not offer: WBF, EAFL, SFL */
+#define GCMD_UNOFFERED  0x38000000u
+#define GSTS_TES        (1u << 31)
+#define GSTS_RTPS       (1u << 30)
+#define GSTS_QIES       (1u << 26)
+#define GSTS_IRES       (1u << 25)
+#define GSTS_IRTPS      (1u << 24)
+#define GSTS_CFIS       (1u << 23)
+
+#define ECAP_QI         (1ull << 1)
+#define ECAP_IR         (1ull << 3)
+#define ECAP_EIM        (1ull << 4)
+#define ECAP_MHMV(m)    ((uint64_t)(m) << 20)
+
+#define IRTA_EIME       (1ull << 11)
+
+#define CCMD_ICC        (1ull << 63)
+#define CCMD_CIRG(g)    ((uint64_t)(g) << 61)
+#define CCMD_CAIG(v)    (((v) >> 59) & 3)
+#define CCMD_FM(m)      ((uint64_t)(m) << 32)
+#define CCMD_SID(s)     ((uint64_t)(s) << 16)
+#define CCMD_DID(d)     ((uint64_t)(d))
+
+#define FSTS_PFO        0x1u
+#define FSTS_PPF        0x2u
+#define FSTS_IQE        0x10u
+#define FSTS_FRI(i)     ((uint32_t)(i) << 8)
+
+#define FECTL_IM        (1u << 31)
+#define FECTL_IP        (1u << 30)
+
+#define ICS_IWC         0x1u
+#define IECTL_IM        (1u << 31)
+#define IECTL_IP        (1u << 30)
+
+#define IVA_AM(am)      ((uint64_t)(am))
+#define IOTLB_IVT       (1ull << 63)
+#define IOTLB_IIRG(g)   ((uint64_t)(g) << 60)
+#define IOTLB_IAIG(v)   (((v) >> 57) & 3)
+#define IOTLB_DR        (1ull << 49)
+#define IOTLB_DW        (1ull << 48)
+#define IOTLB_DID(d)    ((uint64_t)(d) << 32)
+
+#define FRCD_F          (1ull << 63)
+#define FRCD_T1         (1ull << 62)
+#define FRCD_FR(r)      ((uint64_t)(r) << 32)
+
+/* Invalidation granularities (CIRG/CAIG and IIRG/IAIG encodings) */
+#define GRAN_GLOBAL     1
+#define GRAN_DOMAIN     2
+#define GRAN_DEVICE     3
+#define GRAN_PAGE       3
+
+/* Fault reasons (VT-d §7.1.3) */
+#define FR_ROOT_NP      0x1
+#define FR_CTX_NP       0x2
+#define FR_CTX_INV      0x3
+#define FR_BEYOND_AW    0x4
+#define FR_WRITE        0x5
+#define FR_READ         0x6
+#define FR_PTE_ACCESS   0x7
+#define FR_ROOT_ACCESS  0x8
+#define FR_CTX_ACCESS   0x9
+#define FR_ROOT_RSVD    0xa
+#define FR_CTX_RSVD     0xb
+#define FR_PTE_RSVD     0xc
+
+/* ---- in-memory formats (VT-d chapter 9, legacy mode) ---- */
+
+#define ROOT_P          1ull
+#define CTX_P           1ull
+#define CTX_FPD         2ull
+#define CTX_TT(t)       ((uint64_t)(t) << 2)
+#define TT_XLATE        0
+#define TT_DEVTLB       1
+#define TT_PASSTHROUGH  2
+#define TT_RESERVED     3
+#define CTX_AW(levels)  ((uint64_t)(levels) - 2)
+#define CTX_DID(d)      ((uint64_t)(d) << 8)
+#define PTE_R           1ull
+#define PTE_W           2ull
+#define PTE_RW          3ull
+#define PTE_PS          (1ull << 7)
+#define PTE_SNP         (1ull << 11)
+#define PTE_ADDR        0x000ffffffffff000ull
+
+/* ---- queued invalidation (VT-d §6.5.2) ---- */
+
+/* 128-bit descriptors: lower qword fields, then upper (hi) ones */
+#define QI_CC           1ull
+#define QI_IOTLB        2ull
+#define QI_DEVTLB       3ull
+#define QI_IEC          4ull
+#define QI_WAIT         5ull
+#define QI_G(g)         ((uint64_t)(g) << 4)
+#define QI_DID(d)       ((uint64_t)(d) << 16)
+#define QI_CC_SID(s)    ((uint64_t)(s) << 32)
+#define QI_CC_FM(m)     ((uint64_t)(m) << 48)
+#define QI_IOTLB_DW     (1ull << 6)
+#define QI_IOTLB_DR     (1ull << 7)
+#define QI_HI_AM(am)    ((uint64_t)(am))
+#define QI_HI_IH        (1ull << 6)
+#define QI_WAIT_IF      (1ull << 4)
+#define QI_WAIT_SW      (1ull << 5)
+#define QI_WAIT_FN      (1ull << 6)
+#define QI_WAIT_PD      (1ull << 7)
+#define QI_SDATA(v)     ((uint64_t)(v) << 32)
+
+/* Interrupt entry cache invalidation descriptor */
+#define QI_IEC_IM(m)    ((uint64_t)(m) << 27)
+#define QI_IEC_IIDX(i)  ((uint64_t)(i) << 32)
+
+/* IQERCD.IQEI (VT-d §11.4.9.9) */
+#define IQEI_NONE       0       /* information not available */
+#define IQEI_TAIL       1       /* invalid tail pointer */
+#define IQEI_FETCH      2       /* descriptor fetch error */
+#define IQEI_TYPE       3       /* invalid descriptor type */
+#define IQEI_RSVD       4       /* reserved field of a valid type */
+#define IQEI_DW         5       /* descriptor width not supported */
+
+#define IQA_DW          (1ull << 11)
+
+/* ---- interrupt remapping (VT-d chapter 5) ---- */
+
+/* Interrupt-remapping fault reasons */
+#define FR_IR_REQ_RSVD  0x20    /* reserved bits in the request */
+#define FR_IR_INDEX     0x21    /* index beyond IRTA.S */
+#define FR_IR_NP        0x22    /* IRTE not present */
+#define FR_IR_ACCESS    0x23    /* IRTE read error */
+#define FR_IR_RSVD      0x24    /* IRTE reserved field */
+#define FR_IR_COMPAT    0x25    /* compatibility format blocked */
+#define FR_IR_SID       0x26    /* source-id verification */
+
+/* IRTE, remapped format: lower 64 bits... */
+#define IRTE_P          1ull
+#define IRTE_FPD        2ull
+#define IRTE_DM         (1ull << 2)
+#define IRTE_RH         (1ull << 3)
+#define IRTE_TM         (1ull << 4)
+#define IRTE_DLM(m)     ((uint64_t)(m) << 5)
+#define IRTE_AVAIL      0xf00ull
+#define IRTE_IM         (1ull << 15)
+#define IRTE_V(v)       ((uint64_t)(v) << 16)
+#define IRTE_DST(id)    ((uint64_t)(id) << 32)      /* x2APIC mode */
+#define IRTE_XDST(id)   ((uint64_t)(id) << 40)      /* xAPIC mode */
+/* ...and upper */
+#define IRTE_SID(s)     ((uint64_t)(s))
+#define IRTE_SQ(q)      ((uint64_t)(q) << 16)
+#define IRTE_SVT(t)     ((uint64_t)(t) << 18)
+#define SVT_NONE        0
+#define SVT_SID         1
+#define SVT_BUS         2
+
+#define DLM_FIXED       0
+#define DLM_LOWEST      1
+#define DLM_NMI         4
+
+/* MSI addresses: compatibility and remappable format */
+#define MSI_BASE        0xfee00000u
+#define MSI_REMAP       (1u << 4)
+#define MSI_SHV         (1u << 3)
+#define MSI_DATA_LEVEL  (1u << 15)
+#define MSI_DATA_DLM(m) ((uint32_t)(m) << 8)
+
+/* q35's IOAPIC, which sends its messages with source-id IOAPIC_SID */
+#define IOAPIC_BASE     0xfec00000ull
+#define IOAPIC_PATH     "/machine/q35/ioapic"
+#define IOAPIC_SID      0xff00
+
+/* ---- guest RAM the helper uses ---- */
+
+#define ROOT_TABLE      0x00100000ull
+#define CTX_TABLE       0x00101000ull
+#define PT_POOL         0x00200000ull   /* page-table pages come from here */
+#define PT_POOL_END     0x00500000ull   /* up to here */
+#define IQ_SYNC         0x00a11000ull   /* dmar_qi_sync()'s status dword */
+#define ACPI_BUF        0x06000000ull   /* dmar_acpi_table()'s buffer */
+
+/* ---- edu (docs/specs/edu.rst) at 00:04.0, in domain DOMAIN ---- */
+
+#define EDU_DEVFN       0x20            /* 00:04.0 */
+#define EDU_SID         0x0020
+#define DOMAIN          0x42
+
+#define EDU_DMA_SRC     0x80
+#define EDU_DMA_DST     0x88
+#define EDU_DMA_CNT     0x90
+#define EDU_DMA_CMD     0x98
+#define EDU_CMD_START   0x1
+#define EDU_CMD_TO_RAM  0x2
+#define EDU_IRQ_RAISE   0x60
+#define EDU_IRQ_ACK     0x64
+#define EDU_BUF         0x40000
+#define EDU_BUF_SIZE    4096
+#define XFER            64              /* bytes moved by one test DMA */
+
+/* A q35 machine with a vtd-dmar unit and edu at 00:04.0 */
+typedef struct QDmar {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *edu;
+    QPCIBar bar;
+    uint64_t pool;      /* next free page-table page */
+    uint64_t slpt;      /* top-level second-level table */
+    unsigned levels;    /* depth of the tables at slpt */
+    uint64_t iq_base;   /* the invalidation queue, as software set it up */
+    unsigned iq_entries;
+    unsigned iq_tail;   /* where software writes the next descriptor */
+    uint32_t iq_seq;    /* makes every dmar_qi_sync() status value new */
+} QDmar;
+
+/* ---- the machine ---- */
+
+/* edu's -device argument; NARROW keeps its 28-bit DMA mask */
+const char *dmar_edu_args(bool narrow);
+/* Start q35 with EXTRA, -device vtd-dmar[,PROPS] and edu */
+QTestState *dmar_qemu(const char *props, const char *extra, bool narrow);
+/* Find and enable edu at 00:04.0 (d->bus, d->edu, d->bar), and let go */
+void dmar_edu_attach(QDmar *d);
+void dmar_edu_detach(QDmar *d);
+/* A QDmar for the machine QTS runs (with edu at 00:04.0) */
+QDmar *dmar_attach(QTestState *qts);
+QDmar *dmar_boot_full(const char *props, const char *extra, bool narrow);
+QDmar *dmar_boot(const char *props);
+/* Detach, quit the machine and free D */
+void dmar_free(QDmar *d);
+/*
+ * Start the binary under test as a user would, with EXTRA and -device
+ * vtd-dmar[,PROPS] (its monitor's "quit" ends it if it started). Returns
+ * the exit status (1: refused); *ERR gets what it printed on stderr.
+ */
+int dmar_start_status(const char *extra, const char *props, char **err);
+
+/* ---- registers ---- */
+
+uint32_t dmar_rd32(QDmar *d, unsigned off);
+uint64_t dmar_rd64(QDmar *d, unsigned off);
+void dmar_wr32(QDmar *d, unsigned off, uint32_t v);
+void dmar_wr64(QDmar *d, unsigned off, uint64_t v);
+/* Registers 0x000..0x27f as 32-bit words, into W[SNAP_WORDS] */
+void dmar_snapshot(QDmar *d, uint32_t *w);
+void dmar_assert_same_regs(const uint32_t *a, const uint32_t *b);
+/*
+ * Write GCMD like Linux does: the persistent bits (TE, QIE, IRE, CFI) as
+ * GSTS has them, less CLEAR, plus SET.
+ */
+void dmar_gcmd_update(QDmar *d, uint32_t set, uint32_t clear);
+/* FSTS, with FRI masked while PPF is clear: it is only valid with PPF */
+uint32_t dmar_fsts(QDmar *d);
+
+/* ---- data patterns, and edu's DMA ---- */
+
+/* LEN bytes of the pattern SEED */
+void dmar_pattern(uint8_t *buf, size_t len, uint8_t seed);
+/* XFER bytes of pattern SEED at PA; whether PA holds them; zeroes */
+void dmar_fill(QDmar *d, uint64_t pa, uint8_t seed);
+bool dmar_holds(QDmar *d, uint64_t pa, uint8_t seed);
+void dmar_zero(QDmar *d, uint64_t pa);
+/* One edu DMA of LEN bytes, run to its end (TO_RAM: buffer -> DST) */
+void dmar_edu_dma(QDmar *d, uint64_t src, uint64_t dst, uint64_t len,
+                  bool to_ram);
+/* XFER bytes: RAM at IOVA -> edu buffer */
+void dmar_dma_in(QDmar *d, uint64_t iova);
+/* XFER bytes: edu buffer -> RAM at IOVA */
+void dmar_dma_out(QDmar *d, uint64_t iova);
+/* dmar_dma_in(FROM), then dmar_dma_out(TO) */
+void dmar_copy(QDmar *d, uint64_t from, uint64_t to);
+
+/* ---- translation tables ---- */
+
+/* A zeroed page from the pool */
+uint64_t dmar_table_new(QDmar *d);
+/* Bus 0's root entry; edu's context entry */
+void dmar_set_root(QDmar *d, uint64_t lo, uint64_t hi);
+void dmar_set_ctx(QDmar *d, uint64_t lo, uint64_t hi);
+uint64_t dmar_ctx_lo(QDmar *d);
+uint64_t dmar_ctx_hi(QDmar *d);
+/*
+ * Fresh root and context tables with edu's context pointing at a new,
+ * empty LEVELS-deep second-level table (domain DOMAIN).
+ */
+void dmar_tables_init(QDmar *d, unsigned levels, uint64_t lo_flags);
+/* Guest address of the LEVEL entry for IOVA; creates missing tables. */
+uint64_t dmar_pte_slot(QDmar *d, uint64_t iova, unsigned level);
+void dmar_set_pte(QDmar *d, uint64_t iova, unsigned level, uint64_t pte);
+/* Map IOVA to PA with a leaf at LEVEL (2: 2 MiB page, 3: 1 GiB page) */
+void dmar_map(QDmar *d, uint64_t iova, uint64_t pa, unsigned level,
+              uint64_t perm);
+/* Latch RTA (SRTP), then translation on (TE) */
+void dmar_enable(QDmar *d, uint64_t rta);
+
+/* ---- register-based invalidation; both return the register ---- */
+
+uint64_t dmar_iotlb_inv(QDmar *d, unsigned gran, uint16_t did,
+                        uint64_t iva);
+uint64_t dmar_ccmd_inv(QDmar *d, uint64_t cmd);
+
+/* ---- queued invalidation ---- */
+
+/* Set up a queue of 2^(QS + 8) descriptors at BASE and enable QI */
+void dmar_qi_enable(QDmar *d, uint64_t base, unsigned qs);
+/* Write descriptor LO:HI at index IDX */
+void dmar_qi_put(QDmar *d, unsigned idx, uint64_t lo, uint64_t hi);
+/* Write a descriptor at the software tail (IQT is not written yet) */
+unsigned dmar_qi_push(QDmar *d, uint64_t lo, uint64_t hi);
+/* A wait descriptor that writes DATA at ADDR, plus FLAGS (IF, FN) */
+unsigned dmar_qi_push_wait(QDmar *d, uint64_t addr, uint32_t data,
+                           uint64_t flags);
+/* IQT := the software tail */
+void dmar_qi_kick(QDmar *d);
+/* The IQH/IQT value of descriptor IDX */
+uint64_t dmar_iq_off(unsigned idx);
+/* Submit a wait descriptor and check everything up to it is done */
+void dmar_qi_sync(QDmar *d);
+/* A wait descriptor asking for an interrupt (IF) and nothing else */
+void dmar_qi_wait_if(QDmar *d);
+void dmar_qi_iotlb(QDmar *d, unsigned gran, uint16_t did, uint64_t addr,
+                   unsigned am);
+void dmar_qi_cc(QDmar *d, unsigned gran, uint16_t did, uint16_t sid,
+                unsigned fm);
+
+/* ---- fault records ---- */
+
+/* FRCD[I] holds a DMA fault of edu at IOVA, reason FR */
+void dmar_assert_frcd(QDmar *d, unsigned i, uint64_t iova, uint8_t fr,
+                      bool write);
+void dmar_frcd_clear(QDmar *d, unsigned i);
+/*
+ * Exactly one fault record is pending, for an interrupt request: reason
+ * FR, source-id SID, interrupt index INDEX in bits 63:48 of the lower
+ * half (-1: not checked; bits 47:0 are 0 anyway). Clear it.
+ */
+void dmar_assert_ir_fault(QDmar *d, uint8_t fr, int index, uint16_t sid);
+void dmar_assert_no_fault(QDmar *d);
+
+/* ---- interrupt remapping ---- */
+
+/* MSI address of interrupt HANDLE, remappable format (SHV as asked) */
+uint32_t dmar_msi_remappable(uint32_t handle, bool shv);
+/* Compatibility format, physical destination DEST */
+uint32_t dmar_msi_compat(uint8_t dest);
+/* edu sends one MSI with ADDR and DATA, programmed in its capability */
+void dmar_edu_msi(QDmar *d, uint32_t addr, uint16_t data);
+/*
+ * Vector V in CPU 0's IRR, from "info lapic" (under qtest, APIC MMIO
+ * reads have no current CPU and return nothing useful): -1 if not
+ * pending, else 1 for level-triggered (TMR set), 0 for edge.
+ */
+int dmar_apic_irr(QDmar *d, uint8_t v);
+void dmar_assert_delivered(QDmar *d, uint8_t v, bool level);
+void dmar_assert_not_delivered(QDmar *d, uint8_t v);
+/* Latch IRTA (SIRTP): the interrupt entry cache starts over too */
+void dmar_ir_set_table(QDmar *d, uint64_t irta);
+/* Table at IRTA, then remapping on; CFI as asked */
+void dmar_ir_enable(QDmar *d, uint64_t irta, bool cfi);
+void dmar_irte_put(QDmar *d, uint64_t table, uint32_t index, uint64_t lo,
+                   uint64_t hi);
+/* A fixed, edge-triggered IRTE for vector V to APIC 0 (xAPIC format) */
+uint64_t dmar_irte_lo(uint8_t v);
+/* IOAPIC redirection entry PIN (high half first: unmasked last) */
+void dmar_ioapic_rte(QDmar *d, unsigned pin, uint64_t rte);
+/* An edge on input PIN */
+void dmar_ioapic_pulse(QDmar *d, unsigned pin);
+
+/* ---- the DMAR table and the host address width ---- */
+
+/* The DMAR table as QEMU built it (g_free() it); its length in *LEN */
+uint8_t *dmar_acpi_table(QDmar *d, size_t *len);
+/* The host address width, as the DMAR table reports it */
+unsigned dmar_haw(QDmar *d);
+/* Address bits below the host address width */
+uint64_t dmar_haw_mask(QDmar *d);
+
+#endif
