@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * vtd-dmar: QOM glue of the VT-d remapping unit. Properties, per-device
- * DMA address spaces, the IOMMU translate callback, interrupt-range
- * forwarding, reset and migration. The hardware model itself lives in
- * dmar-core.c (walks), dmar-cache.c, dmar-fault.c and dmar-mmio.c.
+ * vtd-dmar: the QEMU glue of the VT-d remapping unit, and the only code
+ * of the device that knows QEMU. Properties, realize, reset, migration;
+ * guest memory as the unit sees it; the register window, the interrupt
+ * range and the IOMMU translate callback, each calling the unit
+ * (dmar-unit.h) under the lock and then doing what it asks (DMAR_ACT_*);
+ * per-device address spaces and IOMMU notifiers; tracing and logging of
+ * the unit's events.
  */
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/log.h"
 #include "qemu/lockable.h"
-#include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/atomic.h"
 #include "hw/qdev-properties.h"
 #include "qom/qom-qobject.h"
 #include "qobject/qjson.h"
 #include "qobject/qobject.h"
 #include "hw/sysbus.h"
+#include "hw/i386/apic_internal.h"
+#include "hw/i386/apic-msidef.h"
 #include "migration/vmstate.h"
 #include "qemu/main-loop.h"
 #include "system/runstate.h"
@@ -29,7 +34,7 @@
 
 #define TYPE_DMAR_IOMMU_MR "vtd-dmar-iommu-mr"
 
-/* ---- guest memory, as the core sees it ---- */
+/* ---- guest memory, as the unit sees it ---- */
 
 /*
  * Tables and queues must be in RAM: a pointer at MMIO (our own registers
@@ -51,7 +56,7 @@ static uint8_t *guest_ram(DmarState *s, uint64_t gpa, size_t len,
     return (uint8_t *)memory_region_get_ram_ptr(*mr) + *xlat;
 }
 
-bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
+static bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
     MemoryRegion *mr;
     hwaddr xlat;
@@ -72,7 +77,7 @@ bool dmar_read_guest(void *opaque, uint64_t gpa, void *buf, size_t len)
     return p != NULL;
 }
 
-bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
+static bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
                       size_t len)
 {
     MemoryRegion *mr;
@@ -88,12 +93,14 @@ bool dmar_write_guest(void *opaque, uint64_t gpa, const void *buf,
     return p != NULL;
 }
 
+
 /*
  * An 8-byte compare-and-swap on guest RAM, atomic with respect to the
  * vCPUs (aligned, RAM only: anything else is an access error).
  */
-DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
-                                   uint64_t *expected, uint64_t desired)
+static DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
+                                          uint64_t *expected,
+                                          uint64_t desired)
 {
     MemoryRegion *mr;
     hwaddr xlat;
@@ -107,8 +114,7 @@ DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
     if (!p) {
         return DMAR_CAS_ERROR;
     }
-    old = qatomic_cmpxchg(p, cpu_to_le64(*expected),
-                          cpu_to_le64(desired));
+    old = qatomic_cmpxchg(p, cpu_to_le64(*expected), cpu_to_le64(desired));
     if (old != cpu_to_le64(*expected)) {
         *expected = le64_to_cpu(old);
         return DMAR_CAS_CHANGED;
@@ -117,228 +123,428 @@ DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
     return DMAR_CAS_OK;
 }
 
-const DmarMemOps dmar_guest_mem_ops = {
+static const DmarMemOps dmar_guest_mem_ops = {
     .read = dmar_read_guest,
     .write = dmar_write_guest,
     .cmpxchg64 = dmar_cmpxchg64_guest,
 };
 
-/* Send the interrupt message described by an address/data register pair. */
-void dmar_send_msi(DmarState *s, uint32_t addr_reg, uint32_t data_reg)
-{
-    uint64_t addr;
-    uint32_t data;
+/* ---- the unit's events and actions ---- */
 
-    WITH_QEMU_LOCK_GUARD(&s->lock) {
-        addr = dmar_get32(s, addr_reg) |
-               ((uint64_t)dmar_get32(s, addr_reg + 4) << 32);
-        data = dmar_get32(s, data_reg);
-    }
-    trace_dmar_send_msi(addr_reg, addr, data);
-    address_space_stl_le(&s->downstream_as, addr, data,
-                         MEMTXATTRS_UNSPECIFIED, NULL);
-}
-
-/* ---- translation ---- */
-
-uint16_t dmar_das_sid(DmarDevAS *das)
+static uint16_t dmar_das_sid(DmarDevAS *das)
 {
     return das->bus ? PCI_BUILD_BDF(pci_bus_num(das->bus), das->devfn) :
                       das->fixed_sid;
 }
 
-/* An IOTLB miss: context (cached or read), then the walk. */
-static bool translate_miss_locked(DmarState *s, DmarDevAS *das,
-                                  uint64_t addr, bool is_write,
-                                  DmarTranslation *t, DmarFault *f)
+static void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped);
+static void dmar_unmap_sid_locked(DmarState *s, uint16_t sid,
+                                  uint16_t sid_mask);
+static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
+                                  uint64_t last);
+
+/* DmarUnitHooks.event: called inside unit calls, with the lock held. */
+static void dmar_unit_event(void *opaque, const DmarEvent *ev)
 {
-    uint16_t sid = dmar_das_sid(das);
-    const DmarMem mem = { &dmar_guest_mem_ops, s };
-    const DmarCacheKey key = { sid, DMAR_NO_PASID, DMAR_STAGE_SECOND };
-    const DmarRequest req = {
-        .addr = addr, .sid = sid, .pasid = DMAR_NO_PASID,
-        .type = DMAR_REQ_UNTRANSLATED, .is_write = is_write,
-    };
-    DmarContext ctx;
+    DmarState *s = opaque;
 
-    if (!dmar_ctx_cache_lookup(&s->ctx_cache, sid, &ctx)) {
-        if (!dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
-                                 &mem, &ctx, f)) {
-            f->addr = addr;
-            f->is_write = is_write;
-            return false;
-        }
-        if (dmar_ctx_cache_insert(&s->ctx_cache, &ctx)) {
-            trace_dmar_cache_evict("context", sid);
-        }
+    switch (ev->kind) {
+    case DMAR_EV_MMIO_READ:
+        trace_dmar_mmio_read(ev->mmio.reg, ev->mmio.off, ev->mmio.size,
+                             ev->mmio.val);
+        break;
+    case DMAR_EV_MMIO_WRITE:
+        trace_dmar_mmio_write(ev->mmio.reg, ev->mmio.off, ev->mmio.size,
+                              ev->mmio.val);
+        break;
+    case DMAR_EV_GCMD:
+        trace_dmar_gcmd(ev->gcmd.val, ev->gcmd.old_gsts, ev->gcmd.gsts);
+        break;
+    case DMAR_EV_CC_INV:
+        trace_dmar_ccmd(ev->cc.gran, ev->cc.did, ev->cc.sid, ev->cc.fm,
+                        ev->cc.dropped);
+        break;
+    case DMAR_EV_IOTLB_INV:
+        trace_dmar_iotlb_inv(ev->iotlb.gran, ev->iotlb.did, ev->iotlb.addr,
+                             ev->iotlb.am, ev->iotlb.dropped);
+        break;
+    case DMAR_EV_FLUSH_ALL:
+        trace_dmar_cache_flush_all(ev->flush.dropped);
+        break;
+    case DMAR_EV_QI_RUN:
+        trace_dmar_qi_run(ev->qi_run.head, ev->qi_run.tail,
+                          ev->qi_run.processed);
+        break;
+    case DMAR_EV_QI_ERROR:
+        trace_dmar_qi_error(ev->qi_error.head, ev->qi_error.why);
+        break;
+    case DMAR_EV_IEC_FLUSH:
+        trace_dmar_iec_flush(ev->iec.global, ev->iec.index, ev->iec.im);
+        break;
+    case DMAR_EV_IR_REMAP:
+        trace_dmar_ir_remap(ev->ir.sid, ev->ir.index, ev->ir.irq.vector,
+                            ev->ir.irq.dest);
+        break;
+    case DMAR_EV_FAULT:
+        trace_dmar_fault(ev->fault.sid, ev->fault.addr, ev->fault.fr,
+                         ev->fault.is_write, ev->fault.level, ev->fault.fpd);
+        break;
+    case DMAR_EV_EVICT:
+        trace_dmar_cache_evict(ev->evict.cache, ev->evict.sid);
+        break;
+    case DMAR_EV_STALE_HIT:
+        trace_dmar_stale_hit(ev->stale.sid, ev->stale.iova, ev->stale.pa,
+                             ev->stale.perm, ev->stale.walk_pa,
+                             ev->stale.walk_perm, ev->stale.fr);
+        break;
+    case DMAR_EV_UNMAP_ALL:
+        dmar_unmap_all_locked(s, ev->unmap_all.iotlb_dropped);
+        break;
+    case DMAR_EV_UNMAP_SID:
+        dmar_unmap_sid_locked(s, ev->unmap_sid.sid, ev->unmap_sid.sid_mask);
+        break;
+    case DMAR_EV_UNMAP_DID:
+        dmar_unmap_did_locked(s, ev->unmap_did.did, ev->unmap_did.first,
+                              ev->unmap_did.last);
+        break;
     }
-    if (!dmar_translate(&s->hw, &ctx, &req, &mem, t, f)) {
-        return false;
-    }
-    /* Which domain's invalidations the device's notifiers must hear of */
-    if (das->did == DMAR_DAS_DID_NONE) {
-        das->did = ctx.did;
-    } else if (das->did != ctx.did) {
-        das->did = DMAR_DAS_DID_MIXED;
-    }
-    if (ctx.tt == DMAR_TT_PASSTHROUGH) {
-        /*
-         * Pass-through is the identity below the host address width (the
-         * walk faulted above it): nothing worth caching, not an IOTLB
-         * entry (level 0). With x-dma-blocks one answer covers it all.
-         */
-        t->mask = s->dma_blocks ? (1ull << s->hw.haw) - 1 : DMAR_PAGE_SIZE - 1;
-        t->iova = t->pa = addr & ~t->mask;
-        t->level = 0;
-        return true;
-    }
-    if (t->narrowed) {
-        /*
-         * A piece of a large page around the interrupt address range: a
-         * page-selective invalidation anywhere in that page must reach
-         * it, which a 4 KiB IOTLB entry would not be. Never cached.
-         */
-        return true;
-    }
-    if (dmar_iotlb_insert(&s->iotlb, &key, ctx.did, t)) {
-        trace_dmar_cache_evict("iotlb", sid);
-    }
-    if (t->level == 1) {
-        /* DMA tends to go on to the next pages: cache their leaves too. */
-        DmarTranslation group[DMAR_LEAF_GROUP];
-        unsigned n = dmar_leaf_group(&s->hw, t->table, t->table_perm, addr,
-                                     &mem, group);
-
-        for (unsigned i = 0; i < n; i++) {
-            if (group[i].iova != t->iova) {
-                dmar_iotlb_insert(&s->iotlb, &key, ctx.did, &group[i]);
-            }
-        }
-    }
-    return true;
 }
 
-void dmar_report_fault_locked(DmarState *s, const DmarFault *f, bool *send)
+static int dmar_log_mask(DmarLogKind kind)
 {
-    DmarRecordResult r;
+    return kind == DMAR_LOG_UNIMP ? LOG_UNIMP : LOG_GUEST_ERROR;
+}
 
-    *send = false;
-    trace_dmar_fault(f->sid, f->addr, f->fr, f->is_write, f->level, f->fpd);
-    if (f->fpd) {
+static bool dmar_unit_log_enabled(void *opaque, DmarLogKind kind)
+{
+    return qemu_loglevel_mask(dmar_log_mask(kind));
+}
+
+static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
+{
+    qemu_log_mask(dmar_log_mask(kind), "%s", msg);
+}
+
+static const DmarUnitHooks dmar_unit_hooks = {
+    .event = dmar_unit_event,
+    .log_enabled = dmar_unit_log_enabled,
+    .log = dmar_unit_log,
+};
+
+/* Send the fault (or, with INV, the invalidation) event message. */
+static void dmar_send_event(DmarState *s, bool inv)
+{
+    uint64_t addr;
+    uint32_t data;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        dmar_unit_event_msg(&s->unit, inv, &addr, &data);
+    }
+    trace_dmar_send_msi(inv ? A_IEADDR : A_FEADDR, addr, data);
+    address_space_stl_le(&s->downstream_as, addr, data,
+                         MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+static bool dmar_unmap_pending_locked(DmarState *s);
+static void dmar_unmap_flush(DmarState *s);
+static void dmar_update_address_spaces(DmarState *s);
+
+/* Do what DMAR_ACT_* bits ask, with the lock dropped (BQL held). */
+static void dmar_run_actions(DmarState *s, unsigned act)
+{
+    if (act & DMAR_ACT_QI_PENDING) {
+        qemu_bh_schedule(s->qi_bh);
+    }
+    /* Notifiers forget old translations before the devices go on. */
+    if (act & DMAR_ACT_UNMAP) {
+        dmar_unmap_flush(s);
+    }
+    if (act & DMAR_ACT_SWITCH_AS) {
+        dmar_update_address_spaces(s);
+    }
+    if (act & DMAR_ACT_FAULT_EVENT) {
+        dmar_send_event(s, false);
+    }
+    if (act & DMAR_ACT_INV_EVENT) {
+        dmar_send_event(s, true);
+    }
+    if (act & DMAR_ACT_IEC_NOTIFY) {
+        /* KVM's split irqchip re-reads its MSI routes (never under lock) */
+        x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), true, 0, 0);
+    }
+}
+
+/* What the unit asked for, plus the notifiers' pending ranges (lock held) */
+static unsigned dmar_unit_done_locked(DmarState *s, unsigned act)
+{
+    return act | (dmar_unmap_pending_locked(s) ? DMAR_ACT_UNMAP : 0);
+}
+
+/* ---- the register window ---- */
+
+static uint64_t dmar_mmio_read(void *opaque, hwaddr off, unsigned size)
+{
+    DmarState *s = opaque;
+    DmarAccess kind;
+    uint64_t val = 0;
+
+    QEMU_LOCK_GUARD(&s->lock);
+    kind = dmar_unit_access(&s->unit, off, size, false);
+    if (kind == DMAR_ACCESS_ONE) {
+        val = dmar_unit_read(&s->unit, off, size);
+    } else if (kind == DMAR_ACCESS_SPLIT) {
+        val = dmar_unit_read(&s->unit, off, 4) |
+              dmar_unit_read(&s->unit, off + 4, 4) << 32;
+    }
+    return val;
+}
+
+static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
+                           unsigned size)
+{
+    unsigned act;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        act = dmar_unit_done_locked(s, dmar_unit_write(&s->unit, off, val,
+                                                       size));
+    }
+    dmar_run_actions(s, act);
+}
+
+static void dmar_mmio_write(void *opaque, hwaddr off, uint64_t val,
+                            unsigned size)
+{
+    DmarState *s = opaque;
+    DmarAccess kind;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        kind = dmar_unit_access(&s->unit, off, size, true);
+    }
+    switch (kind) {
+    case DMAR_ACCESS_ONE:
+        dmar_reg_write(s, off, val, size);
+        break;
+    case DMAR_ACCESS_SPLIT:
+        /* The low half's effects (events included) come first. */
+        dmar_reg_write(s, off, (uint32_t)val, 4);
+        dmar_reg_write(s, off + 4, val >> 32, 4);
+        break;
+    default:
+        break;
+    }
+}
+
+static const MemoryRegionOps dmar_mmio_ops = {
+    .read = dmar_mmio_read,
+    .write = dmar_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    /*
+     * Every size and alignment reaches us unsplit (where the accelerator
+     * does not split it first); the unit decides, never an assert.
+     */
+    .valid = { .min_access_size = 1, .max_access_size = 8,
+               .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8,
+              .unaligned = true },
+};
+
+/* The queue's continuation, when an IQT write left work (BQL). */
+static void dmar_qi_bh(void *opaque)
+{
+    DmarState *s = opaque;
+    unsigned act;
+
+    /*
+     * Nothing runs while the VM is stopped: a queue left pending then, or
+     * migrated in, resumes when it runs again (dmar_qi_vm_state_change).
+     * QI disabled, IQE or a reset in between: the unit finds nothing to do.
+     */
+    if (!runstate_is_running()) {
         return;
     }
-    r = dmar_fault_record(&s->flog, f, send);
-    if (r == DMAR_FAULT_RECORDED) {
-        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: %s fault, sid "
-                      "%02x:%02x.%x addr 0x%" PRIx64 " reason 0x%x\n",
-                      f->fr >= DMAR_FR_IR_REQ_RSVD ? "interrupt" :
-                      f->is_write ? "DMA write" : "DMA read", f->sid >> 8,
-                      PCI_SLOT(f->sid & 0xff), PCI_FUNC(f->sid & 0xff),
-                      f->addr, f->fr);
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
     }
+    dmar_run_actions(s, act);
+}
+
+static void dmar_qi_vm_state_change(void *opaque, bool running,
+                                    RunState state)
+{
+    DmarState *s = opaque;
+
+    if (running) {
+        qemu_bh_schedule(s->qi_bh);
+    }
+}
+
+/* ---- interrupts: the 0xFEEx_xxxx window and KVM's routes ---- */
+
+/* MSG as the unit decided for (ADDR, DATA): remapped or as it came. */
+static void dmar_intr_msg(const DmarIntr *r, uint64_t addr, uint32_t data,
+                          MSIMessage *msg)
+{
+    X86IOMMUIrq xirq;
+
+    if (!r->remapped) {
+        *msg = (MSIMessage) { .address = addr, .data = data };
+        return;
+    }
+    xirq = (X86IOMMUIrq) {
+        .trigger_mode = r->irq.trigger_level,
+        .vector = r->irq.vector,
+        .delivery_mode = r->irq.delivery_mode,
+        .dest = r->irq.dest,
+        .dest_mode = r->irq.dest_mode,
+        .redir_hint = r->irq.redir_hint,
+    };
+    x86_iommu_irq_to_msi_message(&xirq, msg);
+}
+
+static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
+                                  unsigned size, MemTxAttrs attrs)
+{
+    DmarDevAS *das = opaque;
+    DmarState *s = das->unit;
+    uint16_t sid = dmar_das_sid(das);
+    MSIMessage msg;
+    DmarIntr r;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        dmar_unit_remap_irq(&s->unit, DMAR_MSI_BASE + off, val, sid, &r);
+    }
+    dmar_run_actions(s, r.act);
+    trace_dmar_msi(sid, DMAR_MSI_BASE + off, val);
+    if (!r.ok) {
+        return MEMTX_OK;                /* blocked and recorded */
+    }
+    dmar_intr_msg(&r, DMAR_MSI_BASE + off, val, &msg);
+    if (r.remapped) {
+        /*
+         * A remapped message can name a 32-bit x2APIC destination, which
+         * an MSI address cannot carry: hand it to the APICs directly.
+         */
+        apic_get_class(NULL)->send_msi(&msg);
+    } else {
+        address_space_stl_le(&s->downstream_as, msg.address, msg.data,
+                             attrs, NULL);
+    }
+    return MEMTX_OK;
+}
+
+static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
+                                 unsigned size, MemTxAttrs attrs)
+{
+    *val = 0;
+    return MEMTX_OK;
+}
+
+static const MemoryRegionOps dmar_msi_ops = {
+    .read_with_attrs = dmar_msi_read,
+    .write_with_attrs = dmar_msi_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+/*
+ * The source-id of the IOAPIC's interrupt requests: that of its DMAR
+ * device scope entry (VT-d §8.3.1), which the board also gives the
+ * messages it routes here from the IOAPIC (dmar_ioapic_address_space()).
+ */
+static uint16_t ioapic_sid(DmarState *s)
+{
+    return s->ioapic_as ? dmar_das_sid(s->ioapic_as) :
+           PCI_BUILD_BDF(Q35_PSEUDO_BUS_PLATFORM, Q35_PSEUDO_DEVFN_IOAPIC);
 }
 
 /*
- * x-verify-iotlb: on an IOTLB hit, walk the tables again and report when
- * they no longer grant what the cached entry does. Using such an entry is
- * what the spec allows until the guest invalidates it, so the DMA goes on
- * as cached; the report tells a developer that a device reached an IOVA
- * whose mapping the driver had already changed or removed.
+ * X86IOMMUClass.int_remap: KVM's split irqchip asks for the MSI routes it
+ * installs in the kernel. Every caller passes the requester id of a PCI
+ * device, except QEMU's IOAPIC, which asks for its pins' routes with
+ * X86_IOMMU_SID_INVALID: those are the IOAPIC's requests, so they carry
+ * its source-id and its IRTEs are verified in full, as under TCG (and as
+ * amd-iommu does with its IOAPIC's device id).
+ *
+ * The route is remapped when it is set up (RTE or MSI write, IEC
+ * invalidation), not per interrupt: a blocked one is recorded then. And
+ * KVM keeps a route it could not update, which would go on delivering
+ * what the old IRTE said: a blocked request gets a route that reaches no
+ * CPU instead (logical destination 0 matches no local APIC in any mode).
  */
-static void verify_hit_locked(DmarState *s, uint16_t sid, uint64_t addr,
-                              bool is_write, const DmarTranslation *hit)
+static int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src,
+                          MSIMessage *dst, uint16_t sid)
 {
-    DmarContext ctx;
-    DmarTranslation t;
-    DmarFault f = { 0 };
-    uint64_t cached = hit->pa + (addr & hit->mask), walked;
-    const DmarMem mem = { &dmar_guest_mem_ops, s };
-    const DmarRequest req = {
-        .addr = addr, .sid = sid, .pasid = DMAR_NO_PASID,
-        .type = DMAR_REQ_UNTRANSLATED, .is_write = is_write,
-    };
-    int walked_perm;
-    bool ok;
+    DmarState *s = VTD_DMAR(iommu);
+    DmarIntr r;
 
-    ok = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK, sid,
-                             &mem, &ctx, &f) &&
-         dmar_translate(&s->hw, &ctx, &req, &mem, &t, &f);
-    walked = ok ? t.pa + (addr & t.mask) : 0;
-    walked_perm = ok ? t.perm : 0;
-    if (ok && walked == cached && (t.perm & hit->perm) == hit->perm) {
-        return;
+    if (sid == X86_IOMMU_SID_INVALID) {
+        sid = ioapic_sid(s);
     }
-    trace_dmar_stale_hit(sid, addr, cached, hit->perm, walked, walked_perm,
-                         ok ? 0 : f.fr);
-    qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: sid %02x:%02x.%x %s 0x%" PRIx64
-                  " used a stale IOTLB entry (pa 0x%" PRIx64 " perm %d); the "
-                  "tables say %s 0x%" PRIx64 " perm %d\n", sid >> 8,
-                  PCI_SLOT(sid & 0xff), PCI_FUNC(sid & 0xff),
-                  is_write ? "write" : "read", addr, cached, hit->perm,
-                  ok ? "pa" : "fault", ok ? walked : f.fr, walked_perm);
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        dmar_unit_remap_irq(&s->unit, src->address, src->data, sid, &r);
+    }
+    if (r.act & DMAR_ACT_FAULT_EVENT) {
+        dmar_send_event(s, false);
+    }
+    if (!r.ok) {
+        *dst = (MSIMessage) {
+            .address = DMAR_MSI_BASE | 1 << MSI_ADDR_DEST_MODE_SHIFT,
+            .data = 0,
+        };
+        return 0;
+    }
+    dmar_intr_msg(&r, src->address, src->data, dst);
+    return 0;
 }
+
+/* ---- translation ---- */
 
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                                        IOMMUAccessFlags flag, int iommu_idx)
 {
     DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
     DmarState *s = das->unit;
-    uint16_t sid = dmar_das_sid(das);
-    const DmarCacheKey key = { sid, DMAR_NO_PASID, DMAR_STAGE_SECOND };
-    bool is_write = flag & IOMMU_WO;
-    uint8_t need = flag & IOMMU_RW;
+    DmarRequest req = {
+        .addr = addr, .sid = dmar_das_sid(das), .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = flag & IOMMU_WO,
+    };
     IOMMUTLBEntry r = {
         .target_as = &s->downstream_as,
         .iova = addr & ~(DMAR_PAGE_SIZE - 1),
         .addr_mask = DMAR_PAGE_SIZE - 1,
         .perm = IOMMU_NONE,
     };
-    DmarTranslation t;
-    DmarFault f;
-    bool ok, hit, send = false;
+    DmarXlate x;
+    bool ok;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        if (!(dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK)) {
-            /* Translation off (a switch in flight): DMA is untranslated. */
-            r.translated_addr = r.iova;
-            r.perm = IOMMU_RW;
-            return r;
-        }
-        ok = hit = dmar_iotlb_lookup(&s->iotlb, &key, addr, &t) &&
-                   (t.perm & need) == need;
-        if (hit && s->verify_iotlb) {
-            verify_hit_locked(s, sid, addr, is_write, &t);
-        }
-        if (!ok) {
-            ok = translate_miss_locked(s, das, addr, is_write, &t, &f);
-            if (!ok && flag != IOMMU_NONE) {
-                dmar_report_fault_locked(s, &f, &send);
+        ok = dmar_unit_translate(&s->unit, &req, flag & IOMMU_RW,
+                                 flag != IOMMU_NONE,
+                                 !QLIST_EMPTY(&iommu->iommu_notify), &x);
+        /* Which domain's invalidations the device's notifiers must hear */
+        if (x.walked) {
+            if (das->did == DMAR_DAS_DID_NONE) {
+                das->did = x.did;
+            } else if (das->did != x.did) {
+                das->did = DMAR_DAS_DID_MIXED;
             }
         }
-        /*
-         * x-dma-blocks: a long DMA over contiguous pages goes through in
-         * one piece (one host mapping, one I/O vector). Not when someone
-         * keeps what we return (IOMMU notifiers: vhost's device IOTLB):
-         * the invalidations they hear of are per page. Not under
-         * x-verify-iotlb either, which checks every page a DMA uses.
-         */
-        if (ok && s->dma_blocks && !s->verify_iotlb &&
-            QLIST_EMPTY(&iommu->iommu_notify)) {
-            dmar_iotlb_extend(&s->iotlb, &key, need, DMAR_EXTEND_ORDER, &t);
-        }
     }
-    if (send) {
-        dmar_send_msi(s, A_FEADDR, A_FEDATA);
+    if (x.act) {
+        dmar_run_actions(s, x.act);
     }
     if (ok) {
-        r.iova = t.iova;
-        r.translated_addr = t.pa;
-        r.addr_mask = t.mask;
-        r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
+        r.iova = x.t.iova;
+        r.translated_addr = x.t.pa;
+        r.addr_mask = x.t.mask;
+        r.perm = x.t.perm;  /* DMAR_PERM_R/W match IOMMU_RO/WO */
     }
-    trace_dmar_translate(sid, addr,
-                         ok ? r.translated_addr | (addr & r.addr_mask) : 0,
-                         r.addr_mask, r.perm, ok, hit);
+    if (!x.untranslated) {
+        trace_dmar_translate(req.sid, addr,
+                             ok ? r.translated_addr | (addr & r.addr_mask) : 0,
+                             r.addr_mask, r.perm, ok, x.hit);
+    }
     return r;
 }
 
@@ -412,7 +618,7 @@ static void unmap_add_locked(DmarState *s, DmarDevAS *das, uint64_t first,
                        ((DmarUnmap) { das, first, last }));
 }
 
-void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
+static void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
 {
     DmarDevAS *das;
 
@@ -427,7 +633,7 @@ void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
     }
 }
 
-void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask)
+static void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask)
 {
     DmarDevAS *das;
 
@@ -440,8 +646,8 @@ void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask)
     }
 }
 
-void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
-                           uint64_t last)
+static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
+                                  uint64_t last)
 {
     DmarDevAS *das;
 
@@ -455,7 +661,7 @@ void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
     }
 }
 
-bool dmar_unmap_pending_locked(DmarState *s)
+static bool dmar_unmap_pending_locked(DmarState *s)
 {
     return s->unmap_all || s->unmap_pending->len;
 }
@@ -496,7 +702,7 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
     }
 }
 
-void dmar_unmap_flush(DmarState *s)
+static void dmar_unmap_flush(DmarState *s)
 {
     g_autoptr(GArray) pending = g_array_new(false, false, sizeof(DmarUnmap));
     bool all;
@@ -525,35 +731,21 @@ void dmar_unmap_flush(DmarState *s)
         }
     }
 }
-
 /*
- * Untranslated DMA above the host address width (the platform's physical
- * address width, not aw-bits). With translation enabled this is a
- * pass-through context: VT-d §7.1.3 reason 4h applies with X = HAW. With
- * translation disabled nothing is checked; there is no memory there.
+ * Untranslated DMA above the host address width: the unit records the
+ * fault a pass-through context gives there (dmar_unit_beyond()).
  */
 static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
                                       bool is_write)
 {
     DmarState *s = das->unit;
-    DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = dmar_das_sid(das),
-                    .addr = (1ull << s->hw.haw) + off, .is_write = is_write };
-    const DmarMem mem = { &dmar_guest_mem_ops, s };
-    DmarContext ctx;
-    DmarFault ignore;
-    bool send = false;
+    unsigned act;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        if (dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK) {
-            f.fpd = dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                                        f.sid, &mem, &ctx, &ignore) &&
-                    ctx.fpd;
-            dmar_report_fault_locked(s, &f, &send);
-        }
+        act = dmar_unit_beyond(&s->unit, dmar_das_sid(das),
+                               (1ull << s->unit.cfg.hw.haw) + off, is_write);
     }
-    if (send) {
-        dmar_send_msi(s, A_FEADDR, A_FEDATA);
-    }
+    dmar_run_actions(s, act);
     return MEMTX_DECODE_ERROR;
 }
 
@@ -598,25 +790,13 @@ static gboolean das_equal(gconstpointer a, gconstpointer b)
     return x->bus == y->bus && x->devfn == y->devfn;
 }
 
-/* Does SID's context say "pass-through"? Reads the tables, no caching. */
-static bool das_passthrough(DmarState *s, DmarDevAS *das)
-{
-    const DmarMem mem = { &dmar_guest_mem_ops, s };
-    DmarContext ctx;
-    DmarFault f;
-
-    QEMU_LOCK_GUARD(&s->lock);
-    if (!(dmar_get32(s, A_GSTS) & R_GSTS_TES_MASK)) {
-        return true;
-    }
-    return dmar_context_lookup(&s->hw, s->root & R_RTADDR_RTA_MASK,
-                               dmar_das_sid(das), &mem, &ctx, &f) &&
-           ctx.tt == DMAR_TT_PASSTHROUGH;
-}
-
 static void das_switch(DmarState *s, DmarDevAS *das)
 {
-    bool translated = !das_passthrough(s, das);
+    bool translated;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        translated = !dmar_unit_bypass(&s->unit, dmar_das_sid(das));
+    }
 
     if (translated == das->translated) {
         return;
@@ -630,7 +810,7 @@ static void das_switch(DmarState *s, DmarDevAS *das)
     trace_dmar_switch_as(dmar_das_sid(das), translated);
 }
 
-void dmar_update_address_spaces(DmarState *s)
+static void dmar_update_address_spaces(DmarState *s)
 {
     GHashTableIter it;
     DmarDevAS *das;
@@ -670,8 +850,8 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
      * and the region ends on a page (no subpage in every flatview).
      */
     memory_region_init_io(&das->beyond, OBJECT(s), &dmar_beyond_ops, das,
-                          "vtd-dmar-beyond", -(1ull << s->hw.haw));
-    memory_region_add_subregion_overlap(&das->root, 1ull << s->hw.haw,
+                          "vtd-dmar-beyond", -(1ull << s->unit.cfg.hw.haw));
+    memory_region_add_subregion_overlap(&das->root, 1ull << s->unit.cfg.hw.haw,
                                         &das->beyond, 0);
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
     address_space_init(&das->as, &das->root, name);
@@ -800,22 +980,6 @@ static bool dmar_check_props(DmarState *s, Error **errp)
     if (!dmar_check_missing(s, errp)) {
         return false;
     }
-    if (s->aw_bits != 39 && s->aw_bits != 48 && s->aw_bits != 57) {
-        error_setg(errp, "aw-bits must be 39, 48 or 57 (got %u)", s->aw_bits);
-        return false;
-    }
-    if (s->nfr < 1 || s->nfr > DMAR_NFR_MAX) {
-        error_setg(errp, "nfr must be 1..%d (got %u)", DMAR_NFR_MAX, s->nfr);
-        return false;
-    }
-    if (s->iotlb_entries < DMAR_CACHE_WAYS ||
-        s->iotlb_entries > DMAR_CACHE_MAX_ENTRIES ||
-        s->ctx_entries < DMAR_CACHE_WAYS ||
-        s->ctx_entries > DMAR_CACHE_MAX_ENTRIES) {
-        error_setg(errp, "iotlb-entries and ctx-entries must be %d..%u",
-                   DMAR_CACHE_WAYS, DMAR_CACHE_MAX_ENTRIES);
-        return false;
-    }
     if (s->eim == ON_OFF_AUTO_ON && !x86_iommu_ir_supported(x86)) {
         error_setg(errp, "vtd-dmar: eim=on needs intremap=on");
         return false;
@@ -841,21 +1005,21 @@ static bool dmar_check_props(DmarState *s, Error **errp)
  * (else the low 8 bits, 0xff meaning all). Turn it on, as intel-iommu and
  * amd-iommu do; where KVM cannot, refuse eim=on and leave auto off.
  */
-static bool dmar_decide_eim(DmarState *s, Error **errp)
+static bool dmar_decide_eim(DmarState *s, bool *eim, Error **errp)
 {
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
 
-    s->eim_on = x86_iommu_ir_supported(x86) &&
-                (s->eim == ON_OFF_AUTO_ON ||
-                 (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
+    *eim = x86_iommu_ir_supported(x86) &&
+           (s->eim == ON_OFF_AUTO_ON ||
+            (s->eim == ON_OFF_AUTO_AUTO && dmar_cpus_have_x2apic()));
     /* Without CONFIG_KVM, kvm_irqchip_is_split() is a constant false. */
-    if (s->eim_on && kvm_irqchip_is_split() && !kvm_enable_x2apic()) {
+    if (*eim && kvm_irqchip_is_split() && !kvm_enable_x2apic()) {
         if (s->eim == ON_OFF_AUTO_ON) {
             error_setg(errp, "vtd-dmar: eim=on needs KVM's x2APIC API "
                        "(KVM_CAP_X2APIC_API) with kernel-irqchip=split");
             return false;
         }
-        s->eim_on = false;
+        *eim = false;
     }
     return true;
 }
@@ -864,6 +1028,8 @@ static void dmar_realize(DeviceState *dev, Error **errp)
 {
     DmarState *s = VTD_DMAR(dev);
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(dev);
+    g_autofree char *why = NULL;
+    DmarUnitConfig cfg;
 
     if (!dmar_check_props(s, errp)) {
         return;
@@ -886,18 +1052,33 @@ static void dmar_realize(DeviceState *dev, Error **errp)
      * that every context entry asking for translation is invalid (0x3)
      * while pass-through ones still work (see docs/vtd-dmar.rst).
      */
-    s->hw = (DmarHwConfig) {
-        .haw = dmar_platform_haw(),
-        .sagaw = !s->dma_translation ? 0 :
-                 s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
-        .sllps = 0x3,
-        .pt = x86->pt_supported,
-        .dt = false,
-        .sc = s->snoop_control,
-        .stale_tm = s->stale_tm,
+    cfg = (DmarUnitConfig) {
+        .aw_bits = s->aw_bits,
+        .nfr = s->nfr,
+        .caching_mode = s->caching_mode,
+        .dma_drain = s->dma_drain,
+        .ir = x86_iommu_ir_supported(x86),
+        .iotlb_entries = s->iotlb_entries,
+        .ctx_entries = s->ctx_entries,
+        .verify_iotlb = s->verify_iotlb,
+        .dma_blocks = s->dma_blocks,
+        .hw = {
+            .haw = dmar_platform_haw(),
+            .sagaw = !s->dma_translation ? 0 :
+                     s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
+            .sllps = 0x3,
+            .pt = x86->pt_supported,
+            .dt = false,
+            .sc = s->snoop_control,
+            .stale_tm = s->stale_tm,
+        },
     };
-    dmar_hw_config_init(&s->hw);
-    if (!dmar_decide_eim(s, errp)) {
+    why = dmar_unit_config_error(&cfg);
+    if (why) {
+        error_setg(errp, "vtd-dmar: %s", why);
+        return;
+    }
+    if (!dmar_decide_eim(s, &cfg.eim, errp)) {
         return;
     }
 
@@ -906,13 +1087,12 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     s->qi_bh = qemu_bh_new_guarded(dmar_qi_bh, s,
                                    &DEVICE(s)->mem_reentrancy_guard);
     qemu_add_vm_change_state_handler(dmar_qi_vm_state_change, s);
-    dmar_iotlb_init(&s->iotlb, s->iotlb_entries);
-    dmar_ctx_cache_init(&s->ctx_cache, s->ctx_entries);
-    s->flog = (DmarFaultLog) {
-        .regs = s->regs, .fro = DMAR_FRO_OFFSET, .nfr = s->nfr,
-    };
-    s->mmio_size = ROUND_UP(DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE,
-                            0x1000);
+    s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
+    QLIST_INIT(&s->unmap_list);
+    s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
+    dmar_unit_init(&s->unit, &cfg, &dmar_guest_mem_ops, s, &dmar_unit_hooks,
+                   s);
+    s->mmio_size = dmar_unit_mmio_size(&s->unit);
     memory_region_init_io(&s->mmio, OBJECT(s), &dmar_mmio_ops, s,
                           "vtd-dmar", s->mmio_size);
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
@@ -922,23 +1102,19 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     memory_region_init_alias(&s->nodmar_mr, OBJECT(s), "vtd-dmar-nodmar",
                              s->downstream, 0,
                              MIN(memory_region_size(s->downstream),
-                                 1ull << s->hw.haw));
-    s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
-    QLIST_INIT(&s->unmap_list);
-    s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
-    dmar_regs_reset(s);
+                                 1ull << cfg.hw.haw));
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
 }
 
 /* Registers, caches and address spaces as after reset (BQL held). */
 static void dmar_reset_state(DmarState *s)
 {
+    unsigned act;
+
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        dmar_regs_reset(s);
-        dmar_inv_all_locked(s);
-        dmar_irta_latch_locked(s);
+        act = dmar_unit_done_locked(s, dmar_unit_reset(&s->unit));
     }
-    dmar_run_actions(s, DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS);
+    dmar_run_actions(s, act);
 }
 
 /*
@@ -950,80 +1126,10 @@ static void dmar_reset_exit(Object *obj, ResetType type)
     dmar_reset_state(VTD_DMAR(obj));
 }
 
-/*
- * Why the state just loaded is one this unit cannot be in, or NULL. Every
- * value used later as an index, shift or size is checked (IQA.QS and
- * IRTA.S are bounded by their width), and so is what only the unit
- * writes: latched pointers, status bits, the records past nfr.
- */
-static const char *dmar_stream_error(DmarState *s)
-{
-    uint32_t fsts = dmar_get32(s, A_FSTS);
-    uint32_t gsts = dmar_get32(s, A_GSTS);
-    uint64_t iqa = dmar_get64(s, A_IQA);
-    uint64_t iqh = dmar_get64(s, A_IQH);
-    uint32_t entries = 1u << (FIELD_EX64(iqa, IQA, QS) + 8);
-    bool ir = FIELD_EX64(dmar_get64(s, A_ECAP), ECAP, IR);
-    uint32_t gsts_ok = R_GSTS_TES_MASK | R_GSTS_RTPS_MASK | R_GSTS_QIES_MASK |
-                       (ir ? R_GSTS_IRTPS_MASK | R_GSTS_IRES_MASK |
-                             R_GSTS_CFIS_MASK : 0);
-    uint64_t irta_ok = (R_IRTA_IRTA_MASK & MAKE_64BIT_MASK(0, s->hw.haw)) |
-                       R_IRTA_S_MASK | (s->eim_on ? R_IRTA_EIME_MASK : 0);
-    uint32_t frcd_end = DMAR_FRO_OFFSET + s->nfr * DMAR_FRCD_SIZE;
-
-    /* The stream must come from a unit configured like this one. */
-    if (dmar_get64(s, A_CAP) != dmar_cap_value(s) ||
-        dmar_get64(s, A_ECAP) != dmar_ecap_value(s)) {
-        return "CAP/ECAP differ: the source was configured differently";
-    }
-    /* Fault recording: indices below nfr, no record past them. */
-    if (s->flog.next >= s->nfr) {
-        return "next fault record beyond nfr";
-    }
-    if (FIELD_EX32(fsts, FSTS, FRI) >= s->nfr) {
-        return "FSTS.FRI beyond nfr";
-    }
-    if (!buffer_is_zero(s->regs + frcd_end, sizeof(s->regs) - frcd_end)) {
-        return "fault recording registers past nfr";
-    }
-    /* Only offered commands report status; SRTP/SIRTP latch as masked. */
-    if (gsts & ~gsts_ok) {
-        return "GSTS reports a command not offered";
-    }
-    if ((s->root & ~R_RTADDR_RTA_MASK) ||
-        (s->root && !(gsts & R_GSTS_RTPS_MASK))) {
-        return "root table pointer SRTP cannot have latched";
-    }
-    if ((s->irta_raw & ~irta_ok) ||
-        (s->irta_raw && !(gsts & R_GSTS_IRTPS_MASK))) {
-        return "interrupt remapping table pointer SIRTP cannot have latched";
-    }
-    /*
-     * Queue: IQH addresses guest memory, so it must be inside the queue.
-     * IQT is checked where it is used (software may write any value).
-     */
-    if (iqa & ~((R_IQA_IQA_MASK & MAKE_64BIT_MASK(0, s->hw.haw)) |
-                R_IQA_DW_MASK | R_IQA_QS_MASK)) {
-        return "IQA reserved bits, or base bits beyond the address width";
-    }
-    if ((iqh & ~R_IQH_QH_MASK) || FIELD_EX64(iqh, IQH, QH) >= entries) {
-        return "IQH outside the queue";
-    }
-    if (dmar_get64(s, A_IQT) & ~R_IQT_QT_MASK) {
-        return "IQT reserved bits";
-    }
-    /* Register-based invalidations complete within their write. */
-    if (FIELD_EX64(dmar_get64(s, A_CCMD), CCMD, ICC) ||
-        FIELD_EX64(dmar_get64(s, A_IOTLB), IOTLB, IVT)) {
-        return "an invalidation still in progress";
-    }
-    return NULL;
-}
-
 static int dmar_post_load(void *opaque, int version_id)
 {
     DmarState *s = opaque;
-    const char *why = dmar_stream_error(s);
+    const char *why = dmar_unit_stream_error(&s->unit);
 
     if (why) {
         /* post_load has no Error ** here; savevm names the device too */
@@ -1032,10 +1138,7 @@ static int dmar_post_load(void *opaque, int version_id)
         dmar_reset_state(s);
         return -EINVAL;
     }
-    /* Caches start empty, as after any invalidation. */
-    dmar_iotlb_flush_all(&s->iotlb);
-    dmar_ctx_cache_flush_all(&s->ctx_cache);
-    dmar_irta_from_raw(s);
+    dmar_unit_post_load(&s->unit);
     dmar_update_address_spaces(s);
     return 0;
 }
@@ -1047,10 +1150,10 @@ static const VMStateDescription vmstate_dmar = {
     .priority = MIG_PRI_IOMMU,
     .post_load = dmar_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT8_ARRAY(regs, DmarState, DMAR_REGS_MAX),
-        VMSTATE_UINT64(root, DmarState),
-        VMSTATE_UINT32(flog.next, DmarState),
-        VMSTATE_UINT64(irta_raw, DmarState),
+        VMSTATE_UINT8_ARRAY(unit.regs, DmarState, DMAR_REGS_MAX),
+        VMSTATE_UINT64(unit.root, DmarState),
+        VMSTATE_UINT32(unit.flog.next, DmarState),
+        VMSTATE_UINT64(unit.irta_raw, DmarState),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -1145,3 +1248,4 @@ static const TypeInfo dmar_types[] = {
 };
 
 DEFINE_TYPES(dmar_types)
+

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar unit: DMA translation (IOTLB, context cache, the walk and what
+ * happens on a miss) and interrupt remapping through the interrupt entry
+ * cache (VT-d chapters 3, 5 and 6). Pure: see dmar-unit.h.
+ */
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "dmar-unit-int.h"
+
+static bool translating(const DmarUnit *u)
+{
+    return dmar_unit_get32(u, A_GSTS) & R_GSTS_TES_MASK;
+}
+
+static uint64_t root_table(const DmarUnit *u)
+{
+    return u->root & R_RTADDR_RTA_MASK;
+}
+
+static void evicted(DmarUnit *u, const char *cache, uint16_t sid)
+{
+    DmarEvent ev = { .kind = DMAR_EV_EVICT,
+                     .evict = { .cache = cache, .sid = sid } };
+
+    dmar_unit_emit(u, &ev);
+}
+
+/* An IOTLB miss: context (cached or read), then the walk. */
+static bool translate_miss(DmarUnit *u, const DmarRequest *req,
+                           const DmarCacheKey *key, DmarXlate *x)
+{
+    DmarTranslation *t = &x->t;
+    DmarContext ctx;
+
+    if (!dmar_ctx_cache_lookup(&u->ctx_cache, req->sid, &ctx)) {
+        if (!dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid,
+                                 &u->mem, &ctx, &x->fault)) {
+            x->fault.addr = req->addr;
+            x->fault.is_write = req->is_write;
+            return false;
+        }
+        if (dmar_ctx_cache_insert(&u->ctx_cache, &ctx)) {
+            evicted(u, "context", req->sid);
+        }
+    }
+    if (!dmar_translate(&u->cfg.hw, &ctx, req, &u->mem, t, &x->fault)) {
+        return false;
+    }
+    x->walked = true;
+    x->did = ctx.did;
+    if (ctx.tt == DMAR_TT_PASSTHROUGH) {
+        /*
+         * Pass-through is the identity below the host address width (the
+         * walk faulted above it): nothing worth caching, not an IOTLB
+         * entry (level 0). With dma_blocks one answer covers it all.
+         */
+        t->mask = u->cfg.dma_blocks ? (1ull << u->cfg.hw.haw) - 1 :
+                                      DMAR_PAGE_SIZE - 1;
+        t->iova = t->pa = req->addr & ~t->mask;
+        t->level = 0;
+        return true;
+    }
+    if (t->narrowed) {
+        /*
+         * A piece of a large page around the interrupt address range: a
+         * page-selective invalidation anywhere in that page must reach
+         * it, which a 4 KiB IOTLB entry would not be. Never cached.
+         */
+        return true;
+    }
+    if (dmar_iotlb_insert(&u->iotlb, key, ctx.did, t)) {
+        evicted(u, "iotlb", req->sid);
+    }
+    if (t->level == 1) {
+        /* DMA tends to go on to the next pages: cache their leaves too. */
+        DmarTranslation group[DMAR_LEAF_GROUP];
+        unsigned n = dmar_leaf_group(&u->cfg.hw, t->table, t->table_perm,
+                                     req->addr, &u->mem, group);
+
+        for (unsigned i = 0; i < n; i++) {
+            if (group[i].iova != t->iova) {
+                dmar_iotlb_insert(&u->iotlb, key, ctx.did, &group[i]);
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * verify_iotlb: on an IOTLB hit, walk the tables again and report when
+ * they no longer grant what the cached entry does. Using such an entry is
+ * what the spec allows until the guest invalidates it, so the DMA goes on
+ * as cached; the report tells a developer that a device reached an IOVA
+ * whose mapping the driver had already changed or removed.
+ */
+static void verify_hit(DmarUnit *u, const DmarRequest *req,
+                       const DmarTranslation *hit)
+{
+    DmarContext ctx;
+    DmarTranslation t;
+    DmarFault f = { 0 };
+    uint64_t cached = hit->pa + (req->addr & hit->mask), walked;
+    DmarEvent ev = { .kind = DMAR_EV_STALE_HIT };
+    int walked_perm;
+    bool ok;
+
+    ok = dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid, &u->mem,
+                             &ctx, &f) &&
+         dmar_translate(&u->cfg.hw, &ctx, req, &u->mem, &t, &f);
+    walked = ok ? t.pa + (req->addr & t.mask) : 0;
+    walked_perm = ok ? t.perm : 0;
+    if (ok && walked == cached && (t.perm & hit->perm) == hit->perm) {
+        return;
+    }
+    ev.stale = (typeof(ev.stale)) {
+        .sid = req->sid, .iova = req->addr, .pa = cached, .walk_pa = walked,
+        .perm = hit->perm, .walk_perm = walked_perm, .fr = ok ? 0 : f.fr,
+    };
+    dmar_unit_emit(u, &ev);
+    dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: sid %02x:%02x.%x %s "
+                  "0x%" PRIx64 " used a stale IOTLB entry (pa 0x%" PRIx64
+                  " perm %d); the tables say %s 0x%" PRIx64 " perm %d\n",
+                  req->sid >> 8, (req->sid >> 3) & 0x1f, req->sid & 7,
+                  req->is_write ? "write" : "read", req->addr, cached,
+                  hit->perm, ok ? "pa" : "fault",
+                  ok ? walked : (uint64_t)f.fr, walked_perm);
+}
+
+bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
+                         bool record, bool notifiers, DmarXlate *x)
+{
+    DmarCacheKey key = { .sid = req->sid, .pasid = req->pasid,
+                         .stage = DMAR_STAGE_SECOND };
+    bool ok;
+
+    x->act = 0;
+    x->hit = x->walked = x->untranslated = false;
+    if (!translating(u)) {
+        /* Translation off (a switch in flight): DMA is untranslated. */
+        x->untranslated = true;
+        x->t = (DmarTranslation) {
+            .iova = req->addr & ~(DMAR_PAGE_SIZE - 1),
+            .pa = req->addr & ~(DMAR_PAGE_SIZE - 1),
+            .mask = DMAR_PAGE_SIZE - 1,
+            .perm = DMAR_PERM_RW,
+        };
+        return true;
+    }
+    ok = x->hit = dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
+                  (x->t.perm & need) == need;
+    if (x->hit && u->cfg.verify_iotlb) {
+        verify_hit(u, req, &x->t);
+    }
+    if (!ok) {
+        ok = translate_miss(u, req, &key, x);
+        if (!ok && record) {
+            x->act |= dmar_unit_report_fault(u, &x->fault);
+        }
+    }
+    /*
+     * dma_blocks: a long DMA over contiguous pages goes through in one
+     * piece (one host mapping, one I/O vector). Not when someone keeps
+     * what we return (IOMMU notifiers: vhost's device IOTLB): the
+     * invalidations they hear of are per page. Not with verify_iotlb
+     * either, which checks every page a DMA uses.
+     */
+    if (ok && u->cfg.dma_blocks && !u->cfg.verify_iotlb && !notifiers) {
+        dmar_iotlb_extend(&u->iotlb, &key, need, DMAR_EXTEND_ORDER, &x->t);
+    }
+    return ok;
+}
+
+/*
+ * Untranslated DMA above the host address width (the platform's physical
+ * address width, not aw-bits). With translation enabled this is a
+ * pass-through context: VT-d §7.1.3 reason 4h applies with X = HAW. With
+ * translation disabled nothing is checked; there is no memory there.
+ */
+unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
+                          bool is_write)
+{
+    DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = sid,
+                    .addr = addr, .is_write = is_write };
+    DmarContext ctx;
+    DmarFault ignore;
+
+    if (!translating(u)) {
+        return 0;
+    }
+    f.fpd = dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
+                                &ctx, &ignore) && ctx.fpd;
+    return dmar_unit_report_fault(u, &f);
+}
+
+/* Reads the tables, no caching: a decision about the address space. */
+bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
+{
+    DmarContext ctx;
+    DmarFault f;
+
+    if (!translating(u)) {
+        return true;
+    }
+    return dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
+                               &ctx, &f) &&
+           ctx.tt == DMAR_TT_PASSTHROUGH;
+}
+
+/* ---- interrupt remapping ---- */
+
+/*
+ * The interrupt remapping table as the remap reads it: IRTEs come from
+ * the interrupt entry cache, or from memory (and present ones are cached).
+ */
+static bool iec_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    DmarUnit *u = opaque;
+    uint32_t index = (gpa - u->irta.base) / 16;
+    DmarIecEntry *e = &u->iec[index % DMAR_IEC_ENTRIES];
+    uint64_t raw[2];
+
+    if (len != sizeof(raw) || (gpa - u->irta.base) % 16) {
+        return dmar_mem_read(&u->mem, gpa, buf, len);
+    }
+    if (e->valid && e->index == index) {
+        raw[0] = cpu_to_le64(e->lo);
+        raw[1] = cpu_to_le64(e->hi);
+    } else {
+        if (!dmar_mem_read(&u->mem, gpa, raw, sizeof(raw))) {
+            return false;
+        }
+        if (FIELD_EX64(le64_to_cpu(raw[0]), IRTE_LO, P)) {
+            *e = (DmarIecEntry) { .lo = le64_to_cpu(raw[0]),
+                                  .hi = le64_to_cpu(raw[1]),
+                                  .index = index, .valid = true };
+        }
+    }
+    memcpy(buf, raw, sizeof(raw));
+    return true;
+}
+
+static const DmarMemOps iec_mem_ops = {
+    .read = iec_read,
+};
+
+bool dmar_unit_remap_irq(DmarUnit *u, uint64_t addr, uint32_t data,
+                         uint16_t sid, DmarIntr *r)
+{
+    uint32_t gsts = dmar_unit_get32(u, A_GSTS);
+    DmarMem iec_mem = { .ops = &iec_mem_ops, .opaque = u };
+    DmarIrFault irf = { 0 };
+    DmarFault f;
+
+    *r = (DmarIntr) { .ok = true };
+    if (!(gsts & R_GSTS_IRES_MASK)) {
+        return true;                    /* remapping off: as is */
+    }
+    if (!FIELD_EX64(addr, IR_MSI, FORMAT)) {
+        /* §5.1.4: compatibility format passes only with CFIS and !EIME */
+        if ((gsts & R_GSTS_CFIS_MASK) && !u->irta.eime) {
+            return true;
+        }
+        irf.fr = DMAR_FR_IR_COMPAT;
+    } else if (dmar_ir_remap(&u->irta, addr, data, sid, &iec_mem, &r->irq,
+                             &irf)) {
+        DmarEvent ev = { .kind = DMAR_EV_IR_REMAP,
+                         .ir = { .sid = sid, .index = irf.index,
+                                 .irq = r->irq } };
+
+        r->remapped = true;
+        dmar_unit_emit(u, &ev);
+        return true;
+    }
+    f = (DmarFault) {
+        .fr = irf.fr, .sid = sid, .is_write = true, .fpd = irf.fpd,
+        /* §11.4.7.6: for interrupts, FI bits 63:48 hold the index */
+        .addr = (uint64_t)(irf.index & 0xffff) << 48,
+    };
+    r->ok = false;
+    r->act = dmar_unit_report_fault(u, &f);
+    return false;
+}

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vtd-dmar unit: one remapping unit's architectural state and behaviour.
+ *
+ * The unit sits between the QEMU glue (vtd-dmar.c) and the pure core
+ * (dmar-core, dmar-cache, dmar-qi, dmar-ir, dmar-fault). It holds the
+ * register file and its semantics (the GCMD state machine, register-based
+ * and queued invalidation, the fault log), the latched root and interrupt
+ * table pointers, the caches and the interrupt entry cache. It knows
+ * nothing of QOM, MemoryRegions, AddressSpaces, locks, tracing or the
+ * BQL: guest memory comes through DmarMem, and everything the glue must
+ * do next comes back as data, as DMAR_ACT_* bits from the entry points
+ * and as DmarEvents through DmarUnitHooks (what the glue traces, and the
+ * ranges IOMMU notifiers must hear of). So it is unit-tested against fake
+ * memory (tests/unit/test-dmar-unit.c), and several units are several
+ * instances: nothing here is global.
+ *
+ * The caller serialises every call on one unit (the glue holds its lock);
+ * hooks are called from inside those calls and must not call back in.
+ */
+#ifndef HW_I386_VTD_DMAR_UNIT_H
+#define HW_I386_VTD_DMAR_UNIT_H
+
+#include "dmar-cache.h"
+#include "dmar-core.h"
+#include "dmar-fault.h"
+#include "dmar-ir.h"
+#include "dmar-qi.h"
+
+#define DMAR_NFR_MAX        256
+/* Largest register window: FRCDs follow the fixed registers. */
+#define DMAR_REGS_MAX       (DMAR_FRO_OFFSET + DMAR_NFR_MAX * DMAR_FRCD_SIZE)
+#define DMAR_IEC_ENTRIES    256     /* interrupt entry cache, direct-mapped */
+
+/* What the unit offers; fixed when it is created. */
+typedef struct DmarUnitConfig {
+    uint8_t aw_bits;        /* guest (input) address width: CAP.MGAW + 1 */
+    uint32_t nfr;           /* fault recording registers, 1..DMAR_NFR_MAX */
+    bool caching_mode;      /* CAP.CM */
+    bool dma_drain;         /* CAP.DRD/DWD */
+    bool ir;                /* ECAP.IR: interrupt remapping */
+    bool eim;               /* ECAP.EIM: x2APIC destinations (with ir) */
+    uint32_t iotlb_entries;
+    uint32_t ctx_entries;
+    bool verify_iotlb;      /* re-walk on IOTLB hits, report stale ones */
+    bool dma_blocks;        /* answer contiguous blocks, not pages */
+    DmarHwConfig hw;        /* haw, sagaw, sllps, pt, dt, sc, stale_tm */
+} DmarUnitConfig;
+
+/* Why CFG cannot make a unit (g_free() it), or NULL. */
+char *dmar_unit_config_error(const DmarUnitConfig *cfg);
+
+/* What an entry point asks the glue to do, once it may (lock dropped). */
+enum {
+    DMAR_ACT_FAULT_EVENT = 1,   /* send the fault event message */
+    DMAR_ACT_SWITCH_AS = 2,     /* re-evaluate per-device address spaces */
+    DMAR_ACT_INV_EVENT = 4,     /* send the invalidation event message */
+    DMAR_ACT_IEC_NOTIFY = 8,    /* interrupt entries changed: tell users */
+    DMAR_ACT_QI_PENDING = 16,   /* the queue has more: call qi_continue */
+    DMAR_ACT_UNIT_MASK = 31,
+    /* Bits above DMAR_ACT_UNIT_MASK are the glue's own. */
+};
+
+/* Events: what the glue traces, and what notifiers must hear of. */
+typedef enum DmarEventKind {
+    DMAR_EV_MMIO_READ,
+    DMAR_EV_MMIO_WRITE,
+    DMAR_EV_GCMD,
+    DMAR_EV_CC_INV,         /* context-cache invalidation done */
+    DMAR_EV_IOTLB_INV,      /* IOTLB invalidation done */
+    DMAR_EV_FLUSH_ALL,      /* every cache flushed (root table switch) */
+    DMAR_EV_QI_RUN,
+    DMAR_EV_QI_ERROR,
+    DMAR_EV_IEC_FLUSH,
+    DMAR_EV_IR_REMAP,
+    DMAR_EV_FAULT,          /* a fault, recorded or suppressed (fpd) */
+    DMAR_EV_EVICT,          /* a live cache entry made room */
+    DMAR_EV_STALE_HIT,      /* verify_iotlb: a hit the tables disagree with */
+    /*
+     * What translations handed out before may no longer be valid: every
+     * device and address (iotlb_dropped: the IOTLB is empty now); the
+     * devices whose source-id matches under sid_mask, every address (their
+     * IOTLB entries were dropped); the devices that may hold translations
+     * of domain did, addresses [first, last].
+     */
+    DMAR_EV_UNMAP_ALL,
+    DMAR_EV_UNMAP_SID,
+    DMAR_EV_UNMAP_DID,
+} DmarEventKind;
+
+typedef struct DmarEvent {
+    DmarEventKind kind;
+    union {
+        struct {
+            const char *reg;
+            uint32_t off;
+            unsigned size;
+            uint64_t val;
+        } mmio;
+        struct {
+            uint32_t val, old_gsts, gsts;
+        } gcmd;
+        struct {
+            unsigned gran;  /* granularity done; 0: invalid request */
+            uint16_t did, sid;
+            unsigned fm;
+            uint32_t dropped;
+        } cc;
+        struct {
+            unsigned gran;
+            uint16_t did;
+            uint64_t addr;
+            unsigned am;
+            uint32_t dropped;
+        } iotlb;
+        struct {
+            uint32_t dropped;
+        } flush;
+        struct {
+            uint32_t head, tail, processed;
+        } qi_run;
+        struct {
+            uint32_t head;
+            DmarIqei iqei;
+            const char *why;
+        } qi_error;
+        struct {
+            bool global;
+            uint32_t index;
+            unsigned im;
+        } iec;
+        struct {
+            uint16_t sid;
+            uint32_t index;
+            DmarIrq irq;
+        } ir;
+        DmarFault fault;
+        struct {
+            const char *cache;
+            uint16_t sid;
+        } evict;
+        struct {
+            uint16_t sid;
+            uint64_t iova, pa, walk_pa;
+            uint8_t perm, walk_perm, fr;
+        } stale;
+        struct {
+            bool iotlb_dropped;
+        } unmap_all;
+        struct {
+            uint16_t sid, sid_mask;
+        } unmap_sid;
+        struct {
+            uint16_t did;
+            uint64_t first, last;
+        } unmap_did;
+    };
+} DmarEvent;
+
+typedef enum DmarLogKind {
+    DMAR_LOG_GUEST_ERROR,   /* the guest did something the spec forbids */
+    DMAR_LOG_UNIMP,         /* the guest asked for what is not offered */
+} DmarLogKind;
+
+/* The glue's side; every member may be NULL. */
+typedef struct DmarUnitHooks {
+    void (*event)(void *opaque, const DmarEvent *ev);
+    bool (*log_enabled)(void *opaque, DmarLogKind kind);
+    void (*log)(void *opaque, DmarLogKind kind, const char *msg);
+} DmarUnitHooks;
+
+typedef struct DmarIecEntry {
+    uint64_t lo, hi;        /* the IRTE as read */
+    uint32_t index;
+    bool valid;
+} DmarIecEntry;
+
+typedef struct DmarUnit {
+    DmarUnitConfig cfg;
+    DmarMem mem;            /* guest memory, untranslated */
+    const DmarUnitHooks *hooks;
+    void *hooks_opaque;
+
+    uint8_t regs[DMAR_REGS_MAX];    /* little-endian register file */
+    uint64_t root;          /* RTADDR as latched by GCMD.SRTP */
+    DmarFaultLog flog;
+    DmarIotlb iotlb;
+    DmarCtxCache ctx_cache;
+    uint64_t irta_raw;      /* IRTA as latched by GCMD.SIRTP */
+    DmarIrtaConfig irta;    /* ... decoded */
+    DmarIecEntry iec[DMAR_IEC_ENTRIES];
+} DmarUnit;
+
+/*
+ * Create a unit as after reset (CFG must pass dmar_unit_config_error();
+ * its hw masks are filled in here). MEM_OPS/MEM_OPAQUE reach guest
+ * memory; HOOKS (may be NULL) hear events.
+ */
+void dmar_unit_init(DmarUnit *u, const DmarUnitConfig *cfg,
+                    const DmarMemOps *mem_ops, void *mem_opaque,
+                    const DmarUnitHooks *hooks, void *hooks_opaque);
+void dmar_unit_destroy(DmarUnit *u);
+/* Registers, caches and latched pointers as after reset. */
+unsigned dmar_unit_reset(DmarUnit *u);
+/* Size of the register window (whole pages). */
+uint32_t dmar_unit_mmio_size(const DmarUnit *u);
+uint64_t dmar_unit_cap(const DmarUnit *u);
+uint64_t dmar_unit_ecap(const DmarUnit *u);
+
+/* ---- register file (dmar-unit.c) ---- */
+
+/*
+ * VT-d §11.2 defines aligned 32-bit accesses to any register and aligned
+ * 64-bit accesses to 64-bit registers, and lets hardware carry out a
+ * 64-bit access as two 32-bit ones, lower half first. Every other 8-byte
+ * access on a 4-byte boundary is done that way (the glue makes the two
+ * calls, running the first one's actions in between); anything else
+ * reads 0 and is ignored. The unusual ones are logged.
+ */
+typedef enum DmarAccess {
+    DMAR_ACCESS_NONE,       /* 1 or 2 bytes, or misaligned: read 0, ignore */
+    DMAR_ACCESS_ONE,        /* 32-bit, or 64-bit to one 64-bit register */
+    DMAR_ACCESS_SPLIT,      /* 64-bit, done as two 32-bit accesses */
+} DmarAccess;
+
+DmarAccess dmar_unit_access(DmarUnit *u, uint64_t off, unsigned size,
+                            bool is_write);
+/* One DMAR_ACCESS_ONE access (size 4 or 8). */
+uint64_t dmar_unit_read(DmarUnit *u, uint64_t off, unsigned size);
+unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
+                         unsigned size);
+
+/* The register file as the unit holds it, for the glue and for tests. */
+uint32_t dmar_unit_get32(const DmarUnit *u, uint32_t off);
+uint64_t dmar_unit_get64(const DmarUnit *u, uint32_t off);
+
+/* The fault (or, with INV, invalidation) event's message. */
+void dmar_unit_event_msg(const DmarUnit *u, bool inv, uint64_t *addr,
+                         uint32_t *data);
+
+/*
+ * Why the state just loaded (registers, root, flog.next, irta_raw) is one
+ * this unit cannot be in, or NULL. Then dmar_unit_post_load() derives the
+ * rest (caches empty, IRTA decoded); after an error, dmar_unit_reset().
+ */
+const char *dmar_unit_stream_error(const DmarUnit *u);
+void dmar_unit_post_load(DmarUnit *u);
+
+/* ---- invalidation and the queue (dmar-unit-inv.c) ---- */
+
+/* Work the queue does per call before DMAR_ACT_QI_PENDING. */
+#define DMAR_QI_BUDGET          1024
+#define DMAR_QI_PROBES_PER_UNIT 16
+
+/* Go on with a queue left pending (DMAR_ACT_QI_PENDING). */
+unsigned dmar_unit_qi_continue(DmarUnit *u);
+
+/* ---- DMA and interrupts (dmar-unit-dma.c) ---- */
+
+typedef struct DmarXlate {
+    DmarTranslation t;      /* with ok: the page or block granted */
+    DmarFault fault;        /* without ok: why */
+    unsigned act;           /* DMAR_ACT_FAULT_EVENT */
+    bool untranslated;      /* GSTS.TES clear: the identity, RW */
+    bool hit;               /* answered from the IOTLB */
+    bool walked;            /* a walk succeeded: did is the domain's */
+    uint16_t did;
+} DmarXlate;
+
+/*
+ * Translate REQ, which needs permissions NEED (DMAR_PERM_*). A fault is
+ * recorded only with RECORD. NOTIFIERS: someone keeps what is returned
+ * (per-page answers then, whatever dma_blocks says).
+ */
+bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
+                         bool record, bool notifiers, DmarXlate *x);
+/*
+ * Untranslated DMA at ADDR at or above 2^HAW from SID: with translation
+ * on, the pass-through context's fault 4h is recorded. Returns actions.
+ */
+unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
+                          bool is_write);
+/* Does SID's DMA bypass translation (TES clear, or a pass-through ctx)? */
+bool dmar_unit_bypass(DmarUnit *u, uint16_t sid);
+
+typedef struct DmarIntr {
+    bool ok;                /* deliver; else blocked (and recorded) */
+    bool remapped;          /* irq holds what to deliver; else addr/data */
+    DmarIrq irq;
+    unsigned act;           /* DMAR_ACT_FAULT_EVENT */
+} DmarIntr;
+
+/* The interrupt request (ADDR, DATA) from SID (VT-d chapter 5). */
+bool dmar_unit_remap_irq(DmarUnit *u, uint64_t addr, uint32_t data,
+                         uint16_t sid, DmarIntr *r);
+
+#endif
