@@ -5,15 +5,16 @@
  * legacy root and context entries (VT-d §9.1, §9.3), the second-level
  * walk and its entries (§3.7, §9.8) and the fault reasons (§7.1.3).
  *
- * Guest memory is a sparse fake: a GHashTable of 4 KiB pages behind the
- * core's DmarReadFn. It counts the reads the core makes, so that the walk
- * bound can be checked on tables that point at themselves.
+ * Guest memory is the shared sparse fake (dmar-fake-mem.h). It counts the
+ * reads the core makes, so that the walk bound can be checked on tables
+ * that point at themselves.
  */
 
 #include "qemu/osdep.h"
 #include "dmar-core.h"
 #include "qemu/bswap.h"
 #include "dmar-test-util.h"
+#include "dmar-fake-mem.h"
 
 #define SAGAW_3L            (1u << 1)
 #define SAGAW_4L            (1u << 2)
@@ -31,113 +32,14 @@
 #define SZ_1G               (1ull << 30)
 
 #define TEST_PAGE_MASK      (DMAR_PAGE_SIZE - 1)
-#define TABLE_POOL_BASE     0x100000ull     /* tables are allocated here */
-#define UNBACKED_GPA        0x40000000ull   /* never backed by the fake */
+#define UNBACKED_GPA        FAKE_POOL_LIMIT /* never backed by the fake */
 
-/* ---- Fake guest memory ---- */
+/* ---- Fake guest memory (dmar-fake-mem.h) ---- */
 
-typedef struct FakeMem {
-    GHashTable *pages;      /* page-aligned gpa (uint64_t *) -> 4 KiB */
-    uint64_t next_table;    /* next free page of the table pool */
-    unsigned reads;         /* DmarReadFn calls since the last reset */
-} FakeMem;
-
-static void fake_mem_init(FakeMem *m)
-{
-    m->pages = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                     g_free, g_free);
-    m->next_table = TABLE_POOL_BASE;
-    m->reads = 0;
-}
-
-static void fake_mem_destroy(FakeMem *m)
-{
-    g_hash_table_destroy(m->pages);
-}
-
-static uint8_t *fake_page(FakeMem *m, uint64_t gpa, bool create)
-{
-    uint64_t key = gpa & ~TEST_PAGE_MASK;
-    uint8_t *page = g_hash_table_lookup(m->pages, &key);
-
-    if (!page && create) {
-        uint64_t *k = g_new(uint64_t, 1);
-
-        *k = key;
-        page = g_malloc0(DMAR_PAGE_SIZE);
-        g_hash_table_insert(m->pages, k, page);
-    }
-    return page;
-}
-
-/*
- * The DmarReadFn: false when any byte of the access is not backed. On
- * failure the buffer is filled with ones, so that a core which used it
- * anyway would see present entries full of reserved bits.
- */
-static bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-    FakeMem *m = opaque;
-    uint8_t *dst = buf;
-    uint64_t addr = gpa;
-    size_t left = len;
-
-    m->reads++;
-    if (len > 0 && gpa + (len - 1) < gpa) {
-        memset(buf, 0xff, len);
-        return false;
-    }
-    while (left > 0) {
-        uint64_t off = addr & TEST_PAGE_MASK;
-        size_t n = MIN(left, DMAR_PAGE_SIZE - off);
-        uint8_t *page = fake_page(m, addr, false);
-
-        if (!page) {
-            memset(buf, 0xff, len);
-            return false;
-        }
-        memcpy(dst, page + off, n);
-        dst += n;
-        addr += n;
-        left -= n;
-    }
-    return true;
-}
-
-static const DmarMemOps fake_ops = { .read = fake_read };
-#define FAKE_MEM(m) (&(DmarMem){ &fake_ops, (m) })
+#define FAKE_MEM(m) (&(DmarMem){ &fake_mem_ops, (m) })
 /* An untranslated request without PASID. */
 #define DMA_REQ(iova, w) (&(DmarRequest){ .addr = (iova), \
     .pasid = DMAR_NO_PASID, .type = DMAR_REQ_UNTRANSLATED, .is_write = (w) })
-
-static void fake_write64(FakeMem *m, uint64_t gpa, uint64_t val)
-{
-    g_assert((gpa & 7) == 0);
-    stq_le_p(fake_page(m, gpa, true) + (gpa & TEST_PAGE_MASK), val);
-}
-
-static uint64_t fake_peek64(FakeMem *m, uint64_t gpa)
-{
-    uint8_t *page = fake_page(m, gpa, false);
-
-    g_assert(page);
-    return ldq_le_p(page + (gpa & TEST_PAGE_MASK));
-}
-
-static void fake_or64(FakeMem *m, uint64_t gpa, uint64_t bits)
-{
-    fake_write64(m, gpa, fake_peek64(m, gpa) | bits);
-}
-
-static uint64_t fake_alloc_table(FakeMem *m)
-{
-    uint64_t gpa = m->next_table;
-
-    m->next_table += DMAR_PAGE_SIZE;
-    g_assert(m->next_table <= UNBACKED_GPA);
-    fake_page(m, gpa, true);
-    return gpa;
-}
 
 /* ---- Entry formats (VT-d §9.1, §9.3, §9.8) ---- */
 
@@ -251,8 +153,8 @@ static void env_destroy(TestEnv *e)
 
 static void env_root_write(TestEnv *e, uint8_t bus, uint64_t lo, uint64_t hi)
 {
-    fake_write64(&e->mem, e->rta + bus * 16, lo);
-    fake_write64(&e->mem, e->rta + bus * 16 + 8, hi);
+    fake_poke64(&e->mem, e->rta + bus * 16, lo);
+    fake_poke64(&e->mem, e->rta + bus * 16 + 8, hi);
 }
 
 /* Context entry of SID; creates the bus's context table if needed. */
@@ -271,8 +173,8 @@ static void env_ctx_write(TestEnv *e, uint16_t sid, uint64_t lo, uint64_t hi)
 {
     uint64_t gpa = env_ctx_gpa(e, sid);
 
-    fake_write64(&e->mem, gpa, lo);
-    fake_write64(&e->mem, gpa + 8, hi);
+    fake_poke64(&e->mem, gpa, lo);
+    fake_poke64(&e->mem, gpa + 8, hi);
 }
 
 /* A device whose context entry has AW for LEVELS; returns its table. */
@@ -345,12 +247,12 @@ static uint64_t map_perms(FakeMem *m, uint64_t root, int levels,
         next = slpte_addr(fake_peek64(m, gpa));
         if (!next) {
             next = fake_alloc_table(m);
-            fake_write64(m, gpa, make_slpte(next, perm[l], false));
+            fake_poke64(m, gpa, make_slpte(next, perm[l], false));
         }
         table = next;
     }
     gpa = lvl_entry(table, iova, leaf);
-    fake_write64(m, gpa, make_slpte(pa, perm[leaf], leaf > 1));
+    fake_poke64(m, gpa, make_slpte(pa, perm[leaf], leaf > 1));
     return gpa;
 }
 
@@ -475,32 +377,6 @@ static void assert_xlate(TestEnv *e, const DmarContext *ctx, uint64_t iova,
     g_assert_cmpuint(out.perm, ==, perm);
     g_assert_cmpuint(out.level, ==, leaf);
     g_assert_cmpuint(e->mem.reads, <=, ctx->levels);
-}
-
-/* ---- The fake itself ---- */
-
-static void test_fake_mem(void)
-{
-    FakeMem m;
-    uint8_t buf[16];
-
-    fake_mem_init(&m);
-    g_assert_false(fake_read(&m, 0x5000, buf, 8));
-    fake_write64(&m, 0x5ff8, 0x0123456789abcdefull);
-    g_assert_true(fake_read(&m, 0x5ff8, buf, 8));
-    g_assert_cmphex(ldq_le_p(buf), ==, 0x0123456789abcdefull);
-    g_assert_cmphex(buf[0], ==, 0xef);
-    /* Crossing into an unbacked page fails; into a backed one works. */
-    g_assert_false(fake_read(&m, 0x5ff8, buf, 16));
-    fake_write64(&m, 0x6000, 0x1122334455667788ull);
-    g_assert_true(fake_read(&m, 0x5ff8, buf, 16));
-    g_assert_cmphex(ldq_le_p(buf + 8), ==, 0x1122334455667788ull);
-    /* Wrapping past 2^64 is not an access to page 0. */
-    fake_write64(&m, 0, 1);
-    fake_write64(&m, UINT64_MAX - 7, 2);
-    g_assert_false(fake_read(&m, UINT64_MAX - 7, buf, 16));
-    g_assert_cmpuint(m.reads, ==, 5);
-    fake_mem_destroy(&m);
 }
 
 /* ---- Fault reasons and the hardware configuration ---- */
@@ -684,9 +560,9 @@ static void test_root_ctp_haw(void)
 
         env_init(&e, cases[i].haw, SAGAW_3L | SAGAW_4L, 0, 0);
         slpt = fake_alloc_table(&e.mem);
-        fake_write64(&e.mem, ctp + 0x21 * 16,
+        fake_poke64(&e.mem, ctp + 0x21 * 16,
                      make_ctx_lo(slpt, DMAR_TT_UNTRANSLATED, false));
-        fake_write64(&e.mem, ctp + 0x21 * 16 + 8, make_ctx_hi(1, 7));
+        fake_poke64(&e.mem, ctp + 0x21 * 16 + 8, make_ctx_hi(1, 7));
         env_root_write(&e, 0x80, make_root_lo(ctp), 0);
         ok = env_lookup(&e, 0x8021, &ctx, &f);
         g_assert_cmphex(f.fr, ==, cases[i].fr);
@@ -719,7 +595,7 @@ static void test_ctx_not_present(void)
      * the fault is suppressed.
      */
     gpa = env_ctx_gpa(&e, 0x0308);
-    fake_write64(&e.mem, gpa, fake_peek64(&e.mem, gpa) & ~R_CTX_LO_P_MASK);
+    fake_poke64(&e.mem, gpa, fake_peek64(&e.mem, gpa) & ~R_CTX_LO_P_MASK);
     assert_lookup_fault(&e, 0x0308, DMAR_FR_CTX_NOT_PRESENT, true);
 
     /* P = 0: reserved bits, TT and AW are not looked at. */
@@ -1291,12 +1167,12 @@ static void test_leaf_group(void)
                      0x800000 + i * 0x3000, 1, perm[i]);
         }
     }
-    fake_write64(&e.mem, pte_gpa(&e.mem, slpt, 3, base + 5 * 0x1000, 1),
+    fake_poke64(&e.mem, pte_gpa(&e.mem, slpt, 3, base + 5 * 0x1000, 1),
                  make_slpte(0x800000 + 5 * 0x3000, DMAR_PERM_RW, false) |
                  R_SLPTE_SNP_MASK);
     /* The level-2 entry grants read only: every leaf is capped at R. */
     l2e = pte_gpa(&e.mem, slpt, 3, base, 2);
-    fake_write64(&e.mem, l2e, (fake_peek64(&e.mem, l2e) & ~3ull) |
+    fake_poke64(&e.mem, l2e, (fake_peek64(&e.mem, l2e) & ~3ull) |
                  DMAR_PERM_R);
 
     g_assert_true(dmar_translate(&e.hw, &ctx,
@@ -1383,7 +1259,7 @@ static void test_walk_stale_tm(void)
             }
             /* in the level-3 table entry above a 4 KiB or 2 MiB page */
             if (leaf < 3) {
-                fake_write64(&e.mem, gpa, fake_peek64(&e.mem, gpa) &
+                fake_poke64(&e.mem, gpa, fake_peek64(&e.mem, gpa) &
                              ~R_SLPTE_TM_MASK);
                 fake_or64(&e.mem, pte_gpa(&e.mem, slpt, 3, iova, 3),
                           R_SLPTE_TM_MASK);
@@ -1424,7 +1300,7 @@ static void test_walk_ignored(void)
             uint64_t orig = fake_peek64(&e.mem, gpa);
 
             for (bit = 52; bit <= 63; bit++) {
-                fake_write64(&e.mem, gpa, orig | (1ull << bit));
+                fake_poke64(&e.mem, gpa, orig | (1ull << bit));
                 if (bit == R_SLPTE_TM_SHIFT) {
                     /* TM: reserved without ECAP.DT (and in tables) */
                     set_case("TM bit at level %d, leaf %d", l, leaf);
@@ -1437,7 +1313,7 @@ static void test_walk_ignored(void)
                 assert_xlate(&e, &ctx, iova + 0x345, bit & 1, pa, leaf,
                              DMAR_PERM_RW);
             }
-            fake_write64(&e.mem, gpa, orig);
+            fake_poke64(&e.mem, gpa, orig);
         }
         /* All of them at every level at once. */
         for (l = 4; l >= leaf; l--) {
@@ -1470,7 +1346,7 @@ static void test_walk_not_present_rsvd(void)
         slpt = env_open(&e, 0x0100, 4, false, &ctx);
         map_page(&e.mem, slpt, 4, iova, 0x5000, 1, DMAR_PERM_RW);
         gpa = pte_gpa(&e.mem, slpt, 4, iova, l);
-        fake_write64(&e.mem, gpa, (fake_peek64(&e.mem, gpa) | junk) &
+        fake_poke64(&e.mem, gpa, (fake_peek64(&e.mem, gpa) | junk) &
                      ~(R_SLPTE_R_MASK | R_SLPTE_W_MASK));
         set_case("not present with junk at level %d", l);
         for (w = 0; w <= 1; w++) {
@@ -1503,7 +1379,7 @@ static void test_walk_access(void)
             if (l == levels) {
                 ctx.slptptr = UNBACKED_GPA;
             } else {
-                fake_write64(&e.mem,
+                fake_poke64(&e.mem,
                              pte_gpa(&e.mem, slpt, levels, iova, l + 1),
                              make_slpte(UNBACKED_GPA, DMAR_PERM_RW, false));
             }
@@ -1597,11 +1473,11 @@ static void test_walk_haw_limit(void)
         l1 = slpte_addr(fake_peek64(&e.mem, gpa));
         memcpy(fake_page(&e.mem, high, true), fake_page(&e.mem, l1, false),
                DMAR_PAGE_SIZE);
-        fake_write64(&e.mem, gpa, make_slpte(high, DMAR_PERM_RW, false));
+        fake_poke64(&e.mem, gpa, make_slpte(high, DMAR_PERM_RW, false));
         assert_xlate(&e, &ctx, iova, false, top - SZ_4K, 1, DMAR_PERM_RW);
 
         /* One bit higher and it is a reserved bit. */
-        fake_write64(&e.mem, gpa, make_slpte(high, DMAR_PERM_RW, false) |
+        fake_poke64(&e.mem, gpa, make_slpte(high, DMAR_PERM_RW, false) |
                      top);
         assert_walk_fault(&e, &ctx, iova, false, DMAR_FR_PTE_RSVD, 2);
         env_destroy(&e);
@@ -1707,7 +1583,7 @@ static void test_loop(const void *opaque)
     t = env_add_device(&e, 0x0100, c->levels, DMAR_TT_UNTRANSLATED, false,
                        1);
     for (l = c->levels; l >= 1; l--) {
-        fake_write64(&e.mem, lvl_entry(t, c->iova, l),
+        fake_poke64(&e.mem, lvl_entry(t, c->iova, l),
                      make_slpte(t, DMAR_PERM_RW, c->ps));
     }
     ok = env_lookup(&e, 0x0100, &ctx, &f);
@@ -1752,11 +1628,11 @@ static void test_loop_misc(void)
     t4 = env_add_device(&e, 0x0100, 4, DMAR_TT_UNTRANSLATED, false, 1);
     t3 = fake_alloc_table(&e.mem);
     t2 = fake_alloc_table(&e.mem);
-    fake_write64(&e.mem, lvl_entry(t4, iova, 4),
+    fake_poke64(&e.mem, lvl_entry(t4, iova, 4),
                  make_slpte(t3, DMAR_PERM_RW, false));
-    fake_write64(&e.mem, lvl_entry(t3, iova, 3),
+    fake_poke64(&e.mem, lvl_entry(t3, iova, 3),
                  make_slpte(t2, DMAR_PERM_RW, false));
-    fake_write64(&e.mem, lvl_entry(t2, iova, 2),
+    fake_poke64(&e.mem, lvl_entry(t2, iova, 2),
                  make_slpte(t4, DMAR_PERM_RW, false));
     e.mem.reads = 0;
     ok = dmar_context_lookup(&e.hw, e.rta, 0x0100, FAKE_MEM(&e.mem), &ctx,
@@ -1822,7 +1698,7 @@ static void fpd_ctx_np(TestEnv *e, bool fpd, uint64_t *iova, bool *w)
 
     fpd_device(e, fpd);
     gpa = env_ctx_gpa(e, FPD_SID);
-    fake_write64(&e->mem, gpa, fake_peek64(&e->mem, gpa) & ~R_CTX_LO_P_MASK);
+    fake_poke64(&e->mem, gpa, fake_peek64(&e->mem, gpa) & ~R_CTX_LO_P_MASK);
 }
 
 static void fpd_ctx_access(TestEnv *e, bool fpd, uint64_t *iova, bool *w)
@@ -1864,7 +1740,7 @@ static void fpd_pte_access(TestEnv *e, bool fpd, uint64_t *iova, bool *w)
 {
     uint64_t slpt = fpd_device(e, fpd);
 
-    fake_write64(&e->mem, lvl_entry(slpt, *iova, 3),
+    fake_poke64(&e->mem, lvl_entry(slpt, *iova, 3),
                  make_slpte(UNBACKED_GPA, DMAR_PERM_RW, false));
 }
 
@@ -2268,7 +2144,6 @@ int main(int argc, char **argv)
     int ret;
 
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/dmar-core/fake-mem", test_fake_mem);
     g_test_add_func("/dmar-core/qualified", test_qualified);
     g_test_add_func("/dmar-core/hw-masks", test_hw_masks);
 

@@ -10,22 +10,22 @@
  * Expected values come from the layouts as the specification gives them
  * (the SPEC_*, MSI_*, LO_* and HI_* definitions and the ref_*() reference
  * below), never from the module's FIELD() definitions or masks. Guest
- * memory is a sparse fake: a GHashTable of 4 KiB pages behind DmarReadFn
- * that fails for unbacked addresses and counts the reads that stray from
- * the one IRTE a request may fetch.
+ * memory is the shared sparse fake (dmar-fake-mem.h), which fails for
+ * unbacked addresses and counts the reads that stray from the one IRTE a
+ * request may fetch.
  */
 
 #include "qemu/osdep.h"
 #include "dmar-ir.h"
 #include "qemu/bswap.h"
 #include "dmar-test-util.h"
+#include "dmar-fake-mem.h"
 
 #define PAGE_SIZE_4K        4096ull
 #define PAGE_MASK_4K        (PAGE_SIZE_4K - 1)
 #define IRTE_SIZE           16ull
 
 #define TABLE_BASE          0x123456000ull  /* above 4 GiB on purpose */
-#define MEM_MAGIC           0x1e7e1e7eu
 #define POISON              0xa5
 #define RANDOM_SEED         0x1d7e5eedu
 #define RANDOM_ITERATIONS   10000
@@ -174,97 +174,7 @@ static uint64_t msi_addr(uint32_t handle, bool shv)
            (uint64_t)(handle & 0x7fff) << MSI_HANDLE_SHIFT;
 }
 
-/* ---- Fake guest memory ---- */
-
-typedef struct FakeMem {
-    unsigned magic;
-    GHashTable *pages;      /* page-aligned gpa (uint64_t *) -> 4 KiB */
-    uint64_t win_lo;        /* reads are expected in [win_lo, win_hi) */
-    uint64_t win_hi;
-    unsigned reads;
-    unsigned stray_reads;   /* reads outside the window */
-} FakeMem;
-
-static void fake_mem_init(FakeMem *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->magic = MEM_MAGIC;
-    m->pages = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                     g_free, g_free);
-}
-
-static void fake_mem_destroy(FakeMem *m)
-{
-    g_hash_table_destroy(m->pages);
-}
-
-static uint8_t *fake_page(FakeMem *m, uint64_t gpa, bool create)
-{
-    uint64_t key = gpa & ~PAGE_MASK_4K;
-    uint8_t *page = g_hash_table_lookup(m->pages, &key);
-
-    if (!page && create) {
-        uint64_t *k = g_new(uint64_t, 1);
-
-        *k = key;
-        page = g_malloc0(PAGE_SIZE_4K);
-        g_hash_table_insert(m->pages, k, page);
-    }
-    return page;
-}
-
-/*
- * DmarReadFn: false when any byte is unbacked. On failure the buffer
- * holds ones: a present IRTE full of reserved bits.
- */
-static bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-    FakeMem *m = opaque;
-    uint8_t *b = buf;
-    uint64_t p = gpa;
-    size_t left = len;
-
-    g_assert_cmphex(m->magic, ==, MEM_MAGIC);
-    m->reads++;
-    if (gpa < m->win_lo || gpa + len > m->win_hi || gpa + len < gpa) {
-        m->stray_reads++;
-    }
-    if (gpa + len < gpa) {
-        memset(buf, 0xff, len);
-        return false;
-    }
-    /* Check all pages first: the read is all or nothing. */
-    while (left > 0) {
-        size_t n = MIN(left, PAGE_SIZE_4K - (p & PAGE_MASK_4K));
-
-        if (!fake_page(m, p, false)) {
-            memset(buf, 0xff, len);
-            return false;
-        }
-        p += n;
-        left -= n;
-    }
-    while (len > 0) {
-        size_t off = gpa & PAGE_MASK_4K;
-        size_t n = MIN(len, PAGE_SIZE_4K - off);
-
-        memcpy(b, fake_page(m, gpa, false) + off, n);
-        gpa += n;
-        b += n;
-        len -= n;
-    }
-    return true;
-}
-
-static const DmarMemOps fake_ops = { .read = fake_read };
-
-static void fake_set_window(FakeMem *m, uint64_t gpa, uint64_t len)
-{
-    m->win_lo = gpa;
-    m->win_hi = gpa + len;
-    m->reads = 0;
-    m->stray_reads = 0;
-}
+/* ---- Fake guest memory (dmar-fake-mem.h) ---- */
 
 /* ---- A table and the checks of one request ---- */
 
@@ -299,10 +209,9 @@ static uint64_t irte_gpa(const IrEnv *e, uint32_t index)
 static void env_put(IrEnv *e, uint32_t index, uint64_t lo, uint64_t hi)
 {
     uint64_t gpa = irte_gpa(e, index);
-    uint8_t *page = fake_page(&e->mem, gpa, true);
 
-    stq_le_p(page + (gpa & PAGE_MASK_4K), lo);
-    stq_le_p(page + (gpa & PAGE_MASK_4K) + 8, hi);
+    fake_poke64(&e->mem, gpa, lo);
+    fake_poke64(&e->mem, gpa + 8, hi);
 }
 
 static void assert_irq(const DmarIrq *got, const DmarIrq *want)
@@ -334,7 +243,7 @@ static void check_remap(IrEnv *e, uint64_t addr, uint32_t data,
     memset(&fault, POISON, sizeof(fault));
     fake_set_window(&e->mem, irte_gpa(e, index), IRTE_SIZE);
     ok = dmar_ir_remap(&e->irta, addr, data, sid,
-                       &(DmarMem){ &fake_ops, &e->mem }, &irq, &fault);
+                       &(DmarMem){ &fake_mem_ops, &e->mem }, &irq, &fault);
     g_assert_cmpuint(e->mem.stray_reads, ==, 0);
     if (want->fr == FR_INDEX || want->fr == FR_REQ_RSVD) {
         g_assert_cmpuint(e->mem.reads, ==, 0);
@@ -393,34 +302,6 @@ static void check_entry(bool eime, uint64_t lo, uint64_t hi, uint16_t sid,
 }
 
 /* ---- The fake itself ---- */
-
-static void test_fake_mem(void)
-{
-    FakeMem m;
-    uint8_t *page;
-    uint64_t buf[2];
-
-    fake_mem_init(&m);
-    fake_set_window(&m, 0, ~0ull);
-    g_assert_false(fake_read(&m, TABLE_BASE, buf, sizeof(buf)));
-    g_assert_cmphex(buf[0], ==, ~0ull);
-    page = fake_page(&m, TABLE_BASE, true);
-    stq_le_p(page + 0xff0, 0x0123456789abcdefull);
-    stq_le_p(page + 0xff8, 0xfedcba9876543210ull);
-    g_assert_true(fake_read(&m, TABLE_BASE + 0xff0, buf, sizeof(buf)));
-    g_assert_cmphex(le64_to_cpu(buf[0]), ==, 0x0123456789abcdefull);
-    g_assert_cmphex(le64_to_cpu(buf[1]), ==, 0xfedcba9876543210ull);
-    /* straddling into an unbacked page fails */
-    g_assert_false(fake_read(&m, TABLE_BASE + 0xff8, buf, sizeof(buf)));
-    g_assert_false(fake_read(&m, TABLE_BASE - 8, buf, sizeof(buf)));
-    g_assert_cmpuint(m.reads, ==, 4);
-    g_assert_cmpuint(m.stray_reads, ==, 0);
-    fake_set_window(&m, TABLE_BASE, 16);
-    g_assert_true(fake_read(&m, TABLE_BASE, buf, 16));
-    g_assert_true(fake_read(&m, TABLE_BASE + 8, buf, 16));
-    g_assert_cmpuint(m.stray_reads, ==, 1);
-    fake_mem_destroy(&m);
-}
 
 /* ---- Index decode, §5.1.3 ---- */
 
@@ -1284,7 +1165,6 @@ static void test_haw(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/dmar-ir/fake-mem", test_fake_mem);
 
     ADD_CASES("/dmar-ir/index", index_cases, test_index);
     g_test_add_func("/dmar-ir/index-all", test_index_all);

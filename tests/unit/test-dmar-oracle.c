@@ -37,6 +37,7 @@
 #include "qemu/bswap.h"
 #include "dmar-core.h"
 #include "dmar-cache.h"
+#include "dmar-fake-mem.h"
 
 /* The key of a request without PASID from SID (legacy mode). */
 #define SKEY(sid) (&(DmarCacheKey){ (sid), DMAR_NO_PASID, DMAR_STAGE_SECOND })
@@ -68,90 +69,18 @@
 /* Page addresses and 64-bit entry names are used as hash table keys. */
 QEMU_BUILD_BUG_ON(sizeof(gpointer) < sizeof(uint64_t));
 
-/* ---- Fake guest memory: sparse 4 KiB pages behind DmarReadFn ---- */
-
-typedef struct FakeMem {
-    GHashTable *pages;      /* page-aligned gpa -> 4 KiB */
-    uint64_t next;          /* next free page of the table pool */
-} FakeMem;
-
-static void mem_init(FakeMem *m)
-{
-    m->pages = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-                                     NULL, g_free);
-    m->next = POOL_BASE;
-}
-
-static void mem_destroy(FakeMem *m)
-{
-    g_hash_table_destroy(m->pages);
-}
-
-static uint8_t *mem_page(FakeMem *m, uint64_t gpa, bool create)
-{
-    gpointer key = (gpointer)(uintptr_t)(gpa & ~(SZ_4K - 1));
-    uint8_t *page = g_hash_table_lookup(m->pages, key);
-
-    if (!page && create) {
-        page = g_malloc0(SZ_4K);
-        g_hash_table_insert(m->pages, key, page);
-    }
-    return page;
-}
-
-static bool mem_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-    FakeMem *m = opaque;
-    uint8_t *dst = buf;
-
-    while (len > 0) {
-        uint64_t off = gpa & (SZ_4K - 1);
-        size_t n = MIN(len, SZ_4K - off);
-        uint8_t *page = mem_page(m, gpa, false);
-
-        if (!page) {
-            return false;
-        }
-        memcpy(dst, page + off, n);
-        dst += n;
-        gpa += n;
-        len -= n;
-    }
-    return true;
-}
-
-static const DmarMemOps mem_ops = { .read = mem_read };
-
-static void mem_write64(FakeMem *m, uint64_t gpa, uint64_t val)
-{
-    g_assert((gpa & 7) == 0);
-    stq_le_p(mem_page(m, gpa, true) + (gpa & (SZ_4K - 1)), val);
-}
-
-static uint64_t mem_peek64(FakeMem *m, uint64_t gpa)
-{
-    uint8_t *page = mem_page(m, gpa, false);
-
-    g_assert(page);
-    return ldq_le_p(page + (gpa & (SZ_4K - 1)));
-}
+/* ---- Fake guest memory (dmar-fake-mem.h) ---- */
 
 /*
- * A zeroed table page. Never 2 MiB aligned, so that PS set on an entry
- * that points to a table always makes a misaligned large page.
+ * Tables come from the pool, never 2 MiB aligned, so that PS set on an
+ * entry that points to a table always makes a misaligned large page.
  */
-static uint64_t mem_alloc_table(FakeMem *m)
+static void mem_init(FakeMem *m)
 {
-    uint64_t gpa;
-
-    if (!(m->next & (SZ_2M - 1))) {
-        m->next += SZ_4K;
-    }
-    gpa = m->next;
-    m->next += SZ_4K;
-    g_assert(m->next <= POOL_LIMIT);
-    mem_page(m, gpa, true);
-    return gpa;
+    fake_mem_init(m);
+    m->pool_next = POOL_BASE;
+    m->pool_limit = POOL_LIMIT;
+    m->pool_no_2m = true;
 }
 
 /* ---- Paging geometry ---- */
@@ -371,6 +300,7 @@ typedef struct Oracle {
     GRand *r;
     DmarHwConfig hw;
     FakeMem mem;
+    DmarMem dmem;           /* the core's view of mem */
     uint64_t rta;
     Bus bus[256];
     Domain *doms;
@@ -678,14 +608,14 @@ static void build_contexts(Oracle *o)
 {
     const OracleCfg *c = o->cfg;
 
-    o->rta = mem_alloc_table(&o->mem);
+    o->rta = fake_alloc_table(&o->mem);
     for (unsigned b = 0; b < 256; b++) {
         Bus *bus = &o->bus[b];
 
         if (!bus->used) {
             continue;
         }
-        bus->ctp = mem_alloc_table(&o->mem);
+        bus->ctp = fake_alloc_table(&o->mem);
         bus->lo = FIELD_DP64(0, ROOT_LO, CTP, bus->ctp >> DMAR_PAGE_SHIFT);
         bus->lo = FIELD_DP64(bus->lo, ROOT_LO, P, 1);
         bus->hi = 0;
@@ -715,8 +645,8 @@ static void build_contexts(Oracle *o)
                                  unbacked_page(o) >> DMAR_PAGE_SHIFT);
             break;
         }
-        mem_write64(&o->mem, o->rta + b * 16, bus->lo);
-        mem_write64(&o->mem, o->rta + b * 16 + 8, bus->hi);
+        fake_poke64(&o->mem, o->rta + b * 16, bus->lo);
+        fake_poke64(&o->mem, o->rta + b * 16 + 8, bus->hi);
     }
 
     for (unsigned i = 0; i < o->devs->len; i++) {
@@ -774,9 +704,9 @@ static void build_contexts(Oracle *o)
         default:
             g_assert_not_reached();
         }
-        mem_write64(&o->mem, o->bus[dv->sid >> 8].ctp +
+        fake_poke64(&o->mem, o->bus[dv->sid >> 8].ctp +
                     (dv->sid & 0xff) * 16, dv->lo);
-        mem_write64(&o->mem, o->bus[dv->sid >> 8].ctp +
+        fake_poke64(&o->mem, o->bus[dv->sid >> 8].ctp +
                     (dv->sid & 0xff) * 16 + 8, dv->hi);
     }
 }
@@ -798,8 +728,8 @@ static void build_mapping(Oracle *o, const Mapping *m)
         if (!b) {
             b = g_new(Built, 1);
             b->gpa = table + lvl_index(l, m->iova) * 8;
-            b->table = mem_alloc_table(&o->mem);
-            mem_write64(&o->mem, b->gpa,
+            b->table = fake_alloc_table(&o->mem);
+            fake_poke64(&o->mem, b->gpa,
                         make_slpte(b->table, DMAR_PERM_RW, false));
             g_hash_table_insert(d->built, node_key(l, m->iova), b);
         }
@@ -811,7 +741,7 @@ static void build_mapping(Oracle *o, const Mapping *m)
         b->gpa = table + lvl_index(m->level, m->iova) * 8;
         g_hash_table_insert(d->built, node_key(m->level, m->iova), b);
     }
-    mem_write64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
+    fake_poke64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
 }
 
 /* ---- Damaging entries ---- */
@@ -956,9 +886,9 @@ static void corrupt_entries(Oracle *o, const Damage *kinds, unsigned n_kinds,
         }
         c.iova = m->iova & ~(lvl_size(c.level) - 1);
         b = built_entry(d, c.level, m->iova);
-        c.before = mem_peek64(&o->mem, b->gpa);
+        c.before = fake_peek64(&o->mem, b->gpa);
         c.after = apply_damage(o, &c, c.before, n->map >= 0);
-        mem_write64(&o->mem, b->gpa, c.after);
+        fake_poke64(&o->mem, b->gpa, c.after);
         n->corrupt = o->corrupts->len;
         g_array_append_val(o->corrupts, c);
         i++;
@@ -979,6 +909,7 @@ static void oracle_init(Oracle *o, const OracleCfg *cfg, uint32_t seed,
     };
     dmar_hw_config_init(&o->hw);
     mem_init(&o->mem);
+    o->dmem = fake_mem(&o->mem);
     o->devs = g_array_new(false, false, sizeof(Device));
     o->dev_of = g_hash_table_new(g_direct_hash, g_direct_equal);
     o->maps = g_array_new(false, false, sizeof(Mapping));
@@ -988,7 +919,7 @@ static void oracle_init(Oracle *o, const OracleCfg *cfg, uint32_t seed,
     gen_mappings(o);
     gen_devices(o);
     for (unsigned i = 0; i < cfg->domains; i++) {
-        o->doms[i].slpt = mem_alloc_table(&o->mem);
+        o->doms[i].slpt = fake_alloc_table(&o->mem);
     }
     build_contexts(o);
     for (unsigned i = 0; i < o->maps->len; i++) {
@@ -1011,7 +942,7 @@ static void oracle_destroy(Oracle *o)
     g_hash_table_destroy(o->dev_of);
     g_array_free(o->maps, true);
     g_array_free(o->corrupts, true);
-    mem_destroy(&o->mem);
+    fake_mem_destroy(&o->mem);
     g_rand_free(o->r);
 }
 
@@ -1247,7 +1178,7 @@ static void ask_core(Oracle *o, uint16_t sid, uint64_t iova, bool w,
     *a = (Outcome) { .sid = sid, .map = -1, .corrupt = -1 };
     memset(&f, 0, sizeof(f));
     if (!dmar_context_lookup(&o->hw, o->rta, sid,
-                             &(DmarMem){ &mem_ops, &o->mem }, &ctx, &f)) {
+                             &o->dmem, &ctx, &f)) {
         a->in_lookup = true;
         a->fr = f.fr;
         a->fpd = f.fpd;
@@ -1269,8 +1200,7 @@ static void ask_core(Oracle *o, uint16_t sid, uint64_t iova, bool w,
         .addr = iova, .sid = sid, .pasid = DMAR_NO_PASID,
         .type = DMAR_REQ_UNTRANSLATED, .is_write = w,
     };
-    if (dmar_translate(&o->hw, &ctx, &req, &(DmarMem){ &mem_ops, &o->mem },
-                       &tr, &f)) {
+    if (dmar_translate(&o->hw, &ctx, &req, &o->dmem, &tr, &f)) {
         a->ok = true;
         a->pa = tr.pa;
         a->mask = tr.mask;
@@ -1798,7 +1728,7 @@ static void change_mapping(Oracle *o, unsigned i, unsigned kind)
     if (kind == 2) {
         g_hash_table_remove(d->intent, node_key(m->level, m->iova));
         m->removed = true;
-        mem_write64(&o->mem, b->gpa, 0);
+        fake_poke64(&o->mem, b->gpa, 0);
         return;
     }
     if (kind == 1 && size_ok) {
@@ -1807,7 +1737,7 @@ static void change_mapping(Oracle *o, unsigned i, unsigned kind)
         m->pa = (m->pa + rnd_range(o->r, 1, 1000) * size) &
                 ((1ull << MIN(o->cfg->haw, 52)) - 1);
     }
-    mem_write64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
+    fake_poke64(&o->mem, b->gpa, make_slpte(m->pa, m->perm, m->level > 1));
 }
 
 /*

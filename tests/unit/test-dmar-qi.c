@@ -7,16 +7,17 @@
  *
  * Expected values come from the descriptor layouts as the specification
  * gives them (the SPEC_* masks and ref_decode() below), never from the
- * module's own field definitions. Guest memory is a sparse fake: a
- * GHashTable of 4 KiB pages behind DmarReadFn and DmarWriteFn, which logs
- * the status writes of wait descriptors. The callbacks of DmarQiOps log
- * every call, so that the order and number of effects can be checked.
+ * module's own field definitions. Guest memory is the shared sparse fake
+ * (dmar-fake-mem.h), which logs the status writes of wait descriptors.
+ * The callbacks of DmarQiOps log every call, so that the order and
+ * number of effects can be checked.
  */
 
 #include "qemu/osdep.h"
 #include "dmar-qi.h"
 #include "qemu/bswap.h"
 #include "dmar-test-util.h"
+#include "dmar-fake-mem.h"
 
 #define PAGE_SIZE_4K        4096ull
 #define PAGE_MASK_4K        (PAGE_SIZE_4K - 1)
@@ -28,7 +29,6 @@
 #define CANARY              0xa5            /* status page filling */
 
 #define ENV_MAGIC           0x51c0ffeeu
-#define MEM_MAGIC           0x3e3e3e3eu
 
 /* Bits HI..LO of a 64-bit word, both included. */
 #define SPEC_BITS(hi, lo)   ((~0ull >> (63 - (hi))) & ~((1ull << (lo)) - 1))
@@ -455,174 +455,7 @@ static void test_devtlb(void)
     }
 }
 
-/* ---- Fake guest memory ---- */
-
-typedef struct QiWrite {
-    uint64_t gpa;
-    size_t len;
-    uint8_t data[8];
-} QiWrite;
-
-typedef struct FakeMem {
-    unsigned magic;
-    GHashTable *pages;      /* page-aligned gpa (uint64_t *) -> 4 KiB */
-    uint64_t win_lo;        /* reads are expected in [win_lo, win_hi) */
-    uint64_t win_hi;
-    unsigned reads;
-    unsigned stray_reads;   /* reads outside the window */
-    unsigned write_calls;   /* DmarWriteFn calls, failed ones too */
-    GArray *writes;         /* the successful ones, of QiWrite */
-} FakeMem;
-
-static void fake_mem_init(FakeMem *m)
-{
-    memset(m, 0, sizeof(*m));
-    m->magic = MEM_MAGIC;
-    m->pages = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                     g_free, g_free);
-    m->writes = g_array_new(false, false, sizeof(QiWrite));
-}
-
-static void fake_mem_destroy(FakeMem *m)
-{
-    g_hash_table_destroy(m->pages);
-    g_array_free(m->writes, true);
-}
-
-static uint8_t *fake_page(FakeMem *m, uint64_t gpa, bool create)
-{
-    uint64_t key = gpa & ~PAGE_MASK_4K;
-    uint8_t *page = g_hash_table_lookup(m->pages, &key);
-
-    if (!page && create) {
-        uint64_t *k = g_new(uint64_t, 1);
-
-        *k = key;
-        page = g_malloc0(PAGE_SIZE_4K);
-        g_hash_table_insert(m->pages, k, page);
-    }
-    return page;
-}
-
-static void fake_unback(FakeMem *m, uint64_t gpa)
-{
-    uint64_t key = gpa & ~PAGE_MASK_4K;
-
-    g_hash_table_remove(m->pages, &key);
-}
-
-/* Is every byte of [GPA, GPA + LEN) backed? */
-static bool fake_backed(FakeMem *m, uint64_t gpa, size_t len)
-{
-    uint64_t p;
-
-    if (len == 0) {
-        return true;
-    }
-    if (gpa + (len - 1) < gpa) {
-        return false;       /* wraps past 2^64 */
-    }
-    for (p = gpa & ~PAGE_MASK_4K; p <= gpa + (len - 1); p += PAGE_SIZE_4K) {
-        if (!fake_page(m, p, false)) {
-            return false;
-        }
-        if (p + PAGE_SIZE_4K == 0) {
-            break;
-        }
-    }
-    return true;
-}
-
-/* Copy between BUF and backed memory at GPA. */
-static void fake_copy(FakeMem *m, uint64_t gpa, void *buf, size_t len,
-                      bool to_mem)
-{
-    uint8_t *b = buf;
-
-    while (len > 0) {
-        uint64_t off = gpa & PAGE_MASK_4K;
-        size_t n = MIN(len, PAGE_SIZE_4K - off);
-        uint8_t *page = fake_page(m, gpa, false);
-
-        g_assert(page);
-        if (to_mem) {
-            memcpy(page + off, b, n);
-        } else {
-            memcpy(b, page + off, n);
-        }
-        gpa += n;
-        b += n;
-        len -= n;
-    }
-}
-
-/* DmarReadFn. On failure the buffer holds ones: type 15, reserved bits. */
-static bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-    FakeMem *m = opaque;
-
-    g_assert_cmphex(m->magic, ==, MEM_MAGIC);
-    m->reads++;
-    if (gpa < m->win_lo || gpa + len > m->win_hi || gpa + len < gpa) {
-        m->stray_reads++;
-    }
-    if (!fake_backed(m, gpa, len)) {
-        memset(buf, 0xff, len);
-        return false;
-    }
-    fake_copy(m, gpa, buf, len, false);
-    return true;
-}
-
-/* DmarWriteFn: all or nothing. */
-static bool fake_write(void *opaque, uint64_t gpa, const void *buf,
-                       size_t len)
-{
-    FakeMem *m = opaque;
-    QiWrite w = { .gpa = gpa, .len = len };
-
-    g_assert_cmphex(m->magic, ==, MEM_MAGIC);
-    m->write_calls++;
-    if (len > sizeof(w.data) || !fake_backed(m, gpa, len)) {
-        return false;
-    }
-    memcpy(w.data, buf, len);
-    fake_copy(m, gpa, w.data, len, true);
-    g_array_append_val(m->writes, w);
-    return true;
-}
-
-static const DmarMemOps fake_ops = { .read = fake_read, .write = fake_write };
-
-static void test_fake_mem(void)
-{
-    FakeMem m;
-    uint8_t buf[16];
-    uint32_t v = 0x11223344;
-
-    fake_mem_init(&m);
-    m.win_hi = UINT64_MAX;
-    g_assert_false(fake_read(&m, 0x5000, buf, 8));
-    g_assert_cmphex(buf[7], ==, 0xff);
-    g_assert_false(fake_write(&m, 0x5000, &v, 4));
-    fake_page(&m, 0x5000, true);
-    g_assert_true(fake_write(&m, 0x5ffc, &v, 4));
-    g_assert_true(fake_read(&m, 0x5ff8, buf, 8));
-    g_assert_cmphex(ldl_le_p(buf + 4), ==, 0x11223344);
-    /* Across into an unbacked page: fails, and writes nothing. */
-    g_assert_false(fake_read(&m, 0x5ff8, buf, 16));
-    g_assert_false(fake_write(&m, 0x5ffe, &v, 4));
-    g_assert_true(fake_read(&m, 0x5ffc, buf, 4));
-    g_assert_cmphex(ldl_le_p(buf), ==, 0x11223344);
-    g_assert_false(fake_backed(&m, UINT64_MAX - 1, 4));
-    g_assert_cmpuint(m.write_calls, ==, 3);
-    g_assert_cmpuint(m.writes->len, ==, 1);
-    g_assert_cmpuint(m.reads, ==, 4);
-    g_assert_cmpuint(m.stray_reads, ==, 0);
-    fake_unback(&m, 0x5000);
-    g_assert_false(fake_read(&m, 0x5ffc, buf, 4));
-    fake_mem_destroy(&m);
-}
+/* ---- Fake guest memory (dmar-fake-mem.h) ---- */
 
 /* ---- The walker's environment: one queue and its callbacks ---- */
 
@@ -769,7 +602,8 @@ static DmarQiStatus env_run(QiEnv *e, uint32_t head, uint32_t tail,
     run->iqei = 0xf;
     run->wait_irq = true;
     return dmar_qi_process(&e->caps, e->base, e->entries, false, tail,
-                           &(DmarMem){ &fake_ops, &e->mem }, &qi_ops, e, run);
+                           &(DmarMem){ &fake_mem_ops, &e->mem }, &qi_ops, e,
+                           run);
 }
 
 /* The callbacks were for exactly these slots, in this order. */
@@ -822,10 +656,10 @@ static void assert_run(QiEnv *e, DmarQiStatus st, const DmarQiRun *run,
 
 static void assert_write(QiEnv *e, unsigned i, uint64_t gpa, uint32_t val)
 {
-    const QiWrite *w;
+    const FakeMemWrite *w;
 
     g_assert_cmpuint(i, <, e->mem.writes->len);
-    w = &g_array_index(e->mem.writes, QiWrite, i);
+    w = &g_array_index(e->mem.writes, FakeMemWrite, i);
     g_assert_cmphex(w->gpa, ==, gpa);
     g_assert_cmpuint(w->len, ==, 4);
     /* 32-bit status data, little-endian in memory. */
@@ -1401,7 +1235,7 @@ typedef struct RefRun {
     bool wait_irq;
     bool irq_unknown;       /* stopped at a wait with IF whose write failed */
     GArray *slots;          /* slots whose descriptor reached a callback */
-    GArray *writes;         /* of QiWrite */
+    GArray *writes;         /* of FakeMemWrite */
 } RefRun;
 
 /*
@@ -1442,7 +1276,7 @@ static void ref_walk(QiEnv *e, uint32_t head, uint32_t tail, RefRun *ref)
             g_array_append_val(ref->slots, slot);
         } else {
             if (d.wait_sw) {
-                QiWrite w = { .gpa = d.addr, .len = 4 };
+                FakeMemWrite w = { .gpa = d.addr, .len = 4 };
 
                 if (!fake_backed(&e->mem, d.addr, 4)) {
                     ref->why = STOP_WRITE;
@@ -1569,7 +1403,7 @@ static void check_random_run(QiEnv *e, uint32_t head, uint32_t tail,
                  ref->slots->len);
     g_assert_cmpuint(e->mem.writes->len, ==, ref->writes->len);
     for (i = 0; i < ref->writes->len; i++) {
-        const QiWrite *w = &g_array_index(ref->writes, QiWrite, i);
+        const FakeMemWrite *w = &g_array_index(ref->writes, FakeMemWrite, i);
 
         assert_write(e, i, w->gpa, ldl_le_p(w->data));
     }
@@ -1585,7 +1419,7 @@ static void test_walk_random(void)
     GRand *r = g_rand_new_with_seed(RANDOM_SEED);
     RefRun ref = {
         .slots = g_array_new(false, false, sizeof(uint32_t)),
-        .writes = g_array_new(false, false, sizeof(QiWrite)),
+        .writes = g_array_new(false, false, sizeof(FakeMemWrite)),
     };
     int iter;
 
@@ -1798,7 +1632,6 @@ static void test_walk_top(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/dmar-qi/fake-mem", test_fake_mem);
 
     ADD_CASES("/dmar-qi/decode", decode_cases, test_decode);
     ADD_CASES("/dmar-qi/rsvd", rsvd_cases, test_rsvd);
