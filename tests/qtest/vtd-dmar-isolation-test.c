@@ -3,7 +3,7 @@
  * QTest for vtd-dmar: DMA isolation where the unit meets the rest of
  * QEMU: IOMMU notifiers (UNMAP events for every invalidation), the
  * interrupt address range, the DMAR table's device scopes, untranslated
- * DMA width. Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the
+ * DMA width. Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the
  * tests work.
  */
 #include "qemu/osdep.h"

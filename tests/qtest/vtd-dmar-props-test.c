@@ -8,7 +8,7 @@
  * binary under test (QTEST_QEMU_BINARY, whose intel-iommu is QEMU
  * 10.0's) and, when VTD_DMAR_REF_QEMU names one, from a QEMU 11.1
  * binary (its intel-iommu has the names upstream uses now).
- * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests work.
  */
 #include "qemu/osdep.h"
 #include "qobject/qjson.h"

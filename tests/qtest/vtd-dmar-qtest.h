@@ -1,9 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the vtd-dmar qtests share beyond the libqos helper
- * (libqos/vtd-dmar.h): where their data lives in guest RAM, and the
- * register values they expect. Each tests/qtest/vtd-dmar*-test.c covers
- * one subject (vtd-dmar-test.c says how the tests work).
+ * (libqos/vtd-dmar.h): where their data lives in guest RAM, the
+ * register values they expect, and small helpers of their own. Each
+ * tests/qtest/vtd-dmar-*-test.c covers one subject.
+ *
+ * How the tests work. No firmware runs under the qtest accelerator, so
+ * guest RAM is ours: a test writes root, context and second-level tables
+ * there and lets the edu device at 00:04.0 (source-id 0x0020) do DMA
+ * through the unit. Data always travels RAM -> edu buffer -> RAM, so
+ * where it lands shows which translation the unit used. Queued
+ * invalidation is driven the same way: descriptors written to a queue in
+ * guest RAM, wait descriptors' status writes and event messages read
+ * back from RAM.
+ *
+ * Interrupt remapping: edu sends MSIs (its MSI capability is programmed
+ * with the address and data under test) and the IOAPIC sends its
+ * messages; what reaches CPU 0's local APIC is read back from its IRR
+ * through "info lapic". No CPU runs under qtest, so nothing is ever
+ * acknowledged: every check uses a vector not used before.
  */
 #ifndef TESTS_QTEST_VTD_DMAR_QTEST_H
 #define TESTS_QTEST_VTD_DMAR_QTEST_H
@@ -45,6 +60,30 @@
 #define IRT_BASE        0x00b00000ull   /* room for 2^16 IRTEs (1 MiB) */
 #define IRT_BASE2       0x00c00000ull   /* a second table */
 #define IOAPIC_PIN      5       /* no ISA device uses IRQ 5 here */
+
+/* Contiguous-block DMA (translate/contiguous-block, verify-iotlb-block) */
+#define BLK_IOVA        0x0abc0000ull   /* 256 KiB aligned */
+#define BLK_PA(n)       (BIG_2M_B + (n) * 0x1000ull)
+
+/* CPUs with x2APIC, for EIM */
+#define X2APIC_CPU      "-cpu qemu64,+x2apic"
+
+/* The fault event message and the invalidation event message */
+static inline uint32_t fe_msg(QDmar *d)
+{
+    return qtest_readl(d->qts, FE_MSG);
+}
+
+static inline uint32_t ie_msg(QDmar *d)
+{
+    return qtest_readl(d->qts, IE_MSG);
+}
+
+/* 64 random bits */
+static inline uint64_t rnd64(GRand *r)
+{
+    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+}
 
 /* CAP and ECAP as the VT-d spec encodes the documented configuration */
 static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm,

@@ -3,7 +3,7 @@
  * QTest for vtd-dmar: the invalidation queue's cost and bounds: work per
  * IQT write, continuation, invalidation with large caches; IQERCD codes
  * and the queue base's width.
- * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests work.
  *
  * A queue longer than one run's budget goes on in a bottom half. To see
  * where one run stops, the tests stop the VM first: MMIO still works

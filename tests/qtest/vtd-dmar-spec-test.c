@@ -2,7 +2,7 @@
 /*
  * QTest for vtd-dmar: spec details: reserved pointer bits, fault
  * recording index, IQERCD, VER, migration stream validation.
- * Plumbing in libqos/vtd-dmar.h; vtd-dmar-test.c says how the tests work.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests work.
  */
 #include "qemu/osdep.h"
 #include "vtd-dmar-qtest.h"

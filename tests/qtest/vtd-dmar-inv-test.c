@@ -1,0 +1,1410 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for vtd-dmar: invalidation. Register-based context-cache and
+ * IOTLB invalidation (and x-verify-iotlb), and queued invalidation:
+ * each descriptor type, wait descriptors and their event, IQE for bad
+ * descriptors, tails and memory, and random descriptors.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests
+ * work.
+ */
+#include "qemu/osdep.h"
+#include "vtd-dmar-qtest.h"
+
+/* ================= register-based invalidation ================= */
+
+typedef struct InvCase {
+    unsigned gran;
+    bool qi;            /* through an IOTLB invalidate descriptor */
+} InvCase;
+
+static const InvCase inv_page = { GRAN_PAGE, false };
+static const InvCase inv_domain = { GRAN_DOMAIN, false };
+static const InvCase inv_global = { GRAN_GLOBAL, false };
+static const InvCase qi_inv_page = { GRAN_PAGE, true };
+static const InvCase qi_inv_domain = { GRAN_DOMAIN, true };
+static const InvCase qi_inv_global = { GRAN_GLOBAL, true };
+
+/* Invalidate what covers IOVA with the case's granularity */
+static void inv_for(QDmar *d, const InvCase *c, uint64_t iova, unsigned am)
+{
+    uint64_t v;
+
+    if (c->qi) {
+        dmar_qi_iotlb(d, c->gran, DOMAIN, iova, am);
+        dmar_qi_sync(d);
+        return;
+    }
+    v = dmar_iotlb_inv(d, c->gran, DOMAIN, iova | IVA_AM(am));
+
+    g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
+    g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
+}
+
+static void test_invalidate_iotlb(const void *opaque)
+{
+    const InvCase *c = opaque;
+    QDmar *d = dmar_boot("");
+    const uint64_t region = 0x20000000ull;      /* 2 MiB aligned */
+    const uint64_t big = 0x30000000ull;         /* one 2 MiB page */
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
+    dmar_map(d, big, BIG_2M_A, 2, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x61);
+    dmar_fill(d, PAGE_P2, 0x62);
+    dmar_fill(d, BIG_2M_A + 0x3040, 0x63);
+    dmar_fill(d, BIG_2M_B + 0x3040, 0x64);
+    dmar_enable(d, ROOT_TABLE);
+    if (c->qi) {
+        dmar_qi_enable(d, IQ_BASE, 0);
+    }
+
+    /* a 4 KiB page */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_copy(d, IOVA_A, IOVA_B);                    /* old or new: either */
+    inv_for(d, c, IOVA_A, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
+
+    /* a page inside a 2 MiB range (AM = 9) */
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
+    dmar_map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
+    inv_for(d, c, region, 9);
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
+
+    /* a 2 MiB page, invalidated through one of its 4 KiB pages */
+    dmar_copy(d, big + 0x3040, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x63));
+    dmar_map(d, big, BIG_2M_B, 2, PTE_R);
+    inv_for(d, c, big + 0x3000, 0);
+    dmar_copy(d, big + 0x3040, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x64));
+
+    /* the mapping of the write side was never changed */
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);
+}
+
+/*
+ * IOVA_A -> PAGE_P1 (read), IOVA_B -> PAGE_OUT (write), PAGE_P1 and
+ * PAGE_P2 filled with 0x71 and 0x72; translation on, and one copy from A
+ * to B done, so that IOVA_A's translation is cached.
+ */
+static void setup_a_to_b(QDmar *d)
+{
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x71);
+    dmar_fill(d, PAGE_P2, 0x72);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
+}
+
+/*
+ * x-verify-iotlb: a changed mapping used before its invalidation still
+ * translates as cached (the spec allows it), and the unit reports that
+ * the tables say otherwise; after the invalidation nothing is reported.
+ */
+/*
+ * Boot with PROPS and guest errors logged to a new temporary file, whose
+ * name goes to *LOG; log_text() reads it back (after dmar_free(), which
+ * flushes it) and removes it.
+ */
+static QDmar *dmar_boot_logged(const char *props, char **log)
+{
+    g_autofree char *extra = NULL;
+    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", log, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("-d guest_errors -D %s", *log);
+    return dmar_boot_full(props, extra, false);
+}
+
+static char *log_text(const char *log)
+{
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    return text;
+}
+
+static void test_verify_iotlb(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *cached = NULL;
+    g_autofree char *fresh = NULL;
+    char *p;
+    unsigned reports = 0;
+    QDmar *d = dmar_boot_logged("x-verify-iotlb=on", &log);
+
+    setup_a_to_b(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);          /* no invalidation yet */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));    /* the cached page */
+    dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IOVA_A);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);                               /* flushes the log */
+
+    text = log_text(log);
+    /* every report: edu's read of IOVA_A, cached P1, tables P2 */
+    cached = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
+                             "(pa 0x%" PRIx64 " perm 1)", (uint64_t)IOVA_A,
+                             (uint64_t)PAGE_P1);
+    fresh = g_strdup_printf("the tables say pa 0x%" PRIx64 " perm 1",
+                            (uint64_t)PAGE_P2);
+    for (p = strstr(text, "stale IOTLB"); p;
+         p = strstr(p + 1, "stale IOTLB")) {
+        const char *line = p;
+        g_autofree char *one = NULL;
+
+        while (line > text && line[-1] != '\n') {
+            line--;
+        }
+        one = g_strndup(line, strchrnul(line, '\n') - line);
+        g_assert_nonnull(strstr(one, "sid 00:04.0"));
+        g_assert_nonnull(strstr(one, cached));
+        g_assert_nonnull(strstr(one, fresh));
+        reports++;
+    }
+    g_assert_cmpuint(reports, >=, 1);
+}
+
+/*
+ * x-verify-iotlb checks every page a DMA uses: a transfer over two cached
+ * pages that map contiguously is not answered as one block, so the stale
+ * second page is reported too.
+ */
+static void test_verify_iotlb_block(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *want = NULL;
+    QDmar *d = dmar_boot_logged("x-verify-iotlb=on,x-dma-blocks=on", &log);
+
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);
+    dmar_map(d, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    /* no invalidation */
+    dmar_map(d, BLK_IOVA + 0x1000, BLK_PA(5), 1, PTE_R);
+    dmar_edu_dma(d, BLK_IOVA + 0x800, EDU_BUF, EDU_BUF_SIZE, false);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);
+
+    text = log_text(log);
+    want = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
+                           "(pa 0x%" PRIx64 " perm 1); the tables say pa 0x%"
+                           PRIx64, (uint64_t)BLK_IOVA + 0x1000,
+                           (uint64_t)BLK_PA(1), (uint64_t)BLK_PA(5));
+    g_assert_nonnull(strstr(text, want));
+}
+
+static void test_invalidate_iotlb_granularity(void)
+{
+    QDmar *d = dmar_boot("");
+    uint64_t v;
+
+    setup_a_to_b(d);
+
+    /* AM above MAMV (18): done, and reported, as domain-selective */
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    v = dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(19));
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_DOMAIN);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
+
+    /* AM = MAMV is still page-selective */
+    v = dmar_iotlb_inv(d, GRAN_PAGE, DOMAIN, IVA_AM(18));
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_PAGE);
+
+    /* IIRG = 0 is invalid: IAIG = 0 */
+    dmar_wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_DID(DOMAIN));
+    v = dmar_rd64(d, REG_IOTLB);
+    g_assert_cmphex(v & IOTLB_IVT, ==, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
+
+    /* the 32-bit halves: the command goes with the upper one */
+    dmar_wr64(d, REG_IVA, IOVA_A);
+    dmar_wr32(d, REG_IOTLB, 0);
+    dmar_wr32(d, REG_IOTLB + 4, (IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL)) >> 32);
+    v = dmar_rd64(d, REG_IOTLB);
+    g_assert_cmphex(v & IOTLB_IVT, ==, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);
+}
+
+static void test_invalidate_context(void)
+{
+    QDmar *d = dmar_boot("");
+    uint64_t v, slpt1, slpt2;
+
+    dmar_tables_init(d, 3, 0);
+    slpt1 = d->slpt;
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x81);
+    dmar_fill(d, PAGE_P2, 0x82);
+    dmar_enable(d, ROOT_TABLE);
+
+    /* granularities as reported in CAIG */
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+                      CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(0));
+    g_assert_cmphex(CCMD_CAIG(v), ==, 0);
+
+    /* context cached; then made not present, device-selective flush */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_wr32(d, REG_CCMD, CCMD_SID(EDU_SID) | CCMD_DID(DOMAIN));
+    dmar_wr32(d, REG_CCMD + 4, (CCMD_ICC | CCMD_CIRG(GRAN_DEVICE)) >> 32);
+    v = dmar_rd64(d, REG_CCMD);
+    g_assert_cmphex(v & CCMD_ICC, ==, 0);
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    /* a page the IOTLB never saw needs the context: it is gone */
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
+    /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_zero(d, PAGE_OUT);
+    dmar_dma_out(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x81));
+
+    /* not-present entries are not cached (CM = 0): no flush needed */
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(2) + 8), ==, 0);
+
+    /* device-selective with FM = 3: 00:04.7 names every function of 04 */
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) |
+                      CCMD_SID(EDU_SID | 7) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    dmar_dma_in(d, IOVA_C + 0x1000);     /* a new page: no collapsing */
+    dmar_assert_frcd(d, 2, IOVA_C + 0x1000, FR_CTX_NP, false);
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
+
+    /* new second-level tables for the domain, domain-selective flush */
+    slpt2 = d->slpt = dmar_table_new(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_set_ctx(d, slpt2 | CTX_P, dmar_ctx_hi(d));
+    g_assert_cmphex(slpt1, !=, slpt2);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
+    dmar_iotlb_inv(d, GRAN_DOMAIN, DOMAIN, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x82));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(3) + 8), ==, 0);
+    dmar_free(d);
+}
+
+/* ================= queued invalidation ================= */
+
+static void test_qi_bringup(void)
+{
+    QDmar *d = dmar_boot("");
+
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP) & ECAP_QI, ==, ECAP_QI);
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xc1);
+    dmar_zero(d, PAGE_OUT);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xc1));
+
+    /* a queue with one wait descriptor: without QIE, IQT runs nothing */
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    qtest_writel(d->qts, IQ_STATUS + 4, 0xffffffff);
+    d->iq_base = IQ_BASE;
+    dmar_wr64(d, REG_IQA, IQ_BASE);
+    dmar_qi_put(d, 0, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x1234abcd), IQ_STATUS);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+
+    /* bring-up as Linux does it: IQA, IQT = 0, then QIE with TE kept */
+    dmar_wr64(d, REG_IQT, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_TE | GCMD_QIE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, 0);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+
+    /* IQT = 16: the wait descriptor runs, its status dword lands */
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x1234abcd);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0xffffffff);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);          /* IF was 0 */
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, 0);
+    /* the same tail again: nothing is fetched twice */
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
+
+    /* translation went on all along */
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xc1));
+
+    /* a new IQA (here: 2 pages, 512 entries) starts at its base */
+    dmar_wr64(d, REG_IQA, IQ_BASE | 1);
+    g_assert_cmphex(dmar_rd64(d, REG_IQA), ==, IQ_BASE | 1);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    dmar_wr64(d, REG_IQT, 0);
+    d->iq_entries = 512;
+    d->iq_tail = 0;
+    for (unsigned i = 0; i < 300; i++) {
+        dmar_qi_push(d, QI_WAIT, 0);                     /* a no-op wait */
+    }
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(301));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    dmar_free(d);
+}
+
+typedef struct QiCcCase {
+    unsigned gran;
+    uint16_t sid;
+    unsigned fm;
+} QiCcCase;
+
+static const QiCcCase qi_cc_global = { GRAN_GLOBAL, 0, 0 };
+static const QiCcCase qi_cc_domain = { GRAN_DOMAIN, 0, 0 };
+static const QiCcCase qi_cc_device = { GRAN_DEVICE, EDU_SID, 0 };
+/* FM masks low SID bits: 00:04.4 (FM 1), 04.6 (FM 2), 04.7 (FM 3) */
+static const QiCcCase qi_cc_device_fm1 = { GRAN_DEVICE, EDU_SID | 4, 1 };
+static const QiCcCase qi_cc_device_fm2 = { GRAN_DEVICE, EDU_SID | 6, 2 };
+static const QiCcCase qi_cc_device_fm3 = { GRAN_DEVICE, EDU_SID | 7, 3 };
+
+static void test_qi_context(const void *opaque)
+{
+    const QiCcCase *c = opaque;
+    QDmar *d = dmar_boot("");
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x81);
+    dmar_fill(d, PAGE_P2, 0x82);
+    dmar_zero(d, PAGE_OUT);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+
+    /* context cached; then made not present and invalidated */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x81));
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
+    dmar_qi_sync(d);
+    /* a page the IOTLB never saw needs the context: it is gone */
+    dmar_dma_in(d, IOVA_C);
+    dmar_assert_frcd(d, 0, IOVA_C, FR_CTX_NP, false);
+    /* and with the IOTLB flushed too (as VT-d §6.5 asks), every page */
+    dmar_qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    dmar_qi_sync(d);
+    dmar_zero(d, PAGE_OUT);
+    dmar_dma_out(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_CTX_NP, true);
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x81));
+
+    /* present again with new second-level tables: those are used */
+    d->slpt = dmar_table_new(d);
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_set_ctx(d, d->slpt | CTX_P, dmar_ctx_hi(d));
+    dmar_qi_cc(d, c->gran, DOMAIN, c->sid, c->fm);
+    dmar_qi_iotlb(d, GRAN_DOMAIN, DOMAIN, 0, 0);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x82));
+    g_assert_cmphex(dmar_rd64(d, REG_FRCD(2) + 8), ==, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_free(d);
+}
+
+/* Page-selective with AM: a 2 MiB range, and AM above MAMV */
+static void test_qi_iotlb_am(void)
+{
+    QDmar *d = dmar_boot("");
+    const uint64_t region = 0x20000000ull;      /* 2 MiB aligned */
+    const uint64_t far = 0x4000000000ull;       /* 256 GiB aligned */
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, region + 0x5000, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xa1);
+    dmar_fill(d, PAGE_P2, 0xa2);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+
+    /* AM = 9: the page inside the 2 MiB range */
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa1));
+    dmar_map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, region, 9);
+    dmar_qi_sync(d);
+    dmar_copy(d, region + 0x5000, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa2));
+
+    /*
+     * AM = 19 > MAMV (18): done as domain-selective, so a page far
+     * outside the 2 GiB range named goes too.
+     */
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa1));
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, far, 19);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xa2));
+
+    /* AM = MAMV is a valid page-selective request */
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, 0, 18);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);
+}
+
+static void test_qi_batch(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x91);
+    dmar_fill(d, PAGE_P2, 0x92);
+    dmar_zero(d, PAGE_OUT);
+    dmar_zero(d, PAGE_P3);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
+
+    /* written but not submitted: nothing runs */
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0xb0b0, 0);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    /* one IQT write runs both */
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0xb0b0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(2));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x92));
+
+    /* both sides remapped: IOTLB, context, IOTLB between two waits */
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_P3, 1, PTE_W);
+    qtest_writel(d->qts, IQ_STATUS + 4, 0);
+    qtest_writel(d->qts, IQ_STATUS + 8, 0);
+    dmar_qi_push_wait(d, IQ_STATUS + 4, 0xb1, QI_WAIT_FN);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_cc(d, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    dmar_qi_push_wait(d, IQ_STATUS + 8, 0xb2, 0);
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0xb1);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 8), ==, 0xb2);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(7));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_P3, 0x91));
+    g_assert_false(dmar_holds(d, PAGE_OUT, 0x91));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_free(d);
+}
+
+static void test_qi_wraparound(void)
+{
+    /* 0 -> 200 -> 0 (tail 0) -> 250 -> 4 (tail < head) -> 3 (full) */
+    static const unsigned batches[] = { 200, 56, 250, 10, 255, 1 };
+    QDmar *d = dmar_boot("");
+    unsigned seq = 0, wraps = 0;
+
+    qtest_memset(d->qts, IQ_STATUS, 0, 0x1000);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    for (unsigned b = 0; b < ARRAY_SIZE(batches); b++) {
+        unsigned head = d->iq_tail, first = seq;
+
+        for (unsigned i = 0; i < batches[b]; i++, seq++) {
+            dmar_qi_push_wait(d, IQ_STATUS + 4 * seq, 0x5a000000 | seq, 0);
+        }
+        wraps += d->iq_tail <= head;
+        dmar_qi_kick(d);
+        g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+        g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+        for (unsigned s = first; s < seq; s++) {
+            uint32_t got = qtest_readl(d->qts, IQ_STATUS + 4 * s);
+
+            if (got != (0x5a000000 | s)) {
+                g_test_message("batch %u, descriptor %u", b, s);
+            }
+            g_assert_cmphex(got, ==, 0x5a000000 | s);
+        }
+    }
+    g_assert_cmpuint(wraps, ==, 3);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(4));
+    dmar_free(d);
+}
+
+static void fe_setup(QDmar *d, uint32_t data)
+{
+    dmar_wr32(d, REG_FEDATA, data);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    dmar_wr32(d, REG_FEUADDR, 0);
+    dmar_wr32(d, REG_FECTL, 0);
+    qtest_writel(d->qts, FE_MSG, 0);
+}
+
+static void test_qi_iqe_descriptor(void)
+{
+    QDmar *d = dmar_boot("");
+    unsigned bad;
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xe1);
+    dmar_fill(d, PAGE_P2, 0xe2);
+    fe_setup(d, 0x4e4e);
+    qtest_memset(d->qts, IQ_STATUS, 0, 16);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xe1));
+
+    /* [IOTLB invalidation, reserved type 7, wait]: stops at type 7 */
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    bad = dmar_qi_push(d, 7, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x51, 0);
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(d->iq_tail));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_TYPE);
+    /* IQE is a fault event condition: FECTL.IM = 0, nothing pending */
+    g_assert_cmphex(fe_msg(d), ==, 0x4e4e);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    /* the descriptor before the bad one did its work */
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xe2));
+
+    /* while IQE is set, a new tail fetches nothing */
+    dmar_qi_push_wait(d, IQ_STATUS + 4, 0x52, 0);
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
+    /* IQE is RW1C: writing 0 keeps it */
+    dmar_wr32(d, REG_FSTS, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
+
+    /*
+     * Software replaces the bad descriptor by a wait (here one asking
+     * for the completion event too) and clears IQE.
+     */
+    qtest_writel(d->qts, FE_MSG, 0);
+    dmar_wr32(d, REG_IEDATA, 0x1e1e);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IECTL, 0);
+    qtest_writel(d->qts, IE_MSG, 0);
+    dmar_qi_put(d, bad, QI_WAIT | QI_WAIT_SW | QI_WAIT_IF | QI_SDATA(0x50),
+                IQ_STATUS + 8);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(qtest_readl(d->qts, IE_MSG), ==, 0x1e1e);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 8), ==, 0x50);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x51);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0x52);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_rd64(d, REG_IQT));
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    dmar_qi_sync(d);
+    dmar_free(d);
+}
+
+/* Put a bad descriptor at the tail and submit it; returns its index */
+static unsigned qi_fail(QDmar *d)
+{
+    unsigned bad = dmar_qi_push(d, QI_WAIT | QI_WAIT_PD, 0);
+
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
+    return bad;
+}
+
+/* Replace the bad descriptor at BAD by a no-op wait and clear IQE */
+static void qi_recover(QDmar *d, unsigned bad)
+{
+    dmar_qi_put(d, bad, QI_WAIT, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS) & FSTS_IQE, ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+}
+
+/* IQE follows the fault event rules of the fault records (VT-d §7.3) */
+static void test_qi_iqe_fault_event(void)
+{
+    QDmar *d = dmar_boot("");
+    unsigned bad;
+
+    dmar_tables_init(d, 3, 0);                       /* nothing mapped */
+    dmar_wr32(d, REG_FEDATA, 0x3c3c);
+    dmar_wr32(d, REG_FEADDR, FE_MSG);
+    qtest_writel(d->qts, FE_MSG, 0);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+
+    /* masked (reset value): IP is set; clearing IQE clears it */
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    bad = qi_fail(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    qi_recover(d, bad);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(fe_msg(d), ==, 0);
+
+    /* masked, then unmasked while IQE is still set: sent then */
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    bad = qi_fail(d);
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    dmar_wr32(d, REG_FECTL, 0);
+    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    qi_recover(d, bad);
+
+    /* a primary fault pending (PPF): IQE sends nothing new */
+    qtest_writel(d->qts, FE_MSG, 0);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_READ, false);
+    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
+    qtest_writel(d->qts, FE_MSG, 0);
+    bad = qi_fail(d);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    qi_recover(d, bad);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
+    dmar_frcd_clear(d, 0);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+
+    /* and the other way round: with IQE pending, a fault sends nothing */
+    bad = qi_fail(d);
+    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
+    qtest_writel(d->qts, FE_MSG, 0);
+    dmar_dma_in(d, IOVA_B);
+    dmar_assert_frcd(d, 1, IOVA_B, FR_READ, false);
+    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    qi_recover(d, bad);
+    dmar_frcd_clear(d, 1);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    dmar_free(d);
+}
+
+/*
+ * The IQERCD a unit reports once descriptor LO:HI stopped its queue: an
+ * invalid type (0, 3: no device-TLBs, 6..15, bits 11:9 set, 4 without
+ * interrupt remapping), a reserved field (or granularity 0) of a valid
+ * type, or, for a wait descriptor with none, its status write failed,
+ * for which IQEI has no code.
+ */
+static uint64_t qi_iqercd_for(QDmar *d, uint64_t lo, uint64_t hi)
+{
+    bool ir = dmar_rd64(d, REG_ECAP) & ECAP_IR;
+    unsigned t = lo & 0xf;
+
+    if ((lo & 0xe00) ||
+        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
+        return IQEI_TYPE;
+    }
+    /* wait: lo 31:7 but IF, SW, FN are reserved (PD too), hi 1:0 */
+    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
+        return IQEI_NONE;
+    }
+    return IQEI_RSVD;
+}
+
+/*
+ * Submit [wait, LO:HI, wait] and check that LO:HI is a queue error:
+ * the first wait ran, the second did not, IQH names the bad one. Then
+ * replace it by a no-op wait (as Linux does) and clear IQE: the rest
+ * runs.
+ */
+static void qi_expect_bad(QDmar *d, uint64_t lo, uint64_t hi)
+{
+    uint32_t seq = ++d->iq_seq;
+    uint32_t fsts_v;
+    uint64_t head;
+    unsigned bad;
+
+    qtest_memset(d->qts, IQ_STATUS, 0, 8);
+    qtest_writel(d->qts, IQ_CANARY, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, seq, 0);
+    bad = dmar_qi_push(d, lo, hi);
+    dmar_qi_push_wait(d, IQ_STATUS + 4, seq, 0);
+    dmar_qi_kick(d);
+    fsts_v = dmar_rd32(d, REG_FSTS);
+    head = dmar_rd64(d, REG_IQH);
+    if (fsts_v != FSTS_IQE || head != dmar_iq_off(bad)) {
+        g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
+                       " was accepted", hi, lo);
+    }
+    g_assert_cmphex(fsts_v, ==, FSTS_IQE);
+    g_assert_cmphex(head, ==, dmar_iq_off(bad));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, seq);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, qi_iqercd_for(d, lo, hi));
+    /* FECTL.IM is set from reset: the event is pending */
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+
+    dmar_qi_put(d, bad, QI_WAIT, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, seq);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+}
+
+typedef struct QiBadCase {
+    const char *name;
+    uint64_t lo, hi;
+    /* 0, 0: LO:HI is invalid; else it is valid and each bit breaks it */
+    uint64_t rsvd_lo, rsvd_hi;
+    const char *props;  /* of the unit; NULL: the defaults */
+} QiBadCase;
+
+/* Descriptors with every field set and every reserved bit clear */
+#define CC_ALL          (QI_CC | QI_G(GRAN_DEVICE) | QI_DID(0xffff) | \
+                         QI_CC_SID(0xffff) | QI_CC_FM(3))
+#define IOTLB_ALL       (QI_IOTLB | QI_G(GRAN_PAGE) | QI_IOTLB_DW | \
+                         QI_IOTLB_DR | QI_DID(0xffff))
+#define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
+#define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
+                         QI_SDATA(0xc0ffee00))
+#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
+                         QI_IEC_IIDX(0xffff))
+
+static const QiBadCase qi_bad_cases[] = {
+    { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
+    { "cc-rsvd-lo-11-9", CC_ALL, 0, 0xe00, 0 },
+    { "cc-rsvd-lo-15-12", CC_ALL, 0, 0xf000, 0 },
+    { "cc-rsvd-lo-63-50", CC_ALL, 0, 0xfffc000000000000ull, 0 },
+    { "cc-rsvd-hi", CC_ALL, 0, 0, ~0ull },
+    { "cc-g0", QI_CC | QI_DID(DOMAIN) | QI_CC_SID(EDU_SID), 0, 0, 0 },
+    { "iotlb-rsvd-lo-8", IOTLB_ALL, IOTLB_ALL_HI, 0x100, 0 },
+    { "iotlb-rsvd-lo-11-9", IOTLB_ALL, IOTLB_ALL_HI, 0xe00, 0 },
+    { "iotlb-rsvd-lo-15-12", IOTLB_ALL, IOTLB_ALL_HI, 0xf000, 0 },
+    { "iotlb-rsvd-lo-63-32", IOTLB_ALL, IOTLB_ALL_HI,
+      0xffffffff00000000ull, 0 },
+    { "iotlb-rsvd-hi-11-7", IOTLB_ALL, IOTLB_ALL_HI, 0, 0xf80 },
+    { "iotlb-g0", QI_IOTLB | QI_DID(DOMAIN), IOVA_A, 0, 0 },
+    { "wait-rsvd-lo-8", WAIT_ALL, IQ_CANARY, 0x100, 0 },
+    { "wait-rsvd-lo-11-9", WAIT_ALL, IQ_CANARY, 0xe00, 0 },
+    { "wait-rsvd-lo-31-12", WAIT_ALL, IQ_CANARY, 0xfffff000, 0 },
+    /* page requests are not offered: PD is reserved */
+    { "wait-pd", WAIT_ALL, IQ_CANARY, QI_WAIT_PD, 0 },
+    { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
+    /* ECAP.DT = 0 */
+    { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
+    /* interrupt entry cache: G (4), IM (31:27), IIDX (47:32) */
+    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
+    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
+    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
+    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
+    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
+    /* global: IM and IIDX are ignored, not reserved */
+    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
+      0, ~0ull },
+    /* ECAP.IR = 0: the type is reserved */
+    { "iec-global-no-ir", QI_IEC, 0, 0, 0, "intremap=off" },
+    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0,
+      "intremap=off" },
+};
+
+static void test_qi_invalid(const void *opaque)
+{
+    const QiBadCase *c = opaque;
+    QDmar *d = dmar_boot(c->props ? c->props : "");
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    if (!c->rsvd_lo && !c->rsvd_hi) {
+        qi_expect_bad(d, c->lo, c->hi);
+    } else {
+        /* with its reserved bits clear, the descriptor is accepted */
+        qtest_writel(d->qts, IQ_CANARY, 0);
+        dmar_qi_push(d, c->lo, c->hi);
+        dmar_qi_sync(d);
+        if ((c->lo & 0xf) == QI_WAIT) {
+            g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==,
+                            c->lo >> 32);
+        }
+        for (unsigned b = 0; b < 64; b++) {
+            if (c->rsvd_lo & 1ull << b) {
+                qi_expect_bad(d, c->lo | 1ull << b, c->hi);
+            }
+            if (c->rsvd_hi & 1ull << b) {
+                qi_expect_bad(d, c->lo, c->hi | 1ull << b);
+            }
+        }
+    }
+    dmar_qi_sync(d);
+    dmar_free(d);
+}
+
+/*
+ * Types 0 and 6..15 are reserved; 3 is for units with DT (4, for units
+ * without IR, is in the iec-*-no-ir cases)
+ */
+static void test_qi_invalid_types(void)
+{
+    static const unsigned types[] = {
+        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    };
+    QDmar *d = dmar_boot("");
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
+        qi_expect_bad(d, types[i], 0);
+        /* with fields that would make a wait descriptor write */
+        qi_expect_bad(d, types[i] | QI_WAIT_SW | QI_SDATA(1), IQ_CANARY);
+    }
+    /* the PASID-based types (bits 11:9 set) of each type offered */
+    for (unsigned t = 1; t < 8; t++) {
+        qi_expect_bad(d, QI_CC | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
+        qi_expect_bad(d, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9,
+                      0);
+        qi_expect_bad(d, QI_WAIT | (uint64_t)t << 9, 0);
+        qi_expect_bad(d, QI_IEC | (uint64_t)t << 9, 0);
+    }
+    dmar_qi_sync(d);
+    dmar_free(d);
+}
+
+/* Queue fetches and status writes need RAM */
+static void test_qi_iqe_memory(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    /* a status write where nothing is mapped */
+    qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
+    /* or to the unit's own registers: they do not change */
+    qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
+                  DMAR_BASE + REG_IEDATA);
+    g_assert_cmphex(dmar_rd32(d, REG_IEDATA), ==, 0);
+    dmar_qi_sync(d);
+
+    /* a queue where nothing is mapped: the first fetch fails */
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    dmar_qi_enable(d, NO_RAM, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_FETCH);
+    dmar_wr32(d, REG_GCMD, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+
+    /* the unit's own registers are no queue either */
+    dmar_qi_enable(d, DMAR_BASE, 0);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    dmar_wr32(d, REG_GCMD, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+
+    /* back to RAM: all is well */
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_free(d);
+}
+
+static void test_qi_iqe_tail(void)
+{
+    QDmar *d = dmar_boot("");
+    unsigned w;
+
+    fe_setup(d, 0x7a17);
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_qi_sync(d);
+    w = dmar_qi_push_wait(d, IQ_STATUS, 0x7a, 0);
+
+    /* 256 entries (QS = 0): a tail of 256 is beyond the queue */
+    dmar_wr64(d, REG_IQT, dmar_iq_off(256));
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(256));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_TAIL);
+    g_assert_cmphex(fe_msg(d), ==, 0x7a17);
+    /* the largest tail the register holds: still nothing */
+    qtest_writel(d->qts, FE_MSG, 0);
+    dmar_wr64(d, REG_IQT, 0x7fff0);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+
+    /* a valid tail, then IQE cleared: processing resumes */
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x7a);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w + 1));
+    g_assert_cmphex(fe_msg(d), ==, 0);
+    dmar_qi_sync(d);
+
+    /* with QS = 1 (512 entries), 256 is a valid tail and 512 is not */
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    dmar_qi_enable(d, IQ_BASE, 1);
+    for (unsigned i = 0; i < 256; i++) {
+        dmar_qi_push(d, QI_WAIT, 0);
+    }
+    dmar_qi_kick(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(256));
+    dmar_qi_sync(d);
+    dmar_wr64(d, REG_IQT, dmar_iq_off(512));
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(257));
+    g_assert_cmphex(fe_msg(d), ==, 0x7a17);
+    dmar_free(d);
+}
+
+/* VT-d §6.5.2.9: the invalidation completion event */
+static void test_qi_wait_event(void)
+{
+    QDmar *d = dmar_boot_full("", "-m 5G", false);
+    const uint64_t high_msg = 0x100020000ull;
+    unsigned bad;
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_wr32(d, REG_IEDATA, 0x4567);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    dmar_wr32(d, REG_IEUADDR, 0);
+    dmar_wr32(d, REG_IECTL, 0);
+    qtest_writel(d->qts, IE_MSG, 0);
+
+    /* IF = 0: no IWC, no message */
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
+    g_assert_cmphex(ie_msg(d), ==, 0);
+
+    /* IF = 1, unmasked: IWC set, IEDATA sent to IEADDR */
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(ie_msg(d), ==, 0x4567);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, 0);
+    /* IWC still set: another completion sends nothing */
+    qtest_writel(d->qts, IE_MSG, 0xffffffff);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
+    /* IWC is RW1C */
+    dmar_wr32(d, REG_ICS, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, 0);
+    g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
+    /* serviced: the next completion is an event again, with new data */
+    dmar_wr32(d, REG_IEDATA, 0x89ab);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(ie_msg(d), ==, 0x89ab);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+
+    /* masked: IP set, no message; unmasking sends it and clears IP */
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    qtest_writel(d->qts, IE_MSG, 0xffffffff);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
+    /* IP is read-only */
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_wr32(d, REG_IECTL, 0);
+    g_assert_cmphex(ie_msg(d), ==, 0x89ab);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    /* unmasking again sends nothing more */
+    qtest_writel(d->qts, IE_MSG, 0xffffffff);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    dmar_wr32(d, REG_IECTL, 0);
+    g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
+
+    /* masked, then IWC cleared by software: IP clears, no message */
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IECTL, IECTL_IM);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM);
+    dmar_wr32(d, REG_IECTL, 0);
+    g_assert_cmphex(ie_msg(d), ==, 0xffffffff);
+
+    /* IF and SW together: the status write and the message */
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x5151, QI_WAIT_IF);
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x5151);
+    g_assert_cmphex(ie_msg(d), ==, 0x89ab);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+
+    /* a wait that completed before a bad descriptor still counts */
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    qtest_writel(d->qts, IE_MSG, 0);
+    dmar_qi_push(d, QI_WAIT | QI_WAIT_IF, 0);
+    bad = qi_fail(d);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(ie_msg(d), ==, 0x89ab);
+    qi_recover(d, bad);
+
+    /* the message goes above 4 GiB with IEUADDR */
+    dmar_wr32(d, REG_ICS, ICS_IWC);
+    dmar_wr32(d, REG_IEADDR, high_msg & 0xffffffff);
+    dmar_wr32(d, REG_IEUADDR, high_msg >> 32);
+    qtest_writel(d->qts, high_msg, 0);
+    qtest_writel(d->qts, IE_MSG, 0);
+    dmar_qi_wait_if(d);
+    g_assert_cmphex(qtest_readl(d->qts, high_msg), ==, 0x89ab);
+    g_assert_cmphex(ie_msg(d), ==, 0);
+
+    /* none of it is a fault event but IQE, which was serviced */
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
+    dmar_free(d);
+}
+
+/*
+ * VT-d §6.5.2: with QI enabled, software invalidates only through the
+ * queue. A CCMD/IOTLB command written anyway must not invalidate (the
+ * old translation is still used); with QI disabled it works again.
+ */
+static void test_qi_register_inv(void)
+{
+    QDmar *d = dmar_boot("");
+    uint64_t v;
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_C, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0x71);
+    dmar_fill(d, PAGE_P2, 0x72);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
+
+    /* IOTLB: a changed PTE, a register-based global flush */
+    dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
+    dmar_wr64(d, REG_IVA, IOVA_A);
+    dmar_wr64(d, REG_IOTLB, IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL) | IOTLB_DR |
+              IOTLB_DW | IOTLB_DID(DOMAIN));
+    v = dmar_rd64(d, REG_IOTLB);
+    g_test_message("IOTLB reads 0x%016" PRIx64 " with QI enabled", v);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
+
+    /* context: made not present, a register-based global flush */
+    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
+    dmar_wr64(d, REG_CCMD, CCMD_ICC | CCMD_CIRG(GRAN_GLOBAL));
+    v = dmar_rd64(d, REG_CCMD);
+    g_test_message("CCMD reads 0x%016" PRIx64 " with QI enabled", v);
+    g_assert_cmphex(CCMD_CAIG(v), ==, 0);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_C, IOVA_B);                    /* the cached context */
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x71));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+    dmar_qi_sync(d);
+
+    /* QI disabled: QIES clears, register-based invalidation is back */
+    dmar_wr32(d, REG_GCMD, GCMD_TE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    v = dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
+    v = dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_CTX_NP, false);
+    dmar_frcd_clear(d, 0);
+    /* not cached (CM=0) */
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_P, dmar_ctx_hi(d));
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x72));
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+
+    /* on again: the queue restarts at its base */
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(1));
+    dmar_free(d);
+}
+
+/*
+ * VT-d §11.4.9.1, IQH.QH: "Hardware resets this field to 0 whenever the
+ * queued invalidation is disabled (QIES field Clear in the Global
+ * Status register)."
+ */
+static void test_qi_disable_iqh(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_qi_sync(d);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(2));
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(2));
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+    /* and the queue starts over when enabled again */
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+    dmar_free(d);
+}
+
+/* A random descriptor: noise, or a typed one that is often valid */
+static void fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
+{
+    static const uint64_t types[] = {
+        QI_CC, QI_IOTLB, QI_WAIT, QI_WAIT, QI_DEVTLB, QI_IEC,
+    };
+    uint64_t type = types[g_rand_int_range(r, 0, ARRAY_SIZE(types))];
+
+    *lo = rnd64(r);
+    *hi = rnd64(r);
+    if (!g_rand_int_range(r, 0, 4)) {
+        return;
+    }
+    switch (type) {
+    case QI_CC:
+        *lo &= 0x0003ffffffff0030ull;
+        *hi = 0;
+        break;
+    case QI_IOTLB:
+        *lo &= 0xffff00f0ull;
+        *hi &= ~0xf80ull;
+        break;
+    case QI_WAIT:
+        *lo &= 0xffffffff000000f0ull;
+        *hi = g_rand_boolean(r) ?
+              IQ_STATUS + 4 * g_rand_int_range(r, 0, 1024) : *hi & ~3ull;
+        break;
+    default:
+        *lo &= 0xffffffffffff00f0ull;
+    }
+    *lo |= type;
+    if (!g_rand_int_range(r, 0, 8)) {
+        *lo ^= 1ull << g_rand_int_range(r, 0, 64);
+    }
+}
+
+static void assert_head_sane(QDmar *d, unsigned entries)
+{
+    uint64_t head = dmar_rd64(d, REG_IQH);
+
+    g_assert_cmphex(head % 16, ==, 0);
+    g_assert_cmphex(head, <, dmar_iq_off(entries));
+}
+
+/* Random descriptors and tails, valid and not, with a fixed seed */
+static void test_qi_fuzz(void)
+{
+    QDmar *d = dmar_boot("");
+    GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
+    unsigned entries = 256, errors = 0;
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_fill(d, PAGE_P1, 0xf1);
+    fe_setup(d, 0x0f0f);
+    dmar_wr32(d, REG_IEDATA, 0x1e1e);
+    dmar_wr32(d, REG_IEADDR, IE_MSG);
+    qtest_memset(d->qts, IQ_BASE, 0, 0x2000);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+
+    for (unsigned i = 0; i < 200; i++) {
+        unsigned head = dmar_rd64(d, REG_IQH) / 16;
+        unsigned n = g_rand_int_range(r, 1, 9);
+        uint64_t iqt;
+
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t lo, hi;
+
+            fuzz_desc(r, &lo, &hi);
+            dmar_qi_put(d, (head + k) % entries, lo, hi);
+        }
+        switch (g_rand_int_range(r, 0, 4)) {
+        case 0:
+            iqt = rnd64(r);                     /* anything at all */
+            break;
+        case 1:
+            iqt = dmar_iq_off(g_rand_int_range(r, 0, 0x8000));
+            break;
+        default:
+            iqt = dmar_iq_off((head + n) % entries);
+        }
+        dmar_wr64(d, REG_IQT, iqt);
+        assert_head_sane(d, entries);
+        if (!g_rand_int_range(r, 0, 8)) {
+            dmar_wr32(d, REG_ICS, ICS_IWC);
+            dmar_wr32(d, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
+        }
+        if (!g_rand_int_range(r, 0, 32)) {
+            unsigned qs = g_rand_int_range(r, 0, 2);
+
+            entries = 256u << qs;
+            dmar_wr64(d, REG_IQA, IQ_BASE | qs);
+            g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
+        }
+        if (dmar_rd32(d, REG_FSTS) & FSTS_IQE) {
+            errors++;
+            dmar_wr32(d, REG_FSTS, FSTS_IQE);
+            assert_head_sane(d, entries);
+        }
+    }
+    g_test_message("%u queue errors in 200 rounds", errors);
+    g_assert_cmpuint(errors, >, 20);
+    g_rand_free(r);
+
+    /* alive and well: a fresh queue works, and so does translation */
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    dmar_wr64(d, REG_IQA, IQ_BASE);
+    dmar_wr64(d, REG_IQT, 0);
+    d->iq_entries = 256;
+    d->iq_tail = 0;
+    dmar_wr32(d, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
+    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    dmar_zero(d, PAGE_OUT);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0xf1));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    dmar_free(d);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/vtd-dmar/invalidate/verify-iotlb", test_verify_iotlb);
+    qtest_add_func("/vtd-dmar/invalidate/verify-iotlb-block",
+                   test_verify_iotlb_block);
+    qtest_add_data_func("/vtd-dmar/invalidate/iotlb-page", &inv_page,
+                        test_invalidate_iotlb);
+    qtest_add_data_func("/vtd-dmar/invalidate/iotlb-domain", &inv_domain,
+                        test_invalidate_iotlb);
+    qtest_add_data_func("/vtd-dmar/invalidate/iotlb-global", &inv_global,
+                        test_invalidate_iotlb);
+    qtest_add_func("/vtd-dmar/invalidate/iotlb-granularity",
+                   test_invalidate_iotlb_granularity);
+    qtest_add_func("/vtd-dmar/invalidate/context", test_invalidate_context);
+
+    qtest_add_func("/vtd-dmar/qi/bring-up", test_qi_bringup);
+    qtest_add_data_func("/vtd-dmar/qi/context-global", &qi_cc_global,
+                        test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/context-domain", &qi_cc_domain,
+                        test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/context-device", &qi_cc_device,
+                        test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/context-device-fm1",
+                        &qi_cc_device_fm1, test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/context-device-fm2",
+                        &qi_cc_device_fm2, test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/context-device-fm3",
+                        &qi_cc_device_fm3, test_qi_context);
+    qtest_add_data_func("/vtd-dmar/qi/iotlb-page", &qi_inv_page,
+                        test_invalidate_iotlb);
+    qtest_add_data_func("/vtd-dmar/qi/iotlb-domain", &qi_inv_domain,
+                        test_invalidate_iotlb);
+    qtest_add_data_func("/vtd-dmar/qi/iotlb-global", &qi_inv_global,
+                        test_invalidate_iotlb);
+    qtest_add_func("/vtd-dmar/qi/iotlb-am", test_qi_iotlb_am);
+    qtest_add_func("/vtd-dmar/qi/batch", test_qi_batch);
+    qtest_add_func("/vtd-dmar/qi/wraparound", test_qi_wraparound);
+    qtest_add_func("/vtd-dmar/qi/iqe-descriptor", test_qi_iqe_descriptor);
+    qtest_add_func("/vtd-dmar/qi/iqe-fault-event", test_qi_iqe_fault_event);
+    qtest_add_func("/vtd-dmar/qi/iqe-memory", test_qi_iqe_memory);
+    qtest_add_func("/vtd-dmar/qi/iqe-tail", test_qi_iqe_tail);
+    qtest_add_func("/vtd-dmar/qi/wait-event", test_qi_wait_event);
+    qtest_add_func("/vtd-dmar/qi/fuzz", test_qi_fuzz);
+    qtest_add_func("/vtd-dmar/qi/register-inv", test_qi_register_inv);
+    qtest_add_func("/vtd-dmar/qi/invalid/types", test_qi_invalid_types);
+    for (unsigned i = 0; i < ARRAY_SIZE(qi_bad_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/qi/invalid/%s",
+                                                qi_bad_cases[i].name);
+
+        qtest_add_data_func(path, &qi_bad_cases[i], test_qi_invalid);
+    }
+    qtest_add_func("/vtd-dmar/qi/disable/iqh-reset", test_qi_disable_iqh);
+
+    return g_test_run();
+}

@@ -1,0 +1,960 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * QTest for vtd-dmar: interrupt remapping. IRTA, remappable and
+ * compatibility-format MSIs, EIM, the faults of interrupt requests, the
+ * interrupt entry cache, the IOAPIC, and random IRTEs and requests.
+ * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests
+ * work.
+ */
+#include "qemu/osdep.h"
+#include "vtd-dmar-qtest.h"
+
+/* ================= interrupt remapping ================= */
+
+/* IRTA and the GCMD commands SIRTP, IRE, CFI (VT-d §11.4.4.1-2) */
+static void test_ir_regs(void)
+{
+    QDmar *d = dmar_boot("");
+
+    /* EIME is reserved without ECAP.EIM; bits 10:4 are reserved */
+    dmar_wr64(d, REG_IRTA, IRT_BASE | IRTA_EIME | 0x7f0 | 0xf);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 0xf);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 3);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+
+    /* SIRTP is a one-shot command; IRTPS stays set */
+    dmar_wr32(d, REG_GCMD, GCMD_SIRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    /* IRE and CFI are persistent: every write says what they are */
+    dmar_wr32(d, REG_GCMD, GCMD_IRE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_wr32(d, REG_GCMD, GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
+    dmar_wr32(d, REG_GCMD, GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_CFIS);
+    dmar_wr32(d, REG_GCMD, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS);
+    /* together with QIE; SIRTP while remapping is on */
+    dmar_wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE | GCMD_IRE | GCMD_SIRTP);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_QIES | GSTS_IRES);
+    dmar_wr32(d, REG_GCMD, GCMD_QIE);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_QIES);
+    g_assert_cmphex(dmar_rd32(d, REG_GCMD), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    dmar_free(d);
+
+    /* ECAP.EIM: EIME is writable */
+    d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    0xfffffffffffff80full & dmar_haw_mask(d));
+    dmar_wr32(d, REG_IRTA, IRT_BASE | 0xff3);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==,
+                    (0xffffffff00000000ull & dmar_haw_mask(d)) | IRT_BASE |
+                    IRTA_EIME | 3);
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 5);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 5);
+    dmar_free(d);
+
+    /* intremap=off: IRTA reads 0, the commands do nothing */
+    d = dmar_boot("intremap=off");
+    dmar_wr64(d, REG_IRTA, ~0ull);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, 0);
+    dmar_wr32(d, REG_IRTA, ~0u);
+    dmar_wr32(d, REG_IRTA + 4, ~0u);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, 0);
+    dmar_wr32(d, REG_GCMD, GCMD_SIRTP | GCMD_IRE | GCMD_CFI);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
+    /* and interrupts go through as they are, whatever their format */
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x42);
+    dmar_assert_delivered(d, 0x42, false);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* The unit uses the table latched by SIRTP, not what IRTA holds now */
+static void test_ir_irta_latch(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x50), 0);
+    dmar_irte_put(d, IRT_BASE, 3, dmar_irte_lo(0x51), 0);
+    dmar_irte_put(d, IRT_BASE, 9, dmar_irte_lo(0x52), 0);
+    dmar_irte_put(d, IRT_BASE2, 2, dmar_irte_lo(0x53) & ~IRTE_P, 0);
+    dmar_irte_put(d, IRT_BASE2, 3, dmar_irte_lo(0x54), 0);
+    dmar_irte_put(d, IRT_BASE2, 9, dmar_irte_lo(0x55), 0);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x50, false);
+
+    /* a new base and a smaller size, not latched: neither is used */
+    dmar_wr64(d, REG_IRTA, IRT_BASE2 | 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE2);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_delivered(d, 0x51, false);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_delivered(d, 0x52, false);
+    dmar_assert_not_delivered(d, 0x54);
+    dmar_assert_not_delivered(d, 0x55);
+    dmar_assert_no_fault(d);
+
+    /* latched: the second table, and no entry cached from the first */
+    dmar_wr64(d, REG_IRTA, IRT_BASE2 | 3);
+    dmar_gcmd_update(d, GCMD_SIRTP, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_NP, 2, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_delivered(d, 0x55, false);
+    /* and the size: 2 entries */
+    dmar_ir_set_table(d, IRT_BASE2 | 0);
+    dmar_edu_msi(d, dmar_msi_remappable(9, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_INDEX, 9, EDU_SID);
+    dmar_assert_not_delivered(d, 0x53);
+    dmar_assert_not_delivered(d, 0x54);
+    dmar_free(d);
+}
+
+/* Remapping through IRTEs in xAPIC mode (EIME = 0) */
+static void test_ir_remap(void)
+{
+    QDmar *d = dmar_boot("");
+    const uint64_t sid_edu = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+
+    dmar_irte_put(d, IRT_BASE, 0, dmar_irte_lo(0x30), 0);
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0x31) | IRTE_TM, sid_edu);
+    dmar_irte_put(d, IRT_BASE, 0x7fff, dmar_irte_lo(0x32), sid_edu);
+    /* handle bit 15 is address bit 2; without it, 0x1234 */
+    dmar_irte_put(d, IRT_BASE, 0x9234, dmar_irte_lo(0x33), 0);
+    dmar_irte_put(d, IRT_BASE, 0x1234, dmar_irte_lo(0x3f), 0);
+    /* SHV: handle 0x100 plus subhandle 0x25 */
+    dmar_irte_put(d, IRT_BASE, 0x125, dmar_irte_lo(0x34), 0);
+    dmar_irte_put(d, IRT_BASE, 0x100, dmar_irte_lo(0x3e), 0);
+    dmar_ir_enable(d, IRT_BASE | 15, false);
+
+    /* vector and trigger mode from the IRTE; the data is not used */
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0xee);
+    dmar_assert_delivered(d, 0x30, false);
+    dmar_assert_not_delivered(d, 0xee);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, 0x31, true);
+    dmar_edu_msi(d, dmar_msi_remappable(0x7fff, false),
+                 MSI_DATA_LEVEL | MSI_DATA_DLM(DLM_NMI) | 0xed);
+    dmar_assert_delivered(d, 0x32, false);
+    dmar_assert_not_delivered(d, 0xed);
+    dmar_edu_msi(d, dmar_msi_remappable(0x9234, false), 0);
+    dmar_assert_delivered(d, 0x33, false);
+    dmar_assert_not_delivered(d, 0x3f);
+    dmar_edu_msi(d, dmar_msi_remappable(0x100, true), 0x25);
+    dmar_assert_delivered(d, 0x34, false);
+    dmar_assert_not_delivered(d, 0x3e);
+    dmar_assert_no_fault(d);
+
+    /* AVAIL (11:8) and RH are no reserved bits; lowest priority works */
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x35) | IRTE_AVAIL | IRTE_RH |
+                  IRTE_DLM(DLM_LOWEST), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x35, false);
+    /* delivery mode from the IRTE: an NMI sets no IRR bit */
+    dmar_irte_put(d, IRT_BASE, 3, dmar_irte_lo(0x36) | IRTE_DLM(DLM_NMI), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_not_delivered(d, 0x36);
+    /* destination from the IRTE: there is no APIC 1; 0xff broadcasts */
+    dmar_irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x37) | IRTE_XDST(1), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_not_delivered(d, 0x37);
+    dmar_irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x38) | IRTE_XDST(0xff), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(5, false), 0);
+    dmar_assert_delivered(d, 0x38, false);
+    /* destination mode: logical 0 matches no APIC (LDR is 0) */
+    dmar_irte_put(d, IRT_BASE, 6, dmar_irte_lo(0x39) | IRTE_DM, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(6, false), 0);
+    dmar_assert_not_delivered(d, 0x39);
+
+    /* source-id checks that pass */
+    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x3a),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
+    dmar_irte_put(d, IRT_BASE, 8, dmar_irte_lo(0x3b),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
+    dmar_irte_put(d, IRT_BASE, 9, dmar_irte_lo(0x3c),
+                  IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
+    dmar_irte_put(d, IRT_BASE, 10, dmar_irte_lo(0x3d),
+                  IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
+    /* SQ only counts with SVT = 1 */
+    dmar_irte_put(d, IRT_BASE, 11, dmar_irte_lo(0x40),
+                  IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
+    dmar_irte_put(d, IRT_BASE, 12, dmar_irte_lo(0x41),
+                  IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
+    for (unsigned i = 7; i <= 12; i++) {
+        dmar_edu_msi(d, dmar_msi_remappable(i, false), 0);
+    }
+    for (unsigned v = 0x3a; v <= 0x41; v++) {
+        if (v != 0x3e && v != 0x3f) {
+            dmar_assert_delivered(d, v, false);
+        }
+    }
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* EIME = 1: 32-bit destinations, nothing in DST is reserved */
+static void test_ir_eim(void)
+{
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP) & (ECAP_IR | ECAP_EIM), ==,
+                    ECAP_IR | ECAP_EIM);
+    dmar_irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x60) | IRTE_DST(0),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /*
+     * No APIC has id 0x10001, 1 or 0xfffffe01. (Under qtest the APIC stays
+     * in xAPIC mode and compares only the low 8 bits of a destination.)
+     */
+    dmar_irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x61) | IRTE_DST(0x10001), 0);
+    dmar_irte_put(d, IRT_BASE, 3, IRTE_P | IRTE_V(0x62) | IRTE_DST(1), 0);
+    dmar_irte_put(d, IRT_BASE, 4, IRTE_P | IRTE_V(0x63) | IRTE_DST(0xfffffe01),
+                  0);
+    dmar_irte_put(d, IRT_BASE, 5, IRTE_P | IRTE_V(0x64) | IRTE_DST(0), 0);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | IRTA_EIME | 3);
+
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, 0x60, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_not_delivered(d, 0x61);
+    dmar_assert_not_delivered(d, 0x62);
+    dmar_assert_not_delivered(d, 0x63);
+    dmar_assert_no_fault(d);
+
+    /* EIME is latched by SIRTP like the rest of IRTA */
+    dmar_wr64(d, REG_IRTA, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_no_fault(d);
+
+    /* the same entries in xAPIC mode: DST 7:0 and 31:16 are reserved */
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    g_assert_cmphex(dmar_rd64(d, REG_IRTA), ==, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 2, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(4, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_RSVD, 4, EDU_SID);
+    dmar_edu_msi(d, dmar_msi_remappable(5, false), 0);
+    dmar_assert_delivered(d, 0x64, false);
+    dmar_assert_not_delivered(d, 0x61);
+    dmar_assert_not_delivered(d, 0x62);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/*
+ * EIME = 1, destination 0xffffffff: the x2APIC broadcast reaches every
+ * APIC (CPU 0's is in xAPIC mode here: QEMU delivers a physical
+ * 0xffffffff to all of them). The 32-bit destination must reach the
+ * APIC as a whole.
+ */
+static void test_ir_eim_broadcast(void)
+{
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU " -smp 1", false);
+
+    dmar_irte_put(d, IRT_BASE, 1, IRTE_P | IRTE_V(0x68) | IRTE_DST(0xffffffff),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 2, IRTE_P | IRTE_V(0x69) | IRTE_DST(0), 0);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x69, false);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_no_fault(d);
+    dmar_assert_delivered(d, 0x68, false);
+    dmar_free(d);
+}
+
+/* Compatibility-format interrupts (VT-d §5.1.4), and IRES = 0 */
+static void test_ir_compat(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_irte_put(d, IRT_BASE, 0, dmar_irte_lo(0x70), 0);
+    /* remapping off: delivered as they are, whatever the format */
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x71);
+    dmar_assert_delivered(d, 0x71, false);
+    dmar_edu_msi(d, dmar_msi_compat(0), MSI_DATA_LEVEL | 0x72);
+    dmar_assert_delivered(d, 0x72, true);
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_assert_not_delivered(d, 0x70);
+    dmar_assert_no_fault(d);
+
+    /*
+     * Remapping on, CFIS = 0: blocked (no index: FI bits 47:0 are 0).
+     * The fault event is a compatibility-format interrupt too, but the
+     * unit's own: it is not remapped, and reaches the APIC.
+     */
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_wr32(d, REG_FEDATA, 0x7a);
+    dmar_wr32(d, REG_FEADDR, dmar_msi_compat(0));
+    dmar_wr32(d, REG_FECTL, 0);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x73);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x73);
+    dmar_assert_delivered(d, 0x7a, false);
+    dmar_wr32(d, REG_FECTL, FECTL_IM);
+    /* CFIS = 1: delivered as they are */
+    dmar_gcmd_update(d, GCMD_CFI, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x74);
+    dmar_assert_delivered(d, 0x74, false);
+    dmar_edu_msi(d, dmar_msi_compat(0), MSI_DATA_LEVEL | 0x75);
+    dmar_assert_delivered(d, 0x75, true);
+    /* while the remappable format is still remapped */
+    dmar_edu_msi(d, dmar_msi_remappable(0, false), 0);
+    dmar_assert_delivered(d, 0x70, false);
+    dmar_assert_no_fault(d);
+    /* CFI cleared again */
+    dmar_gcmd_update(d, 0, GCMD_CFI);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x76);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x76);
+    dmar_free(d);
+
+    /* EIME = 1 blocks the compatibility format even with CFIS = 1 */
+    d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    dmar_ir_enable(d, IRT_BASE | IRTA_EIME | 3, true);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x77);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    dmar_assert_not_delivered(d, 0x77);
+    dmar_ir_set_table(d, IRT_BASE | 3);
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x78);
+    dmar_assert_delivered(d, 0x78, false);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/*
+ * DMA writes to 0xFEEx_xxxx are interrupt requests, translation enabled
+ * or not: a second-level mapping of that range is never used for them.
+ */
+static void test_ir_dma_write(void)
+{
+    QDmar *d = dmar_boot("");
+    uint32_t v = 0xc2;
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, MSI_BASE, PAGE_OUT, 1, PTE_RW);
+    dmar_fill(d, PAGE_OUT, 0x5e);
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0xc1),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /*
+     * Two dwords for edu's buffer, loaded untranslated: a plain data
+     * value, and one with bits 31:16 set (reserved in remappable format)
+     */
+    qtest_writel(d->qts, SCRATCH, v);
+    qtest_writel(d->qts, SCRATCH + 4, 0xabcd0000u | 0xc3);
+    dmar_edu_dma(d, SCRATCH, EDU_BUF, 8, false);
+    dmar_enable(d, ROOT_TABLE);
+
+    /* remapping off: a compatibility-format interrupt */
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_compat(0), 4, true);
+    dmar_assert_delivered(d, 0xc2, false);
+    /* remapping on: remapped, or blocked */
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_remappable(1, false), 4, true);
+    dmar_assert_delivered(d, 0xc1, false);
+    dmar_assert_no_fault(d);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_compat(0), 4, true);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, EDU_SID);
+    /* VT-d §5.1.2.2: data bits 31:16 reserved: fault 0x20, not delivered */
+    dmar_edu_dma(d, EDU_BUF + 4, dmar_msi_remappable(1, false), 4, true);
+    dmar_assert_ir_fault(d, FR_IR_REQ_RSVD, 1, EDU_SID);
+    dmar_assert_not_delivered(d, 0xc3);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x5e));
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+                    GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+/* ---- interrupt remapping faults ---- */
+
+#define IR_VEC          0x9c    /* the vector of the faulting IRTEs */
+
+typedef struct IrEnv {
+    uint64_t irta;
+    uint32_t index;     /* where the IRTE is written (in IRT_BASE) */
+    uint32_t addr;      /* edu's MSI */
+    uint16_t data;
+    uint64_t lo, hi;    /* the IRTE */
+    int fi;             /* FRCD bits 63:48 expected; -1: not checked */
+} IrEnv;
+
+typedef struct IrFaultCase {
+    const char *name;
+    uint8_t fr;
+    void (*setup)(IrEnv *e);
+} IrFaultCase;
+
+static void irc_index(IrEnv *e, uint32_t handle, bool shv, uint16_t sub)
+{
+    e->addr = dmar_msi_remappable(handle, shv);
+    e->data = sub;
+    e->index = e->fi = handle + (shv ? sub : 0);
+}
+
+static void irc_beyond(IrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    irc_index(e, 4, false, 0);
+}
+
+static void irc_beyond_s0(IrEnv *e)
+{
+    e->irta = IRT_BASE | 0;
+    irc_index(e, 2, false, 0);
+}
+
+static void irc_beyond_shv(IrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    irc_index(e, 2, true, 2);
+}
+
+static void irc_beyond_bit15(IrEnv *e)
+{
+    e->irta = IRT_BASE | 14;
+    irc_index(e, 0x8000, false, 0);
+}
+
+/* handle + subhandle beyond 16 bits: not index 0 (where the IRTE is) */
+static void irc_beyond_overflow(IrEnv *e)
+{
+    e->irta = IRT_BASE | 15;
+    e->addr = dmar_msi_remappable(0xffff, true);
+    e->data = 1;
+    e->index = 0;
+    e->fi = -1;
+}
+
+static void irc_not_present(IrEnv *e)
+{
+    e->lo &= ~IRTE_P;
+}
+
+/* P = 0: nothing else in the entry is looked at */
+static void irc_not_present_junk(IrEnv *e)
+{
+    e->lo = ~(IRTE_P | IRTE_FPD);
+    e->hi = ~0ull;
+}
+
+static void irc_no_ram(IrEnv *e)
+{
+    e->irta = NO_RAM | 3;
+}
+
+static void irc_mmio(IrEnv *e)
+{
+    e->irta = DMAR_BASE | 3;
+}
+
+/* the table runs off the end of RAM (128 MiB): its first page is RAM */
+static void irc_past_ram(IrEnv *e)
+{
+    e->irta = 0x7fff000ull | 15;
+    irc_index(e, 0x100, false, 0);
+}
+
+static void irc_svt3(IrEnv *e)
+{
+    e->hi = IRTE_SVT(3) | IRTE_SID(EDU_SID);
+}
+
+static void irc_posted(IrEnv *e)
+{
+    e->lo |= IRTE_IM;
+}
+
+static void irc_sq0(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID | 1);
+}
+
+static void irc_sq0_bus(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(0x100 | EDU_SID);
+}
+
+/* SQ = 1 ignores SID bit 2 only, SQ = 2 bits 2:1, SQ = 3 bits 2:0 */
+static void irc_sq1(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 6);
+}
+
+static void irc_sq2(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 7);
+}
+
+static void irc_sq3(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID + 8);
+}
+
+static void irc_bus_above(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0x0105);
+}
+
+static void irc_bus_empty(IrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
+}
+
+static const IrFaultCase ir_fault_cases[] = {
+    { "index-beyond", FR_IR_INDEX, irc_beyond },
+    { "index-beyond-s0", FR_IR_INDEX, irc_beyond_s0 },
+    { "index-beyond-shv", FR_IR_INDEX, irc_beyond_shv },
+    { "index-beyond-bit15", FR_IR_INDEX, irc_beyond_bit15 },
+    { "index-beyond-overflow", FR_IR_INDEX, irc_beyond_overflow },
+    { "not-present", FR_IR_NP, irc_not_present },
+    { "not-present-junk", FR_IR_NP, irc_not_present_junk },
+    { "table-no-ram", FR_IR_ACCESS, irc_no_ram },
+    { "table-mmio", FR_IR_ACCESS, irc_mmio },
+    { "table-past-ram", FR_IR_ACCESS, irc_past_ram },
+    { "svt-reserved", FR_IR_RSVD, irc_svt3 },
+    { "posted", FR_IR_RSVD, irc_posted },
+    { "sid-sq0", FR_IR_SID, irc_sq0 },
+    { "sid-sq0-bus", FR_IR_SID, irc_sq0_bus },
+    { "sid-sq1", FR_IR_SID, irc_sq1 },
+    { "sid-sq2", FR_IR_SID, irc_sq2 },
+    { "sid-sq3", FR_IR_SID, irc_sq3 },
+    { "bus-range", FR_IR_SID, irc_bus_above },
+    { "bus-range-empty", FR_IR_SID, irc_bus_empty },
+};
+
+/* Faults found while using an IRTE are qualified: FPD hides them */
+static bool ir_fpd_qualified(uint8_t fr)
+{
+    return fr == FR_IR_NP || fr == FR_IR_RSVD || fr == FR_IR_SID;
+}
+
+/*
+ * The request is blocked and recorded (reason, index, edu's source-id);
+ * then again with FPD set in the IRTE, after SIRTP dropped the cached
+ * entries: recorded only for the faults that are not qualified.
+ */
+static void test_ir_fault(const void *opaque)
+{
+    const IrFaultCase *c = opaque;
+    QDmar *d = dmar_boot("");
+    IrEnv e = {
+        .irta = IRT_BASE | 3,
+        .index = 5, .fi = 5,
+        .addr = dmar_msi_remappable(5, false),
+        .lo = dmar_irte_lo(IR_VEC),
+        .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
+    };
+
+    c->setup(&e);
+    dmar_irte_put(d, IRT_BASE, e.index, e.lo, e.hi);
+    dmar_ir_enable(d, e.irta, false);
+    dmar_edu_msi(d, e.addr, e.data);
+    dmar_assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+    dmar_assert_not_delivered(d, IR_VEC);
+
+    dmar_irte_put(d, IRT_BASE, e.index, e.lo | IRTE_FPD, e.hi);
+    dmar_ir_set_table(d, e.irta);
+    dmar_edu_msi(d, e.addr, e.data);
+    if (ir_fpd_qualified(c->fr)) {
+        dmar_assert_no_fault(d);
+    } else {
+        dmar_assert_ir_fault(d, c->fr, e.fi, EDU_SID);
+    }
+    dmar_assert_not_delivered(d, IR_VEC);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+typedef struct IrRsvdCase {
+    const char *name;
+    uint64_t lo, hi;    /* reserved bits, each tried alone */
+} IrRsvdCase;
+
+static const IrRsvdCase ir_rsvd_cases[] = {
+    { "lo-14-12", 0x7000, 0 },
+    { "lo-31-24", 0xff000000, 0 },
+    { "xapic-dst-7-0", 0xff00000000ull, 0 },
+    { "xapic-dst-31-16", 0xffff000000000000ull, 0 },
+    { "hi-63-20", 0, 0xfffffffffff00000ull },
+};
+
+/* Every reserved bit of the IRTE (xAPIC mode) is fault 0x24 */
+static void test_ir_rsvd(const void *opaque)
+{
+    const IrRsvdCase *c = opaque;
+    QDmar *d = dmar_boot("");
+    const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+
+    /* the entry without them works */
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x20), hi);
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
+    dmar_assert_delivered(d, 0x20, false);
+
+    for (unsigned b = 0; b < 128; b++) {
+        uint64_t lo = dmar_irte_lo(IR_VEC), h = hi;
+
+        if (b < 64 && (c->lo & 1ull << b)) {
+            lo |= 1ull << b;
+        } else if (b >= 64 && (c->hi & 1ull << (b - 64))) {
+            h |= 1ull << (b - 64);
+        } else {
+            continue;
+        }
+        g_test_message("IRTE 0x%016" PRIx64 ":0x%016" PRIx64, h, lo);
+        dmar_irte_put(d, IRT_BASE, 3, lo, h);
+        dmar_ir_set_table(d, IRT_BASE | 3);
+        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+        dmar_assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
+        dmar_irte_put(d, IRT_BASE, 3, lo | IRTE_FPD, h);
+        dmar_ir_set_table(d, IRT_BASE | 3);
+        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
+        dmar_assert_no_fault(d);
+    }
+    dmar_assert_not_delivered(d, IR_VEC);
+    dmar_free(d);
+}
+
+/* ---- the interrupt entry cache ---- */
+
+static void ir_clear_faults(QDmar *d)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        dmar_frcd_clear(d, i);
+    }
+    dmar_wr32(d, REG_FSTS, FSTS_PFO);
+    g_assert_cmphex(dmar_fsts(d), ==, 0);
+}
+
+/*
+ * IRTE INDEX is used (vector V, now in the cache), then made not
+ * present without invalidation: the next request may or may not use
+ * the stale entry, nothing is asserted.
+ */
+static void iec_use_then_remove(QDmar *d, uint32_t index, uint8_t v)
+{
+    dmar_irte_put(d, IRT_BASE, index, dmar_irte_lo(v), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    dmar_assert_delivered(d, v, false);
+    dmar_irte_put(d, IRT_BASE, index, dmar_irte_lo(v) & ~IRTE_P, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    ir_clear_faults(d);
+}
+
+static void iec_expect_removed(QDmar *d, uint32_t index)
+{
+    dmar_edu_msi(d, dmar_msi_remappable(index, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
+}
+
+static void qi_iec(QDmar *d, bool index_sel, uint32_t iidx, unsigned im)
+{
+    dmar_qi_push(d, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
+                 QI_IEC_IIDX(iidx), 0);
+    dmar_qi_sync(d);
+}
+
+static void test_ir_iec(void)
+{
+    QDmar *d = dmar_boot("");
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_ir_enable(d, IRT_BASE | 9, false);
+
+    /* global */
+    iec_use_then_remove(d, 7, 0xa0);
+    qi_iec(d, false, 0, 0);
+    iec_expect_removed(d, 7);
+    /* global with IM and IIDX set: they are ignored */
+    iec_use_then_remove(d, 300, 0xa1);
+    qi_iec(d, false, 5, 2);
+    iec_expect_removed(d, 300);
+
+    /* index-selective: the index itself */
+    iec_use_then_remove(d, 9, 0xa2);
+    qi_iec(d, true, 9, 0);
+    iec_expect_removed(d, 9);
+    /* 2^IM entries, IIDX's low IM bits ignored: 8..15 and 20..23 */
+    iec_use_then_remove(d, 13, 0xa3);
+    qi_iec(d, true, 8, 3);
+    iec_expect_removed(d, 13);
+    iec_use_then_remove(d, 22, 0xa4);
+    qi_iec(d, true, 21, 2);
+    iec_expect_removed(d, 22);
+    /* the largest mask (ECAP.MHMV = 15): 0..32767 */
+    iec_use_then_remove(d, 400, 0xa5);
+    qi_iec(d, true, 0x1234, 15);
+    iec_expect_removed(d, 400);
+
+    /* ranges that miss it (nothing asserted), then one that covers it */
+    iec_use_then_remove(d, 30, 0xa6);
+    qi_iec(d, true, 31, 0);
+    dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
+    ir_clear_faults(d);
+    qi_iec(d, true, 28, 1);
+    qi_iec(d, true, 30 + 256, 0);
+    qi_iec(d, true, 0x8000 | 30, 15);
+    dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
+    ir_clear_faults(d);
+    qi_iec(d, true, 24, 3);
+    iec_expect_removed(d, 30);
+
+    /* SIRTP drops every cached entry too */
+    iec_use_then_remove(d, 45, 0xa7);
+    iec_use_then_remove(d, 46, 0xa8);
+    dmar_gcmd_update(d, GCMD_SIRTP, 0);
+    iec_expect_removed(d, 45);
+    iec_expect_removed(d, 46);
+
+    /* an invalidation does not stop entries from being cached again */
+    dmar_irte_put(d, IRT_BASE, 50, dmar_irte_lo(0xa9), 0);
+    dmar_edu_msi(d, dmar_msi_remappable(50, false), 0);
+    dmar_assert_delivered(d, 0xa9, false);
+    dmar_assert_no_fault(d);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
+                    GSTS_QIES | GSTS_IRTPS | GSTS_IRES);
+    dmar_free(d);
+}
+
+/* ---- the IOAPIC, source-id 0xff00 ---- */
+
+static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
+{
+    return (uint64_t)(index & 0x7fff) << 49 | 1ull << 48 |
+           (uint64_t)((index >> 15) & 1) << 11 | v;
+}
+
+static void test_ir_ioapic(void)
+{
+    QDmar *d = dmar_boot("");
+
+    /* remapping off: the IOAPIC's messages go through as they are */
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x90);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x90, false);
+
+    dmar_irte_put(d, IRT_BASE, 6, dmar_irte_lo(0x91),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
+    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x92),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    /* bus range [0xff, 0xff], and index bit 15 (RTE bit 11) */
+    dmar_irte_put(d, IRT_BASE, 0x8006, dmar_irte_lo(0x93),
+                  IRTE_SVT(SVT_BUS) | IRTE_SID(0xffff));
+    dmar_ir_enable(d, IRT_BASE | 15, false);
+
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x94);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_ir_fault(d, FR_IR_COMPAT, -1, IOAPIC_SID);
+    dmar_assert_not_delivered(d, 0x94);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(6, 0x91));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x91, false);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(7, 0x92));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_ir_fault(d, FR_IR_SID, 7, IOAPIC_SID);
+    dmar_assert_not_delivered(d, 0x92);
+    dmar_ioapic_rte(d, IOAPIC_PIN, ioapic_remap_rte(0x8006, 0x93));
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x93, false);
+    /* CFIS = 1: its compatibility-format messages pass again */
+    dmar_gcmd_update(d, GCMD_CFI, 0);
+    dmar_ioapic_rte(d, IOAPIC_PIN, 0x95);
+    dmar_ioapic_pulse(d, IOAPIC_PIN);
+    dmar_assert_delivered(d, 0x95, false);
+    /* and edu may not use the IOAPIC's entry */
+    dmar_edu_msi(d, dmar_msi_remappable(6, false), 0);
+    dmar_assert_ir_fault(d, FR_IR_SID, 6, EDU_SID);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/* ---- random IRTEs and requests ---- */
+
+#define FUZZ_VEC        0xfe    /* kept out of the random traffic */
+
+static uint64_t fuzz_irte_lo(GRand *r)
+{
+    uint64_t lo = rnd64(r);
+
+    if (g_rand_int_range(r, 0, 4)) {
+        /* no reserved bit in xAPIC mode, present, DST 0 or 0xff */
+        lo &= 0x0000000000ff0ffeull;
+        lo |= IRTE_P | IRTE_XDST(g_rand_boolean(r) ? 0 : 0xff);
+        if (!g_rand_int_range(r, 0, 4)) {
+            lo ^= 1ull << g_rand_int_range(r, 0, 64);
+        }
+    }
+    if (((lo >> 16) & 0xff) == FUZZ_VEC) {
+        lo ^= IRTE_V(1);
+    }
+    return lo;
+}
+
+static uint64_t fuzz_irte_hi(GRand *r)
+{
+    uint64_t hi = rnd64(r);
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return hi;
+    case 1:
+        return 0;
+    default:
+        /* edu's source-id, or one near it */
+        return (hi & (IRTE_SVT(3) | IRTE_SQ(3))) |
+               (g_rand_boolean(r) ? EDU_SID : (hi & 0x10f) ^ EDU_SID);
+    }
+}
+
+static uint32_t fuzz_msi_addr(GRand *r)
+{
+    uint32_t bits = g_rand_int(r) & 0xffffc;
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return MSI_BASE | (bits & ~MSI_REMAP);
+    case 1:
+        return MSI_BASE | bits;
+    default:
+        return dmar_msi_remappable(g_rand_int_range(r, 0, 72),
+                                   g_rand_boolean(r));
+    }
+}
+
+static void test_ir_fuzz(void)
+{
+    static const uint64_t bases[] = {
+        IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
+        IOAPIC_BASE, 0x7fff000,
+    };
+    QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU, false);
+    GRand *r = g_rand_new_with_seed(0x1a7e5eed);
+    unsigned seen[256] = { 0 };
+    unsigned faults = 0, kinds = 0;
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_ir_enable(d, IRT_BASE | 5, false);
+    for (unsigned i = 0; i < 400; i++) {
+        uint32_t addr = fuzz_msi_addr(r);
+        uint16_t data = g_rand_int(r);
+
+        if (!g_rand_int_range(r, 0, 20)) {
+            uint64_t irta = bases[g_rand_int_range(r, 0, ARRAY_SIZE(bases))];
+            unsigned sz = g_rand_int_range(r, 0, 16);
+
+            /* mostly 64 entries or more: most handles are in range */
+            irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
+            irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
+            dmar_wr64(d, REG_IRTA, irta);
+            dmar_wr32(d, REG_GCMD, GCMD_QIE |
+                      (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
+                      (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
+                      (g_rand_boolean(r) ? GCMD_CFI : 0));
+        }
+        for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
+            dmar_irte_put(d, IRT_BASE, g_rand_int_range(r, 0, 64),
+                          fuzz_irte_lo(r), fuzz_irte_hi(r));
+        }
+        if (!g_rand_int_range(r, 0, 8)) {
+            qi_iec(d, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
+                   g_rand_int_range(r, 0, 16));
+        }
+        if ((addr & MSI_REMAP) && g_rand_int_range(r, 0, 4)) {
+            data &= 0x1f;       /* a subhandle that may stay in range */
+        }
+        if ((data & 0xff) == FUZZ_VEC) {
+            data ^= 1;
+        }
+        dmar_edu_msi(d, addr, data);
+        /* every record is an interrupt fault from edu */
+        for (unsigned j = 0; j < 8; j++) {
+            uint64_t hi = dmar_rd64(d, REG_FRCD(j) + 8);
+            unsigned fr = (hi >> 32) & 0xff;
+
+            if (!(hi & FRCD_F)) {
+                continue;
+            }
+            if (fr < 0x20 || fr > 0x26) {
+                g_test_message("round %u: MSI 0x%08x/0x%04x, FRCD "
+                               "0x%016" PRIx64, i, addr, data, hi);
+            }
+            g_assert_cmpuint(fr, >=, 0x20);
+            g_assert_cmpuint(fr, <=, 0x26);
+            g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
+            g_assert_cmphex(dmar_rd64(d, REG_FRCD(j)) & 0xffffffffffffull, ==,
+                            0);
+            seen[fr]++;
+            faults++;
+            dmar_frcd_clear(d, j);
+        }
+        dmar_wr32(d, REG_FSTS, FSTS_PFO);
+        g_assert_cmphex(dmar_fsts(d), ==, 0);
+    }
+    for (unsigned fr = 0x20; fr <= 0x26; fr++) {
+        g_test_message("reason 0x%x: %u", fr, seen[fr]);
+        kinds += seen[fr] != 0;
+    }
+    g_assert_cmpuint(kinds, >=, 5);
+    g_assert_cmpuint(faults, >=, 50);
+    g_rand_free(r);
+
+    /* alive, and a clean entry works */
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(FUZZ_VEC),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, FUZZ_VEC, false);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/vtd-dmar/ir/regs", test_ir_regs);
+    qtest_add_func("/vtd-dmar/ir/irta-latch", test_ir_irta_latch);
+    qtest_add_func("/vtd-dmar/ir/remap", test_ir_remap);
+    qtest_add_func("/vtd-dmar/ir/eim", test_ir_eim);
+    qtest_add_func("/vtd-dmar/ir/compat", test_ir_compat);
+    qtest_add_func("/vtd-dmar/ir/dma-write", test_ir_dma_write);
+    for (unsigned i = 0; i < ARRAY_SIZE(ir_fault_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/fault/%s",
+                                                ir_fault_cases[i].name);
+
+        qtest_add_data_func(path, &ir_fault_cases[i], test_ir_fault);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(ir_rsvd_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/rsvd/%s",
+                                                ir_rsvd_cases[i].name);
+
+        qtest_add_data_func(path, &ir_rsvd_cases[i], test_ir_rsvd);
+    }
+    qtest_add_func("/vtd-dmar/ir/iec", test_ir_iec);
+    qtest_add_func("/vtd-dmar/ir/ioapic", test_ir_ioapic);
+    qtest_add_func("/vtd-dmar/ir/fuzz", test_ir_fuzz);
+    /* its own suite, created last: it runs after every other ir test */
+    qtest_add_func("/vtd-dmar/ir/eim/broadcast", test_ir_eim_broadcast);
+
+    return g_test_run();
+}
