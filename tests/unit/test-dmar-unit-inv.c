@@ -1,0 +1,1876 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests of the vtd-dmar unit layer (dmar-unit.c): register-based
+ * and queued invalidation (VT-d §6.5), the queue's errors and their
+ * recovery (IQE, IQERCD), wait descriptors and the invalidation event,
+ * the queue's budget and continuation, and the scopes invalidations
+ * report for IOMMU notifiers. No QEMU: fake guest memory, driven as the
+ * glue drives the unit (tests/unit/dmar-unit-fixture.h).
+ *
+ * Each test stands for a qtest (named in its comment) and asserts the
+ * same observable values; "copy(A, B) lands in P" of a qtest becomes
+ * "A translates to P" here.
+ */
+#include "dmar-unit-fixture.h"
+
+/* ================= IOTLB invalidation ================= */
+
+typedef struct InvCase {
+    unsigned gran;
+    bool qi;            /* through an IOTLB invalidate descriptor */
+} InvCase;
+
+static const InvCase inv_page = { GRAN_PAGE, false };
+static const InvCase inv_domain = { GRAN_DOMAIN, false };
+static const InvCase inv_global = { GRAN_GLOBAL, false };
+static const InvCase qi_inv_page = { GRAN_PAGE, true };
+static const InvCase qi_inv_domain = { GRAN_DOMAIN, true };
+static const InvCase qi_inv_global = { GRAN_GLOBAL, true };
+
+static void inv_for(Fx *f, const InvCase *c, uint64_t iova, unsigned am)
+{
+    uint64_t v;
+
+    if (c->qi) {
+        qi_iotlb(f, c->gran, DOMAIN, iova, am);
+        qi_sync(f);
+        return;
+    }
+    v = iotlb_inv(f, c->gran, DOMAIN, iova | IVA_AM(am));
+    g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
+    g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
+}
+
+/*
+ * qtest /vtd-dmar/invalidate/iotlb-{page,domain,global} and
+ * /vtd-dmar/qi/iotlb-{page,domain,global}
+ */
+static void test_invalidate_iotlb(const void *opaque)
+{
+    const InvCase *c = opaque;
+    Fx *f = fx_new();
+    const uint64_t region = 0x20000000ull;
+    const uint64_t big = 0x30000000ull;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, region + 0x5000, PAGE_P1, 1, PTE_R);
+    map(f, big, BIG_2M_A, 2, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+    if (c->qi) {
+        qi_enable(f, IQ_BASE, 0);
+    }
+
+    /* a 4 KiB page: cached until invalidated */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    inv_for(f, c, IOVA_A, 0);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    /* a page inside a 2 MiB range (AM = 9) */
+    g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P1);
+    map(f, region + 0x5000, PAGE_P2, 1, PTE_R);
+    inv_for(f, c, region, 9);
+    g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P2);
+
+    /* a 2 MiB page, invalidated through one of its 4 KiB pages */
+    g_assert_cmphex(xlate(f, big + 0x3040, false), ==, BIG_2M_A + 0x3040);
+    map(f, big, BIG_2M_B, 2, PTE_R);
+    inv_for(f, c, big + 0x3000, 0);
+    g_assert_cmphex(xlate(f, big + 0x3040, false), ==, BIG_2M_B + 0x3040);
+
+    g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_OUT);
+    g_assert_cmphex(fsts(f), ==, 0);
+    fx_free(f);
+}
+
+/*
+ * IOVA_A -> PAGE_P1 (read), IOVA_B -> PAGE_OUT (write); translation on
+ * and IOVA_A's translation cached.
+ */
+static void setup_a_to_b(Fx *f)
+{
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_OUT);
+}
+
+/* qtest /vtd-dmar/invalidate/iotlb-granularity */
+static void test_invalidate_iotlb_granularity(void)
+{
+    Fx *f = fx_new();
+    uint64_t v;
+
+    setup_a_to_b(f);
+
+    /* AM above MAMV (18): done, and reported, as domain-selective */
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    v = iotlb_inv(f, GRAN_PAGE, DOMAIN, IVA_AM(19));
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_DOMAIN);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    /* AM = MAMV is still page-selective */
+    v = iotlb_inv(f, GRAN_PAGE, DOMAIN, IVA_AM(18));
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_PAGE);
+
+    /* IIRG = 0 is invalid: IAIG = 0, nothing invalidated, logged */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    map(f, IOVA_A, PAGE_P3, 1, PTE_R);
+    fx_clear_log(f);
+    wr64(f, REG_IOTLB, IOTLB_IVT | IOTLB_DID(DOMAIN));
+    v = rd64(f, REG_IOTLB);
+    g_assert_cmphex(v & IOTLB_IVT, ==, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: IOTLB invalidation with "
+                               "reserved granularity 0"), ==, 1);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    /* the 32-bit halves: the command goes with the upper one */
+    wr64(f, REG_IVA, IOVA_A);
+    wr32(f, REG_IOTLB, 0);
+    wr32(f, REG_IOTLB + 4, (IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL)) >> 32);
+    v = rd64(f, REG_IOTLB);
+    g_assert_cmphex(v & IOTLB_IVT, ==, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P3);
+    /* the lower half alone does nothing: IVT is not set there */
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    wr32(f, REG_IOTLB, ~0u);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P3);
+    g_assert_cmphex(fsts(f), ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/invalidate/context */
+static void test_invalidate_context(void)
+{
+    Fx *f = fx_new();
+    uint64_t v, slpt1, slpt2;
+
+    tables_init(f, 3, 0);
+    slpt1 = f->slpt;
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_C, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+
+    /* granularities as reported in CAIG */
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_GLOBAL));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID) |
+                 CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    fx_clear_log(f);
+    v = ccmd_inv(f, CCMD_CIRG(0));
+    g_assert_cmphex(CCMD_CAIG(v), ==, 0);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: context invalidation with "
+                               "reserved granularity 0"), ==, 1);
+
+    /* context cached; then made not present, device-selective flush */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
+    /* cached: still used before the invalidation */
+    g_assert_cmphex(xlate(f, IOVA_C, false), ==, PAGE_P1);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, IOVA_C);
+    g_assert_cmphex(xlate(f, IOVA_C, false), ==, PAGE_P1);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, IOVA_C);
+    wr32(f, REG_CCMD, CCMD_SID(EDU_SID) | CCMD_DID(DOMAIN));
+    g_assert_cmpuint(wr32(f, REG_CCMD + 4,
+                          (CCMD_ICC | CCMD_CIRG(GRAN_DEVICE)) >> 32), ==,
+                     DMAR_ACT_SWITCH_AS);
+    v = rd64(f, REG_CCMD);
+    g_assert_cmphex(v & CCMD_ICC, ==, 0);
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    /* a page the IOTLB does not hold needs the context: it is gone */
+    fault_of(f, IOVA_C, false, FR_CTX_NP);
+    assert_frcd(f, 0, IOVA_C, FR_CTX_NP, false);
+    /* our IOTLB is tagged by source-id: the device's pages went too */
+    fault_of(f, IOVA_B, true, FR_CTX_NP);
+    assert_frcd(f, 1, IOVA_B, FR_CTX_NP, true);
+
+    /* not-present entries are not cached (CM = 0): no flush needed */
+    set_ctx(f, ctx_lo(f) | CTX_P, ctx_hi(f));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(rd64(f, REG_FRCD(2) + 8), ==, 0);
+
+    /* device-selective with FM = 3: 00:04.7 names every function of 04 */
+    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) |
+                 CCMD_SID(EDU_SID | 7) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DEVICE);
+    fault_of(f, IOVA_C + 0x1000, false, FR_CTX_NP);
+    assert_frcd(f, 2, IOVA_C + 0x1000, FR_CTX_NP, false);
+    set_ctx(f, ctx_lo(f) | CTX_P, ctx_hi(f));
+
+    /* new second-level tables for the domain, domain-selective flush */
+    slpt2 = f->slpt = table_new(f);
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    set_ctx(f, slpt2 | CTX_P, ctx_hi(f));
+    g_assert_cmphex(slpt1, !=, slpt2);
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_DOMAIN);
+    iotlb_inv(f, GRAN_DOMAIN, DOMAIN, 0);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    g_assert_cmphex(rd64(f, REG_FRCD(3) + 8), ==, 0);
+    fx_free(f);
+}
+
+/*
+ * A context-cache invalidation of another domain or device leaves this
+ * device's cached context alone (and so must the IOTLB): only what the
+ * request names goes.
+ */
+static void test_invalidate_context_scope(void)
+{
+    Fx *f = fx_new();
+
+    setup_a_to_b(f);
+    map(f, IOVA_C, PAGE_P3, 1, PTE_R);
+    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
+    ccmd_inv(f, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN + 1));
+    ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID + 8) |
+             CCMD_DID(DOMAIN));
+    ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(0) |
+             CCMD_SID(EDU_SID | 1) | CCMD_DID(DOMAIN));
+    ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(2) |
+             CCMD_SID((EDU_SID | 0x100) | 7) | CCMD_DID(DOMAIN));
+    iotlb_inv(f, GRAN_DOMAIN, DOMAIN + 1, 0);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, IOVA_A + 0x200000);
+    /* the IOTLB kept the device's pages, the context cache its entry */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_OUT);
+    g_assert_cmphex(xlate(f, IOVA_C, false), ==, PAGE_P3);
+    /* FM = 1 on 00:04.4 covers 00:04.0 */
+    ccmd_inv(f, CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(1) |
+             CCMD_SID(EDU_SID | 4) | CCMD_DID(DOMAIN));
+    fault_of(f, IOVA_A, false, FR_CTX_NP);
+    fx_free(f);
+}
+
+/* ================= notifier scopes ================= */
+
+typedef struct Scope {
+    DmarEventKind kind;
+    bool dropped;               /* UNMAP_ALL */
+    uint16_t sid, sid_mask;     /* UNMAP_SID */
+    uint16_t did;               /* UNMAP_DID */
+    uint64_t first, last;
+} Scope;
+
+typedef struct ScopeCase {
+    const char *name;
+    bool qi;
+    uint64_t lo, hi;            /* the descriptor, or CCMD / IOTLB + IVA */
+    unsigned reg;               /* REG_CCMD or REG_IOTLB */
+    unsigned gran;              /* done, as CAIG/IAIG or the event say */
+    unsigned n;
+    Scope want[2];
+} ScopeCase;
+
+#define ALL(d)      { DMAR_EV_UNMAP_ALL, .dropped = d }
+#define SID(s, m)   { DMAR_EV_UNMAP_SID, .sid = s, .sid_mask = m }
+#define DID(d, a, b) { DMAR_EV_UNMAP_DID, .did = d, .first = a, .last = b }
+
+static const ScopeCase scope_cases[] = {
+    { "ccmd-global", false, CCMD_CIRG(1) | CCMD_DID(7), 0, REG_CCMD, 1,
+      1, { ALL(true) } },
+    { "ccmd-domain", false, CCMD_CIRG(2) | CCMD_DID(0x1234), 0, REG_CCMD, 2,
+      1, { DID(0x1234, 0, UINT64_MAX) } },
+    { "ccmd-device-fm0", false, CCMD_CIRG(3) | CCMD_SID(0x1a2b) |
+      CCMD_DID(5), 0, REG_CCMD, 3, 1, { SID(0x1a2b, 0xffff) } },
+    { "ccmd-device-fm1", false, CCMD_CIRG(3) | CCMD_FM(1) |
+      CCMD_SID(0x1a2f), 0, REG_CCMD, 3, 1, { SID(0x1a2f, 0xfffb) } },
+    { "ccmd-device-fm2", false, CCMD_CIRG(3) | CCMD_FM(2) |
+      CCMD_SID(0x1a2f), 0, REG_CCMD, 3, 1, { SID(0x1a2f, 0xfff9) } },
+    { "ccmd-device-fm3", false, CCMD_CIRG(3) | CCMD_FM(3) |
+      CCMD_SID(0x1a2f), 0, REG_CCMD, 3, 1, { SID(0x1a2f, 0xfff8) } },
+    { "ccmd-reserved", false, CCMD_CIRG(0) | CCMD_DID(3), 0, REG_CCMD, 0,
+      0 },
+    { "iotlb-global", false, IOTLB_IIRG(1) | IOTLB_DID(9), 0, REG_IOTLB,
+      1, 1, { ALL(true) } },
+    { "iotlb-domain", false, IOTLB_IIRG(2) | IOTLB_DID(0xfedc), 0,
+      REG_IOTLB, 2, 1, { DID(0xfedc, 0, UINT64_MAX) } },
+    { "iotlb-page", false, IOTLB_IIRG(3) | IOTLB_DID(0x42), 0x12345000,
+      REG_IOTLB, 3, 1, { DID(0x42, 0x12345000, 0x12345fff) } },
+    { "iotlb-page-am3", false, IOTLB_IIRG(3) | IOTLB_DID(0x42),
+      0x12345000 | 3, REG_IOTLB, 3, 1,
+      { DID(0x42, 0x12340000, 0x12347fff) } },
+    { "iotlb-page-ih", false, IOTLB_IIRG(3) | IOTLB_DID(0x42),
+      0x12345000 | 1 << 6 | 1, REG_IOTLB, 3, 1,
+      { DID(0x42, 0x12344000, 0x12345fff) } },
+    { "iotlb-page-mamv", false, IOTLB_IIRG(3) | IOTLB_DID(0x42),
+      0x7fc0000000ull | 18, REG_IOTLB, 3, 1,
+      { DID(0x42, 0x7fc0000000ull, 0x7fffffffffull) } },
+    { "iotlb-page-am19", false, IOTLB_IIRG(3) | IOTLB_DID(0x42),
+      0x12345000 | 19, REG_IOTLB, 2, 1, { DID(0x42, 0, UINT64_MAX) } },
+    { "iotlb-reserved", false, IOTLB_IIRG(0) | IOTLB_DID(0x42), 0,
+      REG_IOTLB, 0, 0 },
+    { "qi-cc-global", true, QI_CC | QI_G(1) | QI_DID(7), 0, 0, 1, 1,
+      { ALL(true) } },
+    { "qi-cc-domain", true, QI_CC | QI_G(2) | QI_DID(0xbeef), 0, 0, 2, 1,
+      { DID(0xbeef, 0, UINT64_MAX) } },
+    { "qi-cc-device-fm0", true, QI_CC | QI_G(3) | QI_CC_SID(0x0101), 0, 0,
+      3, 1, { SID(0x0101, 0xffff) } },
+    { "qi-cc-device-fm1", true, QI_CC | QI_G(3) | QI_CC_SID(0x0105) |
+      QI_CC_FM(1), 0, 0, 3, 1, { SID(0x0105, 0xfffb) } },
+    { "qi-cc-device-fm2", true, QI_CC | QI_G(3) | QI_CC_SID(0x0106) |
+      QI_CC_FM(2), 0, 0, 3, 1, { SID(0x0106, 0xfff9) } },
+    { "qi-cc-device-fm3", true, QI_CC | QI_G(3) | QI_CC_SID(0x0107) |
+      QI_CC_FM(3), 0, 0, 3, 1, { SID(0x0107, 0xfff8) } },
+    { "qi-iotlb-global", true, QI_IOTLB | QI_G(1), 0, 0, 1, 1,
+      { ALL(true) } },
+    { "qi-iotlb-domain", true, QI_IOTLB | QI_G(2) | QI_DID(3), 0, 0, 2, 1,
+      { DID(3, 0, UINT64_MAX) } },
+    { "qi-iotlb-page", true, QI_IOTLB | QI_G(3) | QI_DID(3), 0xabc000, 0,
+      3, 1, { DID(3, 0xabc000, 0xabcfff) } },
+    { "qi-iotlb-page-am9", true, QI_IOTLB | QI_G(3) | QI_DID(3),
+      0x40123000 | 9, 0, 3, 1, { DID(3, 0x40000000, 0x401fffff) } },
+    { "qi-iotlb-page-am19", true, QI_IOTLB | QI_G(3) | QI_DID(3),
+      0x40123000 | 19, 0, 2, 1, { DID(3, 0, UINT64_MAX) } },
+};
+
+static void assert_scope(Fx *f, const Scope *want, const DmarEvent *ev)
+{
+    g_assert_cmpint(ev->kind, ==, want->kind);
+    switch (want->kind) {
+    case DMAR_EV_UNMAP_ALL:
+        g_assert_cmpint(ev->unmap_all.iotlb_dropped, ==, want->dropped);
+        break;
+    case DMAR_EV_UNMAP_SID:
+        g_assert_cmphex(ev->unmap_sid.sid, ==, want->sid);
+        g_assert_cmphex(ev->unmap_sid.sid_mask, ==, want->sid_mask);
+        break;
+    default:
+        g_assert_cmphex(ev->unmap_did.did, ==, want->did);
+        g_assert_cmphex(ev->unmap_did.first, ==, want->first);
+        g_assert_cmphex(ev->unmap_did.last, ==, want->last);
+    }
+}
+
+static bool is_unmap(const DmarEvent *ev)
+{
+    return ev->kind == DMAR_EV_UNMAP_ALL || ev->kind == DMAR_EV_UNMAP_SID ||
+           ev->kind == DMAR_EV_UNMAP_DID;
+}
+
+/*
+ * What each invalidation tells notifiers (DMAR_EV_UNMAP_*), and the
+ * CC_INV / IOTLB_INV event the glue traces: granularity done and the
+ * request's fields.
+ */
+static void test_scope(const void *opaque)
+{
+    const ScopeCase *c = opaque;
+    Fx *f = fx_new();
+    const DmarEvent *ev;
+    unsigned n = 0;
+    bool cc;
+
+    if (c->qi) {
+        qi_enable(f, IQ_BASE, 0);
+        qi_sync(f);
+        fx_clear_events(f);
+        qi_push(f, c->lo, c->hi);
+        g_assert_cmpuint(qi_kick(f), ==, (c->lo & 0xf) == QI_CC ?
+                         DMAR_ACT_SWITCH_AS : 0);
+        g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+        cc = (c->lo & 0xf) == QI_CC;
+    } else {
+        cc = c->reg == REG_CCMD;
+        if (!cc) {
+            wr64(f, REG_IVA, c->hi);
+        }
+        fx_clear_events(f);
+        g_assert_cmpuint(wr64(f, c->reg, c->lo | (cc ? CCMD_ICC : IOTLB_IVT)),
+                         ==, cc ? DMAR_ACT_SWITCH_AS : 0);
+        if (cc) {
+            g_assert_cmphex(CCMD_CAIG(rd64(f, REG_CCMD)), ==, c->gran);
+        } else {
+            g_assert_cmphex(IOTLB_IAIG(rd64(f, REG_IOTLB)), ==, c->gran);
+        }
+    }
+    for (unsigned i = 0; i < f->ev->len; i++) {
+        if (is_unmap(fx_ev(f, i))) {
+            g_assert_cmpuint(n, <, c->n);
+            assert_scope(f, &c->want[n++], fx_ev(f, i));
+        }
+    }
+    g_assert_cmpuint(n, ==, c->n);
+    if (cc) {
+        ev = fx_one(f, DMAR_EV_CC_INV);
+        g_assert_cmpuint(ev->cc.gran, ==, c->gran);
+        if (c->qi) {
+            g_assert_cmphex(ev->cc.did, ==, (c->lo >> 16) & 0xffff);
+            g_assert_cmphex(ev->cc.sid, ==, (c->lo >> 32) & 0xffff);
+            g_assert_cmpuint(ev->cc.fm, ==, (c->lo >> 48) & 3);
+        } else {
+            g_assert_cmphex(ev->cc.did, ==, c->lo & 0xffff);
+            g_assert_cmphex(ev->cc.sid, ==, (c->lo >> 16) & 0xffff);
+            g_assert_cmpuint(ev->cc.fm, ==, (c->lo >> 32) & 3);
+        }
+        g_assert_cmpuint(fx_count(f, DMAR_EV_IOTLB_INV), ==, 0);
+    } else {
+        ev = fx_one(f, DMAR_EV_IOTLB_INV);
+        g_assert_cmpuint(ev->iotlb.gran, ==, c->gran);
+        g_assert_cmphex(ev->iotlb.did, ==, c->qi ? (c->lo >> 16) & 0xffff
+                                                 : (c->lo >> 32) & 0xffff);
+        g_assert_cmpuint(ev->iotlb.am, ==, c->hi & 0x3f);
+        if (c->gran == GRAN_PAGE) {
+            g_assert_cmphex(ev->iotlb.addr, ==, c->want[0].first);
+        }
+        g_assert_cmpuint(fx_count(f, DMAR_EV_CC_INV), ==, 0);
+    }
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FLUSH_ALL), ==, 0);
+    fx_free(f);
+}
+
+/*
+ * The other things that change what translations hold, and what
+ * notifiers hear of them: SRTP (every cache dropped), TE either way
+ * (nothing dropped: what was handed out was translated under the other
+ * setting), reset.
+ */
+static void test_scope_gcmd(void)
+{
+    Fx *f = fx_new();
+
+    setup_a_to_b(f);
+    fx_clear_events(f);
+    wr32(f, REG_GCMD, GCMD_TE);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_UNMAP_ALL), ==, 0);
+    /* TE off: every device, no cache dropped */
+    wr32(f, REG_GCMD, 0);
+    g_assert_false(fx_one(f, DMAR_EV_UNMAP_ALL)->unmap_all.iotlb_dropped);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FLUSH_ALL), ==, 0);
+    fx_clear_events(f);
+    wr32(f, REG_GCMD, GCMD_TE);
+    g_assert_false(fx_one(f, DMAR_EV_UNMAP_ALL)->unmap_all.iotlb_dropped);
+    /* and the IOTLB really kept its entries */
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    /* SRTP: dropped */
+    fx_clear_events(f);
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_true(fx_one(f, DMAR_EV_UNMAP_ALL)->unmap_all.iotlb_dropped);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FLUSH_ALL), ==, 1);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    /* reset: dropped */
+    map(f, IOVA_A, PAGE_P3, 1, PTE_R);
+    fx_clear_events(f);
+    dmar_unit_reset(&f->u);
+    g_assert_true(fx_one(f, DMAR_EV_UNMAP_ALL)->unmap_all.iotlb_dropped);
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P3);
+    fx_free(f);
+}
+
+/* ================= register-based invalidation with QI on ========== */
+
+/*
+ * qtest /vtd-dmar/qi/register-inv (§6.5.2): with QI enabled, a CCMD or
+ * IOTLB command must not invalidate, but completes with granularity 0.
+ */
+static void test_qi_register_inv(void)
+{
+    Fx *f = fx_new();
+    uint64_t v;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_C, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+    qi_enable(f, IQ_BASE, 0);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    wr64(f, REG_IVA, IOVA_A);
+    fx_clear_events(f);
+    fx_clear_log(f);
+    wr64(f, REG_IOTLB, IOTLB_IVT | IOTLB_IIRG(GRAN_GLOBAL) | IOTLB_DR |
+         IOTLB_DW | IOTLB_DID(DOMAIN));
+    v = rd64(f, REG_IOTLB);
+    g_assert_cmphex(v & IOTLB_IVT, ==, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, 0);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: IOTLB written while queued "
+                               "invalidation is enabled: ignored"), ==, 1);
+
+    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
+    wr64(f, REG_CCMD, CCMD_ICC | CCMD_CIRG(GRAN_GLOBAL));
+    v = rd64(f, REG_CCMD);
+    g_assert_cmphex(v & CCMD_ICC, ==, 0);
+    g_assert_cmphex(CCMD_CAIG(v), ==, 0);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: CCMD written while queued "
+                               "invalidation is enabled: ignored"), ==, 1);
+    g_assert_cmphex(xlate(f, IOVA_C, false), ==, PAGE_P1);
+    /* nothing was invalidated: no scope, no invalidation event */
+    g_assert_cmpuint(fx_count(f, DMAR_EV_UNMAP_ALL), ==, 0);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_CC_INV), ==, 0);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_IOTLB_INV), ==, 0);
+    g_assert_cmphex(fsts(f), ==, 0);
+    qi_sync(f);
+
+    /* QI disabled: QIES clears, register-based invalidation is back */
+    wr32(f, REG_GCMD, GCMD_TE);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+    v = ccmd_inv(f, CCMD_CIRG(GRAN_GLOBAL));
+    g_assert_cmphex(CCMD_CAIG(v), ==, GRAN_GLOBAL);
+    v = iotlb_inv(f, GRAN_GLOBAL, 0, 0);
+    g_assert_cmphex(IOTLB_IAIG(v), ==, GRAN_GLOBAL);
+    fault_of(f, IOVA_A, false, FR_CTX_NP);
+    assert_frcd(f, 0, IOVA_A, FR_CTX_NP, false);
+    frcd_clear(f, 0);
+    set_ctx(f, ctx_lo(f) | CTX_P, ctx_hi(f));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    g_assert_cmphex(fsts(f), ==, 0);
+
+    /* on again: the queue restarts at its base */
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(1));
+    fx_free(f);
+}
+
+/* ================= the queue ================= */
+
+/* qtest /vtd-dmar/qi/bring-up */
+static void test_qi_bringup(void)
+{
+    Fx *f = fx_new();
+
+    g_assert_cmphex(rd64(f, REG_ECAP) & ECAP_QI, ==, ECAP_QI);
+    setup_a_to_b(f);
+
+    /* a queue with one wait descriptor: without QIE, IQT runs nothing */
+    fx_zero(f, IQ_BASE, 0x2000);
+    fx_w32(f, IQ_STATUS, 0);
+    fx_w32(f, IQ_STATUS + 4, 0xffffffff);
+    f->iq_base = IQ_BASE;
+    f->iq_entries = 256;
+    wr64(f, REG_IQA, IQ_BASE);
+    qi_put(f, 0, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x1234abcd), IQ_STATUS);
+    fx_clear_events(f);
+    g_assert_cmpuint(wr64(f, REG_IQT, iq_off(1)), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_QI_RUN), ==, 0);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_TES | GSTS_RTPS);
+
+    /* bring-up as Linux does it: IQA, IQT = 0, then QIE with TE kept */
+    wr64(f, REG_IQT, 0);
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_QIE);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    g_assert_cmphex(rd64(f, REG_IQA), ==, IQ_BASE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQT), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+
+    /* IQT = 16: the wait descriptor runs, its status dword lands */
+    fx_clear_events(f);
+    g_assert_cmpuint(wr64(f, REG_IQT, iq_off(1)), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x1234abcd);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0xffffffff);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(1));
+    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(1));
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, 0);
+    {
+        const DmarEvent *ev = fx_one(f, DMAR_EV_QI_RUN);
+
+        g_assert_cmpuint(ev->qi_run.head, ==, 1);
+        g_assert_cmpuint(ev->qi_run.tail, ==, 1);
+        g_assert_cmpuint(ev->qi_run.processed, ==, 1);
+    }
+    /* the same tail again: nothing is fetched twice */
+    fx_w32(f, IQ_STATUS, 0);
+    fx_clear_events(f);
+    wr64(f, REG_IQT, iq_off(1));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(1));
+    g_assert_cmpuint(fx_count(f, DMAR_EV_QI_RUN), ==, 0);
+
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+
+    /* a new IQA (here: 2 pages, 512 entries) starts at its base */
+    wr64(f, REG_IQA, IQ_BASE | 1);
+    g_assert_cmphex(rd64(f, REG_IQA), ==, IQ_BASE | 1);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    wr64(f, REG_IQT, 0);
+    f->iq_entries = 512;
+    f->iq_tail = 0;
+    for (unsigned i = 0; i < 300; i++) {
+        qi_push(f, QI_WAIT, 0);
+    }
+    qi_sync(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(301));
+    g_assert_cmphex(rd32(f, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    fx_free(f);
+}
+
+typedef struct QiCcCase {
+    unsigned gran;
+    uint16_t sid;
+    unsigned fm;
+} QiCcCase;
+
+static const QiCcCase qi_cc_global = { GRAN_GLOBAL, 0, 0 };
+static const QiCcCase qi_cc_domain = { GRAN_DOMAIN, 0, 0 };
+static const QiCcCase qi_cc_device = { GRAN_DEVICE, EDU_SID, 0 };
+static const QiCcCase qi_cc_device_fm1 = { GRAN_DEVICE, EDU_SID | 4, 1 };
+static const QiCcCase qi_cc_device_fm2 = { GRAN_DEVICE, EDU_SID | 6, 2 };
+static const QiCcCase qi_cc_device_fm3 = { GRAN_DEVICE, EDU_SID | 7, 3 };
+
+/* qtest /vtd-dmar/qi/context-* */
+static void test_qi_context(const void *opaque)
+{
+    const QiCcCase *c = opaque;
+    Fx *f = fx_new();
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_C, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+    qi_enable(f, IQ_BASE, 0);
+
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
+    qi_cc(f, c->gran, DOMAIN, c->sid, c->fm);
+    f->switch_as = 0;
+    qi_sync(f);
+    g_assert_cmpuint(f->switch_as, ==, 1);
+    fault_of(f, IOVA_C, false, FR_CTX_NP);
+    assert_frcd(f, 0, IOVA_C, FR_CTX_NP, false);
+    qi_iotlb(f, GRAN_DOMAIN, DOMAIN, 0, 0);
+    qi_sync(f);
+    fault_of(f, IOVA_B, true, FR_CTX_NP);
+    assert_frcd(f, 1, IOVA_B, FR_CTX_NP, true);
+
+    f->slpt = table_new(f);
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    set_ctx(f, f->slpt | CTX_P, ctx_hi(f));
+    qi_cc(f, c->gran, DOMAIN, c->sid, c->fm);
+    qi_iotlb(f, GRAN_DOMAIN, DOMAIN, 0, 0);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    g_assert_cmphex(rd64(f, REG_FRCD(2) + 8), ==, 0);
+    g_assert_cmphex(fsts(f), ==, FSTS_PPF | FSTS_FRI(0));
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/iotlb-am */
+static void test_qi_iotlb_am(void)
+{
+    Fx *f = fx_new();
+    const uint64_t region = 0x20000000ull;
+    const uint64_t far = 0x4000000000ull;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, region + 0x5000, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    dmar_enable(f, ROOT_TABLE);
+    qi_enable(f, IQ_BASE, 0);
+
+    g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P1);
+    map(f, region + 0x5000, PAGE_P2, 1, PTE_R);
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, region, 9);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P2);
+
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    /* AM = 8 around `far`: does not cover IOVA_A */
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, far, 8);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    /* AM = 19 > MAMV: done as domain-selective */
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, far, 19);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, 0, 18);
+    qi_sync(f);
+    g_assert_cmphex(fsts(f), ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/batch */
+static void test_qi_batch(void)
+{
+    Fx *f = fx_new();
+
+    setup_a_to_b(f);
+    qi_enable(f, IQ_BASE, 0);
+
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    fx_w32(f, IQ_STATUS, 0);
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    qi_push_wait(f, IQ_STATUS, 0xb0b0, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    qi_kick(f);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0xb0b0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(2));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_P3, 1, PTE_W);
+    fx_w32(f, IQ_STATUS + 4, 0);
+    fx_w32(f, IQ_STATUS + 8, 0);
+    qi_push_wait(f, IQ_STATUS + 4, 0xb1, QI_WAIT_FN);
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    qi_cc(f, GRAN_DEVICE, DOMAIN, EDU_SID, 0);
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, IOVA_B, 0);
+    qi_push_wait(f, IQ_STATUS + 8, 0xb2, 0);
+    fx_clear_events(f);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_SWITCH_AS);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0xb1);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 8), ==, 0xb2);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(7));
+    g_assert_cmpuint(fx_one(f, DMAR_EV_QI_RUN)->qi_run.processed, ==, 5);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_IOTLB_INV), ==, 2);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_CC_INV), ==, 1);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_P3);
+    g_assert_cmphex(fsts(f), ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/wraparound */
+static void test_qi_wraparound(void)
+{
+    static const unsigned batches[] = { 200, 56, 250, 10, 255, 1 };
+    Fx *f = fx_new();
+    unsigned seq = 0, wraps = 0;
+
+    fx_zero(f, IQ_STATUS, 0x1000);
+    qi_enable(f, IQ_BASE, 0);
+    for (unsigned b = 0; b < ARRAY_SIZE(batches); b++) {
+        unsigned head = f->iq_tail, first = seq;
+
+        for (unsigned i = 0; i < batches[b]; i++, seq++) {
+            qi_push_wait(f, IQ_STATUS + 4 * seq, 0x5a000000 | seq, 0);
+        }
+        wraps += f->iq_tail <= head;
+        qi_kick(f);
+        g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+        g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+        for (unsigned s = first; s < seq; s++) {
+            g_assert_cmphex(fx_r32(f, IQ_STATUS + 4 * s), ==,
+                            0x5a000000 | s);
+        }
+    }
+    g_assert_cmpuint(wraps, ==, 3);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(4));
+    fx_free(f);
+}
+
+static void fe_setup(Fx *f, uint32_t data)
+{
+    wr32(f, REG_FEDATA, data);
+    wr32(f, REG_FEADDR, 0xf00000);
+    wr32(f, REG_FEUADDR, 0);
+    wr32(f, REG_FECTL, 0);
+}
+
+/* qtest /vtd-dmar/qi/iqe-descriptor */
+static void test_qi_iqe_descriptor(void)
+{
+    Fx *f = fx_new();
+    const DmarEvent *ev;
+    unsigned bad;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
+    fe_setup(f, 0x4e4e);
+    dmar_enable(f, ROOT_TABLE);
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+
+    /* [IOTLB invalidation, reserved type 7, wait]: stops at type 7 */
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    qi_iotlb(f, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    bad = qi_push(f, 7, 0);
+    qi_push_wait(f, IQ_STATUS, 0x51, 0);
+    fx_clear_events(f);
+    fx_clear_log(f);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_FAULT_EVENT);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(bad));
+    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(f->iq_tail));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_TYPE);
+    g_assert_cmpuint(f->fe_count, ==, 1);
+    g_assert_cmphex(f->fe_data, ==, 0x4e4e);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
+    ev = fx_one(f, DMAR_EV_QI_ERROR);
+    g_assert_cmpuint(ev->qi_error.head, ==, bad);
+    g_assert_cmpuint(ev->qi_error.iqei, ==, IQEI_TYPE);
+    g_assert_cmpstr(ev->qi_error.why, ==, "invalid descriptor type");
+    g_assert_cmpuint(fx_one(f, DMAR_EV_QI_RUN)->qi_run.processed, ==, 1);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: invalidation queue error "
+                               "at descriptor 2: invalid descriptor type "
+                               "(IQEI 3)"), ==, 1);
+    /* the descriptor before the bad one did its work */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+
+    /* while IQE is set, a new tail fetches nothing */
+    qi_push_wait(f, IQ_STATUS + 4, 0x52, 0);
+    fx_clear_events(f);
+    g_assert_cmpuint(qi_kick(f), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(bad));
+    g_assert_cmpuint(fx_count(f, DMAR_EV_QI_RUN), ==, 0);
+    wr32(f, REG_FSTS, 0);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(bad));
+
+    /* software replaces the bad one by a wait with IF, clears IQE */
+    wr32(f, REG_IEDATA, 0x1e1e);
+    wr32(f, REG_IEADDR, 0xf00100);
+    wr32(f, REG_IECTL, 0);
+    qi_put(f, bad, QI_WAIT | QI_WAIT_SW | QI_WAIT_IF | QI_SDATA(0x50),
+           IQ_STATUS + 8);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, 0);
+    g_assert_cmpuint(wr32(f, REG_FSTS, FSTS_IQE), ==, DMAR_ACT_INV_EVENT);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    g_assert_cmpuint(f->ie_count, ==, 1);
+    g_assert_cmphex(f->ie_data, ==, 0x1e1e);
+    g_assert_cmphex(f->ie_addr, ==, 0xf00100);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 8), ==, 0x50);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x51);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0x52);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+    g_assert_cmphex(rd64(f, REG_IQH), ==, rd64(f, REG_IQT));
+    g_assert_cmpuint(f->fe_count, ==, 1);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
+    qi_sync(f);
+    fx_free(f);
+}
+
+/* Put a bad descriptor at the tail and submit it; returns its index */
+static unsigned qi_fail(Fx *f)
+{
+    unsigned bad = qi_push(f, QI_WAIT | QI_WAIT_PD, 0);
+
+    qi_kick(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(bad));
+    return bad;
+}
+
+static void qi_recover(Fx *f, unsigned bad)
+{
+    qi_put(f, bad, QI_WAIT, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS) & FSTS_IQE, ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+}
+
+/* qtest /vtd-dmar/qi/iqe-fault-event: IQE follows §7.3's rules */
+static void test_qi_iqe_fault_event(void)
+{
+    Fx *f = fx_new();
+    unsigned bad;
+
+    tables_init(f, 3, 0);
+    wr32(f, REG_FEDATA, 0x3c3c);
+    wr32(f, REG_FEADDR, 0xf00000);
+    dmar_enable(f, ROOT_TABLE);
+    qi_enable(f, IQ_BASE, 0);
+
+    /* masked (reset value): IP is set; clearing IQE clears it */
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
+    bad = qi_fail(f);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    qi_recover(f, bad);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
+    wr32(f, REG_FECTL, 0);
+    g_assert_cmpuint(f->fe_count, ==, 0);
+
+    /* masked, then unmasked while IQE is still set: sent then */
+    wr32(f, REG_FECTL, FECTL_IM);
+    bad = qi_fail(f);
+    g_assert_cmpuint(f->fe_count, ==, 0);
+    wr32(f, REG_FECTL, 0);
+    g_assert_cmpuint(f->fe_count, ==, 1);
+    g_assert_cmphex(f->fe_data, ==, 0x3c3c);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
+    qi_recover(f, bad);
+
+    /* a primary fault pending (PPF): IQE sends nothing new */
+    dma_in(f, IOVA_A);
+    assert_frcd(f, 0, IOVA_A, FR_READ, false);
+    g_assert_cmpuint(f->fe_count, ==, 2);
+    bad = qi_fail(f);
+    g_assert_cmphex(fsts(f), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmpuint(f->fe_count, ==, 2);
+    qi_recover(f, bad);
+    g_assert_cmphex(fsts(f), ==, FSTS_PPF | FSTS_FRI(0));
+    frcd_clear(f, 0);
+    g_assert_cmphex(fsts(f), ==, 0);
+
+    /* and the other way round: with IQE pending, a fault sends nothing */
+    bad = qi_fail(f);
+    g_assert_cmpuint(f->fe_count, ==, 3);
+    dma_in(f, IOVA_B);
+    assert_frcd(f, 1, IOVA_B, FR_READ, false);
+    g_assert_cmphex(fsts(f), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmpuint(f->fe_count, ==, 3);
+    qi_recover(f, bad);
+    frcd_clear(f, 1);
+    g_assert_cmphex(fsts(f), ==, 0);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
+    g_assert_cmpuint(f->fe_count, ==, 3);
+    fx_free(f);
+}
+
+/*
+ * The IQERCD a unit reports once descriptor LO:HI stopped its queue
+ * (the qtests' qi_iqercd_for())
+ */
+static uint64_t qi_iqercd_for(Fx *f, uint64_t lo, uint64_t hi)
+{
+    bool ir = rd64(f, REG_ECAP) & ECAP_IR;
+    unsigned t = lo & 0xf;
+
+    if ((lo & 0xe00) ||
+        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
+        return IQEI_TYPE;
+    }
+    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
+        return IQEI_NONE;
+    }
+    return IQEI_RSVD;
+}
+
+/*
+ * Submit [wait, LO:HI, wait] and check that LO:HI is a queue error; then
+ * replace it by a no-op wait and clear IQE: the rest runs.
+ */
+static void qi_expect_bad(Fx *f, uint64_t lo, uint64_t hi)
+{
+    uint32_t seq = ++f->iq_seq;
+    uint32_t fsts_v;
+    uint64_t head;
+    unsigned bad;
+
+    fx_zero(f, IQ_STATUS, 8);
+    fx_w32(f, IQ_CANARY, 0);
+    qi_push_wait(f, IQ_STATUS, seq, 0);
+    bad = qi_push(f, lo, hi);
+    qi_push_wait(f, IQ_STATUS + 4, seq, 0);
+    qi_kick(f);
+    fsts_v = rd32(f, REG_FSTS);
+    head = rd64(f, REG_IQH);
+    if (fsts_v != FSTS_IQE || head != iq_off(bad)) {
+        g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
+                       " was accepted", hi, lo);
+    }
+    g_assert_cmphex(fsts_v, ==, FSTS_IQE);
+    g_assert_cmphex(head, ==, iq_off(bad));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, seq);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_CANARY), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, qi_iqercd_for(f, lo, hi));
+    g_assert_cmpuint(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.iqei, ==,
+                     qi_iqercd_for(f, lo, hi));
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+
+    qi_put(f, bad, QI_WAIT, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, seq);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+}
+
+typedef struct QiBadCase {
+    const char *name;
+    uint64_t lo, hi;
+    uint64_t rsvd_lo, rsvd_hi;
+    bool no_ir;
+} QiBadCase;
+
+#define CC_ALL          (QI_CC | QI_G(GRAN_DEVICE) | QI_DID(0xffff) | \
+                         QI_CC_SID(0xffff) | QI_CC_FM(3))
+#define IOTLB_ALL       (QI_IOTLB | QI_G(GRAN_PAGE) | QI_IOTLB_DW | \
+                         QI_IOTLB_DR | QI_DID(0xffff))
+#define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
+#define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
+                         QI_SDATA(0xc0ffee00))
+#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
+                         QI_IEC_IIDX(0xffff))
+
+/* qtest /vtd-dmar/qi/invalid/<name> */
+static const QiBadCase qi_bad_cases[] = {
+    { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
+    { "cc-rsvd-lo-11-9", CC_ALL, 0, 0xe00, 0 },
+    { "cc-rsvd-lo-15-12", CC_ALL, 0, 0xf000, 0 },
+    { "cc-rsvd-lo-63-50", CC_ALL, 0, 0xfffc000000000000ull, 0 },
+    { "cc-rsvd-hi", CC_ALL, 0, 0, ~0ull },
+    { "cc-g0", QI_CC | QI_DID(DOMAIN) | QI_CC_SID(EDU_SID), 0, 0, 0 },
+    { "iotlb-rsvd-lo-8", IOTLB_ALL, IOTLB_ALL_HI, 0x100, 0 },
+    { "iotlb-rsvd-lo-11-9", IOTLB_ALL, IOTLB_ALL_HI, 0xe00, 0 },
+    { "iotlb-rsvd-lo-15-12", IOTLB_ALL, IOTLB_ALL_HI, 0xf000, 0 },
+    { "iotlb-rsvd-lo-63-32", IOTLB_ALL, IOTLB_ALL_HI,
+      0xffffffff00000000ull, 0 },
+    { "iotlb-rsvd-hi-11-7", IOTLB_ALL, IOTLB_ALL_HI, 0, 0xf80 },
+    { "iotlb-g0", QI_IOTLB | QI_DID(DOMAIN), IOVA_A, 0, 0 },
+    { "wait-rsvd-lo-8", WAIT_ALL, IQ_CANARY, 0x100, 0 },
+    { "wait-rsvd-lo-11-9", WAIT_ALL, IQ_CANARY, 0xe00, 0 },
+    { "wait-rsvd-lo-31-12", WAIT_ALL, IQ_CANARY, 0xfffff000, 0 },
+    { "wait-pd", WAIT_ALL, IQ_CANARY, QI_WAIT_PD, 0 },
+    { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
+    { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
+    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
+    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
+    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
+    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
+    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
+    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
+      0, ~0ull },
+    { "iec-global-no-ir", QI_IEC, 0, 0, 0, true },
+    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0, true },
+};
+
+static void test_qi_invalid(const void *opaque)
+{
+    const QiBadCase *c = opaque;
+    DmarUnitConfig cfg = fx_config();
+    Fx *f;
+
+    cfg.ir = !c->no_ir;
+    f = fx_new_cfg(&cfg);
+    qi_enable(f, IQ_BASE, 0);
+    if (!c->rsvd_lo && !c->rsvd_hi) {
+        qi_expect_bad(f, c->lo, c->hi);
+    } else {
+        fx_w32(f, IQ_CANARY, 0);
+        qi_push(f, c->lo, c->hi);
+        qi_sync(f);
+        if ((c->lo & 0xf) == QI_WAIT) {
+            g_assert_cmphex(fx_r32(f, IQ_CANARY), ==, c->lo >> 32);
+        }
+        for (unsigned b = 0; b < 64; b++) {
+            if (c->rsvd_lo & 1ull << b) {
+                qi_expect_bad(f, c->lo | 1ull << b, c->hi);
+            }
+            if (c->rsvd_hi & 1ull << b) {
+                qi_expect_bad(f, c->lo, c->hi | 1ull << b);
+            }
+        }
+    }
+    qi_sync(f);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/invalid/types */
+static void test_qi_invalid_types(void)
+{
+    static const unsigned types[] = {
+        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    };
+    Fx *f = fx_new();
+
+    qi_enable(f, IQ_BASE, 0);
+    for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
+        qi_expect_bad(f, types[i], 0);
+        qi_expect_bad(f, types[i] | QI_WAIT_SW | QI_SDATA(1), IQ_CANARY);
+    }
+    for (unsigned t = 1; t < 8; t++) {
+        qi_expect_bad(f, QI_CC | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
+        qi_expect_bad(f, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
+        qi_expect_bad(f, QI_WAIT | (uint64_t)t << 9, 0);
+        qi_expect_bad(f, QI_IEC | (uint64_t)t << 9, 0);
+    }
+    qi_sync(f);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/iqe-memory: fetches and status writes need RAM */
+static void test_qi_iqe_memory(void)
+{
+    Fx *f = fx_new();
+
+    qi_enable(f, IQ_BASE, 0);
+    qi_expect_bad(f, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
+    qi_expect_bad(f, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
+                  DMAR_BASE + REG_IEDATA);
+    g_assert_cmphex(rd32(f, REG_IEDATA), ==, 0);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "status write of a wait descriptor failed");
+    qi_sync(f);
+
+    wr32(f, REG_GCMD, 0);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
+    qi_enable(f, NO_RAM, 0);
+    wr64(f, REG_IQT, iq_off(1));
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_FETCH);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "descriptor fetch failed");
+    wr32(f, REG_GCMD, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+
+    qi_enable(f, DMAR_BASE, 0);
+    wr64(f, REG_IQT, iq_off(1));
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    wr32(f, REG_GCMD, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/iqe-tail */
+static void test_qi_iqe_tail(void)
+{
+    Fx *f = fx_new();
+    unsigned w;
+
+    fe_setup(f, 0x7a17);
+    fx_w32(f, IQ_STATUS, 0);
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    qi_sync(f);
+    w = qi_push_wait(f, IQ_STATUS, 0x7a, 0);
+
+    wr64(f, REG_IQT, iq_off(256));
+    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(256));
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_TAIL);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "tail beyond the queue size");
+    g_assert_cmpuint(f->fe_count, ==, 1);
+    g_assert_cmphex(f->fe_data, ==, 0x7a17);
+    wr64(f, REG_IQT, 0x7fff0);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+
+    qi_kick(f);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x7a);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w + 1));
+    g_assert_cmpuint(f->fe_count, ==, 1);
+    qi_sync(f);
+
+    wr32(f, REG_GCMD, 0);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
+    qi_enable(f, IQ_BASE, 1);
+    for (unsigned i = 0; i < 256; i++) {
+        qi_push(f, QI_WAIT, 0);
+    }
+    qi_kick(f);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(256));
+    qi_sync(f);
+    wr64(f, REG_IQT, iq_off(512));
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(257));
+    g_assert_cmpuint(f->fe_count, ==, 2);
+    fx_free(f);
+}
+
+static void qi_wait_if(Fx *f)
+{
+    qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
+    qi_kick(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+}
+
+/* qtest /vtd-dmar/qi/wait-event (§6.5.2.9) */
+static void test_qi_wait_event(void)
+{
+    Fx *f = fx_new();
+    unsigned bad;
+
+    qi_enable(f, IQ_BASE, 0);
+    wr32(f, REG_IEDATA, 0x4567);
+    wr32(f, REG_IEADDR, 0xf00100);
+    wr32(f, REG_IEUADDR, 0);
+    wr32(f, REG_IECTL, 0);
+
+    qi_sync(f);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, 0);
+    g_assert_cmpuint(f->ie_count, ==, 0);
+
+    qi_wait_if(f);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    g_assert_cmpuint(f->ie_count, ==, 1);
+    g_assert_cmphex(f->ie_data, ==, 0x4567);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, 0);
+    qi_wait_if(f);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    g_assert_cmpuint(f->ie_count, ==, 1);
+    wr32(f, REG_ICS, 0);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    wr32(f, REG_ICS, ICS_IWC);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, 0);
+    g_assert_cmpuint(f->ie_count, ==, 1);
+    wr32(f, REG_IEDATA, 0x89ab);
+    qi_wait_if(f);
+    g_assert_cmpuint(f->ie_count, ==, 2);
+    g_assert_cmphex(f->ie_data, ==, 0x89ab);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+
+    wr32(f, REG_ICS, ICS_IWC);
+    wr32(f, REG_IECTL, IECTL_IM);
+    qi_wait_if(f);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmpuint(f->ie_count, ==, 2);
+    g_assert_cmpuint(wr32(f, REG_IECTL, IECTL_IM), ==, 0);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmpuint(wr32(f, REG_IECTL, 0), ==, DMAR_ACT_INV_EVENT);
+    g_assert_cmpuint(f->ie_count, ==, 3);
+    g_assert_cmphex(f->ie_data, ==, 0x89ab);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, 0);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    wr32(f, REG_IECTL, IECTL_IM);
+    wr32(f, REG_IECTL, 0);
+    g_assert_cmpuint(f->ie_count, ==, 3);
+
+    wr32(f, REG_ICS, ICS_IWC);
+    wr32(f, REG_IECTL, IECTL_IM);
+    qi_wait_if(f);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    wr32(f, REG_ICS, ICS_IWC);
+    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM);
+    wr32(f, REG_IECTL, 0);
+    g_assert_cmpuint(f->ie_count, ==, 3);
+
+    fx_w32(f, IQ_STATUS, 0);
+    qi_push_wait(f, IQ_STATUS, 0x5151, QI_WAIT_IF);
+    qi_kick(f);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x5151);
+    g_assert_cmpuint(f->ie_count, ==, 4);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+
+    /* a wait that completed before a bad descriptor still counts */
+    wr32(f, REG_ICS, ICS_IWC);
+    qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
+    bad = qi_fail(f);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
+    g_assert_cmpuint(f->ie_count, ==, 5);
+    qi_recover(f, bad);
+
+    /* the message goes above 4 GiB with IEUADDR */
+    wr32(f, REG_ICS, ICS_IWC);
+    wr32(f, REG_IEADDR, 0x20000);
+    wr32(f, REG_IEUADDR, 1);
+    qi_wait_if(f);
+    g_assert_cmpuint(f->ie_count, ==, 6);
+    g_assert_cmphex(f->ie_addr, ==, 0x100020000ull);
+
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmpuint(f->fe_count, ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/qi/disable/iqh-reset (§11.4.9.1) */
+static void test_qi_disable_iqh(void)
+{
+    Fx *f = fx_new();
+
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    qi_sync(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(2));
+    wr32(f, REG_GCMD, 0);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(2));
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    /* enabled again: what lies between 0 and IQT runs at once */
+    fx_w32(f, IQ_SYNC, 0);
+    wr32(f, REG_GCMD, GCMD_QIE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(2));
+    g_assert_cmphex(fx_r32(f, IQ_SYNC), ==, 0x5c000002);
+    fx_free(f);
+}
+
+static uint64_t rnd64(GRand *r)
+{
+    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+}
+
+static void fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
+{
+    static const uint64_t types[] = {
+        QI_CC, QI_IOTLB, QI_WAIT, QI_WAIT, QI_DEVTLB, QI_IEC,
+    };
+    uint64_t type = types[g_rand_int_range(r, 0, ARRAY_SIZE(types))];
+
+    *lo = rnd64(r);
+    *hi = rnd64(r);
+    if (!g_rand_int_range(r, 0, 4)) {
+        return;
+    }
+    switch (type) {
+    case QI_CC:
+        *lo &= 0x0003ffffffff0030ull;
+        *hi = 0;
+        break;
+    case QI_IOTLB:
+        *lo &= 0xffff00f0ull;
+        *hi &= ~0xf80ull;
+        break;
+    case QI_WAIT:
+        *lo &= 0xffffffff000000f0ull;
+        *hi = g_rand_boolean(r) ?
+              IQ_STATUS + 4 * g_rand_int_range(r, 0, 1024) : *hi & ~3ull;
+        break;
+    default:
+        *lo &= 0xffffffffffff00f0ull;
+    }
+    *lo |= type;
+    if (!g_rand_int_range(r, 0, 8)) {
+        *lo ^= 1ull << g_rand_int_range(r, 0, 64);
+    }
+}
+
+static void assert_head_sane(Fx *f, unsigned entries)
+{
+    uint64_t head = rd64(f, REG_IQH);
+
+    g_assert_cmphex(head % 16, ==, 0);
+    g_assert_cmphex(head, <, iq_off(entries));
+}
+
+/* qtest /vtd-dmar/qi/fuzz */
+static void test_qi_fuzz(void)
+{
+    Fx *f = fx_new();
+    GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
+    unsigned entries = 256, errors = 0;
+
+    setup_a_to_b(f);
+    fe_setup(f, 0x0f0f);
+    wr32(f, REG_IEDATA, 0x1e1e);
+    qi_enable(f, IQ_BASE, 1);
+    wr64(f, REG_IQA, IQ_BASE);
+    wr64(f, REG_IQT, 0);
+
+    for (unsigned i = 0; i < 200; i++) {
+        unsigned head = rd64(f, REG_IQH) / 16;
+        unsigned n = g_rand_int_range(r, 1, 9);
+        uint64_t iqt;
+
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t lo, hi;
+
+            fuzz_desc(r, &lo, &hi);
+            qi_put(f, (head + k) % entries, lo, hi);
+        }
+        switch (g_rand_int_range(r, 0, 4)) {
+        case 0:
+            iqt = rnd64(r);
+            break;
+        case 1:
+            iqt = iq_off(g_rand_int_range(r, 0, 0x8000));
+            break;
+        default:
+            iqt = iq_off((head + n) % entries);
+        }
+        wr64(f, REG_IQT, iqt);
+        assert_head_sane(f, entries);
+        if (!g_rand_int_range(r, 0, 8)) {
+            wr32(f, REG_ICS, ICS_IWC);
+            wr32(f, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
+        }
+        if (!g_rand_int_range(r, 0, 32)) {
+            unsigned qs = g_rand_int_range(r, 0, 2);
+
+            entries = 256u << qs;
+            wr64(f, REG_IQA, IQ_BASE | qs);
+            g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+        }
+        if (rd32(f, REG_FSTS) & FSTS_IQE) {
+            errors++;
+            wr32(f, REG_FSTS, FSTS_IQE);
+            assert_head_sane(f, entries);
+        }
+        fx_clear_events(f);
+        fx_clear_log(f);
+    }
+    g_test_message("%u queue errors in 200 rounds", errors);
+    g_assert_cmpuint(errors, >, 20);
+    g_rand_free(r);
+
+    wr32(f, REG_FSTS, FSTS_IQE);
+    wr64(f, REG_IQA, IQ_BASE);
+    wr64(f, REG_IQT, 0);
+    f->iq_entries = 256;
+    f->iq_tail = 0;
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    qi_iotlb(f, GRAN_GLOBAL, 0, 0, 0);
+    qi_cc(f, GRAN_GLOBAL, 0, 0, 0);
+    qi_sync(f);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(rd32(f, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES);
+    fx_free(f);
+}
+
+/* ================= the queue's budget (vtd-dmar-queue-test.c) ====== */
+
+#define BIG_QS          7
+#define BIG_ENTRIES     (256u << BIG_QS)
+#define BIG_BASE        0x01000000ull
+#define BIG_STATUS      0x01100000ull
+#define STATUS_MAGIC    0x51000000u
+
+static void big_enable(Fx *f)
+{
+    fx_zero(f, BIG_STATUS, BIG_ENTRIES * 4);
+    qi_enable(f, BIG_BASE, BIG_QS);
+    f->manual_queue = true;
+}
+
+static void big_fill(Fx *f, unsigned first, unsigned n, unsigned bad_at,
+                     uint64_t bad)
+{
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = (first + k) % BIG_ENTRIES;
+
+        if (i == bad_at) {
+            qi_put(f, i, bad, 0);
+        } else {
+            qi_put(f, i, QI_WAIT | QI_WAIT_SW | QI_SDATA(STATUS_MAGIC | i),
+                   BIG_STATUS + 4 * i);
+        }
+    }
+    f->iq_tail = (first + n) % BIG_ENTRIES;
+}
+
+/* Exactly the waits in [FROM, TO) have written their status */
+static void assert_done_between(Fx *f, unsigned from, unsigned to)
+{
+    g_autofree uint32_t *st = g_new(uint32_t, BIG_ENTRIES);
+
+    fx_mem_read(f, BIG_STATUS, st, BIG_ENTRIES * 4);
+    for (unsigned i = 0; i < BIG_ENTRIES; i++) {
+        uint32_t v = le32_to_cpu(st[i]);
+        bool want = i >= from && i < to;
+
+        if ((v != 0) != want) {
+            g_test_message("status %u: 0x%x, want %s (done: %u..%u)", i, v,
+                           want ? "written" : "not", from, to);
+        }
+        g_assert_cmpuint(v != 0, ==, want);
+        g_assert(v == 0 || v == (STATUS_MAGIC | i));
+    }
+}
+
+static unsigned iqh_index(Fx *f)
+{
+    uint64_t h = rd64(f, REG_IQH);
+
+    g_assert_cmphex(h & ~0x7fff0ull, ==, 0);
+    return h / 16;
+}
+
+/* Continue a pending queue until it is done; returns the runs needed */
+static unsigned run_pending(Fx *f)
+{
+    unsigned runs = 0, act;
+
+    do {
+        unsigned before = iqh_index(f);
+
+        act = fx_act(f, dmar_unit_qi_continue(&f->u));
+        runs++;
+        g_assert_cmpuint(runs, <=, BIG_ENTRIES);
+        if (act & DMAR_ACT_QI_PENDING) {
+            /* each run makes progress, and at most a budget's worth */
+            g_assert_cmpuint((iqh_index(f) - before) % BIG_ENTRIES, >, 0);
+            g_assert_cmpuint((iqh_index(f) - before) % BIG_ENTRIES, <=,
+                             DMAR_QI_BUDGET);
+        }
+    } while (act & DMAR_ACT_QI_PENDING);
+    return runs;
+}
+
+/* qtest /vtd-dmar/queue/continuation */
+static void test_queue_continuation(void)
+{
+    Fx *f = fx_new();
+    unsigned tail = BIG_ENTRIES - 1, h, runs;
+
+    big_enable(f);
+    big_fill(f, 0, tail, BIG_ENTRIES, 0);
+    fx_clear_events(f);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);
+    h = iqh_index(f);
+    g_assert_cmpuint(h, ==, DMAR_QI_BUDGET);
+    assert_done_between(f, 0, h);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmpuint(fx_one(f, DMAR_EV_QI_RUN)->qi_run.processed, ==, h);
+    g_assert_cmpuint(fx_one(f, DMAR_EV_QI_RUN)->qi_run.head, ==, h);
+    g_assert_cmpuint(fx_one(f, DMAR_EV_QI_RUN)->qi_run.tail, ==, tail);
+
+    /* nothing goes on until the glue continues */
+    g_assert_cmpuint(iqh_index(f), ==, h);
+    runs = run_pending(f);
+    g_assert_cmpuint(runs, ==, DIV_ROUND_UP(tail, DMAR_QI_BUDGET) - 1);
+    g_assert_cmpuint(iqh_index(f), ==, tail);
+    assert_done_between(f, 0, tail);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(tail));
+    /* done: a continuation now does nothing */
+    g_assert_cmpuint(dmar_unit_qi_continue(&f->u), ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/queue/iqt-again */
+static void test_queue_iqt_again(void)
+{
+    Fx *f = fx_new();
+    unsigned h1, h2;
+
+    big_enable(f);
+    big_fill(f, 0, 10000, BIG_ENTRIES, 0);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);
+    h1 = iqh_index(f);
+    g_assert_cmpuint(h1, <, 10000);
+    big_fill(f, 10000, 20000, BIG_ENTRIES, 0);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);
+    h2 = iqh_index(f);
+    g_assert_cmpuint(h2, ==, h1 + DMAR_QI_BUDGET);
+    assert_done_between(f, 0, h2);
+    run_pending(f);
+    g_assert_cmpuint(iqh_index(f), ==, 30000);
+    assert_done_between(f, 0, 30000);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/queue/iqe-later */
+static void test_queue_iqe_later(void)
+{
+    const unsigned bad = 5000, tail = 8000;
+    Fx *f = fx_new();
+
+    big_enable(f);
+    big_fill(f, 0, tail, bad, QI_CC);
+    qi_kick(f);
+    g_assert_cmpuint(iqh_index(f), <, bad);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    run_pending(f);
+    g_assert_cmpuint(iqh_index(f), ==, bad);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_RSVD);
+    assert_done_between(f, 0, bad);
+    g_assert_cmpuint(dmar_unit_qi_continue(&f->u), ==, 0);
+
+    qi_put(f, bad, QI_WAIT | QI_WAIT_SW | QI_SDATA(STATUS_MAGIC | bad),
+           BIG_STATUS + 4 * bad);
+    g_assert_cmpuint(wr32(f, REG_FSTS, FSTS_IQE), ==, DMAR_ACT_QI_PENDING);
+    run_pending(f);
+    g_assert_cmpuint(iqh_index(f), ==, tail);
+    assert_done_between(f, 0, tail);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/queue/qie-off and /vtd-dmar/queue/reset */
+static void test_queue_qie_off(const void *opaque)
+{
+    bool reset = *(const bool *)opaque;
+    Fx *f = fx_new();
+    unsigned h;
+
+    big_enable(f);
+    big_fill(f, 0, 20000, BIG_ENTRIES, 0);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);
+    h = iqh_index(f);
+    if (reset) {
+        dmar_unit_reset(&f->u);
+        g_assert_cmphex(rd64(f, REG_IQA), ==, 0);
+    } else {
+        wr32(f, REG_GCMD, 0);
+    }
+    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    /* the glue's pending continuation runs: nothing */
+    for (unsigned i = 0; i < 3; i++) {
+        g_assert_cmpuint(dmar_unit_qi_continue(&f->u), ==, 0);
+        g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
+    }
+    assert_done_between(f, 0, h);
+    fx_free(f);
+}
+
+static const bool qie_off = false, qie_reset = true;
+
+/* qtest /vtd-dmar/queue/migrate: the destination goes on */
+static void test_queue_migrate(void)
+{
+    const unsigned tail = 20000;
+    DmarUnitConfig cfg = fx_config();
+    Fx *src = fx_new_cfg(&cfg), *dst;
+    const char *why;
+    Saved s;
+    unsigned h;
+
+    big_enable(src);
+    big_fill(src, 0, tail, BIG_ENTRIES, 0);
+    qi_kick(src);
+    h = iqh_index(src);
+    g_assert_cmpuint(h, <, tail);
+    fx_save(src, &s);
+    dst = fx_load(src, &cfg, &s, &why);
+    g_assert_null(why);
+    dst->manual_queue = true;
+    g_assert_cmpuint(iqh_index(dst), ==, h);
+    g_assert_cmphex(rd64(dst, REG_IQT), ==, iq_off(tail));
+    assert_done_between(dst, 0, h);
+    run_pending(dst);
+    g_assert_cmpuint(iqh_index(dst), ==, tail);
+    assert_done_between(dst, 0, tail);
+    g_assert_cmphex(rd32(dst, REG_FSTS), ==, 0);
+    fx_free(dst);
+    fx_free(src);
+}
+
+/*
+ * qtest /vtd-dmar/queue/large-caches: device-selective invalidations
+ * (FM 3) with the largest caches, every other one a wait
+ */
+static void test_queue_large_caches(void)
+{
+    DmarUnitConfig cfg = fx_config();
+    const unsigned tail = BIG_ENTRIES - 1;
+    Fx *f;
+
+    cfg.iotlb_entries = cfg.ctx_entries = 1u << 20;
+    f = fx_new_cfg(&cfg);
+    big_enable(f);
+    for (unsigned i = 0; i < tail; i++) {
+        if (i % 2) {
+            qi_put(f, i, QI_WAIT | QI_WAIT_SW | QI_SDATA(STATUS_MAGIC | i),
+                   BIG_STATUS + 4 * i);
+        } else {
+            qi_put(f, i, QI_CC | QI_G(GRAN_DEVICE) | QI_DID(i & 0xffff) |
+                   QI_CC_SID(i & 0xffff) | QI_CC_FM(3), 0);
+        }
+    }
+    f->iq_tail = tail;
+    qi_kick(f);
+    run_pending(f);
+    g_assert_cmpuint(iqh_index(f), ==, tail);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    for (unsigned i = 0; i < tail; i++) {
+        g_assert_cmphex(fx_r32(f, BIG_STATUS + 4 * i), ==,
+                        i % 2 ? STATUS_MAGIC | i : 0);
+    }
+    fx_free(f);
+}
+
+/* The queue stopped at HEAD with IQE and IQEI; clear it for the next */
+static void assert_iqe(Fx *f, unsigned head, uint64_t iqei)
+{
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(head));
+    g_assert_cmphex(rd64(f, REG_IQERCD), ==, iqei);
+    wr32(f, REG_GCMD, 0);
+    wr32(f, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+}
+
+/* qtest /vtd-dmar/queue/iqercd (§11.4.9.9) */
+static void test_queue_iqercd(void)
+{
+    Fx *f = fx_new();
+    unsigned w;
+
+    qi_enable(f, IQ_BASE, 0);
+    qi_sync(f);
+    wr64(f, REG_IQT, iq_off(300));
+    assert_iqe(f, 1, IQEI_TAIL);
+
+    qi_enable(f, NO_RAM, 0);
+    wr64(f, REG_IQT, iq_off(2));
+    assert_iqe(f, 0, IQEI_FETCH);
+
+    qi_enable(f, IQ_BASE, 0);
+    qi_push_wait(f, IQ_STATUS, 0x31, 0);
+    w = qi_push(f, QI_DEVTLB, 0);
+    qi_kick(f);
+    assert_iqe(f, w, IQEI_TYPE);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x31);
+
+    qi_enable(f, IQ_BASE, 0);
+    w = qi_push(f, QI_IOTLB | QI_G(GRAN_GLOBAL) | (1ull << 8), 0);
+    qi_kick(f);
+    assert_iqe(f, w, IQEI_RSVD);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "reserved field set in the descriptor");
+
+    qi_enable(f, IQ_BASE, 0);
+    w = qi_push_wait(f, NO_RAM, 0x32, 0);
+    qi_kick(f);
+    assert_iqe(f, w, IQEI_NONE);
+
+    fx_w32(f, IQ_STATUS, 0);
+    wr64(f, REG_IQT, 0);
+    wr64(f, REG_IQA, IQ_BASE | IQA_DW);
+    g_assert_cmphex(rd64(f, REG_IQA), ==, IQ_BASE | IQA_DW);
+    wr32(f, REG_GCMD, GCMD_QIE);
+    f->iq_base = IQ_BASE;
+    f->iq_tail = 0;
+    qi_push_wait(f, IQ_STATUS, 0x35, 0);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    qi_kick(f);
+    assert_iqe(f, 0, IQEI_DW);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "256-bit descriptors (IQA.DW) are not supported");
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    fx_free(f);
+}
+
+/* qtest /vtd-dmar/queue/iqa-haw (§11.4.9.3) */
+static void test_queue_iqa_haw(void)
+{
+    Fx *f = fx_new();
+    uint64_t haw = haw_mask(f);
+
+    wr64(f, REG_IQA, ~0ull);
+    g_assert_cmphex(rd64(f, REG_IQA), ==, (haw & ~0xfffull) | IQA_DW | 7);
+    fx_w32(f, IQ_STATUS, 0);
+    fx_zero(f, IQ_BASE, 0x1000);
+    wr64(f, REG_IQA, ~haw | IQ_BASE);
+    g_assert_cmphex(rd64(f, REG_IQA), ==, IQ_BASE);
+    wr64(f, REG_IQT, 0);
+    wr32(f, REG_GCMD, GCMD_QIE);
+    f->iq_base = IQ_BASE;
+    f->iq_entries = 256;
+    f->iq_tail = 0;
+    qi_push_wait(f, IQ_STATUS, 0x4a, 0);
+    qi_kick(f);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x4a);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(1));
+    fx_free(f);
+}
+
+/*
+ * The work of a page-selective IOTLB invalidation counts against the
+ * budget (one unit per DMAR_QI_PROBES_PER_UNIT sets probed): a queue of
+ * 2 MiB-range invalidations stops sooner than one of waits.
+ */
+static void test_queue_budget_work(void)
+{
+    Fx *f = fx_new();
+    unsigned h;
+
+    /* the domain has entries for one device: their sets are probed */
+    setup_a_to_b(f);
+    big_enable(f);
+    for (unsigned i = 0; i < 2000; i++) {
+        qi_put(f, i, QI_IOTLB | QI_G(GRAN_PAGE) | QI_DID(DOMAIN),
+               (uint64_t)i << 21 | 9);
+    }
+    f->iq_tail = 2000;
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);
+    h = iqh_index(f);
+    g_assert_cmpuint(h, >, 0);
+    g_assert_cmpuint(h, <, DMAR_QI_BUDGET);
+    run_pending(f);
+    g_assert_cmpuint(iqh_index(f), ==, 2000);
+    fx_free(f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_data_func("/dmar-unit/inv/iotlb-page", &inv_page,
+                         test_invalidate_iotlb);
+    g_test_add_data_func("/dmar-unit/inv/iotlb-domain", &inv_domain,
+                         test_invalidate_iotlb);
+    g_test_add_data_func("/dmar-unit/inv/iotlb-global", &inv_global,
+                         test_invalidate_iotlb);
+    g_test_add_func("/dmar-unit/inv/iotlb-granularity",
+                    test_invalidate_iotlb_granularity);
+    g_test_add_func("/dmar-unit/inv/context", test_invalidate_context);
+    g_test_add_func("/dmar-unit/inv/context-scope",
+                    test_invalidate_context_scope);
+    ADD_CASES("/dmar-unit/inv/scope", scope_cases, test_scope);
+    g_test_add_func("/dmar-unit/inv/scope-gcmd", test_scope_gcmd);
+    g_test_add_func("/dmar-unit/qi/register-inv", test_qi_register_inv);
+    g_test_add_func("/dmar-unit/qi/bring-up", test_qi_bringup);
+    g_test_add_data_func("/dmar-unit/qi/context-global", &qi_cc_global,
+                         test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/context-domain", &qi_cc_domain,
+                         test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/context-device", &qi_cc_device,
+                         test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/context-device-fm1",
+                         &qi_cc_device_fm1, test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/context-device-fm2",
+                         &qi_cc_device_fm2, test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/context-device-fm3",
+                         &qi_cc_device_fm3, test_qi_context);
+    g_test_add_data_func("/dmar-unit/qi/iotlb-page", &qi_inv_page,
+                         test_invalidate_iotlb);
+    g_test_add_data_func("/dmar-unit/qi/iotlb-domain", &qi_inv_domain,
+                         test_invalidate_iotlb);
+    g_test_add_data_func("/dmar-unit/qi/iotlb-global", &qi_inv_global,
+                         test_invalidate_iotlb);
+    g_test_add_func("/dmar-unit/qi/iotlb-am", test_qi_iotlb_am);
+    g_test_add_func("/dmar-unit/qi/batch", test_qi_batch);
+    g_test_add_func("/dmar-unit/qi/wraparound", test_qi_wraparound);
+    g_test_add_func("/dmar-unit/qi/iqe-descriptor", test_qi_iqe_descriptor);
+    g_test_add_func("/dmar-unit/qi/iqe-fault-event", test_qi_iqe_fault_event);
+    g_test_add_func("/dmar-unit/qi/iqe-memory", test_qi_iqe_memory);
+    g_test_add_func("/dmar-unit/qi/iqe-tail", test_qi_iqe_tail);
+    g_test_add_func("/dmar-unit/qi/wait-event", test_qi_wait_event);
+    g_test_add_func("/dmar-unit/qi/fuzz", test_qi_fuzz);
+    g_test_add_func("/dmar-unit/qi/invalid/types", test_qi_invalid_types);
+    ADD_CASES("/dmar-unit/qi/invalid", qi_bad_cases, test_qi_invalid);
+    g_test_add_func("/dmar-unit/qi/disable/iqh-reset", test_qi_disable_iqh);
+    g_test_add_func("/dmar-unit/queue/continuation", test_queue_continuation);
+    g_test_add_func("/dmar-unit/queue/iqt-again", test_queue_iqt_again);
+    g_test_add_func("/dmar-unit/queue/iqe-later", test_queue_iqe_later);
+    g_test_add_data_func("/dmar-unit/queue/qie-off", &qie_off,
+                         test_queue_qie_off);
+    g_test_add_data_func("/dmar-unit/queue/reset", &qie_reset,
+                         test_queue_qie_off);
+    g_test_add_func("/dmar-unit/queue/migrate", test_queue_migrate);
+    g_test_add_func("/dmar-unit/queue/large-caches",
+                    test_queue_large_caches);
+    g_test_add_func("/dmar-unit/queue/iqercd", test_queue_iqercd);
+    g_test_add_func("/dmar-unit/queue/iqa-haw", test_queue_iqa_haw);
+    g_test_add_func("/dmar-unit/queue/budget-work", test_queue_budget_work);
+    return g_test_run();
+}
