@@ -49,14 +49,23 @@ DmarMem fake_mem(FakeMem *m)
 uint8_t *fake_page(FakeMem *m, uint64_t gpa, bool create)
 {
     uint64_t key = gpa & ~FAKE_PAGE_MASK;
-    uint8_t *page = g_hash_table_lookup(m->pages, &key);
+    uint8_t *page;
 
+    /* Walks read one page many times in a row: remember the last one. */
+    if (m->last_page && m->last_key == key) {
+        return m->last_page;
+    }
+    page = g_hash_table_lookup(m->pages, &key);
     if (!page && create) {
         uint64_t *k = g_new(uint64_t, 1);
 
         *k = key;
         page = g_malloc0(FAKE_PAGE_SIZE);
         g_hash_table_insert(m->pages, k, page);
+    }
+    if (page) {
+        m->last_key = key;
+        m->last_page = page;
     }
     return page;
 }
@@ -78,6 +87,9 @@ void fake_unback(FakeMem *m, uint64_t gpa)
 {
     uint64_t key = gpa & ~FAKE_PAGE_MASK;
 
+    if (m->last_key == key) {
+        m->last_page = NULL;
+    }
     g_hash_table_remove(m->pages, &key);
 }
 
@@ -152,10 +164,20 @@ static void fake_copy(FakeMem *m, uint64_t gpa, void *buf, size_t len,
 bool fake_read(void *opaque, uint64_t gpa, void *buf, size_t len)
 {
     FakeMem *m = fake_of(opaque);
+    uint64_t off = gpa & FAKE_PAGE_MASK;
+    uint8_t *page;
 
     m->reads++;
     if (gpa < m->win_lo || gpa + len > m->win_hi || gpa + len < gpa) {
         m->stray_reads++;
+    }
+    /* Fast path: within one backed page, no holes. */
+    if (!m->nholes && len <= FAKE_PAGE_SIZE - off) {
+        page = fake_page(m, gpa, false);
+        if (page) {
+            memcpy(buf, page + off, len);
+            return true;
+        }
     }
     if (!fake_backed(m, gpa, len)) {
         memset(buf, 0xff, len);

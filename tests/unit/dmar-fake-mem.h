@@ -46,6 +46,8 @@ typedef struct FakeMemWrite {
 typedef struct FakeMem {
     unsigned magic;         /* catches an opaque that is not a FakeMem */
     GHashTable *pages;      /* page-aligned gpa (uint64_t *) -> 4 KiB */
+    uint64_t last_key;      /* the page fake_page() found last */
+    uint8_t *last_page;
     /* Access errors even where pages are backed: [first, last] */
     struct {
         uint64_t first, last;

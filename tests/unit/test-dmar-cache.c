@@ -1991,6 +1991,234 @@ static void test_iotlb_bad_level_full_set(void)
 
 /* ---- Registration ---- */
 
+/* ---- Keys: PASID and stage (DmarCacheKey) ---- */
+
+static bool key_put(DmarIotlb *t, uint16_t sid, uint32_t pasid,
+                    uint8_t stage, uint16_t did, uint64_t iova, uint64_t pa,
+                    unsigned level, uint8_t perm)
+{
+    DmarCacheKey k = { sid, pasid, stage };
+    DmarTranslation tr = xlate(iova, pa, level, perm);
+
+    return dmar_iotlb_insert(t, &k, did, &tr);
+}
+
+/* The hit of KEY at IOVA (pa, perm), or a miss (false). */
+static bool key_get(DmarIotlb *t, uint16_t sid, uint32_t pasid,
+                    uint8_t stage, uint64_t iova, DmarTranslation *out)
+{
+    DmarCacheKey k = { sid, pasid, stage };
+
+    memset(out, 0xa5, sizeof(*out));
+    return dmar_iotlb_lookup(t, &k, iova, out);
+}
+
+static const uint32_t key_pasids[] = { DMAR_NO_PASID, 0, 1, 0xfffff };
+static const uint8_t key_stages[] = {
+    DMAR_STAGE_SECOND, DMAR_STAGE_FIRST, DMAR_STAGE_NESTED, 0xff,
+};
+
+/*
+ * An entry answers only its own sid, PASID and stage: the same page
+ * cached for every combination gives each its own output, and a key
+ * nothing was cached for misses.
+ */
+static void test_iotlb_key_match(void)
+{
+    const uint64_t iova = 0x12345000ull;
+    DmarIotlb t;
+    DmarTranslation out;
+    unsigned n = 0;
+
+    dmar_iotlb_init(&t, 4096);
+    /* One combination cached: no other one hits. */
+    g_assert_false(key_put(&t, 0x10, DMAR_NO_PASID, DMAR_STAGE_SECOND, 1,
+                           iova, 0x40000000, 1, DMAR_PERM_RW));
+    for (unsigned p = 0; p < ARRAY_SIZE(key_pasids); p++) {
+        for (unsigned s = 0; s < ARRAY_SIZE(key_stages); s++) {
+            bool own = p == 0 && s == 0;
+
+            g_assert(key_get(&t, 0x10, key_pasids[p], key_stages[s], iova,
+                             &out) == own);
+            g_assert_false(key_get(&t, 0x11, key_pasids[p], key_stages[s],
+                                   iova, &out));
+        }
+    }
+    /* Then all: each its own output and permissions. */
+    for (unsigned p = 0; p < ARRAY_SIZE(key_pasids); p++) {
+        for (unsigned s = 0; s < ARRAY_SIZE(key_stages); s++) {
+            key_put(&t, 0x10, key_pasids[p], key_stages[s], 1, iova,
+                    0x40000000 + (p * 4 + s) * SZ_4K, 1,
+                    1 + (p + s) % 3);
+        }
+    }
+    for (unsigned p = 0; p < ARRAY_SIZE(key_pasids); p++) {
+        for (unsigned s = 0; s < ARRAY_SIZE(key_stages); s++) {
+            bool hit = key_get(&t, 0x10, key_pasids[p], key_stages[s],
+                               iova + 0x18, &out);
+
+            /* Four ways a set: the sixteen keys evict each other. */
+            if (!hit) {
+                continue;
+            }
+            n++;
+            g_assert_cmphex(out.pa, ==, 0x40000000 + (p * 4 + s) * SZ_4K);
+            g_assert_cmpuint(out.perm, ==, 1 + (p + s) % 3);
+            g_assert_cmphex(out.iova, ==, iova);
+            g_assert_cmpuint(out.level, ==, 1);
+        }
+    }
+    g_assert_cmpuint(n, ==, DMAR_CACHE_WAYS);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Large pages and the permissions bits beside the output address. */
+static void test_iotlb_key_levels(void)
+{
+    DmarIotlb t;
+    DmarTranslation out;
+
+    dmar_iotlb_init(&t, 4096);
+    key_put(&t, 0x20, 5, DMAR_STAGE_FIRST, 2, 3 * SZ_1G, 7 * SZ_1G, 3,
+            DMAR_PERM_W);
+    key_put(&t, 0x20, 6, DMAR_STAGE_FIRST, 2, 3 * SZ_1G + SZ_2M,
+            0xfffffe00000ull, 2, DMAR_PERM_RW);
+    key_put(&t, 0x20, 5, DMAR_STAGE_NESTED, 2, 3 * SZ_1G + 0x5000,
+            0xffffffff000ull, 1, DMAR_PERM_R);
+    g_assert_true(key_get(&t, 0x20, 5, DMAR_STAGE_FIRST,
+                          3 * SZ_1G + SZ_2M + 0x123, &out));
+    g_assert_cmphex(out.pa, ==, 7 * SZ_1G);
+    g_assert_cmphex(out.mask, ==, SZ_1G - 1);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_W);
+    g_assert_true(key_get(&t, 0x20, 6, DMAR_STAGE_FIRST,
+                          3 * SZ_1G + SZ_2M + 0x123, &out));
+    g_assert_cmphex(out.pa, ==, 0xfffffe00000ull);
+    g_assert_cmpuint(out.level, ==, 2);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_RW);
+    g_assert_false(key_get(&t, 0x20, 6, DMAR_STAGE_FIRST, 3 * SZ_1G, &out));
+    g_assert_true(key_get(&t, 0x20, 5, DMAR_STAGE_NESTED,
+                          3 * SZ_1G + 0x5fff, &out));
+    g_assert_cmphex(out.pa, ==, 0xffffffff000ull);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
+    g_assert_false(key_get(&t, 0x20, 5, DMAR_STAGE_NESTED,
+                           3 * SZ_1G + 0x6000, &out));
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Refreshing one key's entry leaves the other keys' entries for the same
+ * page alone; extension uses only the key's own entries.
+ */
+static void test_iotlb_key_refresh_extend(void)
+{
+    DmarIotlb t;
+    DmarTranslation out;
+    DmarCacheKey k1 = { 0x30, 1, DMAR_STAGE_FIRST };
+
+    dmar_iotlb_init(&t, 4096);
+    key_put(&t, 0x30, 1, DMAR_STAGE_FIRST, 3, 0x10000, 0x80000, 1,
+            DMAR_PERM_RW);
+    key_put(&t, 0x30, 2, DMAR_STAGE_FIRST, 3, 0x10000, 0x90000, 1,
+            DMAR_PERM_RW);
+    key_put(&t, 0x30, 1, DMAR_STAGE_FIRST, 3, 0x10000, 0xa0000, 1,
+            DMAR_PERM_R);
+    g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
+    g_assert_cmphex(out.pa, ==, 0xa0000);
+    g_assert_true(key_get(&t, 0x30, 2, DMAR_STAGE_FIRST, 0x10000, &out));
+    g_assert_cmphex(out.pa, ==, 0x90000);
+
+    /* The next page only for PASID 2: PASID 1's page cannot grow. */
+    key_put(&t, 0x30, 2, DMAR_STAGE_FIRST, 3, 0x11000, 0xa1000, 1,
+            DMAR_PERM_RW);
+    g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
+    g_assert_cmpuint(dmar_iotlb_extend(&t, &k1, DMAR_PERM_R,
+                                       DMAR_EXTEND_ORDER, &out), ==, 0);
+    key_put(&t, 0x30, 1, DMAR_STAGE_FIRST, 3, 0x11000, 0xa1000, 1,
+            DMAR_PERM_RW);
+    g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
+    g_assert_cmpuint(dmar_iotlb_extend(&t, &k1, DMAR_PERM_R,
+                                       DMAR_EXTEND_ORDER, &out), ==, 1);
+    g_assert_cmphex(out.mask, ==, 2 * SZ_4K - 1);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Flushes by source-id, domain or page cover every PASID and stage. */
+static void test_iotlb_key_flush(void)
+{
+    for (unsigned kind = 0; kind < 4; kind++) {
+        DmarIotlb t;
+        DmarTranslation out;
+
+        dmar_iotlb_init(&t, 4096);
+        for (unsigned p = 0; p < ARRAY_SIZE(key_pasids); p++) {
+            for (unsigned s = 0; s < 3; s++) {
+                /* Pages far apart: sixteen keys, no eviction. */
+                uint64_t iova = (p * 3 + s) * SZ_1G;
+
+                key_put(&t, 0x40, key_pasids[p], key_stages[s], 4, iova,
+                        iova, 1, DMAR_PERM_RW);
+                key_put(&t, 0x41, key_pasids[p], key_stages[s], 5, iova,
+                        iova, 1, DMAR_PERM_RW);
+            }
+        }
+        switch (kind) {
+        case 0:
+            dmar_iotlb_flush_sid(&t, 0x40);
+            break;
+        case 1:
+            dmar_iotlb_flush_domain(&t, 4);
+            break;
+        case 2:
+            for (unsigned i = 0; i < 12; i++) {
+                dmar_iotlb_flush_pages(&t, 4, i * SZ_1G, 0);
+            }
+            break;
+        case 3:
+            dmar_iotlb_flush_pages(&t, 4, 0, 52);      /* logged range */
+            break;
+        }
+        for (unsigned p = 0; p < ARRAY_SIZE(key_pasids); p++) {
+            for (unsigned s = 0; s < 3; s++) {
+                uint64_t iova = (p * 3 + s) * SZ_1G;
+
+                g_assert_false(key_get(&t, 0x40, key_pasids[p],
+                                       key_stages[s], iova, &out));
+                g_assert_true(key_get(&t, 0x41, key_pasids[p],
+                                      key_stages[s], iova, &out));
+            }
+        }
+        if (kind == 2) {
+            g_assert_cmpuint(t.stats.probes, >, 0);
+        }
+        dmar_iotlb_destroy(&t);
+    }
+}
+
+/* The page-selective probe drops every key's entry of that page. */
+static void test_iotlb_key_flush_probe(void)
+{
+    DmarIotlb t;
+    DmarTranslation out;
+
+    dmar_iotlb_init(&t, 4096);
+    key_put(&t, 0x50, DMAR_NO_PASID, DMAR_STAGE_SECOND, 6, 0x7000, 0x7000,
+            1, DMAR_PERM_RW);
+    key_put(&t, 0x50, 9, DMAR_STAGE_FIRST, 6, 0x7000, 0x8000, 1,
+            DMAR_PERM_RW);
+    key_put(&t, 0x50, 9, DMAR_STAGE_NESTED, 6, 0x7000, 0x9000, 1,
+            DMAR_PERM_RW);
+    key_put(&t, 0x50, 9, DMAR_STAGE_NESTED, 6, 0x8000, 0x9000, 1,
+            DMAR_PERM_RW);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 6, 0x7000, 0), ==, 3);
+    g_assert_false(key_get(&t, 0x50, DMAR_NO_PASID, DMAR_STAGE_SECOND,
+                           0x7000, &out));
+    g_assert_false(key_get(&t, 0x50, 9, DMAR_STAGE_FIRST, 0x7000, &out));
+    g_assert_false(key_get(&t, 0x50, 9, DMAR_STAGE_NESTED, 0x7000, &out));
+    g_assert_true(key_get(&t, 0x50, 9, DMAR_STAGE_NESTED, 0x8000, &out));
+    dmar_iotlb_destroy(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2046,6 +2274,13 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/ctx/flush/no-scan", test_ctx_flush_no_scan);
     g_test_add_func("/dmar-cache/ctx/flush-device/wide-mask",
                     test_ctx_flush_device_wide_mask);
+    g_test_add_func("/dmar-cache/iotlb/key/match", test_iotlb_key_match);
+    g_test_add_func("/dmar-cache/iotlb/key/levels", test_iotlb_key_levels);
+    g_test_add_func("/dmar-cache/iotlb/key/refresh-extend",
+                    test_iotlb_key_refresh_extend);
+    g_test_add_func("/dmar-cache/iotlb/key/flush", test_iotlb_key_flush);
+    g_test_add_func("/dmar-cache/iotlb/key/flush-probe",
+                    test_iotlb_key_flush_probe);
     g_test_add_func("/dmar-cache/size/pow2", test_size_pow2);
     g_test_add_func("/dmar-cache/size/round-up", test_size_round_up);
 

@@ -1803,6 +1803,733 @@ static void test_fpd_set(const void *opaque)
     test_fpd(opaque, true);
 }
 
+/* ---- Requests (DmarRequest): type, PASID, privilege (VT-d §9.3) ---- */
+
+/*
+ * Translate REQ under CTX; the fault (if any) and the reads are in *F and
+ * e->mem.reads.
+ */
+static bool env_request(TestEnv *e, const DmarContext *ctx,
+                        const DmarRequest *req, DmarTranslation *out,
+                        DmarFault *f)
+{
+    memset(out, 0, sizeof(*out));
+    memset(f, 0xa5, sizeof(*f));
+    e->mem.reads = 0;
+    return dmar_translate(&e->hw, ctx, req, FAKE_MEM(&e->mem), out, f);
+}
+
+static void assert_tt_blocked(TestEnv *e, const DmarContext *ctx,
+                              const DmarRequest *req)
+{
+    DmarTranslation out;
+    DmarFault f;
+    bool ok = env_request(e, ctx, req, &out, &f);
+
+    g_assert_false(ok);
+    g_assert_cmphex(f.fr, ==, DMAR_FR_TT_BLOCKED);
+    g_assert_cmphex(f.addr, ==, req->addr);
+    g_assert_cmphex(f.sid, ==, ctx->sid);
+    g_assert_cmpuint(f.level, ==, 0);
+    g_assert(f.is_write == req->is_write);
+    g_assert(f.fpd == ctx->fpd);            /* 0xD is qualified */
+    g_assert(f.pasid_valid == (req->pasid != DMAR_NO_PASID));
+    if (f.pasid_valid) {
+        g_assert_cmphex(f.pasid, ==, req->pasid);
+    }
+    g_assert_cmpuint(e->mem.reads, ==, 0);  /* decided before the walk */
+}
+
+/*
+ * Legacy TT (§9.3): 00b and 10b let only untranslated requests through;
+ * 01b (device-TLBs) also translation requests (walked as untranslated
+ * ones) and translated requests (passed as they are). No legacy entry
+ * takes a request with a PASID.
+ */
+static void test_request_types(void)
+{
+    static const unsigned tts[] = {
+        DMAR_TT_UNTRANSLATED, DMAR_TT_ALL, DMAR_TT_PASSTHROUGH,
+    };
+    const uint64_t iova = 0x12345000ull, pa = 0xabcde000ull;
+    TestEnv e;
+
+    env_init_default(&e);
+    for (unsigned i = 0; i < ARRAY_SIZE(tts); i++) {
+        for (int fpd = 0; fpd < 2; fpd++) {
+            uint16_t sid = 0x0100 + i * 2 + fpd;
+            uint64_t slpt = env_add_device(&e, sid, 3, tts[i], fpd, 7);
+            DmarRequest req = {
+                .addr = iova + 0x18, .sid = sid, .pasid = DMAR_NO_PASID,
+            };
+            DmarContext ctx;
+            DmarTranslation out;
+            DmarFault f;
+
+            map_page(&e.mem, slpt, 3, iova, pa, 1, DMAR_PERM_RW);
+            g_assert_true(env_lookup(&e, sid, &ctx, &f));
+            set_case("tt %u fpd %d", tts[i], fpd);
+            for (int w = 0; w < 2; w++) {
+                uint64_t want = tts[i] == DMAR_TT_PASSTHROUGH ? iova : pa;
+
+                req.is_write = w;
+                /* Untranslated: as ever, whatever priv and exec say. */
+                for (int pe = 0; pe < 4; pe++) {
+                    req.type = DMAR_REQ_UNTRANSLATED;
+                    req.priv = pe & 1;
+                    req.exec = pe & 2;
+                    g_assert_true(env_request(&e, &ctx, &req, &out, &f));
+                    g_assert_cmphex(out.pa, ==, want);
+                    g_assert_cmphex(out.perm, ==, DMAR_PERM_RW);
+                }
+                req.priv = req.exec = false;
+                req.type = DMAR_REQ_TRANSLATION;
+                if (tts[i] == DMAR_TT_ALL) {
+                    g_assert_true(env_request(&e, &ctx, &req, &out, &f));
+                    g_assert_cmphex(out.pa, ==, pa);
+                    g_assert_cmphex(out.iova, ==, iova);
+                    g_assert_cmpuint(e.mem.reads, ==, 3);
+                } else {
+                    assert_tt_blocked(&e, &ctx, &req);
+                }
+                req.type = DMAR_REQ_TRANSLATED;
+                if (tts[i] == DMAR_TT_ALL) {
+                    /* Already an output address: no walk, no table. */
+                    g_assert_true(env_request(&e, &ctx, &req, &out, &f));
+                    g_assert_cmphex(out.pa, ==, iova);
+                    g_assert_cmphex(out.perm, ==, DMAR_PERM_RW);
+                    g_assert_cmpuint(e.mem.reads, ==, 0);
+                } else {
+                    assert_tt_blocked(&e, &ctx, &req);
+                }
+                /* With a PASID: blocked whatever the type and TT. */
+                for (int t = DMAR_REQ_UNTRANSLATED;
+                     t <= DMAR_REQ_TRANSLATED; t++) {
+                    static const uint32_t pasids[] = { 0, 1, 0xfffff };
+
+                    req.type = t;
+                    for (unsigned p = 0; p < ARRAY_SIZE(pasids); p++) {
+                        req.pasid = pasids[p];
+                        assert_tt_blocked(&e, &ctx, &req);
+                    }
+                    req.pasid = DMAR_NO_PASID;
+                }
+            }
+        }
+    }
+    env_destroy(&e);
+}
+
+/* A translated request still meets the HAW: 4h above it, as PT does. */
+static void test_request_translated_haw(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    DmarTranslation out;
+    DmarFault f;
+    DmarRequest req = {
+        .addr = 1ull << 39, .sid = 0x0200, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_TRANSLATED,
+    };
+
+    env_init_default(&e);
+    env_add_device(&e, 0x0200, 3, DMAR_TT_ALL, false, 1);
+    g_assert_true(env_lookup(&e, 0x0200, &ctx, &f));
+    g_assert_false(env_request(&e, &ctx, &req, &out, &f));
+    g_assert_cmphex(f.fr, ==, DMAR_FR_ADDR_BEYOND_AGAW);
+    g_assert_false(f.pasid_valid);
+    req.addr -= 1;
+    g_assert_true(env_request(&e, &ctx, &req, &out, &f));
+    g_assert_cmphex(out.pa, ==, (1ull << 39) - DMAR_PAGE_SIZE);
+    env_destroy(&e);
+}
+
+/* A legacy context decodes to the legacy mode, scalable fields zero. */
+static void test_context_legacy_fields(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    DmarFault f;
+
+    env_init_default(&e);
+    env_add_device(&e, 0x0300, 4, DMAR_TT_UNTRANSLATED, true, 9);
+    memset(&ctx, 0xa5, sizeof(ctx));
+    memset(&f, 0, sizeof(f));
+    e.mem.reads = 0;
+    g_assert_true(dmar_context_lookup(&e.hw, e.rta, 0x0300,
+                                      FAKE_MEM(&e.mem), &ctx, &f));
+    g_assert_cmpint(ctx.mode, ==, DMAR_CTX_LEGACY);
+    g_assert_cmphex(ctx.pasid_dir, ==, 0);
+    g_assert_cmpuint(ctx.pdts, ==, 0);
+    g_assert_cmphex(ctx.rid_pasid, ==, 0);
+    g_assert_false(ctx.dte);
+    g_assert_false(ctx.paside);
+    g_assert_false(ctx.pre);
+    g_assert_cmpuint(ctx.did, ==, 9);
+    g_assert_cmpuint(ctx.levels, ==, 4);
+    env_destroy(&e);
+}
+
+/* ---- The range walk (dmar_walk_range) ---- */
+
+typedef struct WalkLog {
+    GArray *leaves;         /* of DmarTranslation */
+    unsigned stop_after;    /* say stop at this call (0: never) */
+    unsigned calls;
+} WalkLog;
+
+static bool walk_log(void *opaque, const DmarTranslation *leaf)
+{
+    WalkLog *l = opaque;
+
+    g_array_append_val(l->leaves, *leaf);
+    return ++l->calls != l->stop_after;
+}
+
+/*
+ * Walk [FIRST, LAST] with BUDGET; the leaves go to L. Checks that the
+ * budget went down by exactly the entries read.
+ */
+static DmarWalkStatus env_walk(TestEnv *e, const DmarContext *ctx,
+                               uint64_t first, uint64_t last,
+                               uint64_t *budget, uint64_t *resume,
+                               WalkLog *l)
+{
+    uint64_t before = *budget;
+    DmarWalkStatus st;
+
+    e->mem.reads = 0;
+    *resume = 0xdeadbeefull;
+    st = dmar_walk_range(&e->hw, ctx, first, last, FAKE_MEM(&e->mem),
+                         walk_log, l, budget, resume);
+    g_assert_cmpuint(before - *budget, ==, e->mem.reads);
+    if (st != DMAR_WALK_STOPPED) {
+        g_assert_cmphex(*resume, ==, 0xdeadbeefull);
+    }
+    return st;
+}
+
+/* Walk everything, unlimited; a fresh log. */
+static DmarWalkStatus env_walk_all(TestEnv *e, const DmarContext *ctx,
+                                   uint64_t first, uint64_t last,
+                                   WalkLog *l)
+{
+    uint64_t budget = UINT64_MAX, resume;
+
+    l->leaves = g_array_new(false, false, sizeof(DmarTranslation));
+    l->calls = 0;
+    return env_walk(e, ctx, first, last, &budget, &resume, l);
+}
+
+static const DmarTranslation *leaf_at(WalkLog *l, unsigned i)
+{
+    g_assert_cmpuint(i, <, l->leaves->len);
+    return &g_array_index(l->leaves, DmarTranslation, i);
+}
+
+static void assert_leaf(WalkLog *l, unsigned i, uint64_t iova, uint64_t pa,
+                        int level, uint8_t perm)
+{
+    const DmarTranslation *t = leaf_at(l, i);
+
+    if (t->iova != iova || t->pa != pa || t->level != level ||
+        t->perm != perm) {
+        g_test_message("leaf %u: iova 0x%" PRIx64 " pa 0x%" PRIx64
+                       " level %u perm %u, want 0x%" PRIx64 " 0x%" PRIx64
+                       " %d %u", i, t->iova, t->pa, t->level, t->perm,
+                       iova, pa, level, perm);
+    }
+    g_assert_cmphex(t->iova, ==, iova);
+    g_assert_cmphex(t->pa, ==, pa);
+    g_assert_cmpuint(t->level, ==, level);
+    g_assert_cmphex(t->mask, ==, level ? lvl_size(level) - 1 : t->mask);
+    g_assert_cmpuint(t->perm, ==, perm);
+}
+
+/* The leaves of L are in IOVA order and do not overlap. */
+static void assert_leaves_ordered(WalkLog *l)
+{
+    for (unsigned i = 1; i < l->leaves->len; i++) {
+        const DmarTranslation *a = leaf_at(l, i - 1), *b = leaf_at(l, i);
+
+        g_assert_cmphex(a->iova + a->mask, <, b->iova);
+    }
+}
+
+/*
+ * A 4-level table with pages of every size and permission; the walk
+ * reports each once, in order, with the AND of its path's permissions.
+ */
+static void setup_walk_tables(TestEnv *e, DmarContext *ctx, uint64_t *slpt)
+{
+    static const uint8_t rw_r[DMAR_MAX_LEVELS + 1] = {
+        0, DMAR_PERM_RW, DMAR_PERM_R, DMAR_PERM_RW, DMAR_PERM_RW,
+    };
+
+    *slpt = env_open(e, 0x0800, 4, false, ctx);
+    map_page(&e->mem, *slpt, 4, 0x1000, 0x10000, 1, DMAR_PERM_RW);
+    map_page(&e->mem, *slpt, 4, 0x3000, 0x30000, 1, DMAR_PERM_R);
+    map_page(&e->mem, *slpt, 4, 0x1ff000, 0x7000, 1, DMAR_PERM_W);
+    map_page(&e->mem, *slpt, 4, 0x40000000, 0x80000000ull, 2,
+             DMAR_PERM_W);
+    map_page(&e->mem, *slpt, 4, 0x80000000ull, 0x40000000ull, 3,
+             DMAR_PERM_RW);
+    /* Under a level-2 entry granting read only. */
+    map_perms(&e->mem, *slpt, 4, 0x8000000000ull + 0x5000, 0x5000, 1, rw_r);
+    /* The last page below 2^48. */
+    map_page(&e->mem, *slpt, 4, (1ull << 48) - 0x1000, 0x9000, 1,
+             DMAR_PERM_RW);
+}
+
+static void test_walk_basic(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l;
+    uint64_t slpt;
+
+    env_init(&e, 48, SAGAW_4L, SLLPS_2M | SLLPS_1G, HW_PT);
+    setup_walk_tables(&e, &ctx, &slpt);
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 7);
+    assert_leaf(&l, 0, 0x1000, 0x10000, 1, DMAR_PERM_RW);
+    assert_leaf(&l, 1, 0x3000, 0x30000, 1, DMAR_PERM_R);
+    assert_leaf(&l, 2, 0x1ff000, 0x7000, 1, DMAR_PERM_W);
+    assert_leaf(&l, 3, 0x40000000, 0x80000000ull, 2, DMAR_PERM_W);
+    assert_leaf(&l, 4, 0x80000000ull, 0x40000000ull, 3, DMAR_PERM_RW);
+    assert_leaf(&l, 5, 0x8000005000ull, 0x5000, 1, DMAR_PERM_R);
+    assert_leaf(&l, 6, (1ull << 48) - 0x1000, 0x9000, 1, DMAR_PERM_RW);
+    /* 4 KiB leaves carry their table, as dmar_translate() gives it. */
+    g_assert_cmphex(leaf_at(&l, 5)->table, ==,
+                    pte_gpa(&e.mem, slpt, 4, 0x8000005000ull, 1) & ~0xfffull);
+    g_assert_cmphex(leaf_at(&l, 5)->table_perm, ==, DMAR_PERM_R);
+    g_assert_cmphex(leaf_at(&l, 3)->table, ==, 0);
+    /* Every entry of each table once: 1 + 3 + 4 + 3 tables. */
+    g_assert_cmpuint(e.mem.reads, ==, (1 + 3 + 4 + 3) * 512);
+    for (unsigned i = 0; i < l.leaves->len; i++) {
+        const DmarTranslation *t = leaf_at(&l, i);
+        DmarTranslation out;
+        DmarFault f;
+
+        g_assert_false(t->narrowed);
+        /* What the walk reports is what a DMA gets. */
+        g_assert_true(env_translate(&e, &ctx, t->iova + t->mask,
+                                    !(t->perm & DMAR_PERM_R), &out, &f));
+        g_assert_cmphex(out.pa, ==, t->pa);
+        g_assert_cmphex(out.perm, ==, t->perm);
+        g_assert_cmphex(out.mask, ==, t->mask);
+    }
+    g_array_free(l.leaves, true);
+    env_destroy(&e);
+}
+
+/* A range reports the leaves it overlaps, whole; nothing else is read. */
+static void test_walk_subrange(void)
+{
+    static const struct {
+        uint64_t first, last;
+        unsigned from, n;       /* leaves of test_walk_basic's list */
+        unsigned reads;
+    } cases[] = {
+        { 0x1000, 0x1000, 0, 1, 4 },
+        { 0x1fff, 0x3000, 0, 2, 6 },
+        { 0x2000, 0x2fff, 0, 0, 4 },
+        { 0x3001, 0x1fffff, 1, 2, 4 + 508 },
+        { 0x40001000, 0x40001fff, 3, 1, 3 },
+        { 0x40000000, 0xbfffffffull, 3, 2, 3 + 511 + 1 },
+        { 0xc0000000ull, 0x7fffffffffull, 0, 0, 2 + 508 },
+        { (1ull << 48) - 1, UINT64_MAX, 6, 1, 4 },
+        { 1ull << 48, UINT64_MAX, 0, 0, 0 },
+        { 0x5000, 0x4000, 0, 0, 0 },
+    };
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog all, l;
+    uint64_t slpt;
+
+    env_init(&e, 48, SAGAW_4L, SLLPS_2M | SLLPS_1G, HW_PT);
+    setup_walk_tables(&e, &ctx, &slpt);
+    env_walk_all(&e, &ctx, 0, UINT64_MAX, &all);
+    for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+        set_case("[0x%" PRIx64 ", 0x%" PRIx64 "]", cases[i].first,
+                 cases[i].last);
+        g_assert_cmpint(env_walk_all(&e, &ctx, cases[i].first,
+                                     cases[i].last, &l), ==,
+                        DMAR_WALK_DONE);
+        if (l.leaves->len != cases[i].n || e.mem.reads != cases[i].reads) {
+            g_test_message("%s: %u leaves, %u reads; want %u, %u",
+                           probe_label, l.leaves->len, e.mem.reads,
+                           cases[i].n, cases[i].reads);
+        }
+        g_assert_cmpuint(l.leaves->len, ==, cases[i].n);
+        for (unsigned j = 0; j < cases[i].n; j++) {
+            g_assert_cmpmem(leaf_at(&l, j), sizeof(DmarTranslation),
+                            leaf_at(&all, cases[i].from + j),
+                            sizeof(DmarTranslation));
+        }
+        g_assert_cmpuint(e.mem.reads, ==, cases[i].reads);
+        g_array_free(l.leaves, true);
+    }
+    g_array_free(all.leaves, true);
+    env_destroy(&e);
+}
+
+/*
+ * Not-present entries and paths that grant nothing are skipped without
+ * descending; entries with reserved bits and unreadable tables are
+ * skipped with DMAR_WALK_FAULT; the rest is still reported.
+ */
+static void test_walk_skips(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l;
+    uint64_t slpt, gpa;
+    const uint64_t g1 = 1ull << 30;
+
+    env_init(&e, 39, SAGAW_3L, SLLPS_2M, HW_PT);
+    slpt = env_open(&e, 0x0900, 3, false, &ctx);
+    map_page(&e.mem, slpt, 3, 0 * g1 + 0x1000, 0x1000, 1, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 1 * g1 + 0x2000, 0x2000, 1, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 2 * g1 + 0x3000, 0x3000, 1, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 3 * g1 + 0x4000, 0x4000, 1, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 4 * g1 + 0x5000, 0x5000, 1, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 5 * g1, 0x200000, 2, DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 6 * g1 + 0x7000, 0x7000, 1, DMAR_PERM_RW);
+
+    /* All there: DONE. */
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 7);
+    g_array_free(l.leaves, true);
+
+    /* 1 GiB: the level-3 entry not present (R = W = 0, address kept). */
+    gpa = lvl_entry(slpt, 1 * g1, 3);
+    fake_poke64(&e.mem, gpa, fake_peek64(&e.mem, gpa) & ~3ull);
+    /* 2 GiB: the level-2 entry grants read, its leaf write only. */
+    gpa = pte_gpa(&e.mem, slpt, 3, 2 * g1, 2);
+    fake_poke64(&e.mem, gpa, (fake_peek64(&e.mem, gpa) & ~3ull) |
+                DMAR_PERM_R);
+    fake_poke64(&e.mem, pte_gpa(&e.mem, slpt, 3, 2 * g1 + 0x3000, 1),
+                make_slpte(0x3000, DMAR_PERM_W, false));
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 5);
+    assert_leaf(&l, 0, 0x1000, 0x1000, 1, DMAR_PERM_RW);
+    assert_leaf(&l, 1, 3 * g1 + 0x4000, 0x4000, 1, DMAR_PERM_RW);
+    /*
+     * The root; two tables under 0, 2 (read-only, so on down), 3, 4 and
+     * 6 GiB, one under 5 GiB; none under 1 GiB.
+     */
+    g_assert_cmpuint(e.mem.reads, ==, 512 + 5 * 2 * 512 + 512);
+    g_array_free(l.leaves, true);
+
+    /* 3 GiB: a reserved bit in a table entry (SNP without ECAP.SC). */
+    fake_or64(&e.mem, pte_gpa(&e.mem, slpt, 3, 3 * g1, 2),
+              R_SLPTE_SNP_MASK);
+    /* 4 GiB: the level-2 table cannot be read. */
+    fake_poke64(&e.mem, lvl_entry(slpt, 4 * g1, 3),
+                make_slpte(UNBACKED_GPA, DMAR_PERM_RW, false));
+    /* 5 GiB: PS on a 2 MiB leaf is fine; make it 1 GiB (no SLLPS.1G). */
+    fake_poke64(&e.mem, lvl_entry(slpt, 5 * g1, 3),
+                make_slpte(0x40000000, DMAR_PERM_RW, true));
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_FAULT);
+    g_assert_cmpuint(l.leaves->len, ==, 2);
+    assert_leaf(&l, 0, 0x1000, 0x1000, 1, DMAR_PERM_RW);
+    assert_leaf(&l, 1, 6 * g1 + 0x7000, 0x7000, 1, DMAR_PERM_RW);
+    g_array_free(l.leaves, true);
+
+    /* Each damage alone is a FAULT. */
+    g_assert_cmpint(env_walk_all(&e, &ctx, 3 * g1, 4 * g1 - 1, &l), ==,
+                    DMAR_WALK_FAULT);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    g_array_free(l.leaves, true);
+    g_assert_cmpint(env_walk_all(&e, &ctx, 4 * g1, 5 * g1 - 1, &l), ==,
+                    DMAR_WALK_FAULT);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    g_assert_cmpuint(e.mem.reads, ==, 2);   /* one try of the table */
+    g_array_free(l.leaves, true);
+    g_assert_cmpint(env_walk_all(&e, &ctx, 5 * g1, 6 * g1 - 1, &l), ==,
+                    DMAR_WALK_FAULT);
+    g_array_free(l.leaves, true);
+    /* And none outside: DONE. */
+    g_assert_cmpint(env_walk_all(&e, &ctx, 6 * g1, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 1);
+    g_array_free(l.leaves, true);
+    env_destroy(&e);
+}
+
+/* The root table itself unreadable; a context no lookup would give. */
+static void test_walk_bad_context(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l;
+
+    env_init_default(&e);
+    env_open(&e, 0x0a00, 3, false, &ctx);
+    ctx.slptptr = UNBACKED_GPA;
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_FAULT);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    g_assert_cmpuint(e.mem.reads, ==, 1);
+    g_array_free(l.leaves, true);
+    for (unsigned levels = 0; levels < 8; levels++) {
+        if (levels >= 2 && levels <= DMAR_MAX_LEVELS) {
+            continue;
+        }
+        ctx.levels = levels;
+        g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                        DMAR_WALK_FAULT);
+        g_assert_cmpuint(l.leaves->len, ==, 0);
+        g_assert_cmpuint(e.mem.reads, ==, 0);
+        g_array_free(l.leaves, true);
+    }
+    env_destroy(&e);
+}
+
+/* Pass-through: the identity below 2^HAW, clipped, in one call. */
+static void test_walk_passthrough(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    DmarFault f;
+    WalkLog l;
+    uint64_t budget = 5, resume;
+    const uint64_t top = (1ull << 39) - 1;
+
+    env_init_default(&e);
+    env_add_device(&e, 0x0b00, 3, DMAR_TT_PASSTHROUGH, false, 3);
+    g_assert_true(env_lookup(&e, 0x0b00, &ctx, &f));
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0x1234, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 1);
+    assert_leaf(&l, 0, 0x1234, 0x1234, 0, DMAR_PERM_RW);
+    g_assert_cmphex(leaf_at(&l, 0)->mask, ==, top - 0x1234);
+    g_assert_cmpuint(e.mem.reads, ==, 0);
+    g_array_free(l.leaves, true);
+
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0x1000, 0x1fff, &l), ==,
+                    DMAR_WALK_DONE);
+    assert_leaf(&l, 0, 0x1000, 0x1000, 0, DMAR_PERM_RW);
+    g_assert_cmphex(leaf_at(&l, 0)->mask, ==, 0xfff);
+    g_array_free(l.leaves, true);
+
+    g_assert_cmpint(env_walk_all(&e, &ctx, top + 1, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    g_array_free(l.leaves, true);
+
+    /* Stopped by the callback: resume after the block; no budget used. */
+    l.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+    l.calls = 0;
+    l.stop_after = 1;
+    g_assert_cmpint(env_walk(&e, &ctx, 0, UINT64_MAX, &budget, &resume,
+                             &l), ==, DMAR_WALK_STOPPED);
+    g_assert_cmphex(resume, ==, top + 1);
+    g_assert_cmpuint(budget, ==, 5);
+    g_array_free(l.leaves, true);
+    env_destroy(&e);
+}
+
+/*
+ * Walk [FIRST, LAST] in pieces of BUDGET reads (and with the callback
+ * saying stop every STOP_EVERY leaves, if not 0); the leaves must be
+ * those of one unlimited walk, each once.
+ */
+static void assert_walk_resumes(TestEnv *e, const DmarContext *ctx,
+                                uint64_t first, uint64_t last,
+                                uint64_t budget, unsigned stop_every)
+{
+    WalkLog all, l = {
+        .leaves = g_array_new(false, false, sizeof(DmarTranslation)),
+    };
+    DmarWalkStatus want = env_walk_all(e, ctx, first, last, &all), st;
+    uint64_t from = first, rounds = 0;
+
+    do {
+        uint64_t b = budget, resume;
+
+        l.calls = 0;
+        l.stop_after = stop_every;
+        st = env_walk(e, ctx, from, last, &b, &resume, &l);
+        if (st == DMAR_WALK_STOPPED) {
+            /* Out of budget, or stopped by the callback. */
+            g_assert(b == 0 || (stop_every && l.calls == stop_every));
+            g_assert_cmphex(resume, >, from - (from != first));
+            from = resume;
+        }
+        g_assert_cmpuint(++rounds, <, 1000000);
+    } while (st == DMAR_WALK_STOPPED && from <= last);
+    if (st != DMAR_WALK_STOPPED) {
+        g_assert_cmpint(st, ==, want);
+    }
+    g_assert_cmpuint(l.leaves->len, ==, all.leaves->len);
+    g_assert_cmpmem(l.leaves->data, l.leaves->len * sizeof(DmarTranslation),
+                    all.leaves->data,
+                    all.leaves->len * sizeof(DmarTranslation));
+    g_array_free(l.leaves, true);
+    g_array_free(all.leaves, true);
+}
+
+/*
+ * The budget bounds the reads; a walk stopped by it or by the callback
+ * goes on where it stopped, and every leaf is reported once in all.
+ */
+static void test_walk_budget(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l = { 0 };
+    uint64_t slpt, budget, resume;
+
+    env_init(&e, 48, SAGAW_4L, SLLPS_2M | SLLPS_1G, HW_PT);
+    setup_walk_tables(&e, &ctx, &slpt);
+    /* No budget: nothing read, resume where asked. */
+    budget = 0;
+    l.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+    g_assert_cmpint(env_walk(&e, &ctx, 0x1234, UINT64_MAX, &budget,
+                             &resume, &l), ==, DMAR_WALK_STOPPED);
+    g_assert_cmphex(resume, ==, 0x1234);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    /* Exactly the reads needed: DONE with the budget at 0. */
+    budget = 4;
+    g_assert_cmpint(env_walk(&e, &ctx, 0x1000, 0x1fff, &budget, &resume,
+                             &l), ==, DMAR_WALK_DONE);
+    g_assert_cmpuint(budget, ==, 0);
+    g_assert_cmpuint(l.leaves->len, ==, 1);
+    /* One short: stopped before the leaf, which the next call gives. */
+    budget = 3;
+    g_assert_cmpint(env_walk(&e, &ctx, 0x1000, 0x1fff, &budget, &resume,
+                             &l), ==, DMAR_WALK_STOPPED);
+    g_assert_cmphex(resume, ==, 0x1000);
+    g_assert_cmpuint(l.leaves->len, ==, 1);
+    g_array_free(l.leaves, true);
+
+    /* Budgets of at least the depth always make progress. */
+    for (uint64_t b = 4; b < 40; b++) {
+        set_case("budget %" PRIu64, b);
+        assert_walk_resumes(&e, &ctx, 0, UINT64_MAX, b, 0);
+    }
+    assert_walk_resumes(&e, &ctx, 0, UINT64_MAX, 600, 0);
+    assert_walk_resumes(&e, &ctx, 0x2000, 0x8000005fffull, 7, 0);
+    for (unsigned s = 1; s < 4; s++) {
+        assert_walk_resumes(&e, &ctx, 0, UINT64_MAX, UINT64_MAX, s);
+        assert_walk_resumes(&e, &ctx, 0, UINT64_MAX, 9, s);
+    }
+    env_destroy(&e);
+}
+
+/* Tables that point at themselves: the budget ends the walk. */
+static void test_walk_self_ref(void)
+{
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l = { 0 };
+    uint64_t slpt, budget = 100000, resume;
+
+    env_init_default(&e);
+    slpt = env_open(&e, 0x0c00, 4, false, &ctx);
+    for (unsigned i = 0; i < 512; i++) {
+        fake_poke64(&e.mem, slpt + i * 8, make_slpte(slpt, DMAR_PERM_RW,
+                                                     false));
+    }
+    l.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+    g_assert_cmpint(env_walk(&e, &ctx, 0, UINT64_MAX, &budget, &resume,
+                             &l), ==, DMAR_WALK_STOPPED);
+    g_assert_cmpuint(budget, ==, 0);
+    g_assert_cmpuint(e.mem.reads, ==, 100000);
+    /* Level 1 reads the root as pages: each maps the root, in order. */
+    g_assert_cmpuint(l.leaves->len, >, 90000);
+    for (unsigned i = 0; i < l.leaves->len; i++) {
+        g_assert_cmphex(leaf_at(&l, i)->pa, ==, slpt);
+        g_assert_cmphex(leaf_at(&l, i)->iova, ==, (uint64_t)i << 12);
+    }
+    g_assert_cmphex(resume, ==, (uint64_t)l.leaves->len << 12);
+    g_array_free(l.leaves, true);
+    env_destroy(&e);
+}
+
+/*
+ * §3.15: a 4 KiB leaf into the interrupt address range is not reported;
+ * larger ones that reach into it are reported as their pieces outside it,
+ * each what dmar_translate() answers there.
+ */
+static void test_walk_intr_range(void)
+{
+    const uint64_t g1 = 1ull << 30, m2 = 1ull << 21;
+    TestEnv e;
+    DmarContext ctx;
+    WalkLog l;
+    uint64_t slpt;
+    unsigned n2 = 0, n4 = 0;
+
+    env_init(&e, 39, SAGAW_3L, SLLPS_2M | SLLPS_1G, HW_PT);
+    slpt = env_open(&e, 0x0d00, 3, false, &ctx);
+    /* A 4 KiB leaf each just below, in, and just above the range. */
+    map_page(&e.mem, slpt, 3, 0x1000, DMAR_INTR_ADDR_FIRST - 0x1000, 1,
+             DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 0x2000, DMAR_INTR_ADDR_FIRST, 1,
+             DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 0x3000, DMAR_INTR_ADDR_LAST - 0xfff, 1,
+             DMAR_PERM_RW);
+    map_page(&e.mem, slpt, 3, 0x4000, DMAR_INTR_ADDR_LAST + 1, 1,
+             DMAR_PERM_RW);
+    /* The 2 MiB page holding the range: its upper half is usable. */
+    map_page(&e.mem, slpt, 3, 4 * m2, DMAR_INTR_ADDR_FIRST, 2,
+             DMAR_PERM_R);
+    /* The 1 GiB page holding it: 511 2 MiB pieces, 256 4 KiB ones. */
+    map_page(&e.mem, slpt, 3, 8 * g1, 3 * g1, 3, DMAR_PERM_W);
+
+    g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
+                    DMAR_WALK_DONE);
+    assert_leaves_ordered(&l);
+    g_assert_cmpuint(l.leaves->len, ==, 2 + 256 + 511 + 256);
+    assert_leaf(&l, 0, 0x1000, DMAR_INTR_ADDR_FIRST - 0x1000, 1,
+                DMAR_PERM_RW);
+    assert_leaf(&l, 1, 0x4000, DMAR_INTR_ADDR_LAST + 1, 1, DMAR_PERM_RW);
+    g_assert_false(leaf_at(&l, 1)->narrowed);
+    for (unsigned i = 2; i < l.leaves->len; i++) {
+        const DmarTranslation *t = leaf_at(&l, i);
+        DmarTranslation out;
+        DmarFault f;
+
+        g_assert_true(t->narrowed);
+        g_assert_false(t->pa <= DMAR_INTR_ADDR_LAST &&
+                       t->pa + t->mask >= DMAR_INTR_ADDR_FIRST);
+        n2 += t->level == 2;
+        n4 += t->level == 1;
+        /* dmar_translate() answers the same there (4 KiB at a time). */
+        g_assert_true(env_translate(&e, &ctx, t->iova + t->mask,
+                                    t->perm == DMAR_PERM_W, &out, &f));
+        g_assert_cmphex(out.pa, ==, t->pa + t->mask - 0xfff);
+        g_assert_cmphex(out.perm, ==, t->perm);
+    }
+    g_assert_cmpuint(n2, ==, 511);
+    g_assert_cmpuint(n4, ==, 512);
+    assert_leaf(&l, 2, 4 * m2 + 0x100000, DMAR_INTR_ADDR_LAST + 1, 1,
+                DMAR_PERM_R);
+    assert_leaf(&l, 2 + 256, 8 * g1, 3 * g1, 2, DMAR_PERM_W);
+    g_array_free(l.leaves, true);
+
+    /* A walk stopped inside the pieces goes on with the next one. */
+    assert_walk_resumes(&e, &ctx, 0, UINT64_MAX, UINT64_MAX, 100);
+    assert_walk_resumes(&e, &ctx, 8 * g1 + 0x3ef00800ull, UINT64_MAX,
+                        UINT64_MAX, 7);
+    /* A range inside the page: the pieces it overlaps. */
+    g_assert_cmpint(env_walk_all(&e, &ctx, 4 * m2 + 0xfff00,
+                                 4 * m2 + 0x101fff, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 2);
+    assert_leaf(&l, 0, 4 * m2 + 0x100000, DMAR_INTR_ADDR_LAST + 1, 1,
+                DMAR_PERM_R);
+    g_array_free(l.leaves, true);
+    env_destroy(&e);
+}
+
 /* ---- Registration ---- */
 
 static PermCase *perm_cases_new(size_t *n)
@@ -1962,6 +2689,23 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-core/walk/ps-level4", test_ps_level4);
     g_test_add_func("/dmar-core/walk/intr-range-edges",
                     test_intr_range_edges);
+
+    g_test_add_func("/dmar-core/request/types", test_request_types);
+    g_test_add_func("/dmar-core/request/translated-haw",
+                    test_request_translated_haw);
+    g_test_add_func("/dmar-core/context/legacy-fields",
+                    test_context_legacy_fields);
+    g_test_add_func("/dmar-core/walk-range/basic", test_walk_basic);
+    g_test_add_func("/dmar-core/walk-range/subrange", test_walk_subrange);
+    g_test_add_func("/dmar-core/walk-range/skips", test_walk_skips);
+    g_test_add_func("/dmar-core/walk-range/bad-context",
+                    test_walk_bad_context);
+    g_test_add_func("/dmar-core/walk-range/passthrough",
+                    test_walk_passthrough);
+    g_test_add_func("/dmar-core/walk-range/budget", test_walk_budget);
+    g_test_add_func("/dmar-core/walk-range/self-ref", test_walk_self_ref);
+    g_test_add_func("/dmar-core/walk-range/intr-range",
+                    test_walk_intr_range);
 
     ret = g_test_run();
     for (i = 0; i < n_perm; i++) {

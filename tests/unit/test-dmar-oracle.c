@@ -2060,6 +2060,324 @@ static void test_bit62(const void *opaque)
     oracle_destroy(&o);
 }
 
+/* ---- The range walk against the intent (dmar_walk_range) ---- */
+
+typedef struct WalkRun {
+    Oracle *o;
+    GArray *leaves;         /* of DmarTranslation */
+    unsigned stop_every;    /* the callback says stop every so often */
+    unsigned calls;
+} WalkRun;
+
+static bool walk_collect(void *opaque, const DmarTranslation *leaf)
+{
+    WalkRun *w = opaque;
+
+    g_array_append_val(w->leaves, *leaf);
+    return !w->stop_every || ++w->calls % w->stop_every;
+}
+
+/*
+ * Walk [FIRST, LAST] under CTX, BUDGET reads per call (resuming until
+ * done), the leaves appended to W->leaves. The final status.
+ */
+static DmarWalkStatus walk_all(WalkRun *w, const DmarContext *ctx,
+                               uint64_t first, uint64_t last,
+                               uint64_t budget)
+{
+    DmarWalkStatus st;
+    unsigned rounds = 0;
+
+    for (;;) {
+        uint64_t b = budget, resume = 0;
+
+        st = dmar_walk_range(&w->o->hw, ctx, first, last, &w->o->dmem,
+                             walk_collect, w, &b, &resume);
+        if (st != DMAR_WALK_STOPPED) {
+            return st;
+        }
+        g_assert_cmphex(resume, >, first);
+        if (resume > last) {
+            return st;
+        }
+        first = resume;
+        g_assert_cmpuint(++rounds, <, 10000000);
+    }
+}
+
+/* The mapping of domain D whose leaf holds IOVA, or -1. */
+static int mapping_at(const Domain *d, uint64_t iova)
+{
+    for (unsigned l = 1; l <= 3; l++) {
+        const Node *n = intent_node(d, l, iova);
+
+        if (n && n->map >= 0) {
+            return n->map;
+        }
+    }
+    return -1;
+}
+
+/* The oracle's answer at IOVA for a read or else a write (R, then W). */
+static bool granted(Oracle *o, uint16_t sid, uint64_t iova, Outcome *e)
+{
+    expect(o, sid, iova, false, e);
+    if (!e->ok) {
+        expect(o, sid, iova, true, e);
+    }
+    return e->ok;
+}
+
+/* The leaf of L that holds IOVA, by bisection (L is in IOVA order). */
+static const DmarTranslation *leaf_holding(GArray *l, uint64_t iova)
+{
+    unsigned lo = 0, hi = l->len;
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        const DmarTranslation *t = &g_array_index(l, DmarTranslation, mid);
+
+        if (iova < t->iova) {
+            hi = mid;
+        } else if (iova > t->iova + t->mask) {
+            lo = mid + 1;
+        } else {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+static void G_GNUC_PRINTF(2, 3) walk_mismatch(Oracle *o, const char *fmt,
+                                              ...)
+{
+    va_list ap;
+
+    o->mismatches++;
+    if (o->mismatches <= MAX_MISMATCH_LOG) {
+        g_autofree char *msg = NULL;
+
+        va_start(ap, fmt);
+        msg = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        g_test_message("MISMATCH %s (seed %u): %s", o->path, o->seed, msg);
+    }
+}
+
+/*
+ * Each leaf of L (the walk of domain D through device SID): in order, in
+ * one mapping of the intent, and what the oracle says a DMA gets there:
+ * same output, same permissions, at its first and last byte and one
+ * between; a whole mapping unless narrowed around the interrupt range.
+ */
+static void check_walk_leaves(Oracle *o, const Domain *d, uint16_t sid,
+                              GArray *l)
+{
+    for (unsigned i = 0; i < l->len; i++) {
+        const DmarTranslation *t = &g_array_index(l, DmarTranslation, i);
+        const DmarTranslation *prev = i ? t - 1 : NULL;
+        int mi = mapping_at(d, t->iova);
+        const Mapping *m = mi >= 0 ? map_at(o, mi) : NULL;
+        uint64_t at[3] = {
+            t->iova, t->iova + t->mask, t->iova + rnd_below(o->r, t->mask),
+        };
+
+        if (prev && prev->iova + prev->mask >= t->iova) {
+            walk_mismatch(o, "domain 0x%04x: leaf 0x%" PRIx64 " after 0x%"
+                          PRIx64 "+0x%" PRIx64, d->did, t->iova, prev->iova,
+                          prev->mask);
+        }
+        if (!m || t->iova < m->iova ||
+            t->iova + t->mask > m->iova + lvl_size(m->level) - 1 ||
+            (!t->narrowed && (t->iova != m->iova || t->pa != m->pa ||
+                              t->level != m->level))) {
+            walk_mismatch(o, "domain 0x%04x: leaf 0x%" PRIx64 " -> 0x%"
+                          PRIx64 " level %u is no mapping of the intent",
+                          d->did, t->iova, t->pa, t->level);
+            log_mapping(o, mi);
+            continue;
+        }
+        for (unsigned k = 0; k < ARRAY_SIZE(at); k++) {
+            Outcome e;
+
+            if (!granted(o, sid, at[k], &e) ||
+                e.pa + (at[k] & e.mask) != t->pa + (at[k] - t->iova) ||
+                e.perm != t->perm) {
+                g_autofree char *es = outcome_str(&e);
+
+                walk_mismatch(o, "domain 0x%04x: leaf 0x%" PRIx64 " -> 0x%"
+                              PRIx64 " perm %s, at 0x%" PRIx64 " the oracle"
+                              " says %s", d->did, t->iova, t->pa,
+                              perm_names[t->perm & 3], at[k], es);
+                log_mapping(o, mi);
+                break;
+            }
+        }
+    }
+}
+
+/*
+ * The other way: every mapping of domain D that the oracle grants (at its
+ * first and last byte and one between) is in L, with that output.
+ */
+static void check_walk_complete(Oracle *o, const Domain *d, unsigned dom,
+                                uint16_t sid, GArray *l, unsigned *granted_n)
+{
+    for (unsigned i = 0; i < o->maps->len; i++) {
+        const Mapping *m = map_at(o, i);
+        uint64_t size = lvl_size(m->level);
+        uint64_t at[3] = {
+            m->iova, m->iova + size - 1, m->iova + rnd_below(o->r, size),
+        };
+
+        if (m->dom != dom || m->removed) {
+            continue;
+        }
+        for (unsigned k = 0; k < ARRAY_SIZE(at); k++) {
+            const DmarTranslation *t;
+            Outcome e;
+
+            if (!granted(o, sid, at[k], &e)) {
+                continue;
+            }
+            *granted_n += k == 0;
+            t = leaf_holding(l, at[k]);
+            if (!t || t->pa + (at[k] - t->iova) !=
+                      e.pa + (at[k] & e.mask) || t->perm != e.perm) {
+                walk_mismatch(o, "domain 0x%04x: 0x%" PRIx64 " granted "
+                              "(pa 0x%" PRIx64 " perm %s) but %s", d->did,
+                              at[k], e.pa + (at[k] & e.mask),
+                              perm_names[e.perm & 3],
+                              t ? "walked otherwise" : "not walked");
+                log_mapping(o, i);
+                break;
+            }
+        }
+    }
+}
+
+/* The leaves of ALL overlapping [FIRST, LAST], in L? */
+static bool same_leaves_in(GArray *all, GArray *l, uint64_t first,
+                           uint64_t last)
+{
+    unsigned j = 0;
+
+    for (unsigned i = 0; i < all->len; i++) {
+        const DmarTranslation *t = &g_array_index(all, DmarTranslation, i);
+
+        if (t->iova + t->mask < first || t->iova > last) {
+            continue;
+        }
+        if (j >= l->len ||
+            memcmp(t, &g_array_index(l, DmarTranslation, j), sizeof(*t))) {
+            return false;
+        }
+        j++;
+    }
+    return j == l->len;
+}
+
+/*
+ * dmar_walk_range() against the intent: for one healthy device of each
+ * domain, the whole space walked reports every mapping the oracle grants,
+ * once, and nothing else; walks cut by small budgets and by the callback
+ * give the same leaves; walks of random ranges give the leaves that
+ * overlap them.
+ */
+static void test_walk_range(const void *opaque)
+{
+    const OracleCase *tc = opaque;
+    Damage kinds[DMG_COUNT];
+    unsigned n_kinds, walked = 0, granted_n = 0, narrowed = 0, faults = 0;
+    Oracle o;
+
+    oracle_init(&o, tc->cfg, tc->seed, tc->path);
+    n_kinds = damage_kinds(tc->cfg, kinds);
+    corrupt_entries(&o, kinds, n_kinds, o.maps->len / 40);
+    for (unsigned dom = 0; dom < tc->cfg->domains; dom++) {
+        const Domain *d = &o.doms[dom];
+        const Device *dv = NULL;
+        WalkRun all = { .o = &o }, cut = { .o = &o };
+        DmarContext ctx;
+        DmarFault f;
+        DmarWalkStatus st;
+
+        for (unsigned i = 0; i < o.devs->len && !dv; i++) {
+            const Device *x = dev_at(&o, i);
+
+            if (x->dom == (int)dom && dev_healthy(&o, x) &&
+                x->tt != DMAR_TT_PASSTHROUGH) {
+                dv = x;
+            }
+        }
+        g_assert(dv);
+        g_assert_true(dmar_context_lookup(&o.hw, o.rta, dv->sid, &o.dmem,
+                                          &ctx, &f));
+        all.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+        st = walk_all(&all, &ctx, 0, UINT64_MAX, UINT64_MAX);
+        faults += st == DMAR_WALK_FAULT;
+        g_assert_cmpint(st, !=, DMAR_WALK_STOPPED);
+        check_walk_leaves(&o, d, dv->sid, all.leaves);
+        check_walk_complete(&o, d, dom, dv->sid, all.leaves, &granted_n);
+        walked += all.leaves->len;
+        for (unsigned i = 0; i < all.leaves->len; i++) {
+            narrowed += g_array_index(all.leaves, DmarTranslation,
+                                      i).narrowed;
+        }
+
+        /* Cut by the budget (at least the depth) or by the callback. */
+        for (unsigned k = 0; k < 2; k++) {
+            cut.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+            cut.stop_every = k ? rnd_range(o.r, 1, 50) : 0;
+            cut.calls = 0;
+            walk_all(&cut, &ctx, 0, UINT64_MAX,
+                     k ? UINT64_MAX : d->levels + rnd_below(o.r, 600));
+            if (!same_leaves_in(all.leaves, cut.leaves, 0, UINT64_MAX)) {
+                walk_mismatch(&o, "domain 0x%04x: a walk cut in pieces "
+                              "gave %u leaves, not the %u of one walk",
+                              d->did, cut.leaves->len, all.leaves->len);
+            }
+            g_array_free(cut.leaves, true);
+        }
+        /* Random ranges, near mappings of the domain. */
+        for (unsigned k = 0; k < 16; k++) {
+            const Mapping *m = map_at(&o, g_rand_int_range(o.r, 0,
+                                                           o.maps->len));
+            uint64_t first = m->iova + rnd_below(o.r, lvl_size(m->level));
+            uint64_t last = first + (rnd64(o.r) >>
+                                     g_rand_int_range(o.r, 24, 64));
+
+            if (last < first) {
+                last = UINT64_MAX;
+            }
+            cut.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+            cut.stop_every = 0;
+            walk_all(&cut, &ctx, first, last,
+                     chance(o.r, 50) ? UINT64_MAX :
+                     d->levels + rnd_below(o.r, 100));
+            if (!same_leaves_in(all.leaves, cut.leaves, first, last)) {
+                walk_mismatch(&o, "domain 0x%04x: [0x%" PRIx64 ", 0x%"
+                              PRIx64 "] walked otherwise than the whole",
+                              d->did, first, last);
+            }
+            g_array_free(cut.leaves, true);
+        }
+        g_array_free(all.leaves, true);
+    }
+    g_test_message("%s: %u leaves walked (%u narrowed), %u mappings "
+                   "granted, %u of %u domains with faulty entries",
+                   tc->path, walked, narrowed, granted_n, faults,
+                   tc->cfg->domains);
+    if (o.mismatches) {
+        g_test_message("%s: %u mismatches", tc->path, o.mismatches);
+        g_test_fail();
+    }
+    g_assert_cmpuint(granted_n, >, o.maps->len / 2);
+    g_assert_cmpuint(narrowed, >, 0);
+    g_assert_cmpuint(faults, >, 0);
+    oracle_destroy(&o);
+}
+
 int main(int argc, char **argv)
 {
     static const OracleCfg cfgs[] = {
@@ -2102,6 +2420,12 @@ int main(int argc, char **argv)
             tc->path = g_strdup_printf("/oracle/%s/iotlb/seed-%u",
                                        cfgs[i].name, tc->seed);
             g_test_add_data_func(tc->path, tc, test_iotlb);
+            g_ptr_array_add(cases, tc);
+
+            tc = g_memdup2(tc, sizeof(*tc));
+            tc->path = g_strdup_printf("/oracle/%s/walk-range/seed-%u",
+                                       cfgs[i].name, tc->seed);
+            g_test_add_data_func(tc->path, tc, test_walk_range);
             g_ptr_array_add(cases, tc);
 
             if (!cfgs[i].divergences) {

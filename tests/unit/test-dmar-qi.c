@@ -475,6 +475,7 @@ typedef struct QiEnv {
     GArray *calls;          /* of QiCall */
     unsigned op_work;       /* what each callback says it did */
     uint32_t budget;        /* DmarQiRun.budget of env_run() */
+    bool dw256;             /* 256-bit descriptors (IQA.DW = 1) */
 } QiEnv;
 
 static void record(void *opaque, const DmarQiDesc *d, int op)
@@ -601,7 +602,7 @@ static DmarQiStatus env_run(QiEnv *e, uint32_t head, uint32_t tail,
     run->work = 0xdeadbeef;
     run->iqei = 0xf;
     run->wait_irq = true;
-    return dmar_qi_process(&e->caps, e->base, e->entries, false, tail,
+    return dmar_qi_process(&e->caps, e->base, e->entries, e->dw256, tail,
                            &(DmarMem){ &fake_mem_ops, &e->mem }, &qi_ops, e,
                            run);
 }
@@ -1629,6 +1630,224 @@ static void test_walk_top(void)
 
 /* ---- Registration ---- */
 
+/* ---- 256-bit descriptors (IQA.DW = 1) ---- */
+
+/*
+ * With DW256 the legacy types keep their 128-bit layout in the low half
+ * (§6.5.2) and their upper half is reserved: any bit there is IQEI 4. An
+ * invalid type stays IQEI 3 whatever the upper half holds; without DW256
+ * the upper half is never looked at.
+ */
+static void test_dw256_decode(void)
+{
+    static const uint64_t los[] = {
+        0x0003ffffffff0031ull,          /* cc */
+        0x00000000ffff00f2ull,          /* iotlb */
+        0x0000fffff8000014ull,          /* iec */
+        0xcafef00d00000035ull,          /* wait */
+        0x0000000000000010ull,          /* type 0 */
+        0x0000000000000003ull,          /* device-TLB, no ECAP.DT */
+        0x0000000000000007ull,          /* type 7 */
+        0x0000000000000201ull,          /* type bits 11:9 */
+    };
+    static const uint64_t his[] = {
+        0, 0xfffffffffffff07full, 0, 0x300040ull, 0, 0, 0, 0,
+    };
+    const DmarQiCaps caps = { .ir = true };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(los); i++) {
+        DmarQiDesc want, d, d128;
+        bool valid = ref_decode(true, los[i], his[i], &want);
+        uint64_t desc[4] = { los[i], his[i], 0, 0 };
+        DmarIqei why = 0xf, why128 = 0xf;
+
+        /* Upper half zero: as the 128-bit form. */
+        g_assert(dmar_qi_decode(&caps, desc, true, &d, &why) == valid);
+        g_assert(dmar_qi_decode(&caps, desc, false, &d128, &why128) ==
+                 valid);
+        g_assert_cmpuint(why, ==, why128);
+        if (valid) {
+            assert_desc(&d, &want);
+            g_assert_cmpmem(&d, sizeof(d), &d128, sizeof(d128));
+        }
+        /* Every bit of the upper half, alone. */
+        for (unsigned bit = 0; bit < 128; bit++) {
+            memset(desc + 2, 0, 16);
+            desc[2 + bit / 64] = 1ull << (bit % 64);
+            why = 0xf;
+            g_assert_false(dmar_qi_decode(&caps, desc, true, &d, &why));
+            g_assert_cmpuint(why, ==, valid ? DMAR_IQEI_RSVD :
+                             ref_iqei(true, los[i]));
+            g_assert_false(dmar_qi_decode(&caps, desc, true, &d, NULL));
+            /* 128-bit: desc[2] and desc[3] are not part of it. */
+            g_assert(dmar_qi_decode(&caps, desc, false, &d, NULL) == valid);
+        }
+    }
+}
+
+/* A queue of 256-bit descriptors: context invalidations at even slots. */
+static void env_init_dw256(QiEnv *e, uint32_t entries)
+{
+    env_init(e, entries);
+    e->dw256 = true;
+    for (uint32_t s = 0; s < entries; s += 2) {
+        env_put_cc(e, s);
+    }
+}
+
+/* Callbacks for descriptors FROM, FROM + 2, ... (N, wrapping). */
+static void assert_calls_dw256(QiEnv *e, uint32_t from, unsigned n)
+{
+    g_autofree uint32_t *slots = g_new(uint32_t, MAX(n, 1));
+
+    for (unsigned i = 0; i < n; i++) {
+        slots[i] = (from + 2 * i) % e->entries;
+    }
+    assert_calls(e, slots, n);
+}
+
+/* Two slots a descriptor; head and tail count slots; wrap; a full pass. */
+static void test_dw256_walk(void)
+{
+    static const struct {
+        uint32_t head, tail;
+        unsigned n;
+    } runs[] = {
+        { 0, 10, 5 }, { 10, 12, 1 }, { 60, 4, 4 }, { 62, 0, 1 },
+        { 2, 0, 31 }, { 0, 62, 31 }, { 8, 8, 0 },
+    };
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    env_init_dw256(&e, 64);
+    for (unsigned i = 0; i < ARRAY_SIZE(runs); i++) {
+        st = env_run(&e, runs[i].head, runs[i].tail, &run);
+        assert_run(&e, st, &run, DMAR_QI_DONE, runs[i].tail, runs[i].n);
+        assert_calls_dw256(&e, runs[i].head, runs[i].n);
+        /* One 32-byte fetch a descriptor. */
+        g_assert_cmpuint(e.mem.reads, ==, runs[i].n);
+    }
+    /* A wait descriptor writes its status as in 128-bit form. */
+    env_put_wait(&e, 6, true, true, 0x5a5a, STATUS_GPA + 8);
+    st = env_run(&e, 4, 10, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 10, 3);
+    g_assert_true(run.wait_irq);
+    g_assert_cmpuint(e.mem.writes->len, ==, 1);
+    assert_write(&e, 0, STATUS_GPA + 8, 0x5a5a);
+    env_destroy(&e);
+}
+
+/* §11.4.9.9: a head or tail that is not 256-bit aligned is IQEI 6. */
+static void test_dw256_alignment(void)
+{
+    static const struct {
+        uint32_t head, tail;
+    } bad[] = {
+        { 0, 1 }, { 0, 63 }, { 1, 4 }, { 3, 3 }, { 63, 0 }, { 5, 9 },
+    };
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    env_init_dw256(&e, 64);
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        st = env_run(&e, bad[i].head, bad[i].tail, &run);
+        assert_run(&e, st, &run, DMAR_QI_ERROR, bad[i].head, 0);
+        g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_TAIL_DW);
+        assert_calls(&e, NULL, 0);
+        g_assert_cmpuint(e.mem.reads, ==, 0);
+    }
+    /* A tail beyond the queue is IQEI 1 first. */
+    st = env_run(&e, 0, 65, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 0, 0);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_TAIL);
+    /* The same odd tail is fine in 128-bit form. */
+    e.dw256 = false;
+    st = env_run(&e, 0, 1, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 1, 1);
+    env_destroy(&e);
+}
+
+/*
+ * A bit in a descriptor's upper half stops the queue there with IQEI 4;
+ * what came before is done.
+ */
+static void test_dw256_upper(void)
+{
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    env_init_dw256(&e, 64);
+    for (unsigned bit = 0; bit < 128; bit += 9) {
+        env_put(&e, 7, bit < 64 ? 1ull << bit : 0,
+                bit < 64 ? 0 : 1ull << (bit - 64));
+        st = env_run(&e, 0, 10, &run);
+        assert_run(&e, st, &run, DMAR_QI_ERROR, 6, 3);
+        g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_RSVD);
+        assert_calls_dw256(&e, 0, 3);
+    }
+    env_put(&e, 7, 0, 0);
+    st = env_run(&e, 0, 10, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 10, 5);
+    env_destroy(&e);
+}
+
+/* The fetch reads both halves: either unreadable is IQEI 2. */
+static void test_dw256_fetch(void)
+{
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    /* 512 slots: the second page (slots 256..511) missing. */
+    env_init_dw256(&e, 512);
+    fake_unback(&e.mem, e.base + PAGE_SIZE_4K);
+    st = env_run(&e, 250, 260, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 256, 3);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
+    env_destroy(&e);
+
+    /* Only the upper half of the descriptor at slot 20 unreadable. */
+    env_init_dw256(&e, 64);
+    fake_add_hole(&e.mem, slot_gpa(&e, 21) + 8, slot_gpa(&e, 21) + 8);
+    st = env_run(&e, 16, 30, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 20, 2);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_FETCH);
+    /* In 128-bit form slot 20 is fine; slot 21 is not. */
+    e.dw256 = false;
+    st = env_run(&e, 20, 22, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 21, 1);
+    env_destroy(&e);
+}
+
+/* The budget counts descriptors, not slots, and runs go on. */
+static void test_dw256_budget(void)
+{
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+    uint32_t head = 40;
+    unsigned done = 0, runs = 0;
+
+    env_init_dw256(&e, 64);
+    e.budget = 3;
+    do {
+        unsigned n = MIN(3, 28 - done);
+
+        st = env_run(&e, head, 32, &run);
+        assert_run(&e, st, &run, done + n == 28 ? DMAR_QI_DONE :
+                   DMAR_QI_PENDING, (head + 2 * n) % 64, n);
+        assert_calls_dw256(&e, head, n);
+        head = run.head;
+        done += n;
+        g_assert_cmpuint(++runs, <=, 10);
+    } while (st == DMAR_QI_PENDING);
+    g_assert_cmpuint(runs, ==, 10);
+    env_destroy(&e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1654,6 +1873,12 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/walk/random", test_walk_random);
     g_test_add_func("/dmar-qi/walk/budget", test_walk_budget);
     g_test_add_func("/dmar-qi/walk/top", test_walk_top);
+    g_test_add_func("/dmar-qi/dw256/decode", test_dw256_decode);
+    g_test_add_func("/dmar-qi/dw256/walk", test_dw256_walk);
+    g_test_add_func("/dmar-qi/dw256/alignment", test_dw256_alignment);
+    g_test_add_func("/dmar-qi/dw256/upper", test_dw256_upper);
+    g_test_add_func("/dmar-qi/dw256/fetch", test_dw256_fetch);
+    g_test_add_func("/dmar-qi/dw256/budget", test_dw256_budget);
 
     return g_test_run();
 }

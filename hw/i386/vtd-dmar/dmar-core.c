@@ -352,3 +352,160 @@ unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
     }
     return n;
 }
+
+/* ---- The range walk (dmar_walk_range) ---- */
+
+typedef struct WalkCtx {
+    DmarWalkFn *fn;
+    void *opaque;
+    uint64_t last;
+    uint64_t *resume;
+} WalkCtx;
+
+/*
+ * Hand LEAF (overlapping [FROM, w->last]) to the caller; if it reaches
+ * into the interrupt address range, only its pieces of the next smaller
+ * page size that do not, recursively (at most two levels of 512 pieces).
+ * False when the caller said stop (*resume set).
+ */
+static bool walk_report(WalkCtx *w, const DmarTranslation *leaf,
+                        uint64_t from)
+{
+    DmarTranslation piece;
+    uint64_t size;
+
+    if (!in_intr_range(leaf->pa, leaf->pa + leaf->mask)) {
+        if (!w->fn(w->opaque, leaf)) {
+            *w->resume = leaf->iova + leaf->mask + 1;
+            return false;
+        }
+        return true;
+    }
+    if (leaf->level <= 1) {
+        return true;            /* a 4 KiB page no request may use */
+    }
+    size = 1ull << (DMAR_PAGE_SHIFT + 9 * (leaf->level - 2));
+    for (uint64_t off = 0; off <= leaf->mask; off += size) {
+        piece = (DmarTranslation) {
+            .iova = leaf->iova + off, .pa = leaf->pa + off,
+            .mask = size - 1, .perm = leaf->perm, .level = leaf->level - 1,
+            .narrowed = true,
+        };
+        if (piece.iova + piece.mask >= from && piece.iova <= w->last &&
+            !walk_report(w, &piece, from)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static DmarWalkStatus walk_passthrough(const DmarHwConfig *hw, WalkCtx *w,
+                                       uint64_t first)
+{
+    uint64_t end = MIN(w->last, ~above(hw->haw));
+    DmarTranslation t;
+
+    if (first > end) {
+        return DMAR_WALK_DONE;
+    }
+    t = (DmarTranslation) {
+        .iova = first, .pa = first, .mask = end - first,
+        .perm = DMAR_PERM_RW, .level = 0,
+    };
+    if (!w->fn(w->opaque, &t)) {
+        *w->resume = end + 1;
+        return DMAR_WALK_STOPPED;
+    }
+    return DMAR_WALK_DONE;
+}
+
+DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
+                               uint64_t first, uint64_t last,
+                               const DmarMem *mem, DmarWalkFn *fn,
+                               void *opaque, uint64_t *budget,
+                               uint64_t *resume)
+{
+    WalkCtx w = { .fn = fn, .opaque = opaque, .last = last,
+                  .resume = resume };
+    uint64_t table[DMAR_MAX_LEVELS + 1];
+    uint8_t perm[DMAR_MAX_LEVELS + 1];
+    uint64_t iova = first;
+    unsigned top = ctx->levels, level;
+    bool faulted = false;
+
+    if (ctx->tt == DMAR_TT_PASSTHROUGH) {
+        return walk_passthrough(hw, &w, first);
+    }
+    if (top < 2 || top > DMAR_MAX_LEVELS) {
+        /* Only a context that dmar_context_lookup() accepted gets here. */
+        return DMAR_WALK_FAULT;
+    }
+    /* Nothing is mapped at or above 2^AGAW. */
+    w.last = MIN(last, ~above(DMAR_LEVELS_TO_WIDTH(top)));
+    if (first > w.last) {
+        return DMAR_WALK_DONE;
+    }
+    level = top;
+    table[top] = ctx->slptptr;
+    perm[top] = DMAR_PERM_RW;
+    /*
+     * One entry read per round, at most *budget; each round either goes
+     * down a level (at most top - 1 times in a row) or moves IOVA past
+     * the entry it read, towards w.last.
+     */
+    while (*budget) {
+        unsigned shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
+        uint64_t size = 1ull << shift, base = iova & ~(size - 1);
+        uint64_t pte;
+        uint8_t p;
+        bool leaf;
+
+        (*budget)--;
+        if (!dmar_mem_read(mem, table[level] + ((iova >> shift) & 511) * 8,
+                           &pte, 8)) {
+            /* The table cannot be read: none of its entries either. */
+            faulted = true;
+            size <<= 9;
+            base = iova & ~(size - 1);
+            level += level < top;
+        } else {
+            pte = le64_to_cpu(pte);
+            p = perm[level] & pte & DMAR_PERM_RW;
+            leaf = level == 1 || FIELD_EX64(pte, SLPTE, PS);
+            if (!(pte & DMAR_PERM_RW)) {
+                /* §9.8: not present, nothing below */
+            } else if ((leaf && level > 1 && !large_page_ok(hw, level)) ||
+                       (pte & (leaf ? hw->rsvd_leaf[level] :
+                               hw->rsvd_table[level]))) {
+                faulted = true;
+            } else if (p && !leaf) {
+                level--;
+                table[level] = pte & R_SLPTE_ADDR_MASK;
+                perm[level] = p;
+                continue;
+            } else if (p) {
+                DmarTranslation t = {
+                    .iova = base, .pa = pte & R_SLPTE_ADDR_MASK & ~(size - 1),
+                    .mask = size - 1, .perm = p, .level = level,
+                    .table = level == 1 ? table[1] : 0,
+                    .table_perm = level == 1 ? perm[1] : 0,
+                };
+
+                if (!walk_report(&w, &t, iova)) {
+                    return DMAR_WALK_STOPPED;
+                }
+            }
+        }
+        /* On to the next entry; up while it starts a new table. */
+        iova = base + size;
+        if (iova > w.last) {
+            return faulted ? DMAR_WALK_FAULT : DMAR_WALK_DONE;
+        }
+        while (level < top &&
+               !((iova >> (DMAR_PAGE_SHIFT + 9 * (level - 1))) & 511)) {
+            level++;
+        }
+    }
+    *resume = iova;
+    return DMAR_WALK_STOPPED;
+}

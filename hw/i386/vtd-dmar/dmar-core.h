@@ -220,6 +220,44 @@ unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
                          uint8_t upper_perm, uint64_t iova, const DmarMem *mem,
                          DmarTranslation *out);
 
+typedef enum DmarWalkStatus {
+    DMAR_WALK_DONE,         /* [first, last] covered */
+    DMAR_WALK_STOPPED,      /* budget used up, or FN said stop: *resume */
+    DMAR_WALK_FAULT,        /* covered, but some entries could not be used */
+} DmarWalkStatus;
+
+/* Called for each present leaf in order of IOVA; return false to stop. */
+typedef bool DmarWalkFn(void *opaque, const DmarTranslation *leaf);
+
+/*
+ * Every present, valid leaf of CTX's tables overlapping [FIRST, LAST], in
+ * IOVA order, each once, as the naturally aligned page it maps (4 KiB,
+ * 2 MiB, 1 GiB; not clipped to the range) with the AND of the permissions
+ * on its path: what dmar_translate() grants, for the notifiers of a
+ * device whose mappings are kept elsewhere.
+ *
+ * Not-present entries (and entries whose path grants nothing) are skipped
+ * without descending. Entries with reserved bits, and tables that cannot
+ * be read, are skipped too; the walk goes on and ends with
+ * DMAR_WALK_FAULT instead of DMAR_WALK_DONE. §3.15: a 4 KiB leaf into the
+ * interrupt address range is never reported, and a larger one that
+ * reaches into it is reported as its 2 MiB and 4 KiB pieces outside it
+ * (leaf->narrowed), as dmar_translate() serves it.
+ *
+ * Reads at most *BUDGET entries, decrementing it; when it runs out, or
+ * when FN returns false, returns DMAR_WALK_STOPPED with *RESUME set to
+ * the first IOVA not covered: calling again with FIRST = *RESUME goes on
+ * with the next leaf, none reported twice. A pass-through context reads
+ * nothing: one call with the identity block below 2^haw clipped to the
+ * range (level 0; its mask is its size - 1, not a page mask). A context
+ * dmar_context_lookup() would not give faults at once, reporting nothing.
+ */
+DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
+                               uint64_t first, uint64_t last,
+                               const DmarMem *mem, DmarWalkFn *fn,
+                               void *opaque, uint64_t *budget,
+                               uint64_t *resume);
+
 /* Is FR reported only when the context entry's FPD is clear? (§7.1.3) */
 bool dmar_fault_is_qualified(DmarFaultReason fr);
 
