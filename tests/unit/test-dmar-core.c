@@ -2197,6 +2197,15 @@ static void test_walk_skips(void)
     map_page(&e.mem, slpt, 3, 4 * g1 + 0x5000, 0x5000, 1, DMAR_PERM_RW);
     map_page(&e.mem, slpt, 3, 5 * g1, 0x200000, 2, DMAR_PERM_RW);
     map_page(&e.mem, slpt, 3, 6 * g1 + 0x7000, 0x7000, 1, DMAR_PERM_RW);
+    /* 7 GiB: R above, W at level 2: nothing granted, no descent. */
+    map_perms(&e.mem, slpt, 3, 7 * g1 + 0x8000, 0x8000, 1,
+              (const uint8_t[]) { 0, DMAR_PERM_RW, DMAR_PERM_W,
+                                  DMAR_PERM_R });
+    g_assert_cmpint(env_walk_all(&e, &ctx, 7 * g1, 8 * g1 - 1, &l), ==,
+                    DMAR_WALK_DONE);
+    g_assert_cmpuint(l.leaves->len, ==, 0);
+    g_assert_cmpuint(e.mem.reads, ==, 1 + 512);
+    g_array_free(l.leaves, true);
 
     /* All there: DONE. */
     g_assert_cmpint(env_walk_all(&e, &ctx, 0, UINT64_MAX, &l), ==,
@@ -2204,9 +2213,13 @@ static void test_walk_skips(void)
     g_assert_cmpuint(l.leaves->len, ==, 7);
     g_array_free(l.leaves, true);
 
-    /* 1 GiB: the level-3 entry not present (R = W = 0, address kept). */
+    /*
+     * 1 GiB: the level-3 entry not present (R = W = 0, address kept, and
+     * a bit that would be reserved in a present entry: no fault).
+     */
     gpa = lvl_entry(slpt, 1 * g1, 3);
-    fake_poke64(&e.mem, gpa, fake_peek64(&e.mem, gpa) & ~3ull);
+    fake_poke64(&e.mem, gpa, (fake_peek64(&e.mem, gpa) & ~3ull) |
+                R_SLPTE_SNP_MASK);
     /* 2 GiB: the level-2 entry grants read, its leaf write only. */
     gpa = pte_gpa(&e.mem, slpt, 3, 2 * g1, 2);
     fake_poke64(&e.mem, gpa, (fake_peek64(&e.mem, gpa) & ~3ull) |
@@ -2220,9 +2233,9 @@ static void test_walk_skips(void)
     assert_leaf(&l, 1, 3 * g1 + 0x4000, 0x4000, 1, DMAR_PERM_RW);
     /*
      * The root; two tables under 0, 2 (read-only, so on down), 3, 4 and
-     * 6 GiB, one under 5 GiB; none under 1 GiB.
+     * 6 GiB, one under 5 and 7 GiB; none under 1 GiB.
      */
-    g_assert_cmpuint(e.mem.reads, ==, 512 + 5 * 2 * 512 + 512);
+    g_assert_cmpuint(e.mem.reads, ==, 512 + 5 * 2 * 512 + 2 * 512);
     g_array_free(l.leaves, true);
 
     /* 3 GiB: a reserved bit in a table entry (SNP without ECAP.SC). */

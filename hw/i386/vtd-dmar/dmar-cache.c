@@ -129,16 +129,15 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
 }
 
 /*
- * The entry of KEY covering IOVA, if any; no statistics, no LRU update.
- * Stale entries met on the way are dropped.
+ * The entry of SID, PASID and STAGE covering IOVA, if any; no statistics,
+ * no LRU update. Stale entries met on the way are dropped. (The key comes
+ * by value: the stores here cannot make the compiler reload it.)
  */
-static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t,
-                                          const DmarCacheKey *key,
+static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
+                                          uint32_t pasid, uint8_t stage_id,
                                           uint64_t iova)
 {
-    uint16_t sid = key->sid;
-    uint32_t pasid = key->pasid;
-    uint64_t stage = entry_tag(0, 0, key->stage);
+    uint64_t stage = entry_tag(0, 0, stage_id);
     uint64_t floor = MAX(t->all_stale, t->sid_stale[sid]);
 
     for (unsigned level = 1; level <= 3; level++) {
@@ -171,7 +170,8 @@ static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t,
 bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out)
 {
-    DmarIotlbEntry *e = iotlb_find(t, key, iova);
+    DmarIotlbEntry *e = iotlb_find(t, key->sid, key->pasid, key->stage,
+                                   iova);
     unsigned level;
 
     if (!e) {
@@ -193,6 +193,9 @@ unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
                            uint8_t need, unsigned max_order,
                            DmarTranslation *tr)
 {
+    uint16_t sid = key->sid;
+    uint32_t pasid = key->pasid;
+    uint8_t stage = key->stage;
     unsigned order = 0;
 
     if (tr->level != 1 || !need || (tr->perm & need) != need) {
@@ -209,7 +212,7 @@ unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
             break;
         }
         for (uint64_t a = other; a < other + half; a += DMAR_PAGE_SIZE) {
-            DmarIotlbEntry *e = iotlb_find(t, key, a);
+            DmarIotlbEntry *e = iotlb_find(t, sid, pasid, stage, a);
             uint64_t emask = e ? (1ull << level_shift(entry_level(e))) - 1
                                : 0;
 

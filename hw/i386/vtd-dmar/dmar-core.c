@@ -463,11 +463,13 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
         (*budget)--;
         if (!dmar_mem_read(mem, table[level] + ((iova >> shift) & 511) * 8,
                            &pte, 8)) {
-            /* The table cannot be read: none of its entries either. */
+            /*
+             * The table cannot be read: none of its entries either. Go
+             * past the entry that named it (the ascent below goes up).
+             */
             faulted = true;
             size <<= 9;
             base = iova & ~(size - 1);
-            level += level < top;
         } else {
             pte = le64_to_cpu(pte);
             p = perm[level] & pte & DMAR_PERM_RW;
