@@ -542,6 +542,8 @@ static inline unsigned fx_write(Fx *f, uint64_t off, unsigned size,
 {
     unsigned act;
 
+    /* the memory core hands over SIZE bytes, no more */
+    v &= size == 8 ? ~0ull : MAKE_64BIT_MASK(0, size * 8);
     switch (dmar_unit_access(&f->u, off, size, true)) {
     case DMAR_ACCESS_ONE:
         return fx_act(f, dmar_unit_write(&f->u, off, v, size));

@@ -1037,6 +1037,34 @@ static void test_verify_iotlb(void)
     map(f, IOVA_A, PAGE_P1, 1, PTE_RW);
     g_assert_true(fx_dma(f, IOVA_A + 0x10, false, &x));
     g_assert_cmpuint(fx_count(f, DMAR_EV_STALE_HIT), ==, 0);
+    /* less: the same page, no longer readable */
+    map(f, IOVA_A, PAGE_P1, 1, PTE_W);
+    g_assert_true(fx_dma(f, IOVA_A + 0x10, false, &x));
+    ev = fx_one(f, DMAR_EV_STALE_HIT);
+    g_assert_cmphex(ev->stale.walk_pa, ==, 0);
+    g_assert_cmpuint(ev->stale.fr, ==, FR_READ);
+    fx_clear_events(f);
+    map(f, IOVA_A, PAGE_P3, 1, PTE_RW);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, IOVA_A);
+    g_assert_true(fx_dma(f, IOVA_A, true, &x));
+    map(f, IOVA_A, PAGE_P3, 1, PTE_R);
+    g_assert_true(fx_dma(f, IOVA_A, true, &x));
+    g_assert_true(x.hit);
+    ev = fx_one(f, DMAR_EV_STALE_HIT);
+    g_assert_cmphex(ev->stale.walk_pa, ==, 0);
+    g_assert_cmpuint(ev->stale.fr, ==, FR_WRITE);
+    /* read through the entry cached for a write: the same page, RW */
+    fx_clear_events(f);
+    g_assert_true(fx_dma(f, IOVA_A, false, &x));
+    g_assert_true(x.hit);
+    ev = fx_one(f, DMAR_EV_STALE_HIT);
+    g_assert_cmphex(ev->stale.walk_pa, ==, PAGE_P3);
+    g_assert_cmpuint(ev->stale.perm, ==, DMAR_PERM_RW);
+    g_assert_cmpuint(ev->stale.walk_perm, ==, DMAR_PERM_R);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, IOVA_A);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    fx_clear_events(f);
 
     map(f, IOVA_A, PAGE_P2, 1, PTE_R);
     fx_clear_log(f);
@@ -1360,6 +1388,10 @@ static void test_ir_data_rsvd(void)
              IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
     ir_enable(f, IRT_BASE | 3, false);
     assert_remapped(f, msi_remappable(1, false), 0xc2, 0xc1, false);
+    assert_blocked(f, msi_remappable(1, false), 0x10000);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: interrupt fault, sid 00:04.0 "
+                               "addr 0x1000000000000 reason 0x20"), ==, 1);
+    assert_ir_fault(f, FR_IR_REQ_RSVD, 1, EDU_SID);
     for (unsigned b = 16; b < 32; b++) {
         assert_blocked(f, msi_remappable(1, false), 1u << b | 0xc3);
         assert_ir_fault(f, FR_IR_REQ_RSVD, 1, EDU_SID);

@@ -83,6 +83,8 @@ static void test_invalidate_iotlb(const void *opaque)
 
     g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_OUT);
     g_assert_cmphex(fsts(f), ==, 0);
+    /* stale hits are reported only with verify_iotlb */
+    g_assert_cmpuint(fx_count(f, DMAR_EV_STALE_HIT), ==, 0);
     fx_free(f);
 }
 
@@ -255,6 +257,99 @@ static void test_invalidate_context_scope(void)
     fault_of(f, IOVA_A, false, FR_CTX_NP);
     fx_free(f);
 }
+
+/*
+ * A context-cache invalidation drops the IOTLB entries of what it names
+ * too (its notifier scope says so: UNMAP_ALL with iotlb_dropped, or the
+ * domain's or device's whole range), and only those.
+ */
+static void test_invalidate_context_iotlb(void)
+{
+    static const struct {
+        uint64_t cmd;
+        bool dropped;
+    } cases[] = {
+        { CCMD_CIRG(GRAN_GLOBAL), true },
+        { CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN), true },
+        { CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN + 1), false },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID), true },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_SID(EDU_SID | 1), false },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(1) | CCMD_SID(EDU_SID | 4), true },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(1) | CCMD_SID(EDU_SID | 2),
+          false },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(2) | CCMD_SID(EDU_SID | 6), true },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(2) | CCMD_SID(EDU_SID | 1),
+          false },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) | CCMD_SID(EDU_SID | 7), true },
+        { CCMD_CIRG(GRAN_DEVICE) | CCMD_FM(3) | CCMD_SID(EDU_SID + 8),
+          false },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+        Fx *f = fx_new();
+        DmarXlate x;
+
+        setup_a_to_b(f);
+        ccmd_inv(f, cases[i].cmd);
+        g_assert_true(fx_dma(f, IOVA_A, false, &x));
+        if (x.hit == cases[i].dropped) {
+            g_test_message("CCMD 0x%016" PRIx64, cases[i].cmd);
+        }
+        g_assert_cmpint(x.hit, ==, !cases[i].dropped);
+        fx_free(f);
+    }
+}
+
+/*
+ * An IOTLB invalidation drops what it names and nothing else: other
+ * domains, other pages, the same page of another domain keep theirs.
+ */
+static void test_invalidate_iotlb_scope(const void *opaque)
+{
+    bool qi = *(const bool *)opaque;
+    static const struct {
+        unsigned gran;
+        uint16_t did;
+        uint64_t addr;
+        unsigned am;
+        bool dropped;
+    } cases[] = {
+        { GRAN_DOMAIN, DOMAIN + 1, 0, 0, false },
+        { GRAN_DOMAIN, DOMAIN, 0, 0, true },
+        { GRAN_PAGE, DOMAIN, IOVA_A + 0x1000, 0, false },
+        { GRAN_PAGE, DOMAIN, IOVA_A - 0x1000, 0, false },
+        { GRAN_PAGE, DOMAIN + 1, IOVA_A, 0, false },
+        { GRAN_PAGE, DOMAIN, IOVA_A, 0, true },
+        { GRAN_PAGE, DOMAIN, IOVA_A & ~0x3fffull, 2, true },
+        { GRAN_PAGE, DOMAIN, (IOVA_A & ~0x3fffull) + 0x4000, 2, false },
+        { GRAN_PAGE, DOMAIN + 1, 0, 19, false },
+        { GRAN_GLOBAL, DOMAIN + 1, 0, 0, true },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
+        Fx *f = fx_new();
+        DmarXlate x;
+
+        setup_a_to_b(f);
+        if (qi) {
+            qi_enable(f, IQ_BASE, 0);
+            qi_iotlb(f, cases[i].gran, cases[i].did, cases[i].addr,
+                     cases[i].am);
+            qi_sync(f);
+        } else {
+            iotlb_inv(f, cases[i].gran, cases[i].did,
+                      cases[i].addr | IVA_AM(cases[i].am));
+        }
+        g_assert_true(fx_dma(f, IOVA_A, false, &x));
+        if (x.hit == cases[i].dropped) {
+            g_test_message("case %u", i);
+        }
+        g_assert_cmpint(x.hit, ==, !cases[i].dropped);
+        fx_free(f);
+    }
+}
+
+static const bool by_register = false, by_queue = true;
 
 /* ================= notifier scopes ================= */
 
@@ -1825,6 +1920,12 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/inv/context", test_invalidate_context);
     g_test_add_func("/dmar-unit/inv/context-scope",
                     test_invalidate_context_scope);
+    g_test_add_func("/dmar-unit/inv/context-iotlb",
+                    test_invalidate_context_iotlb);
+    g_test_add_data_func("/dmar-unit/inv/iotlb-scope", &by_register,
+                         test_invalidate_iotlb_scope);
+    g_test_add_data_func("/dmar-unit/qi/iotlb-scope", &by_queue,
+                         test_invalidate_iotlb_scope);
     ADD_CASES("/dmar-unit/inv/scope", scope_cases, test_scope);
     g_test_add_func("/dmar-unit/inv/scope-gcmd", test_scope_gcmd);
     g_test_add_func("/dmar-unit/qi/register-inv", test_qi_register_inv);

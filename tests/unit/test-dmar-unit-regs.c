@@ -109,6 +109,7 @@ static const CapCase cap_cases[] = {
       0x2000 },
     { "nfr255", 48, 255, false, true, true, true, false, 0x2000 },
     { "nfr224", 48, 224, false, true, true, true, false, 0x1000 },
+    { "nfr225", 48, 225, false, true, true, true, false, 0x2000 },
     { "intremap-off", 48, 8, false, true, true, false, false, 0x1000 },
     { "eim", 48, 8, false, true, true, true, true, 0x1000 },
 };
@@ -512,6 +513,26 @@ static void test_access_decision(void)
     g_assert_cmphex(dmar_unit_read(&f->u, REG_GCMD, 4), ==, 0);
     g_assert_cmpstr(fx_last(f, DMAR_EV_MMIO_READ)->mmio.reg, ==, "GCMD");
     g_assert_cmpuint(f->log->len, ==, 0);
+
+    /*
+     * A 4-byte write whose value has bits above 31 (the glue never makes
+     * one): the unit still changes only the 32 bits it names, W1C ones
+     * included. FRCD[0]'s F is set to see it.
+     */
+    tables_init(f, 3, 0);
+    dmar_enable(f, ROOT_TABLE);
+    dma_in(f, IOVA_A);
+    g_assert_cmphex(rd64(f, REG_FRCD(0) + 8) & FRCD_F, ==, FRCD_F);
+    dmar_unit_write(&f->u, REG_FRCD(0) + 8, ~0ull, 4);
+    g_assert_cmphex(rd64(f, REG_FRCD(0) + 8) & FRCD_F, ==, FRCD_F);
+    dmar_unit_write(&f->u, REG_FEDATA, 0x1234500006789ull, 4);
+    g_assert_cmphex(rd32(f, REG_FEDATA), ==, 0x6789);
+    g_assert_cmphex(rd32(f, REG_FEADDR), ==, 0);
+    dmar_unit_write(&f->u, REG_IVA, ~0ull, 4);
+    g_assert_cmphex(rd64(f, REG_IVA), ==, 0xfffff07f);
+    dmar_unit_write(&f->u, REG_FSTS, ~0ull, 4);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_PPF);
+    fx_clear_log(f);
 
     /* where no register is: 0, no event, a guest error */
     fx_clear_events(f);
@@ -1117,6 +1138,13 @@ static void test_gcmd_no_ir(void)
     g_assert_cmpuint(fx_count(f, DMAR_EV_IEC_FLUSH), ==, 0);
     g_assert_cmpuint(fx_logged(f, "U: vtd-dmar: GCMD 0x03800000: command "
                                "not offered by this unit"), ==, 1);
+    /* each command not offered, alone: no effect, logged */
+    for (unsigned bit = 27; bit <= 29; bit++) {
+        fx_clear_log(f);
+        wr32(f, REG_GCMD, 1u << bit);
+        g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
+        g_assert_cmpuint(fx_logged(f, "command not offered"), ==, 1);
+    }
     /* and interrupts go through as they are, whatever their format */
     {
         DmarIntr r;
@@ -1697,6 +1725,45 @@ static void test_stream_intact(void)
     fx_free(src);
 }
 
+/*
+ * A state loaded into a unit that was in use (loadvm): the caches and the
+ * interrupt entry cache start empty, and IRTA is the loaded one.
+ */
+static void test_stream_loadvm(void)
+{
+    Fx *f = fx_new();
+    Saved s;
+    DmarIntr r;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    irte_put(f, IRT_BASE, 1, irte_lo(0x41), 0);
+    irte_put(f, IRT_BASE2, 1, irte_lo(0x42), 0);
+    dmar_enable(f, ROOT_TABLE);
+    ir_enable(f, IRT_BASE | 3, false);
+    fx_save(f, &s);
+    /* the unit goes on: its caches fill, IRTA moves */
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_true(fx_msi(f, msi_remappable(1, false), 0, &r));
+    g_assert_cmphex(r.irq.vector, ==, 0x41);
+    ir_set_table(f, IRT_BASE2 | 3);
+    /* meanwhile the tables changed (no invalidation: a loaded state) */
+    map(f, IOVA_A, PAGE_P2, 1, PTE_R);
+    irte_put(f, IRT_BASE, 1, irte_lo(0x43), 0);
+
+    memcpy(f->u.regs, s.regs, sizeof(s.regs));
+    f->u.root = s.root;
+    f->u.flog.next = s.next;
+    f->u.irta_raw = s.irta_raw;
+    g_assert_null(dmar_unit_stream_error(&f->u));
+    dmar_unit_post_load(&f->u);
+    g_assert_cmphex(f->u.irta.base, ==, IRT_BASE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
+    g_assert_true(fx_msi(f, msi_remappable(1, false), 0, &r));
+    g_assert_cmphex(r.irq.vector, ==, 0x43);
+    fx_free(f);
+}
+
 typedef struct StreamCase {
     const char *name;
     bool no_ir;
@@ -1946,6 +2013,7 @@ int main(int argc, char **argv)
                     test_fault_event_overflow);
     g_test_add_func("/dmar-unit/fault/index-reset", test_fault_index_reset);
     g_test_add_func("/dmar-unit/stream/intact", test_stream_intact);
+    g_test_add_func("/dmar-unit/stream/loadvm", test_stream_loadvm);
     ADD_CASES("/dmar-unit/stream/damaged", stream_cases,
               test_stream_damaged);
     return g_test_run();
