@@ -404,7 +404,7 @@ typedef struct DmarRegInfo {
 static unsigned gcmd_write(DmarUnit *u, uint64_t val)
 {
     uint32_t gsts = get32(u, A_GSTS), old = gsts;
-    DmarEvent ev = { .kind = DMAR_EV_GCMD };
+    DmarEvent ev = { .kind = DMAR_EV_GCMD, .gcmd.val = val };
     unsigned act = 0;
     bool qi_enabled = false;
 
@@ -456,7 +456,8 @@ static unsigned gcmd_write(DmarUnit *u, uint64_t val)
         u->flog.next = 0;
     }
     set32(u, A_GSTS, gsts);
-    ev.gcmd = (typeof(ev.gcmd)) { val, old, gsts };
+    ev.gcmd.old_gsts = old;
+    ev.gcmd.gsts = gsts;
     dmar_unit_emit(u, &ev);
     if (qi_enabled) {
         /* Descriptors already between IQH (0) and IQT run now. */

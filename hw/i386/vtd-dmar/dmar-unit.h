@@ -12,8 +12,8 @@
  * do next comes back as data, as DMAR_ACT_* bits from the entry points
  * and as DmarEvents through DmarUnitHooks (what the glue traces, and the
  * ranges IOMMU notifiers must hear of). So it is unit-tested against fake
- * memory (tests/unit/test-dmar-unit.c), and several units are several
- * instances: nothing here is global.
+ * memory (tests/unit/test-dmar-unit-{regs,inv,dma}.c), and several units
+ * are several instances: nothing here is global.
  *
  * The caller serialises every call on one unit (the glue holds its lock);
  * hooks are called from inside those calls and must not call back in.
@@ -230,7 +230,10 @@ uint64_t dmar_unit_read(DmarUnit *u, uint64_t off, unsigned size);
 unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
                          unsigned size);
 
-/* The register file as the unit holds it, for the glue and for tests. */
+/*
+ * The register file as the unit holds it, for the glue and for tests.
+ * OFF is a register's offset (below DMAR_REGS_MAX - 8): not checked.
+ */
 uint32_t dmar_unit_get32(const DmarUnit *u, uint32_t off);
 uint64_t dmar_unit_get64(const DmarUnit *u, uint32_t off);
 
@@ -246,7 +249,7 @@ void dmar_unit_event_msg(const DmarUnit *u, bool inv, uint64_t *addr,
 const char *dmar_unit_stream_error(const DmarUnit *u);
 void dmar_unit_post_load(DmarUnit *u);
 
-/* ---- invalidation and the queue (dmar-unit-inv.c) ---- */
+/* ---- invalidation and the queue (dmar-unit.c) ---- */
 
 /* Work the queue does per call before DMAR_ACT_QI_PENDING. */
 #define DMAR_QI_BUDGET          1024
