@@ -31,34 +31,17 @@
 #include "qobject/qdict.h"
 #include "qemu/bswap.h"
 
-/* ---- guest memory layout (default -m 128M), beside the helper's ---- */
+/* ---- guest memory layout, beside libqos/vtd-dmar-defs.h's ---- */
 
-#define PAGE_P1         0x00500000ull   /* = PT_POOL_END */
-#define PAGE_P2         0x00501000ull
-#define PAGE_P3         0x00502000ull
-#define PAGE_OUT        0x00503000ull
-#define BIG_2M_A        0x00600000ull   /* 2 MiB aligned */
-#define BIG_2M_B        0x00800000ull   /* 2 MiB aligned */
 #define IDENT_IN        0x00700000ull   /* RAM used untranslated */
 #define IDENT_OUT       0x00710000ull
 #define SCRATCH         0x00730000ull
 #define FE_MSG          0x00f00000ull   /* fault event messages land here */
-#define NO_RAM          0x800000000ull  /* 32 GiB: nothing is mapped there */
 
-/* IOVAs; any value works since edu's DMA mask is widened to 64 bits */
-#define IOVA_A          0x12345000ull
-#define IOVA_B          0x2468a000ull
-#define IOVA_C          0x0abcd000ull
-
-/* Queued invalidation (IQ_SYNC, the helper's, is at 0x00a11000) */
-#define IQ_BASE         0x00a00000ull   /* the queue; 8 KiB aligned */
-#define IQ_STATUS       0x00a10000ull   /* 4 KiB of wait status dwords */
-#define IQ_CANARY       0x00a11010ull   /* must never be written */
+/* Queued invalidation */
 #define IE_MSG          0x00f00100ull   /* invalidation event messages */
 
 /* Interrupt remapping */
-#define IRT_BASE        0x00b00000ull   /* room for 2^16 IRTEs (1 MiB) */
-#define IRT_BASE2       0x00c00000ull   /* a second table */
 #define IOAPIC_PIN      5       /* no ISA device uses IRQ 5 here */
 
 /* Contiguous-block DMA (translate/contiguous-block, verify-iotlb-block) */
@@ -131,5 +114,62 @@ static inline bool dmar_have_ref_qemu(void)
     }
     return true;
 }
+
+/* ---- the scenarios shared with the unit tests (vtd-dmar-scenarios.h) ---- */
+
+typedef QDmar DmarScn;
+
+/* An access of SIZE bytes at OFF, aligned or not */
+static inline uint64_t dmar_scn_read(QDmar *d, unsigned off, unsigned size)
+{
+    switch (size) {
+    case 1:
+        return qtest_readb(d->qts, DMAR_BASE + off);
+    case 2:
+        return qtest_readw(d->qts, DMAR_BASE + off);
+    case 4:
+        return qtest_readl(d->qts, DMAR_BASE + off);
+    default:
+        g_assert_cmpuint(size, ==, 8);
+        return qtest_readq(d->qts, DMAR_BASE + off);
+    }
+}
+
+static inline void dmar_scn_write(QDmar *d, unsigned off, unsigned size,
+                                  uint64_t v)
+{
+    switch (size) {
+    case 1:
+        qtest_writeb(d->qts, DMAR_BASE + off, v);
+        break;
+    case 2:
+        qtest_writew(d->qts, DMAR_BASE + off, v);
+        break;
+    case 4:
+        qtest_writel(d->qts, DMAR_BASE + off, v);
+        break;
+    default:
+        g_assert_cmpuint(size, ==, 8);
+        qtest_writeq(d->qts, DMAR_BASE + off, v);
+    }
+}
+
+/* The qtests check nothing beyond the scenarios' own assertions */
+static inline void dmar_scn_hook(QDmar *d, int at, bool before)
+{
+}
+
+#define scn_rd32                dmar_rd32
+#define scn_rd64                dmar_rd64
+#define scn_wr32                dmar_wr32
+#define scn_wr64                dmar_wr64
+#define scn_read                dmar_scn_read
+#define scn_write               dmar_scn_write
+#define scn_haw_mask            dmar_haw_mask
+#define scn_snapshot            dmar_snapshot
+#define scn_assert_same_regs    dmar_assert_same_regs
+#define scn_hook                dmar_scn_hook
+
+#include "vtd-dmar-scenarios.h"
 
 #endif

@@ -23,9 +23,10 @@
  *   of the qtests (tests/qtest/vtd-dmar-qtest.h), so that a unit test
  *   reads as the qtest it stands for.
  *
- * Register offsets, fields and formats are written out from the VT-d
- * specification (revision 4.1, chapters 9 and 11), not taken from
- * dmar-regs.h: the tests check the unit against the spec.
+ * Register offsets, fields and formats: tests/qtest/libqos/vtd-dmar-defs.h,
+ * which the qtests use too. The scenarios both run are in
+ * tests/qtest/vtd-dmar-scenarios.h (the operations they use are mapped
+ * at the end of this file).
  */
 #ifndef TESTS_UNIT_DMAR_UNIT_FIXTURE_H
 #define TESTS_UNIT_DMAR_UNIT_FIXTURE_H
@@ -35,203 +36,7 @@
 #include "dmar-unit.h"
 #include "dmar-fake-mem.h"
 #include "dmar-test-util.h"
-
-/* ---- registers (VT-d §11.4) ---- */
-
-#define REG_VER         0x00
-#define REG_CAP         0x08
-#define REG_ECAP        0x10
-#define REG_GCMD        0x18
-#define REG_GSTS        0x1c
-#define REG_RTADDR      0x20
-#define REG_CCMD        0x28
-#define REG_FSTS        0x34
-#define REG_FECTL       0x38
-#define REG_FEDATA      0x3c
-#define REG_FEADDR      0x40
-#define REG_FEUADDR     0x44
-#define REG_AFLOG       0x58
-#define REG_PMEN        0x64
-#define REG_PLMBASE     0x68
-#define REG_PLMLIMIT    0x6c
-#define REG_PHMBASE     0x70
-#define REG_PHMLIMIT    0x78
-#define REG_IQH         0x80
-#define REG_IQT         0x88
-#define REG_IQA         0x90
-#define REG_ICS         0x9c
-#define REG_IECTL       0xa0
-#define REG_IEDATA      0xa4
-#define REG_IEADDR      0xa8
-#define REG_IEUADDR     0xac
-#define REG_IQERCD      0xb0
-#define REG_IRTA        0xb8
-#define REG_IVA         0x100
-#define REG_IOTLB       0x108
-#define REG_FRCD(i)     (0x200 + 16 * (i))
-
-/* Words 0x000..0x27f: every register with the default 8 fault records */
-#define SNAP_WORDS      (0x280 / 4)
-
-#define GCMD_TE         (1u << 31)
-#define GCMD_SRTP       (1u << 30)
-#define GCMD_QIE        (1u << 26)
-#define GCMD_IRE        (1u << 25)
-#define GCMD_SIRTP      (1u << 24)
-#define GCMD_CFI        (1u << 23)
-/* Commands this unit does not offer: WBF, EAFL, SFL */
-#define GCMD_UNOFFERED  0x38000000u
-#define GSTS_TES        (1u << 31)
-#define GSTS_RTPS       (1u << 30)
-#define GSTS_QIES       (1u << 26)
-#define GSTS_IRES       (1u << 25)
-#define GSTS_IRTPS      (1u << 24)
-#define GSTS_CFIS       (1u << 23)
-
-#define ECAP_QI         (1ull << 1)
-#define ECAP_IR         (1ull << 3)
-#define ECAP_EIM        (1ull << 4)
-#define ECAP_MHMV(m)    ((uint64_t)(m) << 20)
-
-#define IRTA_EIME       (1ull << 11)
-
-#define CCMD_ICC        (1ull << 63)
-#define CCMD_CIRG(g)    ((uint64_t)(g) << 61)
-#define CCMD_CAIG(v)    (((v) >> 59) & 3)
-#define CCMD_FM(m)      ((uint64_t)(m) << 32)
-#define CCMD_SID(s)     ((uint64_t)(s) << 16)
-#define CCMD_DID(d)     ((uint64_t)(d))
-
-#define FSTS_PFO        0x1u
-#define FSTS_PPF        0x2u
-#define FSTS_IQE        0x10u
-#define FSTS_FRI(i)     ((uint32_t)(i) << 8)
-
-#define FECTL_IM        (1u << 31)
-#define FECTL_IP        (1u << 30)
-
-#define ICS_IWC         0x1u
-#define IECTL_IM        (1u << 31)
-#define IECTL_IP        (1u << 30)
-
-#define IVA_AM(am)      ((uint64_t)(am))
-#define IOTLB_IVT       (1ull << 63)
-#define IOTLB_IIRG(g)   ((uint64_t)(g) << 60)
-#define IOTLB_IAIG(v)   (((v) >> 57) & 3)
-#define IOTLB_DR        (1ull << 49)
-#define IOTLB_DW        (1ull << 48)
-#define IOTLB_DID(d)    ((uint64_t)(d) << 32)
-
-#define FRCD_F          (1ull << 63)
-#define FRCD_T1         (1ull << 62)
-#define FRCD_FR(r)      ((uint64_t)(r) << 32)
-
-#define GRAN_GLOBAL     1
-#define GRAN_DOMAIN     2
-#define GRAN_DEVICE     3
-#define GRAN_PAGE       3
-
-/* IQERCD.IQEI (§11.4.9.9) */
-#define IQEI_NONE       0
-#define IQEI_TAIL       1
-#define IQEI_FETCH      2
-#define IQEI_TYPE       3
-#define IQEI_RSVD       4
-#define IQEI_DW         5
-
-#define IQA_DW          (1ull << 11)
-
-/* Fault reasons (§7.1.3, §5.1.4.1) */
-#define FR_ROOT_NP      0x1
-#define FR_CTX_NP       0x2
-#define FR_CTX_INV      0x3
-#define FR_BEYOND_AW    0x4
-#define FR_WRITE        0x5
-#define FR_READ         0x6
-#define FR_PTE_ACCESS   0x7
-#define FR_ROOT_ACCESS  0x8
-#define FR_CTX_ACCESS   0x9
-#define FR_ROOT_RSVD    0xa
-#define FR_CTX_RSVD     0xb
-#define FR_PTE_RSVD     0xc
-#define FR_INTR_ADDR    0xe
-#define FR_IR_REQ_RSVD  0x20
-#define FR_IR_INDEX     0x21
-#define FR_IR_NP        0x22
-#define FR_IR_ACCESS    0x23
-#define FR_IR_RSVD      0x24
-#define FR_IR_COMPAT    0x25
-#define FR_IR_SID       0x26
-
-/* ---- in-memory formats (chapter 9, legacy mode) ---- */
-
-#define ROOT_P          1ull
-#define CTX_P           1ull
-#define CTX_FPD         2ull
-#define CTX_TT(t)       ((uint64_t)(t) << 2)
-#define TT_XLATE        0
-#define TT_DEVTLB       1
-#define TT_PASSTHROUGH  2
-#define TT_RESERVED     3
-#define CTX_AW(levels)  ((uint64_t)(levels) - 2)
-#define CTX_DID(d)      ((uint64_t)(d) << 8)
-#define PTE_R           1ull
-#define PTE_W           2ull
-#define PTE_RW          3ull
-#define PTE_PS          (1ull << 7)
-#define PTE_SNP         (1ull << 11)
-#define PTE_ADDR        0x000ffffffffff000ull
-
-/* Invalidation descriptors (§6.5.2), 128-bit */
-#define QI_CC           1ull
-#define QI_IOTLB        2ull
-#define QI_DEVTLB       3ull
-#define QI_IEC          4ull
-#define QI_WAIT         5ull
-#define QI_G(g)         ((uint64_t)(g) << 4)
-#define QI_DID(d)       ((uint64_t)(d) << 16)
-#define QI_CC_SID(s)    ((uint64_t)(s) << 32)
-#define QI_CC_FM(m)     ((uint64_t)(m) << 48)
-#define QI_IOTLB_DW     (1ull << 6)
-#define QI_IOTLB_DR     (1ull << 7)
-#define QI_HI_AM(am)    ((uint64_t)(am))
-#define QI_HI_IH        (1ull << 6)
-#define QI_WAIT_IF      (1ull << 4)
-#define QI_WAIT_SW      (1ull << 5)
-#define QI_WAIT_FN      (1ull << 6)
-#define QI_WAIT_PD      (1ull << 7)
-#define QI_SDATA(v)     ((uint64_t)(v) << 32)
-#define QI_IEC_IM(m)    ((uint64_t)(m) << 27)
-#define QI_IEC_IIDX(i)  ((uint64_t)(i) << 32)
-
-/* IRTE, remapped format (§9.9) */
-#define IRTE_P          1ull
-#define IRTE_FPD        2ull
-#define IRTE_DM         (1ull << 2)
-#define IRTE_RH         (1ull << 3)
-#define IRTE_TM         (1ull << 4)
-#define IRTE_DLM(m)     ((uint64_t)(m) << 5)
-#define IRTE_AVAIL      0xf00ull
-#define IRTE_IM         (1ull << 15)
-#define IRTE_V(v)       ((uint64_t)(v) << 16)
-#define IRTE_DST(id)    ((uint64_t)(id) << 32)      /* x2APIC mode */
-#define IRTE_XDST(id)   ((uint64_t)(id) << 40)      /* xAPIC mode */
-#define IRTE_SID(s)     ((uint64_t)(s))
-#define IRTE_SQ(q)      ((uint64_t)(q) << 16)
-#define IRTE_SVT(t)     ((uint64_t)(t) << 18)
-#define SVT_NONE        0
-#define SVT_SID         1
-#define SVT_BUS         2
-#define DLM_FIXED       0
-#define DLM_LOWEST      1
-#define DLM_NMI         4
-
-/* Interrupt requests (§5.1.2) */
-#define MSI_BASE        0xfee00000u
-#define MSI_REMAP       (1u << 4)
-#define MSI_SHV         (1u << 3)
-#define MSI_DATA_LEVEL  (1u << 15)
-#define MSI_DATA_DLM(m) ((uint32_t)(m) << 8)
+#include "libqos/vtd-dmar-defs.h"
 
 static inline uint32_t msi_remappable(uint32_t handle, bool shv)
 {
@@ -250,37 +55,11 @@ static inline uint64_t irte_lo(uint8_t v)
     return IRTE_P | IRTE_V(v) | IRTE_XDST(0);
 }
 
-/* ---- guest memory layout: the qtests' (tests/qtest/vtd-dmar-qtest.h) ---- */
+/* ---- guest memory layout: libqos/vtd-dmar-defs.h's, and ---- */
 
-#define ROOT_TABLE      0x00100000ull
-#define CTX_TABLE       0x00101000ull
 #define ROOT_TABLE2     0x00110000ull
 #define CTX_TABLE2      0x00111000ull
-#define PT_POOL         0x00200000ull   /* page-table pages come from here */
-#define PAGE_P1         0x00500000ull
-#define PAGE_P2         0x00501000ull
-#define PAGE_P3         0x00502000ull
-#define PAGE_OUT        0x00503000ull
-#define BIG_2M_A        0x00600000ull
-#define BIG_2M_B        0x00800000ull
-#define IQ_BASE         0x00a00000ull
-#define IQ_STATUS       0x00a10000ull   /* 4 KiB of wait status dwords */
-#define IQ_SYNC         0x00a11000ull
-#define IQ_CANARY       0x00a11010ull   /* must never be written */
-#define IRT_BASE        0x00b00000ull
-#define IRT_BASE2       0x00c00000ull
 #define RAM_END         0x08000000ull   /* the qtests' 128 MiB */
-#define NO_RAM          0x800000000ull
-#define DMAR_BASE       0xfed90000ull   /* no memory for the unit either */
-
-#define IOVA_A          0x12345000ull
-#define IOVA_B          0x2468a000ull
-#define IOVA_C          0x0abcd000ull
-
-#define EDU_DEVFN       0x20            /* 00:04.0 */
-#define EDU_SID         0x0020
-#define IOAPIC_SID      0xff00
-#define DOMAIN          0x42
 
 /* The qtests' machine: qemu64's 40 physical address bits */
 #define FX_HAW          40
@@ -294,6 +73,8 @@ typedef struct Fx {
     GArray *ev;             /* DmarEvent, in order */
     GPtrArray *log;         /* "G: ..." / "U: ..." */
     bool manual_queue;      /* no automatic dmar_unit_qi_continue() */
+    /* A test's checks around a scenario's steps (scn_hook(), SCN_AT_*) */
+    void (*extra)(struct Fx *f, int at, bool before);
 
     /* What the glue would have done with the actions */
     unsigned act;           /* every DMAR_ACT_* seen since fx_take_act() */
@@ -1055,5 +836,29 @@ static inline Fx *fx_load(Fx *src, const DmarUnitConfig *cfg,
     dmar_unit_post_load(&f->u);
     return f;
 }
+
+/* ---- the scenarios shared with the qtests (vtd-dmar-scenarios.h) ---- */
+
+typedef Fx DmarScn;
+
+static inline void fx_scn_hook(Fx *f, int at, bool before)
+{
+    if (f->extra) {
+        f->extra(f, at, before);
+    }
+}
+
+#define scn_rd32                rd32
+#define scn_rd64                rd64
+#define scn_wr32                wr32
+#define scn_wr64                wr64
+#define scn_read                fx_read
+#define scn_write               fx_write
+#define scn_haw_mask            haw_mask
+#define scn_snapshot            snapshot
+#define scn_assert_same_regs    assert_same_regs
+#define scn_hook                fx_scn_hook
+
+#include "vtd-dmar-scenarios.h"
 
 #endif
