@@ -587,15 +587,6 @@ static void test_qi_wraparound(void)
     dmar_free(d);
 }
 
-static void fe_setup(QDmar *d, uint32_t data)
-{
-    dmar_wr32(d, REG_FEDATA, data);
-    dmar_wr32(d, REG_FEADDR, FE_MSG);
-    dmar_wr32(d, REG_FEUADDR, 0);
-    dmar_wr32(d, REG_FECTL, 0);
-    qtest_writel(d->qts, FE_MSG, 0);
-}
-
 static void test_qi_iqe_descriptor(void)
 {
     QDmar *d = dmar_boot("");
@@ -606,7 +597,7 @@ static void test_qi_iqe_descriptor(void)
     dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
     dmar_fill(d, PAGE_P1, 0xe1);
     dmar_fill(d, PAGE_P2, 0xe2);
-    fe_setup(d, 0x4e4e);
+    scn_fe_setup(d, 0x4e4e);
     qtest_memset(d->qts, IQ_STATUS, 0, 16);
     dmar_enable(d, ROOT_TABLE);
     dmar_qi_enable(d, IQ_BASE, 0);
@@ -671,359 +662,45 @@ static void test_qi_iqe_descriptor(void)
 }
 
 /* Put a bad descriptor at the tail and submit it; returns its index */
-static unsigned qi_fail(QDmar *d)
-{
-    unsigned bad = dmar_qi_push(d, QI_WAIT | QI_WAIT_PD, 0);
-
-    dmar_qi_kick(d);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(bad));
-    return bad;
-}
-
-/* Replace the bad descriptor at BAD by a no-op wait and clear IQE */
-static void qi_recover(QDmar *d, unsigned bad)
-{
-    dmar_qi_put(d, bad, QI_WAIT, 0);
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS) & FSTS_IQE, ==, 0);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
-}
-
-/* IQE follows the fault event rules of the fault records (VT-d §7.3) */
 static void test_qi_iqe_fault_event(void)
 {
     QDmar *d = dmar_boot("");
-    unsigned bad;
 
-    dmar_tables_init(d, 3, 0);                       /* nothing mapped */
-    dmar_wr32(d, REG_FEDATA, 0x3c3c);
-    dmar_wr32(d, REG_FEADDR, FE_MSG);
-    qtest_writel(d->qts, FE_MSG, 0);
-    dmar_enable(d, ROOT_TABLE);
-    dmar_qi_enable(d, IQ_BASE, 0);
-
-    /* masked (reset value): IP is set; clearing IQE clears it */
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
-    bad = qi_fail(d);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    qi_recover(d, bad);
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
-    dmar_wr32(d, REG_FECTL, 0);
-    g_assert_cmphex(fe_msg(d), ==, 0);
-
-    /* masked, then unmasked while IQE is still set: sent then */
-    dmar_wr32(d, REG_FECTL, FECTL_IM);
-    bad = qi_fail(d);
-    g_assert_cmphex(fe_msg(d), ==, 0);
-    dmar_wr32(d, REG_FECTL, 0);
-    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
-    qi_recover(d, bad);
-
-    /* a primary fault pending (PPF): IQE sends nothing new */
-    qtest_writel(d->qts, FE_MSG, 0);
-    dmar_dma_in(d, IOVA_A);
-    dmar_assert_frcd(d, 0, IOVA_A, FR_READ, false);
-    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
-    qtest_writel(d->qts, FE_MSG, 0);
-    bad = qi_fail(d);
-    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(fe_msg(d), ==, 0);
-    qi_recover(d, bad);
-    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    dmar_frcd_clear(d, 0);
-    g_assert_cmphex(dmar_fsts(d), ==, 0);
-
-    /* and the other way round: with IQE pending, a fault sends nothing */
-    bad = qi_fail(d);
-    g_assert_cmphex(fe_msg(d), ==, 0x3c3c);
-    qtest_writel(d->qts, FE_MSG, 0);
-    dmar_dma_in(d, IOVA_B);
-    dmar_assert_frcd(d, 1, IOVA_B, FR_READ, false);
-    g_assert_cmphex(dmar_fsts(d), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
-    g_assert_cmphex(fe_msg(d), ==, 0);
-    qi_recover(d, bad);
-    dmar_frcd_clear(d, 1);
-    g_assert_cmphex(dmar_fsts(d), ==, 0);
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, 0);
-    g_assert_cmphex(fe_msg(d), ==, 0);
+    scn_qi_iqe_fault_event(d);
     dmar_free(d);
 }
 
-/*
- * The IQERCD a unit reports once descriptor LO:HI stopped its queue: an
- * invalid type (0, 3: no device-TLBs, 6..15, bits 11:9 set, 4 without
- * interrupt remapping), a reserved field (or granularity 0) of a valid
- * type, or, for a wait descriptor with none, its status write failed,
- * for which IQEI has no code.
- */
-static uint64_t qi_iqercd_for(QDmar *d, uint64_t lo, uint64_t hi)
-{
-    bool ir = dmar_rd64(d, REG_ECAP) & ECAP_IR;
-    unsigned t = lo & 0xf;
-
-    if ((lo & 0xe00) ||
-        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
-        return IQEI_TYPE;
-    }
-    /* wait: lo 31:7 but IF, SW, FN are reserved (PD too), hi 1:0 */
-    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
-        return IQEI_NONE;
-    }
-    return IQEI_RSVD;
-}
-
-/*
- * Submit [wait, LO:HI, wait] and check that LO:HI is a queue error:
- * the first wait ran, the second did not, IQH names the bad one. Then
- * replace it by a no-op wait (as Linux does) and clear IQE: the rest
- * runs.
- */
-static void qi_expect_bad(QDmar *d, uint64_t lo, uint64_t hi)
-{
-    uint32_t seq = ++d->iq_seq;
-    uint32_t fsts_v;
-    uint64_t head;
-    unsigned bad;
-
-    qtest_memset(d->qts, IQ_STATUS, 0, 8);
-    qtest_writel(d->qts, IQ_CANARY, 0);
-    dmar_qi_push_wait(d, IQ_STATUS, seq, 0);
-    bad = dmar_qi_push(d, lo, hi);
-    dmar_qi_push_wait(d, IQ_STATUS + 4, seq, 0);
-    dmar_qi_kick(d);
-    fsts_v = dmar_rd32(d, REG_FSTS);
-    head = dmar_rd64(d, REG_IQH);
-    if (fsts_v != FSTS_IQE || head != dmar_iq_off(bad)) {
-        g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
-                       " was accepted", hi, lo);
-    }
-    g_assert_cmphex(fsts_v, ==, FSTS_IQE);
-    g_assert_cmphex(head, ==, dmar_iq_off(bad));
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, seq);
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, 0);
-    g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==, 0);
-    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, qi_iqercd_for(d, lo, hi));
-    /* FECTL.IM is set from reset: the event is pending */
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-
-    dmar_qi_put(d, bad, QI_WAIT, 0);
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM);
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4), ==, seq);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
-}
-
-typedef struct QiBadCase {
-    const char *name;
-    uint64_t lo, hi;
-    /* 0, 0: LO:HI is invalid; else it is valid and each bit breaks it */
-    uint64_t rsvd_lo, rsvd_hi;
-    const char *props;  /* of the unit; NULL: the defaults */
-} QiBadCase;
-
-/* Descriptors with every field set and every reserved bit clear */
-#define CC_ALL          (QI_CC | QI_G(GRAN_DEVICE) | QI_DID(0xffff) | \
-                         QI_CC_SID(0xffff) | QI_CC_FM(3))
-#define IOTLB_ALL       (QI_IOTLB | QI_G(GRAN_PAGE) | QI_IOTLB_DW | \
-                         QI_IOTLB_DR | QI_DID(0xffff))
-#define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
-#define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
-                         QI_SDATA(0xc0ffee00))
-#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
-                         QI_IEC_IIDX(0xffff))
-
-static const QiBadCase qi_bad_cases[] = {
-    { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
-    { "cc-rsvd-lo-11-9", CC_ALL, 0, 0xe00, 0 },
-    { "cc-rsvd-lo-15-12", CC_ALL, 0, 0xf000, 0 },
-    { "cc-rsvd-lo-63-50", CC_ALL, 0, 0xfffc000000000000ull, 0 },
-    { "cc-rsvd-hi", CC_ALL, 0, 0, ~0ull },
-    { "cc-g0", QI_CC | QI_DID(DOMAIN) | QI_CC_SID(EDU_SID), 0, 0, 0 },
-    { "iotlb-rsvd-lo-8", IOTLB_ALL, IOTLB_ALL_HI, 0x100, 0 },
-    { "iotlb-rsvd-lo-11-9", IOTLB_ALL, IOTLB_ALL_HI, 0xe00, 0 },
-    { "iotlb-rsvd-lo-15-12", IOTLB_ALL, IOTLB_ALL_HI, 0xf000, 0 },
-    { "iotlb-rsvd-lo-63-32", IOTLB_ALL, IOTLB_ALL_HI,
-      0xffffffff00000000ull, 0 },
-    { "iotlb-rsvd-hi-11-7", IOTLB_ALL, IOTLB_ALL_HI, 0, 0xf80 },
-    { "iotlb-g0", QI_IOTLB | QI_DID(DOMAIN), IOVA_A, 0, 0 },
-    { "wait-rsvd-lo-8", WAIT_ALL, IQ_CANARY, 0x100, 0 },
-    { "wait-rsvd-lo-11-9", WAIT_ALL, IQ_CANARY, 0xe00, 0 },
-    { "wait-rsvd-lo-31-12", WAIT_ALL, IQ_CANARY, 0xfffff000, 0 },
-    /* page requests are not offered: PD is reserved */
-    { "wait-pd", WAIT_ALL, IQ_CANARY, QI_WAIT_PD, 0 },
-    { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
-    /* ECAP.DT = 0 */
-    { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
-    /* interrupt entry cache: G (4), IM (31:27), IIDX (47:32) */
-    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
-    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
-    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
-    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
-    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
-    /* global: IM and IIDX are ignored, not reserved */
-    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
-      0, ~0ull },
-    /* ECAP.IR = 0: the type is reserved */
-    { "iec-global-no-ir", QI_IEC, 0, 0, 0, "intremap=off" },
-    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0,
-      "intremap=off" },
-};
-
+/* The cases and scenarios: vtd-dmar-scenarios.h */
 static void test_qi_invalid(const void *opaque)
 {
-    const QiBadCase *c = opaque;
-    QDmar *d = dmar_boot(c->props ? c->props : "");
+    const ScnQiBadCase *c = opaque;
+    QDmar *d = dmar_boot(c->no_ir ? "intremap=off" : "");
 
-    dmar_qi_enable(d, IQ_BASE, 0);
-    if (!c->rsvd_lo && !c->rsvd_hi) {
-        qi_expect_bad(d, c->lo, c->hi);
-    } else {
-        /* with its reserved bits clear, the descriptor is accepted */
-        qtest_writel(d->qts, IQ_CANARY, 0);
-        dmar_qi_push(d, c->lo, c->hi);
-        dmar_qi_sync(d);
-        if ((c->lo & 0xf) == QI_WAIT) {
-            g_assert_cmphex(qtest_readl(d->qts, IQ_CANARY), ==,
-                            c->lo >> 32);
-        }
-        for (unsigned b = 0; b < 64; b++) {
-            if (c->rsvd_lo & 1ull << b) {
-                qi_expect_bad(d, c->lo | 1ull << b, c->hi);
-            }
-            if (c->rsvd_hi & 1ull << b) {
-                qi_expect_bad(d, c->lo, c->hi | 1ull << b);
-            }
-        }
-    }
-    dmar_qi_sync(d);
+    scn_qi_invalid(d, c);
     dmar_free(d);
 }
 
-/*
- * Types 0 and 6..15 are reserved; 3 is for units with DT (4, for units
- * without IR, is in the iec-*-no-ir cases)
- */
 static void test_qi_invalid_types(void)
 {
-    static const unsigned types[] = {
-        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-    };
     QDmar *d = dmar_boot("");
 
-    dmar_qi_enable(d, IQ_BASE, 0);
-    for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
-        qi_expect_bad(d, types[i], 0);
-        /* with fields that would make a wait descriptor write */
-        qi_expect_bad(d, types[i] | QI_WAIT_SW | QI_SDATA(1), IQ_CANARY);
-    }
-    /* the PASID-based types (bits 11:9 set) of each type offered */
-    for (unsigned t = 1; t < 8; t++) {
-        qi_expect_bad(d, QI_CC | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
-        qi_expect_bad(d, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9,
-                      0);
-        qi_expect_bad(d, QI_WAIT | (uint64_t)t << 9, 0);
-        qi_expect_bad(d, QI_IEC | (uint64_t)t << 9, 0);
-    }
-    dmar_qi_sync(d);
+    scn_qi_invalid_types(d);
     dmar_free(d);
 }
 
-/* Queue fetches and status writes need RAM */
 static void test_qi_iqe_memory(void)
 {
     QDmar *d = dmar_boot("");
 
-    dmar_qi_enable(d, IQ_BASE, 0);
-    /* a status write where nothing is mapped */
-    qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
-    /* or to the unit's own registers: they do not change */
-    qi_expect_bad(d, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
-                  DMAR_BASE + REG_IEDATA);
-    g_assert_cmphex(dmar_rd32(d, REG_IEDATA), ==, 0);
-    dmar_qi_sync(d);
-
-    /* a queue where nothing is mapped: the first fetch fails */
-    dmar_wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
-    dmar_qi_enable(d, NO_RAM, 0);
-    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
-    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_FETCH);
-    dmar_wr32(d, REG_GCMD, 0);
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-
-    /* the unit's own registers are no queue either */
-    dmar_qi_enable(d, DMAR_BASE, 0);
-    dmar_wr64(d, REG_IQT, dmar_iq_off(1));
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
-    dmar_wr32(d, REG_GCMD, 0);
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-
-    /* back to RAM: all is well */
-    dmar_qi_enable(d, IQ_BASE, 0);
-    dmar_qi_sync(d);
+    scn_qi_iqe_memory(d);
     dmar_free(d);
 }
 
 static void test_qi_iqe_tail(void)
 {
     QDmar *d = dmar_boot("");
-    unsigned w;
 
-    fe_setup(d, 0x7a17);
-    qtest_writel(d->qts, IQ_STATUS, 0);
-    dmar_qi_enable(d, IQ_BASE, 0);
-    dmar_qi_sync(d);
-    dmar_qi_sync(d);
-    w = dmar_qi_push_wait(d, IQ_STATUS, 0x7a, 0);
-
-    /* 256 entries (QS = 0): a tail of 256 is beyond the queue */
-    dmar_wr64(d, REG_IQT, dmar_iq_off(256));
-    g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(256));
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    g_assert_cmphex(dmar_rd64(d, REG_IQERCD), ==, IQEI_TAIL);
-    g_assert_cmphex(fe_msg(d), ==, 0x7a17);
-    /* the largest tail the register holds: still nothing */
-    qtest_writel(d->qts, FE_MSG, 0);
-    dmar_wr64(d, REG_IQT, 0x7fff0);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w));
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-
-    /* a valid tail, then IQE cleared: processing resumes */
-    dmar_qi_kick(d);
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x7a);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(w + 1));
-    g_assert_cmphex(fe_msg(d), ==, 0);
-    dmar_qi_sync(d);
-
-    /* with QS = 1 (512 entries), 256 is a valid tail and 512 is not */
-    dmar_wr32(d, REG_GCMD, 0);
-    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==, 0);
-    dmar_qi_enable(d, IQ_BASE, 1);
-    for (unsigned i = 0; i < 256; i++) {
-        dmar_qi_push(d, QI_WAIT, 0);
-    }
-    dmar_qi_kick(d);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(256));
-    dmar_qi_sync(d);
-    dmar_wr64(d, REG_IQT, dmar_iq_off(512));
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(257));
-    g_assert_cmphex(fe_msg(d), ==, 0x7a17);
+    scn_qi_iqe_tail(d);
     dmar_free(d);
 }
 
@@ -1111,11 +788,11 @@ static void test_qi_wait_event(void)
     dmar_wr32(d, REG_ICS, ICS_IWC);
     qtest_writel(d->qts, IE_MSG, 0);
     dmar_qi_push(d, QI_WAIT | QI_WAIT_IF, 0);
-    bad = qi_fail(d);
+    bad = scn_qi_fail(d);
     g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, FSTS_IQE);
     g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
     g_assert_cmphex(ie_msg(d), ==, 0x89ab);
-    qi_recover(d, bad);
+    scn_qi_recover(d, bad);
 
     /* the message goes above 4 GiB with IEUADDR */
     dmar_wr32(d, REG_ICS, ICS_IWC);
@@ -1225,124 +902,25 @@ static void test_qi_disable_iqh(void)
     dmar_free(d);
 }
 
-/* A random descriptor: noise, or a typed one that is often valid */
-static void fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
-{
-    static const uint64_t types[] = {
-        QI_CC, QI_IOTLB, QI_WAIT, QI_WAIT, QI_DEVTLB, QI_IEC,
-    };
-    uint64_t type = types[g_rand_int_range(r, 0, ARRAY_SIZE(types))];
-
-    *lo = rnd64(r);
-    *hi = rnd64(r);
-    if (!g_rand_int_range(r, 0, 4)) {
-        return;
-    }
-    switch (type) {
-    case QI_CC:
-        *lo &= 0x0003ffffffff0030ull;
-        *hi = 0;
-        break;
-    case QI_IOTLB:
-        *lo &= 0xffff00f0ull;
-        *hi &= ~0xf80ull;
-        break;
-    case QI_WAIT:
-        *lo &= 0xffffffff000000f0ull;
-        *hi = g_rand_boolean(r) ?
-              IQ_STATUS + 4 * g_rand_int_range(r, 0, 1024) : *hi & ~3ull;
-        break;
-    default:
-        *lo &= 0xffffffffffff00f0ull;
-    }
-    *lo |= type;
-    if (!g_rand_int_range(r, 0, 8)) {
-        *lo ^= 1ull << g_rand_int_range(r, 0, 64);
-    }
-}
-
-static void assert_head_sane(QDmar *d, unsigned entries)
-{
-    uint64_t head = dmar_rd64(d, REG_IQH);
-
-    g_assert_cmphex(head % 16, ==, 0);
-    g_assert_cmphex(head, <, dmar_iq_off(entries));
-}
-
 /* Random descriptors and tails, valid and not, with a fixed seed */
 static void test_qi_fuzz(void)
 {
     QDmar *d = dmar_boot("");
-    GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
-    unsigned entries = 256, errors = 0;
 
     dmar_tables_init(d, 3, 0);
     dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
     dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
     dmar_fill(d, PAGE_P1, 0xf1);
-    fe_setup(d, 0x0f0f);
+    scn_fe_setup(d, 0x0f0f);
     dmar_wr32(d, REG_IEDATA, 0x1e1e);
     dmar_wr32(d, REG_IEADDR, IE_MSG);
     qtest_memset(d->qts, IQ_BASE, 0, 0x2000);
     dmar_enable(d, ROOT_TABLE);
     dmar_qi_enable(d, IQ_BASE, 0);
+    scn_qi_fuzz(d);
 
-    for (unsigned i = 0; i < 200; i++) {
-        unsigned head = dmar_rd64(d, REG_IQH) / 16;
-        unsigned n = g_rand_int_range(r, 1, 9);
-        uint64_t iqt;
-
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t lo, hi;
-
-            fuzz_desc(r, &lo, &hi);
-            dmar_qi_put(d, (head + k) % entries, lo, hi);
-        }
-        switch (g_rand_int_range(r, 0, 4)) {
-        case 0:
-            iqt = rnd64(r);                     /* anything at all */
-            break;
-        case 1:
-            iqt = dmar_iq_off(g_rand_int_range(r, 0, 0x8000));
-            break;
-        default:
-            iqt = dmar_iq_off((head + n) % entries);
-        }
-        dmar_wr64(d, REG_IQT, iqt);
-        assert_head_sane(d, entries);
-        if (!g_rand_int_range(r, 0, 8)) {
-            dmar_wr32(d, REG_ICS, ICS_IWC);
-            dmar_wr32(d, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
-        }
-        if (!g_rand_int_range(r, 0, 32)) {
-            unsigned qs = g_rand_int_range(r, 0, 2);
-
-            entries = 256u << qs;
-            dmar_wr64(d, REG_IQA, IQ_BASE | qs);
-            g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, 0);
-        }
-        if (dmar_rd32(d, REG_FSTS) & FSTS_IQE) {
-            errors++;
-            dmar_wr32(d, REG_FSTS, FSTS_IQE);
-            assert_head_sane(d, entries);
-        }
-    }
-    g_test_message("%u queue errors in 200 rounds", errors);
-    g_assert_cmpuint(errors, >, 20);
-    g_rand_free(r);
-
-    /* alive and well: a fresh queue works, and so does translation */
+    /* alive and well, and translation works */
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    dmar_wr64(d, REG_IQA, IQ_BASE);
-    dmar_wr64(d, REG_IQT, 0);
-    d->iq_entries = 256;
-    d->iq_tail = 0;
-    dmar_wr32(d, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
-    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
-    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
-    dmar_qi_sync(d);
     dmar_zero(d, PAGE_OUT);
     dmar_copy(d, IOVA_A, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0xf1));
@@ -1398,11 +976,11 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/qi/fuzz", test_qi_fuzz);
     qtest_add_func("/vtd-dmar/qi/register-inv", test_qi_register_inv);
     qtest_add_func("/vtd-dmar/qi/invalid/types", test_qi_invalid_types);
-    for (unsigned i = 0; i < ARRAY_SIZE(qi_bad_cases); i++) {
+    for (unsigned i = 0; i < ARRAY_SIZE(scn_qi_bad_cases); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-dmar/qi/invalid/%s",
-                                                qi_bad_cases[i].name);
+                                                scn_qi_bad_cases[i].name);
 
-        qtest_add_data_func(path, &qi_bad_cases[i], test_qi_invalid);
+        qtest_add_data_func(path, &scn_qi_bad_cases[i], test_qi_invalid);
     }
     qtest_add_func("/vtd-dmar/qi/disable/iqh-reset", test_qi_disable_iqh);
 

@@ -666,13 +666,6 @@ static void iec_expect_removed(QDmar *d, uint32_t index)
     dmar_assert_ir_fault(d, FR_IR_NP, index, EDU_SID);
 }
 
-static void qi_iec(QDmar *d, bool index_sel, uint32_t iidx, unsigned im)
-{
-    dmar_qi_push(d, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
-                 QI_IEC_IIDX(iidx), 0);
-    dmar_qi_sync(d);
-}
-
 static void test_ir_iec(void)
 {
     QDmar *d = dmar_boot("");
@@ -682,40 +675,40 @@ static void test_ir_iec(void)
 
     /* global */
     iec_use_then_remove(d, 7, 0xa0);
-    qi_iec(d, false, 0, 0);
+    scn_qi_iec(d, false, 0, 0);
     iec_expect_removed(d, 7);
     /* global with IM and IIDX set: they are ignored */
     iec_use_then_remove(d, 300, 0xa1);
-    qi_iec(d, false, 5, 2);
+    scn_qi_iec(d, false, 5, 2);
     iec_expect_removed(d, 300);
 
     /* index-selective: the index itself */
     iec_use_then_remove(d, 9, 0xa2);
-    qi_iec(d, true, 9, 0);
+    scn_qi_iec(d, true, 9, 0);
     iec_expect_removed(d, 9);
     /* 2^IM entries, IIDX's low IM bits ignored: 8..15 and 20..23 */
     iec_use_then_remove(d, 13, 0xa3);
-    qi_iec(d, true, 8, 3);
+    scn_qi_iec(d, true, 8, 3);
     iec_expect_removed(d, 13);
     iec_use_then_remove(d, 22, 0xa4);
-    qi_iec(d, true, 21, 2);
+    scn_qi_iec(d, true, 21, 2);
     iec_expect_removed(d, 22);
     /* the largest mask (ECAP.MHMV = 15): 0..32767 */
     iec_use_then_remove(d, 400, 0xa5);
-    qi_iec(d, true, 0x1234, 15);
+    scn_qi_iec(d, true, 0x1234, 15);
     iec_expect_removed(d, 400);
 
     /* ranges that miss it (nothing asserted), then one that covers it */
     iec_use_then_remove(d, 30, 0xa6);
-    qi_iec(d, true, 31, 0);
+    scn_qi_iec(d, true, 31, 0);
     dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
     ir_clear_faults(d);
-    qi_iec(d, true, 28, 1);
-    qi_iec(d, true, 30 + 256, 0);
-    qi_iec(d, true, 0x8000 | 30, 15);
+    scn_qi_iec(d, true, 28, 1);
+    scn_qi_iec(d, true, 30 + 256, 0);
+    scn_qi_iec(d, true, 0x8000 | 30, 15);
     dmar_edu_msi(d, dmar_msi_remappable(30, false), 0);
     ir_clear_faults(d);
-    qi_iec(d, true, 24, 3);
+    scn_qi_iec(d, true, 24, 3);
     iec_expect_removed(d, 30);
 
     /* SIRTP drops every cached entry too */
@@ -787,144 +780,13 @@ static void test_ir_ioapic(void)
     dmar_free(d);
 }
 
-/* ---- random IRTEs and requests ---- */
-
-#define FUZZ_VEC        0xfe    /* kept out of the random traffic */
-
-static uint64_t fuzz_irte_lo(GRand *r)
-{
-    uint64_t lo = rnd64(r);
-
-    if (g_rand_int_range(r, 0, 4)) {
-        /* no reserved bit in xAPIC mode, present, DST 0 or 0xff */
-        lo &= 0x0000000000ff0ffeull;
-        lo |= IRTE_P | IRTE_XDST(g_rand_boolean(r) ? 0 : 0xff);
-        if (!g_rand_int_range(r, 0, 4)) {
-            lo ^= 1ull << g_rand_int_range(r, 0, 64);
-        }
-    }
-    if (((lo >> 16) & 0xff) == FUZZ_VEC) {
-        lo ^= IRTE_V(1);
-    }
-    return lo;
-}
-
-static uint64_t fuzz_irte_hi(GRand *r)
-{
-    uint64_t hi = rnd64(r);
-
-    switch (g_rand_int_range(r, 0, 4)) {
-    case 0:
-        return hi;
-    case 1:
-        return 0;
-    default:
-        /* edu's source-id, or one near it */
-        return (hi & (IRTE_SVT(3) | IRTE_SQ(3))) |
-               (g_rand_boolean(r) ? EDU_SID : (hi & 0x10f) ^ EDU_SID);
-    }
-}
-
-static uint32_t fuzz_msi_addr(GRand *r)
-{
-    uint32_t bits = g_rand_int(r) & 0xffffc;
-
-    switch (g_rand_int_range(r, 0, 4)) {
-    case 0:
-        return MSI_BASE | (bits & ~MSI_REMAP);
-    case 1:
-        return MSI_BASE | bits;
-    default:
-        return dmar_msi_remappable(g_rand_int_range(r, 0, 72),
-                                   g_rand_boolean(r));
-    }
-}
-
+/* Random IRTEs and requests (vtd-dmar-scenarios.h) */
 static void test_ir_fuzz(void)
 {
-    static const uint64_t bases[] = {
-        IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
-        IOAPIC_BASE, 0x7fff000,
-    };
     QDmar *d = dmar_boot_full("eim=on", X2APIC_CPU, false);
-    GRand *r = g_rand_new_with_seed(0x1a7e5eed);
-    unsigned seen[256] = { 0 };
-    unsigned faults = 0, kinds = 0;
 
-    dmar_qi_enable(d, IQ_BASE, 0);
-    dmar_ir_enable(d, IRT_BASE | 5, false);
-    for (unsigned i = 0; i < 400; i++) {
-        uint32_t addr = fuzz_msi_addr(r);
-        uint16_t data = g_rand_int(r);
-
-        if (!g_rand_int_range(r, 0, 20)) {
-            uint64_t irta = bases[g_rand_int_range(r, 0, ARRAY_SIZE(bases))];
-            unsigned sz = g_rand_int_range(r, 0, 16);
-
-            /* mostly 64 entries or more: most handles are in range */
-            irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
-            irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
-            dmar_wr64(d, REG_IRTA, irta);
-            dmar_wr32(d, REG_GCMD, GCMD_QIE |
-                      (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
-                      (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
-                      (g_rand_boolean(r) ? GCMD_CFI : 0));
-        }
-        for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
-            dmar_irte_put(d, IRT_BASE, g_rand_int_range(r, 0, 64),
-                          fuzz_irte_lo(r), fuzz_irte_hi(r));
-        }
-        if (!g_rand_int_range(r, 0, 8)) {
-            qi_iec(d, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
-                   g_rand_int_range(r, 0, 16));
-        }
-        if ((addr & MSI_REMAP) && g_rand_int_range(r, 0, 4)) {
-            data &= 0x1f;       /* a subhandle that may stay in range */
-        }
-        if ((data & 0xff) == FUZZ_VEC) {
-            data ^= 1;
-        }
-        dmar_edu_msi(d, addr, data);
-        /* every record is an interrupt fault from edu */
-        for (unsigned j = 0; j < 8; j++) {
-            uint64_t hi = dmar_rd64(d, REG_FRCD(j) + 8);
-            unsigned fr = (hi >> 32) & 0xff;
-
-            if (!(hi & FRCD_F)) {
-                continue;
-            }
-            if (fr < 0x20 || fr > 0x26) {
-                g_test_message("round %u: MSI 0x%08x/0x%04x, FRCD "
-                               "0x%016" PRIx64, i, addr, data, hi);
-            }
-            g_assert_cmpuint(fr, >=, 0x20);
-            g_assert_cmpuint(fr, <=, 0x26);
-            g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
-            g_assert_cmphex(dmar_rd64(d, REG_FRCD(j)) & 0xffffffffffffull, ==,
-                            0);
-            seen[fr]++;
-            faults++;
-            dmar_frcd_clear(d, j);
-        }
-        dmar_wr32(d, REG_FSTS, FSTS_PFO);
-        g_assert_cmphex(dmar_fsts(d), ==, 0);
-    }
-    for (unsigned fr = 0x20; fr <= 0x26; fr++) {
-        g_test_message("reason 0x%x: %u", fr, seen[fr]);
-        kinds += seen[fr] != 0;
-    }
-    g_assert_cmpuint(kinds, >=, 5);
-    g_assert_cmpuint(faults, >=, 50);
-    g_rand_free(r);
-
-    /* alive, and a clean entry works */
+    scn_ir_fuzz(d);
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'query-status' }");
-    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(FUZZ_VEC),
-                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    dmar_ir_enable(d, IRT_BASE | 3, false);
-    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
-    dmar_assert_delivered(d, FUZZ_VEC, false);
-    dmar_assert_no_fault(d);
     dmar_free(d);
 }
 

@@ -36,10 +36,7 @@
 #define IDENT_IN        0x00700000ull   /* RAM used untranslated */
 #define IDENT_OUT       0x00710000ull
 #define SCRATCH         0x00730000ull
-#define FE_MSG          0x00f00000ull   /* fault event messages land here */
 
-/* Queued invalidation */
-#define IE_MSG          0x00f00100ull   /* invalidation event messages */
 
 /* Interrupt remapping */
 #define IOAPIC_PIN      5       /* no ISA device uses IRQ 5 here */
@@ -60,12 +57,6 @@ static inline uint32_t fe_msg(QDmar *d)
 static inline uint32_t ie_msg(QDmar *d)
 {
     return qtest_readl(d->qts, IE_MSG);
-}
-
-/* 64 random bits */
-static inline uint64_t rnd64(GRand *r)
-{
-    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
 }
 
 /* CAP and ECAP as the VT-d spec encodes the documented configuration */
@@ -154,6 +145,37 @@ static inline void dmar_scn_write(QDmar *d, unsigned off, unsigned size,
     }
 }
 
+/* Guest RAM */
+static inline void dmar_scn_w32(QDmar *d, uint64_t gpa, uint32_t v)
+{
+    qtest_writel(d->qts, gpa, v);
+}
+
+static inline uint32_t dmar_scn_r32(QDmar *d, uint64_t gpa)
+{
+    return qtest_readl(d->qts, gpa);
+}
+
+static inline void dmar_scn_memzero(QDmar *d, uint64_t gpa, size_t len)
+{
+    qtest_memset(d->qts, gpa, 0, len);
+}
+
+/* Forget the last fault event message; the one sent since, or 0 */
+static inline void dmar_scn_fe_clear(QDmar *d)
+{
+    qtest_writel(d->qts, FE_MSG, 0);
+}
+
+/* An interrupt request from edu; one that must reach CPU 0 as vector V */
+static inline void dmar_scn_assert_remapped(QDmar *d, uint32_t addr,
+                                            uint16_t data, uint8_t v,
+                                            bool level)
+{
+    dmar_edu_msi(d, addr, data);
+    dmar_assert_delivered(d, v, level);
+}
+
 /* The qtests check nothing beyond the scenarios' own assertions */
 static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 {
@@ -169,6 +191,34 @@ static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 #define scn_snapshot            dmar_snapshot
 #define scn_assert_same_regs    dmar_assert_same_regs
 #define scn_hook                dmar_scn_hook
+#define scn_w32                 dmar_scn_w32
+#define scn_r32                 dmar_scn_r32
+#define scn_memzero             dmar_scn_memzero
+#define scn_fe_clear            dmar_scn_fe_clear
+#define scn_fe_msg              fe_msg
+#define scn_iq_off              dmar_iq_off
+#define scn_qi_enable           dmar_qi_enable
+#define scn_qi_put              dmar_qi_put
+#define scn_qi_push             dmar_qi_push
+#define scn_qi_push_wait        dmar_qi_push_wait
+#define scn_qi_kick             dmar_qi_kick
+#define scn_qi_sync             dmar_qi_sync
+#define scn_qi_iotlb            dmar_qi_iotlb
+#define scn_qi_cc               dmar_qi_cc
+#define scn_fsts                dmar_fsts
+#define scn_tables_init         dmar_tables_init
+#define scn_map                 dmar_map
+#define scn_enable              dmar_enable
+#define scn_dma_in              dmar_dma_in
+#define scn_assert_frcd         dmar_assert_frcd
+#define scn_frcd_clear          dmar_frcd_clear
+#define scn_assert_no_fault     dmar_assert_no_fault
+#define scn_ir_enable           dmar_ir_enable
+#define scn_irte_put            dmar_irte_put
+#define scn_irte_lo             dmar_irte_lo
+#define scn_msi_remappable      dmar_msi_remappable
+#define scn_msi                 dmar_edu_msi
+#define scn_assert_remapped     dmar_scn_assert_remapped
 
 #include "vtd-dmar-scenarios.h"
 

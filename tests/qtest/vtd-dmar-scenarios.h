@@ -33,6 +33,12 @@
 /* Steps a side can add checks around (scn_hook()) */
 typedef enum ScnAt {
     SCN_AT_GCMD_UNOFFERED,      /* scn_regs_access(): GCMD_UNOFFERED */
+    SCN_AT_FUZZ_ROUND,          /* scn_qi_fuzz(): after each round */
+    SCN_AT_IQE_TAIL,            /* scn_qi_iqe_tail(): after the IQE */
+    SCN_AT_IR_FUZZ_ROUND,       /* scn_ir_fuzz(): after each round */
+    SCN_AT_QI_BAD,              /* scn_qi_expect_bad(): after the IQE */
+    SCN_AT_IQE_STATUS_WRITE,    /* scn_qi_iqe_memory(): the failed write */
+    SCN_AT_IQE_FETCH,           /* scn_qi_iqe_memory(): the failed fetch */
 } ScnAt;
 
 /* ================= register access rules ================= */
@@ -273,6 +279,645 @@ static inline void scn_regs_access(DmarScn *s)
     }
     scn_snapshot(s, after);
     scn_assert_same_regs(before, after);
+}
+
+
+/* ================= queued invalidation ================= */
+
+/* 64 random bits */
+static inline uint64_t rnd64(GRand *r)
+{
+    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+}
+
+/* Fault events to FE_MSG with DATA, unmasked; nothing sent yet */
+static inline void scn_fe_setup(DmarScn *s, uint32_t data)
+{
+    scn_wr32(s, REG_FEDATA, data);
+    scn_wr32(s, REG_FEADDR, FE_MSG);
+    scn_wr32(s, REG_FEUADDR, 0);
+    scn_wr32(s, REG_FECTL, 0);
+    scn_fe_clear(s);
+}
+
+/* A random descriptor: mostly of a valid type, often with valid fields */
+static inline void scn_fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
+{
+    static const uint64_t types[] = {
+        QI_CC, QI_IOTLB, QI_WAIT, QI_WAIT, QI_DEVTLB, QI_IEC,
+    };
+    uint64_t type = types[g_rand_int_range(r, 0, ARRAY_SIZE(types))];
+
+    *lo = rnd64(r);
+    *hi = rnd64(r);
+    if (!g_rand_int_range(r, 0, 4)) {
+        return;
+    }
+    switch (type) {
+    case QI_CC:
+        *lo &= 0x0003ffffffff0030ull;
+        *hi = 0;
+        break;
+    case QI_IOTLB:
+        *lo &= 0xffff00f0ull;
+        *hi &= ~0xf80ull;
+        break;
+    case QI_WAIT:
+        *lo &= 0xffffffff000000f0ull;
+        *hi = g_rand_boolean(r) ?
+              IQ_STATUS + 4 * g_rand_int_range(r, 0, 1024) : *hi & ~3ull;
+        break;
+    default:
+        *lo &= 0xffffffffffff00f0ull;
+    }
+    *lo |= type;
+    if (!g_rand_int_range(r, 0, 8)) {
+        *lo ^= 1ull << g_rand_int_range(r, 0, 64);
+    }
+}
+
+static inline void scn_assert_head_sane(DmarScn *s, unsigned entries)
+{
+    uint64_t head = scn_rd64(s, REG_IQH);
+
+    g_assert_cmphex(head % 16, ==, 0);
+    g_assert_cmphex(head, <, scn_iq_off(entries));
+}
+
+/*
+ * qtest /vtd-dmar/qi/fuzz, unit /dmar-unit/qi/fuzz: random descriptors
+ * and tails, valid and not, with a fixed seed, on the queue at IQ_BASE
+ * (256 entries, enabled, fault events set up); then a fresh queue works.
+ */
+static inline void scn_qi_fuzz(DmarScn *s)
+{
+    GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
+    unsigned entries = 256, errors = 0;
+
+    for (unsigned i = 0; i < 200; i++) {
+        unsigned head = scn_rd64(s, REG_IQH) / 16;
+        unsigned n = g_rand_int_range(r, 1, 9);
+        uint64_t iqt;
+
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t lo, hi;
+
+            scn_fuzz_desc(r, &lo, &hi);
+            scn_qi_put(s, (head + k) % entries, lo, hi);
+        }
+        switch (g_rand_int_range(r, 0, 4)) {
+        case 0:
+            iqt = rnd64(r);                     /* anything at all */
+            break;
+        case 1:
+            iqt = scn_iq_off(g_rand_int_range(r, 0, 0x8000));
+            break;
+        default:
+            iqt = scn_iq_off((head + n) % entries);
+        }
+        scn_wr64(s, REG_IQT, iqt);
+        scn_assert_head_sane(s, entries);
+        if (!g_rand_int_range(r, 0, 8)) {
+            scn_wr32(s, REG_ICS, ICS_IWC);
+            scn_wr32(s, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
+        }
+        if (!g_rand_int_range(r, 0, 32)) {
+            unsigned qs = g_rand_int_range(r, 0, 2);
+
+            entries = 256u << qs;
+            scn_wr64(s, REG_IQA, IQ_BASE | qs);
+            g_assert_cmphex(scn_rd64(s, REG_IQH), ==, 0);
+        }
+        if (scn_rd32(s, REG_FSTS) & FSTS_IQE) {
+            errors++;
+            scn_wr32(s, REG_FSTS, FSTS_IQE);
+            scn_assert_head_sane(s, entries);
+        }
+        scn_hook(s, SCN_AT_FUZZ_ROUND, false);
+    }
+    g_test_message("%u queue errors in 200 rounds", errors);
+    g_assert_cmpuint(errors, >, 20);
+    g_rand_free(r);
+
+    /* alive and well: a fresh queue works */
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    scn_wr64(s, REG_IQA, IQ_BASE);
+    scn_wr64(s, REG_IQT, 0);
+    s->iq_entries = 256;
+    s->iq_tail = 0;
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+    scn_qi_iotlb(s, GRAN_GLOBAL, 0, 0, 0);
+    scn_qi_cc(s, GRAN_GLOBAL, 0, 0, 0);
+    scn_qi_sync(s);
+}
+
+/* qtest /vtd-dmar/qi/iqe-tail, unit /dmar-unit/qi/iqe-tail */
+static inline void scn_qi_iqe_tail(DmarScn *s)
+{
+    unsigned w;
+
+    scn_fe_setup(s, 0x7a17);
+    scn_w32(s, IQ_STATUS, 0);
+    scn_qi_enable(s, IQ_BASE, 0);
+    scn_qi_sync(s);
+    scn_qi_sync(s);
+    w = scn_qi_push_wait(s, IQ_STATUS, 0x7a, 0);
+
+    /* 256 entries (QS = 0): a tail of 256 is beyond the queue */
+    scn_wr64(s, REG_IQT, scn_iq_off(256));
+    g_assert_cmphex(scn_rd64(s, REG_IQT), ==, scn_iq_off(256));
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(w));
+    g_assert_cmphex(scn_r32(s, IQ_STATUS), ==, 0);
+    g_assert_cmphex(scn_rd64(s, REG_IQERCD), ==, IQEI_TAIL);
+    scn_hook(s, SCN_AT_IQE_TAIL, false);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0x7a17);
+    /* the largest tail the register holds: still nothing */
+    scn_fe_clear(s);
+    scn_wr64(s, REG_IQT, 0x7fff0);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(w));
+    g_assert_cmphex(scn_r32(s, IQ_STATUS), ==, 0);
+
+    /* a valid tail, then IQE cleared: processing resumes */
+    scn_qi_kick(s);
+    g_assert_cmphex(scn_r32(s, IQ_STATUS), ==, 0);
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+    g_assert_cmphex(scn_r32(s, IQ_STATUS), ==, 0x7a);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(w + 1));
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+    scn_qi_sync(s);
+
+    /* with QS = 1 (512 entries), 256 is a valid tail and 512 is not */
+    scn_wr32(s, REG_GCMD, 0);
+    g_assert_cmphex(scn_rd32(s, REG_GSTS), ==, 0);
+    scn_qi_enable(s, IQ_BASE, 1);
+    for (unsigned i = 0; i < 256; i++) {
+        scn_qi_push(s, QI_WAIT, 0);
+    }
+    scn_qi_kick(s);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(256));
+    scn_qi_sync(s);
+    scn_wr64(s, REG_IQT, scn_iq_off(512));
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(257));
+    g_assert_cmphex(scn_fe_msg(s), ==, 0x7a17);
+}
+
+/* A bad descriptor (a wait with PD): IQH stops at it */
+static inline unsigned scn_qi_fail(DmarScn *s)
+{
+    unsigned bad = scn_qi_push(s, QI_WAIT | QI_WAIT_PD, 0);
+
+    scn_qi_kick(s);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(bad));
+    return bad;
+}
+
+/* Replace the bad descriptor at BAD by a no-op wait and clear IQE */
+static inline void scn_qi_recover(DmarScn *s, unsigned bad)
+{
+    scn_qi_put(s, bad, QI_WAIT, 0);
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS) & FSTS_IQE, ==, 0);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(s->iq_tail));
+}
+
+/*
+ * qtest and unit qi/iqe-fault-event: IQE follows the fault event rules
+ * of the fault records (VT-d §7.3)
+ */
+static inline void scn_qi_iqe_fault_event(DmarScn *s)
+{    unsigned bad;
+
+    scn_tables_init(s, 3, 0);                       /* nothing mapped */
+    scn_wr32(s, REG_FEDATA, 0x3c3c);
+    scn_wr32(s, REG_FEADDR, FE_MSG);
+    scn_fe_clear(s);
+    scn_enable(s, ROOT_TABLE);
+    scn_qi_enable(s, IQ_BASE, 0);
+
+    /* masked (reset value): IP is set; clearing IQE clears it */
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM);
+    bad = scn_qi_fail(s);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    scn_qi_recover(s, bad);
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM);
+    scn_wr32(s, REG_FECTL, 0);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+
+    /* masked, then unmasked while IQE is still set: sent then */
+    scn_wr32(s, REG_FECTL, FECTL_IM);
+    bad = scn_qi_fail(s);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+    scn_wr32(s, REG_FECTL, 0);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0x3c3c);
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, 0);
+    scn_qi_recover(s, bad);
+
+    /* a primary fault pending (PPF): IQE sends nothing new */
+    scn_fe_clear(s);
+    scn_dma_in(s, IOVA_A);
+    scn_assert_frcd(s, 0, IOVA_A, FR_READ, false);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0x3c3c);
+    scn_fe_clear(s);
+    bad = scn_qi_fail(s);
+    g_assert_cmphex(scn_fsts(s), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+    scn_qi_recover(s, bad);
+    g_assert_cmphex(scn_fsts(s), ==, FSTS_PPF | FSTS_FRI(0));
+    scn_frcd_clear(s, 0);
+    g_assert_cmphex(scn_fsts(s), ==, 0);
+
+    /* and the other way round: with IQE pending, a fault sends nothing */
+    bad = scn_qi_fail(s);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0x3c3c);
+    scn_fe_clear(s);
+    scn_dma_in(s, IOVA_B);
+    scn_assert_frcd(s, 1, IOVA_B, FR_READ, false);
+    g_assert_cmphex(scn_fsts(s), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+    scn_qi_recover(s, bad);
+    scn_frcd_clear(s, 1);
+    g_assert_cmphex(scn_fsts(s), ==, 0);
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, 0);
+    g_assert_cmphex(scn_fe_msg(s), ==, 0);
+}
+
+/*
+ * The IQERCD a unit reports once descriptor LO:HI stopped its queue: an
+ * invalid type (0, 3: no device-TLBs, 6..15, bits 11:9 set, 4 without
+ * interrupt remapping), a reserved field (or granularity 0) of a valid
+ * type, or, for a wait descriptor with none, its status write failed,
+ * for which IQEI has no code.
+ */
+static inline uint64_t scn_qi_iqercd_for(DmarScn *s, uint64_t lo, uint64_t hi)
+{
+    bool ir = scn_rd64(s, REG_ECAP) & ECAP_IR;
+    unsigned t = lo & 0xf;
+
+    if ((lo & 0xe00) ||
+        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
+        return IQEI_TYPE;
+    }
+    /* wait: lo 31:7 but IF, SW, FN are reserved (PD too), hi 1:0 */
+    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
+        return IQEI_NONE;
+    }
+    return IQEI_RSVD;
+}
+
+/*
+ * Submit [wait, LO:HI, wait] and check that LO:HI is a queue error:
+ * the first wait ran, the second did not, IQH names the bad one. Then
+ * replace it by a no-op wait (as Linux does) and clear IQE: the rest
+ * runs.
+ */
+static inline void scn_qi_expect_bad(DmarScn *s, uint64_t lo, uint64_t hi)
+{
+    uint32_t seq = ++s->iq_seq;
+    uint32_t fsts_v;
+    uint64_t head;
+    unsigned bad;
+
+    scn_memzero(s, IQ_STATUS, 8);
+    scn_w32(s, IQ_CANARY, 0);
+    scn_qi_push_wait(s, IQ_STATUS, seq, 0);
+    bad = scn_qi_push(s, lo, hi);
+    scn_qi_push_wait(s, IQ_STATUS + 4, seq, 0);
+    scn_qi_kick(s);
+    fsts_v = scn_rd32(s, REG_FSTS);
+    head = scn_rd64(s, REG_IQH);
+    if (fsts_v != FSTS_IQE || head != scn_iq_off(bad)) {
+        g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
+                       " was accepted", hi, lo);
+    }
+    g_assert_cmphex(fsts_v, ==, FSTS_IQE);
+    g_assert_cmphex(head, ==, scn_iq_off(bad));
+    g_assert_cmphex(scn_r32(s, IQ_STATUS), ==, seq);
+    g_assert_cmphex(scn_r32(s, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(scn_r32(s, IQ_CANARY), ==, 0);
+    g_assert_cmphex(scn_rd64(s, REG_IQERCD), ==,
+                    scn_qi_iqercd_for(s, lo, hi));
+    scn_hook(s, SCN_AT_QI_BAD, false);
+    /* FECTL.IM is set from reset: the event is pending */
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+
+    scn_qi_put(s, bad, QI_WAIT, 0);
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM);
+    g_assert_cmphex(scn_r32(s, IQ_STATUS + 4), ==, seq);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, scn_iq_off(s->iq_tail));
+}
+
+typedef struct ScnQiBadCase {
+    const char *name;
+    uint64_t lo, hi;
+    /* 0, 0: LO:HI is invalid; else it is valid and each bit breaks it */
+    uint64_t rsvd_lo, rsvd_hi;
+    bool no_ir;         /* a unit without interrupt remapping */
+} ScnQiBadCase;
+
+/* Descriptors with every field set and every reserved bit clear */
+#define CC_ALL          (QI_CC | QI_G(GRAN_DEVICE) | QI_DID(0xffff) | \
+                         QI_CC_SID(0xffff) | QI_CC_FM(3))
+#define IOTLB_ALL       (QI_IOTLB | QI_G(GRAN_PAGE) | QI_IOTLB_DW | \
+                         QI_IOTLB_DR | QI_DID(0xffff))
+#define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
+#define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
+                         QI_SDATA(0xc0ffee00))
+#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
+                         QI_IEC_IIDX(0xffff))
+
+static const ScnQiBadCase scn_qi_bad_cases[] G_GNUC_UNUSED = {
+    { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
+    { "cc-rsvd-lo-11-9", CC_ALL, 0, 0xe00, 0 },
+    { "cc-rsvd-lo-15-12", CC_ALL, 0, 0xf000, 0 },
+    { "cc-rsvd-lo-63-50", CC_ALL, 0, 0xfffc000000000000ull, 0 },
+    { "cc-rsvd-hi", CC_ALL, 0, 0, ~0ull },
+    { "cc-g0", QI_CC | QI_DID(DOMAIN) | QI_CC_SID(EDU_SID), 0, 0, 0 },
+    { "iotlb-rsvd-lo-8", IOTLB_ALL, IOTLB_ALL_HI, 0x100, 0 },
+    { "iotlb-rsvd-lo-11-9", IOTLB_ALL, IOTLB_ALL_HI, 0xe00, 0 },
+    { "iotlb-rsvd-lo-15-12", IOTLB_ALL, IOTLB_ALL_HI, 0xf000, 0 },
+    { "iotlb-rsvd-lo-63-32", IOTLB_ALL, IOTLB_ALL_HI,
+      0xffffffff00000000ull, 0 },
+    { "iotlb-rsvd-hi-11-7", IOTLB_ALL, IOTLB_ALL_HI, 0, 0xf80 },
+    { "iotlb-g0", QI_IOTLB | QI_DID(DOMAIN), IOVA_A, 0, 0 },
+    { "wait-rsvd-lo-8", WAIT_ALL, IQ_CANARY, 0x100, 0 },
+    { "wait-rsvd-lo-11-9", WAIT_ALL, IQ_CANARY, 0xe00, 0 },
+    { "wait-rsvd-lo-31-12", WAIT_ALL, IQ_CANARY, 0xfffff000, 0 },
+    /* page requests are not offered: PD is reserved */
+    { "wait-pd", WAIT_ALL, IQ_CANARY, QI_WAIT_PD, 0 },
+    { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
+    /* ECAP.DT = 0 */
+    { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
+    /* interrupt entry cache: G (4), IM (31:27), IIDX (47:32) */
+    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
+    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
+    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
+    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
+    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
+    /* global: IM and IIDX are ignored, not reserved */
+    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
+      0, ~0ull },
+    /* ECAP.IR = 0: the type is reserved */
+    { "iec-global-no-ir", QI_IEC, 0, 0, 0, true },
+    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0, true },
+};
+
+/* qtest /vtd-dmar/qi/invalid/<name>, unit /dmar-unit/qi/invalid/<name> */
+static inline void scn_qi_invalid(DmarScn *s, const ScnQiBadCase *c)
+{
+    scn_qi_enable(s, IQ_BASE, 0);
+    if (!c->rsvd_lo && !c->rsvd_hi) {
+        scn_qi_expect_bad(s, c->lo, c->hi);
+    } else {
+        /* with its reserved bits clear, the descriptor is accepted */
+        scn_w32(s, IQ_CANARY, 0);
+        scn_qi_push(s, c->lo, c->hi);
+        scn_qi_sync(s);
+        if ((c->lo & 0xf) == QI_WAIT) {
+            g_assert_cmphex(scn_r32(s, IQ_CANARY), ==,
+                            c->lo >> 32);
+        }
+        for (unsigned b = 0; b < 64; b++) {
+            if (c->rsvd_lo & 1ull << b) {
+                scn_qi_expect_bad(s, c->lo | 1ull << b, c->hi);
+            }
+            if (c->rsvd_hi & 1ull << b) {
+                scn_qi_expect_bad(s, c->lo, c->hi | 1ull << b);
+            }
+        }
+    }
+    scn_qi_sync(s);
+}
+
+/*
+ * qtest and unit qi/invalid/types: types 0 and 6..15 are reserved; 3 is
+ * for units with DT (4, for units without IR, is in the iec-*-no-ir cases)
+ */
+static inline void scn_qi_invalid_types(DmarScn *s)
+{
+    static const unsigned types[] = {
+        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+    };
+
+    scn_qi_enable(s, IQ_BASE, 0);
+    for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
+        scn_qi_expect_bad(s, types[i], 0);
+        /* with fields that would make a wait descriptor write */
+        scn_qi_expect_bad(s, types[i] | QI_WAIT_SW | QI_SDATA(1), IQ_CANARY);
+    }
+    /* the PASID-based types (bits 11:9 set) of each type offered */
+    for (unsigned t = 1; t < 8; t++) {
+        scn_qi_expect_bad(s, QI_CC | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
+        scn_qi_expect_bad(s, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9,
+                      0);
+        scn_qi_expect_bad(s, QI_WAIT | (uint64_t)t << 9, 0);
+        scn_qi_expect_bad(s, QI_IEC | (uint64_t)t << 9, 0);
+    }
+    scn_qi_sync(s);
+}
+
+/* Queue fetches and status writes need RAM (qtest and unit qi/iqe-memory) */
+static inline void scn_qi_iqe_memory(DmarScn *s)
+{
+    scn_qi_enable(s, IQ_BASE, 0);
+    /* a status write where nothing is mapped */
+    scn_qi_expect_bad(s, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
+    /* or to the unit's own registers: they do not change */
+    scn_qi_expect_bad(s, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
+                  DMAR_BASE + REG_IEDATA);
+    g_assert_cmphex(scn_rd32(s, REG_IEDATA), ==, 0);
+    scn_hook(s, SCN_AT_IQE_STATUS_WRITE, false);
+    scn_qi_sync(s);
+
+    /* a queue where nothing is mapped: the first fetch fails */
+    scn_wr32(s, REG_GCMD, 0);
+    g_assert_cmphex(scn_rd32(s, REG_GSTS), ==, 0);
+    scn_qi_enable(s, NO_RAM, 0);
+    scn_wr64(s, REG_IQT, scn_iq_off(1));
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, 0);
+    g_assert_cmphex(scn_rd64(s, REG_IQERCD), ==, IQEI_FETCH);
+    scn_hook(s, SCN_AT_IQE_FETCH, false);
+    scn_wr32(s, REG_GCMD, 0);
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+
+    /* the unit's own registers are no queue either */
+    scn_qi_enable(s, DMAR_BASE, 0);
+    scn_wr64(s, REG_IQT, scn_iq_off(1));
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, FSTS_IQE);
+    g_assert_cmphex(scn_rd64(s, REG_IQH), ==, 0);
+    scn_wr32(s, REG_GCMD, 0);
+    scn_wr32(s, REG_FSTS, FSTS_IQE);
+    g_assert_cmphex(scn_rd32(s, REG_FSTS), ==, 0);
+
+    /* back to RAM: all is well */
+    scn_qi_enable(s, IQ_BASE, 0);
+    scn_qi_sync(s);
+}
+
+/* ================= interrupt remapping ================= */
+
+/* An interrupt entry cache invalidation, and a wait for it */
+static inline void scn_qi_iec(DmarScn *s, bool index_sel, uint32_t iidx,
+                              unsigned im)
+{
+    scn_qi_push(s, QI_IEC | QI_G(index_sel) | QI_IEC_IM(im) |
+                QI_IEC_IIDX(iidx), 0);
+    scn_qi_sync(s);
+}
+
+/* ---- random IRTEs and requests ---- */
+
+#define FUZZ_VEC        0xfe    /* kept out of the random traffic */
+
+static inline uint64_t scn_fuzz_irte_lo(GRand *r)
+{
+    uint64_t lo = rnd64(r);
+
+    if (g_rand_int_range(r, 0, 4)) {
+        /* no reserved bit in xAPIC mode, present, DST 0 or 0xff */
+        lo &= 0x0000000000ff0ffeull;
+        lo |= IRTE_P | IRTE_XDST(g_rand_boolean(r) ? 0 : 0xff);
+        if (!g_rand_int_range(r, 0, 4)) {
+            lo ^= 1ull << g_rand_int_range(r, 0, 64);
+        }
+    }
+    if (((lo >> 16) & 0xff) == FUZZ_VEC) {
+        lo ^= IRTE_V(1);
+    }
+    return lo;
+}
+
+static inline uint64_t scn_fuzz_irte_hi(GRand *r)
+{
+    uint64_t hi = rnd64(r);
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return hi;
+    case 1:
+        return 0;
+    default:
+        /* edu's source-id, or one near it */
+        return (hi & (IRTE_SVT(3) | IRTE_SQ(3))) |
+               (g_rand_boolean(r) ? EDU_SID : (hi & 0x10f) ^ EDU_SID);
+    }
+}
+
+static inline uint32_t scn_fuzz_msi_addr(GRand *r)
+{
+    uint32_t bits = g_rand_int(r) & 0xffffc;
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return MSI_BASE | (bits & ~MSI_REMAP);
+    case 1:
+        return MSI_BASE | bits;
+    default:
+        return scn_msi_remappable(g_rand_int_range(r, 0, 72),
+                                  g_rand_boolean(r));
+    }
+}
+
+/*
+ * qtest /vtd-dmar/ir/fuzz, unit /dmar-unit/ir/fuzz: random IRTEs, IRTA
+ * values, GCMD commands, IEC invalidations and interrupt requests from
+ * edu, with a fixed seed; every fault recorded is an interrupt fault of
+ * edu's; then a clean entry works. S has ECAP.EIM (x2APIC).
+ */
+static inline void scn_ir_fuzz(DmarScn *s)
+{
+    /* ... and the IOAPIC's registers, and the last page of RAM */
+    static const uint64_t bases[] = {
+        IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
+        0xfec00000ull, 0x7fff000,
+    };
+    GRand *r = g_rand_new_with_seed(0x1a7e5eed);
+    unsigned seen[256] = { 0 };
+    unsigned faults = 0, kinds = 0;
+
+    scn_qi_enable(s, IQ_BASE, 0);
+    scn_ir_enable(s, IRT_BASE | 5, false);
+    for (unsigned i = 0; i < 400; i++) {
+        uint32_t addr = scn_fuzz_msi_addr(r);
+        uint16_t data = g_rand_int(r);
+
+        if (!g_rand_int_range(r, 0, 20)) {
+            uint64_t irta = bases[g_rand_int_range(r, 0, ARRAY_SIZE(bases))];
+            unsigned sz = g_rand_int_range(r, 0, 16);
+
+            /* mostly 64 entries or more: most handles are in range */
+            irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
+            irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
+            scn_wr64(s, REG_IRTA, irta);
+            scn_wr32(s, REG_GCMD, GCMD_QIE |
+                      (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
+                      (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
+                      (g_rand_boolean(r) ? GCMD_CFI : 0));
+        }
+        for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
+            scn_irte_put(s, IRT_BASE, g_rand_int_range(r, 0, 64),
+                         scn_fuzz_irte_lo(r), scn_fuzz_irte_hi(r));
+        }
+        if (!g_rand_int_range(r, 0, 8)) {
+            scn_qi_iec(s, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
+                       g_rand_int_range(r, 0, 16));
+        }
+        if ((addr & MSI_REMAP) && g_rand_int_range(r, 0, 4)) {
+            data &= 0x1f;       /* a subhandle that may stay in range */
+        }
+        if ((data & 0xff) == FUZZ_VEC) {
+            data ^= 1;
+        }
+        scn_msi(s, addr, data);
+        /* every record is an interrupt fault from edu */
+        for (unsigned j = 0; j < 8; j++) {
+            uint64_t hi = scn_rd64(s, REG_FRCD(j) + 8);
+            unsigned fr = (hi >> 32) & 0xff;
+
+            if (!(hi & FRCD_F)) {
+                continue;
+            }
+            if (fr < 0x20 || fr > 0x26) {
+                g_test_message("round %u: MSI 0x%08x/0x%04x, FRCD "
+                               "0x%016" PRIx64, i, addr, data, hi);
+            }
+            g_assert_cmpuint(fr, >=, 0x20);
+            g_assert_cmpuint(fr, <=, 0x26);
+            g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
+            g_assert_cmphex(scn_rd64(s, REG_FRCD(j)) & 0xffffffffffffull,
+                            ==, 0);
+            seen[fr]++;
+            faults++;
+            scn_frcd_clear(s, j);
+        }
+        scn_wr32(s, REG_FSTS, FSTS_PFO);
+        g_assert_cmphex(scn_fsts(s), ==, 0);
+        scn_hook(s, SCN_AT_IR_FUZZ_ROUND, false);
+    }
+    for (unsigned fr = 0x20; fr <= 0x26; fr++) {
+        g_test_message("reason 0x%x: %u", fr, seen[fr]);
+        kinds += seen[fr] != 0;
+    }
+    g_assert_cmpuint(kinds, >=, 5);
+    g_assert_cmpuint(faults, >=, 50);
+    g_rand_free(r);
+
+    /* a clean entry works */
+    scn_irte_put(s, IRT_BASE, 1, scn_irte_lo(FUZZ_VEC),
+                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    scn_ir_enable(s, IRT_BASE | 3, false);
+    scn_assert_remapped(s, scn_msi_remappable(1, false), 0, FUZZ_VEC, false);
+    scn_assert_no_fault(s);
 }
 
 #endif

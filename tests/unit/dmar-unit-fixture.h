@@ -79,6 +79,8 @@ typedef struct Fx {
     /* What the glue would have done with the actions */
     unsigned act;           /* every DMAR_ACT_* seen since fx_take_act() */
     unsigned fe_count, ie_count;
+    unsigned fe_mark;       /* fe_count at the last scn_fe_clear() */
+    unsigned remapped;      /* scn_msi() requests remapped */
     uint64_t fe_addr, ie_addr;
     uint32_t fe_data, ie_data;
     unsigned switch_as, iec_notify;
@@ -848,6 +850,29 @@ static inline void fx_scn_hook(Fx *f, int at, bool before)
     }
 }
 
+/* Forget the last fault event message; the one sent since, or 0 */
+static inline void fx_scn_fe_clear(Fx *f)
+{
+    f->fe_mark = f->fe_count;
+}
+
+static inline uint32_t fx_scn_fe_msg(Fx *f)
+{
+    if (f->fe_count == f->fe_mark) {
+        return 0;
+    }
+    g_assert_cmpuint(f->fe_count, ==, f->fe_mark + 1);
+    return f->fe_data;
+}
+
+/* An interrupt request from the device (the result: f->remapped) */
+static inline void fx_scn_msi(Fx *f, uint32_t addr, uint32_t data)
+{
+    DmarIntr ir;
+
+    f->remapped += fx_msi(f, addr, data, &ir) && ir.remapped;
+}
+
 #define scn_rd32                rd32
 #define scn_rd64                rd64
 #define scn_wr32                wr32
@@ -858,6 +883,34 @@ static inline void fx_scn_hook(Fx *f, int at, bool before)
 #define scn_snapshot            snapshot
 #define scn_assert_same_regs    assert_same_regs
 #define scn_hook                fx_scn_hook
+#define scn_w32                 fx_w32
+#define scn_r32                 fx_r32
+#define scn_memzero             fx_zero
+#define scn_fe_clear            fx_scn_fe_clear
+#define scn_fe_msg              fx_scn_fe_msg
+#define scn_iq_off              iq_off
+#define scn_qi_enable           qi_enable
+#define scn_qi_put              qi_put
+#define scn_qi_push             qi_push
+#define scn_qi_push_wait        qi_push_wait
+#define scn_qi_kick             qi_kick
+#define scn_qi_sync             qi_sync
+#define scn_qi_iotlb            qi_iotlb
+#define scn_qi_cc               qi_cc
+#define scn_fsts                fsts
+#define scn_tables_init         tables_init
+#define scn_map                 map
+#define scn_enable              dmar_enable
+#define scn_dma_in              dma_in
+#define scn_assert_frcd         assert_frcd
+#define scn_frcd_clear          frcd_clear
+#define scn_assert_no_fault     assert_no_fault
+#define scn_ir_enable           ir_enable
+#define scn_irte_put            irte_put
+#define scn_irte_lo             irte_lo
+#define scn_msi_remappable      msi_remappable
+#define scn_msi                 fx_scn_msi
+#define scn_assert_remapped     assert_remapped
 
 #include "vtd-dmar-scenarios.h"
 

@@ -1880,134 +1880,22 @@ static void test_ir_irta_haw(void)
     fx_free(f);
 }
 
-#define FUZZ_VEC        0xfe
-
-static uint64_t rnd64(GRand *r)
+static void ir_fuzz_hook(Fx *f, int at, bool before)
 {
-    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
-}
-
-static uint64_t fuzz_irte_lo(GRand *r)
-{
-    uint64_t lo = rnd64(r);
-
-    if (g_rand_int_range(r, 0, 4)) {
-        lo &= 0x0000000000ff0ffeull;
-        lo |= IRTE_P | IRTE_XDST(g_rand_boolean(r) ? 0 : 0xff);
-        if (!g_rand_int_range(r, 0, 4)) {
-            lo ^= 1ull << g_rand_int_range(r, 0, 64);
-        }
-    }
-    return lo;
-}
-
-static uint64_t fuzz_irte_hi(GRand *r)
-{
-    uint64_t hi = rnd64(r);
-
-    switch (g_rand_int_range(r, 0, 4)) {
-    case 0:
-        return hi;
-    case 1:
-        return 0;
-    default:
-        return (hi & (IRTE_SVT(3) | IRTE_SQ(3))) |
-               (g_rand_boolean(r) ? EDU_SID : (hi & 0x10f) ^ EDU_SID);
-    }
-}
-
-static uint32_t fuzz_msi_addr(GRand *r)
-{
-    uint32_t bits = g_rand_int(r) & 0xffffc;
-
-    switch (g_rand_int_range(r, 0, 4)) {
-    case 0:
-        return MSI_BASE | (bits & ~MSI_REMAP);
-    case 1:
-        return MSI_BASE | bits;
-    default:
-        return msi_remappable(g_rand_int_range(r, 0, 72),
-                              g_rand_boolean(r));
-    }
+    g_assert_cmpint(at, ==, SCN_AT_IR_FUZZ_ROUND);
+    fx_clear_events(f);
+    fx_clear_log(f);
 }
 
 /* qtest /vtd-dmar/ir/fuzz */
 static void test_ir_fuzz(void)
 {
-    static const uint64_t bases[] = {
-        IRT_BASE, IRT_BASE, IRT_BASE, IRT_BASE, NO_RAM, DMAR_BASE,
-        0xfec00000ull, RAM_END - 0x1000,
-    };
     Fx *f = fx_eim();
-    GRand *r = g_rand_new_with_seed(0x1a7e5eed);
-    unsigned seen[256] = { 0 };
-    unsigned faults = 0, kinds = 0, remapped = 0;
 
     fx_zero(f, RAM_END - 0x1000, 0x1000);
-    qi_enable(f, IQ_BASE, 0);
-    ir_enable(f, IRT_BASE | 5, false);
-    for (unsigned i = 0; i < 400; i++) {
-        uint32_t addr = fuzz_msi_addr(r);
-        uint32_t data = g_rand_int(r) & 0xffff;
-        DmarIntr ir;
-
-        if (!g_rand_int_range(r, 0, 20)) {
-            uint64_t irta = bases[g_rand_int_range(r, 0, ARRAY_SIZE(bases))];
-            unsigned sz = g_rand_int_range(r, 0, 16);
-
-            irta |= g_rand_int_range(r, 0, 4) ? MAX(sz, 5) : sz;
-            irta |= g_rand_boolean(r) ? IRTA_EIME : 0;
-            wr64(f, REG_IRTA, irta);
-            wr32(f, REG_GCMD, GCMD_QIE |
-                 (g_rand_boolean(r) ? GCMD_SIRTP : 0) |
-                 (g_rand_int_range(r, 0, 4) ? GCMD_IRE : 0) |
-                 (g_rand_boolean(r) ? GCMD_CFI : 0));
-        }
-        for (unsigned k = g_rand_int_range(r, 0, 3); k; k--) {
-            irte_put(f, IRT_BASE, g_rand_int_range(r, 0, 64),
-                     fuzz_irte_lo(r), fuzz_irte_hi(r));
-        }
-        if (!g_rand_int_range(r, 0, 8)) {
-            qi_iec(f, g_rand_boolean(r), g_rand_int_range(r, 0, 64),
-                   g_rand_int_range(r, 0, 16));
-        }
-        if ((addr & MSI_REMAP) && g_rand_int_range(r, 0, 4)) {
-            data &= 0x1f;
-        }
-        remapped += fx_msi(f, addr, data, &ir) && ir.remapped;
-        for (unsigned j = 0; j < 8; j++) {
-            uint64_t hi = rd64(f, REG_FRCD(j) + 8);
-            unsigned fr = (hi >> 32) & 0xff;
-
-            if (!(hi & FRCD_F)) {
-                continue;
-            }
-            g_assert_cmpuint(fr, >=, 0x20);
-            g_assert_cmpuint(fr, <=, 0x26);
-            g_assert_cmphex(hi & 0xffff, ==, EDU_SID);
-            g_assert_cmphex(rd64(f, REG_FRCD(j)) & 0xffffffffffffull, ==, 0);
-            seen[fr]++;
-            faults++;
-            frcd_clear(f, j);
-        }
-        wr32(f, REG_FSTS, FSTS_PFO);
-        g_assert_cmphex(fsts(f), ==, 0);
-        fx_clear_events(f);
-        fx_clear_log(f);
-    }
-    for (unsigned fr = 0x20; fr <= 0x26; fr++) {
-        kinds += seen[fr] != 0;
-    }
-    g_assert_cmpuint(kinds, >=, 5);
-    g_assert_cmpuint(faults, >=, 50);
-    g_assert_cmpuint(remapped, >=, 20);
-    g_rand_free(r);
-
-    irte_put(f, IRT_BASE, 1, irte_lo(FUZZ_VEC),
-             IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    ir_enable(f, IRT_BASE | 3, false);
-    assert_remapped(f, msi_remappable(1, false), 0, FUZZ_VEC, false);
-    assert_no_fault(f);
+    f->extra = ir_fuzz_hook;
+    scn_ir_fuzz(f);
+    g_assert_cmpuint(f->remapped, >=, 20);
     fx_free(f);
 }
 

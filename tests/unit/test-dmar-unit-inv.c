@@ -876,14 +876,6 @@ static void test_qi_wraparound(void)
     fx_free(f);
 }
 
-static void fe_setup(Fx *f, uint32_t data)
-{
-    wr32(f, REG_FEDATA, data);
-    wr32(f, REG_FEADDR, 0xf00000);
-    wr32(f, REG_FEUADDR, 0);
-    wr32(f, REG_FECTL, 0);
-}
-
 /* qtest /vtd-dmar/qi/iqe-descriptor */
 static void test_qi_iqe_descriptor(void)
 {
@@ -894,7 +886,7 @@ static void test_qi_iqe_descriptor(void)
     tables_init(f, 3, 0);
     map(f, IOVA_A, PAGE_P1, 1, PTE_R);
     map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
-    fe_setup(f, 0x4e4e);
+    scn_fe_setup(f, 0x4e4e);
     dmar_enable(f, ROOT_TABLE);
     qi_enable(f, IQ_BASE, 0);
     qi_sync(f);
@@ -963,335 +955,86 @@ static void test_qi_iqe_descriptor(void)
 }
 
 /* Put a bad descriptor at the tail and submit it; returns its index */
-static unsigned qi_fail(Fx *f)
-{
-    unsigned bad = qi_push(f, QI_WAIT | QI_WAIT_PD, 0);
-
-    qi_kick(f);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(bad));
-    return bad;
-}
-
-static void qi_recover(Fx *f, unsigned bad)
-{
-    qi_put(f, bad, QI_WAIT, 0);
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS) & FSTS_IQE, ==, 0);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
-}
-
-/* qtest /vtd-dmar/qi/iqe-fault-event: IQE follows §7.3's rules */
+/* qtest /vtd-dmar/qi/iqe-fault-event */
 static void test_qi_iqe_fault_event(void)
 {
     Fx *f = fx_new();
-    unsigned bad;
 
-    tables_init(f, 3, 0);
-    wr32(f, REG_FEDATA, 0x3c3c);
-    wr32(f, REG_FEADDR, 0xf00000);
-    dmar_enable(f, ROOT_TABLE);
-    qi_enable(f, IQ_BASE, 0);
-
-    /* masked (reset value): IP is set; clearing IQE clears it */
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
-    bad = qi_fail(f);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    qi_recover(f, bad);
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
-    wr32(f, REG_FECTL, 0);
-    g_assert_cmpuint(f->fe_count, ==, 0);
-
-    /* masked, then unmasked while IQE is still set: sent then */
-    wr32(f, REG_FECTL, FECTL_IM);
-    bad = qi_fail(f);
-    g_assert_cmpuint(f->fe_count, ==, 0);
-    wr32(f, REG_FECTL, 0);
-    g_assert_cmpuint(f->fe_count, ==, 1);
-    g_assert_cmphex(f->fe_data, ==, 0x3c3c);
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
-    qi_recover(f, bad);
-
-    /* a primary fault pending (PPF): IQE sends nothing new */
-    dma_in(f, IOVA_A);
-    assert_frcd(f, 0, IOVA_A, FR_READ, false);
-    g_assert_cmpuint(f->fe_count, ==, 2);
-    bad = qi_fail(f);
-    g_assert_cmphex(fsts(f), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmpuint(f->fe_count, ==, 2);
-    qi_recover(f, bad);
-    g_assert_cmphex(fsts(f), ==, FSTS_PPF | FSTS_FRI(0));
-    frcd_clear(f, 0);
-    g_assert_cmphex(fsts(f), ==, 0);
-
-    /* and the other way round: with IQE pending, a fault sends nothing */
-    bad = qi_fail(f);
-    g_assert_cmpuint(f->fe_count, ==, 3);
-    dma_in(f, IOVA_B);
-    assert_frcd(f, 1, IOVA_B, FR_READ, false);
-    g_assert_cmphex(fsts(f), ==, FSTS_IQE | FSTS_PPF | FSTS_FRI(1));
-    g_assert_cmpuint(f->fe_count, ==, 3);
-    qi_recover(f, bad);
-    frcd_clear(f, 1);
-    g_assert_cmphex(fsts(f), ==, 0);
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, 0);
+    scn_qi_iqe_fault_event(f);
     g_assert_cmpuint(f->fe_count, ==, 3);
     fx_free(f);
 }
 
-/*
- * The IQERCD a unit reports once descriptor LO:HI stopped its queue
- * (the qtests' qi_iqercd_for())
- */
-static uint64_t qi_iqercd_for(Fx *f, uint64_t lo, uint64_t hi)
+/* The unit records why the queue stopped */
+static void qi_bad_hook(Fx *f, int at, bool before)
 {
-    bool ir = rd64(f, REG_ECAP) & ECAP_IR;
-    unsigned t = lo & 0xf;
+    const DmarEvent *ev = fx_last(f, DMAR_EV_QI_ERROR);
 
-    if ((lo & 0xe00) ||
-        !(t == QI_CC || t == QI_IOTLB || t == QI_WAIT || (t == QI_IEC && ir))) {
-        return IQEI_TYPE;
+    switch (at) {
+    case SCN_AT_QI_BAD:
+        /* = scn_qi_iqercd_for(), which IQERCD was just checked against */
+        g_assert_cmpuint(ev->qi_error.iqei, ==, rd64(f, REG_IQERCD));
+        break;
+    case SCN_AT_IQE_STATUS_WRITE:
+        g_assert_cmpstr(ev->qi_error.why, ==,
+                        "status write of a wait descriptor failed");
+        break;
+    case SCN_AT_IQE_FETCH:
+        g_assert_cmpstr(ev->qi_error.why, ==, "descriptor fetch failed");
+        break;
+    default:
+        g_assert_not_reached();
     }
-    if (t == QI_WAIT && !(lo & 0xffffff80ull) && !(hi & 3)) {
-        return IQEI_NONE;
-    }
-    return IQEI_RSVD;
 }
-
-/*
- * Submit [wait, LO:HI, wait] and check that LO:HI is a queue error; then
- * replace it by a no-op wait and clear IQE: the rest runs.
- */
-static void qi_expect_bad(Fx *f, uint64_t lo, uint64_t hi)
-{
-    uint32_t seq = ++f->iq_seq;
-    uint32_t fsts_v;
-    uint64_t head;
-    unsigned bad;
-
-    fx_zero(f, IQ_STATUS, 8);
-    fx_w32(f, IQ_CANARY, 0);
-    qi_push_wait(f, IQ_STATUS, seq, 0);
-    bad = qi_push(f, lo, hi);
-    qi_push_wait(f, IQ_STATUS + 4, seq, 0);
-    qi_kick(f);
-    fsts_v = rd32(f, REG_FSTS);
-    head = rd64(f, REG_IQH);
-    if (fsts_v != FSTS_IQE || head != iq_off(bad)) {
-        g_test_message("descriptor hi:lo = 0x%016" PRIx64 ":0x%016" PRIx64
-                       " was accepted", hi, lo);
-    }
-    g_assert_cmphex(fsts_v, ==, FSTS_IQE);
-    g_assert_cmphex(head, ==, iq_off(bad));
-    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, seq);
-    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0);
-    g_assert_cmphex(fx_r32(f, IQ_CANARY), ==, 0);
-    g_assert_cmphex(rd64(f, REG_IQERCD), ==, qi_iqercd_for(f, lo, hi));
-    g_assert_cmpuint(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.iqei, ==,
-                     qi_iqercd_for(f, lo, hi));
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-
-    qi_put(f, bad, QI_WAIT, 0);
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM);
-    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, seq);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
-}
-
-typedef struct QiBadCase {
-    const char *name;
-    uint64_t lo, hi;
-    uint64_t rsvd_lo, rsvd_hi;
-    bool no_ir;
-} QiBadCase;
-
-#define CC_ALL          (QI_CC | QI_G(GRAN_DEVICE) | QI_DID(0xffff) | \
-                         QI_CC_SID(0xffff) | QI_CC_FM(3))
-#define IOTLB_ALL       (QI_IOTLB | QI_G(GRAN_PAGE) | QI_IOTLB_DW | \
-                         QI_IOTLB_DR | QI_DID(0xffff))
-#define IOTLB_ALL_HI    (~0xfffull | QI_HI_IH | QI_HI_AM(0x3f))
-#define WAIT_ALL        (QI_WAIT | QI_WAIT_IF | QI_WAIT_SW | QI_WAIT_FN | \
-                         QI_SDATA(0xc0ffee00))
-#define IEC_ALL         (QI_IEC | QI_G(1) | QI_IEC_IM(15) | \
-                         QI_IEC_IIDX(0xffff))
 
 /* qtest /vtd-dmar/qi/invalid/<name> */
-static const QiBadCase qi_bad_cases[] = {
-    { "cc-rsvd-lo-8-6", CC_ALL, 0, 0x1c0, 0 },
-    { "cc-rsvd-lo-11-9", CC_ALL, 0, 0xe00, 0 },
-    { "cc-rsvd-lo-15-12", CC_ALL, 0, 0xf000, 0 },
-    { "cc-rsvd-lo-63-50", CC_ALL, 0, 0xfffc000000000000ull, 0 },
-    { "cc-rsvd-hi", CC_ALL, 0, 0, ~0ull },
-    { "cc-g0", QI_CC | QI_DID(DOMAIN) | QI_CC_SID(EDU_SID), 0, 0, 0 },
-    { "iotlb-rsvd-lo-8", IOTLB_ALL, IOTLB_ALL_HI, 0x100, 0 },
-    { "iotlb-rsvd-lo-11-9", IOTLB_ALL, IOTLB_ALL_HI, 0xe00, 0 },
-    { "iotlb-rsvd-lo-15-12", IOTLB_ALL, IOTLB_ALL_HI, 0xf000, 0 },
-    { "iotlb-rsvd-lo-63-32", IOTLB_ALL, IOTLB_ALL_HI,
-      0xffffffff00000000ull, 0 },
-    { "iotlb-rsvd-hi-11-7", IOTLB_ALL, IOTLB_ALL_HI, 0, 0xf80 },
-    { "iotlb-g0", QI_IOTLB | QI_DID(DOMAIN), IOVA_A, 0, 0 },
-    { "wait-rsvd-lo-8", WAIT_ALL, IQ_CANARY, 0x100, 0 },
-    { "wait-rsvd-lo-11-9", WAIT_ALL, IQ_CANARY, 0xe00, 0 },
-    { "wait-rsvd-lo-31-12", WAIT_ALL, IQ_CANARY, 0xfffff000, 0 },
-    { "wait-pd", WAIT_ALL, IQ_CANARY, QI_WAIT_PD, 0 },
-    { "wait-status-addr-1-0", WAIT_ALL, IQ_CANARY, 0, 3 },
-    { "devtlb", QI_DEVTLB | QI_CC_SID(EDU_SID), IOVA_A, 0, 0 },
-    { "iec-rsvd-lo-8-5", IEC_ALL, 0, 0x1e0, 0 },
-    { "iec-rsvd-lo-11-9", IEC_ALL, 0, 0xe00, 0 },
-    { "iec-rsvd-lo-26-12", IEC_ALL, 0, 0x7fff000, 0 },
-    { "iec-rsvd-lo-63-48", IEC_ALL, 0, 0xffff000000000000ull, 0 },
-    { "iec-rsvd-hi", IEC_ALL, 0, 0, ~0ull },
-    { "iec-global-rsvd-hi", QI_IEC | QI_IEC_IM(7) | QI_IEC_IIDX(0x1234), 0,
-      0, ~0ull },
-    { "iec-global-no-ir", QI_IEC, 0, 0, 0, true },
-    { "iec-index-no-ir", QI_IEC | QI_G(1) | QI_IEC_IIDX(5), 0, 0, 0, true },
-};
-
 static void test_qi_invalid(const void *opaque)
 {
-    const QiBadCase *c = opaque;
+    const ScnQiBadCase *c = opaque;
     DmarUnitConfig cfg = fx_config();
     Fx *f;
 
     cfg.ir = !c->no_ir;
     f = fx_new_cfg(&cfg);
-    qi_enable(f, IQ_BASE, 0);
-    if (!c->rsvd_lo && !c->rsvd_hi) {
-        qi_expect_bad(f, c->lo, c->hi);
-    } else {
-        fx_w32(f, IQ_CANARY, 0);
-        qi_push(f, c->lo, c->hi);
-        qi_sync(f);
-        if ((c->lo & 0xf) == QI_WAIT) {
-            g_assert_cmphex(fx_r32(f, IQ_CANARY), ==, c->lo >> 32);
-        }
-        for (unsigned b = 0; b < 64; b++) {
-            if (c->rsvd_lo & 1ull << b) {
-                qi_expect_bad(f, c->lo | 1ull << b, c->hi);
-            }
-            if (c->rsvd_hi & 1ull << b) {
-                qi_expect_bad(f, c->lo, c->hi | 1ull << b);
-            }
-        }
-    }
-    qi_sync(f);
+    f->extra = qi_bad_hook;
+    scn_qi_invalid(f, c);
     fx_free(f);
 }
 
 /* qtest /vtd-dmar/qi/invalid/types */
 static void test_qi_invalid_types(void)
 {
-    static const unsigned types[] = {
-        0, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-    };
     Fx *f = fx_new();
 
-    qi_enable(f, IQ_BASE, 0);
-    for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
-        qi_expect_bad(f, types[i], 0);
-        qi_expect_bad(f, types[i] | QI_WAIT_SW | QI_SDATA(1), IQ_CANARY);
-    }
-    for (unsigned t = 1; t < 8; t++) {
-        qi_expect_bad(f, QI_CC | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
-        qi_expect_bad(f, QI_IOTLB | QI_G(GRAN_GLOBAL) | (uint64_t)t << 9, 0);
-        qi_expect_bad(f, QI_WAIT | (uint64_t)t << 9, 0);
-        qi_expect_bad(f, QI_IEC | (uint64_t)t << 9, 0);
-    }
-    qi_sync(f);
+    f->extra = qi_bad_hook;
+    scn_qi_invalid_types(f);
     fx_free(f);
 }
 
-/* qtest /vtd-dmar/qi/iqe-memory: fetches and status writes need RAM */
+/* qtest /vtd-dmar/qi/iqe-memory */
 static void test_qi_iqe_memory(void)
 {
     Fx *f = fx_new();
 
-    qi_enable(f, IQ_BASE, 0);
-    qi_expect_bad(f, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x12345678), NO_RAM);
-    qi_expect_bad(f, QI_WAIT | QI_WAIT_SW | QI_SDATA(0xffffffff),
-                  DMAR_BASE + REG_IEDATA);
-    g_assert_cmphex(rd32(f, REG_IEDATA), ==, 0);
-    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
-                    "status write of a wait descriptor failed");
-    qi_sync(f);
-
-    wr32(f, REG_GCMD, 0);
-    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
-    qi_enable(f, NO_RAM, 0);
-    wr64(f, REG_IQT, iq_off(1));
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
-    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_FETCH);
-    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
-                    "descriptor fetch failed");
-    wr32(f, REG_GCMD, 0);
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-
-    qi_enable(f, DMAR_BASE, 0);
-    wr64(f, REG_IQT, iq_off(1));
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
-    wr32(f, REG_GCMD, 0);
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-
-    qi_enable(f, IQ_BASE, 0);
-    qi_sync(f);
+    f->extra = qi_bad_hook;
+    scn_qi_iqe_memory(f);
     fx_free(f);
 }
 
 /* qtest /vtd-dmar/qi/iqe-tail */
+static void qi_iqe_tail_hook(Fx *f, int at, bool before)
+{
+    g_assert_cmpint(at, ==, SCN_AT_IQE_TAIL);
+    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "tail beyond the queue size");
+}
+
 static void test_qi_iqe_tail(void)
 {
     Fx *f = fx_new();
-    unsigned w;
 
-    fe_setup(f, 0x7a17);
-    fx_w32(f, IQ_STATUS, 0);
-    qi_enable(f, IQ_BASE, 0);
-    qi_sync(f);
-    qi_sync(f);
-    w = qi_push_wait(f, IQ_STATUS, 0x7a, 0);
-
-    wr64(f, REG_IQT, iq_off(256));
-    g_assert_cmphex(rd64(f, REG_IQT), ==, iq_off(256));
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w));
-    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
-    g_assert_cmphex(rd64(f, REG_IQERCD), ==, IQEI_TAIL);
-    g_assert_cmpstr(fx_last(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
-                    "tail beyond the queue size");
-    g_assert_cmpuint(f->fe_count, ==, 1);
-    g_assert_cmphex(f->fe_data, ==, 0x7a17);
-    wr64(f, REG_IQT, 0x7fff0);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w));
-    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
-
-    qi_kick(f);
-    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x7a);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(w + 1));
-    g_assert_cmpuint(f->fe_count, ==, 1);
-    qi_sync(f);
-
-    wr32(f, REG_GCMD, 0);
-    g_assert_cmphex(rd32(f, REG_GSTS), ==, 0);
-    qi_enable(f, IQ_BASE, 1);
-    for (unsigned i = 0; i < 256; i++) {
-        qi_push(f, QI_WAIT, 0);
-    }
-    qi_kick(f);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(256));
-    qi_sync(f);
-    wr64(f, REG_IQT, iq_off(512));
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(257));
+    f->extra = qi_iqe_tail_hook;
+    scn_qi_iqe_tail(f);
     g_assert_cmpuint(f->fe_count, ==, 2);
     fx_free(f);
 }
@@ -1374,11 +1117,11 @@ static void test_qi_wait_event(void)
     /* a wait that completed before a bad descriptor still counts */
     wr32(f, REG_ICS, ICS_IWC);
     qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
-    bad = qi_fail(f);
+    bad = scn_qi_fail(f);
     g_assert_cmphex(rd32(f, REG_FSTS), ==, FSTS_IQE);
     g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
     g_assert_cmpuint(f->ie_count, ==, 5);
-    qi_recover(f, bad);
+    scn_qi_recover(f, bad);
 
     /* the message goes above 4 GiB with IEUADDR */
     wr32(f, REG_ICS, ICS_IWC);
@@ -1415,124 +1158,26 @@ static void test_qi_disable_iqh(void)
     fx_free(f);
 }
 
-static uint64_t rnd64(GRand *r)
-{
-    return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
-}
-
-static void fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)
-{
-    static const uint64_t types[] = {
-        QI_CC, QI_IOTLB, QI_WAIT, QI_WAIT, QI_DEVTLB, QI_IEC,
-    };
-    uint64_t type = types[g_rand_int_range(r, 0, ARRAY_SIZE(types))];
-
-    *lo = rnd64(r);
-    *hi = rnd64(r);
-    if (!g_rand_int_range(r, 0, 4)) {
-        return;
-    }
-    switch (type) {
-    case QI_CC:
-        *lo &= 0x0003ffffffff0030ull;
-        *hi = 0;
-        break;
-    case QI_IOTLB:
-        *lo &= 0xffff00f0ull;
-        *hi &= ~0xf80ull;
-        break;
-    case QI_WAIT:
-        *lo &= 0xffffffff000000f0ull;
-        *hi = g_rand_boolean(r) ?
-              IQ_STATUS + 4 * g_rand_int_range(r, 0, 1024) : *hi & ~3ull;
-        break;
-    default:
-        *lo &= 0xffffffffffff00f0ull;
-    }
-    *lo |= type;
-    if (!g_rand_int_range(r, 0, 8)) {
-        *lo ^= 1ull << g_rand_int_range(r, 0, 64);
-    }
-}
-
-static void assert_head_sane(Fx *f, unsigned entries)
-{
-    uint64_t head = rd64(f, REG_IQH);
-
-    g_assert_cmphex(head % 16, ==, 0);
-    g_assert_cmphex(head, <, iq_off(entries));
-}
-
 /* qtest /vtd-dmar/qi/fuzz */
+static void qi_fuzz_hook(Fx *f, int at, bool before)
+{
+    g_assert_cmpint(at, ==, SCN_AT_FUZZ_ROUND);
+    fx_clear_events(f);
+    fx_clear_log(f);
+}
+
 static void test_qi_fuzz(void)
 {
     Fx *f = fx_new();
-    GRand *r = g_rand_new_with_seed(0x7d3a0c1e);
-    unsigned entries = 256, errors = 0;
 
     setup_a_to_b(f);
-    fe_setup(f, 0x0f0f);
+    scn_fe_setup(f, 0x0f0f);
     wr32(f, REG_IEDATA, 0x1e1e);
     qi_enable(f, IQ_BASE, 1);
     wr64(f, REG_IQA, IQ_BASE);
     wr64(f, REG_IQT, 0);
-
-    for (unsigned i = 0; i < 200; i++) {
-        unsigned head = rd64(f, REG_IQH) / 16;
-        unsigned n = g_rand_int_range(r, 1, 9);
-        uint64_t iqt;
-
-        for (unsigned k = 0; k < n; k++) {
-            uint64_t lo, hi;
-
-            fuzz_desc(r, &lo, &hi);
-            qi_put(f, (head + k) % entries, lo, hi);
-        }
-        switch (g_rand_int_range(r, 0, 4)) {
-        case 0:
-            iqt = rnd64(r);
-            break;
-        case 1:
-            iqt = iq_off(g_rand_int_range(r, 0, 0x8000));
-            break;
-        default:
-            iqt = iq_off((head + n) % entries);
-        }
-        wr64(f, REG_IQT, iqt);
-        assert_head_sane(f, entries);
-        if (!g_rand_int_range(r, 0, 8)) {
-            wr32(f, REG_ICS, ICS_IWC);
-            wr32(f, REG_IECTL, g_rand_boolean(r) ? IECTL_IM : 0);
-        }
-        if (!g_rand_int_range(r, 0, 32)) {
-            unsigned qs = g_rand_int_range(r, 0, 2);
-
-            entries = 256u << qs;
-            wr64(f, REG_IQA, IQ_BASE | qs);
-            g_assert_cmphex(rd64(f, REG_IQH), ==, 0);
-        }
-        if (rd32(f, REG_FSTS) & FSTS_IQE) {
-            errors++;
-            wr32(f, REG_FSTS, FSTS_IQE);
-            assert_head_sane(f, entries);
-        }
-        fx_clear_events(f);
-        fx_clear_log(f);
-    }
-    g_test_message("%u queue errors in 200 rounds", errors);
-    g_assert_cmpuint(errors, >, 20);
-    g_rand_free(r);
-
-    wr32(f, REG_FSTS, FSTS_IQE);
-    wr64(f, REG_IQA, IQ_BASE);
-    wr64(f, REG_IQT, 0);
-    f->iq_entries = 256;
-    f->iq_tail = 0;
-    wr32(f, REG_FSTS, FSTS_IQE);
-    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
-    qi_iotlb(f, GRAN_GLOBAL, 0, 0, 0);
-    qi_cc(f, GRAN_GLOBAL, 0, 0, 0);
-    qi_sync(f);
+    f->extra = qi_fuzz_hook;
+    scn_qi_fuzz(f);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
     g_assert_cmphex(rd32(f, REG_GSTS), ==,
                     GSTS_TES | GSTS_RTPS | GSTS_QIES);
@@ -1958,7 +1603,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/qi/wait-event", test_qi_wait_event);
     g_test_add_func("/dmar-unit/qi/fuzz", test_qi_fuzz);
     g_test_add_func("/dmar-unit/qi/invalid/types", test_qi_invalid_types);
-    ADD_CASES("/dmar-unit/qi/invalid", qi_bad_cases, test_qi_invalid);
+    ADD_CASES("/dmar-unit/qi/invalid", scn_qi_bad_cases, test_qi_invalid);
     g_test_add_func("/dmar-unit/qi/disable/iqh-reset", test_qi_disable_iqh);
     g_test_add_func("/dmar-unit/queue/continuation", test_queue_continuation);
     g_test_add_func("/dmar-unit/queue/iqt-again", test_queue_iqt_again);

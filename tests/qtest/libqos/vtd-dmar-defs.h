@@ -245,6 +245,8 @@
 #define IQ_CANARY       0x00a11010ull   /* must never be written */
 #define IRT_BASE        0x00b00000ull   /* room for 2^16 IRTEs (1 MiB) */
 #define IRT_BASE2       0x00c00000ull   /* a second table */
+#define FE_MSG          0x00f00000ull   /* fault event messages land here */
+#define IE_MSG          0x00f00100ull   /* invalidation event messages */
 #define NO_RAM          0x800000000ull  /* 32 GiB: nothing is mapped there */
 
 /* IOVAs; any value works since edu's DMA mask is widened to 64 bits */
