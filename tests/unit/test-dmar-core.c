@@ -2018,6 +2018,7 @@ static DmarWalkStatus env_walk_all(TestEnv *e, const DmarContext *ctx,
 
     l->leaves = g_array_new(false, false, sizeof(DmarTranslation));
     l->calls = 0;
+    l->stop_after = 0;
     return env_walk(e, ctx, first, last, &budget, &resume, l);
 }
 
