@@ -11,244 +11,52 @@
 
 /* ================= fault reasons ================= */
 
-#define IOVA_F          0x00720080ull   /* identity-mapped RAM if leaked */
-#define PAGE_T          0x00504000ull   /* what the good tables map it to */
-
-typedef struct FaultEnv {
-    uint64_t rta;
-    uint64_t iova;
-} FaultEnv;
-
+/* IOVA_F, PAGE_T and the cases' table breakers: vtd-dmar-scenarios.h */
 typedef struct FaultCase {
     const char *name;
     const char *props;
     uint8_t fr;
     bool write;
-    void (*setup)(QDmar *d, FaultEnv *e);
+    void (*setup)(QDmar *d, ScnFaultEnv *e);
 } FaultCase;
 
-static void fc_root_absent(QDmar *d, FaultEnv *e)
-{
-    dmar_set_root(d, CTX_TABLE, 0);
-}
-
-static void fc_ctx_absent(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d) & ~CTX_P, dmar_ctx_hi(d));
-}
-
-static void fc_ctx_tt(QDmar *d, unsigned tt)
-{
-    dmar_set_ctx(d, (dmar_ctx_lo(d) & ~CTX_TT(3)) | CTX_TT(tt), dmar_ctx_hi(d));
-}
-
-static void fc_ctx_tt_reserved(QDmar *d, FaultEnv *e)
-{
-    fc_ctx_tt(d, TT_RESERVED);
-}
-
-static void fc_ctx_tt_devtlb(QDmar *d, FaultEnv *e)
-{
-    /* ECAP.DT = 0: device-TLB translation type is not supported */
-    fc_ctx_tt(d, TT_DEVTLB);
-}
-
-static void fc_ctx_tt_passthrough(QDmar *d, FaultEnv *e)
-{
-    /* used with pt=off: ECAP.PT = 0 */
-    fc_ctx_tt(d, TT_PASSTHROUGH);
-}
-
-static void fc_ctx_aw(QDmar *d, unsigned levels)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d), (dmar_ctx_hi(d) & ~7ull) | CTX_AW(levels));
-}
-
-static void fc_ctx_aw5(QDmar *d, FaultEnv *e)
-{
-    fc_ctx_aw(d, 5);            /* SAGAW = 0x6 has no 5-level tables */
-}
-
-static void fc_ctx_aw4(QDmar *d, FaultEnv *e)
-{
-    fc_ctx_aw(d, 4);            /* used with aw-bits=39: SAGAW = 0x2 */
-}
-
-static void fc_ctx_aw_reserved(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d), (dmar_ctx_hi(d) & ~7ull) | 7);
-}
-
-static void fc_beyond_aw(QDmar *d, FaultEnv *e)
-{
-    /* 3-level tables translate 39 bits */
-    e->iova |= 1ull << 39;
-}
-
-static void fc_read_only(QDmar *d, FaultEnv *e)
-{
-    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_R);
-}
-
-static void fc_write_only(QDmar *d, FaultEnv *e)
-{
-    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_W);
-}
-
-static void fc_l3_absent(QDmar *d, FaultEnv *e)
-{
-    dmar_set_pte(d, IOVA_F, 3, 0);
-}
-
-static void fc_leaf_absent(QDmar *d, FaultEnv *e)
-{
-    dmar_set_pte(d, IOVA_F, 1, PAGE_T);
-}
-
-static void fc_leaf_absent_rsvd(QDmar *d, FaultEnv *e)
-{
-    /* R = W = 0: not present; reserved bits do not matter then */
-    dmar_set_pte(d, IOVA_F, 1, PAGE_T | PTE_SNP | 1ull << 51);
-}
-
-static void fc_pte_no_ram(QDmar *d, FaultEnv *e)
-{
-    /* the level-3 entry points at a level-2 table where there is no RAM */
-    dmar_set_pte(d, IOVA_F, 3, NO_RAM | PTE_RW);
-}
-
-static void fc_rta_no_ram(QDmar *d, FaultEnv *e)
-{
-    e->rta = NO_RAM;
-}
-
-static void fc_ctp_no_ram(QDmar *d, FaultEnv *e)
-{
-    dmar_set_root(d, NO_RAM | ROOT_P, 0);
-}
-
-static void fc_root_rsvd_lo(QDmar *d, FaultEnv *e)
-{
-    dmar_set_root(d, CTX_TABLE | ROOT_P | 1ull << 5, 0);
-}
-
-static void fc_root_rsvd_hi(QDmar *d, FaultEnv *e)
-{
-    dmar_set_root(d, CTX_TABLE | ROOT_P, 1);
-}
-
-static void fc_root_rsvd_haw(QDmar *d, FaultEnv *e)
-{
-    /* context-table pointer beyond the 48-bit host address width */
-    dmar_set_root(d, CTX_TABLE | ROOT_P | 1ull << 50, 0);
-}
-
-static void fc_ctx_rsvd_lo(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d) | 1ull << 4, dmar_ctx_hi(d));
-}
-
-static void fc_ctx_rsvd_hi7(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d), dmar_ctx_hi(d) | 1ull << 7);
-}
-
-static void fc_ctx_rsvd_hi(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, dmar_ctx_lo(d), dmar_ctx_hi(d) | 1ull << 40);
-}
-
-static void fc_pte_snp(QDmar *d, FaultEnv *e)
-{
-    /* ECAP.SC = 0: SNP is reserved */
-    dmar_map(d, IOVA_F, PAGE_T, 1, PTE_RW | PTE_SNP);
-}
-
-static void fc_pte_addr_haw(QDmar *d, FaultEnv *e)
-{
-    dmar_map(d, IOVA_F, PAGE_T | 1ull << 50, 1, PTE_RW);
-}
-
-static void fc_table_addr_haw(QDmar *d, FaultEnv *e)
-{
-    uint64_t slot = dmar_pte_slot(d, IOVA_F, 2);
-
-    qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) | 1ull << 49);
-}
-
-static void fc_pte_ps_l4(QDmar *d, FaultEnv *e)
-{
-    dmar_tables_init(d, 4, 0);
-    dmar_set_pte(d, IOVA_F, 4, PTE_PS | PTE_RW);
-}
-
-static void fc_pte_2m_unaligned(QDmar *d, FaultEnv *e)
-{
-    dmar_map(d, IOVA_F, BIG_2M_A | 0x1000, 2, PTE_RW);
-}
-
-static void fc_nonleaf_read_only(QDmar *d, FaultEnv *e)
-{
-    uint64_t slot = dmar_pte_slot(d, IOVA_F, 3);
-
-    /* permissions are the intersection over all levels */
-    qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) & ~PTE_W);
-}
-
-static void fc_nonleaf_write_only(QDmar *d, FaultEnv *e)
-{
-    uint64_t slot = dmar_pte_slot(d, IOVA_F, 2);
-
-    qtest_writeq(d->qts, slot, qtest_readq(d->qts, slot) & ~PTE_R);
-}
-
-static void fc_rta_mmio(QDmar *d, FaultEnv *e)
-{
-    /* the unit's own registers are no root table */
-    e->rta = DMAR_BASE;
-}
-
-static void fc_ctp_mmio(QDmar *d, FaultEnv *e)
-{
-    dmar_set_root(d, DMAR_BASE | ROOT_P, 0);
-}
-
 static const FaultCase fault_cases[] = {
-    { "root-not-present", "", FR_ROOT_NP, true, fc_root_absent },
-    { "ctx-not-present", "", FR_CTX_NP, false, fc_ctx_absent },
-    { "ctx-tt-reserved", "", FR_CTX_INV, true, fc_ctx_tt_reserved },
-    { "ctx-tt-devtlb", "", FR_CTX_INV, false, fc_ctx_tt_devtlb },
-    { "ctx-tt-pt-off", "pt=off", FR_CTX_INV, true, fc_ctx_tt_passthrough },
-    { "ctx-aw-5level", "", FR_CTX_INV, false, fc_ctx_aw5 },
-    { "ctx-aw-4level-aw39", "aw-bits=39", FR_CTX_INV, true, fc_ctx_aw4 },
-    { "ctx-aw-reserved", "", FR_CTX_INV, true, fc_ctx_aw_reserved },
-    { "addr-beyond-aw", "", FR_BEYOND_AW, true, fc_beyond_aw },
-    { "addr-beyond-aw-read", "", FR_BEYOND_AW, false, fc_beyond_aw },
-    { "write-read-only", "", FR_WRITE, true, fc_read_only },
-    { "write-not-present", "", FR_WRITE, true, fc_l3_absent },
-    { "write-nonleaf-read-only", "", FR_WRITE, true, fc_nonleaf_read_only },
-    { "read-write-only", "", FR_READ, false, fc_write_only },
-    { "read-not-present", "", FR_READ, false, fc_leaf_absent },
-    { "read-not-present-rsvd", "", FR_READ, false, fc_leaf_absent_rsvd },
-    { "read-nonleaf-write-only", "", FR_READ, false, fc_nonleaf_write_only },
-    { "pte-read-error", "", FR_PTE_ACCESS, false, fc_pte_no_ram },
-    { "pte-read-error-write", "", FR_PTE_ACCESS, true, fc_pte_no_ram },
-    { "root-read-error", "", FR_ROOT_ACCESS, true, fc_rta_no_ram },
-    { "root-table-at-mmio", "", FR_ROOT_ACCESS, false, fc_rta_mmio },
-    { "ctx-read-error", "", FR_CTX_ACCESS, false, fc_ctp_no_ram },
-    { "ctx-table-at-mmio", "", FR_CTX_ACCESS, true, fc_ctp_mmio },
-    { "root-rsvd-lo", "", FR_ROOT_RSVD, true, fc_root_rsvd_lo },
-    { "root-rsvd-hi", "", FR_ROOT_RSVD, false, fc_root_rsvd_hi },
-    { "root-rsvd-haw", "", FR_ROOT_RSVD, false, fc_root_rsvd_haw },
-    { "ctx-rsvd-lo", "", FR_CTX_RSVD, false, fc_ctx_rsvd_lo },
-    { "ctx-rsvd-hi-bit7", "", FR_CTX_RSVD, true, fc_ctx_rsvd_hi7 },
-    { "ctx-rsvd-hi", "", FR_CTX_RSVD, false, fc_ctx_rsvd_hi },
-    { "pte-rsvd-snp", "", FR_PTE_RSVD, true, fc_pte_snp },
-    { "pte-rsvd-addr", "", FR_PTE_RSVD, false, fc_pte_addr_haw },
-    { "pte-rsvd-table-addr", "", FR_PTE_RSVD, true, fc_table_addr_haw },
-    { "pte-rsvd-ps-level4", "", FR_PTE_RSVD, true, fc_pte_ps_l4 },
+    { "root-not-present", "", FR_ROOT_NP, true, scn_fc_root_absent },
+    { "ctx-not-present", "", FR_CTX_NP, false, scn_fc_ctx_absent },
+    { "ctx-tt-reserved", "", FR_CTX_INV, true, scn_fc_ctx_tt_reserved },
+    { "ctx-tt-devtlb", "", FR_CTX_INV, false, scn_fc_ctx_tt_devtlb },
+    { "ctx-tt-pt-off", "pt=off", FR_CTX_INV, true, scn_fc_ctx_tt_passthrough },
+    { "ctx-aw-5level", "", FR_CTX_INV, false, scn_fc_ctx_aw5 },
+    { "ctx-aw-4level-aw39", "aw-bits=39", FR_CTX_INV, true, scn_fc_ctx_aw4 },
+    { "ctx-aw-reserved", "", FR_CTX_INV, true, scn_fc_ctx_aw_reserved },
+    { "addr-beyond-aw", "", FR_BEYOND_AW, true, scn_fc_beyond_aw },
+    { "addr-beyond-aw-read", "", FR_BEYOND_AW, false, scn_fc_beyond_aw },
+    { "write-read-only", "", FR_WRITE, true, scn_fc_read_only },
+    { "write-not-present", "", FR_WRITE, true, scn_fc_l3_absent },
+    { "write-nonleaf-read-only", "", FR_WRITE, true, scn_fc_nonleaf_read_only },
+    { "read-write-only", "", FR_READ, false, scn_fc_write_only },
+    { "read-not-present", "", FR_READ, false, scn_fc_leaf_absent },
+    { "read-not-present-rsvd", "", FR_READ, false, scn_fc_leaf_absent_rsvd },
+    { "read-nonleaf-write-only", "", FR_READ, false,
+      scn_fc_nonleaf_write_only },
+    { "pte-read-error", "", FR_PTE_ACCESS, false, scn_fc_pte_no_ram },
+    { "pte-read-error-write", "", FR_PTE_ACCESS, true, scn_fc_pte_no_ram },
+    { "root-read-error", "", FR_ROOT_ACCESS, true, scn_fc_rta_no_ram },
+    { "root-table-at-mmio", "", FR_ROOT_ACCESS, false, scn_fc_rta_mmio },
+    { "ctx-read-error", "", FR_CTX_ACCESS, false, scn_fc_ctp_no_ram },
+    { "ctx-table-at-mmio", "", FR_CTX_ACCESS, true, scn_fc_ctp_mmio },
+    { "root-rsvd-lo", "", FR_ROOT_RSVD, true, scn_fc_root_rsvd_lo },
+    { "root-rsvd-hi", "", FR_ROOT_RSVD, false, scn_fc_root_rsvd_hi },
+    { "root-rsvd-haw", "", FR_ROOT_RSVD, false, scn_fc_root_rsvd_haw },
+    { "ctx-rsvd-lo", "", FR_CTX_RSVD, false, scn_fc_ctx_rsvd_lo },
+    { "ctx-rsvd-hi-bit7", "", FR_CTX_RSVD, true, scn_fc_ctx_rsvd_hi7 },
+    { "ctx-rsvd-hi", "", FR_CTX_RSVD, false, scn_fc_ctx_rsvd_hi },
+    { "pte-rsvd-snp", "", FR_PTE_RSVD, true, scn_fc_pte_snp },
+    { "pte-rsvd-addr", "", FR_PTE_RSVD, false, scn_fc_pte_addr_haw },
+    { "pte-rsvd-table-addr", "", FR_PTE_RSVD, true, scn_fc_table_addr_haw },
+    { "pte-rsvd-ps-level4", "", FR_PTE_RSVD, true, scn_fc_pte_ps_l4 },
     { "pte-rsvd-2m-unaligned", "", FR_PTE_RSVD, false,
-      fc_pte_2m_unaligned },
+      scn_fc_pte_2m_unaligned },
 };
 
 /*
@@ -256,7 +64,7 @@ static const FaultCase fault_cases[] = {
  * case says, do one DMA, and check the record, the status and that the
  * DMA moved no data.
  */
-static QDmar *fault_run(const FaultCase *fc, FaultEnv *e, uint8_t *t_seed,
+static QDmar *fault_run(const FaultCase *fc, ScnFaultEnv *e, uint8_t *t_seed,
                         uint8_t *id_seed)
 {
     QDmar *d = dmar_boot(fc->props);
@@ -303,7 +111,7 @@ static void fault_check_no_data(QDmar *d, const FaultCase *fc,
 static void test_fault(const void *opaque)
 {
     const FaultCase *fc = opaque;
-    FaultEnv e;
+    ScnFaultEnv e;
     uint8_t t_seed, id_seed;
     QDmar *d = fault_run(fc, &e, &t_seed, &id_seed);
 
@@ -314,11 +122,6 @@ static void test_fault(const void *opaque)
     dmar_free(d);
 }
 
-static void fc_slptptr_no_ram(QDmar *d, FaultEnv *e)
-{
-    dmar_set_ctx(d, NO_RAM | CTX_P, dmar_ctx_hi(d));
-}
-
 /*
  * VT-d §7.1.3: an error reading the second-stage table that SLPTPTR
  * references is reason 3h (7h is for tables referenced through a paging
@@ -327,9 +130,9 @@ static void fc_slptptr_no_ram(QDmar *d, FaultEnv *e)
 static void test_fault_slptptr(void)
 {
     static const FaultCase fc = {
-        "slptptr-read-error", "", FR_CTX_INV, false, fc_slptptr_no_ram,
+        "slptptr-read-error", "", FR_CTX_INV, false, scn_fc_slptptr_no_ram,
     };
-    FaultEnv e;
+    ScnFaultEnv e;
     uint8_t t_seed, id_seed;
     QDmar *d = fault_run(&fc, &e, &t_seed, &id_seed);
     uint64_t hi = dmar_rd64(d, REG_FRCD(0) + 8);

@@ -12,37 +12,11 @@
 
 /* ================= register-based invalidation ================= */
 
-typedef struct InvCase {
-    unsigned gran;
-    bool qi;            /* through an IOTLB invalidate descriptor */
-} InvCase;
-
-static const InvCase inv_page = { GRAN_PAGE, false };
-static const InvCase inv_domain = { GRAN_DOMAIN, false };
-static const InvCase inv_global = { GRAN_GLOBAL, false };
-static const InvCase qi_inv_page = { GRAN_PAGE, true };
-static const InvCase qi_inv_domain = { GRAN_DOMAIN, true };
-static const InvCase qi_inv_global = { GRAN_GLOBAL, true };
-
-/* Invalidate what covers IOVA with the case's granularity */
-static void inv_for(QDmar *d, const InvCase *c, uint64_t iova, unsigned am)
-{
-    uint64_t v;
-
-    if (c->qi) {
-        dmar_qi_iotlb(d, c->gran, DOMAIN, iova, am);
-        dmar_qi_sync(d);
-        return;
-    }
-    v = dmar_iotlb_inv(d, c->gran, DOMAIN, iova | IVA_AM(am));
-
-    g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
-    g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
-}
+/* The cases (inv_page ... qi_inv_global), scn_inv_for(): scenarios.h */
 
 static void test_invalidate_iotlb(const void *opaque)
 {
-    const InvCase *c = opaque;
+    const ScnInvCase *c = opaque;
     QDmar *d = dmar_boot("");
     const uint64_t region = 0x20000000ull;      /* 2 MiB aligned */
     const uint64_t big = 0x30000000ull;         /* one 2 MiB page */
@@ -66,7 +40,7 @@ static void test_invalidate_iotlb(const void *opaque)
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
     dmar_map(d, IOVA_A, PAGE_P2, 1, PTE_R);
     dmar_copy(d, IOVA_A, IOVA_B);                    /* old or new: either */
-    inv_for(d, c, IOVA_A, 0);
+    scn_inv_for(d, c, IOVA_A, 0);
     dmar_copy(d, IOVA_A, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
 
@@ -74,7 +48,7 @@ static void test_invalidate_iotlb(const void *opaque)
     dmar_copy(d, region + 0x5000, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x61));
     dmar_map(d, region + 0x5000, PAGE_P2, 1, PTE_R);
-    inv_for(d, c, region, 9);
+    scn_inv_for(d, c, region, 9);
     dmar_copy(d, region + 0x5000, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x62));
 
@@ -82,7 +56,7 @@ static void test_invalidate_iotlb(const void *opaque)
     dmar_copy(d, big + 0x3040, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x63));
     dmar_map(d, big, BIG_2M_B, 2, PTE_R);
-    inv_for(d, c, big + 0x3000, 0);
+    scn_inv_for(d, c, big + 0x3000, 0);
     dmar_copy(d, big + 0x3040, IOVA_B);
     g_assert_true(dmar_holds(d, PAGE_OUT, 0x64));
 

@@ -386,166 +386,41 @@ static void test_ir_dma_write(void)
 
 /* ---- interrupt remapping faults ---- */
 
-#define IR_VEC          0x9c    /* the vector of the faulting IRTEs */
-
-typedef struct IrEnv {
-    uint64_t irta;
-    uint32_t index;     /* where the IRTE is written (in IRT_BASE) */
-    uint32_t addr;      /* edu's MSI */
-    uint16_t data;
-    uint64_t lo, hi;    /* the IRTE */
-    int fi;             /* FRCD bits 63:48 expected; -1: not checked */
-} IrEnv;
-
 typedef struct IrFaultCase {
     const char *name;
     uint8_t fr;
-    void (*setup)(IrEnv *e);
+    void (*setup)(QDmar *d, ScnIrEnv *e);
 } IrFaultCase;
 
-static void irc_index(IrEnv *e, uint32_t handle, bool shv, uint16_t sub)
-{
-    e->addr = dmar_msi_remappable(handle, shv);
-    e->data = sub;
-    e->index = e->fi = handle + (shv ? sub : 0);
-}
-
-static void irc_beyond(IrEnv *e)
-{
-    e->irta = IRT_BASE | 1;
-    irc_index(e, 4, false, 0);
-}
-
-static void irc_beyond_s0(IrEnv *e)
-{
-    e->irta = IRT_BASE | 0;
-    irc_index(e, 2, false, 0);
-}
-
-static void irc_beyond_shv(IrEnv *e)
-{
-    e->irta = IRT_BASE | 1;
-    irc_index(e, 2, true, 2);
-}
-
-static void irc_beyond_bit15(IrEnv *e)
-{
-    e->irta = IRT_BASE | 14;
-    irc_index(e, 0x8000, false, 0);
-}
-
-/* handle + subhandle beyond 16 bits: not index 0 (where the IRTE is) */
-static void irc_beyond_overflow(IrEnv *e)
-{
-    e->irta = IRT_BASE | 15;
-    e->addr = dmar_msi_remappable(0xffff, true);
-    e->data = 1;
-    e->index = 0;
-    e->fi = -1;
-}
-
-static void irc_not_present(IrEnv *e)
-{
-    e->lo &= ~IRTE_P;
-}
-
-/* P = 0: nothing else in the entry is looked at */
-static void irc_not_present_junk(IrEnv *e)
-{
-    e->lo = ~(IRTE_P | IRTE_FPD);
-    e->hi = ~0ull;
-}
-
-static void irc_no_ram(IrEnv *e)
-{
-    e->irta = NO_RAM | 3;
-}
-
-static void irc_mmio(IrEnv *e)
-{
-    e->irta = DMAR_BASE | 3;
-}
-
 /* the table runs off the end of RAM (128 MiB): its first page is RAM */
-static void irc_past_ram(IrEnv *e)
+/* the table runs off the end of RAM (128 MiB): its first page is RAM */
+static void irc_past_ram(QDmar *d, ScnIrEnv *e)
 {
     e->irta = 0x7fff000ull | 15;
-    irc_index(e, 0x100, false, 0);
-}
-
-static void irc_svt3(IrEnv *e)
-{
-    e->hi = IRTE_SVT(3) | IRTE_SID(EDU_SID);
-}
-
-static void irc_posted(IrEnv *e)
-{
-    e->lo |= IRTE_IM;
-}
-
-static void irc_sq0(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID | 1);
-}
-
-static void irc_sq0_bus(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(0x100 | EDU_SID);
-}
-
-/* SQ = 1 ignores SID bit 2 only, SQ = 2 bits 2:1, SQ = 3 bits 2:0 */
-static void irc_sq1(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 6);
-}
-
-static void irc_sq2(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 7);
-}
-
-static void irc_sq3(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID + 8);
-}
-
-static void irc_bus_above(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0x0105);
-}
-
-static void irc_bus_empty(IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
+    scn_irc_index(e, 0x100, false, 0);
 }
 
 static const IrFaultCase ir_fault_cases[] = {
-    { "index-beyond", FR_IR_INDEX, irc_beyond },
-    { "index-beyond-s0", FR_IR_INDEX, irc_beyond_s0 },
-    { "index-beyond-shv", FR_IR_INDEX, irc_beyond_shv },
-    { "index-beyond-bit15", FR_IR_INDEX, irc_beyond_bit15 },
-    { "index-beyond-overflow", FR_IR_INDEX, irc_beyond_overflow },
-    { "not-present", FR_IR_NP, irc_not_present },
-    { "not-present-junk", FR_IR_NP, irc_not_present_junk },
-    { "table-no-ram", FR_IR_ACCESS, irc_no_ram },
-    { "table-mmio", FR_IR_ACCESS, irc_mmio },
+    { "index-beyond", FR_IR_INDEX, scn_irc_beyond },
+    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 },
+    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv },
+    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 },
+    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow },
+    { "not-present", FR_IR_NP, scn_irc_not_present },
+    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk },
+    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram },
+    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio },
     { "table-past-ram", FR_IR_ACCESS, irc_past_ram },
-    { "svt-reserved", FR_IR_RSVD, irc_svt3 },
-    { "posted", FR_IR_RSVD, irc_posted },
-    { "sid-sq0", FR_IR_SID, irc_sq0 },
-    { "sid-sq0-bus", FR_IR_SID, irc_sq0_bus },
-    { "sid-sq1", FR_IR_SID, irc_sq1 },
-    { "sid-sq2", FR_IR_SID, irc_sq2 },
-    { "sid-sq3", FR_IR_SID, irc_sq3 },
-    { "bus-range", FR_IR_SID, irc_bus_above },
-    { "bus-range-empty", FR_IR_SID, irc_bus_empty },
+    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 },
+    { "posted", FR_IR_RSVD, scn_irc_posted },
+    { "sid-sq0", FR_IR_SID, scn_irc_sq0 },
+    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus },
+    { "sid-sq1", FR_IR_SID, scn_irc_sq1 },
+    { "sid-sq2", FR_IR_SID, scn_irc_sq2 },
+    { "sid-sq3", FR_IR_SID, scn_irc_sq3 },
+    { "bus-range", FR_IR_SID, scn_irc_bus_above },
+    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty },
 };
-
-/* Faults found while using an IRTE are qualified: FPD hides them */
-static bool ir_fpd_qualified(uint8_t fr)
-{
-    return fr == FR_IR_NP || fr == FR_IR_RSVD || fr == FR_IR_SID;
-}
 
 /*
  * The request is blocked and recorded (reason, index, edu's source-id);
@@ -556,7 +431,7 @@ static void test_ir_fault(const void *opaque)
 {
     const IrFaultCase *c = opaque;
     QDmar *d = dmar_boot("");
-    IrEnv e = {
+    ScnIrEnv e = {
         .irta = IRT_BASE | 3,
         .index = 5, .fi = 5,
         .addr = dmar_msi_remappable(5, false),
@@ -564,7 +439,7 @@ static void test_ir_fault(const void *opaque)
         .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
     };
 
-    c->setup(&e);
+    c->setup(d, &e);
     dmar_irte_put(d, IRT_BASE, e.index, e.lo, e.hi);
     dmar_ir_enable(d, e.irta, false);
     dmar_edu_msi(d, e.addr, e.data);
@@ -574,7 +449,7 @@ static void test_ir_fault(const void *opaque)
     dmar_irte_put(d, IRT_BASE, e.index, e.lo | IRTE_FPD, e.hi);
     dmar_ir_set_table(d, e.irta);
     dmar_edu_msi(d, e.addr, e.data);
-    if (ir_fpd_qualified(c->fr)) {
+    if (scn_ir_fpd_qualified(c->fr)) {
         dmar_assert_no_fault(d);
     } else {
         dmar_assert_ir_fault(d, c->fr, e.fi, EDU_SID);

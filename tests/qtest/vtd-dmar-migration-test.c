@@ -336,44 +336,13 @@ static void st_set_reg(const Stream *st, uint8_t *buf, unsigned off,
     memcpy(buf + st->fields + ST_REGS + off, &v, size);
 }
 
-/* The unit in the middle of everything it does */
+/* scn_stream_source_setup(), and the data the copies after it use */
 static void stream_source_setup(QDmar *d, bool ir)
 {
-    dmar_tables_init(d, 3, 0);
-    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    dmar_map(d, IOVA_B, PAGE_OUT, 1, PTE_W);
+    scn_stream_source_setup(d, ir);
     dmar_fill(d, PAGE_P1, 0xe1);
     dmar_fill(d, PAGE_P2, 0xe2);
     dmar_zero(d, PAGE_OUT);
-    dmar_wr32(d, REG_FEDATA, 0x2bad);
-    dmar_wr32(d, REG_FEADDR, FE_MSG);
-    dmar_wr32(d, REG_FEUADDR, 0);
-    dmar_wr32(d, REG_IEDATA, 0x3bad);
-    dmar_wr32(d, REG_IEADDR, IE_MSG);
-    dmar_wr32(d, REG_IEUADDR, 0);
-    qtest_writel(d->qts, FE_MSG, 0);
-    qtest_writel(d->qts, IE_MSG, 0);
-    dmar_enable(d, ROOT_TABLE);
-    dmar_qi_enable(d, IQ_BASE, 0);
-    dmar_qi_sync(d);
-    dmar_qi_wait_if(d);
-    g_assert_cmphex(dmar_rd32(d, REG_ICS), ==, ICS_IWC);
-    if (ir) {
-        dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0xc1),
-                      IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-        dmar_ir_enable(d, IRT_BASE | 3, false);
-        dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
-        dmar_assert_delivered(d, 0xc1, false);
-        dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0xc2),
-                      IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    }
-    dmar_dma_in(d, IOVA_C);
-    g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(dmar_rd32(d, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    g_assert_cmphex(dmar_rd32(d, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    g_assert_cmphex(dmar_rd32(d, REG_GSTS), ==,
-                    GSTS_TES | GSTS_RTPS | GSTS_QIES |
-                    (ir ? GSTS_IRTPS | GSTS_IRES : 0));
 }
 
 /* The stream of a unit with PROPS, saved once */
@@ -533,22 +502,6 @@ static void sd_iqh_max(const Stream *st, uint8_t *buf)
 {
     st_set_reg(st, buf, REG_IQH, 8, dmar_iq_off(0x7fff));
 }
-
-/* dmar_post_load()'s reasons, as it words them */
-#define WHY_CONFIG \
-    "CAP/ECAP differ: the source was configured differently"
-#define WHY_NEXT        "next fault record beyond nfr"
-#define WHY_FRI         "FSTS.FRI beyond nfr"
-#define WHY_FRCD        "fault recording registers past nfr"
-#define WHY_GSTS        "GSTS reports a command not offered"
-#define WHY_ROOT        "root table pointer SRTP cannot have latched"
-#define WHY_IRTA \
-    "interrupt remapping table pointer SIRTP cannot have latched"
-#define WHY_IQA \
-    "IQA reserved bits, or base bits beyond the address width"
-#define WHY_IQH         "IQH outside the queue"
-#define WHY_IQT         "IQT reserved bits"
-#define WHY_INV         "an invalidation still in progress"
 
 static const StreamCase stream_cases[] = {
     /* CAP of a unit with 16 fault records */

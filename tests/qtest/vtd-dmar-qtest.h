@@ -59,36 +59,6 @@ static inline uint32_t ie_msg(QDmar *d)
     return qtest_readl(d->qts, IE_MSG);
 }
 
-/* CAP and ECAP as the VT-d spec encodes the documented configuration */
-static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm,
-                                    bool drain)
-{
-    uint64_t sagaw = aw == 39 ? 0x2 : aw == 48 ? 0x6 : 0xe;
-
-    return 6 |                          /* ND: 16-bit domain-ids */
-           (uint64_t)cm << 7 |
-           sagaw << 8 |
-           (uint64_t)(aw - 1) << 16 |   /* MGAW; ZLR (22) is 0 */
-           (0x200ull / 16) << 24 |      /* FRO */
-           3ull << 34 |                 /* SLLPS: 2 MiB and 1 GiB */
-           1ull << 39 |                 /* PSI */
-           (uint64_t)(nfr - 1) << 40 |
-           18ull << 48 |                /* MAMV */
-           (uint64_t)drain << 54 |      /* DWD */
-           (uint64_t)drain << 55;       /* DRD */
-}
-
-static inline uint64_t expected_ecap(bool pt, bool ir, bool eim)
-{
-    return 1 |                          /* C */
-           ECAP_QI |
-           (ir ? ECAP_IR : 0) |
-           (eim ? ECAP_EIM : 0) |
-           (uint64_t)pt << 6 |
-           (0x100ull / 16) << 8 |       /* IRO */
-           (ir ? ECAP_MHMV(0xf) : 0);   /* any IEC index mask */
-}
-
 /*
  * Whether QEMU 11.1's binary (VTD_DMAR_REF_QEMU, from
  * scripts/fetch-qemu-ref; scripts/test sets it) is there to compare
@@ -145,6 +115,19 @@ static inline void dmar_scn_write(QDmar *d, unsigned off, unsigned size,
     }
 }
 
+/*
+ * The whole window of registers in one qtest command: the memory core
+ * reads it 8 bytes at a time, so this relies on aligned 8-byte reads,
+ * which scn_win_init() checks against 4-byte ones.
+ */
+static inline void dmar_scn_win_read(QDmar *d, uint32_t *out, unsigned size)
+{
+    qtest_memread(d->qts, DMAR_BASE, out, size);
+    for (unsigned i = 0; i < size / 4; i++) {
+        out[i] = le32_to_cpu(out[i]);
+    }
+}
+
 /* Guest RAM */
 static inline void dmar_scn_w32(QDmar *d, uint64_t gpa, uint32_t v)
 {
@@ -154,6 +137,16 @@ static inline void dmar_scn_w32(QDmar *d, uint64_t gpa, uint32_t v)
 static inline uint32_t dmar_scn_r32(QDmar *d, uint64_t gpa)
 {
     return qtest_readl(d->qts, gpa);
+}
+
+static inline void dmar_scn_w64(QDmar *d, uint64_t gpa, uint64_t v)
+{
+    qtest_writeq(d->qts, gpa, v);
+}
+
+static inline uint64_t dmar_scn_r64(QDmar *d, uint64_t gpa)
+{
+    return qtest_readq(d->qts, gpa);
 }
 
 static inline void dmar_scn_memzero(QDmar *d, uint64_t gpa, size_t len)
@@ -176,6 +169,11 @@ static inline void dmar_scn_assert_remapped(QDmar *d, uint32_t addr,
     dmar_assert_delivered(d, v, level);
 }
 
+static inline void dmar_scn_ie_clear(QDmar *d)
+{
+    qtest_writel(d->qts, IE_MSG, 0);
+}
+
 /* The qtests check nothing beyond the scenarios' own assertions */
 static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 {
@@ -194,8 +192,17 @@ static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 #define scn_w32                 dmar_scn_w32
 #define scn_r32                 dmar_scn_r32
 #define scn_memzero             dmar_scn_memzero
+#define scn_w64                 dmar_scn_w64
+#define scn_r64                 dmar_scn_r64
+#define scn_set_root            dmar_set_root
+#define scn_set_ctx             dmar_set_ctx
+#define scn_ctx_lo              dmar_ctx_lo
+#define scn_ctx_hi              dmar_ctx_hi
+#define scn_set_pte             dmar_set_pte
+#define scn_pte_slot            dmar_pte_slot
 #define scn_fe_clear            dmar_scn_fe_clear
 #define scn_fe_msg              fe_msg
+#define scn_ie_clear            dmar_scn_ie_clear
 #define scn_iq_off              dmar_iq_off
 #define scn_qi_enable           dmar_qi_enable
 #define scn_qi_put              dmar_qi_put
@@ -206,6 +213,11 @@ static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 #define scn_qi_iotlb            dmar_qi_iotlb
 #define scn_qi_cc               dmar_qi_cc
 #define scn_fsts                dmar_fsts
+#define scn_win_read            dmar_scn_win_read
+#define scn_gcmd_update         dmar_gcmd_update
+#define scn_ccmd_inv            dmar_ccmd_inv
+#define scn_iotlb_inv           dmar_iotlb_inv
+#define scn_qi_wait_if          dmar_qi_wait_if
 #define scn_tables_init         dmar_tables_init
 #define scn_map                 dmar_map
 #define scn_enable              dmar_enable

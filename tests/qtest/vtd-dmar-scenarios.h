@@ -7,25 +7,39 @@
  * drift apart.
  *
  * A scenario takes the side's own state as DmarScn * and reaches the
- * unit only through these operations, which the includer maps to its
- * own before including this file (libqos/vtd-dmar.h on the qtest side,
- * in vtd-dmar-qtest.h; the fixture on the unit side, in
- * tests/unit/dmar-unit-fixture.h):
+ * unit only through these operations, which each side maps to its own
+ * before it includes this file: vtd-dmar-qtest.h to libqos/vtd-dmar.h
+ * (registers through qtest MMIO, DMA and MSIs from edu), and
+ * tests/unit/dmar-unit-fixture.h to the fixture (the unit's entry
+ * points, fake guest memory). Both map the same list:
  *
  *   DmarScn                          the side's state (QDmar or Fx)
  *   scn_rd32/rd64(s, off)            a register access
  *   scn_wr32/wr64(s, off, v)
  *   scn_read(s, off, size)           an access of any size and alignment
  *   scn_write(s, off, size, v)
+ *   scn_win_read(s, out, size)       the register window, 32-bit words
  *   scn_haw_mask(s)                  address bits below the HAW
  *   scn_snapshot(s, w), scn_assert_same_regs(a, b)
+ *   scn_w32/r32/w64/r64(s, gpa[, v]) guest RAM; scn_memzero(s, gpa, len)
+ *   scn_fe_clear(s), scn_fe_msg(s)   forget the fault event message; the
+ *                                    one sent since (its data), or 0
+ *   scn_ie_clear(s)                  forget the invalidation event one
+ *   scn_msi(s, addr, data)           an interrupt request from edu
+ *   scn_assert_remapped(s, addr, data, vector, level)
+ *                                    ... which reaches the CPU as asked
+ *   scn_dma_in(s, iova)              a read DMA of edu
  *   scn_hook(s, at, before)          the side's own extra checks around
  *                                    the step AT (SCN_AT_*); before is
  *                                    true just before it, false after
  *
- * Guest memory and the table, queue and IRTE builders follow the
- * libqos helper's names with scn_ in place of dmar_. Every scenario is
- * static inline: a test file uses the few it needs.
+ * and the libqos helper's table, queue, invalidation, fault record and
+ * IRTE builders with scn_ in place of dmar_ (scn_tables_init, scn_map,
+ * scn_set_root/ctx/pte, scn_enable, scn_qi_enable/put/push/kick/sync,
+ * scn_ccmd_inv, scn_ir_enable, scn_assert_frcd, ...). Every scenario is
+ * static inline, every table G_GNUC_UNUSED: a test file uses the few it
+ * needs. What a side checks beyond a scenario stays in its test file,
+ * after the call or through scn_hook().
  */
 #ifndef TESTS_QTEST_VTD_DMAR_SCENARIOS_H
 #define TESTS_QTEST_VTD_DMAR_SCENARIOS_H
@@ -39,7 +53,93 @@ typedef enum ScnAt {
     SCN_AT_QI_BAD,              /* scn_qi_expect_bad(): after the IQE */
     SCN_AT_IQE_STATUS_WRITE,    /* scn_qi_iqe_memory(): the failed write */
     SCN_AT_IQE_FETCH,           /* scn_qi_iqe_memory(): the failed fetch */
+    SCN_AT_WIN_BLOCK,           /* scn_access_width(): after each block */
 } ScnAt;
+
+/* ================= reset values ================= */
+
+/*
+ * CAP and ECAP as the VT-d spec encodes the documented configuration
+ * (§11.4.2, §11.4.3)
+ */
+static inline uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm,
+                                    bool drain)
+{
+    uint64_t sagaw = aw == 39 ? 0x2 : aw == 48 ? 0x6 : 0xe;
+
+    return 6 |                          /* ND: 16-bit domain-ids */
+           (uint64_t)cm << 7 |
+           sagaw << 8 |
+           (uint64_t)(aw - 1) << 16 |   /* MGAW; ZLR (22) is 0 */
+           (0x200ull / 16) << 24 |      /* FRO */
+           3ull << 34 |                 /* SLLPS: 2 MiB and 1 GiB */
+           1ull << 39 |                 /* PSI */
+           (uint64_t)(nfr - 1) << 40 |
+           18ull << 48 |                /* MAMV */
+           (uint64_t)drain << 54 |      /* DWD */
+           (uint64_t)drain << 55;       /* DRD */
+}
+
+static inline uint64_t expected_ecap(bool pt, bool ir, bool eim)
+{
+    return 1 |                          /* C */
+           ECAP_QI |
+           (ir ? ECAP_IR : 0) |
+           (eim ? ECAP_EIM : 0) |
+           (uint64_t)pt << 6 |
+           (0x100ull / 16) << 8 |       /* IRO */
+           (ir ? ECAP_MHMV(0xf) : 0);   /* any IEC index mask */
+}
+
+/*
+ * qtest /vtd-dmar/reset-values, unit /dmar-unit/reset-values: every
+ * register of a unit with the default configuration as reset leaves it;
+ * FECTL too if FECTL_IM (its IM is set then).
+ */
+static inline void scn_reset_values(DmarScn *s, bool fectl_im)
+{
+    uint32_t w[SNAP_WORDS];
+    uint64_t cap = expected_cap(48, 8, false, true);
+    uint64_t ecap = expected_ecap(true, true, false);
+
+    /* the VT-d encoding of C, QI, IR, PT, IRO and MHMV, written out */
+    g_assert_cmphex(ecap, ==, 0xf0104bull);
+    scn_snapshot(s, w);
+    for (unsigned i = 0; i < SNAP_WORDS; i++) {
+        unsigned off = i * 4;
+        uint32_t want = 0;
+
+        switch (off) {
+        case REG_VER:
+            want = 0x41;        /* VT-d revision 4.1 */
+            break;
+        case REG_CAP:
+        case REG_CAP + 4:
+            want = cap >> (8 * (off - REG_CAP));
+            break;
+        case REG_ECAP:
+        case REG_ECAP + 4:
+            want = ecap >> (8 * (off - REG_ECAP));
+            break;
+        case REG_FECTL:
+            if (!fectl_im) {
+                continue;
+            }
+            want = FECTL_IM;    /* §11.4.7.2 */
+            break;
+        case REG_IECTL:
+            /* VT-d §11.4.9.5: the invalidation event is masked too */
+            want = IECTL_IM;
+            break;
+        }
+        if (w[i] != want) {
+            g_test_message("reset value at 0x%03x", off);
+        }
+        g_assert_cmphex(w[i], ==, want);
+    }
+    g_assert_cmphex(scn_rd64(s, REG_CAP), ==, cap);
+    g_assert_cmphex(scn_rd64(s, REG_ECAP), ==, ecap);
+}
 
 /* ================= register access rules ================= */
 
@@ -281,6 +381,872 @@ static inline void scn_regs_access(DmarScn *s)
     scn_assert_same_regs(before, after);
 }
 
+
+/* ================= access widths ================= */
+
+/*
+ * docs/vtd-dmar.rst, "Register access": a 4-byte access on a 4-byte
+ * boundary reaches the register there; an 8-byte access on a 4-byte
+ * boundary is the two 4-byte accesses it covers, low then high (one
+ * 64-bit access when it is exactly a 64-bit register, which comes to the
+ * same); any other access (1 or 2 bytes, or off a 4-byte boundary) reads
+ * 0 and is ignored. Where no register is, reads are 0, writes ignored.
+ *
+ * Every offset of the window is read and written with every width that
+ * fits there, from a unit with translation, interrupt remapping and
+ * queued invalidation on, faults pending and every writable register
+ * holding a value that a stray write of zeros or ones would change.
+ */
+
+#define SCN_WIN_MAX     0x2000          /* the window with nfr=256 */
+#define SCN_WIN_BLOCK   64              /* bytes swept between checks */
+#define SCN_FSTS_W1C    0x7du           /* PFO, AFO, APF, IQE, ICE, ITE */
+
+/* What a write to each 32-bit word of the window may do */
+typedef enum ScnDwordKind {
+    SCN_DW_HOLE,        /* no register there */
+    SCN_DW_RO,          /* a read-only register (or one not offered) */
+    SCN_DW_LIVE,        /* writable, write-1-to-clear or command bits */
+} ScnDwordKind;
+
+typedef struct ScnRegDef {
+    unsigned off, size;
+    bool ro;
+} ScnRegDef;
+
+/* The fixed registers; the fault recording registers follow at 0x200 */
+static const ScnRegDef scn_reg_defs[] G_GNUC_UNUSED = {
+    { REG_VER, 4, true }, { REG_CAP, 8, true }, { REG_ECAP, 8, true },
+    { REG_GCMD, 4, false }, { REG_GSTS, 4, true },
+    { REG_RTADDR, 8, false }, { REG_CCMD, 8, false },
+    { REG_FSTS, 4, false }, { REG_FECTL, 4, false },
+    { REG_FEDATA, 4, false }, { REG_FEADDR, 4, false },
+    { REG_FEUADDR, 4, false }, { REG_AFLOG, 8, true },
+    { REG_PMEN, 4, true }, { REG_PLMBASE, 4, true },
+    { REG_PLMLIMIT, 4, true }, { REG_PHMBASE, 8, true },
+    { REG_PHMLIMIT, 8, true }, { REG_IQH, 8, true },
+    { REG_IQT, 8, false }, { REG_IQA, 8, false }, { REG_ICS, 4, false },
+    { REG_IECTL, 4, false }, { REG_IEDATA, 4, false },
+    { REG_IEADDR, 4, false }, { REG_IEUADDR, 4, false },
+    { REG_IQERCD, 8, true }, { REG_IRTA, 8, false },
+    { REG_IVA, 8, false }, { REG_IOTLB, 8, false },
+};
+
+typedef struct ScnWindow {
+    DmarScn *s;
+    unsigned size;                  /* bytes */
+    uint32_t s0[SCN_WIN_MAX / 4];   /* the state, read 32 bits at a time */
+    ScnDwordKind kind[SCN_WIN_MAX / 4];
+} ScnWindow;
+
+/* Does an access of SIZE bytes at OFF reach the registers? */
+static inline bool scn_acc_defined(unsigned off, unsigned size)
+{
+    return (size == 4 || size == 8) && off % 4 == 0;
+}
+
+/* ... and if it does, can a write there change anything? */
+static inline bool scn_acc_inert(const ScnWindow *w, unsigned off,
+                                 unsigned size)
+{
+    if (!scn_acc_defined(off, size)) {
+        return true;
+    }
+    for (unsigned i = off / 4; i < (off + size) / 4; i++) {
+        if (w->kind[i] == SCN_DW_LIVE) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The window holds WANT; WHAT and OFF say what was just done */
+static inline void scn_win_assert(const ScnWindow *w,
+                                  const uint32_t *want, const char *what,
+                                  unsigned off)
+{
+    uint32_t now[SCN_WIN_MAX / 4];
+
+    scn_win_read(w->s, now, w->size);
+    for (unsigned i = 0; i < w->size / 4; i++) {
+        if (now[i] != want[i]) {
+            g_test_message("after %s at 0x%04x: word 0x%04x is 0x%08x, "
+                           "expected 0x%08x", what, off, i * 4, now[i],
+                           want[i]);
+        }
+        g_assert_cmphex(now[i], ==, want[i]);
+    }
+}
+
+/*
+ * A unit with everything on that can be on, FAULTS faults pending (in
+ * records 0 to FAULTS - 1), an unserviced completion event, and a value
+ * that zeros or ones would change in each writable register. The queue
+ * is empty and at its start (IQH = IQT = 0), so that writing IQA again
+ * (which restarts the queue) leaves it as it is.
+ */
+static inline void scn_win_setup(DmarScn *s, unsigned faults)
+{
+    scn_tables_init(s, 3, 0);
+    scn_map(s, IOVA_A, PAGE_P1, 1, PTE_R);
+    scn_map(s, IOVA_B, PAGE_P2, 1, PTE_W);
+    scn_wr32(s, REG_FEDATA, 0xbeef);
+    scn_wr32(s, REG_FEADDR, FE_MSG);
+    scn_wr32(s, REG_FEUADDR, 0x7);
+    scn_wr32(s, REG_IEDATA, 0x5678);
+    scn_wr32(s, REG_IEADDR, IE_MSG);
+    scn_wr32(s, REG_IEUADDR, 0x9);
+    scn_enable(s, ROOT_TABLE);
+    for (unsigned i = 0; i < faults; i++) {
+        scn_dma_in(s, IOVA_C + i * 0x1000ull);
+    }
+    g_assert_cmphex(scn_fsts(s), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    scn_ccmd_inv(s, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
+    scn_iotlb_inv(s, GRAN_DOMAIN, DOMAIN, 0);
+    scn_wr64(s, REG_IVA, 0x9876543000ull | IVA_AM(3));
+    /* a masked completion event leaves ICS.IWC and IECTL.IP set */
+    scn_qi_enable(s, IQ_BASE, 1);
+    scn_qi_wait_if(s);
+    g_assert_cmphex(scn_rd32(s, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(scn_rd32(s, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    scn_gcmd_update(s, 0, GCMD_QIE);
+    scn_wr64(s, REG_IQT, 0);
+    scn_qi_enable(s, IQ_BASE, 2);
+    scn_ir_enable(s, IRT_BASE | 7, true);
+    g_assert_cmphex(scn_rd32(s, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
+                    GSTS_QIES | GSTS_IRES | GSTS_IRTPS | GSTS_CFIS);
+}
+
+static inline void scn_win_init(ScnWindow *w, DmarScn *s, unsigned nfr)
+{
+    uint32_t fast[SCN_WIN_MAX / 4];
+
+    w->s = s;
+    w->size = ROUND_UP(REG_FRCD(nfr), 0x1000);
+    g_assert_cmpuint(w->size, <=, SCN_WIN_MAX);
+    for (unsigned i = 0; i < w->size / 4; i++) {
+        w->s0[i] = scn_rd32(s, i * 4);
+        w->kind[i] = SCN_DW_HOLE;
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(scn_reg_defs); i++) {
+        for (unsigned b = 0; b < scn_reg_defs[i].size; b += 4) {
+            w->kind[(scn_reg_defs[i].off + b) / 4] =
+                scn_reg_defs[i].ro ? SCN_DW_RO : SCN_DW_LIVE;
+        }
+    }
+    for (unsigned i = 0; i < nfr; i++) {
+        /* read-only but for F (bit 63), which is RW1C */
+        w->kind[REG_FRCD(i) / 4] = SCN_DW_RO;
+        w->kind[REG_FRCD(i) / 4 + 1] = SCN_DW_RO;
+        w->kind[REG_FRCD(i) / 4 + 2] = SCN_DW_RO;
+        w->kind[REG_FRCD(i) / 4 + 3] = SCN_DW_LIVE;
+    }
+    scn_win_read(w->s, fast, w->size);
+    for (unsigned i = 0; i < w->size / 4; i++) {
+        if (fast[i] != w->s0[i]) {
+            g_test_message("word 0x%04x: 0x%08x by 8-byte reads, 0x%08x "
+                           "by 4-byte reads", i * 4, fast[i], w->s0[i]);
+        }
+        g_assert_cmphex(fast[i], ==, w->s0[i]);
+    }
+}
+
+/*
+ * The value whose write leaves the 32-bit word at OFF as it is: its
+ * contents less the RW1C bits, or for GCMD the persistent commands as
+ * GSTS reports them.
+ */
+static inline uint32_t scn_wb32(const ScnWindow *w, unsigned off)
+{
+    uint32_t v = w->s0[off / 4];
+
+    if (off == REG_GCMD) {
+        return w->s0[REG_GSTS / 4] &
+               (GSTS_TES | GSTS_QIES | GSTS_IRES | GSTS_CFIS);
+    }
+    if (off == REG_FSTS) {
+        return v & ~SCN_FSTS_W1C;
+    }
+    if (off == REG_ICS) {
+        return v & ~ICS_IWC;
+    }
+    if (off >= REG_FRCD(0) && off % 16 == 12) {
+        return v & ~(uint32_t)(FRCD_F >> 32);
+    }
+    return v;
+}
+
+static inline uint64_t scn_wb(const ScnWindow *w, unsigned off, unsigned size)
+{
+    return scn_wb32(w, off) |
+           (size == 8 ? (uint64_t)scn_wb32(w, off + 4) << 32 : 0);
+}
+
+static const unsigned scn_acc_sizes[] G_GNUC_UNUSED = { 1, 2, 4, 8 };
+
+/* Every read: the registers' bytes, or 0. Returns the number done. */
+static inline unsigned scn_win_sweep_reads(const ScnWindow *w)
+{
+    unsigned n = 0;
+
+    for (unsigned off = 0; off < w->size; off++) {
+        for (unsigned k = 0; k < ARRAY_SIZE(scn_acc_sizes); k++) {
+            unsigned size = scn_acc_sizes[k];
+            uint64_t want = 0, got;
+
+            if (off + size > w->size) {
+                continue;
+            }
+            if (scn_acc_defined(off, size)) {
+                want = w->s0[off / 4];
+                if (size == 8) {
+                    want |= (uint64_t)w->s0[off / 4 + 1] << 32;
+                }
+            }
+            got = scn_read(w->s, off, size);
+            if (got != want) {
+                g_test_message("%u-byte read at 0x%04x", size, off);
+            }
+            g_assert_cmphex(got, ==, want);
+            n++;
+        }
+    }
+    scn_win_assert(w, w->s0, "the reads", 0);
+    return n;
+}
+
+/*
+ * Writes that must change nothing, of all ones and then all zeros: the
+ * undefined ones everywhere, and the defined ones where only holes and
+ * read-only registers are. Returns the number of (offset, size) done.
+ */
+static inline unsigned scn_win_sweep_inert(const ScnWindow *w)
+{
+    unsigned n = 0;
+
+    for (unsigned blk = 0; blk < w->size; blk += SCN_WIN_BLOCK) {
+        for (unsigned off = blk; off < blk + SCN_WIN_BLOCK; off++) {
+            for (unsigned k = 0; k < ARRAY_SIZE(scn_acc_sizes); k++) {
+                unsigned size = scn_acc_sizes[k];
+
+                if (off + size > w->size || !scn_acc_inert(w, off, size)) {
+                    continue;
+                }
+                scn_write(w->s, off, size, ~0ull);
+                scn_write(w->s, off, size, 0);
+                n++;
+            }
+        }
+        scn_win_assert(w, w->s0, "ignored writes in the block", blk);
+        scn_hook(w->s, SCN_AT_WIN_BLOCK, false);
+    }
+    return n;
+}
+
+/*
+ * The other defined writes, each of the value that keeps the registers
+ * as they are: every one reaches registers that act on it (commands,
+ * RW1C bits, queue tail), and must do nothing more than a 4-byte write
+ * of the same bits would. Returns the number done.
+ */
+static inline unsigned scn_win_sweep_live(const ScnWindow *w)
+{
+    unsigned n = 0;
+
+    for (unsigned blk = 0; blk < w->size; blk += SCN_WIN_BLOCK) {
+        for (unsigned off = blk; off < blk + SCN_WIN_BLOCK; off += 4) {
+            for (unsigned size = 4; size <= 8; size += 4) {
+                if (off + size > w->size || scn_acc_inert(w, off, size)) {
+                    continue;
+                }
+                scn_write(w->s, off, size, scn_wb(w, off, size));
+                n++;
+            }
+        }
+        scn_win_assert(w, w->s0, "writes of the same values in the block", blk);
+        scn_hook(w->s, SCN_AT_WIN_BLOCK, false);
+    }
+    return n;
+}
+
+/*
+ * Registers whose writable bits do nothing until a command uses them;
+ * HAW: only the bits below the host address width are (the high word
+ * of an address register whose bits 63:HAW are not implemented)
+ */
+typedef struct ScnWritable {
+    unsigned off;
+    uint32_t mask;
+    bool haw;
+} ScnWritable;
+
+static const ScnWritable scn_writables[] G_GNUC_UNUSED = {
+    { REG_RTADDR, 0xfffff000 }, { REG_RTADDR + 4, 0xffffffff },
+    { REG_CCMD, 0xffffffff },
+    { REG_FEDATA, 0xffff }, { REG_FEADDR, 0xfffffffc },
+    { REG_FEUADDR, 0xffffffff },
+    { REG_IQA, 0xfffff807 }, { REG_IQA + 4, 0xffffffff, .haw = true },
+    { REG_IEDATA, 0xffff }, { REG_IEADDR, 0xfffffffc },
+    { REG_IEUADDR, 0xffffffff },
+    { REG_IRTA, 0xfffff00f }, { REG_IRTA + 4, 0xffffffff, .haw = true },
+    { REG_IVA, 0xfffff07f }, { REG_IVA + 4, 0xffffffff },
+};
+
+/*
+ * Each writable word, written through each access that covers it: 4
+ * bytes at it, 8 bytes from it (it is the low half), 8 bytes from the
+ * word before (it is the high half). The other half gets the value that
+ * keeps its register as it is. Returns the number of writes checked.
+ */
+static inline unsigned scn_win_writables(const ScnWindow *w)
+{
+    static const uint32_t patterns[] = { 0xffffffff, 0, 0x5aa5c33c };
+    static const char *const how[] = {
+        "4-byte write", "8-byte write (low half)", "8-byte write (high half)",
+    };
+    uint32_t want[SCN_WIN_MAX / 4];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(scn_writables); i++) {
+        unsigned x = scn_writables[i].off;
+        uint32_t mask = scn_writables[i].mask &
+                        (scn_writables[i].haw ? scn_haw_mask(w->s) >> 32 : ~0u);
+
+        for (unsigned p = 0; p < ARRAY_SIZE(patterns); p++) {
+            uint32_t v = patterns[p];
+
+            memcpy(want, w->s0, sizeof(want));
+            want[x / 4] = (w->s0[x / 4] & ~mask) | (v & mask);
+            for (unsigned r = 0; r < ARRAY_SIZE(how); r++) {
+                switch (r) {
+                case 0:
+                    scn_wr32(w->s, x, v);
+                    break;
+                case 1:
+                    scn_wr64(w->s, x, v | (uint64_t)scn_wb32(w, x + 4) << 32);
+                    break;
+                default:
+                    scn_wr64(w->s, x - 4,
+                             scn_wb32(w, x - 4) | (uint64_t)v << 32);
+                    break;
+                }
+                scn_win_assert(w, want, how[r], x);
+                scn_wr32(w->s, x, w->s0[x / 4]);
+                n++;
+            }
+        }
+        scn_win_assert(w, w->s0, "restoring the word", x);
+    }
+    return n;
+}
+
+/*
+ * Commands and RW1C bits through 8-byte accesses: GCMD as the low half
+ * (with GSTS) and as the high half (with ECAP); F of a fault record
+ * through the low half (with the next record), through a 64-bit write
+ * and through a 4-byte one; ICS.IWC as the high half (with a hole).
+ */
+static inline void scn_win_commands(const ScnWindow *w, unsigned faults)
+{
+    uint32_t keep = scn_wb32(w, REG_GCMD);
+    uint32_t want[SCN_WIN_MAX / 4];
+
+    scn_wr64(w->s, REG_GCMD, (keep & ~GCMD_TE) | 0xffffffff00000000ull);
+    g_assert_cmphex(scn_rd32(w->s, REG_GSTS), ==, w->s0[REG_GSTS / 4] &
+                    ~GSTS_TES);
+    scn_wr64(w->s, REG_ECAP + 4, 0xffffffffull | (uint64_t)keep << 32);
+    scn_win_assert(w, w->s0, "translation off and on again", REG_GCMD);
+
+    memcpy(want, w->s0, sizeof(want));
+    /* record 0: the low half; the high one is record 1's (read-only) */
+    scn_wr64(w->s, REG_FRCD(0) + 12, 0xffffffff80000000ull);
+    want[REG_FRCD(0) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
+    scn_win_assert(w, want, "clearing F", REG_FRCD(0) + 12);
+    /* record 1: one 64-bit write */
+    scn_wr64(w->s, REG_FRCD(1) + 8, FRCD_F);
+    want[REG_FRCD(1) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
+    scn_win_assert(w, want, "clearing F", REG_FRCD(1) + 8);
+    /* record 2: 4 bytes */
+    scn_frcd_clear(w->s, 2);
+    want[REG_FRCD(2) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
+    scn_win_assert(w, want, "clearing F", REG_FRCD(2) + 12);
+    if (w->size > 0x1000) {
+        /* the last record below 4 KiB, with the first one above it */
+        unsigned last = (0x1000 - REG_FRCD(0)) / 16 - 1;
+
+        g_assert_cmpuint(faults, >, last + 1);
+        scn_wr64(w->s, REG_FRCD(last) + 12, 0xffffffff80000000ull);
+        want[REG_FRCD(last) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
+        scn_win_assert(w, want, "clearing F", REG_FRCD(last) + 12);
+    }
+    for (unsigned i = 3; i < faults; i++) {
+        scn_frcd_clear(w->s, i);
+    }
+    g_assert_cmphex(scn_fsts(w->s), ==, 0);
+    g_assert_cmphex(scn_rd32(w->s, REG_FECTL), ==, FECTL_IM);
+    scn_wr64(w->s, REG_ICS - 4, (uint64_t)ICS_IWC << 32);
+    g_assert_cmphex(scn_rd32(w->s, REG_ICS), ==, 0);
+    g_assert_cmphex(scn_rd32(w->s, REG_IECTL), ==, IECTL_IM);
+}
+
+/*
+ * qtest /vtd-dmar/regs/width/window-4k and window-8k, unit
+ * /dmar-unit/regs/width/window-*: the whole window of a unit with NFR
+ * fault records (FAULTS of them pending), swept with every access.
+ */
+static inline void scn_access_width(DmarScn *s, unsigned nfr,
+                                    unsigned faults)
+{
+    g_autofree ScnWindow *w = g_new0(ScnWindow, 1);
+    unsigned reads, inert, live, writables_done;
+
+    scn_win_setup(s, faults);
+    scn_win_init(w, s, nfr);
+    reads = scn_win_sweep_reads(w);
+    inert = scn_win_sweep_inert(w);
+    live = scn_win_sweep_live(w);
+    writables_done = scn_win_writables(w);
+    g_test_message("%u-byte window: %u reads, %u ignored and %u defined "
+                   "writes, %u writes with an effect", w->size, reads,
+                   inert, live, writables_done);
+    /* every offset was read with every size that fits, and written */
+    g_assert_cmpuint(reads, ==, 4 * w->size - 1 - 3 - 7);
+    g_assert_cmpuint(inert + live, ==, reads);
+    scn_win_commands(w, faults);
+}
+
+/* ================= fault reasons ================= */
+
+/*
+ * The fault cases' good tables map IOVA_F to PAGE_T (read/write); each
+ * scn_fc_*() breaks them as its name says (E: the root table address
+ * to latch and the IOVA to use).
+ */
+#define IOVA_F          0x00720080ull   /* identity-mapped RAM if leaked */
+#define PAGE_T          0x00504000ull   /* what the good tables map it to */
+
+typedef struct ScnFaultEnv {
+    uint64_t rta;
+    uint64_t iova;
+} ScnFaultEnv;
+
+static inline void scn_fc_root_absent(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_root(s, CTX_TABLE, 0);
+}
+
+static inline void scn_fc_ctx_absent(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, scn_ctx_lo(s) & ~CTX_P, scn_ctx_hi(s));
+}
+
+static inline void scn_fc_ctx_tt(DmarScn *s, unsigned tt)
+{
+    scn_set_ctx(s, (scn_ctx_lo(s) & ~CTX_TT(3)) | CTX_TT(tt), scn_ctx_hi(s));
+}
+
+static inline void scn_fc_ctx_tt_reserved(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_fc_ctx_tt(s, TT_RESERVED);
+}
+
+static inline void scn_fc_ctx_tt_devtlb(DmarScn *s, ScnFaultEnv *e)
+{
+    /* ECAP.DT = 0: device-TLB translation type is not supported */
+    scn_fc_ctx_tt(s, TT_DEVTLB);
+}
+
+static inline void scn_fc_ctx_tt_passthrough(DmarScn *s, ScnFaultEnv *e)
+{
+    /* used with pt=off: ECAP.PT = 0 */
+    scn_fc_ctx_tt(s, TT_PASSTHROUGH);
+}
+
+static inline void scn_fc_ctx_aw(DmarScn *s, unsigned levels)
+{
+    scn_set_ctx(s, scn_ctx_lo(s), (scn_ctx_hi(s) & ~7ull) | CTX_AW(levels));
+}
+
+static inline void scn_fc_ctx_aw5(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_fc_ctx_aw(s, 5);            /* SAGAW = 0x6 has no 5-level tables */
+}
+
+static inline void scn_fc_ctx_aw4(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_fc_ctx_aw(s, 4);            /* used with aw-bits=39: SAGAW = 0x2 */
+}
+
+static inline void scn_fc_ctx_aw_reserved(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, scn_ctx_lo(s), (scn_ctx_hi(s) & ~7ull) | 7);
+}
+
+static inline void scn_fc_beyond_aw(DmarScn *s, ScnFaultEnv *e)
+{
+    /* 3-level tables translate 39 bits */
+    e->iova |= 1ull << 39;
+}
+
+static inline void scn_fc_read_only(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_map(s, IOVA_F, PAGE_T, 1, PTE_R);
+}
+
+static inline void scn_fc_write_only(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_map(s, IOVA_F, PAGE_T, 1, PTE_W);
+}
+
+static inline void scn_fc_l3_absent(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_pte(s, IOVA_F, 3, 0);
+}
+
+static inline void scn_fc_leaf_absent(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_pte(s, IOVA_F, 1, PAGE_T);
+}
+
+static inline void scn_fc_leaf_absent_rsvd(DmarScn *s, ScnFaultEnv *e)
+{
+    /* R = W = 0: not present; reserved bits do not matter then */
+    scn_set_pte(s, IOVA_F, 1, PAGE_T | PTE_SNP | 1ull << 51);
+}
+
+static inline void scn_fc_pte_no_ram(DmarScn *s, ScnFaultEnv *e)
+{
+    /* the level-3 entry points at a level-2 table where there is no RAM */
+    scn_set_pte(s, IOVA_F, 3, NO_RAM | PTE_RW);
+}
+
+static inline void scn_fc_rta_no_ram(DmarScn *s, ScnFaultEnv *e)
+{
+    e->rta = NO_RAM;
+}
+
+static inline void scn_fc_ctp_no_ram(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_root(s, NO_RAM | ROOT_P, 0);
+}
+
+static inline void scn_fc_root_rsvd_lo(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_root(s, CTX_TABLE | ROOT_P | 1ull << 5, 0);
+}
+
+static inline void scn_fc_root_rsvd_hi(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_root(s, CTX_TABLE | ROOT_P, 1);
+}
+
+static inline void scn_fc_root_rsvd_haw(DmarScn *s, ScnFaultEnv *e)
+{
+    /* context-table pointer beyond the 48-bit host address width */
+    scn_set_root(s, CTX_TABLE | ROOT_P | 1ull << 50, 0);
+}
+
+static inline void scn_fc_ctx_rsvd_lo(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, scn_ctx_lo(s) | 1ull << 4, scn_ctx_hi(s));
+}
+
+static inline void scn_fc_ctx_rsvd_hi7(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, scn_ctx_lo(s), scn_ctx_hi(s) | 1ull << 7);
+}
+
+static inline void scn_fc_ctx_rsvd_hi(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, scn_ctx_lo(s), scn_ctx_hi(s) | 1ull << 40);
+}
+
+static inline void scn_fc_pte_snp(DmarScn *s, ScnFaultEnv *e)
+{
+    /* ECAP.SC = 0: SNP is reserved */
+    scn_map(s, IOVA_F, PAGE_T, 1, PTE_RW | PTE_SNP);
+}
+
+static inline void scn_fc_pte_addr_haw(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_map(s, IOVA_F, PAGE_T | 1ull << 50, 1, PTE_RW);
+}
+
+static inline void scn_fc_table_addr_haw(DmarScn *s, ScnFaultEnv *e)
+{
+    uint64_t slot = scn_pte_slot(s, IOVA_F, 2);
+
+    scn_w64(s, slot, scn_r64(s, slot) | 1ull << 49);
+}
+
+static inline void scn_fc_pte_ps_l4(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_tables_init(s, 4, 0);
+    scn_set_pte(s, IOVA_F, 4, PTE_PS | PTE_RW);
+}
+
+static inline void scn_fc_pte_2m_unaligned(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_map(s, IOVA_F, BIG_2M_A | 0x1000, 2, PTE_RW);
+}
+
+static inline void scn_fc_nonleaf_read_only(DmarScn *s, ScnFaultEnv *e)
+{
+    uint64_t slot = scn_pte_slot(s, IOVA_F, 3);
+
+    /* permissions are the intersection over all levels */
+    scn_w64(s, slot, scn_r64(s, slot) & ~PTE_W);
+}
+
+static inline void scn_fc_nonleaf_write_only(DmarScn *s, ScnFaultEnv *e)
+{
+    uint64_t slot = scn_pte_slot(s, IOVA_F, 2);
+
+    scn_w64(s, slot, scn_r64(s, slot) & ~PTE_R);
+}
+
+static inline void scn_fc_rta_mmio(DmarScn *s, ScnFaultEnv *e)
+{
+    /* the unit's own registers are no root table */
+    e->rta = DMAR_BASE;
+}
+
+static inline void scn_fc_ctp_mmio(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_root(s, DMAR_BASE | ROOT_P, 0);
+}
+
+static inline void scn_fc_slptptr_no_ram(DmarScn *s, ScnFaultEnv *e)
+{
+    scn_set_ctx(s, NO_RAM | CTX_P, scn_ctx_hi(s));
+}
+
+/* ================= interrupt remapping faults ================= */
+
+/*
+ * The IR fault cases: an IRTE for IR_VEC at E->index of IRT_BASE, and
+ * edu's request E->addr/E->data, which each scn_irc_*() breaks as its
+ * name says (the sides keep their case tables).
+ */
+#define IR_VEC          0x9c    /* the vector of the faulting IRTEs */
+
+typedef struct ScnIrEnv {
+    uint64_t irta;
+    uint32_t index;     /* where the IRTE is written (in IRT_BASE) */
+    uint32_t addr;      /* edu's MSI */
+    uint16_t data;
+    uint64_t lo, hi;    /* the IRTE */
+    int fi;             /* FRCD bits 63:48 expected; -1: not checked */
+} ScnIrEnv;
+
+static inline void scn_irc_index(ScnIrEnv *e, uint32_t handle, bool shv,
+                                 uint16_t sub)
+{
+    e->addr = scn_msi_remappable(handle, shv);
+    e->data = sub;
+    e->index = e->fi = handle + (shv ? sub : 0);
+}
+
+static inline void scn_irc_beyond(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    scn_irc_index(e, 4, false, 0);
+}
+
+static inline void scn_irc_beyond_s0(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = IRT_BASE | 0;
+    scn_irc_index(e, 2, false, 0);
+}
+
+static inline void scn_irc_beyond_shv(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = IRT_BASE | 1;
+    scn_irc_index(e, 2, true, 2);
+}
+
+static inline void scn_irc_beyond_bit15(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = IRT_BASE | 14;
+    scn_irc_index(e, 0x8000, false, 0);
+}
+
+/* handle + subhandle beyond 16 bits: not index 0 (where the IRTE is) */
+static inline void scn_irc_beyond_overflow(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = IRT_BASE | 15;
+    e->addr = scn_msi_remappable(0xffff, true);
+    e->data = 1;
+    e->index = 0;
+    e->fi = -1;
+}
+
+static inline void scn_irc_not_present(DmarScn *s, ScnIrEnv *e)
+{
+    e->lo &= ~IRTE_P;
+}
+
+/* P = 0: nothing else in the entry is looked at */
+static inline void scn_irc_not_present_junk(DmarScn *s, ScnIrEnv *e)
+{
+    e->lo = ~(IRTE_P | IRTE_FPD);
+    e->hi = ~0ull;
+}
+
+static inline void scn_irc_no_ram(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = NO_RAM | 3;
+}
+
+static inline void scn_irc_mmio(DmarScn *s, ScnIrEnv *e)
+{
+    e->irta = DMAR_BASE | 3;
+}
+
+static inline void scn_irc_svt3(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(3) | IRTE_SID(EDU_SID);
+}
+
+static inline void scn_irc_posted(DmarScn *s, ScnIrEnv *e)
+{
+    e->lo |= IRTE_IM;
+}
+
+static inline void scn_irc_sq0(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID | 1);
+}
+
+static inline void scn_irc_sq0_bus(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(0x100 | EDU_SID);
+}
+
+/* SQ = 1 ignores SID bit 2 only, SQ = 2 bits 2:1, SQ = 3 bits 2:0 */
+static inline void scn_irc_sq1(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 6);
+}
+
+static inline void scn_irc_sq2(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 7);
+}
+
+static inline void scn_irc_sq3(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID + 8);
+}
+
+static inline void scn_irc_bus_above(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0x0105);
+}
+
+static inline void scn_irc_bus_empty(DmarScn *s, ScnIrEnv *e)
+{
+    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
+}
+
+/* Faults found while using an IRTE are qualified: FPD hides them */
+static inline bool scn_ir_fpd_qualified(uint8_t fr)
+{
+    return fr == FR_IR_NP || fr == FR_IR_RSVD || fr == FR_IR_SID;
+}
+
+/* ================= the migration stream ================= */
+
+/* The unit's reasons to refuse a stream, as it words them */
+#define WHY_CONFIG \
+    "CAP/ECAP differ: the source was configured differently"
+#define WHY_NEXT        "next fault record beyond nfr"
+#define WHY_FRI         "FSTS.FRI beyond nfr"
+#define WHY_FRCD        "fault recording registers past nfr"
+#define WHY_GSTS        "GSTS reports a command not offered"
+#define WHY_ROOT        "root table pointer SRTP cannot have latched"
+#define WHY_IRTA \
+    "interrupt remapping table pointer SIRTP cannot have latched"
+#define WHY_IQA \
+    "IQA reserved bits, or base bits beyond the address width"
+#define WHY_IQH         "IQH outside the queue"
+#define WHY_IQT         "IQT reserved bits"
+#define WHY_INV         "an invalidation still in progress"
+
+/*
+ * The unit in the middle of everything it does, before its state is
+ * saved (qtest migration-stream/<name>, unit stream tests): translation on,
+ * a fault pending, an unserviced completion event and, with IR, a
+ * latched table whose entry 1 was used.
+ */
+static inline void scn_stream_source_setup(DmarScn *s, bool ir)
+{
+    scn_tables_init(s, 3, 0);
+    scn_map(s, IOVA_A, PAGE_P1, 1, PTE_R);
+    scn_map(s, IOVA_B, PAGE_OUT, 1, PTE_W);
+    scn_wr32(s, REG_FEDATA, 0x2bad);
+    scn_wr32(s, REG_FEADDR, FE_MSG);
+    scn_wr32(s, REG_FEUADDR, 0);
+    scn_wr32(s, REG_IEDATA, 0x3bad);
+    scn_wr32(s, REG_IEADDR, IE_MSG);
+    scn_wr32(s, REG_IEUADDR, 0);
+    scn_fe_clear(s);
+    scn_ie_clear(s);
+    scn_enable(s, ROOT_TABLE);
+    scn_qi_enable(s, IQ_BASE, 0);
+    scn_qi_sync(s);
+    scn_qi_wait_if(s);
+    g_assert_cmphex(scn_rd32(s, REG_ICS), ==, ICS_IWC);
+    if (ir) {
+        scn_irte_put(s, IRT_BASE, 1, scn_irte_lo(0xc1),
+                     IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+        scn_memzero(s, IRT_BASE + 32, 32);
+        scn_ir_enable(s, IRT_BASE | 3, false);
+        scn_assert_remapped(s, scn_msi_remappable(1, false), 0, 0xc1, false);
+        scn_irte_put(s, IRT_BASE, 2, scn_irte_lo(0xc2),
+                     IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    }
+    scn_dma_in(s, IOVA_C);
+    g_assert_cmphex(scn_fsts(s), ==, FSTS_PPF | FSTS_FRI(0));
+    g_assert_cmphex(scn_rd32(s, REG_FECTL), ==, FECTL_IM | FECTL_IP);
+    g_assert_cmphex(scn_rd32(s, REG_IECTL), ==, IECTL_IM | IECTL_IP);
+    g_assert_cmphex(scn_rd32(s, REG_GSTS), ==,
+                    GSTS_TES | GSTS_RTPS | GSTS_QIES |
+                    (ir ? GSTS_IRTPS | GSTS_IRES : 0));
+}
+
+/* ================= IOTLB invalidation ================= */
+
+/* How scn_inv_for() invalidates */
+typedef struct ScnInvCase {
+    unsigned gran;
+    bool qi;            /* through an IOTLB invalidate descriptor */
+} ScnInvCase;
+
+static const ScnInvCase inv_page G_GNUC_UNUSED = { GRAN_PAGE, false };
+static const ScnInvCase inv_domain G_GNUC_UNUSED = { GRAN_DOMAIN, false };
+static const ScnInvCase inv_global G_GNUC_UNUSED = { GRAN_GLOBAL, false };
+static const ScnInvCase qi_inv_page G_GNUC_UNUSED = { GRAN_PAGE, true };
+static const ScnInvCase qi_inv_domain G_GNUC_UNUSED = { GRAN_DOMAIN, true };
+static const ScnInvCase qi_inv_global G_GNUC_UNUSED = { GRAN_GLOBAL, true };
+
+/* Invalidate what covers IOVA with the case's granularity */
+static inline void scn_inv_for(DmarScn *s, const ScnInvCase *c,
+                               uint64_t iova, unsigned am)
+{
+    uint64_t v;
+
+    if (c->qi) {
+        scn_qi_iotlb(s, c->gran, DOMAIN, iova, am);
+        scn_qi_sync(s);
+        return;
+    }
+    v = scn_iotlb_inv(s, c->gran, DOMAIN, iova | IVA_AM(am));
+
+    g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
+    g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
+}
 
 /* ================= queued invalidation ================= */
 

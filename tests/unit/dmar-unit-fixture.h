@@ -705,6 +705,14 @@ static inline void qi_sync(Fx *f)
     g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
 }
 
+/* A wait descriptor asking for an interrupt (IF) and nothing else */
+static inline void qi_wait_if(Fx *f)
+{
+    qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
+    qi_kick(f);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+}
+
 static inline void qi_iotlb(Fx *f, unsigned gran, uint16_t did, uint64_t addr,
                             unsigned am)
 {
@@ -865,12 +873,25 @@ static inline uint32_t fx_scn_fe_msg(Fx *f)
     return f->fe_data;
 }
 
+/* The unit side counts invalidation event messages (f->ie_count) */
+static inline void fx_scn_ie_clear(Fx *f)
+{
+}
+
 /* An interrupt request from the device (the result: f->remapped) */
 static inline void fx_scn_msi(Fx *f, uint32_t addr, uint32_t data)
 {
     DmarIntr ir;
 
     f->remapped += fx_msi(f, addr, data, &ir) && ir.remapped;
+}
+
+/* The window of registers as the unit holds it: 0 past its registers */
+static inline void fx_scn_win_read(Fx *f, uint32_t *out, unsigned size)
+{
+    for (unsigned i = 0; i < size / 4; i++) {
+        out[i] = i * 4 < DMAR_REGS_MAX ? dmar_unit_get32(&f->u, i * 4) : 0;
+    }
 }
 
 #define scn_rd32                rd32
@@ -886,8 +907,17 @@ static inline void fx_scn_msi(Fx *f, uint32_t addr, uint32_t data)
 #define scn_w32                 fx_w32
 #define scn_r32                 fx_r32
 #define scn_memzero             fx_zero
+#define scn_w64                 fx_w64
+#define scn_r64                 fx_r64
+#define scn_set_root            set_root
+#define scn_set_ctx             set_ctx
+#define scn_ctx_lo              ctx_lo
+#define scn_ctx_hi              ctx_hi
+#define scn_set_pte             set_pte
+#define scn_pte_slot            pte_slot
 #define scn_fe_clear            fx_scn_fe_clear
 #define scn_fe_msg              fx_scn_fe_msg
+#define scn_ie_clear            fx_scn_ie_clear
 #define scn_iq_off              iq_off
 #define scn_qi_enable           qi_enable
 #define scn_qi_put              qi_put
@@ -898,6 +928,11 @@ static inline void fx_scn_msi(Fx *f, uint32_t addr, uint32_t data)
 #define scn_qi_iotlb            qi_iotlb
 #define scn_qi_cc               qi_cc
 #define scn_fsts                fsts
+#define scn_win_read            fx_scn_win_read
+#define scn_gcmd_update         gcmd_update
+#define scn_ccmd_inv            ccmd_inv
+#define scn_iotlb_inv           iotlb_inv
+#define scn_qi_wait_if          qi_wait_if
 #define scn_tables_init         tables_init
 #define scn_map                 map
 #define scn_enable              dmar_enable

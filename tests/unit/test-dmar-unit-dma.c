@@ -16,8 +16,6 @@
  */
 #include "dmar-unit-fixture.h"
 
-#define PAGE_T          0x00504000ull
-#define IOVA_F          0x00720080ull
 #define IDENT_IN        0x00700000ull
 #define IDENT_OUT       0x00710000ull
 
@@ -384,208 +382,21 @@ static void test_translate_srtp(void)
 
 /* ================= fault reasons ================= */
 
-typedef struct FaultEnv {
-    uint64_t rta;
-    uint64_t iova;
-} FaultEnv;
-
 typedef struct FaultCase {
     const char *name;
     unsigned aw;
     bool no_pt;
     uint8_t fr;
     bool write;
-    void (*setup)(Fx *f, FaultEnv *e);
+    void (*setup)(Fx *f, ScnFaultEnv *e);
 } FaultCase;
 
-static void fc_root_absent(Fx *f, FaultEnv *e)
-{
-    set_root(f, CTX_TABLE, 0);
-}
-
-static void fc_ctx_absent(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, ctx_lo(f) & ~CTX_P, ctx_hi(f));
-}
-
-static void fc_ctx_tt(Fx *f, unsigned tt)
-{
-    set_ctx(f, (ctx_lo(f) & ~CTX_TT(3)) | CTX_TT(tt), ctx_hi(f));
-}
-
-static void fc_ctx_tt_reserved(Fx *f, FaultEnv *e)
-{
-    fc_ctx_tt(f, TT_RESERVED);
-}
-
-static void fc_ctx_tt_devtlb(Fx *f, FaultEnv *e)
-{
-    fc_ctx_tt(f, TT_DEVTLB);
-}
-
-static void fc_ctx_tt_passthrough(Fx *f, FaultEnv *e)
-{
-    fc_ctx_tt(f, TT_PASSTHROUGH);
-}
-
-static void fc_ctx_aw(Fx *f, unsigned levels)
-{
-    set_ctx(f, ctx_lo(f), (ctx_hi(f) & ~7ull) | CTX_AW(levels));
-}
-
-static void fc_ctx_aw5(Fx *f, FaultEnv *e)
-{
-    fc_ctx_aw(f, 5);
-}
-
-static void fc_ctx_aw4(Fx *f, FaultEnv *e)
-{
-    fc_ctx_aw(f, 4);
-}
-
-static void fc_ctx_aw_reserved(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, ctx_lo(f), (ctx_hi(f) & ~7ull) | 7);
-}
-
-static void fc_beyond_aw(Fx *f, FaultEnv *e)
-{
-    e->iova |= 1ull << 39;
-}
-
-static void fc_read_only(Fx *f, FaultEnv *e)
-{
-    map(f, IOVA_F, PAGE_T, 1, PTE_R);
-}
-
-static void fc_write_only(Fx *f, FaultEnv *e)
-{
-    map(f, IOVA_F, PAGE_T, 1, PTE_W);
-}
-
-static void fc_l3_absent(Fx *f, FaultEnv *e)
-{
-    set_pte(f, IOVA_F, 3, 0);
-}
-
-static void fc_leaf_absent(Fx *f, FaultEnv *e)
-{
-    set_pte(f, IOVA_F, 1, PAGE_T);
-}
-
-static void fc_leaf_absent_rsvd(Fx *f, FaultEnv *e)
-{
-    set_pte(f, IOVA_F, 1, PAGE_T | PTE_SNP | 1ull << 51);
-}
-
-static void fc_pte_no_ram(Fx *f, FaultEnv *e)
-{
-    set_pte(f, IOVA_F, 3, NO_RAM | PTE_RW);
-}
-
-static void fc_rta_no_ram(Fx *f, FaultEnv *e)
-{
-    e->rta = NO_RAM;
-}
-
-static void fc_ctp_no_ram(Fx *f, FaultEnv *e)
-{
-    set_root(f, NO_RAM | ROOT_P, 0);
-}
-
-static void fc_root_rsvd_lo(Fx *f, FaultEnv *e)
-{
-    set_root(f, CTX_TABLE | ROOT_P | 1ull << 5, 0);
-}
-
-static void fc_root_rsvd_hi(Fx *f, FaultEnv *e)
-{
-    set_root(f, CTX_TABLE | ROOT_P, 1);
-}
-
-static void fc_root_rsvd_haw(Fx *f, FaultEnv *e)
-{
-    set_root(f, CTX_TABLE | ROOT_P | 1ull << 50, 0);
-}
-
-static void fc_root_rsvd_at_haw(Fx *f, FaultEnv *e)
+static void fc_root_rsvd_at_haw(Fx *f, ScnFaultEnv *e)
 {
     set_root(f, CTX_TABLE | ROOT_P | 1ull << FX_HAW, 0);
 }
 
-static void fc_ctx_rsvd_lo(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, ctx_lo(f) | 1ull << 4, ctx_hi(f));
-}
-
-static void fc_ctx_rsvd_hi7(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, ctx_lo(f), ctx_hi(f) | 1ull << 7);
-}
-
-static void fc_ctx_rsvd_hi(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, ctx_lo(f), ctx_hi(f) | 1ull << 40);
-}
-
-static void fc_pte_snp(Fx *f, FaultEnv *e)
-{
-    map(f, IOVA_F, PAGE_T, 1, PTE_RW | PTE_SNP);
-}
-
-static void fc_pte_addr_haw(Fx *f, FaultEnv *e)
-{
-    map(f, IOVA_F, PAGE_T | 1ull << 50, 1, PTE_RW);
-}
-
-static void fc_table_addr_haw(Fx *f, FaultEnv *e)
-{
-    uint64_t slot = pte_slot(f, IOVA_F, 2);
-
-    fx_w64(f, slot, fx_r64(f, slot) | 1ull << 49);
-}
-
-static void fc_pte_ps_l4(Fx *f, FaultEnv *e)
-{
-    tables_init(f, 4, 0);
-    set_pte(f, IOVA_F, 4, PTE_PS | PTE_RW);
-}
-
-static void fc_pte_2m_unaligned(Fx *f, FaultEnv *e)
-{
-    map(f, IOVA_F, BIG_2M_A | 0x1000, 2, PTE_RW);
-}
-
-static void fc_nonleaf_read_only(Fx *f, FaultEnv *e)
-{
-    uint64_t slot = pte_slot(f, IOVA_F, 3);
-
-    fx_w64(f, slot, fx_r64(f, slot) & ~PTE_W);
-}
-
-static void fc_nonleaf_write_only(Fx *f, FaultEnv *e)
-{
-    uint64_t slot = pte_slot(f, IOVA_F, 2);
-
-    fx_w64(f, slot, fx_r64(f, slot) & ~PTE_R);
-}
-
-static void fc_rta_mmio(Fx *f, FaultEnv *e)
-{
-    e->rta = DMAR_BASE;
-}
-
-static void fc_ctp_mmio(Fx *f, FaultEnv *e)
-{
-    set_root(f, DMAR_BASE | ROOT_P, 0);
-}
-
-static void fc_slptptr_no_ram(Fx *f, FaultEnv *e)
-{
-    set_ctx(f, NO_RAM | CTX_P, ctx_hi(f));
-}
-
-static void fc_intr_addr(Fx *f, FaultEnv *e)
+static void fc_intr_addr(Fx *f, ScnFaultEnv *e)
 {
     map(f, IOVA_F, 0xfee00000ull, 1, PTE_RW);
 }
@@ -596,50 +407,50 @@ static void fc_intr_addr(Fx *f, FaultEnv *e)
  * interrupt address range (§3.15)
  */
 static const FaultCase fault_cases[] = {
-    { "root-not-present", 48, false, FR_ROOT_NP, true, fc_root_absent },
-    { "ctx-not-present", 48, false, FR_CTX_NP, false, fc_ctx_absent },
-    { "ctx-tt-reserved", 48, false, FR_CTX_INV, true, fc_ctx_tt_reserved },
-    { "ctx-tt-devtlb", 48, false, FR_CTX_INV, false, fc_ctx_tt_devtlb },
-    { "ctx-tt-pt-off", 48, true, FR_CTX_INV, true, fc_ctx_tt_passthrough },
-    { "ctx-aw-5level", 48, false, FR_CTX_INV, false, fc_ctx_aw5 },
-    { "ctx-aw-4level-aw39", 39, false, FR_CTX_INV, true, fc_ctx_aw4 },
-    { "ctx-aw-reserved", 48, false, FR_CTX_INV, true, fc_ctx_aw_reserved },
-    { "addr-beyond-aw", 48, false, FR_BEYOND_AW, true, fc_beyond_aw },
-    { "addr-beyond-aw-read", 48, false, FR_BEYOND_AW, false, fc_beyond_aw },
-    { "write-read-only", 48, false, FR_WRITE, true, fc_read_only },
-    { "write-not-present", 48, false, FR_WRITE, true, fc_l3_absent },
+    { "root-not-present", 48, false, FR_ROOT_NP, true, scn_fc_root_absent },
+    { "ctx-not-present", 48, false, FR_CTX_NP, false, scn_fc_ctx_absent },
+    { "ctx-tt-reserved", 48, false, FR_CTX_INV, true, scn_fc_ctx_tt_reserved },
+    { "ctx-tt-devtlb", 48, false, FR_CTX_INV, false, scn_fc_ctx_tt_devtlb },
+    { "ctx-tt-pt-off", 48, true, FR_CTX_INV, true, scn_fc_ctx_tt_passthrough },
+    { "ctx-aw-5level", 48, false, FR_CTX_INV, false, scn_fc_ctx_aw5 },
+    { "ctx-aw-4level-aw39", 39, false, FR_CTX_INV, true, scn_fc_ctx_aw4 },
+    { "ctx-aw-reserved", 48, false, FR_CTX_INV, true, scn_fc_ctx_aw_reserved },
+    { "addr-beyond-aw", 48, false, FR_BEYOND_AW, true, scn_fc_beyond_aw },
+    { "addr-beyond-aw-read", 48, false, FR_BEYOND_AW, false, scn_fc_beyond_aw },
+    { "write-read-only", 48, false, FR_WRITE, true, scn_fc_read_only },
+    { "write-not-present", 48, false, FR_WRITE, true, scn_fc_l3_absent },
     { "write-nonleaf-read-only", 48, false, FR_WRITE, true,
-      fc_nonleaf_read_only },
-    { "read-write-only", 48, false, FR_READ, false, fc_write_only },
-    { "read-not-present", 48, false, FR_READ, false, fc_leaf_absent },
+      scn_fc_nonleaf_read_only },
+    { "read-write-only", 48, false, FR_READ, false, scn_fc_write_only },
+    { "read-not-present", 48, false, FR_READ, false, scn_fc_leaf_absent },
     { "read-not-present-rsvd", 48, false, FR_READ, false,
-      fc_leaf_absent_rsvd },
+      scn_fc_leaf_absent_rsvd },
     { "read-nonleaf-write-only", 48, false, FR_READ, false,
-      fc_nonleaf_write_only },
-    { "pte-read-error", 48, false, FR_PTE_ACCESS, false, fc_pte_no_ram },
+      scn_fc_nonleaf_write_only },
+    { "pte-read-error", 48, false, FR_PTE_ACCESS, false, scn_fc_pte_no_ram },
     { "pte-read-error-write", 48, false, FR_PTE_ACCESS, true,
-      fc_pte_no_ram },
-    { "root-read-error", 48, false, FR_ROOT_ACCESS, true, fc_rta_no_ram },
-    { "root-table-at-mmio", 48, false, FR_ROOT_ACCESS, false, fc_rta_mmio },
-    { "ctx-read-error", 48, false, FR_CTX_ACCESS, false, fc_ctp_no_ram },
-    { "ctx-table-at-mmio", 48, false, FR_CTX_ACCESS, true, fc_ctp_mmio },
-    { "root-rsvd-lo", 48, false, FR_ROOT_RSVD, true, fc_root_rsvd_lo },
-    { "root-rsvd-hi", 48, false, FR_ROOT_RSVD, false, fc_root_rsvd_hi },
-    { "root-rsvd-haw", 48, false, FR_ROOT_RSVD, false, fc_root_rsvd_haw },
+      scn_fc_pte_no_ram },
+    { "root-read-error", 48, false, FR_ROOT_ACCESS, true, scn_fc_rta_no_ram },
+    { "root-table-at-mmio", 48, false, FR_ROOT_ACCESS, false, scn_fc_rta_mmio },
+    { "ctx-read-error", 48, false, FR_CTX_ACCESS, false, scn_fc_ctp_no_ram },
+    { "ctx-table-at-mmio", 48, false, FR_CTX_ACCESS, true, scn_fc_ctp_mmio },
+    { "root-rsvd-lo", 48, false, FR_ROOT_RSVD, true, scn_fc_root_rsvd_lo },
+    { "root-rsvd-hi", 48, false, FR_ROOT_RSVD, false, scn_fc_root_rsvd_hi },
+    { "root-rsvd-haw", 48, false, FR_ROOT_RSVD, false, scn_fc_root_rsvd_haw },
     { "root-rsvd-at-haw", 48, false, FR_ROOT_RSVD, false,
       fc_root_rsvd_at_haw },
-    { "ctx-rsvd-lo", 48, false, FR_CTX_RSVD, false, fc_ctx_rsvd_lo },
-    { "ctx-rsvd-hi-bit7", 48, false, FR_CTX_RSVD, true, fc_ctx_rsvd_hi7 },
-    { "ctx-rsvd-hi", 48, false, FR_CTX_RSVD, false, fc_ctx_rsvd_hi },
-    { "pte-rsvd-snp", 48, false, FR_PTE_RSVD, true, fc_pte_snp },
-    { "pte-rsvd-addr", 48, false, FR_PTE_RSVD, false, fc_pte_addr_haw },
+    { "ctx-rsvd-lo", 48, false, FR_CTX_RSVD, false, scn_fc_ctx_rsvd_lo },
+    { "ctx-rsvd-hi-bit7", 48, false, FR_CTX_RSVD, true, scn_fc_ctx_rsvd_hi7 },
+    { "ctx-rsvd-hi", 48, false, FR_CTX_RSVD, false, scn_fc_ctx_rsvd_hi },
+    { "pte-rsvd-snp", 48, false, FR_PTE_RSVD, true, scn_fc_pte_snp },
+    { "pte-rsvd-addr", 48, false, FR_PTE_RSVD, false, scn_fc_pte_addr_haw },
     { "pte-rsvd-table-addr", 48, false, FR_PTE_RSVD, true,
-      fc_table_addr_haw },
-    { "pte-rsvd-ps-level4", 48, false, FR_PTE_RSVD, true, fc_pte_ps_l4 },
+      scn_fc_table_addr_haw },
+    { "pte-rsvd-ps-level4", 48, false, FR_PTE_RSVD, true, scn_fc_pte_ps_l4 },
     { "pte-rsvd-2m-unaligned", 48, false, FR_PTE_RSVD, false,
-      fc_pte_2m_unaligned },
+      scn_fc_pte_2m_unaligned },
     { "slptptr-read-error", 48, false, FR_CTX_INV, false,
-      fc_slptptr_no_ram },
+      scn_fc_slptptr_no_ram },
     { "intr-addr-range", 48, false, FR_INTR_ADDR, true, fc_intr_addr },
 };
 
@@ -653,7 +464,7 @@ static void test_fault(const void *opaque)
 {
     const FaultCase *c = opaque;
     Fx *f = fx_props(c->aw, !c->no_pt, false, false);
-    FaultEnv e = { .rta = ROOT_TABLE, .iova = IOVA_F };
+    ScnFaultEnv e = { .rta = ROOT_TABLE, .iova = IOVA_F };
     const DmarEvent *ev;
     DmarXlate x;
     g_autofree char *line = NULL;
@@ -843,9 +654,9 @@ static void test_bypass(void)
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID + 1));    /* absent */
     g_assert_false(dmar_unit_bypass(&f->u, 0x0120));         /* bus 1 */
-    fc_ctx_tt(f, TT_XLATE);
+    scn_fc_ctx_tt(f, TT_XLATE);
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
-    fc_ctx_tt(f, TT_PASSTHROUGH);
+    scn_fc_ctx_tt(f, TT_PASSTHROUGH);
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
     set_root(f, CTX_TABLE, 0);
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
@@ -1401,174 +1212,52 @@ static void test_ir_data_rsvd(void)
 
 /* ---- interrupt remapping faults ---- */
 
-#define IR_VEC          0x9c
-
-typedef struct IrEnv {
-    uint64_t irta;
-    uint32_t index;
-    uint32_t addr;
-    uint32_t data;
-    uint64_t lo, hi;
-    int fi;
-} IrEnv;
-
 typedef struct IrFaultCase {
     const char *name;
     uint8_t fr;
-    void (*setup)(Fx *f, IrEnv *e);
+    void (*setup)(Fx *f, ScnIrEnv *e);
 } IrFaultCase;
 
-static void irc_index(IrEnv *e, uint32_t handle, bool shv, uint16_t sub)
-{
-    e->addr = msi_remappable(handle, shv);
-    e->data = sub;
-    e->index = e->fi = handle + (shv ? sub : 0);
-}
-
-static void irc_beyond(Fx *f, IrEnv *e)
-{
-    e->irta = IRT_BASE | 1;
-    irc_index(e, 4, false, 0);
-}
-
-static void irc_beyond_s0(Fx *f, IrEnv *e)
-{
-    e->irta = IRT_BASE | 0;
-    irc_index(e, 2, false, 0);
-}
-
-static void irc_last_s0(Fx *f, IrEnv *e)
+static void irc_last_s0(Fx *f, ScnIrEnv *e)
 {
     /* not a fault: index 1 is the last of 2 entries; FPD then hides */
     e->irta = IRT_BASE | 0;
-    irc_index(e, 1, false, 0);
+    scn_irc_index(e, 1, false, 0);
     e->lo &= ~IRTE_P;
 }
 
-static void irc_beyond_shv(Fx *f, IrEnv *e)
-{
-    e->irta = IRT_BASE | 1;
-    irc_index(e, 2, true, 2);
-}
-
-static void irc_beyond_bit15(Fx *f, IrEnv *e)
-{
-    e->irta = IRT_BASE | 14;
-    irc_index(e, 0x8000, false, 0);
-}
-
-static void irc_beyond_overflow(Fx *f, IrEnv *e)
-{
-    e->irta = IRT_BASE | 15;
-    e->addr = msi_remappable(0xffff, true);
-    e->data = 1;
-    e->index = 0;
-    e->fi = -1;
-}
-
-static void irc_not_present(Fx *f, IrEnv *e)
-{
-    e->lo &= ~IRTE_P;
-}
-
-static void irc_not_present_junk(Fx *f, IrEnv *e)
-{
-    e->lo = ~(IRTE_P | IRTE_FPD);
-    e->hi = ~0ull;
-}
-
-static void irc_no_ram(Fx *f, IrEnv *e)
-{
-    e->irta = NO_RAM | 3;
-}
-
-static void irc_mmio(Fx *f, IrEnv *e)
-{
-    e->irta = DMAR_BASE | 3;
-}
-
-static void irc_past_ram(Fx *f, IrEnv *e)
+static void irc_past_ram(Fx *f, ScnIrEnv *e)
 {
     /* the table's first page is RAM, its 0x100th entry is not */
     fx_zero(f, RAM_END - 0x1000, 0x1000);
     e->irta = (RAM_END - 0x1000) | 15;
-    irc_index(e, 0x100, false, 0);
+    scn_irc_index(e, 0x100, false, 0);
     e->index = 0;       /* the IRTE written (in IRT_BASE) is not used */
-}
-
-static void irc_svt3(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(3) | IRTE_SID(EDU_SID);
-}
-
-static void irc_posted(Fx *f, IrEnv *e)
-{
-    e->lo |= IRTE_IM;
-}
-
-static void irc_sq0(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID | 1);
-}
-
-static void irc_sq0_bus(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SID(0x100 | EDU_SID);
-}
-
-static void irc_sq1(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 6);
-}
-
-static void irc_sq2(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 7);
-}
-
-static void irc_sq3(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID + 8);
-}
-
-static void irc_bus_above(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0x0105);
-}
-
-static void irc_bus_empty(Fx *f, IrEnv *e)
-{
-    e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
 }
 
 /* qtest /vtd-dmar/ir/fault/<name> */
 static const IrFaultCase ir_fault_cases[] = {
-    { "index-beyond", FR_IR_INDEX, irc_beyond },
-    { "index-beyond-s0", FR_IR_INDEX, irc_beyond_s0 },
+    { "index-beyond", FR_IR_INDEX, scn_irc_beyond },
+    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 },
     { "index-last-s0", FR_IR_NP, irc_last_s0 },
-    { "index-beyond-shv", FR_IR_INDEX, irc_beyond_shv },
-    { "index-beyond-bit15", FR_IR_INDEX, irc_beyond_bit15 },
-    { "index-beyond-overflow", FR_IR_INDEX, irc_beyond_overflow },
-    { "not-present", FR_IR_NP, irc_not_present },
-    { "not-present-junk", FR_IR_NP, irc_not_present_junk },
-    { "table-no-ram", FR_IR_ACCESS, irc_no_ram },
-    { "table-mmio", FR_IR_ACCESS, irc_mmio },
+    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv },
+    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 },
+    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow },
+    { "not-present", FR_IR_NP, scn_irc_not_present },
+    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk },
+    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram },
+    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio },
     { "table-past-ram", FR_IR_ACCESS, irc_past_ram },
-    { "svt-reserved", FR_IR_RSVD, irc_svt3 },
-    { "posted", FR_IR_RSVD, irc_posted },
-    { "sid-sq0", FR_IR_SID, irc_sq0 },
-    { "sid-sq0-bus", FR_IR_SID, irc_sq0_bus },
-    { "sid-sq1", FR_IR_SID, irc_sq1 },
-    { "sid-sq2", FR_IR_SID, irc_sq2 },
-    { "sid-sq3", FR_IR_SID, irc_sq3 },
-    { "bus-range", FR_IR_SID, irc_bus_above },
-    { "bus-range-empty", FR_IR_SID, irc_bus_empty },
+    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 },
+    { "posted", FR_IR_RSVD, scn_irc_posted },
+    { "sid-sq0", FR_IR_SID, scn_irc_sq0 },
+    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus },
+    { "sid-sq1", FR_IR_SID, scn_irc_sq1 },
+    { "sid-sq2", FR_IR_SID, scn_irc_sq2 },
+    { "sid-sq3", FR_IR_SID, scn_irc_sq3 },
+    { "bus-range", FR_IR_SID, scn_irc_bus_above },
+    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty },
 };
-
-static bool ir_fpd_qualified(uint8_t fr)
-{
-    return fr == FR_IR_NP || fr == FR_IR_RSVD || fr == FR_IR_SID;
-}
 
 /*
  * The request is blocked and recorded (reason, index, source-id); then
@@ -1579,7 +1268,7 @@ static void test_ir_fault(const void *opaque)
 {
     const IrFaultCase *c = opaque;
     Fx *f = fx_new();
-    IrEnv e = {
+    ScnIrEnv e = {
         .irta = IRT_BASE | 3,
         .index = 5, .fi = 5,
         .addr = msi_remappable(5, false),
@@ -1610,8 +1299,8 @@ static void test_ir_fault(const void *opaque)
     fx_clear_events(f);
     g_assert_false(fx_msi(f, e.addr, e.data, &r));
     g_assert_cmpint(fx_one(f, DMAR_EV_FAULT)->fault.fpd, ==,
-                    ir_fpd_qualified(c->fr));
-    if (ir_fpd_qualified(c->fr)) {
+                    scn_ir_fpd_qualified(c->fr));
+    if (scn_ir_fpd_qualified(c->fr)) {
         g_assert_cmpuint(r.act, ==, 0);
         assert_no_fault(f);
     } else {

@@ -15,31 +15,7 @@
 
 /* ================= IOTLB invalidation ================= */
 
-typedef struct InvCase {
-    unsigned gran;
-    bool qi;            /* through an IOTLB invalidate descriptor */
-} InvCase;
-
-static const InvCase inv_page = { GRAN_PAGE, false };
-static const InvCase inv_domain = { GRAN_DOMAIN, false };
-static const InvCase inv_global = { GRAN_GLOBAL, false };
-static const InvCase qi_inv_page = { GRAN_PAGE, true };
-static const InvCase qi_inv_domain = { GRAN_DOMAIN, true };
-static const InvCase qi_inv_global = { GRAN_GLOBAL, true };
-
-static void inv_for(Fx *f, const InvCase *c, uint64_t iova, unsigned am)
-{
-    uint64_t v;
-
-    if (c->qi) {
-        qi_iotlb(f, c->gran, DOMAIN, iova, am);
-        qi_sync(f);
-        return;
-    }
-    v = iotlb_inv(f, c->gran, DOMAIN, iova | IVA_AM(am));
-    g_assert_cmphex(IOTLB_IAIG(v), ==, c->gran);
-    g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
-}
+/* The cases (inv_page ... qi_inv_global), scn_inv_for(): scenarios.h */
 
 /*
  * qtest /vtd-dmar/invalidate/iotlb-{page,domain,global} and
@@ -47,7 +23,7 @@ static void inv_for(Fx *f, const InvCase *c, uint64_t iova, unsigned am)
  */
 static void test_invalidate_iotlb(const void *opaque)
 {
-    const InvCase *c = opaque;
+    const ScnInvCase *c = opaque;
     Fx *f = fx_new();
     const uint64_t region = 0x20000000ull;
     const uint64_t big = 0x30000000ull;
@@ -66,19 +42,19 @@ static void test_invalidate_iotlb(const void *opaque)
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
     map(f, IOVA_A, PAGE_P2, 1, PTE_R);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-    inv_for(f, c, IOVA_A, 0);
+    scn_inv_for(f, c, IOVA_A, 0);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
 
     /* a page inside a 2 MiB range (AM = 9) */
     g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P1);
     map(f, region + 0x5000, PAGE_P2, 1, PTE_R);
-    inv_for(f, c, region, 9);
+    scn_inv_for(f, c, region, 9);
     g_assert_cmphex(xlate(f, region + 0x5000, false), ==, PAGE_P2);
 
     /* a 2 MiB page, invalidated through one of its 4 KiB pages */
     g_assert_cmphex(xlate(f, big + 0x3040, false), ==, BIG_2M_A + 0x3040);
     map(f, big, BIG_2M_B, 2, PTE_R);
-    inv_for(f, c, big + 0x3000, 0);
+    scn_inv_for(f, c, big + 0x3000, 0);
     g_assert_cmphex(xlate(f, big + 0x3040, false), ==, BIG_2M_B + 0x3040);
 
     g_assert_cmphex(xlate(f, IOVA_B, true), ==, PAGE_OUT);
@@ -1037,13 +1013,6 @@ static void test_qi_iqe_tail(void)
     scn_qi_iqe_tail(f);
     g_assert_cmpuint(f->fe_count, ==, 2);
     fx_free(f);
-}
-
-static void qi_wait_if(Fx *f)
-{
-    qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
-    qi_kick(f);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
 }
 
 /* qtest /vtd-dmar/qi/wait-event (§6.5.2.9) */

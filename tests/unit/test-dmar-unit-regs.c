@@ -12,77 +12,16 @@
  */
 #include "dmar-unit-fixture.h"
 
-/* CAP and ECAP as the VT-d spec encodes the configuration (§11.4.2-3) */
-static uint64_t expected_cap(unsigned aw, unsigned nfr, bool cm, bool drain)
-{
-    uint64_t sagaw = aw == 39 ? 0x2 : aw == 48 ? 0x6 : 0xe;
-
-    return 6 |                          /* ND: 16-bit domain-ids */
-           (uint64_t)cm << 7 |
-           sagaw << 8 |
-           (uint64_t)(aw - 1) << 16 |   /* MGAW; ZLR (22) is 0 */
-           (0x200ull / 16) << 24 |      /* FRO */
-           3ull << 34 |                 /* SLLPS: 2 MiB and 1 GiB */
-           1ull << 39 |                 /* PSI */
-           (uint64_t)(nfr - 1) << 40 |
-           18ull << 48 |                /* MAMV */
-           (uint64_t)drain << 54 |      /* DWD */
-           (uint64_t)drain << 55;       /* DRD */
-}
-
-static uint64_t expected_ecap(bool pt, bool ir, bool eim)
-{
-    return 1 |                          /* C */
-           ECAP_QI |
-           (ir ? ECAP_IR : 0) |
-           (eim ? ECAP_EIM : 0) |
-           (uint64_t)pt << 6 |
-           (0x100ull / 16) << 8 |       /* IRO */
-           (ir ? ECAP_MHMV(0xf) : 0);
-}
-
 /* ================= reset values, CAP/ECAP, configuration ============ */
 
 /* qtest /vtd-dmar/reset-values, /vtd-dmar/spec/ver-cap */
 static void test_reset_values(void)
 {
     Fx *f = fx_new();
-    uint32_t w[SNAP_WORDS];
     uint64_t cap = expected_cap(48, 8, false, true);
     uint64_t ecap = expected_ecap(true, true, false);
 
-    g_assert_cmphex(ecap, ==, 0xf0104bull);
-    snapshot(f, w);
-    for (unsigned i = 0; i < SNAP_WORDS; i++) {
-        unsigned off = i * 4;
-        uint32_t want = 0;
-
-        switch (off) {
-        case REG_VER:
-            want = 0x41;        /* VT-d revision 4.1 */
-            break;
-        case REG_CAP:
-        case REG_CAP + 4:
-            want = cap >> (8 * (off - REG_CAP));
-            break;
-        case REG_ECAP:
-        case REG_ECAP + 4:
-            want = ecap >> (8 * (off - REG_ECAP));
-            break;
-        case REG_FECTL:
-            want = FECTL_IM;    /* §11.4.7.2 */
-            break;
-        case REG_IECTL:
-            want = IECTL_IM;    /* §11.4.9.5 */
-            break;
-        }
-        if (w[i] != want) {
-            g_test_message("reset value at 0x%03x", off);
-        }
-        g_assert_cmphex(w[i], ==, want);
-    }
-    g_assert_cmphex(rd64(f, REG_CAP), ==, cap);
-    g_assert_cmphex(rd64(f, REG_ECAP), ==, ecap);
+    scn_reset_values(f, true);
     g_assert_cmphex(dmar_unit_cap(&f->u), ==, cap);
     g_assert_cmphex(dmar_unit_ecap(&f->u), ==, ecap);
     /* CAP.ZLR is 0; VER is read-only */
@@ -402,382 +341,30 @@ static void test_hooks(void)
     fake_mem_destroy(&mem);
 }
 
-/* ================= access widths ================= */
+/* ================= access widths (vtd-dmar-scenarios.h) ================= */
 
-/*
- * qtest /vtd-dmar/regs/width/window-4k and window-8k: every offset of
- * the window read and written with every width that fits there, from a
- * unit with everything on, faults pending and every writable register
- * holding a value that a stray write of zeros or ones would change.
- */
-#define WIN_MAX         0x2000
-#define FSTS_W1C        0x7du
-
-typedef enum DwordKind {
-    DW_HOLE,
-    DW_RO,
-    DW_LIVE,
-} DwordKind;
-
-typedef struct RegDef {
-    unsigned off, size;
-    bool ro;
-} RegDef;
-
-static const RegDef reg_defs[] = {
-    { REG_VER, 4, true }, { REG_CAP, 8, true }, { REG_ECAP, 8, true },
-    { REG_GCMD, 4, false }, { REG_GSTS, 4, true },
-    { REG_RTADDR, 8, false }, { REG_CCMD, 8, false },
-    { REG_FSTS, 4, false }, { REG_FECTL, 4, false },
-    { REG_FEDATA, 4, false }, { REG_FEADDR, 4, false },
-    { REG_FEUADDR, 4, false }, { REG_AFLOG, 8, true },
-    { REG_PMEN, 4, true }, { REG_PLMBASE, 4, true },
-    { REG_PLMLIMIT, 4, true }, { REG_PHMBASE, 8, true },
-    { REG_PHMLIMIT, 8, true }, { REG_IQH, 8, true },
-    { REG_IQT, 8, false }, { REG_IQA, 8, false }, { REG_ICS, 4, false },
-    { REG_IECTL, 4, false }, { REG_IEDATA, 4, false },
-    { REG_IEADDR, 4, false }, { REG_IEUADDR, 4, false },
-    { REG_IQERCD, 8, true }, { REG_IRTA, 8, false },
-    { REG_IVA, 8, false }, { REG_IOTLB, 8, false },
-};
-
-typedef struct Window {
-    Fx *f;
-    unsigned size;
-    uint32_t s0[WIN_MAX / 4];
-    DwordKind kind[WIN_MAX / 4];
-} Window;
-
-static bool acc_defined(unsigned off, unsigned size)
+/* The glue would have sent nothing new; forget what the block did */
+static void access_width_hook(Fx *f, int at, bool before)
 {
-    return (size == 4 || size == 8) && off % 4 == 0;
+    g_assert_cmpint(at, ==, SCN_AT_WIN_BLOCK);
+    fx_clear_log(f);
+    fx_clear_events(f);
 }
 
-static bool acc_inert(const Window *w, unsigned off, unsigned size)
-{
-    if (!acc_defined(off, size)) {
-        return true;
-    }
-    for (unsigned i = off / 4; i < (off + size) / 4; i++) {
-        if (w->kind[i] == DW_LIVE) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/*
- * Word I of the window as the unit holds it; past its register file
- * there is nothing to hold (the sweep of reads checks they read 0).
- */
-static uint32_t win_word(const Window *w, unsigned i)
-{
-    return i * 4 < DMAR_REGS_MAX ? dmar_unit_get32(&w->f->u, i * 4) : 0;
-}
-
-static void win_assert(const Window *w, const uint32_t *want,
-                       const char *what, unsigned off)
-{
-    for (unsigned i = 0; i < w->size / 4; i++) {
-        uint32_t now = win_word(w, i);
-
-        if (now != want[i]) {
-            g_test_message("after %s at 0x%04x: word 0x%04x is 0x%08x, "
-                           "expected 0x%08x", what, off, i * 4, now,
-                           want[i]);
-        }
-        g_assert_cmphex(now, ==, want[i]);
-    }
-}
-
-static void qi_wait_if(Fx *f)
-{
-    qi_push(f, QI_WAIT | QI_WAIT_IF, 0);
-    qi_kick(f);
-    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
-}
-
-static void win_setup(Fx *f, unsigned faults)
-{
-    tables_init(f, 3, 0);
-    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(f, IOVA_B, PAGE_P2, 1, PTE_W);
-    wr32(f, REG_FEDATA, 0xbeef);
-    wr32(f, REG_FEADDR, 0xf00000);
-    wr32(f, REG_FEUADDR, 0x7);
-    wr32(f, REG_IEDATA, 0x5678);
-    wr32(f, REG_IEADDR, 0xf00100);
-    wr32(f, REG_IEUADDR, 0x9);
-    dmar_enable(f, ROOT_TABLE);
-    for (unsigned i = 0; i < faults; i++) {
-        dma_in(f, IOVA_C + i * 0x1000ull);
-    }
-    g_assert_cmphex(fsts(f), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    ccmd_inv(f, CCMD_CIRG(GRAN_DOMAIN) | CCMD_DID(DOMAIN));
-    iotlb_inv(f, GRAN_DOMAIN, DOMAIN, 0);
-    wr64(f, REG_IVA, 0x9876543000ull | IVA_AM(3));
-    qi_enable(f, IQ_BASE, 1);
-    qi_wait_if(f);
-    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
-    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    gcmd_update(f, 0, GCMD_QIE);
-    wr64(f, REG_IQT, 0);
-    qi_enable(f, IQ_BASE, 2);
-    ir_enable(f, IRT_BASE | 7, true);
-    g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_TES | GSTS_RTPS |
-                    GSTS_QIES | GSTS_IRES | GSTS_IRTPS | GSTS_CFIS);
-}
-
-static void win_init(Window *w, Fx *f, unsigned nfr)
-{
-    w->f = f;
-    w->size = ROUND_UP(REG_FRCD(nfr), 0x1000);
-    g_assert_cmpuint(w->size, ==, dmar_unit_mmio_size(&f->u));
-    for (unsigned i = 0; i < w->size / 4; i++) {
-        w->s0[i] = rd32(f, i * 4);
-        w->kind[i] = DW_HOLE;
-    }
-    for (unsigned i = 0; i < ARRAY_SIZE(reg_defs); i++) {
-        for (unsigned b = 0; b < reg_defs[i].size; b += 4) {
-            w->kind[(reg_defs[i].off + b) / 4] =
-                reg_defs[i].ro ? DW_RO : DW_LIVE;
-        }
-    }
-    for (unsigned i = 0; i < nfr; i++) {
-        w->kind[REG_FRCD(i) / 4] = DW_RO;
-        w->kind[REG_FRCD(i) / 4 + 1] = DW_RO;
-        w->kind[REG_FRCD(i) / 4 + 2] = DW_RO;
-        w->kind[REG_FRCD(i) / 4 + 3] = DW_LIVE;
-    }
-    /* GCMD reads 0: the state is GSTS */
-    for (unsigned i = 0; i < w->size / 4; i++) {
-        uint32_t want = i * 4 == REG_GCMD ? 0 : w->s0[i];
-
-        g_assert_cmphex(win_word(w, i), ==, want);
-    }
-}
-
-static uint32_t wb32(const Window *w, unsigned off)
-{
-    uint32_t v = w->s0[off / 4];
-
-    if (off == REG_GCMD) {
-        return w->s0[REG_GSTS / 4] &
-               (GSTS_TES | GSTS_QIES | GSTS_IRES | GSTS_CFIS);
-    }
-    if (off == REG_FSTS) {
-        return v & ~FSTS_W1C;
-    }
-    if (off == REG_ICS) {
-        return v & ~ICS_IWC;
-    }
-    if (off >= REG_FRCD(0) && off % 16 == 12) {
-        return v & ~(uint32_t)(FRCD_F >> 32);
-    }
-    return v;
-}
-
-static uint64_t wb(const Window *w, unsigned off, unsigned size)
-{
-    return wb32(w, off) | (size == 8 ? (uint64_t)wb32(w, off + 4) << 32 : 0);
-}
-
-static const unsigned acc_sizes[] = { 1, 2, 4, 8 };
-
-static unsigned win_sweep_reads(const Window *w)
-{
-    unsigned n = 0;
-
-    for (unsigned off = 0; off < w->size; off++) {
-        for (unsigned k = 0; k < ARRAY_SIZE(acc_sizes); k++) {
-            unsigned size = acc_sizes[k];
-            uint64_t want = 0, got;
-
-            if (off + size > w->size) {
-                continue;
-            }
-            if (acc_defined(off, size)) {
-                want = w->s0[off / 4];
-                if (size == 8) {
-                    want |= (uint64_t)w->s0[off / 4 + 1] << 32;
-                }
-            }
-            got = fx_read(w->f, off, size);
-            if (got != want) {
-                g_test_message("%u-byte read at 0x%04x", size, off);
-            }
-            g_assert_cmphex(got, ==, want);
-            n++;
-        }
-    }
-    win_assert(w, w->s0, "the reads", 0);
-    return n;
-}
-
-static unsigned win_sweep_inert(const Window *w)
-{
-    unsigned n = 0;
-
-    for (unsigned off = 0; off < w->size; off++) {
-        for (unsigned k = 0; k < ARRAY_SIZE(acc_sizes); k++) {
-            unsigned size = acc_sizes[k];
-
-            if (off + size > w->size || !acc_inert(w, off, size)) {
-                continue;
-            }
-            fx_write(w->f, off, size, ~0ull);
-            fx_write(w->f, off, size, 0);
-            n++;
-        }
-        if (off % 64 == 63) {
-            win_assert(w, w->s0, "ignored writes in the block", off & ~63);
-            fx_clear_log(w->f);
-            fx_clear_events(w->f);
-        }
-    }
-    return n;
-}
-
-static unsigned win_sweep_live(const Window *w)
-{
-    unsigned n = 0;
-
-    for (unsigned off = 0; off < w->size; off += 4) {
-        for (unsigned size = 4; size <= 8; size += 4) {
-            if (off + size > w->size || acc_inert(w, off, size)) {
-                continue;
-            }
-            fx_write(w->f, off, size, wb(w, off, size));
-            n++;
-        }
-        if (off % 64 == 60) {
-            win_assert(w, w->s0, "writes of the same values", off & ~63);
-            fx_clear_log(w->f);
-            fx_clear_events(w->f);
-        }
-    }
-    return n;
-}
-
-typedef struct Writable {
-    unsigned off;
-    uint32_t mask;
-    bool haw;
-} Writable;
-
-static const Writable writables[] = {
-    { REG_RTADDR, 0xfffff000 }, { REG_RTADDR + 4, 0xffffffff },
-    { REG_CCMD, 0xffffffff },
-    { REG_FEDATA, 0xffff }, { REG_FEADDR, 0xfffffffc },
-    { REG_FEUADDR, 0xffffffff },
-    { REG_IQA, 0xfffff807 }, { REG_IQA + 4, 0xffffffff, .haw = true },
-    { REG_IEDATA, 0xffff }, { REG_IEADDR, 0xfffffffc },
-    { REG_IEUADDR, 0xffffffff },
-    { REG_IRTA, 0xfffff00f }, { REG_IRTA + 4, 0xffffffff, .haw = true },
-    { REG_IVA, 0xfffff07f }, { REG_IVA + 4, 0xffffffff },
-};
-
-static unsigned win_writables(const Window *w)
-{
-    static const uint32_t patterns[] = { 0xffffffff, 0, 0x5aa5c33c };
-    static const char *const how[] = {
-        "4-byte write", "8-byte write (low half)", "8-byte write (high half)",
-    };
-    uint32_t want[WIN_MAX / 4];
-    unsigned n = 0;
-
-    for (unsigned i = 0; i < ARRAY_SIZE(writables); i++) {
-        unsigned x = writables[i].off;
-        uint32_t mask = writables[i].mask &
-                        (writables[i].haw ? haw_mask(w->f) >> 32 : ~0u);
-
-        for (unsigned p = 0; p < ARRAY_SIZE(patterns); p++) {
-            uint32_t v = patterns[p];
-
-            memcpy(want, w->s0, sizeof(want));
-            want[REG_GCMD / 4] = 0;
-            want[x / 4] = (w->s0[x / 4] & ~mask) | (v & mask);
-            for (unsigned r = 0; r < ARRAY_SIZE(how); r++) {
-                switch (r) {
-                case 0:
-                    wr32(w->f, x, v);
-                    break;
-                case 1:
-                    wr64(w->f, x, v | (uint64_t)wb32(w, x + 4) << 32);
-                    break;
-                default:
-                    wr64(w->f, x - 4, wb32(w, x - 4) | (uint64_t)v << 32);
-                    break;
-                }
-                win_assert(w, want, how[r], x);
-                wr32(w->f, x, w->s0[x / 4]);
-                n++;
-            }
-        }
-    }
-    return n;
-}
-
-static void win_commands(Window *w, unsigned faults)
-{
-    uint32_t keep = wb32(w, REG_GCMD);
-    uint32_t want[WIN_MAX / 4];
-
-    wr64(w->f, REG_GCMD, (keep & ~GCMD_TE) | 0xffffffff00000000ull);
-    g_assert_cmphex(rd32(w->f, REG_GSTS), ==, w->s0[REG_GSTS / 4] &
-                    ~GSTS_TES);
-    wr64(w->f, REG_ECAP + 4, 0xffffffffull | (uint64_t)keep << 32);
-    win_assert(w, w->s0, "translation off and on again", REG_GCMD);
-
-    memcpy(want, w->s0, sizeof(want));
-    wr64(w->f, REG_FRCD(0) + 12, 0xffffffff80000000ull);
-    want[REG_FRCD(0) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
-    win_assert(w, want, "clearing F", REG_FRCD(0) + 12);
-    wr64(w->f, REG_FRCD(1) + 8, FRCD_F);
-    want[REG_FRCD(1) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
-    win_assert(w, want, "clearing F", REG_FRCD(1) + 8);
-    frcd_clear(w->f, 2);
-    want[REG_FRCD(2) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
-    win_assert(w, want, "clearing F", REG_FRCD(2) + 12);
-    if (w->size > 0x1000) {
-        unsigned last = (0x1000 - REG_FRCD(0)) / 16 - 1;
-
-        g_assert_cmpuint(faults, >, last + 1);
-        wr64(w->f, REG_FRCD(last) + 12, 0xffffffff80000000ull);
-        want[REG_FRCD(last) / 4 + 3] &= ~(uint32_t)(FRCD_F >> 32);
-        win_assert(w, want, "clearing F", REG_FRCD(last) + 12);
-    }
-    for (unsigned i = 3; i < faults; i++) {
-        frcd_clear(w->f, i);
-    }
-    g_assert_cmphex(fsts(w->f), ==, 0);
-    g_assert_cmphex(rd32(w->f, REG_FECTL), ==, FECTL_IM);
-    wr64(w->f, REG_ICS - 4, (uint64_t)ICS_IWC << 32);
-    g_assert_cmphex(rd32(w->f, REG_ICS), ==, 0);
-    g_assert_cmphex(rd32(w->f, REG_IECTL), ==, IECTL_IM);
-}
-
+/* qtest /vtd-dmar/regs/width/window-4k and window-8k */
 static void test_access_width(const void *opaque)
 {
     const unsigned *nfr = opaque;
     unsigned faults = *nfr > 8 ? 226 : 4;
     DmarUnitConfig cfg = fx_config();
-    g_autofree Window *w = g_new0(Window, 1);
     Fx *f;
-    unsigned reads, inert, live;
 
     cfg.nfr = *nfr;
     f = fx_new_cfg(&cfg);
-    win_setup(f, faults);
-    win_init(w, f, *nfr);
-    reads = win_sweep_reads(w);
-    inert = win_sweep_inert(w);
-    live = win_sweep_live(w);
-    win_writables(w);
-    g_assert_cmpuint(reads, ==, 4 * w->size - 1 - 3 - 7);
-    g_assert_cmpuint(inert + live, ==, reads);
-    win_commands(w, faults);
+    g_assert_cmpuint(ROUND_UP(REG_FRCD(*nfr), 0x1000), ==,
+                     dmar_unit_mmio_size(&f->u));
+    f->extra = access_width_hook;
+    scn_access_width(f, *nfr, faults);
 
     /* the unit still translates and faults */
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
@@ -1419,43 +1006,13 @@ static void test_reset(void)
 
 /* ================= the migration stream ================= */
 
-/* The unit in the middle of everything it does (stream_source_setup) */
+/* The unit in the middle of everything it does (vtd-dmar-scenarios.h) */
 static Fx *stream_source(const DmarUnitConfig *cfg)
 {
     Fx *f = fx_new_cfg(cfg);
-    DmarIntr r;
 
-    tables_init(f, 3, 0);
-    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
-    map(f, IOVA_B, PAGE_OUT, 1, PTE_W);
-    wr32(f, REG_FEDATA, 0x2bad);
-    wr32(f, REG_FEADDR, 0xf00000);
-    wr32(f, REG_FEUADDR, 0);
-    wr32(f, REG_IEDATA, 0x3bad);
-    wr32(f, REG_IEADDR, 0xf00100);
-    wr32(f, REG_IEUADDR, 0);
-    dmar_enable(f, ROOT_TABLE);
+    scn_stream_source_setup(f, cfg->ir);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-    qi_enable(f, IQ_BASE, 0);
-    qi_sync(f);
-    qi_wait_if(f);
-    g_assert_cmphex(rd32(f, REG_ICS), ==, ICS_IWC);
-    if (cfg->ir) {
-        irte_put(f, IRT_BASE, 1, irte_lo(0xc1),
-                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-        fx_zero(f, IRT_BASE + 32, 32);
-        ir_enable(f, IRT_BASE | 3, false);
-        g_assert_true(fx_msi(f, msi_remappable(1, false), 0, &r));
-        g_assert_cmphex(r.irq.vector, ==, 0xc1);
-        irte_put(f, IRT_BASE, 2, irte_lo(0xc2),
-                 IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
-    }
-    dma_in(f, IOVA_C);
-    g_assert_cmphex(fsts(f), ==, FSTS_PPF | FSTS_FRI(0));
-    g_assert_cmphex(rd32(f, REG_FECTL), ==, FECTL_IM | FECTL_IP);
-    g_assert_cmphex(rd32(f, REG_IECTL), ==, IECTL_IM | IECTL_IP);
-    g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_TES | GSTS_RTPS | GSTS_QIES |
-                    (cfg->ir ? GSTS_IRTPS | GSTS_IRES : 0));
     g_assert_null(dmar_unit_stream_error(&f->u));
     return f;
 }
@@ -1652,21 +1209,6 @@ static void sd_irta_unlatched(Saved *s)
 {
     s->irta_raw = 0;
 }
-
-#define WHY_CONFIG \
-    "CAP/ECAP differ: the source was configured differently"
-#define WHY_NEXT        "next fault record beyond nfr"
-#define WHY_FRI         "FSTS.FRI beyond nfr"
-#define WHY_FRCD        "fault recording registers past nfr"
-#define WHY_GSTS        "GSTS reports a command not offered"
-#define WHY_ROOT        "root table pointer SRTP cannot have latched"
-#define WHY_IRTA \
-    "interrupt remapping table pointer SIRTP cannot have latched"
-#define WHY_IQA \
-    "IQA reserved bits, or base bits beyond the address width"
-#define WHY_IQH         "IQH outside the queue"
-#define WHY_IQT         "IQT reserved bits"
-#define WHY_INV         "an invalidation still in progress"
 
 /*
  * qtest /vtd-dmar/migration-stream/<name>, and the boundaries of each
