@@ -370,23 +370,11 @@ static void test_qi_bringup(void)
     dmar_free(d);
 }
 
-typedef struct QiCcCase {
-    unsigned gran;
-    uint16_t sid;
-    unsigned fm;
-} QiCcCase;
-
-static const QiCcCase qi_cc_global = { GRAN_GLOBAL, 0, 0 };
-static const QiCcCase qi_cc_domain = { GRAN_DOMAIN, 0, 0 };
-static const QiCcCase qi_cc_device = { GRAN_DEVICE, EDU_SID, 0 };
-/* FM masks low SID bits: 00:04.4 (FM 1), 04.6 (FM 2), 04.7 (FM 3) */
-static const QiCcCase qi_cc_device_fm1 = { GRAN_DEVICE, EDU_SID | 4, 1 };
-static const QiCcCase qi_cc_device_fm2 = { GRAN_DEVICE, EDU_SID | 6, 2 };
-static const QiCcCase qi_cc_device_fm3 = { GRAN_DEVICE, EDU_SID | 7, 3 };
+/* ScnQiCcCase and the qi_cc_* cases: vtd-dmar-scenarios.h */
 
 static void test_qi_context(const void *opaque)
 {
-    const QiCcCase *c = opaque;
+    const ScnQiCcCase *c = opaque;
     QDmar *d = dmar_boot("");
 
     dmar_tables_init(d, 3, 0);

@@ -459,52 +459,12 @@ static void test_ir_fault(const void *opaque)
     dmar_free(d);
 }
 
-typedef struct IrRsvdCase {
-    const char *name;
-    uint64_t lo, hi;    /* reserved bits, each tried alone */
-} IrRsvdCase;
-
-static const IrRsvdCase ir_rsvd_cases[] = {
-    { "lo-14-12", 0x7000, 0 },
-    { "lo-31-24", 0xff000000, 0 },
-    { "xapic-dst-7-0", 0xff00000000ull, 0 },
-    { "xapic-dst-31-16", 0xffff000000000000ull, 0 },
-    { "hi-63-20", 0, 0xfffffffffff00000ull },
-};
-
-/* Every reserved bit of the IRTE (xAPIC mode) is fault 0x24 */
+/* The cases and the scenario: vtd-dmar-scenarios.h */
 static void test_ir_rsvd(const void *opaque)
 {
-    const IrRsvdCase *c = opaque;
     QDmar *d = dmar_boot("");
-    const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
 
-    /* the entry without them works */
-    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x20), hi);
-    dmar_ir_enable(d, IRT_BASE | 3, false);
-    dmar_edu_msi(d, dmar_msi_remappable(2, false), 0);
-    dmar_assert_delivered(d, 0x20, false);
-
-    for (unsigned b = 0; b < 128; b++) {
-        uint64_t lo = dmar_irte_lo(IR_VEC), h = hi;
-
-        if (b < 64 && (c->lo & 1ull << b)) {
-            lo |= 1ull << b;
-        } else if (b >= 64 && (c->hi & 1ull << (b - 64))) {
-            h |= 1ull << (b - 64);
-        } else {
-            continue;
-        }
-        g_test_message("IRTE 0x%016" PRIx64 ":0x%016" PRIx64, h, lo);
-        dmar_irte_put(d, IRT_BASE, 3, lo, h);
-        dmar_ir_set_table(d, IRT_BASE | 3);
-        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
-        dmar_assert_ir_fault(d, FR_IR_RSVD, 3, EDU_SID);
-        dmar_irte_put(d, IRT_BASE, 3, lo | IRTE_FPD, h);
-        dmar_ir_set_table(d, IRT_BASE | 3);
-        dmar_edu_msi(d, dmar_msi_remappable(3, false), 0);
-        dmar_assert_no_fault(d);
-    }
+    scn_ir_rsvd(d, opaque);
     dmar_assert_not_delivered(d, IR_VEC);
     dmar_free(d);
 }
@@ -681,11 +641,11 @@ int main(int argc, char **argv)
 
         qtest_add_data_func(path, &ir_fault_cases[i], test_ir_fault);
     }
-    for (unsigned i = 0; i < ARRAY_SIZE(ir_rsvd_cases); i++) {
+    for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_rsvd_cases); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/rsvd/%s",
-                                                ir_rsvd_cases[i].name);
+                                                scn_ir_rsvd_cases[i].name);
 
-        qtest_add_data_func(path, &ir_rsvd_cases[i], test_ir_rsvd);
+        qtest_add_data_func(path, &scn_ir_rsvd_cases[i], test_ir_rsvd);
     }
     qtest_add_func("/vtd-dmar/ir/iec", test_ir_iec);
     qtest_add_func("/vtd-dmar/ir/ioapic", test_ir_ioapic);

@@ -230,6 +230,9 @@ static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 #define scn_irte_lo             dmar_irte_lo
 #define scn_msi_remappable      dmar_msi_remappable
 #define scn_msi                 dmar_edu_msi
+#define scn_msi_blocked         dmar_edu_msi
+#define scn_ir_set_table        dmar_ir_set_table
+#define scn_assert_ir_fault     dmar_assert_ir_fault
 #define scn_assert_remapped     dmar_scn_assert_remapped
 
 #include "vtd-dmar-scenarios.h"

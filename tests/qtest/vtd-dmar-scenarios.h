@@ -28,6 +28,9 @@
  *   scn_msi(s, addr, data)           an interrupt request from edu
  *   scn_assert_remapped(s, addr, data, vector, level)
  *                                    ... which reaches the CPU as asked
+ *   scn_msi_blocked(s, addr, data)   ... which the unit blocks (checked
+ *                                    at once on the unit side; by the
+ *                                    vector after the call on the other)
  *   scn_dma_in(s, iova)              a read DMA of edu
  *   scn_hook(s, at, before)          the side's own extra checks around
  *                                    the step AT (SCN_AT_*); before is
@@ -1248,6 +1251,56 @@ static inline void scn_inv_for(DmarScn *s, const ScnInvCase *c,
     g_assert_cmphex((v >> 32) & 0xffff, ==, DOMAIN);
 }
 
+/* ================= interrupt remapping: reserved bits ================= */
+
+typedef struct ScnIrRsvdCase {
+    const char *name;
+    uint64_t lo, hi;    /* reserved bits, each tried alone */
+} ScnIrRsvdCase;
+
+static const ScnIrRsvdCase scn_ir_rsvd_cases[] G_GNUC_UNUSED = {
+    { "lo-14-12", 0x7000, 0 },
+    { "lo-31-24", 0xff000000, 0 },
+    { "xapic-dst-7-0", 0xff00000000ull, 0 },
+    { "xapic-dst-31-16", 0xffff000000000000ull, 0 },
+    { "hi-63-20", 0, 0xfffffffffff00000ull },
+};
+
+/*
+ * qtest /vtd-dmar/ir/rsvd/<name>, unit /dmar-unit/ir/rsvd/<name>: every
+ * reserved bit of the IRTE (xAPIC mode) is fault 0x24
+ */
+static inline void scn_ir_rsvd(DmarScn *s, const ScnIrRsvdCase *c)
+{
+    const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
+
+    /* the entry without them works */
+    scn_irte_put(s, IRT_BASE, 2, scn_irte_lo(0x20), hi);
+    scn_ir_enable(s, IRT_BASE | 3, false);
+    scn_assert_remapped(s, scn_msi_remappable(2, false), 0, 0x20, false);
+
+    for (unsigned b = 0; b < 128; b++) {
+        uint64_t lo = scn_irte_lo(IR_VEC), h = hi;
+
+        if (b < 64 && (c->lo & 1ull << b)) {
+            lo |= 1ull << b;
+        } else if (b >= 64 && (c->hi & 1ull << (b - 64))) {
+            h |= 1ull << (b - 64);
+        } else {
+            continue;
+        }
+        g_test_message("IRTE 0x%016" PRIx64 ":0x%016" PRIx64, h, lo);
+        scn_irte_put(s, IRT_BASE, 3, lo, h);
+        scn_ir_set_table(s, IRT_BASE | 3);
+        scn_msi_blocked(s, scn_msi_remappable(3, false), 0);
+        scn_assert_ir_fault(s, FR_IR_RSVD, 3, EDU_SID);
+        scn_irte_put(s, IRT_BASE, 3, lo | IRTE_FPD, h);
+        scn_ir_set_table(s, IRT_BASE | 3);
+        scn_msi_blocked(s, scn_msi_remappable(3, false), 0);
+        scn_assert_no_fault(s);
+    }
+}
+
 /* ================= queued invalidation ================= */
 
 /* 64 random bits */
@@ -1265,6 +1318,26 @@ static inline void scn_fe_setup(DmarScn *s, uint32_t data)
     scn_wr32(s, REG_FECTL, 0);
     scn_fe_clear(s);
 }
+
+/* How the context-cache invalidation cases (qi/context-*) invalidate */
+typedef struct ScnQiCcCase {
+    unsigned gran;
+    uint16_t sid;
+    unsigned fm;
+} ScnQiCcCase;
+
+#define SCN_CC(g, s, f)     { .gran = (g), .sid = (s), .fm = (f) }
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_global = SCN_CC(GRAN_GLOBAL, 0, 0);
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_domain = SCN_CC(GRAN_DOMAIN, 0, 0);
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_device =
+    SCN_CC(GRAN_DEVICE, EDU_SID, 0);
+/* FM masks low SID bits: 00:04.4 (FM 1), 04.6 (FM 2), 04.7 (FM 3) */
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_device_fm1 =
+    SCN_CC(GRAN_DEVICE, EDU_SID | 4, 1);
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_device_fm2 =
+    SCN_CC(GRAN_DEVICE, EDU_SID | 6, 2);
+static G_GNUC_UNUSED const ScnQiCcCase qi_cc_device_fm3 =
+    SCN_CC(GRAN_DEVICE, EDU_SID | 7, 3);
 
 /* A random descriptor: mostly of a valid type, often with valid fields */
 static inline void scn_fuzz_desc(GRand *r, uint64_t *lo, uint64_t *hi)

@@ -945,6 +945,9 @@ static inline void fx_scn_win_read(Fx *f, uint32_t *out, unsigned size)
 #define scn_irte_lo             irte_lo
 #define scn_msi_remappable      msi_remappable
 #define scn_msi                 fx_scn_msi
+#define scn_msi_blocked         assert_blocked
+#define scn_ir_set_table        ir_set_table
+#define scn_assert_ir_fault     assert_ir_fault
 #define scn_assert_remapped     assert_remapped
 
 #include "vtd-dmar-scenarios.h"

@@ -1310,49 +1310,12 @@ static void test_ir_fault(const void *opaque)
     fx_free(f);
 }
 
-typedef struct IrRsvdCase {
-    const char *name;
-    uint64_t lo, hi;
-} IrRsvdCase;
-
-/* qtest /vtd-dmar/ir/rsvd/<name> */
-static const IrRsvdCase ir_rsvd_cases[] = {
-    { "lo-14-12", 0x7000, 0 },
-    { "lo-31-24", 0xff000000, 0 },
-    { "xapic-dst-7-0", 0xff00000000ull, 0 },
-    { "xapic-dst-31-16", 0xffff000000000000ull, 0 },
-    { "hi-63-20", 0, 0xfffffffffff00000ull },
-};
-
+/* qtest /vtd-dmar/ir/rsvd/<name> (vtd-dmar-scenarios.h) */
 static void test_ir_rsvd(const void *opaque)
 {
-    const IrRsvdCase *c = opaque;
     Fx *f = fx_new();
-    const uint64_t hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID);
 
-    irte_put(f, IRT_BASE, 2, irte_lo(0x20), hi);
-    ir_enable(f, IRT_BASE | 3, false);
-    assert_remapped(f, msi_remappable(2, false), 0, 0x20, false);
-
-    for (unsigned b = 0; b < 128; b++) {
-        uint64_t lo = irte_lo(IR_VEC), h = hi;
-
-        if (b < 64 && (c->lo & 1ull << b)) {
-            lo |= 1ull << b;
-        } else if (b >= 64 && (c->hi & 1ull << (b - 64))) {
-            h |= 1ull << (b - 64);
-        } else {
-            continue;
-        }
-        irte_put(f, IRT_BASE, 3, lo, h);
-        ir_set_table(f, IRT_BASE | 3);
-        assert_blocked(f, msi_remappable(3, false), 0);
-        assert_ir_fault(f, FR_IR_RSVD, 3, EDU_SID);
-        irte_put(f, IRT_BASE, 3, lo | IRTE_FPD, h);
-        ir_set_table(f, IRT_BASE | 3);
-        assert_blocked(f, msi_remappable(3, false), 0);
-        assert_no_fault(f);
-    }
+    scn_ir_rsvd(f, opaque);
     fx_free(f);
 }
 
@@ -1620,7 +1583,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/ir/compat", test_ir_compat);
     g_test_add_func("/dmar-unit/ir/data-rsvd", test_ir_data_rsvd);
     ADD_CASES("/dmar-unit/ir/fault", ir_fault_cases, test_ir_fault);
-    ADD_CASES("/dmar-unit/ir/rsvd", ir_rsvd_cases, test_ir_rsvd);
+    ADD_CASES("/dmar-unit/ir/rsvd", scn_ir_rsvd_cases, test_ir_rsvd);
     g_test_add_func("/dmar-unit/ir/iec", test_ir_iec);
     g_test_add_func("/dmar-unit/ir/iec-post-load", test_ir_iec_post_load);
     g_test_add_func("/dmar-unit/ir/ioapic", test_ir_ioapic);

@@ -691,23 +691,12 @@ static void test_qi_bringup(void)
     fx_free(f);
 }
 
-typedef struct QiCcCase {
-    unsigned gran;
-    uint16_t sid;
-    unsigned fm;
-} QiCcCase;
-
-static const QiCcCase qi_cc_global = { GRAN_GLOBAL, 0, 0 };
-static const QiCcCase qi_cc_domain = { GRAN_DOMAIN, 0, 0 };
-static const QiCcCase qi_cc_device = { GRAN_DEVICE, EDU_SID, 0 };
-static const QiCcCase qi_cc_device_fm1 = { GRAN_DEVICE, EDU_SID | 4, 1 };
-static const QiCcCase qi_cc_device_fm2 = { GRAN_DEVICE, EDU_SID | 6, 2 };
-static const QiCcCase qi_cc_device_fm3 = { GRAN_DEVICE, EDU_SID | 7, 3 };
+/* ScnQiCcCase and the qi_cc_* cases: vtd-dmar-scenarios.h */
 
 /* qtest /vtd-dmar/qi/context-* */
 static void test_qi_context(const void *opaque)
 {
-    const QiCcCase *c = opaque;
+    const ScnQiCcCase *c = opaque;
     Fx *f = fx_new();
 
     tables_init(f, 3, 0);
