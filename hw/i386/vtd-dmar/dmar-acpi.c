@@ -96,7 +96,8 @@ void dmar_build_acpi_table(DmarState *s, GArray *table_data,
     drhd_len = 16 + SCOPE_LEN + scopes->len;
 
     acpi_table_begin(&table, table_data);
-    build_append_int_noprefix(table_data, s->unit.cfg.hw.haw - 1, 1); /* HAW - 1 */
+    /* HAW - 1 */
+    build_append_int_noprefix(table_data, s->unit.cfg.hw.haw - 1, 1);
     build_append_int_noprefix(table_data, flags, 1);
     build_append_int_noprefix(table_data, 0, 10);           /* reserved */
 
