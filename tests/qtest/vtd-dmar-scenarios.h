@@ -1153,6 +1153,39 @@ static inline void scn_irc_bus_empty(DmarScn *s, ScnIrEnv *e)
     e->hi = IRTE_SVT(SVT_BUS) | IRTE_SID(0xff00);
 }
 
+/* A fault case of interrupt remapping: its setup and the reason */
+typedef struct ScnIrFaultCase {
+    const char *name;
+    uint8_t fr;
+    void (*setup)(DmarScn *s, ScnIrEnv *e);
+} ScnIrFaultCase;
+
+/*
+ * The cases both sides run, as ScnIrFaultCase initialisers. Where guest
+ * RAM ends differs between them: PAST_RAM is the side's setup of a table
+ * whose first page is RAM and whose entry is not.
+ */
+#define SCN_IR_FAULT_CASES(past_ram) \
+    { "index-beyond", FR_IR_INDEX, scn_irc_beyond }, \
+    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 }, \
+    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv }, \
+    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 }, \
+    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow }, \
+    { "not-present", FR_IR_NP, scn_irc_not_present }, \
+    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk }, \
+    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram }, \
+    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio }, \
+    { "table-past-ram", FR_IR_ACCESS, past_ram }, \
+    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 }, \
+    { "posted", FR_IR_RSVD, scn_irc_posted }, \
+    { "sid-sq0", FR_IR_SID, scn_irc_sq0 }, \
+    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus }, \
+    { "sid-sq1", FR_IR_SID, scn_irc_sq1 }, \
+    { "sid-sq2", FR_IR_SID, scn_irc_sq2 }, \
+    { "sid-sq3", FR_IR_SID, scn_irc_sq3 }, \
+    { "bus-range", FR_IR_SID, scn_irc_bus_above }, \
+    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty }
+
 /* Faults found while using an IRTE are qualified: FPD hides them */
 static inline bool scn_ir_fpd_qualified(uint8_t fr)
 {

@@ -1212,12 +1212,6 @@ static void test_ir_data_rsvd(void)
 
 /* ---- interrupt remapping faults ---- */
 
-typedef struct IrFaultCase {
-    const char *name;
-    uint8_t fr;
-    void (*setup)(Fx *f, ScnIrEnv *e);
-} IrFaultCase;
-
 static void irc_last_s0(Fx *f, ScnIrEnv *e)
 {
     /* not a fault: index 1 is the last of 2 entries; FPD then hides */
@@ -1236,27 +1230,9 @@ static void irc_past_ram(Fx *f, ScnIrEnv *e)
 }
 
 /* qtest /vtd-dmar/ir/fault/<name> */
-static const IrFaultCase ir_fault_cases[] = {
-    { "index-beyond", FR_IR_INDEX, scn_irc_beyond },
-    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 },
+static const ScnIrFaultCase ir_fault_cases[] = {
+    SCN_IR_FAULT_CASES(irc_past_ram),
     { "index-last-s0", FR_IR_NP, irc_last_s0 },
-    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv },
-    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 },
-    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow },
-    { "not-present", FR_IR_NP, scn_irc_not_present },
-    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk },
-    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram },
-    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio },
-    { "table-past-ram", FR_IR_ACCESS, irc_past_ram },
-    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 },
-    { "posted", FR_IR_RSVD, scn_irc_posted },
-    { "sid-sq0", FR_IR_SID, scn_irc_sq0 },
-    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus },
-    { "sid-sq1", FR_IR_SID, scn_irc_sq1 },
-    { "sid-sq2", FR_IR_SID, scn_irc_sq2 },
-    { "sid-sq3", FR_IR_SID, scn_irc_sq3 },
-    { "bus-range", FR_IR_SID, scn_irc_bus_above },
-    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty },
 };
 
 /*
@@ -1266,7 +1242,7 @@ static const IrFaultCase ir_fault_cases[] = {
  */
 static void test_ir_fault(const void *opaque)
 {
-    const IrFaultCase *c = opaque;
+    const ScnIrFaultCase *c = opaque;
     Fx *f = fx_new();
     ScnIrEnv e = {
         .irta = IRT_BASE | 3,
