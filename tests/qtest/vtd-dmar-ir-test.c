@@ -386,17 +386,6 @@ static void test_ir_dma_write(void)
 
 /* ---- interrupt remapping faults ---- */
 
-/* the table runs off the end of RAM (128 MiB): its first page is RAM */
-static void irc_past_ram(QDmar *d, ScnIrEnv *e)
-{
-    e->irta = 0x7fff000ull | 15;
-    scn_irc_index(e, 0x100, false, 0);
-}
-
-static const ScnIrFaultCase ir_fault_cases[] = {
-    SCN_IR_FAULT_CASES(irc_past_ram),
-};
-
 /*
  * The request is blocked and recorded (reason, index, edu's source-id);
  * then again with FPD set in the IRTE, after SIRTP dropped the cached
@@ -610,11 +599,11 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/ir/eim", test_ir_eim);
     qtest_add_func("/vtd-dmar/ir/compat", test_ir_compat);
     qtest_add_func("/vtd-dmar/ir/dma-write", test_ir_dma_write);
-    for (unsigned i = 0; i < ARRAY_SIZE(ir_fault_cases); i++) {
+    for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_fault_cases); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/fault/%s",
-                                                ir_fault_cases[i].name);
+                                                scn_ir_fault_cases[i].name);
 
-        qtest_add_data_func(path, &ir_fault_cases[i], test_ir_fault);
+        qtest_add_data_func(path, &scn_ir_fault_cases[i], test_ir_fault);
     }
     for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_rsvd_cases); i++) {
         g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/rsvd/%s",

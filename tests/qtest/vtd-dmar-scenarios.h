@@ -1160,31 +1160,37 @@ typedef struct ScnIrFaultCase {
     void (*setup)(DmarScn *s, ScnIrEnv *e);
 } ScnIrFaultCase;
 
-/*
- * The cases both sides run, as ScnIrFaultCase initialisers. Where guest
- * RAM ends differs between them: PAST_RAM is the side's setup of a table
- * whose first page is RAM and whose entry is not.
- */
-#define SCN_IR_FAULT_CASES(past_ram) \
-    { "index-beyond", FR_IR_INDEX, scn_irc_beyond }, \
-    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 }, \
-    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv }, \
-    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 }, \
-    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow }, \
-    { "not-present", FR_IR_NP, scn_irc_not_present }, \
-    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk }, \
-    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram }, \
-    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio }, \
-    { "table-past-ram", FR_IR_ACCESS, past_ram }, \
-    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 }, \
-    { "posted", FR_IR_RSVD, scn_irc_posted }, \
-    { "sid-sq0", FR_IR_SID, scn_irc_sq0 }, \
-    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus }, \
-    { "sid-sq1", FR_IR_SID, scn_irc_sq1 }, \
-    { "sid-sq2", FR_IR_SID, scn_irc_sq2 }, \
-    { "sid-sq3", FR_IR_SID, scn_irc_sq3 }, \
-    { "bus-range", FR_IR_SID, scn_irc_bus_above }, \
-    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty }
+/* The table's first page is RAM (the last one), its 0x100th entry is not */
+static inline void scn_irc_past_ram(DmarScn *s, ScnIrEnv *e)
+{
+    scn_memzero(s, RAM_END - 0x1000, 0x1000);
+    e->irta = (RAM_END - 0x1000) | 15;
+    scn_irc_index(e, 0x100, false, 0);
+    e->index = 0;       /* the IRTE written (in IRT_BASE) is not used */
+}
+
+/* The cases both sides run (the unit side adds one of its own) */
+static const ScnIrFaultCase scn_ir_fault_cases[] G_GNUC_UNUSED = {
+    { "index-beyond", FR_IR_INDEX, scn_irc_beyond },
+    { "index-beyond-s0", FR_IR_INDEX, scn_irc_beyond_s0 },
+    { "index-beyond-shv", FR_IR_INDEX, scn_irc_beyond_shv },
+    { "index-beyond-bit15", FR_IR_INDEX, scn_irc_beyond_bit15 },
+    { "index-beyond-overflow", FR_IR_INDEX, scn_irc_beyond_overflow },
+    { "not-present", FR_IR_NP, scn_irc_not_present },
+    { "not-present-junk", FR_IR_NP, scn_irc_not_present_junk },
+    { "table-no-ram", FR_IR_ACCESS, scn_irc_no_ram },
+    { "table-mmio", FR_IR_ACCESS, scn_irc_mmio },
+    { "table-past-ram", FR_IR_ACCESS, scn_irc_past_ram },
+    { "svt-reserved", FR_IR_RSVD, scn_irc_svt3 },
+    { "posted", FR_IR_RSVD, scn_irc_posted },
+    { "sid-sq0", FR_IR_SID, scn_irc_sq0 },
+    { "sid-sq0-bus", FR_IR_SID, scn_irc_sq0_bus },
+    { "sid-sq1", FR_IR_SID, scn_irc_sq1 },
+    { "sid-sq2", FR_IR_SID, scn_irc_sq2 },
+    { "sid-sq3", FR_IR_SID, scn_irc_sq3 },
+    { "bus-range", FR_IR_SID, scn_irc_bus_above },
+    { "bus-range-empty", FR_IR_SID, scn_irc_bus_empty },
+};
 
 /* Faults found while using an IRTE are qualified: FPD hides them */
 static inline bool scn_ir_fpd_qualified(uint8_t fr)

@@ -59,7 +59,6 @@ static inline uint64_t irte_lo(uint8_t v)
 
 #define ROOT_TABLE2     0x00110000ull
 #define CTX_TABLE2      0x00111000ull
-#define RAM_END         0x08000000ull   /* the qtests' 128 MiB */
 
 /* The qtests' machine: qemu64's 40 physical address bits */
 #define FX_HAW          40

@@ -247,6 +247,7 @@
 #define IRT_BASE2       0x00c00000ull   /* a second table */
 #define FE_MSG          0x00f00000ull   /* fault event messages land here */
 #define IE_MSG          0x00f00100ull   /* invalidation event messages */
+#define RAM_END         0x08000000ull   /* the qtests' 128 MiB end here */
 #define NO_RAM          0x800000000ull  /* 32 GiB: nothing is mapped there */
 
 /* IOVAs; any value works since edu's DMA mask is widened to 64 bits */
