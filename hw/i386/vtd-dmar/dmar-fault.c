@@ -6,6 +6,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "dmar-fault.h"
+#include "dmar-ir.h"
 
 static uint32_t get32(DmarFaultLog *log, uint32_t off)
 {
@@ -131,4 +132,33 @@ bool dmar_fault_fectl_written(DmarFaultLog *log)
         return true;
     }
     return false;
+}
+
+const char *dmar_fault_reason_name(unsigned fr)
+{
+    static const char *const names[] = {
+        [DMAR_FR_ROOT_NOT_PRESENT] = "root-not-present",
+        [DMAR_FR_CTX_NOT_PRESENT] = "context-not-present",
+        [DMAR_FR_CTX_INVALID] = "context-invalid",
+        [DMAR_FR_ADDR_BEYOND_AGAW] = "address-beyond-aw",
+        [DMAR_FR_WRITE] = "write-not-permitted",
+        [DMAR_FR_READ] = "read-not-permitted",
+        [DMAR_FR_PTE_ACCESS] = "paging-entry-access-error",
+        [DMAR_FR_ROOT_ACCESS] = "root-access-error",
+        [DMAR_FR_CTX_ACCESS] = "context-access-error",
+        [DMAR_FR_ROOT_RSVD] = "root-reserved",
+        [DMAR_FR_CTX_RSVD] = "context-reserved",
+        [DMAR_FR_PTE_RSVD] = "paging-entry-reserved",
+        [DMAR_FR_TT_BLOCKED] = "request-blocked",
+        [DMAR_FR_INTR_ADDR] = "interrupt-address-range",
+        [DMAR_FR_IR_REQ_RSVD] = "ir-request-reserved",
+        [DMAR_FR_IR_INDEX] = "ir-index-beyond-table",
+        [DMAR_FR_IR_NOT_PRESENT] = "irte-not-present",
+        [DMAR_FR_IR_TABLE_ACCESS] = "irte-access-error",
+        [DMAR_FR_IR_IRTE_RSVD] = "irte-reserved",
+        [DMAR_FR_IR_COMPAT] = "ir-compat-format-blocked",
+        [DMAR_FR_IR_SID] = "ir-source-id-invalid",
+    };
+
+    return fr < ARRAY_SIZE(names) && names[fr] ? names[fr] : "unknown";
 }

@@ -42,4 +42,11 @@ bool dmar_fault_fectl_written(DmarFaultLog *log);
  */
 bool dmar_fault_event_condition(DmarFaultLog *log, uint32_t pre_fsts);
 
+/*
+ * The name of fault reason FR (§7.1.3, §7.1.4) as management tools see
+ * it (query-vtd-dmar, VTD_DMAR_FAULT): lower case, words joined by '-'.
+ * "unknown" for a code the unit never reports.
+ */
+const char *dmar_fault_reason_name(unsigned fr);
+
 #endif

@@ -56,6 +56,17 @@ typedef struct DmarUnmap {
 /* Pending ranges beyond this become "every device, everything". */
 #define DMAR_UNMAP_PENDING_MAX  256
 
+/* A VTD_DMAR_FAULT event waiting for the bottom half (dmar-qmp.c). */
+typedef struct DmarFaultEvent {
+    DmarFault f;
+    bool recorded;          /* it went into a fault recording register */
+    uint64_t suppressed;    /* events dropped since the previous one */
+} DmarFaultEvent;
+
+/* The rate limit: events per unit and second, and queued at most. */
+#define DMAR_FAULT_EVENTS_PER_S         32
+#define DMAR_FAULT_EVENTS_QUEUED_MAX    256
+
 struct DmarState {
     X86IOMMUState parent_obj;
 
@@ -104,6 +115,19 @@ struct DmarState {
     QLIST_HEAD(, DmarDevAS) unmap_list;
     GArray *unmap_pending;      /* of DmarUnmap */
     bool unmap_all;             /* pending: every device, whole range */
+
+    /* VTD_DMAR_FAULT events (dmar-qmp.c); @lock */
+    QEMUBH *fault_bh;           /* sends them */
+    GArray *fault_events;       /* of DmarFaultEvent, to send */
+    int64_t fault_window;       /* when the rate window began (ns) */
+    uint32_t fault_window_sent; /* events queued in it */
+    uint64_t fault_events_sent, fault_events_suppressed;
+    uint64_t fault_suppressed_since;    /* since the last one queued */
 };
+
+/* dmar-qmp.c: the monitor's view. */
+void dmar_qmp_init(DmarState *s);
+/* A fault the unit reported: maybe a VTD_DMAR_FAULT event (@lock held). */
+void dmar_qmp_fault_locked(DmarState *s, const DmarFault *f, bool recorded);
 
 #endif

@@ -207,6 +207,94 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
+/* ---- probe: a translation that changes nothing ---- */
+
+typedef struct ProbeMem {
+    DmarUnit *u;
+    DmarProbe *p;
+    bool walk;              /* reading paging entries, not root/context */
+    uint8_t level;          /* ... the next one's level */
+} ProbeMem;
+
+/* Guest memory as the walk reads it, each entry read noted as a step. */
+static bool probe_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    ProbeMem *pm = opaque;
+    DmarProbe *p = pm->p;
+    DmarProbeStep *st = &p->step[p->nsteps];
+    uint64_t e[2] = { 0, 0 };
+
+    if (!dmar_mem_read(&pm->u->mem, gpa, buf, len)) {
+        return false;
+    }
+    if (p->nsteps == DMAR_PROBE_STEPS_MAX || len > sizeof(e)) {
+        return true;        /* not a walk the unit does: not noted */
+    }
+    memcpy(e, buf, len);
+    *st = (DmarProbeStep) {
+        .table = pm->walk ? DMAR_PROBE_SECOND_STAGE :
+                 p->nsteps ? DMAR_PROBE_CONTEXT : DMAR_PROBE_ROOT,
+        .level = pm->walk ? pm->level-- : 0,
+        .gpa = gpa, .lo = le64_to_cpu(e[0]), .hi = le64_to_cpu(e[1]),
+    };
+    p->nsteps++;
+    return true;
+}
+
+/* A probe writes nothing: refused (no walk the unit does writes yet). */
+static bool probe_write(void *opaque, uint64_t gpa, const void *buf,
+                        size_t len)
+{
+    return false;
+}
+
+static DmarCasResult probe_cmpxchg64(void *opaque, uint64_t gpa,
+                                     uint64_t *expected, uint64_t desired)
+{
+    return DMAR_CAS_ERROR;
+}
+
+static const DmarMemOps probe_mem_ops = {
+    .read = probe_read,
+    .write = probe_write,
+    .cmpxchg64 = probe_cmpxchg64,
+};
+
+/* The same decisions as dmar_unit_translate() on a miss, minus caching. */
+void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
+{
+    ProbeMem pm = { .u = u, .p = p };
+    DmarMem mem = { .ops = &probe_mem_ops, .opaque = &pm };
+    DmarContext ctx;
+
+    memset(p, 0, sizeof(*p));
+    if (!translating(u)) {
+        p->mode = DMAR_PROBE_UNTRANSLATED;
+        p->t = (DmarTranslation) {
+            .iova = req->addr & ~(DMAR_PAGE_SIZE - 1),
+            .pa = req->addr & ~(DMAR_PAGE_SIZE - 1),
+            .mask = DMAR_PAGE_SIZE - 1,
+            .perm = DMAR_PERM_RW,
+        };
+        return;
+    }
+    p->mode = DMAR_PROBE_FAULT;
+    if (!dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid, &mem,
+                             &ctx, &p->fault)) {
+        p->fault.addr = req->addr;
+        p->fault.is_write = req->is_write;
+        return;
+    }
+    p->ctx_valid = true;
+    p->did = ctx.did;
+    pm.walk = true;
+    pm.level = ctx.levels;
+    if (dmar_translate(&u->cfg.hw, &ctx, req, &mem, &p->t, &p->fault)) {
+        p->mode = ctx.tt == DMAR_TT_PASSTHROUGH ? DMAR_PROBE_PASSTHROUGH :
+                                                  DMAR_PROBE_TRANSLATED;
+    }
+}
+
 /* ---- interrupt remapping ---- */
 
 /*
@@ -224,13 +312,16 @@ static bool iec_read(void *opaque, uint64_t gpa, void *buf, size_t len)
         return dmar_mem_read(&u->mem, gpa, buf, len);
     }
     if (e->valid && e->index == index) {
+        u->iec_stats.hits++;
         raw[0] = cpu_to_le64(e->lo);
         raw[1] = cpu_to_le64(e->hi);
     } else {
+        u->iec_stats.misses++;
         if (!dmar_mem_read(&u->mem, gpa, raw, sizeof(raw))) {
             return false;
         }
         if (FIELD_EX64(le64_to_cpu(raw[0]), IRTE_LO, P)) {
+            u->iec_stats.evictions += e->valid;
             *e = (DmarIecEntry) { .lo = le64_to_cpu(raw[0]),
                                   .hi = le64_to_cpu(raw[1]),
                                   .index = index, .valid = true };

@@ -71,11 +71,13 @@ unsigned dmar_unit_report_fault(DmarUnit *u, const DmarFault *f)
     DmarRecordResult r;
     bool send = false;
 
-    dmar_unit_emit(u, &ev);
     if (f->fpd) {
+        dmar_unit_emit(u, &ev);
         return 0;
     }
     r = dmar_fault_record(&u->flog, f, &send);
+    ev.fault_recorded = r == DMAR_FAULT_RECORDED;
+    dmar_unit_emit(u, &ev);
     if (r == DMAR_FAULT_RECORDED) {
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %s fault, sid "
                       "%02x:%02x.%x addr 0x%" PRIx64 " reason 0x%x\n",

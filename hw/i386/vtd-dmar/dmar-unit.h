@@ -155,6 +155,8 @@ typedef struct DmarEvent {
             uint64_t first, last;
         } unmap_did;
     };
+    /* DMAR_EV_FAULT: it went into a fault recording register */
+    bool fault_recorded;
 } DmarEvent;
 
 typedef enum DmarLogKind {
@@ -189,6 +191,7 @@ typedef struct DmarUnit {
     uint64_t irta_raw;      /* IRTA as latched by GCMD.SIRTP */
     DmarIrtaConfig irta;    /* ... decoded */
     DmarIecEntry iec[DMAR_IEC_ENTRIES];
+    DmarCacheStats iec_stats;   /* hits, misses, evictions */
 } DmarUnit;
 
 /*
@@ -285,6 +288,49 @@ unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
                           bool is_write);
 /* Does SID's DMA bypass translation (TES clear, or a pass-through ctx)? */
 bool dmar_unit_bypass(DmarUnit *u, uint16_t sid);
+
+/* What dmar_unit_probe() found. */
+typedef enum DmarProbeMode {
+    DMAR_PROBE_UNTRANSLATED,    /* GSTS.TES clear: the address as is */
+    DMAR_PROBE_PASSTHROUGH,     /* the context entry passes it through */
+    DMAR_PROBE_TRANSLATED,      /* the paging entries map it */
+    DMAR_PROBE_FAULT,
+} DmarProbeMode;
+
+typedef enum DmarProbeTable {
+    DMAR_PROBE_ROOT,
+    DMAR_PROBE_CONTEXT,
+    DMAR_PROBE_SECOND_STAGE,
+} DmarProbeTable;
+
+/* One table entry a walk read (128-bit entries: lo and hi). */
+typedef struct DmarProbeStep {
+    DmarProbeTable table;
+    uint8_t level;          /* paging entries: 5..1 */
+    uint64_t gpa;
+    uint64_t lo, hi;
+} DmarProbeStep;
+
+/* Root, context, and at most one entry per paging level. */
+#define DMAR_PROBE_STEPS_MAX    (2 + DMAR_MAX_LEVELS)
+
+typedef struct DmarProbe {
+    DmarProbeMode mode;
+    DmarTranslation t;      /* PASSTHROUGH, TRANSLATED: what is granted */
+    DmarFault fault;        /* FAULT: what would be reported */
+    bool ctx_valid;         /* the context entry was usable: did is its */
+    uint16_t did;
+    unsigned nsteps;
+    DmarProbeStep step[DMAR_PROBE_STEPS_MAX];
+} DmarProbe;
+
+/*
+ * What translating REQ would do, from the tables as they are now: every
+ * entry read on the way, and the result or the fault. Changes nothing:
+ * neither cache is consulted or filled, no fault is recorded, no event
+ * is emitted, and guest memory is only read.
+ */
+void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p);
 
 typedef struct DmarIntr {
     bool ok;                /* deliver; else blocked (and recorded) */

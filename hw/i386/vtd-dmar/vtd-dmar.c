@@ -188,6 +188,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_FAULT:
         trace_dmar_fault(ev->fault.sid, ev->fault.addr, ev->fault.fr,
                          ev->fault.is_write, ev->fault.level, ev->fault.fpd);
+        dmar_qmp_fault_locked(s, &ev->fault, ev->fault_recorded);
         break;
     case DMAR_EV_EVICT:
         trace_dmar_cache_evict(ev->evict.cache, ev->evict.sid);
@@ -1090,6 +1091,7 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
     QLIST_INIT(&s->unmap_list);
     s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
+    dmar_qmp_init(s);
     dmar_unit_init(&s->unit, &cfg, &dmar_guest_mem_ops, s, &dmar_unit_hooks,
                    s);
     s->mmio_size = dmar_unit_mmio_size(&s->unit);
