@@ -718,9 +718,41 @@ static void test_record_other_pending(void)
 
 /* ---- Registration ---- */
 
+/*
+ * The names management tools see (query-vtd-dmar, VTD_DMAR_FAULT): one
+ * per reason the unit reports (VT-d §7.1.3, §7.1.4), "unknown" otherwise
+ */
+static void test_reason_names(void)
+{
+    static const struct {
+        unsigned fr;
+        const char *name;
+    } names[] = {
+        { 0x1, "root-not-present" }, { 0x2, "context-not-present" },
+        { 0x3, "context-invalid" }, { 0x4, "address-beyond-aw" },
+        { 0x5, "write-not-permitted" }, { 0x6, "read-not-permitted" },
+        { 0x7, "paging-entry-access-error" }, { 0x8, "root-access-error" },
+        { 0x9, "context-access-error" }, { 0xa, "root-reserved" },
+        { 0xb, "context-reserved" }, { 0xc, "paging-entry-reserved" },
+        { 0xd, "request-blocked" }, { 0xe, "interrupt-address-range" },
+        { 0x20, "ir-request-reserved" }, { 0x21, "ir-index-beyond-table" },
+        { 0x22, "irte-not-present" }, { 0x23, "irte-access-error" },
+        { 0x24, "irte-reserved" }, { 0x25, "ir-compat-format-blocked" },
+        { 0x26, "ir-source-id-invalid" },
+        { 0x0, "unknown" }, { 0xf, "unknown" }, { 0x1f, "unknown" },
+        { 0x27, "unknown" }, { 0xff, "unknown" }, { 0x10000, "unknown" },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+        g_assert_cmpstr(dmar_fault_reason_name(names[i].fr), ==,
+                        names[i].name);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/dmar-fault/reason-names", test_reason_names);
     g_test_add_func("/dmar-fault/record/first-read", test_first_read);
     g_test_add_func("/dmar-fault/record/first-write", test_first_write);
     g_test_add_func("/dmar-fault/record/fields", test_fields);

@@ -596,6 +596,243 @@ static void test_fault_fpd(void)
     fx_free(f);
 }
 
+/* ================= probe (x-vtd-dmar-translate) ================= */
+
+#define PROBE_2M        0x00600000ull   /* a 2 MiB page */
+
+/* What a probe must leave as it was */
+typedef struct ProbeState {
+    uint32_t regs[SNAP_WORDS];
+    DmarCacheStats iotlb, ctx, iec;
+    unsigned events, writes, cas;
+} ProbeState;
+
+static void probe_state(Fx *f, ProbeState *st)
+{
+    snapshot(f, st->regs);
+    st->iotlb = f->u.iotlb.stats;
+    st->ctx = f->u.ctx_cache.stats;
+    st->iec = f->u.iec_stats;
+    st->events = f->ev->len;
+    st->writes = f->mem.write_calls;
+    st->cas = f->mem.cas_calls;
+}
+
+static void assert_same_state(const ProbeState *a, const ProbeState *b)
+{
+    assert_same_regs(a->regs, b->regs);
+    g_assert_cmpmem(&a->iotlb, sizeof(a->iotlb), &b->iotlb, sizeof(b->iotlb));
+    g_assert_cmpmem(&a->ctx, sizeof(a->ctx), &b->ctx, sizeof(b->ctx));
+    g_assert_cmpmem(&a->iec, sizeof(a->iec), &b->iec, sizeof(b->iec));
+    g_assert_cmpuint(a->events, ==, b->events);
+    g_assert_cmpuint(a->writes, ==, b->writes);
+    g_assert_cmpuint(a->cas, ==, b->cas);
+}
+
+/* Probe the device's request at IOVA; assert that it changed nothing */
+static void probe(Fx *f, uint64_t iova, bool write, uint32_t pasid,
+                  DmarProbe *p)
+{
+    DmarRequest req = {
+        .addr = iova, .sid = EDU_SID, .pasid = pasid,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = write,
+    };
+    ProbeState before, after;
+
+    probe_state(f, &before);
+    dmar_unit_probe(&f->u, &req, p);
+    probe_state(f, &after);
+    assert_same_state(&before, &after);
+}
+
+static void assert_step(const DmarProbe *p, unsigned i, DmarProbeTable table,
+                        unsigned level, uint64_t gpa, uint64_t lo)
+{
+    g_assert_cmpuint(i, <, p->nsteps);
+    g_assert_cmpuint(p->step[i].table, ==, table);
+    g_assert_cmpuint(p->step[i].level, ==, level);
+    g_assert_cmphex(p->step[i].gpa, ==, gpa);
+    g_assert_cmphex(p->step[i].lo, ==, lo);
+}
+
+/*
+ * Every entry the walk reads, top down, with what it holds; the result
+ * is the translation the DMA then gets. Nothing is cached: the DMA after
+ * the probe misses the IOTLB and the context cache.
+ */
+static void test_probe_translate(const void *opaque)
+{
+    const XlateCase *c = opaque;
+    Fx *f = fx_props(c->aw, true, false, false);
+    DmarProbe p;
+    DmarXlate x;
+
+    tables_init(f, c->levels, 0);
+    map(f, c->a, PAGE_P1, 1, PTE_R);
+    map(f, c->b, PROBE_2M, 2, PTE_RW);
+    dmar_enable(f, ROOT_TABLE);
+
+    for (unsigned i = 0; i < 3; i++) {
+        probe(f, c->a + 0x123, false, DMAR_NO_PASID, &p);
+    }
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_TRANSLATED);
+    g_assert_true(p.ctx_valid);
+    g_assert_cmphex(p.did, ==, DOMAIN);
+    g_assert_cmpuint(p.nsteps, ==, 2 + c->levels);
+    assert_step(&p, 0, DMAR_PROBE_ROOT, 0, ROOT_TABLE, CTX_TABLE | ROOT_P);
+    g_assert_cmphex(p.step[0].hi, ==, 0);
+    assert_step(&p, 1, DMAR_PROBE_CONTEXT, 0, CTX_TABLE + EDU_DEVFN * 16,
+                ctx_lo(f));
+    g_assert_cmphex(p.step[1].hi, ==, ctx_hi(f));
+    for (unsigned l = c->levels; l >= 1; l--) {
+        uint64_t slot = pte_slot(f, c->a, l);
+
+        assert_step(&p, 2 + c->levels - l, DMAR_PROBE_SECOND_STAGE, l, slot,
+                    fx_r64(f, slot));
+    }
+    g_assert_cmphex(p.t.pa, ==, PAGE_P1);
+    g_assert_cmphex(p.t.mask, ==, 0xfff);
+    g_assert_cmpuint(p.t.perm, ==, DMAR_PERM_R);
+
+    /* a 2 MiB leaf: one step fewer; the DMA gets the same */
+    probe(f, c->b + 0x345, true, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_TRANSLATED);
+    g_assert_cmpuint(p.nsteps, ==, 2 + c->levels - 1);
+    assert_step(&p, p.nsteps - 1, DMAR_PROBE_SECOND_STAGE, 2,
+                pte_slot(f, c->b, 2), PROBE_2M | PTE_RW | PTE_PS);
+    g_assert_cmphex(p.t.pa, ==, PROBE_2M);
+    g_assert_cmphex(p.t.mask, ==, 0x1fffff);
+    g_assert_cmpuint(p.t.perm, ==, DMAR_PERM_RW);
+
+    g_assert_true(fx_dma(f, c->a + 0x123, false, &x));
+    g_assert_false(x.hit);
+    g_assert_cmpuint(f->u.ctx_cache.stats.misses, ==, 1);
+    g_assert_cmpuint(f->u.ctx_cache.stats.hits, ==, 0);
+    g_assert_cmphex(x.t.pa, ==, PAGE_P1);
+    /* a probe ignores the IOTLB: it says what the tables say now */
+    map(f, c->a, PAGE_P3, 1, PTE_R);
+    probe(f, c->a, false, DMAR_NO_PASID, &p);
+    g_assert_cmphex(p.t.pa, ==, PAGE_P3);
+    g_assert_cmphex(xlate(f, c->a, false), ==, PAGE_P1);
+    fx_free(f);
+}
+
+/*
+ * Each fault case: the probe reports the fault the DMA then records,
+ * with the same reason, level and FPD, and records nothing itself.
+ */
+static void test_probe_fault(const void *opaque)
+{
+    const FaultCase *c = opaque;
+    Fx *f = fx_props(c->aw, !c->no_pt, false, false);
+    ScnFaultEnv e = { .rta = ROOT_TABLE, .iova = IOVA_F };
+    DmarProbe p;
+    DmarXlate x;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_F, PAGE_T, 1, PTE_RW);
+    c->setup(f, &e);
+    dmar_enable(f, e.rta);
+
+    probe(f, e.iova, c->write, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_FAULT);
+    g_assert_cmphex(p.fault.fr, ==, c->fr);
+    g_assert_cmphex(p.fault.addr, ==, e.iova);
+    g_assert_cmphex(p.fault.sid, ==, EDU_SID);
+    g_assert_cmpint(p.fault.is_write, ==, c->write);
+    assert_no_fault(f);
+    /* the steps read before the fault: the root entry, unless unreadable */
+    if (c->fr != FR_ROOT_ACCESS) {
+        g_assert_cmpuint(p.nsteps, >=, 1);
+        g_assert_cmpuint(p.step[0].table, ==, DMAR_PROBE_ROOT);
+        g_assert_cmphex(p.step[0].gpa, ==, e.rta + (EDU_SID >> 8) * 16);
+    } else {
+        g_assert_cmpuint(p.nsteps, ==, 0);
+    }
+
+    g_assert_false(fx_dma(f, e.iova, c->write, &x));
+    g_assert_cmphex(x.fault.fr, ==, p.fault.fr);
+    g_assert_cmpuint(x.fault.level, ==, p.fault.level);
+    g_assert_cmpint(x.fault.fpd, ==, p.fault.fpd);
+    assert_frcd(f, 0, e.iova, c->fr, c->write);
+    fx_free(f);
+}
+
+/* Translation off, pass-through, a PASID in a legacy context, FPD */
+static void test_probe_modes(void)
+{
+    Fx *f = fx_new();
+    DmarProbe p;
+
+    tables_init(f, 3, CTX_TT(TT_PASSTHROUGH));
+    probe(f, 0x12345678, true, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_UNTRANSLATED);
+    g_assert_cmpuint(p.nsteps, ==, 0);
+    g_assert_cmphex(p.t.pa, ==, 0x12345000);
+    g_assert_cmpuint(p.t.perm, ==, DMAR_PERM_RW);
+
+    dmar_enable(f, ROOT_TABLE);
+    probe(f, 0x12345678, true, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_PASSTHROUGH);
+    g_assert_cmpuint(p.nsteps, ==, 2);
+    g_assert_cmphex(p.t.pa | (0x12345678 & p.t.mask), ==, 0x12345678);
+    g_assert_true(p.ctx_valid);
+    g_assert_cmphex(p.did, ==, DOMAIN);
+
+    /* beyond HAW in pass-through: 4h, as the DMA gets it */
+    probe(f, 1ull << FX_HAW, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_FAULT);
+    g_assert_cmphex(p.fault.fr, ==, FR_BEYOND_AW);
+
+    /* a request with a PASID: blocked by a legacy context (0xd) */
+    set_ctx(f, f->slpt | CTX_P | CTX_FPD, ctx_hi(f));
+    probe(f, IOVA_A, false, 7, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_FAULT);
+    g_assert_cmphex(p.fault.fr, ==, 0xd);
+    g_assert_true(p.fault.pasid_valid);
+    g_assert_cmpuint(p.fault.pasid, ==, 7);
+    /* ... suppressed by FPD, which the probe reports */
+    g_assert_true(p.fault.fpd);
+
+    /* not present: the walk stops at the level that says so */
+    probe(f, IOVA_A, false, DMAR_NO_PASID, &p);
+    g_assert_cmphex(p.fault.fr, ==, FR_READ);
+    g_assert_cmpuint(p.fault.level, ==, 3);
+    g_assert_cmpuint(p.nsteps, ==, 3);
+    assert_step(&p, 2, DMAR_PROBE_SECOND_STAGE, 3,
+                f->slpt + pt_index(IOVA_A, 3) * 8, 0);
+    assert_no_fault(f);
+    fx_free(f);
+}
+
+/*
+ * The fault event says whether the fault went into a record: the first
+ * does, the same one again is collapsed, FPD keeps it out
+ */
+static void test_fault_recorded(void)
+{
+    Fx *f = fx_new();
+    DmarXlate x;
+
+    tables_init(f, 3, 0);
+    wr32(f, REG_FECTL, 0);
+    dmar_enable(f, ROOT_TABLE);
+    fx_clear_events(f);
+    g_assert_false(fx_dma(f, IOVA_A, false, &x));
+    g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
+    g_assert_false(fx_dma(f, IOVA_A, false, &x));
+    g_assert_false(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
+    g_assert_false(fx_dma(f, IOVA_B, true, &x));
+    g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
+    set_ctx(f, ctx_lo(f) | CTX_FPD, ctx_hi(f));
+    ccmd_inv(f, CCMD_CIRG(GRAN_GLOBAL));
+    g_assert_false(fx_dma(f, IOVA_C, false, &x));
+    g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault.fpd);
+    g_assert_false(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FAULT), ==, 4);
+    fx_free(f);
+}
+
 /* ================= beyond HAW, bypass ================= */
 
 /*
@@ -1324,6 +1561,35 @@ static void assert_iec_flush(Fx *f, bool global, uint32_t index, unsigned im)
 }
 
 /* qtest /vtd-dmar/ir/iec (§6.5.2.7) */
+/* The interrupt entry cache's statistics (query-vtd-dmar) */
+static void test_ir_iec_stats(void)
+{
+    Fx *f = fx_new();
+    const DmarCacheStats *st = &f->u.iec_stats;
+
+    qi_enable(f, IQ_BASE, 0);
+    ir_enable(f, IRT_BASE | 15, false);
+    irte_put(f, IRT_BASE, 40, irte_lo(0xc0), 0);
+    irte_put(f, IRT_BASE, 40 + 256, irte_lo(0xc1), 0);
+    assert_remapped(f, msi_remappable(40, false), 0, 0xc0, false);
+    g_assert_cmpuint(st->misses, ==, 1);
+    g_assert_cmpuint(st->hits, ==, 0);
+    assert_remapped(f, msi_remappable(40, false), 0, 0xc0, false);
+    g_assert_cmpuint(st->hits, ==, 1);
+    g_assert_cmpuint(st->evictions, ==, 0);
+    /* the same slot, another index: a miss that evicts */
+    assert_remapped(f, msi_remappable(40 + 256, false), 0, 0xc1, false);
+    g_assert_cmpuint(st->misses, ==, 2);
+    g_assert_cmpuint(st->evictions, ==, 1);
+    /* an invalidated entry is gone, not evicted */
+    qi_iec(f, true, 40 + 256, 0);
+    assert_remapped(f, msi_remappable(40, false), 0, 0xc0, false);
+    g_assert_cmpuint(st->misses, ==, 3);
+    g_assert_cmpuint(st->hits, ==, 1);
+    g_assert_cmpuint(st->evictions, ==, 1);
+    fx_free(f);
+}
+
 static void test_ir_iec(void)
 {
     Fx *f = fx_new();
@@ -1535,6 +1801,11 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/dma/fault-passthrough-beyond",
                     test_fault_passthrough_beyond);
     g_test_add_func("/dmar-unit/dma/fault-fpd", test_fault_fpd);
+    ADD_CASES("/dmar-unit/probe/translate", xlate_cases,
+              test_probe_translate);
+    ADD_CASES("/dmar-unit/probe/fault", fault_cases, test_probe_fault);
+    g_test_add_func("/dmar-unit/probe/modes", test_probe_modes);
+    g_test_add_func("/dmar-unit/dma/fault-recorded", test_fault_recorded);
     g_test_add_func("/dmar-unit/dma/beyond", test_beyond);
     g_test_add_func("/dmar-unit/dma/bypass", test_bypass);
     g_test_add_func("/dmar-unit/dma/context-cache", test_context_cache);
@@ -1552,6 +1823,7 @@ int main(int argc, char **argv)
     ADD_CASES("/dmar-unit/ir/fault", ir_fault_extra, test_ir_fault);
     ADD_CASES("/dmar-unit/ir/rsvd", scn_ir_rsvd_cases, test_ir_rsvd);
     g_test_add_func("/dmar-unit/ir/iec", test_ir_iec);
+    g_test_add_func("/dmar-unit/ir/iec-stats", test_ir_iec_stats);
     g_test_add_func("/dmar-unit/ir/iec-post-load", test_ir_iec_post_load);
     g_test_add_func("/dmar-unit/ir/ioapic", test_ir_ioapic);
     g_test_add_func("/dmar-unit/ir/irta-haw", test_ir_irta_haw);
