@@ -15,15 +15,22 @@ and log files start with the kernel: 7.3.vtd-dmar-ir.lazy.dmar.
 The guest (tests/guest/init) prints "VTD: RESULT <check> PASS|FAIL|SKIP ..."
 lines; this runner adds the host-side checks (data written by the guest and
 read back from the image after power-off, data that crossed the network),
-and keeps the console of every run in build/logs/guest/.
+and keeps the console of every run in build/logs/guest/. On vtd-dmar, QEMU
+starts paused and a QMP client kept connected for the whole run collects
+its VTD_DMAR_FAULT events: check "fault-events" matches them with the
+guest kernel's DMAR fault lines (every QMP message is in <run>.qmp.log,
+with query-vtd-dmar and "info vtd-dmar" after the guest's power-off).
 """
 
 import argparse
 import array
+import collections
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import os
+import queue
 import re
 import shlex
 import shutil
@@ -113,6 +120,27 @@ KMSG_WARNING = 4                # KERN_WARNING; lower numbers are worse
 # suite's scenarios (December 2026).
 KMSG_ALLOW = [
 ]
+# The guest kernel's DMAR fault lines (dmar_fault_do_one() in Linux's
+# drivers/iommu/intel/dmar.c, both kernels): 6.12 names the device
+# "00:04.0", 7.x "0000:00:04.0". A DMA fault's address is FRCD.FI, the
+# page address; an interrupt remapping fault prints FI bits 63:48, the
+# interrupt index. The kernel prints at most 10 per 5 s and then says
+# "dmar_fault: N callbacks suppressed".
+FAULT_DMA = re.compile(
+    r"DMAR: \[DMA (Read|Write) (?:NO_PASID|PASID 0x[0-9a-f]+)\] Request "
+    r"device \[(?:[0-9a-f]{4}:)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault "
+    r"addr 0x([0-9a-f]+) \[fault reason 0x([0-9a-f]+)\]")
+FAULT_IR = re.compile(
+    r"DMAR: \[INTR-REMAP\] Request device \[(?:[0-9a-f]{4}:)?"
+    r"([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault index 0x([0-9a-f]+) "
+    r"\[fault reason 0x([0-9a-f]+)\]")
+FAULT_LINES_DROPPED = re.compile(r"dmar_fault: (\d+) callbacks suppressed")
+# Scenarios whose faults the "fault-events" check does not match with the
+# kernel's lines (it still checks that QMP received every event sent).
+FAULT_EVENTS_UNMATCHED = {
+    "vfio": "its blocked DMAs are a page each: 1024 requests of 4 bytes, "
+            "far beyond the rate limit",
+}
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # vhost: ROUNDS x FRAMES frames of FRAME_SIZE bytes, sent back by testpmd.
 VHOST_ROUNDS, VHOST_FRAMES, VHOST_FRAME_SIZE = 2, 300, 1400
@@ -475,6 +503,127 @@ class VhostBackend:
         return m[-1] if m else None
 
 
+class QmpClient:
+    """A QMP connection kept open for a whole run. A thread reads every
+    message: events are kept in order (VTD_DMAR_FAULT among them), command
+    answers go to cmd(). done is set when the guest has shut down (QEMU,
+    started with -no-shutdown, then waits to be told to quit) or when the
+    connection ends (QEMU exited). Every message both ways is written to
+    LOG, one JSON object per line."""
+
+    def __init__(self, sock, log):
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+        self.log = open(log, "w")
+        self.log_lock = threading.Lock()
+        self.cmd_lock = threading.Lock()
+        self.answers = queue.Queue()
+        self.events = []
+        self.next_id = 0
+        self.shutdown = threading.Event()
+        self.done = threading.Event()
+
+    @classmethod
+    def connect(cls, path, proc, log, timeout=10):
+        """Connect to the QMP socket PATH of QEMU PROC (made as QEMU
+        starts), read the greeting and leave negotiation mode; None when
+        QEMU exits first or does not answer within TIMEOUT seconds."""
+        end = time.monotonic() + timeout
+        while True:
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
+                break
+            except OSError:
+                s.close()
+                if proc.poll() is not None or time.monotonic() > end:
+                    return None
+                time.sleep(0.02)
+        c = cls(s, log)
+        try:
+            s.settimeout(max(0.1, end - time.monotonic()))
+            greeting = c.rfile.readline()
+            s.settimeout(None)
+        except OSError:
+            greeting = b""
+        if not greeting:
+            c.close()
+            return None
+        c._log(greeting)
+        threading.Thread(target=c._read, daemon=True).start()
+        if "return" not in (c.cmd("qmp_capabilities") or {}):
+            c.close()
+            return None
+        return c
+
+    def _log(self, line):
+        with self.log_lock:
+            if not self.log.closed:
+                self.log.write(line.decode(errors="replace").rstrip() + "\n")
+                self.log.flush()
+
+    def _read(self):
+        try:
+            for line in self.rfile:
+                self._log(line)
+                try:
+                    msg = json.loads(line)
+                except ValueError:
+                    continue
+                if "event" in msg:
+                    self.events.append(msg)
+                    if msg["event"] == "SHUTDOWN":
+                        self.shutdown.set()
+                        self.done.set()
+                elif "return" in msg or "error" in msg:
+                    self.answers.put(msg)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.done.set()
+            self.answers.put(None)
+
+    def cmd(self, name, timeout=10, **args):
+        """Run command NAME with ARGS; its answer ({"return": ...} or
+        {"error": ...}), or None when QEMU does not answer in time."""
+        with self.cmd_lock:
+            self.next_id += 1
+            msg = {"execute": name, "id": self.next_id}
+            if args:
+                msg["arguments"] = args
+            line = json.dumps(msg).encode()
+            self._log(b"-> " + line)
+            try:
+                self.sock.sendall(line + b"\n")
+            except OSError:
+                return None
+            end = time.monotonic() + timeout
+            while True:
+                try:
+                    ans = self.answers.get(
+                        timeout=max(0.01, end - time.monotonic()))
+                except queue.Empty:
+                    return None
+                if ans is None:
+                    self.answers.put(None)      # for the next caller
+                    return None
+                if ans.get("id") == self.next_id:
+                    return ans
+
+    def status(self):
+        ans = self.cmd("query-status") or {}
+        return ans.get("return", {}).get("status")
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        with self.log_lock:
+            self.log.close()
+
+
 class Run:
     """One boot of the guest with one IOMMU config, mode and scenario."""
 
@@ -495,6 +644,13 @@ class Run:
         self.bench = {}
         self.elapsed = 0.0
         self.log = os.path.join(LOGS, self.name + ".log")
+        # On vtd-dmar, a QMP client collects the run's VTD_DMAR_FAULT
+        # events (kept in .qmp.log) for the "fault-events" check.
+        self.events = (scenario != "bench" and
+                       (cfg["device"] or "").startswith("vtd-dmar"))
+        self.qmp_log = os.path.join(LOGS, self.name + ".qmp.log")
+        self.mon = None
+        self.dmar_info = None      # query-vtd-dmar after the guest's end
 
     def add(self, check, status, detail=""):
         self.results.append((check, status, detail))
@@ -598,6 +754,10 @@ class Run:
             args += ["-append", self.cmdline(params)]
             qmp = os.path.join(tmp, "qmp.sock")
             args += ["-qmp", "unix:%s,server=on,wait=off" % qmp]
+            if self.events:
+                # paused until the QMP client is there; kept after the
+                # guest's power-off for the last queries
+                args += ["-S", "-no-shutdown"]
             vhost = None
             try:
                 if self.scenario == "vhost":
@@ -607,13 +767,14 @@ class Run:
                         self.elapsed = time.monotonic() - t0
                         return self
                     args += vhost.qemu_args()
-                out = self._boot(args, qmp)
+                out = self._boot(args, qmp, self.events)
             finally:
                 net.close()
                 if vhost:
                     vhost.stop()
             self._parse(out)
             self._kernel_warnings(out)
+            self._fault_events(out)
             self._host_checks(out, disk, nvme, net)
             if vhost:
                 self._vhost_checks(vhost, out)
@@ -704,7 +865,13 @@ class Run:
         except OSError:
             return None
 
-    def _boot(self, args, qmp=None):
+    def _boot(self, args, qmp=None, events=False):
+        """Run QEMU (ARGS) to its end; the console. With EVENTS, QEMU
+        starts paused with -no-shutdown: a QmpClient (self.mon) on the
+        QMP socket QMP starts the guest, hears every event of the run
+        and, once the guest has powered off, keeps query-vtd-dmar
+        (self.dmar_info) and HMP "info vtd-dmar" (in the .qmp.log) and
+        tells QEMU to quit."""
         with open(self.log, "w") as log:
             log.write("# " + " ".join(shlex.quote(a) for a in args) + "\n")
             log.flush()
@@ -716,13 +883,46 @@ class Run:
                 self.add("boot", "FAIL", "cannot start QEMU: %s" % e)
                 return ""
             state = None
+            mon = None
             try:
-                rc = p.wait(timeout=self.timeout)
+                if events:
+                    mon = self.mon = QmpClient.connect(qmp, p, self.qmp_log)
+                    if mon is None or "return" not in (mon.cmd("cont") or {}):
+                        try:        # a QEMU that failed to start exits
+                            p.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            os.killpg(p.pid, signal.SIGKILL)
+                            p.wait()
+                            self.add("boot", "FAIL", "no QMP connection to "
+                                     "QEMU (it starts paused for "
+                                     "fault-events)")
+                            return ""
+                        if mon:
+                            mon.close()
+                        mon = self.mon = None   # QEMU exited: its error
+                if mon:
+                    if not mon.done.wait(self.timeout):
+                        raise subprocess.TimeoutExpired(args, self.timeout)
+                    if mon.shutdown.is_set():
+                        ans = mon.cmd("query-vtd-dmar") or {}
+                        self.dmar_info = ans.get("return")
+                        mon.cmd("human-monitor-command",
+                                **{"command-line": "info vtd-dmar"})
+                        mon.cmd("quit")
+                    rc = p.wait(timeout=30)
+                else:
+                    rc = p.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
-                state = self._qemu_status(qmp) if qmp else None
+                if mon:
+                    state = mon.status()
+                elif qmp:
+                    state = self._qemu_status(qmp)
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 rc = None
+            finally:
+                if mon:
+                    mon.close()
         with open(self.log, errors="replace") as log:
             out = log.read()
         if rc is None:
@@ -781,6 +981,92 @@ class Run:
         self.add("kernel-warnings", "FAIL" if bad else "PASS",
                  " | ".join(bad) if bad else "none%s" % (
                      " (%d allowed)" % len(lines) if lines else ""))
+
+    @staticmethod
+    def _fault_key(d):
+        """A VTD_DMAR_FAULT event's data as a kernel line shows it: (bdf,
+        access, page address or interrupt index, reason)."""
+        if d["interrupt"]:
+            return (d["bdf"], "interrupt", d["address"] >> 48, d["reason"])
+        return (d["bdf"], d["access"], d["address"] & ~0xfff, d["reason"])
+
+    @staticmethod
+    def _fault_str(k):
+        return "%s %s %s0x%x reason 0x%02x" % (
+            k[0], k[1], "index " if k[1] == "interrupt" else "", k[2], k[3])
+
+    def _fault_events(self, out):
+        """Check "fault-events" (vtd-dmar runs): the VTD_DMAR_FAULT events
+        received over QMP with recorded true are exactly the faults the
+        guest's kernel logged, as a multiset of (bdf, access, page address
+        or interrupt index, reason). Events with recorded false (FPD,
+        FSTS.PFO, the same fault already pending) are shown, not counted.
+        The rate limit must have suppressed none (the scenarios stay under
+        it), and QMP must have received every event the unit sent (its
+        query-vtd-dmar totals). FAULT_EVENTS_UNMATCHED: the last only."""
+        if not self.mon or "VTD: DONE" not in out:
+            return
+        logged = collections.Counter()
+        dropped = 0
+        for _, text in KMSG_LINE.findall(out):
+            m = FAULT_DMA.search(text)
+            if m:
+                logged[(m.group(2), m.group(1).lower(),
+                        int(m.group(3), 16) & ~0xfff,
+                        int(m.group(4), 16))] += 1
+            m = FAULT_IR.search(text)
+            if m:
+                logged[(m.group(1), "interrupt", int(m.group(2), 16),
+                        int(m.group(3), 16))] += 1
+            m = FAULT_LINES_DROPPED.search(text)
+            if m:
+                dropped += int(m.group(1))
+        evs = [e["data"] for e in self.mon.events
+               if e.get("event") == "VTD_DMAR_FAULT"]
+        recorded = collections.Counter(self._fault_key(d) for d in evs
+                                       if d["recorded"])
+        unrecorded = collections.Counter(self._fault_key(d) for d in evs
+                                         if not d["recorded"])
+        suppressed = sum(d["suppressed"] for d in evs)
+        lost, bad = [], []      # transport; matching with the kernel
+        if self.dmar_info is None:
+            lost.append("no answer to query-vtd-dmar")
+            sent = "?"
+        else:
+            sent = sum(u["fault-events-sent"] for u in self.dmar_info)
+            suppressed = max(suppressed, sum(u["fault-events-suppressed"]
+                                             for u in self.dmar_info))
+            if sent != len(evs):
+                lost.append("the unit sent %d events, QMP received %d" % (
+                    sent, len(evs)))
+        missing, extra = logged - recorded, recorded - logged
+        if missing:
+            bad.append("in dmesg, no recorded event: %s" % ", ".join(
+                self._fault_str(k) for k in sorted(missing.elements())))
+        if extra:
+            bad.append("recorded events not in dmesg: %s" % ", ".join(
+                self._fault_str(k) for k in sorted(extra.elements())))
+        if dropped:
+            bad.append("the guest's kernel left out %d fault lines" % dropped)
+        if suppressed:
+            bad.append("the rate limit suppressed %d events" % suppressed)
+        unmatched = FAULT_EVENTS_UNMATCHED.get(self.scenario)
+        if unmatched:
+            bad = []
+        detail = "%d recorded events, %d faults in dmesg%s; %d not " \
+            "recorded%s; unit: %s sent, %d suppressed" % (
+                sum(recorded.values()), sum(logged.values()),
+                " (%s)" % ", ".join(self._fault_str(k) for k in
+                                    sorted(logged.elements()))
+                if logged and not bad else "", sum(unrecorded.values()),
+                " (%s)" % ", ".join("%s x%d" % (self._fault_str(k), n)
+                                    for k, n in sorted(unrecorded.items()))
+                if unrecorded else "", sent, suppressed)
+        if unmatched:
+            detail += " (not matched with dmesg on %s: %s)" % (
+                self.scenario, unmatched)
+        self.add("fault-events", "FAIL" if lost or bad else "PASS",
+                 "; ".join(lost + bad + [detail]))
 
     def _host_checks(self, out, disk, nvme, net):
         m = re.search(r"^VTD: WROTE (\d+) (\d+) ([0-9a-f]{64})", out, re.M)
@@ -935,6 +1221,8 @@ def soak(count, iommus, modes, scenarios, smps, jobs, extra, kernel="6.12"):
                     failed.append(run.name)
             if st != "FAIL":
                 os.remove(run.log)
+                if os.path.exists(run.qmp_log):
+                    os.remove(run.qmp_log)
     print("soak: %d boots (Linux %s) in %.0f s over %d combinations: %d "
           "passed, %d failed, %d skipped; QEMU aborts %d, QEMU hangs %d, "
           "other failures (guest-side) %d"
