@@ -1497,6 +1497,36 @@ static void test_xl_passthrough(void)
 }
 
 /*
+ * A 1 GiB page around the interrupt address range (§3.15): an address
+ * outside the range translates through it; one inside faults (Eh) at the
+ * leaf, as the same DMA does
+ */
+static void test_xl_intr_large_page(void)
+{
+    QDmar *d = boot("", "");
+    const uint64_t iova = 0x40000000ull, pa = 0xc0000000ull;
+    const uint64_t out = iova + 0x100010, in = iova + (MSI_BASE - pa) + 0x5008;
+    g_autoptr(QDict) t = NULL;
+
+    dmar_tables_init(d, 4, 0);
+    dmar_map(d, iova, pa, 3, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    t = xl(d, out, true);
+    g_assert_cmpstr(str(t, "mode"), ==, "translated");
+    g_assert_cmphex(num(t, "translated-address"), ==, pa + 0x100010);
+    g_assert_true(flag(t, "read"));
+    g_assert_true(flag(t, "write"));
+    assert_walk(d, list(t, "steps"), ROOT_TABLE, EDU_SID, out, 4);
+    qobject_unref(t);
+    t = xl(d, in, true);
+    assert_xl_fault(t, FR_INTR_ADDR, false);
+    assert_walk(d, list(t, "steps"), ROOT_TABLE, EDU_SID, in, 4);
+    dma4(d, in, true);
+    dmar_assert_frcd(d, 0, in, FR_INTR_ADDR, true);
+    finish(d);
+}
+
+/*
  * A request with a PASID: legacy context entries have none, so the
  * hardware blocks it (0xd) once it has read them
  */
@@ -2046,6 +2076,8 @@ int main(int argc, char **argv)
                    test_xl_untranslated);
     qtest_add_func("/vtd-dmar/qmp/translate/pass-through",
                    test_xl_passthrough);
+    qtest_add_func("/vtd-dmar/qmp/translate/intr-large-page",
+                   test_xl_intr_large_page);
     qtest_add_func("/vtd-dmar/qmp/translate/pasid", test_xl_pasid);
     qtest_add_func("/vtd-dmar/qmp/translate/device", test_xl_device);
     qtest_add_func("/vtd-dmar/qmp/translate/no-change", test_xl_no_change);
