@@ -1514,6 +1514,8 @@ static void test_xl_intr_large_page(void)
     t = xl(d, out, true);
     g_assert_cmpstr(str(t, "mode"), ==, "translated");
     g_assert_cmphex(num(t, "translated-address"), ==, pa + 0x100010);
+    /* the page in the tables, though the unit serves it 4 KiB at a time */
+    g_assert_cmphex(num(t, "page-size"), ==, 1ull << 30);
     g_assert_true(flag(t, "read"));
     g_assert_true(flag(t, "write"));
     assert_walk(d, list(t, "steps"), ROOT_TABLE, EDU_SID, out, 4);
@@ -1523,6 +1525,45 @@ static void test_xl_intr_large_page(void)
     assert_walk(d, list(t, "steps"), ROOT_TABLE, EDU_SID, in, 4);
     dma4(d, in, true);
     dmar_assert_frcd(d, 0, in, FR_INTR_ADDR, true);
+    finish(d);
+}
+
+/*
+ * A request to the interrupt address range itself is no DMA (§3.15): a
+ * write there is an interrupt request, whatever the tables map
+ */
+static void test_xl_intr_range(void)
+{
+    static const uint64_t addrs[] = {
+        MSI_BASE, MSI_BASE + 0x1000, MSI_BASE + 0xffffc,
+    };
+    QDmar *d = boot("", "");
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, MSI_BASE, PAGE_P1, 1, PTE_RW);
+    for (unsigned i = 0; i < ARRAY_SIZE(addrs); i++) {
+        for (unsigned w = 0; w < 2; w++) {
+            g_autoptr(QDict) t = NULL;
+
+            if (i == 1 && !w) {
+                dmar_enable(d, ROOT_TABLE);
+            }
+            t = xl(d, addrs[i], w);
+            g_assert_cmpstr(str(t, "mode"), ==, "interrupt");
+            g_assert_null(qdict_get_qlist(t, "steps") ?
+                          qlist_first(qdict_get_qlist(t, "steps")) : NULL);
+            g_assert_false(qdict_haskey(t, "translated-address"));
+            g_assert_false(qdict_haskey(t, "reason"));
+            g_assert_false(flag(t, "read"));
+            g_assert_false(flag(t, "write"));
+        }
+    }
+    /* just outside: translated (or not) as any other address */
+    {
+        g_autoptr(QDict) t = xl(d, MSI_BASE + 0x100000, false);
+
+        g_assert_cmpstr(str(t, "mode"), ==, "fault");
+    }
     finish(d);
 }
 
@@ -2078,6 +2119,8 @@ int main(int argc, char **argv)
                    test_xl_passthrough);
     qtest_add_func("/vtd-dmar/qmp/translate/intr-large-page",
                    test_xl_intr_large_page);
+    qtest_add_func("/vtd-dmar/qmp/translate/interrupt-range",
+                   test_xl_intr_range);
     qtest_add_func("/vtd-dmar/qmp/translate/pasid", test_xl_pasid);
     qtest_add_func("/vtd-dmar/qmp/translate/device", test_xl_device);
     qtest_add_func("/vtd-dmar/qmp/translate/no-change", test_xl_no_change);

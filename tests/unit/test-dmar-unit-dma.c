@@ -801,6 +801,29 @@ static void test_probe_modes(void)
     g_assert_cmpuint(p.nsteps, ==, 3);
     assert_step(&p, 2, DMAR_PROBE_SECOND_STAGE, 3,
                 f->slpt + pt_index(IOVA_A, 3) * 8, 0);
+
+    /* the interrupt address range: not a DMA, whatever the tables say */
+    map(f, 0xfee00000ull, PAGE_P1, 1, PTE_RW);
+    probe(f, 0xfee00000ull, true, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_INTERRUPT);
+    g_assert_cmpuint(p.nsteps, ==, 0);
+    probe(f, 0xfeefffffull, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_INTERRUPT);
+    probe(f, 0xfedfffffull, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_FAULT);
+    probe(f, 0xfef00000ull, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_FAULT);
+
+    /* a 1 GiB page around it: its level, though served 4 KiB at a time */
+    map(f, 0x40000000ull, 0xc0000000ull, 3, PTE_RW);
+    probe(f, 0x40100010ull, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.mode, ==, DMAR_PROBE_TRANSLATED);
+    g_assert_cmpuint(p.page_level, ==, 3);
+    g_assert_cmphex(p.t.mask, ==, 0xfff);
+    g_assert_cmphex(p.t.pa, ==, 0xc0100000ull);
+    map(f, IOVA_B, PAGE_P2, 1, PTE_R);
+    probe(f, IOVA_B, false, DMAR_NO_PASID, &p);
+    g_assert_cmpuint(p.page_level, ==, 1);
     assert_no_fault(f);
     fx_free(f);
 }

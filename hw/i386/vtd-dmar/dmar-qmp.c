@@ -384,6 +384,7 @@ static const VtdDmarTranslationMode dmar_probe_mode[] = {
     [DMAR_PROBE_PASSTHROUGH] = VTD_DMAR_TRANSLATION_MODE_PASS_THROUGH,
     [DMAR_PROBE_TRANSLATED] = VTD_DMAR_TRANSLATION_MODE_TRANSLATED,
     [DMAR_PROBE_FAULT] = VTD_DMAR_TRANSLATION_MODE_FAULT,
+    [DMAR_PROBE_INTERRUPT] = VTD_DMAR_TRANSLATION_MODE_INTERRUPT,
 };
 
 VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
@@ -447,10 +448,13 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
         r->fpd = p.fault.fpd;
         return r;
     }
+    if (p.mode == DMAR_PROBE_INTERRUPT) {
+        return r;
+    }
     r->has_translated_address = true;
     r->translated_address = p.t.pa | (address & p.t.mask);
     r->has_page_size = p.mode == DMAR_PROBE_TRANSLATED;
-    r->page_size = p.t.mask + 1;
+    r->page_size = 1ull << (DMAR_PAGE_SHIFT + 9 * (p.page_level - 1));
     r->read = p.t.perm & DMAR_PERM_R;
     r->write = p.t.perm & DMAR_PERM_W;
     return r;
@@ -601,6 +605,11 @@ void hmp_vtd_dmar_translate(Monitor *mon, const QDict *qdict)
     case VTD_DMAR_TRANSLATION_MODE_PASS_THROUGH:
         monitor_printf(mon, "  -> pass-through 0x%" PRIx64 " domain %u\n",
                        r->translated_address, r->domain_id);
+        break;
+    case VTD_DMAR_TRANSLATION_MODE_INTERRUPT:
+        monitor_printf(mon, "  -> interrupt address range: %s\n",
+                       write ? "an interrupt request, not a DMA" :
+                               "reads nothing");
         break;
     default:
         monitor_printf(mon, "  -> untranslated 0x%" PRIx64 "\n",

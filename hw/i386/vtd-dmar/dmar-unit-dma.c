@@ -268,6 +268,10 @@ void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
     DmarContext ctx;
 
     memset(p, 0, sizeof(*p));
+    if (req->addr >= DMAR_INTR_ADDR_FIRST && req->addr <= DMAR_INTR_ADDR_LAST) {
+        p->mode = DMAR_PROBE_INTERRUPT;
+        return;
+    }
     if (!translating(u)) {
         p->mode = DMAR_PROBE_UNTRANSLATED;
         p->t = (DmarTranslation) {
@@ -292,6 +296,8 @@ void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
     if (dmar_translate(&u->cfg.hw, &ctx, req, &mem, &p->t, &p->fault)) {
         p->mode = ctx.tt == DMAR_TT_PASSTHROUGH ? DMAR_PROBE_PASSTHROUGH :
                                                   DMAR_PROBE_TRANSLATED;
+        /* t.level is 1 for a large page served 4 KiB at a time (§3.15) */
+        p->page_level = pm.level + 1;
     }
 }
 

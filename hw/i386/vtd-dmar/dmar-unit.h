@@ -295,6 +295,12 @@ typedef enum DmarProbeMode {
     DMAR_PROBE_PASSTHROUGH,     /* the context entry passes it through */
     DMAR_PROBE_TRANSLATED,      /* the paging entries map it */
     DMAR_PROBE_FAULT,
+    /*
+     * The interrupt address range (§3.15): a write there is an interrupt
+     * request (the glue hands it to dmar_unit_remap_irq()), a read gets
+     * nothing; neither is translated.
+     */
+    DMAR_PROBE_INTERRUPT,
 } DmarProbeMode;
 
 typedef enum DmarProbeTable {
@@ -317,6 +323,7 @@ typedef struct DmarProbeStep {
 typedef struct DmarProbe {
     DmarProbeMode mode;
     DmarTranslation t;      /* PASSTHROUGH, TRANSLATED: what is granted */
+    uint8_t page_level;     /* TRANSLATED: the leaf's level in the tables */
     DmarFault fault;        /* FAULT: what would be reported */
     bool ctx_valid;         /* the context entry was usable: did is its */
     uint16_t did;
