@@ -418,12 +418,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    for (unsigned i = 0; i < ARRAY_SIZE(fault_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/vtd-dmar/fault/%s",
-                                                fault_cases[i].name);
-
-        qtest_add_data_func(path, &fault_cases[i], test_fault);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/fault", fault_cases, test_fault);
     qtest_add_func("/vtd-dmar/fault/slptptr-read-error", test_fault_slptptr);
     qtest_add_func("/vtd-dmar/fault/overflow", test_fault_overflow);
     qtest_add_func("/vtd-dmar/fault/fpd", test_fault_fpd);

@@ -938,12 +938,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/qi/fuzz", test_qi_fuzz);
     qtest_add_func("/vtd-dmar/qi/register-inv", test_qi_register_inv);
     qtest_add_func("/vtd-dmar/qi/invalid/types", test_qi_invalid_types);
-    for (unsigned i = 0; i < ARRAY_SIZE(scn_qi_bad_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/vtd-dmar/qi/invalid/%s",
-                                                scn_qi_bad_cases[i].name);
-
-        qtest_add_data_func(path, &scn_qi_bad_cases[i], test_qi_invalid);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/qi/invalid", scn_qi_bad_cases, test_qi_invalid);
     qtest_add_func("/vtd-dmar/qi/disable/iqh-reset", test_qi_disable_iqh);
 
     return g_test_run();

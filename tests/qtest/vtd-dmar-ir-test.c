@@ -599,18 +599,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/ir/eim", test_ir_eim);
     qtest_add_func("/vtd-dmar/ir/compat", test_ir_compat);
     qtest_add_func("/vtd-dmar/ir/dma-write", test_ir_dma_write);
-    for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_fault_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/fault/%s",
-                                                scn_ir_fault_cases[i].name);
-
-        qtest_add_data_func(path, &scn_ir_fault_cases[i], test_ir_fault);
-    }
-    for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_rsvd_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/vtd-dmar/ir/rsvd/%s",
-                                                scn_ir_rsvd_cases[i].name);
-
-        qtest_add_data_func(path, &scn_ir_rsvd_cases[i], test_ir_rsvd);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/ir/fault", scn_ir_fault_cases, test_ir_fault);
+    DMAR_ADD_CASES("/vtd-dmar/ir/rsvd", scn_ir_rsvd_cases, test_ir_rsvd);
     qtest_add_func("/vtd-dmar/ir/iec", test_ir_iec);
     qtest_add_func("/vtd-dmar/ir/ioapic", test_ir_ioapic);
     qtest_add_func("/vtd-dmar/ir/fuzz", test_ir_fuzz);

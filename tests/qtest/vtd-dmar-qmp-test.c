@@ -2071,13 +2071,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 
-    for (unsigned i = 0; i < ARRAY_SIZE(config_cases); i++) {
-        g_autofree char *path =
-            g_strdup_printf("/vtd-dmar/qmp/query/config/%s",
-                            config_cases[i].name);
-
-        qtest_add_data_func(path, &config_cases[i], test_query_config);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/qmp/query/config", config_cases,
+                   test_query_config);
     qtest_add_func("/vtd-dmar/qmp/query/anonymous", test_query_anon);
     qtest_add_func("/vtd-dmar/qmp/query/state", test_query_state);
     qtest_add_func("/vtd-dmar/qmp/query/records", test_query_records);
@@ -2086,33 +2081,15 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/qmp/query/cache-iec-evict",
                    test_query_cache_iec_evict);
 
-    for (unsigned i = 0; i < ARRAY_SIZE(dma_fault_cases); i++) {
-        g_autofree char *path =
-            g_strdup_printf("/vtd-dmar/qmp/event/dma/%s",
-                            dma_fault_cases[i].name);
-
-        qtest_add_data_func(path, &dma_fault_cases[i], test_dma_fault);
-    }
-    for (unsigned i = 0; i < ARRAY_SIZE(scn_ir_fault_cases); i++) {
-        g_autofree char *path =
-            g_strdup_printf("/vtd-dmar/qmp/event/ir/%s",
-                            scn_ir_fault_cases[i].name);
-
-        qtest_add_data_func(path, &scn_ir_fault_cases[i],
-                            test_ir_fault_event);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/qmp/event/dma", dma_fault_cases, test_dma_fault);
+    DMAR_ADD_CASES("/vtd-dmar/qmp/event/ir", scn_ir_fault_cases,
+                   test_ir_fault_event);
     qtest_add_func("/vtd-dmar/qmp/event/ir-other", test_ir_fault_event_other);
     qtest_add_func("/vtd-dmar/qmp/event/fpd", test_event_fpd);
     qtest_add_func("/vtd-dmar/qmp/event/overflow", test_event_overflow);
     qtest_add_func("/vtd-dmar/qmp/event/rate-limit", test_event_rate_limit);
 
-    for (unsigned i = 0; i < ARRAY_SIZE(xl_mode_cases); i++) {
-        g_autofree char *path =
-            g_strdup_printf("/vtd-dmar/qmp/translate/%s",
-                            xl_mode_cases[i].name);
-
-        qtest_add_data_func(path, &xl_mode_cases[i], test_xl_mode);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/qmp/translate", xl_mode_cases, test_xl_mode);
     qtest_add_func("/vtd-dmar/qmp/translate/untranslated",
                    test_xl_untranslated);
     qtest_add_func("/vtd-dmar/qmp/translate/pass-through",

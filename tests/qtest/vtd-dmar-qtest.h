@@ -235,6 +235,25 @@ static inline void dmar_scn_hook(QDmar *d, int at, bool before)
 #define scn_assert_ir_fault     dmar_assert_ir_fault
 #define scn_assert_remapped     dmar_scn_assert_remapped
 
+/*
+ * Register one qtest per element of a table of cases. Every case struct
+ * starts with its name (const char *), which becomes PREFIX/name.
+ */
+static inline void dmar_add_cases(const char *prefix, const void *cases,
+                                  size_t size, size_t n, GTestDataFunc fn)
+{
+    for (size_t i = 0; i < n; i++) {
+        const void *c = (const char *)cases + i * size;
+        const char *name = *(const char *const *)c;
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix, name);
+
+        qtest_add_data_func(path, c, fn);
+    }
+}
+
+#define DMAR_ADD_CASES(prefix, cases, fn) \
+    dmar_add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
+
 #include "vtd-dmar-scenarios.h"
 
 #endif

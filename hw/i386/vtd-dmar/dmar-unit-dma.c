@@ -18,6 +18,17 @@ static uint64_t root_table(const DmarUnit *u)
     return u->root & R_RTADDR_RTA_MASK;
 }
 
+/* Untranslated DMA: the 4 KiB page around ADDR, as is, read/write */
+static DmarTranslation identity_page(uint64_t addr)
+{
+    return (DmarTranslation) {
+        .iova = addr & ~(DMAR_PAGE_SIZE - 1),
+        .pa = addr & ~(DMAR_PAGE_SIZE - 1),
+        .mask = DMAR_PAGE_SIZE - 1,
+        .perm = DMAR_PERM_RW,
+    };
+}
+
 static void evicted(DmarUnit *u, const char *cache, uint16_t sid)
 {
     DmarEvent ev = { .kind = DMAR_EV_EVICT,
@@ -139,12 +150,7 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
     if (!translating(u)) {
         /* Translation off (a switch in flight): DMA is untranslated. */
         x->untranslated = true;
-        x->t = (DmarTranslation) {
-            .iova = req->addr & ~(DMAR_PAGE_SIZE - 1),
-            .pa = req->addr & ~(DMAR_PAGE_SIZE - 1),
-            .mask = DMAR_PAGE_SIZE - 1,
-            .perm = DMAR_PERM_RW,
-        };
+        x->t = identity_page(req->addr);
         return true;
     }
     ok = x->hit = dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
@@ -274,12 +280,7 @@ void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
     }
     if (!translating(u)) {
         p->mode = DMAR_PROBE_UNTRANSLATED;
-        p->t = (DmarTranslation) {
-            .iova = req->addr & ~(DMAR_PAGE_SIZE - 1),
-            .pa = req->addr & ~(DMAR_PAGE_SIZE - 1),
-            .mask = DMAR_PAGE_SIZE - 1,
-            .perm = DMAR_PERM_RW,
-        };
+        p->t = identity_page(req->addr);
         return;
     }
     p->mode = DMAR_PROBE_FAULT;
