@@ -135,12 +135,6 @@ FAULT_IR = re.compile(
     r"([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault index 0x([0-9a-f]+) "
     r"\[fault reason 0x([0-9a-f]+)\]")
 FAULT_LINES_DROPPED = re.compile(r"dmar_fault: (\d+) callbacks suppressed")
-# Scenarios whose faults the "fault-events" check does not match with the
-# kernel's lines (it still checks that QMP received every event sent).
-FAULT_EVENTS_UNMATCHED = {
-    "vfio": "its blocked DMAs are a page each: 1024 requests of 4 bytes, "
-            "far beyond the rate limit",
-}
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # vhost: ROUNDS x FRAMES frames of FRAME_SIZE bytes, sent back by testpmd.
 VHOST_ROUNDS, VHOST_FRAMES, VHOST_FRAME_SIZE = 2, 300, 1400
@@ -1000,10 +994,9 @@ class Run:
         received over QMP with recorded true are exactly the faults the
         guest's kernel logged, as a multiset of (bdf, access, page address
         or interrupt index, reason). Events with recorded false (FPD,
-        FSTS.PFO, the same fault already pending) are shown, not counted.
-        The rate limit must have suppressed none (the scenarios stay under
-        it), and QMP must have received every event the unit sent (its
-        query-vtd-dmar totals). FAULT_EVENTS_UNMATCHED: the last only."""
+        FSTS.PFO) are shown, not counted. The rate limit must have
+        suppressed none (the scenarios stay under it), and QMP must have
+        received every event the unit sent (its query-vtd-dmar totals)."""
         if not self.mon or "VTD: DONE" not in out:
             return
         logged = collections.Counter()
@@ -1050,9 +1043,6 @@ class Run:
             bad.append("the guest's kernel left out %d fault lines" % dropped)
         if suppressed:
             bad.append("the rate limit suppressed %d events" % suppressed)
-        unmatched = FAULT_EVENTS_UNMATCHED.get(self.scenario)
-        if unmatched:
-            bad = []
         detail = "%d recorded events, %d faults in dmesg%s; %d not " \
             "recorded%s; unit: %s sent, %d suppressed" % (
                 sum(recorded.values()), sum(logged.values()),
@@ -1062,9 +1052,6 @@ class Run:
                 " (%s)" % ", ".join("%s x%d" % (self._fault_str(k), n)
                                     for k, n in sorted(unrecorded.items()))
                 if unrecorded else "", sent, suppressed)
-        if unmatched:
-            detail += " (not matched with dmesg on %s: %s)" % (
-                self.scenario, unmatched)
         self.add("fault-events", "FAIL" if lost or bad else "PASS",
                  "; ".join(lost + bad + [detail]))
 

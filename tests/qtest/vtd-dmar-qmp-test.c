@@ -825,6 +825,13 @@ static void assert_one_event(QDmar *d, const EvWant *w)
     assert_event(g_ptr_array_index(ev, 0), w);
 }
 
+static void assert_no_events(QDmar *d)
+{
+    g_autoptr(GPtrArray) ev = events_take(d);
+
+    g_assert_cmpuint(ev->len, ==, 0);
+}
+
 /* The one fault record with F set */
 static unsigned frcd_pending(QDmar *d)
 {
@@ -994,6 +1001,9 @@ static void assert_walk(QDmar *d, QList *steps, uint64_t rta, uint16_t sid,
             g_assert_cmpuint(num(s, "level"), ==, level);
             g_assert_false(qdict_haskey(s, "value-high"));
         }
+        if (!qlist_next(e)) {
+            break;              /* the last step: nothing points further */
+        }
         if (i == 0) {
             addr = (v & ~0xfffull) + (sid & 0xff) * 16;
         } else {
@@ -1075,7 +1085,7 @@ static void assert_opt(QDict *t, const char *key, int want, uint64_t v)
  * Break the good tables as the case says; the command tells the fault
  * and the walk; the same request as a real DMA is recorded with that
  * reason and reported by an event that matches the record; again while
- * the record is pending, it is reported but not recorded.
+ * the record is pending, it is collapsed into it, and so is its event.
  */
 static void test_dma_fault(const void *opaque)
 {
@@ -1107,14 +1117,13 @@ static void test_dma_fault(const void *opaque)
     w.level = qdict_haskey(t, "fault-level") ? num(t, "fault-level") : 0;
     assert_one_event(d, &w);
 
-    /* the same fault while FRCD[0] holds it: reported, not recorded */
+    /* the same fault while FRCD[0] holds it: no record, no event */
     dma4(d, e.iova, c->write);
-    w.recorded = false;
-    assert_one_event(d, &w);
+    assert_no_events(d);
     g_assert_cmphex(dmar_fsts(d), ==, FSTS_PPF | FSTS_FRI(0));
     q = query(d);
     g_assert_cmpuint(qlist_size(list(q, "fault-records")), ==, 1);
-    g_assert_cmpuint(num(q, "fault-events-sent"), ==, 2);
+    g_assert_cmpuint(num(q, "fault-events-sent"), ==, 1);
     g_assert_cmpuint(num(q, "fault-events-suppressed"), ==, 0);
     finish(d);
 }
@@ -1283,11 +1292,14 @@ static void test_ir_fault_event_other(void)
 
 #define RATE            32      /* events per unit and second */
 
-/* N interrupt requests through a not-present IRTE (fault 0x22 each) */
-static void ir_faults(QDmar *d, unsigned n)
+/*
+ * Interrupt requests through the not-present IRTEs FIRST..FIRST + N - 1
+ * (fault 0x22 each): distinct faults, each worth an event
+ */
+static void ir_faults(QDmar *d, unsigned first, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) {
-        dmar_edu_msi(d, dmar_msi_remappable(5, false), 0);
+    for (unsigned i = first; i < first + n; i++) {
+        dmar_edu_msi(d, dmar_msi_remappable(i, false), 0);
     }
 }
 
@@ -1300,22 +1312,23 @@ static void assert_event_totals(QDmar *d, uint64_t sent, uint64_t dropped)
 }
 
 /*
- * RECV events of ir_faults(): the first with SUPPRESSED, the others 0.
- * Only the very first fault found FRCD[0] free: the rest are the same
- * fault, pending, and collapse into it.
+ * RECV events of ir_faults() from index FIRST on, the first with
+ * SUPPRESSED, the others 0. The first eight faults (indices 0..7) found
+ * a fault record free; the rest found the log full (PFO).
  */
 static void assert_events(QDmar *d, unsigned recv, uint64_t suppressed,
-                          bool first_recorded)
+                          unsigned first)
 {
     g_autoptr(GPtrArray) ev = events_take(d);
     EvWant w = {
-        .sid = EDU_SID, .device = EDU_PATH, .addr = 5ull << 48,
-        .write = true, .intr = true, .fr = FR_IR_NP,
+        .sid = EDU_SID, .device = EDU_PATH, .write = true, .intr = true,
+        .fr = FR_IR_NP,
     };
 
     g_assert_cmpuint(ev->len, ==, recv);
     for (unsigned i = 0; i < ev->len; i++) {
-        w.recorded = !i && first_recorded;
+        w.addr = (uint64_t)(first + i) << 48;
+        w.recorded = first + i < 8;
         w.suppressed = i ? 0 : suppressed;
         assert_event(g_ptr_array_index(ev, i), &w);
     }
@@ -1325,33 +1338,85 @@ static void test_event_rate_limit(void)
 {
     QDmar *d = boot("", "");
 
-    dmar_irte_put(d, IRT_BASE, 5, dmar_irte_lo(0x50) & ~IRTE_P, 0);
-    dmar_ir_enable(d, IRT_BASE | 3, false);
+    /* a table of 256 IRTEs, none present */
+    dmar_ir_enable(d, IRT_BASE | 7, false);
 
     /* 40 faults in one window: 32 events, 8 dropped */
-    ir_faults(d, 40);
-    assert_events(d, RATE, 0, true);
+    ir_faults(d, 0, 40);
+    assert_events(d, RATE, 0, 0);
     assert_event_totals(d, RATE, 8);
     /* without time passing the window stays full */
-    ir_faults(d, 3);
-    assert_events(d, 0, 0, false);
+    ir_faults(d, 40, 3);
+    assert_events(d, 0, 0, 0);
     assert_event_totals(d, RATE, 11);
 
     /* a second later: the next event counts the ones dropped */
     qtest_clock_step(d->qts, SEC);
-    ir_faults(d, 1);
-    assert_events(d, 1, 11, false);
+    ir_faults(d, 43, 1);
+    assert_events(d, 1, 11, 43);
     assert_event_totals(d, RATE + 1, 11);
     /* that window has room for 31 more */
-    ir_faults(d, 40);
-    assert_events(d, RATE - 1, 0, false);
+    ir_faults(d, 44, 40);
+    assert_events(d, RATE - 1, 0, 44);
     assert_event_totals(d, 2 * RATE, 20);
     qtest_clock_step(d->qts, SEC);
-    ir_faults(d, 2);
-    assert_events(d, 2, 9, false);
+    ir_faults(d, 84, 2);
+    assert_events(d, 2, 9, 84);
     assert_event_totals(d, 2 * RATE + 2, 20);
-    /* one interrupt fault was recorded, the rest collapsed into it */
-    dmar_assert_ir_fault(d, FR_IR_NP, 5, EDU_SID);
+    /* the first eight were recorded; the log was full for the rest */
+    g_assert_cmphex(dmar_fsts(d) & FSTS_PFO, ==, FSTS_PFO);
+    finish(d);
+}
+
+/*
+ * One blocked DMA is many faults (QEMU retries it 4 bytes at a time):
+ * one record, one event. An unrecorded fault (FPD, or the log full) has
+ * an event unless it repeats the previous event's fault within a second.
+ */
+static void test_event_one_per_dma(void)
+{
+    QDmar *d = boot("nfr=1", "");
+    EvWant w = {
+        .sid = EDU_SID, .device = EDU_PATH, .addr = IOVA_A, .fr = FR_READ,
+        .level = 3, .recorded = true,
+    };
+
+    dmar_tables_init(d, 3, 0);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_edu_dma(d, IOVA_A, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+    dmar_edu_dma(d, IOVA_A, EDU_BUF, 4096, false);
+    assert_no_events(d);
+    dmar_assert_frcd(d, 0, IOVA_A, FR_READ, false);
+
+    /* the log full: the next fault is lost, reported once */
+    w.addr = IOVA_B;
+    w.recorded = false;
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+    g_assert_cmphex(dmar_fsts(d) & FSTS_PFO, ==, FSTS_PFO);
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_no_events(d);
+    /* ... and again a second later */
+    qtest_clock_step(d->qts, SEC);
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+    /* another fault in between makes the next one new again */
+    w.addr = IOVA_C;
+    dmar_edu_dma(d, IOVA_C, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+    w.addr = IOVA_B;
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+
+    /* FPD: once per DMA too */
+    dmar_set_ctx(d, dmar_ctx_lo(d) | CTX_FPD, dmar_ctx_hi(d));
+    dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL));
+    w.fpd = true;
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_one_event(d, &w);
+    dmar_edu_dma(d, IOVA_B, EDU_BUF, 4096, false);
+    assert_no_events(d);
     finish(d);
 }
 
@@ -2086,6 +2151,7 @@ int main(int argc, char **argv)
                    test_ir_fault_event);
     qtest_add_func("/vtd-dmar/qmp/event/ir-other", test_ir_fault_event_other);
     qtest_add_func("/vtd-dmar/qmp/event/fpd", test_event_fpd);
+    qtest_add_func("/vtd-dmar/qmp/event/one-per-dma", test_event_one_per_dma);
     qtest_add_func("/vtd-dmar/qmp/event/overflow", test_event_overflow);
     qtest_add_func("/vtd-dmar/qmp/event/rate-limit", test_event_rate_limit);
 

@@ -828,31 +828,47 @@ static void test_probe_modes(void)
     fx_free(f);
 }
 
-/*
- * The fault event says whether the fault went into a record: the first
- * does, the same one again is collapsed, FPD keeps it out
- */
-static void test_fault_recorded(void)
+/* The fault's event says what became of it */
+static DmarFaultOutcome fault_outcome(Fx *f, uint64_t iova, bool write)
 {
-    Fx *f = fx_new();
     DmarXlate x;
 
+    g_assert_false(fx_dma(f, iova, write, &x));
+    return fx_last(f, DMAR_EV_FAULT)->fault_outcome;
+}
+
+/*
+ * Recorded; the same one again while it is pending; the log full (two
+ * records: PFO); FPD
+ */
+static void test_fault_outcome(void)
+{
+    DmarUnitConfig cfg = fx_config();
+    Fx *f;
+
+    cfg.nfr = 2;
+    f = fx_new_cfg(&cfg);
     tables_init(f, 3, 0);
     wr32(f, REG_FECTL, 0);
     dmar_enable(f, ROOT_TABLE);
     fx_clear_events(f);
-    g_assert_false(fx_dma(f, IOVA_A, false, &x));
-    g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
-    g_assert_false(fx_dma(f, IOVA_A, false, &x));
-    g_assert_false(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
-    g_assert_false(fx_dma(f, IOVA_B, true, &x));
-    g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
+    g_assert_cmpuint(fault_outcome(f, IOVA_A, false), ==,
+                     DMAR_FAULT_OUT_RECORDED);
+    g_assert_cmpuint(fault_outcome(f, IOVA_A, false), ==,
+                     DMAR_FAULT_OUT_PENDING);
+    g_assert_cmpuint(fault_outcome(f, IOVA_B, true), ==,
+                     DMAR_FAULT_OUT_RECORDED);
+    g_assert_cmpuint(fault_outcome(f, IOVA_C, true), ==,
+                     DMAR_FAULT_OUT_LOST);
+    g_assert_cmphex(fsts(f) & FSTS_PFO, ==, FSTS_PFO);
+    g_assert_cmpuint(fault_outcome(f, IOVA_C + 0x1000, true), ==,
+                     DMAR_FAULT_OUT_LOST);
     set_ctx(f, ctx_lo(f) | CTX_FPD, ctx_hi(f));
     ccmd_inv(f, CCMD_CIRG(GRAN_GLOBAL));
-    g_assert_false(fx_dma(f, IOVA_C, false, &x));
+    g_assert_cmpuint(fault_outcome(f, IOVA_C, false), ==,
+                     DMAR_FAULT_OUT_FPD);
     g_assert_true(fx_last(f, DMAR_EV_FAULT)->fault.fpd);
-    g_assert_false(fx_last(f, DMAR_EV_FAULT)->fault_recorded);
-    g_assert_cmpuint(fx_count(f, DMAR_EV_FAULT), ==, 4);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FAULT), ==, 6);
     fx_free(f);
 }
 
@@ -1828,7 +1844,7 @@ int main(int argc, char **argv)
               test_probe_translate);
     ADD_CASES("/dmar-unit/probe/fault", fault_cases, test_probe_fault);
     g_test_add_func("/dmar-unit/probe/modes", test_probe_modes);
-    g_test_add_func("/dmar-unit/dma/fault-recorded", test_fault_recorded);
+    g_test_add_func("/dmar-unit/dma/fault-outcome", test_fault_outcome);
     g_test_add_func("/dmar-unit/dma/beyond", test_beyond);
     g_test_add_func("/dmar-unit/dma/bypass", test_bypass);
     g_test_add_func("/dmar-unit/dma/context-cache", test_context_cache);

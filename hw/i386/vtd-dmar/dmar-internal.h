@@ -123,11 +123,14 @@ struct DmarState {
     uint32_t fault_window_sent; /* events queued in it */
     uint64_t fault_events_sent, fault_events_suppressed;
     uint64_t fault_suppressed_since;    /* since the last one queued */
+    DmarFault fault_last;       /* the last fault an event was queued for */
+    int64_t fault_last_time;    /* ... when (ns); valid if fault_last.fr */
 };
 
 /* dmar-qmp.c: the monitor's view. */
 void dmar_qmp_init(DmarState *s);
 /* A fault the unit reported: maybe a VTD_DMAR_FAULT event (@lock held). */
-void dmar_qmp_fault_locked(DmarState *s, const DmarFault *f, bool recorded);
+void dmar_qmp_fault_locked(DmarState *s, const DmarFault *f,
+                           DmarFaultOutcome outcome);
 
 #endif

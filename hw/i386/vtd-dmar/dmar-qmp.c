@@ -26,19 +26,44 @@
 
 /* ---- the fault event ---- */
 
+/* The same fault: the same request to the same page, the same reason */
+static bool dmar_same_fault(const DmarFault *a, const DmarFault *b)
+{
+    return a->fr == b->fr && a->sid == b->sid && a->is_write == b->is_write &&
+           a->fpd == b->fpd && a->pasid_valid == b->pasid_valid &&
+           a->pasid == b->pasid &&
+           (a->addr >> DMAR_PAGE_SHIFT) == (b->addr >> DMAR_PAGE_SHIFT);
+}
+
 /*
- * Called with @lock held for every fault the unit reports. A guest can
- * fault at any rate, so at most DMAR_FAULT_EVENTS_PER_S per second are
- * queued (the rest are counted), and a bottom half sends them: the event
- * names the device, which takes the BQL to find.
+ * Called with @lock held for every fault the unit reports. One blocked
+ * DMA is many faults (QEMU retries it 4 bytes at a time), which the
+ * fault log collapses into one record; so do the events. A fault that
+ * is pending in a record already had its event. One that is not recorded
+ * (FPD, or the log full) has an event unless it repeats the fault of the
+ * previous event within a second. And a guest can fault at any rate, so
+ * at most DMAR_FAULT_EVENTS_PER_S per second are queued (the rest are
+ * counted). A bottom half sends them: the event names the device, which
+ * takes the BQL to find.
  */
-void dmar_qmp_fault_locked(DmarState *s, const DmarFault *f, bool recorded)
+void dmar_qmp_fault_locked(DmarState *s, const DmarFault *f,
+                           DmarFaultOutcome outcome)
 {
     /* QEMU's monitor tests its own rate limits on the qtest clock too */
     int64_t now = qemu_clock_get_ns(qtest_enabled() ? QEMU_CLOCK_VIRTUAL :
                                                       QEMU_CLOCK_REALTIME);
+    bool recorded = outcome == DMAR_FAULT_OUT_RECORDED;
     DmarFaultEvent ev = { .f = *f, .recorded = recorded };
     bool send;
+
+    if (outcome == DMAR_FAULT_OUT_PENDING ||
+        (!recorded && s->fault_last.fr && dmar_same_fault(&s->fault_last, f) &&
+         now - s->fault_last_time < NANOSECONDS_PER_SECOND)) {
+        trace_dmar_fault_event(f->sid, f->fr, recorded, false);
+        return;
+    }
+    s->fault_last = *f;
+    s->fault_last_time = now;
 
     if (!s->fault_window_sent ||
         now - s->fault_window >= NANOSECONDS_PER_SECOND) {

@@ -72,11 +72,14 @@ unsigned dmar_unit_report_fault(DmarUnit *u, const DmarFault *f)
     bool send = false;
 
     if (f->fpd) {
+        ev.fault_outcome = DMAR_FAULT_OUT_FPD;
         dmar_unit_emit(u, &ev);
         return 0;
     }
     r = dmar_fault_record(&u->flog, f, &send);
-    ev.fault_recorded = r == DMAR_FAULT_RECORDED;
+    ev.fault_outcome = r == DMAR_FAULT_RECORDED ? DMAR_FAULT_OUT_RECORDED :
+                       r == DMAR_FAULT_COLLAPSED ? DMAR_FAULT_OUT_PENDING :
+                       DMAR_FAULT_OUT_LOST;
     dmar_unit_emit(u, &ev);
     if (r == DMAR_FAULT_RECORDED) {
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %s fault, sid "

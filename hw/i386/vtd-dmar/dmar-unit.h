@@ -61,6 +61,14 @@ enum {
     /* Bits above DMAR_ACT_UNIT_MASK are the glue's own. */
 };
 
+/* What became of a fault (DMAR_EV_FAULT). */
+typedef enum DmarFaultOutcome {
+    DMAR_FAULT_OUT_RECORDED,    /* it went into a fault recording register */
+    DMAR_FAULT_OUT_PENDING,     /* the same fault is pending in one already */
+    DMAR_FAULT_OUT_LOST,        /* the log was full (PFO): not recorded */
+    DMAR_FAULT_OUT_FPD,         /* the context's or IRTE's FPD suppressed it */
+} DmarFaultOutcome;
+
 /* Events: what the glue traces, and what notifiers must hear of. */
 typedef enum DmarEventKind {
     DMAR_EV_MMIO_READ,
@@ -155,8 +163,7 @@ typedef struct DmarEvent {
             uint64_t first, last;
         } unmap_did;
     };
-    /* DMAR_EV_FAULT: it went into a fault recording register */
-    bool fault_recorded;
+    DmarFaultOutcome fault_outcome;     /* DMAR_EV_FAULT */
 } DmarEvent;
 
 typedef enum DmarLogKind {

@@ -188,7 +188,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_FAULT:
         trace_dmar_fault(ev->fault.sid, ev->fault.addr, ev->fault.fr,
                          ev->fault.is_write, ev->fault.level, ev->fault.fpd);
-        dmar_qmp_fault_locked(s, &ev->fault, ev->fault_recorded);
+        dmar_qmp_fault_locked(s, &ev->fault, ev->fault_outcome);
         break;
     case DMAR_EV_EVICT:
         trace_dmar_cache_evict(ev->evict.cache, ev->evict.sid);
