@@ -4,7 +4,7 @@
  * "info vtd-dmar" (registers decoded, the queue, the fault records, cache
  * statistics), x-vtd-dmar-translate and HMP "vtd-dmar-translate" (a walk
  * of the guest's tables that changes nothing), and the VTD_DMAR_FAULT
- * event. The schema is qapi/vtd-dmar-target.json (patches/0007).
+ * event. The schema is qapi/vtd-dmar-target.json (patches/0006).
  */
 #include "qemu/osdep.h"
 #include "qapi/error.h"
