@@ -395,13 +395,7 @@ static void test_ir_fault(const void *opaque)
 {
     const ScnIrFaultCase *c = opaque;
     QDmar *d = dmar_boot("");
-    ScnIrEnv e = {
-        .irta = IRT_BASE | 3,
-        .index = 5, .fi = 5,
-        .addr = dmar_msi_remappable(5, false),
-        .lo = dmar_irte_lo(IR_VEC),
-        .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
-    };
+    ScnIrEnv e = scn_ir_env();
 
     c->setup(d, &e);
     dmar_irte_put(d, IRT_BASE, e.index, e.lo, e.hi);

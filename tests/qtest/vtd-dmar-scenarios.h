@@ -1043,6 +1043,21 @@ typedef struct ScnIrEnv {
     int fi;             /* FRCD bits 63:48 expected; -1: not checked */
 } ScnIrEnv;
 
+/*
+ * The good setup each IR fault case starts from: IRTE 5 of a 16-entry
+ * table, edu's MSI through it, verified against edu's source-id
+ */
+static inline ScnIrEnv scn_ir_env(void)
+{
+    return (ScnIrEnv) {
+        .irta = IRT_BASE | 3,
+        .index = 5, .fi = 5,
+        .addr = scn_msi_remappable(5, false),
+        .lo = scn_irte_lo(IR_VEC),
+        .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
+    };
+}
+
 static inline void scn_irc_index(ScnIrEnv *e, uint32_t handle, bool shv,
                                  uint16_t sub)
 {

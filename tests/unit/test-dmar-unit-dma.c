@@ -1510,13 +1510,7 @@ static void test_ir_fault(const void *opaque)
 {
     const ScnIrFaultCase *c = opaque;
     Fx *f = fx_new();
-    ScnIrEnv e = {
-        .irta = IRT_BASE | 3,
-        .index = 5, .fi = 5,
-        .addr = msi_remappable(5, false),
-        .lo = irte_lo(IR_VEC),
-        .hi = IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID),
-    };
+    ScnIrEnv e = scn_ir_env();
     const DmarEvent *ev;
     DmarIntr r;
 
