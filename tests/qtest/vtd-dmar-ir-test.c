@@ -178,29 +178,7 @@ static void test_ir_remap(void)
     dmar_edu_msi(d, dmar_msi_remappable(6, false), 0);
     dmar_assert_not_delivered(d, 0x39);
 
-    /* source-id checks that pass */
-    dmar_irte_put(d, IRT_BASE, 7, dmar_irte_lo(0x3a),
-                  IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
-    dmar_irte_put(d, IRT_BASE, 8, dmar_irte_lo(0x3b),
-                  IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
-    dmar_irte_put(d, IRT_BASE, 9, dmar_irte_lo(0x3c),
-                  IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
-    dmar_irte_put(d, IRT_BASE, 10, dmar_irte_lo(0x3d),
-                  IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
-    /* SQ only counts with SVT = 1 */
-    dmar_irte_put(d, IRT_BASE, 11, dmar_irte_lo(0x40),
-                  IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
-    dmar_irte_put(d, IRT_BASE, 12, dmar_irte_lo(0x41),
-                  IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
-    for (unsigned i = 7; i <= 12; i++) {
-        dmar_edu_msi(d, dmar_msi_remappable(i, false), 0);
-    }
-    for (unsigned v = 0x3a; v <= 0x41; v++) {
-        if (v != 0x3e && v != 0x3f) {
-            dmar_assert_delivered(d, v, false);
-        }
-    }
-    dmar_assert_no_fault(d);
+    scn_ir_sid_pass(d);
     dmar_free(d);
 }
 

@@ -1025,6 +1025,38 @@ static inline void scn_fc_slptptr_no_ram(DmarScn *s, ScnFaultEnv *e)
     scn_set_ctx(s, NO_RAM | CTX_P, scn_ctx_hi(s));
 }
 
+/* ================= interrupt remapping ================= */
+
+/*
+ * Source-id checks that pass (VT-d §9.10, SVT/SQ/SID): IRTEs 7..12 of the
+ * table at IRT_BASE (remapping enabled), each edu's request through it
+ * remapped to its vector. SQ only counts with SVT = 1.
+ */
+static inline void scn_ir_sid_pass(DmarScn *s)
+{
+    static const struct {
+        uint8_t vector;
+        uint64_t hi;
+    } pass[] = {
+        { 0x3a, IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4) },
+        { 0x3b, IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6) },
+        { 0x3c, IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7) },
+        { 0x3d, IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000) },
+        { 0x40, IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff) },
+        { 0x41, IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff) },
+    };
+
+    for (unsigned i = 0; i < ARRAY_SIZE(pass); i++) {
+        scn_irte_put(s, IRT_BASE, 7 + i, scn_irte_lo(pass[i].vector),
+                     pass[i].hi);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(pass); i++) {
+        scn_assert_remapped(s, scn_msi_remappable(7 + i, false), 0,
+                            pass[i].vector, false);
+    }
+    scn_assert_no_fault(s);
+}
+
 /* ================= interrupt remapping faults ================= */
 
 /*

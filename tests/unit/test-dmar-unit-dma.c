@@ -1319,26 +1319,7 @@ static void test_ir_remap(void)
     g_assert_true(r.irq.dest_mode);
     g_assert_cmphex(r.irq.dest, ==, 0);
 
-    /* source-id checks that pass */
-    irte_put(f, IRT_BASE, 7, irte_lo(0x3a),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(1) | IRTE_SID(EDU_SID | 4));
-    irte_put(f, IRT_BASE, 8, irte_lo(0x3b),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(2) | IRTE_SID(EDU_SID | 6));
-    irte_put(f, IRT_BASE, 9, irte_lo(0x3c),
-             IRTE_SVT(SVT_SID) | IRTE_SQ(3) | IRTE_SID(EDU_SID | 7));
-    irte_put(f, IRT_BASE, 10, irte_lo(0x3d),
-             IRTE_SVT(SVT_BUS) | IRTE_SID(0x0000));
-    irte_put(f, IRT_BASE, 11, irte_lo(0x40),
-             IRTE_SVT(SVT_BUS) | IRTE_SQ(3) | IRTE_SID(0x00ff));
-    irte_put(f, IRT_BASE, 12, irte_lo(0x41),
-             IRTE_SVT(SVT_NONE) | IRTE_SQ(3) | IRTE_SID(0xffff));
-    assert_remapped(f, msi_remappable(7, false), 0, 0x3a, false);
-    assert_remapped(f, msi_remappable(8, false), 0, 0x3b, false);
-    assert_remapped(f, msi_remappable(9, false), 0, 0x3c, false);
-    assert_remapped(f, msi_remappable(10, false), 0, 0x3d, false);
-    assert_remapped(f, msi_remappable(11, false), 0, 0x40, false);
-    assert_remapped(f, msi_remappable(12, false), 0, 0x41, false);
-    assert_no_fault(f);
+    scn_ir_sid_pass(f);
     fx_free(f);
 }
 
