@@ -836,28 +836,16 @@ class Run:
                          "; others: " + " ".join(wrong) if wrong else ""))
 
     @staticmethod
-    def _qemu_status(qmp):
+    def _qemu_status(qmp, proc):
         """QEMU's run state through its QMP socket, or None when QEMU does
         not answer within 10 s (a hung QEMU, not a hung guest)."""
-        try:
-            with socket.socket(socket.AF_UNIX) as c:
-                c.settimeout(10)
-                c.connect(qmp)
-                f = c.makefile("rw")
-                f.readline()                    # greeting
-                for cmd in ("qmp_capabilities", "query-status"):
-                    f.write('{"execute": "%s"}\n' % cmd)
-                    f.flush()
-                    while True:
-                        line = f.readline()
-                        if not line:
-                            return None
-                        if '"return"' in line or '"error"' in line:
-                            break
-                m = re.search(r'"status": "([a-z-]+)"', line)
-                return m.group(1) if m else None
-        except OSError:
+        c = QmpClient.connect(qmp, proc, os.devnull)
+        if c is None:
             return None
+        try:
+            return c.status()
+        finally:
+            c.close()
 
     def _boot(self, args, qmp=None, events=False):
         """Run QEMU (ARGS) to its end; the console. With EVENTS, QEMU
@@ -910,7 +898,7 @@ class Run:
                 if mon:
                     state = mon.status()
                 elif qmp:
-                    state = self._qemu_status(qmp)
+                    state = self._qemu_status(qmp, p)
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
                 rc = None
