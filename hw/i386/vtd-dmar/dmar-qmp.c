@@ -92,11 +92,6 @@ static char *dmar_bdf(uint16_t sid)
                            PCI_FUNC(sid & 0xff));
 }
 
-static bool dmar_fault_is_intr(unsigned fr)
-{
-    return fr >= DMAR_FR_IR_REQ_RSVD;
-}
-
 static void dmar_fault_bh(void *opaque)
 {
     DmarState *s = opaque;
@@ -120,7 +115,7 @@ static void dmar_fault_bh(void *opaque)
                                        f->pasid_valid, f->pasid, f->addr,
                                        f->is_write ? VTD_DMAR_ACCESS_WRITE :
                                                      VTD_DMAR_ACCESS_READ,
-                                       dmar_fault_is_intr(f->fr), f->fr,
+                                       dmar_fr_is_ir(f->fr), f->fr,
                                        dmar_fault_reason_name(f->fr),
                                        f->level != 0, f->level, f->fpd,
                                        e->recorded, e->suppressed);
@@ -309,7 +304,7 @@ static VtdDmarFaultRecordList *dmar_fault_records(const DmarUnit *u)
         r->address = lo & R_FRCD_LO_FI_MASK;
         r->access = FIELD_EX64(hi, FRCD_HI, T1) ? VTD_DMAR_ACCESS_READ :
                                                    VTD_DMAR_ACCESS_WRITE;
-        r->interrupt = dmar_fault_is_intr(fr);
+        r->interrupt = dmar_fr_is_ir(fr);
         r->has_pasid = FIELD_EX64(hi, FRCD_HI, PP);
         r->pasid = FIELD_EX64(hi, FRCD_HI, PV);
         QAPI_LIST_APPEND(tail, r);

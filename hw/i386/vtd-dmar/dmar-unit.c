@@ -84,7 +84,7 @@ unsigned dmar_unit_report_fault(DmarUnit *u, const DmarFault *f)
     if (r == DMAR_FAULT_RECORDED) {
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %s fault, sid "
                       "%02x:%02x.%x addr 0x%" PRIx64 " reason 0x%x\n",
-                      f->fr >= DMAR_FR_IR_REQ_RSVD ? "interrupt" :
+                      dmar_fr_is_ir(f->fr) ? "interrupt" :
                       f->is_write ? "DMA write" : "DMA read", f->sid >> 8,
                       (f->sid >> 3) & 0x1f, f->sid & 7, f->addr, f->fr);
     }
