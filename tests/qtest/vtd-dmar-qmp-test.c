@@ -191,37 +191,6 @@ static char *bdf_of(uint16_t sid)
                            sid & 7);
 }
 
-/* Reason names (the interface's list, by code) */
-static const char *const reason_names[] = {
-    [0x1] = "root-not-present",
-    [0x2] = "context-not-present",
-    [0x3] = "context-invalid",
-    [0x4] = "address-beyond-aw",
-    [0x5] = "write-not-permitted",
-    [0x6] = "read-not-permitted",
-    [0x7] = "paging-entry-access-error",
-    [0x8] = "root-access-error",
-    [0x9] = "context-access-error",
-    [0xa] = "root-reserved",
-    [0xb] = "context-reserved",
-    [0xc] = "paging-entry-reserved",
-    [0xd] = "request-blocked",
-    [0xe] = "interrupt-address-range",
-    [0x20] = "ir-request-reserved",
-    [0x21] = "ir-index-beyond-table",
-    [0x22] = "irte-not-present",
-    [0x23] = "irte-access-error",
-    [0x24] = "irte-reserved",
-    [0x25] = "ir-compat-format-blocked",
-    [0x26] = "ir-source-id-invalid",
-};
-
-static const char *reason_name(unsigned fr)
-{
-    return fr < ARRAY_SIZE(reason_names) && reason_names[fr] ?
-           reason_names[fr] : "unknown";
-}
-
 /* One 4-byte DMA: a single bus transaction, so one request to the unit */
 static void dma4(QDmar *d, uint64_t iova, bool write)
 {
@@ -300,7 +269,7 @@ static void assert_record(QDict *r, unsigned i, uint64_t lo, uint64_t hi)
     g_assert_cmphex(num(r, "source-id"), ==, hi & 0xffff);
     g_assert_cmpstr(str(r, "bdf"), ==, bdf);
     g_assert_cmphex(num(r, "reason"), ==, fr);
-    g_assert_cmpstr(str(r, "reason-name"), ==, reason_name(fr));
+    g_assert_cmpstr(str(r, "reason-name"), ==, fr_name(fr));
     g_assert_cmphex(num(r, "address"), ==, lo & ~0xfffull);
     /* interrupt requests are writes; T (bit 126) is for DMA faults */
     g_assert_cmpstr(str(r, "access"), ==,
@@ -805,7 +774,7 @@ static void assert_event(QDict *ev, const EvWant *w)
     g_assert_cmpstr(str(ev, "access"), ==, w->write ? "write" : "read");
     g_assert_cmpint(flag(ev, "interrupt"), ==, w->intr);
     g_assert_cmphex(num(ev, "reason"), ==, w->fr);
-    g_assert_cmpstr(str(ev, "reason-name"), ==, reason_name(w->fr));
+    g_assert_cmpstr(str(ev, "reason-name"), ==, fr_name(w->fr));
     if (w->level > 0) {
         g_assert_cmpuint(num(ev, "level"), ==, w->level);
     } else if (!w->level) {
@@ -1065,7 +1034,7 @@ static void assert_xl_fault(QDict *t, uint8_t fr, bool fpd)
     show("translate", QOBJECT(t));
     g_assert_cmpstr(str(t, "mode"), ==, "fault");
     g_assert_cmphex(num(t, "reason"), ==, fr);
-    g_assert_cmpstr(str(t, "reason-name"), ==, reason_name(fr));
+    g_assert_cmpstr(str(t, "reason-name"), ==, fr_name(fr));
     g_assert_cmpint(flag(t, "fpd"), ==, fpd);
     g_assert_false(qdict_haskey(t, "translated-address"));
     g_assert_false(qdict_haskey(t, "page-size"));

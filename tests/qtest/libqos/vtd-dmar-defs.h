@@ -7,9 +7,10 @@
  * 4.1, chapters 5, 6, 7, 9 and 11), not taken from the device's
  * dmar-regs.h: the tests check the unit against the spec.
  *
- * Only #defines: both the qtests (through libqos/vtd-dmar.h) and the
- * unit tests (through tests/unit/dmar-unit-fixture.h) include it, so it
- * needs nothing from QEMU or libqos.
+ * Only #defines and the fault reasons' names: both the qtests (through
+ * libqos/vtd-dmar.h) and the unit tests (through
+ * tests/unit/dmar-unit-fixture.h) include it, so it needs nothing from
+ * QEMU or libqos.
  */
 #ifndef TESTS_LIBQOS_VTD_DMAR_DEFS_H
 #define TESTS_LIBQOS_VTD_DMAR_DEFS_H
@@ -192,6 +193,40 @@
 #define FR_IR_RSVD      0x24    /* IRTE reserved field */
 #define FR_IR_COMPAT    0x25    /* compatibility format blocked */
 #define FR_IR_SID       0x26    /* source-id verification */
+
+/*
+ * The names query-vtd-dmar and VTD_DMAR_FAULT give the fault reasons
+ * (docs/vtd-dmar.rst), "unknown" for any other code
+ */
+static inline const char *fr_name(unsigned fr)
+{
+    static const char *const names[] = {
+        [FR_ROOT_NP] = "root-not-present",
+        [FR_CTX_NP] = "context-not-present",
+        [FR_CTX_INV] = "context-invalid",
+        [FR_BEYOND_AW] = "address-beyond-aw",
+        [FR_WRITE] = "write-not-permitted",
+        [FR_READ] = "read-not-permitted",
+        [FR_PTE_ACCESS] = "paging-entry-access-error",
+        [FR_ROOT_ACCESS] = "root-access-error",
+        [FR_CTX_ACCESS] = "context-access-error",
+        [FR_ROOT_RSVD] = "root-reserved",
+        [FR_CTX_RSVD] = "context-reserved",
+        [FR_PTE_RSVD] = "paging-entry-reserved",
+        [0xd] = "request-blocked",
+        [FR_INTR_ADDR] = "interrupt-address-range",
+        [FR_IR_REQ_RSVD] = "ir-request-reserved",
+        [FR_IR_INDEX] = "ir-index-beyond-table",
+        [FR_IR_NP] = "irte-not-present",
+        [FR_IR_ACCESS] = "irte-access-error",
+        [FR_IR_RSVD] = "irte-reserved",
+        [FR_IR_COMPAT] = "ir-compat-format-blocked",
+        [FR_IR_SID] = "ir-source-id-invalid",
+    };
+
+    return fr < sizeof(names) / sizeof(names[0]) && names[fr] ? names[fr] :
+           "unknown";
+}
 
 /* IRTE, remapped format: lower 64 bits... */
 #define IRTE_P          1ull
