@@ -933,11 +933,6 @@ static const DmaFaultCase dma_fault_cases[] = {
     { "intr-addr-range", "", FR_INTR_ADDR, true, fc_intr_range, 5, -1, 1 },
 };
 
-static unsigned pt_index(uint64_t iova, unsigned level)
-{
-    return (iova >> (12 + 9 * (level - 1))) & 511;
-}
-
 /*
  * STEPS are the first N entries of the walk for SID's request at IOVA
  * from the root table at RTA: each where the one before points, each
@@ -980,7 +975,8 @@ static void assert_walk(QDmar *d, QList *steps, uint64_t rta, uint16_t sid,
                 /* context AW: 3 + AW levels */
                 level = (qtest_readq(d->qts, addr + 8) & 7) + 3;
             }
-            addr = (v & PTE_ADDR) + pt_index(iova, --level) * 8;
+            level--;
+            addr = (v & PTE_ADDR) + PT_INDEX(iova, level) * 8;
         }
     }
 }
@@ -2051,7 +2047,7 @@ static void test_hmp_translate(void)
     l1 = entry_line(d, "1", dmar_pte_slot(d, IOVA_A, 1));
     /* IOVA_B: the same level-3 entry, a level-2 entry not present */
     l2b = entry_line(d, "2", (qtest_readq(d->qts, dmar_pte_slot(d, IOVA_A, 3))
-                              & PTE_ADDR) + pt_index(IOVA_B, 2) * 8);
+                              & PTE_ADDR) + PT_INDEX(IOVA_B, 2) * 8);
 
     assert_hmp_translate(d, "edu 0x12345678", (const char *const[]) {
         "00:04.0 read 0x12345678:", root, context, l3, l2, l1,

@@ -446,18 +446,13 @@ static inline void tables_init(Fx *f, unsigned levels, uint64_t lo_flags)
             CTX_AW(levels) | CTX_DID(DOMAIN));
 }
 
-static inline unsigned pt_index(uint64_t iova, unsigned level)
-{
-    return (iova >> (12 + 9 * (level - 1))) & 511;
-}
-
 /* Guest address of the LEVEL entry for IOVA; creates missing tables. */
 static inline uint64_t pte_slot(Fx *f, uint64_t iova, unsigned level)
 {
     uint64_t table = f->slpt;
 
     for (unsigned l = f->levels; l > level; l--) {
-        uint64_t slot = table + pt_index(iova, l) * 8;
+        uint64_t slot = table + PT_INDEX(iova, l) * 8;
         uint64_t pte = fx_r64(f, slot);
 
         if (!(pte & PTE_RW)) {
@@ -466,7 +461,7 @@ static inline uint64_t pte_slot(Fx *f, uint64_t iova, unsigned level)
         }
         table = pte & PTE_ADDR;
     }
-    return table + pt_index(iova, level) * 8;
+    return table + PT_INDEX(iova, level) * 8;
 }
 
 static inline void set_pte(Fx *f, uint64_t iova, unsigned level, uint64_t pte)

@@ -800,7 +800,7 @@ static void test_probe_modes(void)
     g_assert_cmpuint(p.fault.level, ==, 3);
     g_assert_cmpuint(p.nsteps, ==, 3);
     assert_step(&p, 2, DMAR_PROBE_SECOND_STAGE, 3,
-                f->slpt + pt_index(IOVA_A, 3) * 8, 0);
+                f->slpt + PT_INDEX(IOVA_A, 3) * 8, 0);
 
     /* the interrupt address range: not a DMA, whatever the tables say */
     map(f, 0xfee00000ull, PAGE_P1, 1, PTE_RW);

@@ -146,6 +146,8 @@
 #define PTE_PS          (1ull << 7)
 #define PTE_SNP         (1ull << 11)
 #define PTE_ADDR        0x000ffffffffff000ull
+/* The index of IOVA's entry in a paging table at LEVEL (1: 4 KiB pages) */
+#define PT_INDEX(iova, level) (((iova) >> (12 + 9 * ((level) - 1))) & 511)
 
 /* ---- queued invalidation (VT-d §6.5.2) ---- */
 

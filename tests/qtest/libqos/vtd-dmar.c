@@ -259,17 +259,12 @@ void dmar_tables_init(QDmar *d, unsigned levels, uint64_t lo_flags)
                  CTX_AW(levels) | CTX_DID(DOMAIN));
 }
 
-static unsigned pt_index(uint64_t iova, unsigned level)
-{
-    return (iova >> (12 + 9 * (level - 1))) & 511;
-}
-
 uint64_t dmar_pte_slot(QDmar *d, uint64_t iova, unsigned level)
 {
     uint64_t table = d->slpt;
 
     for (unsigned l = d->levels; l > level; l--) {
-        uint64_t slot = table + pt_index(iova, l) * 8;
+        uint64_t slot = table + PT_INDEX(iova, l) * 8;
         uint64_t pte = qtest_readq(d->qts, slot);
 
         if (!(pte & PTE_RW)) {
@@ -278,7 +273,7 @@ uint64_t dmar_pte_slot(QDmar *d, uint64_t iova, unsigned level)
         }
         table = pte & PTE_ADDR;
     }
-    return table + pt_index(iova, level) * 8;
+    return table + PT_INDEX(iova, level) * 8;
 }
 
 void dmar_set_pte(QDmar *d, uint64_t iova, unsigned level, uint64_t pte)
