@@ -664,11 +664,9 @@ static void enable_bus_master(const char *cfg_path)
 }
 
 /*
- * isolation BDF [BYTES]: edu has no driver and so no mapping. Tell it to
- * write BYTES (default a page) to a page of ours and read them back: the
- * page must stay unchanged (the kernel logs the DMAR faults, checked by
- * /init). QEMU carries a blocked DMA out 4 bytes at a time, each one a
- * request the unit faults: a page is 1024 of them.
+ * isolation BDF: edu has no driver and so no mapping. Tell it to write to
+ * and read from a page of ours: the page must stay unchanged (the kernel
+ * logs the DMAR faults, checked by /init).
  */
 static int cmd_isolation(int argc, char **argv)
 {
@@ -678,9 +676,8 @@ static int cmd_isolation(int argc, char **argv)
     uint8_t *page, expect[PAGE];
     int fd;
     bool done;
-    uint64_t len = argc == 2 ? strtoul(argv[1], NULL, 0) : PAGE;
 
-    if (argc < 1 || argc > 2 || len == 0 || len > PAGE) {
+    if (argc != 1) {
         return 1;
     }
     snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", argv[0]);
@@ -703,14 +700,14 @@ static int cmd_isolation(int argc, char **argv)
     printf("VTD: INFO isolation-page 0x%" PRIx64 "\n", phys);
 
     /* device -> RAM: a write that the tables never granted */
-    done = edu_dma(&e, EDU_BUF, phys, len, EDU_CMD_TO_RAM);
+    done = edu_dma(&e, EDU_BUF, phys, PAGE, EDU_CMD_TO_RAM);
     result("edu-write-completes", done, "dma write finished=%d", done);
     result("blocked-write", memcmp(page, expect, PAGE) == 0,
            "page 0x%" PRIx64 " %s", phys,
            memcmp(page, expect, PAGE) ? "CHANGED by DMA" : "unchanged");
 
     /* RAM -> device: a read that the tables never granted */
-    done = edu_dma(&e, phys, EDU_BUF, len, 0);
+    done = edu_dma(&e, phys, EDU_BUF, PAGE, 0);
     result("edu-read-completes", done, "dma read finished=%d", done);
     return failures != 0;
 }
@@ -931,7 +928,7 @@ int main(int argc, char **argv)
         { "tcp-get", cmd_tcp_get, "IP PORT" },
         { "tcp-put", cmd_tcp_put, "IP PORT" },
         { "frames", cmd_frames, "IFNAME ROUNDS COUNT SIZE" },
-        { "isolation", cmd_isolation, "BDF [BYTES]" },
+        { "isolation", cmd_isolation, "BDF" },
         { "vfio", cmd_vfio, "BDF" },
     };
 
