@@ -63,6 +63,13 @@ typedef struct DmarFaultEvent {
     uint64_t suppressed;    /* events dropped since the previous one */
 } DmarFaultEvent;
 
+/* A reserved memory region reported for a device (rmrr property) */
+typedef struct DmarRmrr {
+    char *device;           /* as the property names it */
+    uint64_t base, limit;   /* first and last byte */
+    PCIDevice *dev;         /* found once the machine is done */
+} DmarRmrr;
+
 /* The rate limit: events per unit and second, and queued at most. */
 #define DMAR_FAULT_EVENTS_PER_S         32
 #define DMAR_FAULT_EVENTS_QUEUED_MAX    256
@@ -92,10 +99,17 @@ struct DmarState {
     uint8_t pasid_bits;         /* pasid-bits */
     bool pasid_mode;            /* x-pasid-mode */
     bool svm;                   /* svm */
-    PCIBus *pci_bus;            /* link set by the board */
+    PCIBus *pci_bus;            /* link set by the board: pcie.0 */
     MemoryRegion *downstream;   /* link set by the board: system memory */
+    PCIBus *primary_bus;        /* the root bus covered; NULL: the rest */
+    uint32_t num_rmrr;
+    char **rmrr;                /* "DEVICE:BASE:LIMIT" (dmar-platform.c) */
+    bool platform_opt_in;       /* DMAR table's DMA_CTRL_PLATFORM_OPT_IN */
 
     /* Runtime state, BQL unless noted */
+    unsigned index;             /* 0: covers the rest; else 1.. in order */
+    DmarRmrr *rmrrs;            /* num_rmrr of them */
+    Notifier machine_done;
     MemoryRegion mmio;
     uint32_t mmio_size;
     AddressSpace downstream_as;
@@ -126,6 +140,13 @@ struct DmarState {
     DmarFault fault_last;       /* the last fault an event was queued for */
     int64_t fault_last_time;    /* ... when (ns); valid if fault_last.fr */
 };
+
+/* dmar-platform.c: several units on one machine, and their RMRRs. */
+GSList *dmar_units(void);
+PCIBus *dmar_root_bus(PCIBus *bus);
+DmarState *dmar_bus_unit(PCIBus *bus);
+DmarState *dmar_sid_unit(DmarState *default_unit, uint16_t sid);
+bool dmar_platform_realize(DmarState *s, Error **errp);
 
 /* dmar-qmp.c: the monitor's view. */
 void dmar_qmp_init(DmarState *s);

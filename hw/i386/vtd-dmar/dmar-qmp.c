@@ -130,27 +130,12 @@ void dmar_qmp_init(DmarState *s)
 
 /* ---- finding units and devices ---- */
 
-static int dmar_collect(Object *obj, void *opaque)
-{
-    GSList **units = opaque;
-
-    if (object_dynamic_cast(obj, TYPE_VTD_DMAR)) {
-        *units = g_slist_prepend(*units, obj);
-    }
-    return 0;
-}
-
-/* Every unit, in QOM order. */
-static GSList *dmar_units(void)
-{
-    GSList *units = NULL;
-
-    object_child_foreach_recursive(object_get_root(), dmar_collect, &units);
-    return g_slist_reverse(units);
-}
-
-/* NAME: an id or a QOM path; NULL: the only unit. */
-static DmarState *dmar_find_unit(const char *name, Error **errp)
+/*
+ * NAME: an id or a QOM path; NULL: the unit that covers the requester
+ * SID (each unit covers its own root bus; the first listed, the rest).
+ */
+static DmarState *dmar_find_unit(const char *name, uint16_t sid,
+                                 Error **errp)
 {
     g_autoptr(GSList) units = NULL;
     DeviceState *dev;
@@ -173,11 +158,7 @@ static DmarState *dmar_find_unit(const char *name, Error **errp)
         error_setg(errp, "there is no vtd-dmar unit");
         return NULL;
     }
-    if (units->next) {
-        error_setg(errp, "there are several vtd-dmar units: name one");
-        return NULL;
-    }
-    return VTD_DMAR(units->data);
+    return dmar_sid_unit(units->data, sid);
 }
 
 /* "bb:dd.f", with an optional "0000:" domain. */
@@ -416,7 +397,7 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
                                              bool has_write, bool write,
                                              Error **errp)
 {
-    DmarState *s = dmar_find_unit(unit, errp);
+    DmarState *s;
     DmarRequest req = {
         .addr = address, .pasid = has_pasid ? pasid : DMAR_NO_PASID,
         .type = DMAR_REQ_UNTRANSLATED, .is_write = has_write && write,
@@ -425,14 +406,15 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
     VtdDmarTranslation *r;
     DmarProbe p;
 
-    if (!s) {
-        return NULL;
-    }
     if (!!device == has_source_id) {
         error_setg(errp, "give exactly one of 'device' and 'source-id'");
         return NULL;
     }
     if (device && !dmar_device_sid(device, &source_id, errp)) {
+        return NULL;
+    }
+    s = dmar_find_unit(unit, source_id, errp);
+    if (!s) {
         return NULL;
     }
     req.sid = source_id;

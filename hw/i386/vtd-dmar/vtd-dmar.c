@@ -270,8 +270,17 @@ static void dmar_run_actions(DmarState *s, unsigned act)
         dmar_send_event(s, true);
     }
     if (act & DMAR_ACT_IEC_NOTIFY) {
-        /* KVM's split irqchip re-reads its MSI routes (never under lock) */
+        X86IOMMUState *board = x86_iommu_get_default();
+
+        /*
+         * KVM's split irqchip re-reads its MSI routes (never under lock).
+         * It listens on the board's unit, which asks the others for the
+         * routes of their devices (dmar_int_remap()).
+         */
         x86_iommu_iec_notify_all(X86_IOMMU_DEVICE(s), true, 0, 0);
+        if (board && board != X86_IOMMU_DEVICE(s)) {
+            x86_iommu_iec_notify_all(board, true, 0, 0);
+        }
     }
 }
 
@@ -467,6 +476,9 @@ static uint16_t ioapic_sid(DmarState *s)
  * its source-id and its IRTEs are verified in full, as under TCG (and as
  * amd-iommu does with its IOAPIC's device id).
  *
+ * KVM asks the board's unit (x86_iommu_get_default()), whatever unit
+ * covers the device: the one that does remaps.
+ *
  * The route is remapped when it is set up (RTE or MSI write, IEC
  * invalidation), not per interrupt: a blocked one is recorded then. And
  * KVM keeps a route it could not update, which would go on delivering
@@ -481,6 +493,8 @@ static int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src,
 
     if (sid == X86_IOMMU_SID_INVALID) {
         sid = ioapic_sid(s);
+    } else {
+        s = dmar_sid_unit(s, sid);
     }
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         dmar_unit_remap_irq(&s->unit, src->address, src->data, sid, &r);
@@ -859,10 +873,14 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
     return das;
 }
 
+/*
+ * Every unit hooks the same callback on pcie.0 and on its primary bus:
+ * the unit that covers BUS's root bus answers, whichever was asked.
+ */
 static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
                                             int devfn)
 {
-    DmarState *s = opaque;
+    DmarState *s = dmar_bus_unit(bus) ?: opaque;
     DasKey key = { .bus = bus, .devfn = devfn };
     DmarDevAS *das = g_hash_table_lookup(s->dev_as, &key);
     g_autofree char *name = NULL;
@@ -1032,7 +1050,7 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     g_autofree char *why = NULL;
     DmarUnitConfig cfg;
 
-    if (!dmar_check_props(s, errp)) {
+    if (!dmar_check_props(s, errp) || !dmar_platform_realize(s, errp)) {
         return;
     }
     /* Accepted for intel-iommu command lines, meaningless here: */
@@ -1106,6 +1124,9 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                              MIN(memory_region_size(s->downstream),
                                  1ull << cfg.hw.haw));
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
+    if (s->primary_bus && s->primary_bus != s->pci_bus) {
+        pci_setup_iommu(s->primary_bus, &dmar_pci_iommu_ops, s);
+    }
 }
 
 /* Registers, caches and address spaces as after reset (BQL held). */
@@ -1197,7 +1218,15 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT8("pasid-bits", DmarState, pasid_bits, 0),
     DEFINE_PROP_BOOL("x-pasid-mode", DmarState, pasid_mode, false),
     DEFINE_PROP_BOOL("svm", DmarState, svm, false),
-    /* Set by the board: the PCI bus whose DMA the unit remaps */
+    /* The PCI root bus the unit covers; none: every bus no unit claims */
+    DEFINE_PROP_LINK("primary-bus", DmarState, primary_bus, TYPE_PCI_BUS,
+                     PCIBus *),
+    /* Reserved memory regions: "DEVICE:BASE:LIMIT" each (RMRR) */
+    DEFINE_PROP_ARRAY("rmrr", DmarState, num_rmrr, rmrr, qdev_prop_string,
+                      char *),
+    /* The DMAR table's DMA_CTRL_PLATFORM_OPT_IN flag */
+    DEFINE_PROP_BOOL("platform-opt-in", DmarState, platform_opt_in, false),
+    /* Set by the board: pcie.0, where the units hook PCI's IOMMU ops */
     DEFINE_PROP_LINK("pci-bus", DmarState, pci_bus, TYPE_PCI_BUS, PCIBus *),
     /* Set by the board: where translated DMA goes (system memory) */
     DEFINE_PROP_LINK("downstream", DmarState, downstream, TYPE_MEMORY_REGION,
