@@ -42,6 +42,13 @@ static const PropNote dmar_only[] = {
     { "x-dma-blocks", "whole-block translations; off for a QEMU 10.0 race" },
     { "pci-bus", "link set by the board (intel-iommu finds the bus itself)" },
     { "downstream", "link set by the board (intel-iommu uses system memory)" },
+    { "pmr", "protected memory regions: intel-iommu has none" },
+    { "pmr-low-base", "protected memory regions: the board's reset state" },
+    { "pmr-low-limit", "protected memory regions: the board's reset state" },
+    { "pmr-high-base", "protected memory regions: the board's reset state" },
+    { "pmr-high-limit", "protected memory regions: the board's reset state" },
+    { "pmr-enable", "protected memory regions: the board's reset state" },
+    { "abort-dma-mode", "abort-DMA mode (ECAP.ADMS): intel-iommu has none" },
     { NULL, NULL }
 };
 

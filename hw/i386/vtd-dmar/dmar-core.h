@@ -78,6 +78,10 @@ typedef enum DmarFaultReason {
     DMAR_FR_PTE_RSVD = 0xc,
     DMAR_FR_TT_BLOCKED = 0xd,           /* request type blocked by ctx TT */
     DMAR_FR_INTR_ADDR = 0xe,            /* output in the interrupt range */
+    /* §7.1.3 RTA.1: RTADDR.TTM latched with a mode not offered */
+    DMAR_FR_RTA_TTM = 0x30,
+    /* §7.1.3 RTA.4: TTM 11b (abort-DMA mode, §3.4.4) blocks every request */
+    DMAR_FR_ABORT_DMA = 0x33,
 } DmarFaultReason;
 
 /*

@@ -158,6 +158,8 @@ const char *dmar_fault_reason_name(unsigned fr)
         [DMAR_FR_IR_IRTE_RSVD] = "irte-reserved",
         [DMAR_FR_IR_COMPAT] = "ir-compat-format-blocked",
         [DMAR_FR_IR_SID] = "ir-source-id-invalid",
+        [DMAR_FR_RTA_TTM] = "root-table-mode-invalid",
+        [DMAR_FR_ABORT_DMA] = "abort-dma-mode",
     };
 
     return fr < ARRAY_SIZE(names) && names[fr] ? names[fr] : "unknown";

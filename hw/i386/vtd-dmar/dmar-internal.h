@@ -90,6 +90,11 @@ struct DmarState {
     bool dma_translation;       /* off: CAP.SAGAW 0 (interrupts only) */
     bool snoop_control;         /* ECAP.SC: SNP allowed in leaf entries */
     bool stale_tm;              /* TM allowed in leaves with device-TLBs */
+    bool pmr;                   /* CAP.PLMR/PHMR */
+    uint64_t pmr_low_base, pmr_low_limit;   /* ... reset values */
+    uint64_t pmr_high_base, pmr_high_limit;
+    bool pmr_enable;            /* PMEN.EPM/PRS at reset */
+    bool abort_dma;             /* abort-dma-mode: ECAP.ADMS */
     uint32_t version;           /* intel-iommu's; no effect (warned) */
     bool buggy_eim;             /* x-buggy-eim: no effect (warned) */
     bool fs1gp;                 /* first-stage 1 GiB pages: with fsts */

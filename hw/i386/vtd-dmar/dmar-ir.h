@@ -18,10 +18,10 @@
 #define DMAR_FR_IR_COMPAT       0x25    /* compatibility format blocked */
 #define DMAR_FR_IR_SID          0x26    /* source-id verification failed */
 
-/* Is FR an interrupt-remapping fault, not a DMA one? */
+/* Is FR an interrupt-remapping fault (20h-2Fh), not a DMA one? */
 static inline bool dmar_fr_is_ir(unsigned fr)
 {
-    return fr >= DMAR_FR_IR_REQ_RSVD;
+    return fr >= DMAR_FR_IR_REQ_RSVD && fr < 0x30;
 }
 
 /* Remappable-format MSI data: bits 31:16 are reserved (§5.1.2.2) */

@@ -67,6 +67,7 @@ REG64(ECAP, 0x10)
     FIELD(ECAP, FLTS, 47, 1)
     FIELD(ECAP, SMPWCS, 48, 1)
     FIELD(ECAP, RPS, 49, 1)
+    FIELD(ECAP, ADMS, 52, 1)        /* abort-DMA mode (§3.4.4) */
 /* GCMD and GSTS share their bit positions (VT-d §11.4.4.1, §11.4.4.2). */
 REG32(GCMD, 0x18)
     FIELD(GCMD, CFI, 23, 1)
@@ -89,8 +90,13 @@ REG32(GSTS, 0x1c)
     FIELD(GSTS, RTPS, 30, 1)
     FIELD(GSTS, TES, 31, 1)
 REG64(RTADDR, 0x20)
-    FIELD(RTADDR, TTM, 10, 2)       /* 0: legacy, 1: scalable */
+    FIELD(RTADDR, TTM, 10, 2)       /* DMAR_TTM_* */
     FIELD(RTADDR, RTA, 12, 52)
+/* §11.4.5: translation table modes */
+#define DMAR_TTM_LEGACY     0
+#define DMAR_TTM_SCALABLE   1
+#define DMAR_TTM_RESERVED   2
+#define DMAR_TTM_ABORT_DMA  3
 REG64(CCMD, 0x28)
     FIELD(CCMD, DID, 0, 16)
     FIELD(CCMD, SID, 16, 16)
@@ -114,6 +120,7 @@ REG32(FEDATA, 0x3c)
 REG32(FEADDR, 0x40)
 REG32(FEUADDR, 0x44)
 REG64(AFLOG, 0x58)
+/* Protected memory regions (§11.4.8.1-§11.4.8.5) */
 REG32(PMEN, 0x64)
     FIELD(PMEN, PRS, 0, 1)
     FIELD(PMEN, EPM, 31, 1)
@@ -121,6 +128,13 @@ REG32(PLMBASE, 0x68)
 REG32(PLMLIMIT, 0x6c)
 REG64(PHMBASE, 0x70)
 REG64(PHMLIMIT, 0x78)
+/*
+ * Our regions' granularity: bits 20:0 (N = 20) of the base and limit
+ * registers read 0; a base decodes with them 0, a limit with them 1.
+ */
+#define DMAR_PMR_SHIFT      21
+#define DMAR_PMR_GRAN       (1ull << DMAR_PMR_SHIFT)
+#define DMAR_PLM_MASK       0xffe00000ull   /* PLMBASE/PLMLIMIT 31:21 */
 REG64(IQH, 0x80)
     FIELD(IQH, QH, 4, 15)
 REG64(IQT, 0x88)

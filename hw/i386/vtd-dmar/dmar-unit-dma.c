@@ -18,6 +18,89 @@ static uint64_t root_table(const DmarUnit *u)
     return u->root & R_RTADDR_RTA_MASK;
 }
 
+/*
+ * §7.1.3: with translation on, a root table pointer latched with a mode
+ * other than legacy fails every request: abort-DMA mode (TTM 11b, §3.4.4:
+ * "the hardware behaves as if a root-table is not present") with 33h
+ * (RTA.4), a mode not offered (01b without SMTS, 10b) with 30h (RTA.1).
+ * Neither is qualified: FPD cannot suppress them. False in legacy mode.
+ */
+static bool ttm_fault(const DmarUnit *u, const DmarRequest *req,
+                      DmarFault *f)
+{
+    unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
+
+    if (ttm == DMAR_TTM_LEGACY) {
+        return false;
+    }
+    *f = (DmarFault) {
+        .fr = ttm == DMAR_TTM_ABORT_DMA ? DMAR_FR_ABORT_DMA : DMAR_FR_RTA_TTM,
+        .sid = req->sid, .addr = req->addr, .is_write = req->is_write,
+    };
+    return true;
+}
+
+/* ---- protected memory regions (§11.4.8) ---- */
+
+/* Is a region non-empty (base <= limit) and enabled (PMEN.PRS)? */
+static bool pmr_in_force(const DmarUnit *u)
+{
+    return (dmar_unit_get32(u, A_PMEN) & R_PMEN_PRS_MASK) &&
+           (dmar_unit_get32(u, A_PLMBASE) <= dmar_unit_get32(u, A_PLMLIMIT) ||
+            dmar_unit_get64(u, A_PHMBASE) <= dmar_unit_get64(u, A_PHMLIMIT));
+}
+
+/*
+ * §11.4.8.2-5: a region is [base, limit | 1FFFFFh] (bits 20:0 of a base
+ * decode as 0s, of a limit as 1s); a limit below its base protects
+ * nothing.
+ */
+static bool in_region(uint64_t addr, uint64_t base, uint64_t limit)
+{
+    return base <= limit && addr >= base &&
+           addr <= (limit | (DMAR_PMR_GRAN - 1));
+}
+
+bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr)
+{
+    return (dmar_unit_get32(u, A_PMEN) & R_PMEN_PRS_MASK) &&
+           (in_region(addr, dmar_unit_get32(u, A_PLMBASE),
+                      dmar_unit_get32(u, A_PLMLIMIT)) ||
+            in_region(addr, dmar_unit_get64(u, A_PHMBASE),
+                      dmar_unit_get64(u, A_PHMLIMIT)));
+}
+
+/*
+ * §11.4.8.1: with protected memory enabled, DMA that bypasses translation
+ * (GSTS.TES clear, or a pass-through context) must not reach a protected
+ * region: it is blocked, and neither recorded nor reported as a fault.
+ * DMA that is translated is not checked (docs/vtd-dmar.rst: its paging
+ * entries decide). What is granted never reaches past the naturally
+ * aligned 2 MiB block around the address, which lies wholly inside or
+ * wholly outside each region: a DMA that crosses a region's edge is
+ * split there, and only its protected part is blocked.
+ */
+static bool pmr_check(DmarUnit *u, const DmarRequest *req, DmarXlate *x)
+{
+    DmarEvent ev = { .kind = DMAR_EV_PMR_BLOCK };
+
+    if (!pmr_in_force(u)) {
+        return true;
+    }
+    if (!dmar_unit_pmr_protects(u, req->addr)) {
+        if (x->t.mask >= DMAR_PMR_GRAN) {
+            x->t.mask = DMAR_PMR_GRAN - 1;
+            x->t.iova = x->t.pa = req->addr & ~x->t.mask;
+        }
+        return true;
+    }
+    ev.pmr_block = (typeof(ev.pmr_block)) { req->sid, req->addr,
+                                            req->is_write };
+    dmar_unit_emit(u, &ev);
+    x->pmr_blocked = true;
+    return false;
+}
+
 /* Untranslated DMA: the 4 KiB page around ADDR, as is, read/write */
 static DmarTranslation identity_page(uint64_t addr)
 {
@@ -61,6 +144,7 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
     x->walked = true;
     x->did = ctx.did;
     if (ctx.tt == DMAR_TT_PASSTHROUGH) {
+        x->passthrough = true;
         /*
          * Pass-through is the identity below the host address width (the
          * walk faulted above it): nothing worth caching, not an IOTLB
@@ -147,11 +231,21 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
 
     x->act = 0;
     x->hit = x->walked = x->untranslated = false;
+    x->passthrough = x->pmr_blocked = false;
     if (!translating(u)) {
-        /* Translation off (a switch in flight): DMA is untranslated. */
+        /*
+         * Translation off: DMA is untranslated (a switch in flight, or a
+         * protected memory region in force: dmar_unit_bypass()).
+         */
         x->untranslated = true;
         x->t = identity_page(req->addr);
-        return true;
+        return pmr_check(u, req, x);
+    }
+    if (ttm_fault(u, req, &x->fault)) {
+        if (record) {
+            x->act |= dmar_unit_report_fault(u, &x->fault);
+        }
+        return false;
     }
     ok = x->hit = dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
                   (x->t.perm & need) == need;
@@ -162,6 +256,9 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
         ok = translate_miss(u, req, &key, x);
         if (!ok && record) {
             x->act |= dmar_unit_report_fault(u, &x->fault);
+        }
+        if (ok && x->passthrough) {
+            return pmr_check(u, req, x);
         }
     }
     /*
@@ -188,11 +285,15 @@ unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
 {
     DmarFault f = { .fr = DMAR_FR_ADDR_BEYOND_AGAW, .sid = sid,
                     .addr = addr, .is_write = is_write };
+    DmarRequest req = { .addr = addr, .sid = sid, .is_write = is_write };
     DmarContext ctx;
     DmarFault ignore;
 
     if (!translating(u)) {
         return 0;
+    }
+    if (ttm_fault(u, &req, &f)) {
+        return dmar_unit_report_fault(u, &f);
     }
     f.fpd = dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
                                 &ctx, &ignore) && ctx.fpd;
@@ -205,8 +306,14 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
     DmarContext ctx;
     DmarFault f;
 
+    if (pmr_in_force(u)) {
+        return false;
+    }
     if (!translating(u)) {
         return true;
+    }
+    if (FIELD_EX64(u->root, RTADDR, TTM) != DMAR_TTM_LEGACY) {
+        return false;
     }
     return dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
                                &ctx, &f) &&
@@ -284,6 +391,9 @@ void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
         return;
     }
     p->mode = DMAR_PROBE_FAULT;
+    if (ttm_fault(u, req, &p->fault)) {
+        return;
+    }
     if (!dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid, &mem,
                              &ctx, &p->fault)) {
         p->fault.addr = req->addr;

@@ -357,6 +357,8 @@ static unsigned qi_run(DmarUnit *u)
         .budget = DMAR_QI_BUDGET,
     };
     DmarEvent ev = { .kind = DMAR_EV_QI_RUN };
+    bool dw = FIELD_EX64(iqa, IQA, DW);
+    unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
     DmarQiStatus st;
     unsigned act = 0;
 
@@ -365,10 +367,21 @@ static unsigned qi_run(DmarUnit *u)
         return 0;
     }
     /* §11.4.9.3: DW=1 is an error without scalable or abort-DMA mode */
-    if (FIELD_EX64(iqa, IQA, DW)) {
+    if (dw && !u->cfg.abort_dma) {
         return qi_error(u, run.head, DMAR_IQEI_DW);
     }
-    st = dmar_qi_process(&caps, iqa & R_IQA_IQA_MASK, entries, false, tail,
+    /*
+     * §6.5.2.11 Table 26, §11.4.9.9: no descriptor is valid under a
+     * reserved (or not offered) mode (IQEI 7), nor a 128-bit one in
+     * abort-DMA mode (IQEI 5).
+     */
+    if (ttm == DMAR_TTM_SCALABLE || ttm == DMAR_TTM_RESERVED) {
+        return qi_error(u, run.head, DMAR_IQEI_TTM);
+    }
+    if (ttm == DMAR_TTM_ABORT_DMA && !dw) {
+        return qi_error(u, run.head, DMAR_IQEI_DW);
+    }
+    st = dmar_qi_process(&caps, iqa & R_IQA_IQA_MASK, entries, dw, tail,
                          &u->mem, &qi_ops, &q, &run);
     if (st == DMAR_QI_ERROR) {
         act |= qi_error(u, run.head, run.iqei);
@@ -401,9 +414,60 @@ typedef struct DmarRegInfo {
     uint8_t size;               /* 4 or 8 */
     bool wo;                    /* write-only: reads return 0 */
     uint64_t rw;                /* bits software can write */
+    /* ... when the configuration decides them (then rw is unused) */
+    uint64_t (*rw_of)(const DmarUnit *u);
     uint64_t w1c;               /* bits software clears by writing 1 */
+    /* §11.4.8.2-5: a region's base or limit, frozen while PMEN.PRS */
+    bool pmr_range;
     DmarRegHook *post_write;
 } DmarRegInfo;
+
+/* §11.4.5: TTM is software's only with abort-DMA mode (ADMS) */
+static uint64_t rtaddr_rw(const DmarUnit *u)
+{
+    return R_RTADDR_RTA_MASK | (u->cfg.abort_dma ? R_RTADDR_TTM_MASK : 0);
+}
+
+/* §11.4.8: without CAP.PLMR/PHMR, PMEN and the region registers are RO 0 */
+static uint64_t pmen_rw(const DmarUnit *u)
+{
+    return u->cfg.pmr ? R_PMEN_EPM_MASK : 0;
+}
+
+/* §11.4.8.2-3: bits 31:21 (N = 20: 2 MiB granularity) */
+static uint64_t plm_rw(const DmarUnit *u)
+{
+    return u->cfg.pmr ? DMAR_PLM_MASK : 0;
+}
+
+/* §11.4.8.4-5: bits HAW-1:21; 63:HAW are not implemented */
+static uint64_t phm_rw(const DmarUnit *u)
+{
+    return u->cfg.pmr ? MAKE_64BIT_MASK(DMAR_PMR_SHIFT,
+                                        u->cfg.hw.haw - DMAR_PMR_SHIFT) : 0;
+}
+
+/*
+ * §11.4.8.1: PMEN.EPM enables or disables the protected regions; PRS
+ * reports it done, at once. The DMA that bypasses translation now comes
+ * to dmar_unit_translate() (or goes straight to memory again), and what
+ * notifiers keep was granted under the other setting.
+ */
+static unsigned pmen_write(DmarUnit *u, uint64_t val)
+{
+    bool epm = val & R_PMEN_EPM_MASK, was = val & R_PMEN_PRS_MASK;
+    uint32_t pmen = epm ? R_PMEN_EPM_MASK | R_PMEN_PRS_MASK : 0;
+    DmarEvent ev = { .kind = DMAR_EV_PMEN,
+                     .pmen = { .val = val, .pmen = pmen } };
+
+    set32(u, A_PMEN, pmen);
+    dmar_unit_emit(u, &ev);
+    if (epm == was) {
+        return 0;
+    }
+    unmap_all(u, false);
+    return DMAR_ACT_SWITCH_AS;
+}
 
 /* §11.4.4.1: GCMD; persistent bits are taken from the value written. */
 static unsigned gcmd_write(DmarUnit *u, uint64_t val)
@@ -486,6 +550,23 @@ static bool register_inv_refused(DmarUnit *u, const char *reg)
     return true;
 }
 
+/*
+ * §11.4.6.1: with a translation table mode other than legacy latched
+ * (RTADDR.TTM != 00b), a register-based invalidation is an incorrect
+ * request: ignored, reported with granularity 00b.
+ */
+static bool register_inv_not_legacy(DmarUnit *u, const char *reg)
+{
+    if (FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_LEGACY) {
+        return false;
+    }
+    dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %s written while the "
+                  "root table pointer's mode is not legacy (TTM %u): "
+                  "ignored\n", reg,
+                  (unsigned)FIELD_EX64(u->root, RTADDR, TTM));
+    return true;
+}
+
 /* §11.4.6.1: register-based context-cache invalidation. */
 static unsigned ccmd_write(DmarUnit *u, uint64_t val)
 {
@@ -494,7 +575,8 @@ static unsigned ccmd_write(DmarUnit *u, uint64_t val)
     if (!FIELD_EX64(val, CCMD, ICC)) {
         return 0;
     }
-    if (register_inv_refused(u, "CCMD")) {
+    if (register_inv_refused(u, "CCMD") ||
+        register_inv_not_legacy(u, "CCMD")) {
         gran = 0;
     } else {
         gran = inv_context(u, FIELD_EX64(val, CCMD, CIRG),
@@ -517,7 +599,8 @@ static unsigned iotlb_write(DmarUnit *u, uint64_t val)
     if (!FIELD_EX64(val, IOTLB, IVT)) {
         return 0;
     }
-    if (register_inv_refused(u, "IOTLB")) {
+    if (register_inv_refused(u, "IOTLB") ||
+        register_inv_not_legacy(u, "IOTLB")) {
         gran = 0;
     } else {
         gran = inv_iotlb(u, FIELD_EX64(val, IOTLB, IIRG),
@@ -614,8 +697,12 @@ static const DmarRegInfo dmar_regs[] = {
     { .name = "GCMD", .off = A_GCMD, .size = 4, .wo = true,
       .post_write = gcmd_write },
     RO(GSTS, 4),
-    /* TTM stays 0 (legacy): scalable mode is not offered (ECAP.SMTS=0). */
-    RW(RTADDR, 8, R_RTADDR_RTA_MASK),
+    /*
+     * TTM stays 0 (legacy) unless abort-DMA mode is offered (ECAP.ADMS):
+     * then any value is kept, and SRTP latches it (dmar-unit-dma.c says
+     * what each mode does). Scalable mode is not offered (ECAP.SMTS=0).
+     */
+    { .name = "RTADDR", .off = A_RTADDR, .size = 8, .rw_of = rtaddr_rw },
     { .name = "CCMD", .off = A_CCMD, .size = 8,
       .rw = R_CCMD_ICC_MASK | R_CCMD_CIRG_MASK | R_CCMD_FM_MASK |
             R_CCMD_SID_MASK | R_CCMD_DID_MASK,
@@ -630,12 +717,17 @@ static const DmarRegInfo dmar_regs[] = {
     RW(FEADDR, 4, 0xfffffffc),
     RW(FEUADDR, 4, 0xffffffff),
     RO(AFLOG, 8),
-    /* Protected memory regions: CAP.PLMR = PHMR = 0, so all RsvdZ. */
-    RO(PMEN, 4),
-    RO(PLMBASE, 4),
-    RO(PLMLIMIT, 4),
-    RO(PHMBASE, 8),
-    RO(PHMLIMIT, 8),
+    /* Protected memory regions (§11.4.8): RO 0 without CAP.PLMR/PHMR */
+    { .name = "PMEN", .off = A_PMEN, .size = 4, .rw_of = pmen_rw,
+      .post_write = pmen_write },
+    { .name = "PLMBASE", .off = A_PLMBASE, .size = 4, .rw_of = plm_rw,
+      .pmr_range = true },
+    { .name = "PLMLIMIT", .off = A_PLMLIMIT, .size = 4, .rw_of = plm_rw,
+      .pmr_range = true },
+    { .name = "PHMBASE", .off = A_PHMBASE, .size = 8, .rw_of = phm_rw,
+      .pmr_range = true },
+    { .name = "PHMLIMIT", .off = A_PHMLIMIT, .size = 8, .rw_of = phm_rw,
+      .pmr_range = true },
     /* Queued invalidation (§11.4.9) */
     RO(IQH, 8),
     { .name = "IQT", .off = A_IQT, .size = 8, .rw = R_IQT_QT_MASK,
@@ -767,6 +859,20 @@ unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
     }
     ev.mmio = (typeof(ev.mmio)) { reg.name, off, size, val };
     dmar_unit_emit(u, &ev);
+    /*
+     * §11.4.8.2-5: software must not change a region while protected
+     * memory is enabled; a write then is dropped, so the regions in force
+     * are always the ones the registers show.
+     */
+    if (reg.pmr_range && (get32(u, A_PMEN) & R_PMEN_PRS_MASK)) {
+        dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %s written while "
+                      "protected memory is enabled (PMEN.PRS): ignored\n",
+                      reg.name);
+        return 0;
+    }
+    if (reg.rw_of) {
+        reg.rw = reg.rw_of(u);
+    }
     /* Work on the whole register; a 32-bit write touches one half. */
     shift = (off - reg.off) * 8;
     lanes = (size == 8 ? ~0ull : 0xffffffffull) << shift;
@@ -806,6 +912,8 @@ uint64_t dmar_unit_cap(const DmarUnit *u)
     uint64_t cap = 0;
 
     cap = FIELD_DP64(cap, CAP, ND, 6);              /* 65536 domains */
+    cap = FIELD_DP64(cap, CAP, PLMR, c->pmr);
+    cap = FIELD_DP64(cap, CAP, PHMR, c->pmr);
     cap = FIELD_DP64(cap, CAP, CM, c->caching_mode);
     cap = FIELD_DP64(cap, CAP, SAGAW, c->hw.sagaw);
     cap = FIELD_DP64(cap, CAP, MGAW, c->aw_bits - 1);
@@ -836,12 +944,46 @@ uint64_t dmar_unit_ecap(const DmarUnit *u)
     ecap = FIELD_DP64(ecap, ECAP, SC, c->hw.sc);
     ecap = FIELD_DP64(ecap, ECAP, DT, c->hw.dt);
     ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);
+    ecap = FIELD_DP64(ecap, ECAP, ADMS, c->abort_dma);
     return ecap;
 }
 
 uint32_t dmar_unit_mmio_size(const DmarUnit *u)
 {
     return ROUND_UP(DMAR_FRO_OFFSET + u->cfg.nfr * DMAR_FRCD_SIZE, 0x1000);
+}
+
+/* The protected memory regions' reset values (§11.4.8.2-5). */
+static char *pmr_config_error(const DmarUnitConfig *cfg)
+{
+    uint64_t high = MAKE_64BIT_MASK(DMAR_PMR_SHIFT,
+                                    cfg->hw.haw - DMAR_PMR_SHIFT);
+    const struct {
+        const char *name;
+        uint64_t val, mask;
+    } r[] = {
+        { "pmr-low-base", cfg->pmr_low_base, DMAR_PLM_MASK },
+        { "pmr-low-limit", cfg->pmr_low_limit, DMAR_PLM_MASK },
+        { "pmr-high-base", cfg->pmr_high_base, high },
+        { "pmr-high-limit", cfg->pmr_high_limit, high },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+        uint64_t end = (r[i].mask | (DMAR_PMR_GRAN - 1)) + 1;
+
+        if (!cfg->pmr && r[i].val) {
+            return g_strdup_printf("%s needs pmr=on", r[i].name);
+        }
+        if (r[i].val & ~r[i].mask) {
+            return g_strdup_printf("%s=0x%" PRIx64 " must be a multiple of "
+                                   "2 MiB below 0x%" PRIx64 " (pmr)",
+                                   r[i].name, r[i].val, end);
+        }
+    }
+    if (!cfg->pmr && cfg->pmr_enable) {
+        return g_strdup("pmr-enable needs pmr=on");
+    }
+    return NULL;
 }
 
 char *dmar_unit_config_error(const DmarUnitConfig *cfg)
@@ -868,7 +1010,7 @@ char *dmar_unit_config_error(const DmarUnitConfig *cfg)
         return g_strdup_printf("the host address width must be 32..52 "
                                "(got %u)", cfg->hw.haw);
     }
-    return NULL;
+    return pmr_config_error(cfg);
 }
 
 static void regs_reset(DmarUnit *u)
@@ -881,6 +1023,14 @@ static void regs_reset(DmarUnit *u)
     set32(u, A_IECTL, R_IECTL_IM_MASK);
     set64(u, A_CAP, dmar_unit_cap(u));
     set64(u, A_ECAP, dmar_unit_ecap(u));
+    /* §11.4.8: the regions as the board's firmware left them */
+    set32(u, A_PLMBASE, u->cfg.pmr_low_base);
+    set32(u, A_PLMLIMIT, u->cfg.pmr_low_limit);
+    set64(u, A_PHMBASE, u->cfg.pmr_high_base);
+    set64(u, A_PHMLIMIT, u->cfg.pmr_high_limit);
+    if (u->cfg.pmr_enable) {
+        set32(u, A_PMEN, R_PMEN_EPM_MASK | R_PMEN_PRS_MASK);
+    }
     u->root = 0;
     u->flog.next = 0;
 }
@@ -940,6 +1090,7 @@ const char *dmar_unit_stream_error(const DmarUnit *u)
                         MAKE_64BIT_MASK(0, u->cfg.hw.haw)) |
                        R_IRTA_S_MASK | (u->cfg.eim ? R_IRTA_EIME_MASK : 0);
     uint32_t frcd_end = DMAR_FRO_OFFSET + u->cfg.nfr * DMAR_FRCD_SIZE;
+    uint32_t pmen = get32(u, A_PMEN);
 
     /* The stream must come from a unit configured like this one. */
     if (get64(u, A_CAP) != dmar_unit_cap(u) ||
@@ -962,9 +1113,23 @@ const char *dmar_unit_stream_error(const DmarUnit *u)
     if (gsts & ~gsts_ok) {
         return "GSTS reports a command not offered";
     }
-    if ((u->root & ~R_RTADDR_RTA_MASK) ||
+    if ((u->root & ~rtaddr_rw(u)) ||
         (u->root && !(gsts & R_GSTS_RTPS_MASK))) {
         return "root table pointer SRTP cannot have latched";
+    }
+    if (get64(u, A_RTADDR) & ~rtaddr_rw(u)) {
+        return "RTADDR bits software cannot set";
+    }
+    /* Protected memory: PRS follows EPM at once; regions as writable */
+    if (pmen != ((pmen & pmen_rw(u)) ? R_PMEN_EPM_MASK | R_PMEN_PRS_MASK
+                                     : 0)) {
+        return "PMEN: EPM and PRS differ, or protected memory not offered";
+    }
+    if ((get32(u, A_PLMBASE) & ~plm_rw(u)) ||
+        (get32(u, A_PLMLIMIT) & ~plm_rw(u)) ||
+        (get64(u, A_PHMBASE) & ~phm_rw(u)) ||
+        (get64(u, A_PHMLIMIT) & ~phm_rw(u))) {
+        return "protected memory region registers: bits software cannot set";
     }
     if ((u->irta_raw & ~irta_ok) ||
         (u->irta_raw && !(gsts & R_GSTS_IRTPS_MASK))) {

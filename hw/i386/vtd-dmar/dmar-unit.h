@@ -45,6 +45,17 @@ typedef struct DmarUnitConfig {
     bool verify_iotlb;      /* re-walk on IOTLB hits, report stale ones */
     bool dma_blocks;        /* answer contiguous blocks, not pages */
     DmarHwConfig hw;        /* haw, sagaw, sllps, pt, dt, sc, stale_tm */
+    /*
+     * Protected memory regions (CAP.PLMR/PHMR, §11.4.8): the registers'
+     * values at reset, as firmware would leave them (bits 20:0 clear,
+     * low ones below 4 GiB, high ones below 2^HAW); pmr_enable sets
+     * PMEN.EPM and PRS at reset. All 0/false without pmr.
+     */
+    bool pmr;
+    uint64_t pmr_low_base, pmr_low_limit;
+    uint64_t pmr_high_base, pmr_high_limit;
+    bool pmr_enable;
+    bool abort_dma;         /* ECAP.ADMS: RTADDR.TTM 11b (§3.4.4) */
 } DmarUnitConfig;
 
 /* Why CFG cannot make a unit (g_free() it), or NULL. */
@@ -94,6 +105,9 @@ typedef enum DmarEventKind {
     DMAR_EV_UNMAP_ALL,
     DMAR_EV_UNMAP_SID,
     DMAR_EV_UNMAP_DID,
+    DMAR_EV_PMEN,           /* PMEN written: EPM requested, PRS now */
+    /* DMA into a protected memory region blocked (never a fault) */
+    DMAR_EV_PMR_BLOCK,
 } DmarEventKind;
 
 typedef struct DmarEvent {
@@ -162,6 +176,14 @@ typedef struct DmarEvent {
             uint16_t did;
             uint64_t first, last;
         } unmap_did;
+        struct {
+            uint32_t val, pmen;
+        } pmen;
+        struct {
+            uint16_t sid;
+            uint64_t addr;
+            bool is_write;
+        } pmr_block;
     };
     DmarFaultOutcome fault_outcome;     /* DMAR_EV_FAULT */
 } DmarEvent;
@@ -275,6 +297,9 @@ typedef struct DmarXlate {
     DmarFault fault;        /* without ok: why */
     unsigned act;           /* DMAR_ACT_FAULT_EVENT */
     bool untranslated;      /* GSTS.TES clear: the identity, RW */
+    bool passthrough;       /* a pass-through context: the identity */
+    /* Without ok: a protected memory region's page; no fault (§11.4.8.1) */
+    bool pmr_blocked;
     bool hit;               /* answered from the IOTLB */
     bool walked;            /* a walk succeeded: did is the domain's */
     uint16_t did;
@@ -293,8 +318,18 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
  */
 unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
                           bool is_write);
-/* Does SID's DMA bypass translation (TES clear, or a pass-through ctx)? */
+/*
+ * May SID's DMA bypass the unit (TES clear, or a pass-through context)?
+ * Not while a protected memory region is in force (PMEN.EPM with a
+ * non-empty region), nor in abort-DMA mode: then every request must come
+ * to dmar_unit_translate(), which blocks what it must.
+ */
 bool dmar_unit_bypass(DmarUnit *u, uint16_t sid);
+/*
+ * Is [ADDR, ADDR + 2 MiB-aligned block) protected now? PMEN.EPM set and
+ * ADDR inside [PLMBASE, PLMLIMIT | 1FFFFFh] or the high one (§11.4.8).
+ */
+bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr);
 
 /* What dmar_unit_probe() found. */
 typedef enum DmarProbeMode {

@@ -208,6 +208,13 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
         dmar_unmap_did_locked(s, ev->unmap_did.did, ev->unmap_did.first,
                               ev->unmap_did.last);
         break;
+    case DMAR_EV_PMEN:
+        trace_dmar_pmen(ev->pmen.val, ev->pmen.pmen);
+        break;
+    case DMAR_EV_PMR_BLOCK:
+        trace_dmar_pmr_block(ev->pmr_block.sid, ev->pmr_block.addr,
+                             ev->pmr_block.is_write);
+        break;
     }
 }
 
@@ -1091,6 +1098,13 @@ static void dmar_realize(DeviceState *dev, Error **errp)
             .sc = s->snoop_control,
             .stale_tm = s->stale_tm,
         },
+        .pmr = s->pmr,
+        .pmr_low_base = s->pmr_low_base,
+        .pmr_low_limit = s->pmr_low_limit,
+        .pmr_high_base = s->pmr_high_base,
+        .pmr_high_limit = s->pmr_high_limit,
+        .pmr_enable = s->pmr_enable,
+        .abort_dma = s->abort_dma,
     };
     why = dmar_unit_config_error(&cfg);
     if (why) {
@@ -1206,6 +1220,17 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_BOOL("snoop-control", DmarState, snoop_control, false),
     /* TM (bit 62) of a leaf entry allowed with device-TLBs (device-iotlb) */
     DEFINE_PROP_BOOL("stale-tm", DmarState, stale_tm, false),
+    /* CAP.PLMR/PHMR: protected memory regions (PMEN, PLM*, PHM*) */
+    DEFINE_PROP_BOOL("pmr", DmarState, pmr, false),
+    /* ... the region registers at reset (2 MiB aligned; with pmr=on) */
+    DEFINE_PROP_UINT64("pmr-low-base", DmarState, pmr_low_base, 0),
+    DEFINE_PROP_UINT64("pmr-low-limit", DmarState, pmr_low_limit, 0),
+    DEFINE_PROP_UINT64("pmr-high-base", DmarState, pmr_high_base, 0),
+    DEFINE_PROP_UINT64("pmr-high-limit", DmarState, pmr_high_limit, 0),
+    /* ... and PMEN.EPM/PRS set at reset, as firmware would leave them */
+    DEFINE_PROP_BOOL("pmr-enable", DmarState, pmr_enable, false),
+    /* ECAP.ADMS: abort-DMA mode, RTADDR.TTM 11b */
+    DEFINE_PROP_BOOL("abort-dma-mode", DmarState, abort_dma, false),
     /* intel-iommu's: no effect, VER reads 0x41 (a warning when set) */
     DEFINE_PROP_UINT32("version", DmarState, version, 0),
     /* intel-iommu 10.0's EIM workaround: no effect (a warning when on) */

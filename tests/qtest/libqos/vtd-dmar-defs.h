@@ -195,6 +195,8 @@
 #define FR_IR_RSVD      0x24    /* IRTE reserved field */
 #define FR_IR_COMPAT    0x25    /* compatibility format blocked */
 #define FR_IR_SID       0x26    /* source-id verification */
+#define FR_RTA_TTM      0x30    /* RTADDR.TTM latched with a mode not offered */
+#define FR_ABORT_DMA    0x33    /* abort-DMA mode (RTADDR.TTM 11b) */
 
 /*
  * The names query-vtd-dmar and VTD_DMAR_FAULT give the fault reasons
@@ -224,6 +226,8 @@ static inline const char *fr_name(unsigned fr)
         [FR_IR_RSVD] = "irte-reserved",
         [FR_IR_COMPAT] = "ir-compat-format-blocked",
         [FR_IR_SID] = "ir-source-id-invalid",
+        [FR_RTA_TTM] = "root-table-mode-invalid",
+        [FR_ABORT_DMA] = "abort-dma-mode",
     };
 
     return fr < sizeof(names) / sizeof(names[0]) && names[fr] ? names[fr] :
