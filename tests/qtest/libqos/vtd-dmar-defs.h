@@ -301,4 +301,12 @@ static inline const char *fr_name(unsigned fr)
 #define EDU_SID         0x0020
 #define DOMAIN          0x42
 
+/*
+ * Several units (issue 16): the unit without primary-bus is at DMAR_BASE,
+ * the K-th with one (K = 1, 2, ... in command-line order) at DMAR_UNIT(K)
+ */
+#define DMAR_UNIT_STRIDE 0x4000ull
+#define DMAR_UNIT(k)    (DMAR_BASE + (k) * DMAR_UNIT_STRIDE)
+#define DMAR_MAX_UNITS  8
+
 #endif

@@ -101,22 +101,22 @@ int dmar_start_status(const char *extra, const char *props, char **err)
 
 uint32_t dmar_rd32(QDmar *d, unsigned off)
 {
-    return qtest_readl(d->qts, DMAR_BASE + off);
+    return qtest_readl(d->qts, dmar_base(d) + off);
 }
 
 uint64_t dmar_rd64(QDmar *d, unsigned off)
 {
-    return qtest_readq(d->qts, DMAR_BASE + off);
+    return qtest_readq(d->qts, dmar_base(d) + off);
 }
 
 void dmar_wr32(QDmar *d, unsigned off, uint32_t v)
 {
-    qtest_writel(d->qts, DMAR_BASE + off, v);
+    qtest_writel(d->qts, dmar_base(d) + off, v);
 }
 
 void dmar_wr64(QDmar *d, unsigned off, uint64_t v)
 {
-    qtest_writeq(d->qts, DMAR_BASE + off, v);
+    qtest_writeq(d->qts, dmar_base(d) + off, v);
 }
 
 void dmar_snapshot(QDmar *d, uint32_t *w)
@@ -592,24 +592,23 @@ void dmar_ioapic_pulse(QDmar *d, unsigned pin)
 /* ---- the DMAR table and the host address width ---- */
 
 /*
- * fw_cfg's "etc/acpi/tables", read through fw_cfg's DMA interface into
- * guest RAM at ACPI_BUF (port I/O would take one round trip per byte)
+ * fw_cfg file NAME, read through fw_cfg's DMA interface into guest RAM
+ * at ACPI_BUF (port I/O would take one round trip per byte)
  */
-uint8_t *dmar_acpi_table(QDmar *d, size_t *len)
+uint8_t *dmar_fw_cfg_file(QDmar *d, const char *name, size_t *len)
 {
     QFWCFG *fw = pc_fw_cfg_init(d->qts);
     struct fw_cfg_dma_access dma;
     uint32_t n, size = 0;
     uint16_t sel = 0;
-    g_autofree uint8_t *blob = NULL;
-    uint8_t *table = NULL;
+    uint8_t *blob;
 
     qfw_cfg_get(fw, FW_CFG_FILE_DIR, &n, sizeof(n));
     for (uint32_t i = 0; i < be32_to_cpu(n); i++) {
         struct fw_cfg_file f;
 
         qfw_cfg_read_data(fw, &f, sizeof(f));
-        if (!strcmp(f.name, "etc/acpi/tables")) {
+        if (!strcmp(f.name, name)) {
             size = be32_to_cpu(f.size);
             sel = be16_to_cpu(f.select);
         }
@@ -631,6 +630,17 @@ uint8_t *dmar_acpi_table(QDmar *d, size_t *len)
     g_assert_cmphex(be32_to_cpu(dma.control), ==, 0);  /* done, no error */
     blob = g_malloc(size);
     qtest_memread(d->qts, ACPI_BUF + 0x1000, blob, size);
+    *len = size;
+    return blob;
+}
+
+/* fw_cfg's "etc/acpi/tables" (dmar_fw_cfg_file()) holds it */
+uint8_t *dmar_acpi_table(QDmar *d, size_t *len)
+{
+    size_t size;
+    g_autofree uint8_t *blob = dmar_fw_cfg_file(d, "etc/acpi/tables",
+                                                &size);
+    uint8_t *table = NULL;
 
     /*
      * The firmware's linker/loader fills in checksums and pointers: find
@@ -647,7 +657,7 @@ uint8_t *dmar_acpi_table(QDmar *d, size_t *len)
         }
     }
     if (!table) {
-        g_test_message("etc/acpi/tables: %u bytes, starting %.4s", size,
+        g_test_message("etc/acpi/tables: %zu bytes, starting %.4s", size,
                        (const char *)blob);
     }
     g_assert_nonnull(table);
@@ -667,4 +677,11 @@ unsigned dmar_haw(QDmar *d)
 uint64_t dmar_haw_mask(QDmar *d)
 {
     return (1ull << dmar_haw(d)) - 1;
+}
+
+/* ---- several units (issue 16) ---- */
+
+uint64_t dmar_base(QDmar *d)
+{
+    return d->base ? d->base : DMAR_BASE;
 }

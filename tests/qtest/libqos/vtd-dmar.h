@@ -58,6 +58,7 @@ typedef struct QDmar {
     unsigned iq_entries;
     unsigned iq_tail;   /* where software writes the next descriptor */
     uint32_t iq_seq;    /* makes every dmar_qi_sync() status value new */
+    uint64_t base;      /* the unit's registers; 0: DMAR_BASE */
 } QDmar;
 
 /* ---- the machine ---- */
@@ -215,11 +216,18 @@ void dmar_ioapic_pulse(QDmar *d, unsigned pin);
 
 /* ---- the DMAR table and the host address width ---- */
 
+/* fw_cfg file NAME (g_free() it); its length in *LEN */
+uint8_t *dmar_fw_cfg_file(QDmar *d, const char *name, size_t *len);
 /* The DMAR table as QEMU built it (g_free() it); its length in *LEN */
 uint8_t *dmar_acpi_table(QDmar *d, size_t *len);
 /* The host address width, as the DMAR table reports it */
 unsigned dmar_haw(QDmar *d);
 /* Address bits below the host address width */
 uint64_t dmar_haw_mask(QDmar *d);
+
+/* ---- several units (issue 16) ---- */
+
+/* Where D's registers are: D->base, or DMAR_BASE when that is 0 */
+uint64_t dmar_base(QDmar *d);
 
 #endif
