@@ -103,6 +103,27 @@ SUITE_ONLY = {"vhost": {("intel-iommu", "strict"), ("vtd-dmar", "strict"),
               # the DMAR table's scopes do not depend on the mode
               "bypass": {("intel-iommu", "lazy"), ("vtd-dmar", "lazy"),
                          ("vtd-dmar-ir", "lazy")}}
+# The DMAR table's platform opt-in flag (DMA_CTRL_PLATFORM_OPT_IN, issue
+# 16) and Linux's answer to it. The scenarios add a root port at 00:10.0,
+# made external-facing by the SSDT build/guest/external-port.aml (from
+# tests/guest/external-port.asl: QEMU 10.0 has no property for that), with
+# an edu below it, which Linux then treats as untrusted. Scenario: (flag
+# set on the unit, guest kernel argument, the kernels on which the IOMMU
+# must end up on). With the flag and such a port, platform_optin_force_iommu()
+# turns an IOMMU that is off on, saying so, unless the user turned it off:
+# on 6.12, intel_iommu=off is the user's refusal (no_platform_optin) and
+# iommu=off is not; 7.3 takes both as the user's refusal, so only a kernel
+# whose IOMMU is off by default (Debian's is on) shows it there.
+OPTIN = {"optin": (True, "iommu=off", ("6.12",)),
+         "optin-on": (True, "", ("6.12", "7.3")),
+         "optin-off": (True, "intel_iommu=off", ()),
+         "optin-none": (False, "iommu=off", ())}
+OPTIN_SSDT = os.path.join(GUEST, "external-port.aml")
+SCENARIOS += list(OPTIN)
+NEEDS_IOMMU |= set(OPTIN)
+# the flag and the port do not depend on the mode or on interrupt
+# remapping: one run each, on a configuration both kernels' suites have
+SUITE_ONLY.update({s: {("vtd-dmar-ir", "lazy")} for s in OPTIN})
 # Kernel lines collected from every run (the guest prints them as "VTD:
 # DMESG <level>[time] text"): a DMAR/IOMMU line at level warning or worse,
 # or a kernel splat (WARNING, BUG, Oops, Call Trace) at any level, less the
@@ -657,7 +678,16 @@ class Run:
         # Interrupt-remapped IO-APIC"). Virtual machines skip it.
         args = ["console=ttyS0", "panic=-1", "quiet", "loglevel=4",
                 "no_timer_check"]
-        if cfg["device"]:
+        if self.scenario in OPTIN:
+            # no intel_iommu=on: the kernel's default or the scenario's
+            # argument; the IOMMU comes on despite an argument only when
+            # the opt-in forces it, and Linux says so
+            flag, arg, on = OPTIN[self.scenario]
+            on = self.kernel in on
+            args += [arg] if arg else []
+            params.update(flag=int(flag), on=int(on),
+                          forced=int(on and bool(arg)))
+        elif cfg["device"]:
             args.append("intel_iommu=on")
         if self.mode == "pt":
             args.append("iommu=pt")
@@ -716,6 +746,15 @@ class Run:
             "-device", "e1000e,netdev=n0",
             "-device", "edu",
         ]
+        if self.scenario in OPTIN:
+            # The external-facing root port (its ACPI name, S80, follows
+            # from addr=0x10) with an edu below it; the flag, if set.
+            args += ["-acpitable", "file=%s" % OPTIN_SSDT,
+                     "-device", "pcie-root-port,id=rpext,bus=pcie.0,"
+                     "addr=0x10,chassis=16",
+                     "-device", "edu,bus=rpext"]
+            if OPTIN[self.scenario][0]:
+                args += ["-global", "vtd-dmar.platform-opt-in=on"]
         if self.scenario == "bypass":
             # An expander bus that bypasses the IOMMU, with edu behind a
             # root port on it: the DMAR table must not claim it.
@@ -770,6 +809,7 @@ class Run:
             self._kernel_warnings(out)
             self._fault_events(out)
             self._host_checks(out, disk, nvme, net)
+            self._optin_checks(out)
             if vhost:
                 self._vhost_checks(vhost, out)
         self.elapsed = time.monotonic() - t0
@@ -1042,6 +1082,26 @@ class Run:
                 if unrecorded else "", sent, suppressed)
         self.add("fault-events", "FAIL" if lost or bad else "PASS",
                  "; ".join(lost + bad + [detail]))
+
+    def _optin_checks(self, out):
+        """Check "optin-unit" (the opt-in scenarios): what the unit saw,
+        from query-vtd-dmar after the guest's power-off. Linux clears
+        GSTS.TE when it powers off, but a unit it used keeps its root
+        table (GSTS.RTPS) and counts its context lookups; one it left
+        alone has neither."""
+        if self.scenario not in OPTIN or "VTD: DONE" not in out:
+            return
+        if not self.dmar_info:
+            self.add("optin-unit", "FAIL", "no answer to query-vtd-dmar")
+            return
+        u = self.dmar_info[0]
+        ctx = sum(c["lookups"] for c in u["caches"] if c["name"] == "context")
+        used = bool(u["gsts"] & 1 << 30) and ctx > 0
+        on = self.kernel in OPTIN[self.scenario][2]
+        self.add("optin-unit", "PASS" if used == on else "FAIL",
+                 "%s: gsts 0x%08x, root table 0x%x, %d context lookups" % (
+                     "used by Linux" if used else "left alone", u["gsts"],
+                     u["root-table"], ctx))
 
     def _host_checks(self, out, disk, nvme, net):
         m = re.search(r"^VTD: WROTE (\d+) (\d+) ([0-9a-f]{64})", out, re.M)
