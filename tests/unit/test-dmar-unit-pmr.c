@@ -26,6 +26,7 @@
 #define LL              0x20200000ull       /* 4 MiB: two 2 MiB blocks */
 #define HB              0x100000000ull
 #define HL              0x100000000ull      /* 2 MiB at 4 GiB */
+#define L_END           (LL + MIB2)
 
 static Fx *fx_pmr(bool pmr, bool enable, bool adm, bool blocks)
 {
@@ -276,7 +277,11 @@ static void test_pmr_te_off(void)
 
     assert_edges(f, false);
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
+    g_assert_false(dmar_unit_pmr_protects(&f->u, LB));
     wr32(f, REG_PMEN, PMEN_EPM);
+    g_assert_true(dmar_unit_pmr_protects(&f->u, LB));
+    g_assert_true(dmar_unit_pmr_protects(&f->u, HB));
+    g_assert_false(dmar_unit_pmr_protects(&f->u, L_END));
     /* every request must come to the unit now (no fast path) */
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
     assert_edges(f, true);
@@ -499,12 +504,18 @@ static void test_adm_bad_ttm(void)
     Fx *f = fx_pmr(false, false, true, false);
 
     wr32(f, REG_FECTL, 0);
-    for (unsigned ttm = 1; ttm <= 2; ttm++) {
+    /* a pass-through context there: not read, no bypass */
+    tables_init(f, 4, CTX_TT(2));
+    for (unsigned ttm = 1; ttm <= 3; ttm++) {
         wr64(f, REG_RTADDR, ROOT_TABLE | TTM(ttm));
         wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
         g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
-        assert_adm_fault(f, IOVA_B, true, FR_RTA_TTM);
+        assert_adm_fault(f, IOVA_B, true,
+                         ttm == 3 ? FR_ABORT_DMA : FR_RTA_TTM);
     }
+    wr64(f, REG_RTADDR, ROOT_TABLE);
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
     fx_free(f);
 }
 

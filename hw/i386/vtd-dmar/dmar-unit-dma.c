@@ -52,13 +52,12 @@ static bool pmr_in_force(const DmarUnit *u)
 
 /*
  * §11.4.8.2-5: a region is [base, limit | 1FFFFFh] (bits 20:0 of a base
- * decode as 0s, of a limit as 1s); a limit below its base protects
- * nothing.
+ * decode as 0s, of a limit as 1s). A limit below its base protects
+ * nothing: both are 2 MiB aligned, so then base > limit | 1FFFFFh.
  */
 static bool in_region(uint64_t addr, uint64_t base, uint64_t limit)
 {
-    return base <= limit && addr >= base &&
-           addr <= (limit | (DMAR_PMR_GRAN - 1));
+    return addr >= base && addr <= (limit | (DMAR_PMR_GRAN - 1));
 }
 
 bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr)
