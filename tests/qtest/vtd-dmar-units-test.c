@@ -734,6 +734,31 @@ static void assert_rmrrs(const Dmar *t, const RmrrWant *want, unsigned n)
     }
 }
 
+#define E820_ENTRY_LEN  20              /* address, length, type */
+#define E820_RESERVED   2
+
+/* fw_cfg's e820 map reports each of WANT's ranges reserved */
+static void assert_e820_reserved(Mach *m, const RmrrWant *want, unsigned n)
+{
+    size_t len;
+    g_autofree uint8_t *map = dmar_fw_cfg_file(m->e[0], "etc/e820", &len);
+
+    g_assert_cmpuint(len % E820_ENTRY_LEN, ==, 0);
+    for (unsigned i = 0; i < n; i++) {
+        bool found = false;
+
+        for (size_t e = 0; e < len; e += E820_ENTRY_LEN) {
+            found |= ldq_le_p(map + e) == want[i].base &&
+                     ldq_le_p(map + e + 8) ==
+                     want[i].limit - want[i].base + 1 &&
+                     ldl_le_p(map + e + 16) == E820_RESERVED;
+        }
+        g_test_message("e820: 0x%" PRIx64 "..0x%" PRIx64 " reserved: %d",
+                       want[i].base, want[i].limit, found);
+        g_assert_true(found);
+    }
+}
+
 /* edu0 by id */
 static void test_rmrr_one(void)
 {
@@ -748,6 +773,7 @@ static void test_rmrr_one(void)
     read_dmar(m, &t);
     g_assert_cmpuint(t.ndrhd, ==, 1);
     assert_rmrrs(&t, want, 1);
+    assert_e820_reserved(m, want, 1);
     mach_free(m);
 }
 
@@ -766,6 +792,7 @@ static void test_rmrr_two(void)
 
     read_dmar(m, &t);
     assert_rmrrs(&t, want, 2);
+    assert_e820_reserved(m, want, 2);
     mach_free(m);
 }
 
@@ -792,6 +819,7 @@ static void test_rmrr_units(void)
     assert_drhd(&t, 0, DMAR_UNIT(1), 0, t.s[1].size);
     assert_catch_all(&t, 1, t.s[1].size);
     assert_rmrrs(&t, want, 2);
+    assert_e820_reserved(m, want, 2);
     mach_free(m);
 }
 
@@ -1122,6 +1150,12 @@ static const RefuseCase refuse_cases[] = {
       "no vtd-dmar covers the rest" },
     { "not-root-bus", 1, "-device vtd-dmar -device vtd-dmar,primary-bus=rp1",
       "is not a PCI root bus" },
+    { "no-such-bus", 1, "-device vtd-dmar -device vtd-dmar,primary-bus=nosuch",
+      "nosuch" },
+    /* a root bus whose DMA bypasses the IOMMU is no unit's */
+    { "bypass-bus", 0,
+      "-device pxb-pcie,id=pxb9,bus=pcie.0,bus_nr=0x90,bypass_iommu=on "
+      "-device vtd-dmar -device vtd-dmar,primary-bus=pxb9", "bypass" },
     { "intel-iommu-before", 0, "-device intel-iommu -device vtd-dmar",
       "multiple vIOMMUs" },
     { "intel-iommu-after", 1,
