@@ -86,11 +86,53 @@ CONFIGS = {
                          smp=4, cpu="qemu64,+x2apic"),
 }
 
+# Several units, RMRR and PMR (issue 16). A two-unit configuration
+# ("units": 2) adds a pxb-pcie expander at bus PXB_BUS with root ports
+# on it and a second unit (primary-bus=pxb1, registers at 0xfed94000)
+# before the devices; the -device of the config is the catch-all unit
+# (0xfed90000, pcie.0 and the IOAPIC). virtio-blk, nvme, e1000e (and
+# vhost's virtio-net) and a second edu sit behind pxb1; the first edu
+# stays on pcie.0, so isolation and vfio run behind each unit. "suite":
+# the (scenario, mode) runs of the suite on that configuration; "rmrr":
+# (base, limit) on the second edu's unit, "pmr": the board's protected
+# low region (base, last byte); "memmap": the e820 reservation of the
+# guest RAM they use (see docs/vtd-dmar.rst).
+PXB_BUS = 0x80
+UNIT_BASES = (0xfed90000, 0xfed94000)   # the catch-all, then pxb1's
+# RMRR: 1 MiB below edu's 256 MiB DMA mask, which the board (vtd-dmar)
+# reports reserved in the e820 map; the guest's kernel reserves the page
+# before it and the page after it (memmap=), so that edu's DMA there can
+# be seen through /dev/mem and hurts nobody.
+RMRR = (0x0f100000, 0x0f1fffff)
+RMRR_MEMMAP = ["4K$0x%x" % (RMRR[0] - 4096), "4K$0x%x" % (RMRR[1] + 1)]
+# PMR: the board protects 2 MiB (PLMBASE = PLMLIMIT: one 2 MiB granule).
+PMR_LOW = (0x0e000000, 0x0e1fffff)
+PMR_MEMMAP = ["2M$0x%x" % PMR_LOW[0]]
+TWO_UNIT_SUITE = [("dmar", "lazy"), ("dmar", "pt"), ("blk", "strict"),
+                  ("nvme", "lazy"), ("net", "strict"),
+                  ("isolation", "lazy"), ("vfio", "strict")]
+CONFIGS.update({
+    "vtd-dmar-2u": dict(device="vtd-dmar,intremap=on,eim=off", ir="xapic",
+                        units=2, suite=TWO_UNIT_SUITE),
+    "vtd-dmar-2u-eim": dict(device="vtd-dmar,intremap=on,eim=on",
+                            ir="x2apic", smp=4, cpu="qemu64,+x2apic",
+                            units=2, suite=TWO_UNIT_SUITE),
+    "vtd-dmar-2u-rmrr": dict(device="vtd-dmar,intremap=on,eim=off",
+                             ir="xapic", units=2, rmrr=RMRR,
+                             memmap=RMRR_MEMMAP,
+                             suite=[("dmar", "lazy"), ("rmrr", "strict")]),
+    "vtd-dmar-pmr": dict(device="vtd-dmar,intremap=on,eim=off,pmr=on,"
+                         "pmr-enable=on,pmr-low-base=0x%x,pmr-low-limit=0x%x"
+                         % (PMR_LOW[0], PMR_LOW[1] + 1 - (2 << 20)),
+                         ir="xapic", pmr=PMR_LOW, memmap=PMR_MEMMAP,
+                         suite=[("pmr", "pt"), ("dmar", "lazy")]),
+})
+
 SCENARIOS = ["dmar", "blk", "nvme", "net", "isolation", "vfio", "vhost",
-             "bypass"]
+             "bypass", "rmrr", "pmr"]
 DISK_MIB = 32
 # Scenarios that need an IOMMU report SKIP themselves without one.
-NEEDS_IOMMU = {"dmar", "bypass"}
+NEEDS_IOMMU = {"dmar", "bypass", "rmrr", "pmr"}
 # Scenarios the suite runs on some configurations and modes only (each
 # vhost run keeps a host core busy with testpmd's polling). intel-iommu's
 # lazy mode is left out: its domain-selective invalidations reach vhost as
@@ -102,7 +144,9 @@ SUITE_ONLY = {"vhost": {("intel-iommu", "strict"), ("vtd-dmar", "strict"),
                         ("vtd-dmar-ir", "lazy")},
               # the DMAR table's scopes do not depend on the mode
               "bypass": {("intel-iommu", "lazy"), ("vtd-dmar", "lazy"),
-                         ("vtd-dmar-ir", "lazy")}}
+                         ("vtd-dmar-ir", "lazy")},
+              # only where a configuration's "suite" names them
+              "rmrr": set(), "pmr": set()}
 # The DMAR table's platform opt-in flag (DMA_CTRL_PLATFORM_OPT_IN, issue
 # 16) and Linux's answer to it. The scenarios add a root port at 00:10.0,
 # made external-facing by the SSDT build/guest/external-port.aml (from
@@ -141,6 +185,13 @@ KMSG_WARNING = 4                # KERN_WARNING; lower numbers are worse
 # suite's scenarios (December 2026).
 KMSG_ALLOW = [
 ]
+# (regexp, reason): lines a scenario provokes on purpose, and checks.
+SCENARIO_KMSG = {
+    "rmrr": [(r"Firmware has requested this device have a 1:1 IOMMU "
+              r"mapping, rejecting configuring the device without a 1:1 "
+              r"mapping", "rmrr: Linux refuses VFIO an RMRR device "
+              "(checked by vfio-refused)")],
+}
 # The guest kernel's DMAR fault lines (dmar_fault_do_one() in Linux's
 # drivers/iommu/intel/dmar.c, both kernels): 6.12 names the device
 # "00:04.0", 7.x "0000:00:04.0". A DMA fault's address is FRCD.FI, the
@@ -666,6 +717,9 @@ class Run:
         self.qmp_log = os.path.join(LOGS, self.name + ".qmp.log")
         self.mon = None
         self.dmar_info = None      # query-vtd-dmar after the guest's end
+        # query-vtd-dmar while the guest runs (its "VTD: BOOT" line seen)
+        self.dmar_running = None
+        self.pmen = {}             # PMEN: "board", "running", "end"
 
     def add(self, check, status, detail=""):
         self.results.append((check, status, detail))
@@ -706,6 +760,16 @@ class Run:
         params.update(scenario=self.scenario, ir=cfg["ir"],
                       pt=int(self.mode == "pt"),
                       strict=int(self.mode == "strict"))
+        # issue 16's configurations: the units the guest must find (the
+        # devices on buses from pxbbus up belong to the second), the RMRR
+        # and the protected region, and the e820 hole that holds them
+        if cfg.get("units"):
+            params.update(units=cfg["units"], pxbbus="0x%x" % PXB_BUS,
+                          bases=":".join("%x" % b for b in UNIT_BASES))
+        for k in ("rmrr", "pmr"):
+            if cfg.get(k):
+                params[k] = "0x%x-0x%x" % cfg[k]
+        args += ["memmap=" + m for m in cfg.get("memmap", [])]
         args += ["vtd.%s=%s" % kv for kv in params.items()]
         # Extra guest kernel arguments, e.g. vtd.passes=40 for profiling.
         args += shlex.split(os.environ.get("VTD_GUEST_CMDLINE", ""))
@@ -735,17 +799,26 @@ class Run:
         if cfg["device"]:
             args += ["-device", cfg["device"]]
         plat = ",iommu_platform=on" if cfg["device"] else ""
+        # bus=...: where a two-unit configuration puts each device
+        at = collections.defaultdict(str)
+        if cfg.get("units"):
+            args += self._second_unit(cfg)
+            at.update(blk=",bus=rp1", nvme=",bus=rp2", net=",bus=rp3",
+                      vhost=",bus=rp5", edu=",bus=pcie.0")
         args += [
             "-blockdev", "file,node-name=f0,filename=%s,cache.direct=off" % disk,
             "-blockdev", "raw,node-name=d0,file=f0",
-            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on%s" % plat,
+            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on%s%s" % (
+                plat, at["blk"]),
             "-blockdev", "file,node-name=f1,filename=%s" % nvme,
             "-blockdev", "raw,node-name=d1,file=f1",
-            "-device", "nvme,drive=d1,serial=vtd0001",
+            "-device", "nvme,drive=d1,serial=vtd0001%s" % at["nvme"],
             "-netdev", "user,id=n0",
-            "-device", "e1000e,netdev=n0",
-            "-device", "edu",
+            "-device", "e1000e,netdev=n0%s" % at["net"],
+            "-device", "edu%s" % at["edu"],
         ]
+        if cfg.get("units"):
+            args += ["-device", "edu,id=edu1,bus=rp4"]
         if self.scenario in OPTIN:
             # The external-facing root port (its ACPI name, S80, follows
             # from addr=0x10) with an edu below it; the flag, if set.
@@ -766,8 +839,32 @@ class Run:
             args += ["-object", "memory-backend-memfd,id=mem,size=512M,"
                      "share=on",
                      "-device", "virtio-net-pci,netdev=vn0,disable-legacy=on,"
-                     "mac=52:54:00:00:0f:01%s" % plat]
+                     "mac=52:54:00:00:0f:01%s%s" % (plat, at["vhost"])]
         return args + self.extra, disk, nvme
+
+    @staticmethod
+    def _second_unit(cfg):
+        """A two-unit configuration's expander (pxb1, bus PXB_BUS), its
+        unit (intremap and eim as the catch-all's; the RMRR, in the JSON
+        form that an array property needs) and five root ports on pxb1,
+        rp1..rp5: in that order, since a unit's primary bus must exist
+        when the unit is created, and the devices come after their
+        unit."""
+        props = dict(kv.split("=", 1) for kv in cfg["device"].split(",")[1:])
+        unit = {"driver": "vtd-dmar", "primary-bus": "pxb1"}
+        unit.update((k, props[k]) for k in ("intremap", "eim") if k in props)
+        if cfg.get("rmrr"):
+            unit["rmrr"] = ["edu1:0x%x:0x%x" % cfg["rmrr"]]
+            dev = json.dumps(unit, separators=(",", ":"))
+        else:
+            dev = ",".join(["vtd-dmar"] + ["%s=%s" % kv for kv in
+                                           list(unit.items())[1:]])
+        args = ["-device", "pxb-pcie,id=pxb1,bus_nr=0x%x" % PXB_BUS,
+                "-device", dev]
+        for i in range(1, 6):
+            args += ["-device", "pcie-root-port,id=rp%d,bus=pxb1,"
+                     "chassis=%d,addr=0x%x" % (i, 10 + i, i - 1)]
+        return args
 
     def execute(self):
         os.makedirs(LOGS, exist_ok=True)
@@ -808,6 +905,7 @@ class Run:
             self._parse(out)
             self._kernel_warnings(out)
             self._fault_events(out)
+            self._unit_checks(out)
             self._host_checks(out, disk, nvme, net)
             self._optin_checks(out)
             if vhost:
@@ -909,6 +1007,8 @@ class Run:
             try:
                 if events:
                     mon = self.mon = QmpClient.connect(qmp, p, self.qmp_log)
+                    if mon and CONFIGS[self.iommu].get("pmr"):
+                        self.pmen["board"] = self._pmen(mon)
                     if mon is None or "return" not in (mon.cmd("cont") or {}):
                         try:        # a QEMU that failed to start exits
                             p.wait(timeout=5)
@@ -923,11 +1023,13 @@ class Run:
                             mon.close()
                         mon = self.mon = None   # QEMU exited: its error
                 if mon:
-                    if not mon.done.wait(self.timeout):
+                    if not self._wait_end(mon):
                         raise subprocess.TimeoutExpired(args, self.timeout)
                     if mon.shutdown.is_set():
                         ans = mon.cmd("query-vtd-dmar") or {}
                         self.dmar_info = ans.get("return")
+                        if CONFIGS[self.iommu].get("pmr"):
+                            self.pmen["end"] = self._pmen(mon)
                         mon.cmd("human-monitor-command",
                                 **{"command-line": "info vtd-dmar"})
                         mon.cmd("quit")
@@ -974,12 +1076,14 @@ class Run:
         (its "expected-faults" line; Linux prints its BDF with the PCI
         segment since 7.x, without before), as (text, allowed-reason)."""
         m = re.search(r"^VTD: INFO expected-faults (\S+)", out, re.M)
-        bdf = m.group(1) if m else "none"
-        bdf = bdf[5:] if bdf.startswith("0000:") else bdf
+        # one device, or several separated by commas (two-unit runs)
+        bdfs = [b[5:] if b.startswith("0000:") else b
+                for b in (m.group(1) if m else "none").split(",")]
         # with the header Linux prints before each batch of fault records
         fault = re.compile(r"DMAR: \[DMA (Read|Write)[^]]*\] Request device "
-                           r"\[(0000:)?%s\]|DMAR: DRHD: handling fault status "
-                           r"reg" % re.escape(bdf) if bdf != "none" else "^$")
+                           r"\[(0000:)?(%s)\]|DMAR: DRHD: handling fault status "
+                           r"reg" % "|".join(re.escape(b) for b in bdfs)
+                           if bdfs != ["none"] else "^$")
         lines = []
         for lvl, text in KMSG_LINE.findall(out):
             if not (KMSG_SPLAT.search(text) or (int(lvl) & 7) <= KMSG_WARNING
@@ -987,7 +1091,8 @@ class Run:
                 continue
             if fault.search(text):
                 continue
-            why = [r for rx, r in KMSG_ALLOW if re.search(rx, text)]
+            why = [r for rx, r in KMSG_ALLOW + SCENARIO_KMSG.get(
+                self.scenario, []) if re.search(rx, text)]
             lines.append((text, why[0] if why else None))
         return lines
 
@@ -1003,6 +1108,101 @@ class Run:
         self.add("kernel-warnings", "FAIL" if bad else "PASS",
                  " | ".join(bad) if bad else "none%s" % (
                      " (%d allowed)" % len(lines) if lines else ""))
+
+    def _wait_end(self, mon):
+        """Wait for the end of the guest (MON.done), at most the run's
+        timeout; False on timeout. On issue 16's configurations, once the
+        guest's /init has started (its "VTD: BOOT" line: Linux has set up
+        its units), query-vtd-dmar (self.dmar_running) and, with a PMR,
+        PMEN (self.pmen["running"]) while the guest runs."""
+        cfg = CONFIGS[self.iommu]
+        if not (cfg.get("units") or cfg.get("pmr")):
+            return mon.done.wait(self.timeout)
+        end = time.monotonic() + self.timeout
+        while not mon.done.wait(0.2):
+            if time.monotonic() > end:
+                return False
+            if self.dmar_running is not None:
+                continue
+            with open(self.log, errors="replace") as f:
+                if "VTD: BOOT" not in f.read():
+                    continue
+            ans = mon.cmd("query-vtd-dmar") or {}
+            self.dmar_running = ans.get("return", [])
+            if cfg.get("pmr"):
+                self.pmen["running"] = self._pmen(mon)
+        return True
+
+    @staticmethod
+    def _pmen(mon, base=UNIT_BASES[0]):
+        """The PMEN register (offset 0x64) of the unit at BASE, read as the
+        guest's CPU would (HMP xp); None when unreadable."""
+        ans = mon.cmd("human-monitor-command",
+                      **{"command-line": "xp /1wx 0x%x" % (base + 0x64)})
+        m = re.search(r": (0x[0-9a-f]+)", (ans or {}).get("return", ""))
+        return int(m.group(1), 16) if m else None
+
+    def _unit_checks(self, out):
+        """Issue 16's host-side checks. "units-state": the units the
+        guest runs with (query-vtd-dmar while it runs), at the board's
+        addresses, each translating and remapping interrupts as the
+        configuration says. "fault-units": every VTD_DMAR_FAULT comes
+        from the unit that covers its device (bus from PXB_BUS up: pxb1's
+        unit). "pmr-board", "pmr-released": PMEN read EPM|PRS before the
+        guest started and 0 once Linux ran (and at the end)."""
+        cfg = CONFIGS[self.iommu]
+        if "VTD: DONE" not in out or not self.mon:
+            return
+        if cfg.get("units"):
+            info = self.dmar_running or []
+            want_ir = cfg["ir"] != "off"
+            bad = []
+            bases = sorted(u["base"] for u in info)
+            if bases != sorted(UNIT_BASES[:cfg["units"]]):
+                bad.append("units at %s" % " ".join("0x%x" % b
+                                                     for b in bases))
+            for u in info:
+                got = (u["translation"], u["interrupt-remapping"],
+                       u["x2apic-mode"])
+                if got != (True, want_ir, cfg["ir"] == "x2apic"):
+                    bad.append("0x%x: TES %d IRES %d x2APIC %d" % (
+                        u["base"], *got))
+            self.add("units-state", "FAIL" if bad or not info else "PASS",
+                     "; ".join(bad) or "%d units (%s): translating, "
+                     "interrupt remapping %s" % (len(info), " ".join(
+                         "0x%x" % b for b in bases), cfg["ir"]))
+            unit_of = {u["qom-path"]: u["base"] for u in self.dmar_info or
+                       info}
+            evs = [e["data"] for e in self.mon.events
+                   if e.get("event") == "VTD_DMAR_FAULT"]
+            if evs:
+                wrong, seen = [], collections.Counter()
+                for d in evs:
+                    want = UNIT_BASES[int(d["bdf"][:2], 16) >= PXB_BUS]
+                    got = unit_of.get(d["qom-path"])
+                    seen["%s@0x%x" % (d["bdf"], got or 0)] += 1
+                    if got != want:
+                        wrong.append("%s from %s, not 0x%x" % (
+                            d["bdf"], "0x%x" % got if got else
+                            d["qom-path"], want))
+                self.add("fault-units", "FAIL" if wrong else "PASS",
+                         "; ".join(wrong) or "events by device@unit: " +
+                         ", ".join("%s x%d" % kv for kv in
+                                   sorted(seen.items())))
+        if cfg.get("pmr"):
+            epm_prs = (1 << 31) | 1
+            board, running = self.pmen.get("board"), self.pmen.get("running")
+            end = self.pmen.get("end")
+            self.add("pmr-board", "PASS" if board == epm_prs else "FAIL",
+                     "PMEN before the guest started: %s (want EPM|PRS "
+                     "0x%x)" % (board if board is None else "0x%x" % board,
+                                epm_prs))
+            self.add("pmr-released",
+                     "PASS" if running == 0 and end == 0 else "FAIL",
+                     "PMEN while the guest ran: %s, at its end: %s (want "
+                     "0: Linux cleared EPM, the unit PRS)" % tuple(
+                         v if v is None else "0x%x" % v
+                         for v in (running, end)))
 
     @staticmethod
     def _fault_key(d):
@@ -1152,6 +1352,12 @@ def matrix(iommus, kernel="6.12", scenarios=SCENARIOS):
     runs = []
     for iommu in iommus:
         has = CONFIGS[iommu]["device"] is not None
+        if "suite" in CONFIGS[iommu]:
+            # the configuration names its own runs (issue 16's)
+            runs += [Run(scen, iommu, mode, kernel=kernel)
+                     for scen, mode in CONFIGS[iommu]["suite"]
+                     if scen in scenarios]
+            continue
         for scen in SCENARIOS:
             if scen not in scenarios or (not has and scen in NEEDS_IOMMU):
                 continue

@@ -712,6 +712,84 @@ static int cmd_isolation(int argc, char **argv)
     return failures != 0;
 }
 
+/* ---- edu and a page outside System RAM (RMRR, PMR) ---- */
+
+/* edu's BAR, with bus mastering on (edu has no driver). */
+static void edu_open_bar(struct edu *e, const char *bdf)
+{
+    char path[256];
+    int fd;
+
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+    enable_bus_master(path);
+    snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+    fd = open(path, O_RDWR | O_SYNC);
+    if (fd < 0) {
+        die("resource0");
+    }
+    e->bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (e->bar == MAP_FAILED) {
+        die("mmap bar");
+    }
+    close(fd);
+}
+
+/*
+ * physdma BDF ADDR ok|blocked CHECK: edu reads the page at guest-physical
+ * ADDR (its IOVA too: an identity mapping, an RMRR's or pass-through)
+ * into its buffer, then writes its buffer back to that page. The page is
+ * seen through /dev/mem, so ADDR must lie outside System RAM (an
+ * e820-reserved hole, memmap=SIZE$BASE). It holds a pattern before the
+ * read and 0xa5 bytes before the write: "ok" wants the pattern back (both
+ * DMAs went through), "blocked" wants the 0xa5 bytes (the write did not
+ * land; the guest's kernel logs the faults, checked by /init).
+ */
+static int cmd_physdma(int argc, char **argv)
+{
+    struct edu e;
+    uint64_t addr, seed;
+    uint8_t *page, pattern[PAGE], fill[PAGE];
+    bool want_ok, done, back, kept;
+    int fd;
+
+    if (argc != 4 || (strcmp(argv[2], "ok") && strcmp(argv[2], "blocked"))) {
+        return 1;
+    }
+    addr = parse_u64(argv[1]);
+    want_ok = !strcmp(argv[2], "ok");
+    if (addr % PAGE || addr + PAGE > EDU_DMA_LIMIT) {
+        errno = EINVAL;
+        die("physdma: ADDR must be page aligned, below 256 MiB");
+    }
+    edu_open_bar(&e, argv[0]);
+    fd = open("/dev/mem", O_RDWR | O_SYNC);
+    if (fd < 0) {
+        die("/dev/mem");
+    }
+    page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, addr);
+    if (page == MAP_FAILED) {
+        die("mmap /dev/mem");
+    }
+    seed = addr | 1;
+    fill_pattern(pattern, PAGE, &seed);
+    memset(fill, 0xa5, PAGE);
+
+    memcpy(page, pattern, PAGE);
+    done = edu_dma(&e, addr, EDU_BUF, PAGE, 0);
+    memcpy(page, fill, PAGE);
+    done &= edu_dma(&e, EDU_BUF, addr, PAGE, EDU_CMD_TO_RAM);
+    back = memcmp(page, pattern, PAGE) == 0;
+    kept = memcmp(page, fill, PAGE) == 0;
+    result(argv[3], done && (want_ok ? back : kept),
+           "edu %s page 0x%" PRIx64 " read and written back: %s (want %s)%s",
+           argv[0], addr, back ? "data went through" :
+           kept ? "write blocked" : "page holds other data", argv[2],
+           done ? "" : "; edu DMA did not finish");
+    munmap(page, PAGE);
+    close(fd);
+    return failures != 0;
+}
+
 /* ---- edu through VFIO ---- */
 
 static int vfio_group_of(const char *bdf)
@@ -916,6 +994,42 @@ static int cmd_vfio(int argc, char **argv)
     return failures != 0;
 }
 
+/*
+ * vfio-refused BDF: BDF, bound to vfio-pci, must not become usable
+ * through VFIO type1 (Linux refuses a device with an RMRR the blocking
+ * domain that VFIO's ownership claim attaches). Reports the step that
+ * failed and its errno.
+ */
+static int cmd_vfio_refused(int argc, char **argv)
+{
+    const char *step = "VFIO_GROUP_GET_DEVICE_FD";
+    char path[64];
+    int container, group, dev = -1;
+
+    if (argc != 1) {
+        return 1;
+    }
+    container = open("/dev/vfio/vfio", O_RDWR);
+    if (container < 0) {
+        die("/dev/vfio/vfio");
+    }
+    snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(argv[0]));
+    group = open(path, O_RDWR);
+    if (group < 0) {
+        step = "open group";
+    } else if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) < 0) {
+        step = "VFIO_GROUP_SET_CONTAINER";
+    } else if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
+        step = "VFIO_SET_IOMMU";
+    } else {
+        dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[0]);
+    }
+    result("vfio-refused", dev < 0, "%s %s: %s%s%s", argv[0], path,
+           dev < 0 ? step : "usable through VFIO", dev < 0 ? " failed: " : "",
+           dev < 0 ? strerror(errno) : "");
+    return failures != 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -930,6 +1044,8 @@ int main(int argc, char **argv)
         { "frames", cmd_frames, "IFNAME ROUNDS COUNT SIZE" },
         { "isolation", cmd_isolation, "BDF" },
         { "vfio", cmd_vfio, "BDF" },
+        { "physdma", cmd_physdma, "BDF ADDR ok|blocked CHECK" },
+        { "vfio-refused", cmd_vfio_refused, "BDF" },
     };
 
     for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -944,6 +1060,6 @@ int main(int argc, char **argv)
         }
     }
     fprintf(stderr, "usage: vtdtool pattern|readbench|tcp-get|tcp-put|"
-            "frames|isolation|vfio ...\n");
+            "frames|isolation|vfio|physdma|vfio-refused ...\n");
     return 1;
 }
