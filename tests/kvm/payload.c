@@ -539,7 +539,16 @@ static bool start_aps(unsigned want)
 
 /* ---- the remapping unit (VT-d §11.4) ---- */
 
-#define DMAR            0xfed90000u
+/*
+ * With units=2 there are two units: unit 0 covers the rest (the IOAPIC),
+ * unit 1 claims pcie.0 (primary-bus), so edu's DMA and MSIs go through it.
+ * Both get the same tables; DMAR is the base of the current unit, cur.
+ */
+#define MAX_UNITS       2
+static const uint32_t unit_base[MAX_UNITS] = { 0xfed90000u, 0xfed94000u };
+static unsigned nunits = 1, cur;
+#define DMAR            (unit_base[cur])
+#define EDU_UNIT        (nunits - 1)
 #define R_VER           0x00
 #define R_CAP           0x08
 #define R_ECAP          0x10
@@ -574,7 +583,8 @@ static bool start_aps(unsigned want)
 static uint64_t root_table[512] ALIGN4K;
 static uint64_t ctx_table[512] ALIGN4K;
 static uint64_t pt_pool[8][512] ALIGN4K;
-static uint64_t inv_queue[512] ALIGN4K;     /* 256 descriptors of 128 bits */
+/* 256 descriptors of 128 bits per unit */
+static uint64_t inv_queue[MAX_UNITS][512] ALIGN4K;
 static uint64_t irt[512] ALIGN4K;           /* 256 IRTEs */
 static uint8_t page_a[4096] ALIGN4K;        /* the DMA source */
 static uint8_t page_b[4096] ALIGN4K;        /* the DMA destination */
@@ -582,7 +592,8 @@ static uint8_t page_c[4096] ALIGN4K;        /* never mapped */
 /* volatile: the unit writes it (wait descriptor), we poll it */
 static volatile uint32_t wait_status;
 
-static unsigned pt_used, levels, iq_tail, fro, nfr;
+static unsigned pt_used, levels;
+static unsigned iq_tail[MAX_UNITS], fro[MAX_UNITS], nfr[MAX_UNITS];
 static uint32_t wait_seq;
 
 static bool gcmd(uint32_t cmd, uint32_t sts_bit, bool on)
@@ -595,10 +606,10 @@ static bool gcmd(uint32_t cmd, uint32_t sts_bit, bool on)
 
 static void qi_submit(uint64_t lo, uint64_t hi)
 {
-    inv_queue[iq_tail * 2] = lo;
-    inv_queue[iq_tail * 2 + 1] = hi;
-    iq_tail = (iq_tail + 1) % 256;
-    wr64(DMAR + R_IQT, (uint64_t)iq_tail << 4);
+    inv_queue[cur][iq_tail[cur] * 2] = lo;
+    inv_queue[cur][iq_tail[cur] * 2 + 1] = hi;
+    iq_tail[cur] = (iq_tail[cur] + 1) % 256;
+    wr64(DMAR + R_IQT, (uint64_t)iq_tail[cur] << 4);
 }
 
 /* An invalidation wait descriptor (status write) after what was queued. */
@@ -611,10 +622,24 @@ static bool qi_sync(void)
            !(rd32(DMAR + R_FSTS) & FSTS_IQE);
 }
 
+/* Unit CUR forgets every interrupt entry it cached. */
+static bool iec_global(void)
+{
+    qi_submit(0x4, 0);
+    return qi_sync();
+}
+
+/* Every unit reads the IRT: each must forget entry INDEX. */
 static bool iec_invalidate(unsigned index)
 {
-    qi_submit(0x4 | 1u << 4 | (uint64_t)index << 32, 0);
-    return qi_sync();
+    bool ok = true;
+
+    for (cur = 0; cur < nunits; cur++) {
+        qi_submit(0x4 | 1u << 4 | (uint64_t)index << 32, 0);
+        ok = qi_sync() && ok;
+    }
+    cur = EDU_UNIT;
+    return ok;
 }
 
 /* Map the 4 KiB page at IOVA to PA, read and write (§9.8). */
@@ -640,8 +665,8 @@ static uint8_t edu_msi_cap;
 #define IOVA_A  0x0a000000u
 #define IOVA_B  0x0a001000u
 
-/* The unit from reset to translating and remapping, as the spec orders. */
-static bool iommu_setup(void)
+/* Unit CUR from reset to translating and remapping, as the spec orders. */
+static bool unit_setup(void)
 {
     uint64_t cap = rd64(DMAR + R_CAP), ecap = rd64(DMAR + R_ECAP);
     unsigned sagaw = (cap >> 8) & 0x1f;
@@ -659,8 +684,8 @@ static bool iommu_setup(void)
         print("# no 3- or 4-level table in SAGAW 0x%x\n", sagaw);
         return false;
     }
-    fro = ((cap >> 24) & 0x3ff) * 16;
-    nfr = ((cap >> 40) & 0xff) + 1;
+    fro[cur] = ((cap >> 24) & 0x3ff) * 16;
+    nfr[cur] = ((cap >> 40) & 0xff) + 1;
     wr32(DMAR + R_FECTL, 1u << 31);     /* fault events masked: we poll */
 
     /* §9.1, §9.3: bus 0's context table; edu's entry, domain 1 */
@@ -676,7 +701,7 @@ static bool iommu_setup(void)
         return false;
     }
     wr64(DMAR + R_IQT, 0);
-    wr64(DMAR + R_IQA, (uintptr_t)inv_queue);   /* QS 0: 256 entries */
+    wr64(DMAR + R_IQA, (uintptr_t)inv_queue[cur]);  /* QS 0: 256 entries */
     if (!gcmd(GCMD_QIE, GCMD_QIE, true)) {
         print("# QIE did not complete\n");
         return false;
@@ -690,7 +715,7 @@ static bool iommu_setup(void)
     }
     /* §5.1: 256 IRTEs; EIME in x2APIC mode */
     wr64(DMAR + R_IRTA, (uintptr_t)irt | (x2apic ? 1u << 11 : 0) | 7);
-    if (!gcmd(GCMD_SIRTP, GCMD_SIRTP, true) || !iec_invalidate(0) ||
+    if (!gcmd(GCMD_SIRTP, GCMD_SIRTP, true) || !iec_global() ||
         !gcmd(GCMD_IRE, GCMD_IRE, true) || !gcmd(GCMD_TE, GCMD_TE, true)) {
         print("# SIRTP/IRE/TE did not complete (GSTS 0x%x)\n",
               rd32(DMAR + R_GSTS));
@@ -698,6 +723,18 @@ static bool iommu_setup(void)
     }
     want = GCMD_TE | GCMD_QIE | GCMD_IRE;
     return (rd32(DMAR + R_GSTS) & want) == want;
+}
+
+static bool iommu_setup(void)
+{
+    bool ok = true;
+
+    for (cur = 0; cur < nunits && ok; cur++) {
+        print("# unit %u at 0x%x\n", cur, DMAR);
+        ok = unit_setup();
+    }
+    cur = EDU_UNIT;
+    return ok;
 }
 
 /* ---- fault records (§11.4.14) ---- */
@@ -708,22 +745,25 @@ typedef struct Fault {
 
 static void faults_clear(void)
 {
-    for (unsigned i = 0; i < nfr; i++) {
-        uintptr_t r = DMAR + fro + 16 * i;
+    for (unsigned u = 0; u < nunits; u++) {
+        for (unsigned i = 0; i < nfr[u]; i++) {
+            uintptr_t r = unit_base[u] + fro[u] + 16 * i;
 
-        if (rd32(r + 12) & (1u << 31)) {
-            wr32(r + 12, 1u << 31);
+            if (rd32(r + 12) & (1u << 31)) {
+                wr32(r + 12, 1u << 31);
+            }
         }
+        wr32(unit_base[u] + R_FSTS, 0x7d);  /* PFO, AFO, APF, IQE, ICE, ITE */
     }
-    wr32(DMAR + R_FSTS, 0x7d);          /* PFO, AFO, APF, IQE, ICE, ITE */
 }
 
-static unsigned faults_read(Fault *f, unsigned max)
+/* The fault records of unit U */
+static unsigned faults_read(unsigned u, Fault *f, unsigned max)
 {
     unsigned n = 0;
 
-    for (unsigned i = 0; i < nfr && n < max; i++) {
-        uintptr_t r = DMAR + fro + 16 * i;
+    for (unsigned i = 0; i < nfr[u] && n < max; i++) {
+        uintptr_t r = unit_base[u] + fro[u] + 16 * i;
         uint64_t hi = rd64(r + 8);
 
         if (hi >> 63) {
@@ -736,38 +776,53 @@ static unsigned faults_read(Fault *f, unsigned max)
 
 static void faults_show(void)
 {
-    Fault f[8];
-    unsigned n = faults_read(f, 8);
+    for (unsigned u = 0; u < nunits; u++) {
+        Fault f[8];
+        unsigned n = faults_read(u, f, 8);
 
-    for (unsigned i = 0; i < n; i++) {
-        print("#   fault record: reason 0x%x sid %02x:%02x.%u fi 0x%llx %s\n",
-              (uint32_t)(f[i].hi >> 32) & 0xff, (uint32_t)(f[i].hi >> 8) & 0xff,
-              (uint32_t)(f[i].hi >> 3) & 0x1f, (uint32_t)f[i].hi & 7,
-              f[i].lo, f[i].hi >> 62 & 1 ? "read" : "write");
+        for (unsigned i = 0; i < n; i++) {
+            print("#   unit %u fault record: reason 0x%x sid %02x:%02x.%u "
+                  "fi 0x%llx %s\n", u, (uint32_t)(f[i].hi >> 32) & 0xff,
+                  (uint32_t)(f[i].hi >> 8) & 0xff,
+                  (uint32_t)(f[i].hi >> 3) & 0x1f, (uint32_t)f[i].hi & 7,
+                  f[i].lo, f[i].hi >> 62 & 1 ? "read" : "write");
+        }
     }
 }
 
-static bool no_fault(void)
+/* No unit other than ONLY (or none, ONLY = MAX_UNITS) has a record */
+static bool no_fault_but(unsigned only)
 {
     Fault f[1];
 
-    if (faults_read(f, 1)) {
-        faults_show();
-        return false;
+    for (unsigned u = 0; u < nunits; u++) {
+        if (u != only && faults_read(u, f, 1)) {
+            faults_show();
+            return false;
+        }
     }
     return true;
 }
 
-/* Is there a record of REASON from SID with fault info FI (top 52 bits)? */
+static bool no_fault(void)
+{
+    return no_fault_but(MAX_UNITS);
+}
+
+/*
+ * Is there a record of REASON from SID with fault info FI (top 52 bits),
+ * in the unit that covers SID (the IOAPIC's: unit 0), and none elsewhere?
+ */
 static bool fault_seen(uint8_t reason, uint16_t sid, uint64_t fi)
 {
+    unsigned u = sid == BDF(0xff, 0, 0) ? 0 : EDU_UNIT;
     Fault f[8];
-    unsigned n = faults_read(f, 8);
+    unsigned n = faults_read(u, f, 8);
 
     for (unsigned i = 0; i < n; i++) {
         if (((f[i].hi >> 32) & 0xff) == reason &&
             (uint16_t)f[i].hi == sid && (f[i].lo & ~0xfffull) == fi) {
-            return true;
+            return no_fault_but(u);
         }
     }
     faults_show();
@@ -1281,6 +1336,10 @@ void payload_main(uint32_t magic, const MultibootInfo *mbi)
     if (arg("iommu")) {
         iommu_name = arg("iommu");
     }
+    nunits = arg_uint("units", 1);
+    if (nunits < 1 || nunits > MAX_UNITS) {
+        bail_out("units=N must be 1..2");
+    }
     if (want < 2 || want > MAX_CPUS) {
         bail_out("cpus=N must be 2..8");
     }
@@ -1330,8 +1389,8 @@ void payload_main(uint32_t magic, const MultibootInfo *mbi)
           edu_msi_cap, edu_gsi, target);
     ok = iommu_setup();
     if (!tap(ok, "unit-setup: root/context tables, queued invalidation "
-             "and the IR table (%s) enabled, GSTS 0x%x",
-             x2apic ? "EIME" : "xAPIC", rd32(DMAR + R_GSTS))) {
+             "and the IR table (%s) enabled on %u unit(s), GSTS 0x%x",
+             x2apic ? "EIME" : "xAPIC", nunits, rd32(DMAR + R_GSTS))) {
         bail_out("the unit did not come up");
     }
     clear_hits();
