@@ -551,9 +551,9 @@ static bool register_inv_refused(DmarUnit *u, const char *reg)
 }
 
 /*
- * §11.4.6.1: with a translation table mode other than legacy latched
- * (RTADDR.TTM != 00b), a register-based invalidation is an incorrect
- * request: ignored, reported with granularity 00b.
+ * §11.4.6.1, §11.4.6.3: with a translation table mode other than legacy
+ * latched (RTADDR.TTM != 00b), a register-based invalidation is an
+ * incorrect request: ignored, reported with granularity 00b.
  */
 static bool register_inv_not_legacy(DmarUnit *u, const char *reg)
 {
