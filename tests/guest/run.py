@@ -93,7 +93,7 @@ CONFIGS = {
 # (0xfed90000, pcie.0 and the IOAPIC). virtio-blk, nvme, e1000e (and
 # vhost's virtio-net) and a second edu sit behind pxb1; the first edu
 # stays on pcie.0, so isolation and vfio run behind each unit. "suite":
-# the (scenario, mode) runs of the suite on that configuration; "rmrr":
+# the runs of the suite on that configuration (below); "rmrr":
 # (base, limit) on the second edu's unit, "pmr": the board's protected
 # low region (base, last byte); "memmap": the e820 reservation of the
 # guest RAM they use (see docs/vtd-dmar.rst).
@@ -108,24 +108,36 @@ RMRR_MEMMAP = ["4K$0x%x" % (RMRR[0] - 4096), "4K$0x%x" % (RMRR[1] + 1)]
 # PMR: the board protects 2 MiB (PLMBASE = PLMLIMIT: one 2 MiB granule).
 PMR_LOW = (0x0e000000, 0x0e1fffff)
 PMR_MEMMAP = ["2M$0x%x" % PMR_LOW[0]]
-TWO_UNIT_SUITE = [("dmar", "lazy"), ("dmar", "pt"), ("blk", "strict"),
-                  ("nvme", "lazy"), ("net", "strict"),
-                  ("isolation", "lazy"), ("vfio", "strict")]
+# The suite's runs, (scenario, mode, kernels): every scenario that makes
+# sense behind two units passes on both kernels with xAPIC and x2APIC
+# (run.py run ... --iommu vtd-dmar-2u[-eim] runs the others); the suite
+# spreads them over the two kernels, 9 runs each, to stay within about
+# three minutes.
+K612, K73, BOTH = ("6.12",), ("7.3",), ("6.12", "7.3")
 CONFIGS.update({
     "vtd-dmar-2u": dict(device="vtd-dmar,intremap=on,eim=off", ir="xapic",
-                        units=2, suite=TWO_UNIT_SUITE),
+                        units=2, suite=[
+                            ("dmar", "lazy", K612), ("dmar", "pt", K73),
+                            ("blk", "strict", K612), ("nvme", "lazy", K612),
+                            ("net", "strict", K612),
+                            ("isolation", "lazy", BOTH),
+                            ("vfio", "strict", K612)]),
     "vtd-dmar-2u-eim": dict(device="vtd-dmar,intremap=on,eim=on",
                             ir="x2apic", smp=4, cpu="qemu64,+x2apic",
-                            units=2, suite=TWO_UNIT_SUITE),
+                            units=2, suite=[
+                                ("dmar", "lazy", BOTH), ("blk", "strict", K73),
+                                ("nvme", "lazy", K73),
+                                ("isolation", "lazy", K73),
+                                ("vfio", "strict", K73)]),
     "vtd-dmar-2u-rmrr": dict(device="vtd-dmar,intremap=on,eim=off",
                              ir="xapic", units=2, rmrr=RMRR,
                              memmap=RMRR_MEMMAP,
-                             suite=[("dmar", "lazy"), ("rmrr", "strict")]),
+                             suite=[("rmrr", "strict", BOTH)]),
     "vtd-dmar-pmr": dict(device="vtd-dmar,intremap=on,eim=off,pmr=on,"
                          "pmr-enable=on,pmr-low-base=0x%x,pmr-low-limit=0x%x"
                          % (PMR_LOW[0], PMR_LOW[1] + 1 - (2 << 20)),
                          ir="xapic", pmr=PMR_LOW, memmap=PMR_MEMMAP,
-                         suite=[("pmr", "pt"), ("dmar", "lazy")]),
+                         suite=[("pmr", "pt", BOTH)]),
 })
 
 SCENARIOS = ["dmar", "blk", "nvme", "net", "isolation", "vfio", "vhost",
@@ -1355,8 +1367,8 @@ def matrix(iommus, kernel="6.12", scenarios=SCENARIOS):
         if "suite" in CONFIGS[iommu]:
             # the configuration names its own runs (issue 16's)
             runs += [Run(scen, iommu, mode, kernel=kernel)
-                     for scen, mode in CONFIGS[iommu]["suite"]
-                     if scen in scenarios]
+                     for scen, mode, kernels in CONFIGS[iommu]["suite"]
+                     if scen in scenarios and kernel in kernels]
             continue
         for scen in SCENARIOS:
             if scen not in scenarios or (not has and scen in NEEDS_IOMMU):
