@@ -1060,6 +1060,33 @@ static void test_unit_ir(void)
     mach_free(m);
 }
 
+/*
+ * A system reset brings every unit back to its power-on registers,
+ * whatever software did to each
+ */
+static void test_unit_reset(void)
+{
+    Mach *m = boot_ab(",intremap=on", ",intremap=on");
+    QDmar *a = m->e[0], *b = m->e[1];
+    uint32_t a0[SNAP_WORDS], b0[SNAP_WORDS], a1[SNAP_WORDS], b1[SNAP_WORDS];
+
+    dmar_snapshot(a, a0);
+    dmar_snapshot(b, b0);
+    u_translate_on(b, 1, PAGE_OUT);
+    u_ir_on(b, 1);
+    u_fault_events(b, 1);
+    dmar_dma_in(b, IOVA_C);
+    assert_dma_fault(b, IOVA_C, FR_READ, false);
+    dmar_qi_enable(a, U_IQ(0), 0);
+    dmar_wr32(a, REG_FEDATA, 0x1234);
+    qtest_system_reset(m->qts);
+    dmar_snapshot(a, a1);
+    dmar_snapshot(b, b1);
+    dmar_assert_same_regs(a0, a1);
+    dmar_assert_same_regs(b0, b1);
+    mach_free(m);
+}
+
 /* Three units: each edu's DMA goes through its own unit's tables */
 static void test_unit_three(void)
 {
@@ -1333,6 +1360,7 @@ static void test_qmp(void)
     g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func(
         dict_unref);
     g_autoptr(QList) units = NULL;
+    g_autofree char *hmp = NULL;
     QDict *t, *args, *step, *ev;
     QList *steps;
 
@@ -1344,16 +1372,23 @@ static void test_qmp(void)
     g_assert_cmpuint(qlist_size(units), ==, 2);
     assert_query_unit(units, "dmarA", a, DMAR_BASE);
     assert_query_unit(units, "dmarB", b, DMAR_UNIT(1));
+    hmp = qtest_hmp(m->qts, "info vtd-dmar");
+    g_test_message("info vtd-dmar: %s", hmp);
+    g_assert_nonnull(strstr(hmp, "/machine/peripheral/dmarA (id dmarA) at "
+                            "0xfed90000"));
+    g_assert_nonnull(strstr(hmp, "/machine/peripheral/dmarB (id dmarB) at "
+                            "0xfed94000"));
 
-    for (unsigned i = 0; i < 3; i++) {
+    /* by id, QOM path, bb:dd.f or source-id; with or without the unit */
+    for (unsigned i = 0; i < 5; i++) {
         args = qdict_new();
-        if (i == 2) {
+        if (i >= 3) {
             qdict_put_int(args, "source-id", sid_of(b));
         } else {
-            qdict_put_str(args, "device", i ? "/machine/peripheral/edu1" :
-                          "edu1");
+            qdict_put_str(args, "device", i == 0 ? "edu1" :
+                          i == 1 ? "/machine/peripheral/edu1" : "41:00.0");
         }
-        if (i) {
+        if (i == 1 || i == 3) {
             qdict_put_str(args, "unit", i == 1 ? "dmarB" :
                           "/machine/peripheral/dmarB");
         }
@@ -1445,6 +1480,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/queue", test_unit_queue);
     qtest_add_func("/vtd-dmar/units/ir", test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
+    qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
     DMAR_ADD_CASES("/vtd-dmar/units/refused", refuse_cases, test_refused);
     qtest_add_func("/vtd-dmar/units/refused/count", test_refused_count);
     qtest_add_func("/vtd-dmar/units/qmp", test_qmp);
