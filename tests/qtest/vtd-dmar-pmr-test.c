@@ -304,6 +304,94 @@ static void test_adm_off(void)
     dmar_free(d);
 }
 
+/* ================= migration ================= */
+
+static char *migration_end(QTestState *qts)
+{
+    for (int i = 0; i < 6000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
+        char *end = NULL;
+
+        g_assert_nonnull(ret);
+        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
+            end = g_strdup(st);
+        }
+        qobject_unref(rsp);
+        if (end) {
+            return end;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/* Migrate SRC to a unit with PROPS; NULL if the destination refused it */
+static QDmar *migrate_to(QDmar *src, const char *props)
+{
+    QDmar *dst = g_new0(QDmar, 1);
+    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-pmr-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    g_autofree char *src_st = NULL;
+    g_autofree char *dst_st = NULL;
+
+    *dst = *src;
+    dst->bus = NULL;
+    dst->edu = NULL;
+    dst->qts = qtest_initf("-M q35 -device vtd-dmar,%s %s -incoming defer",
+                           props, dmar_edu_args(false));
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s, "
+                             "'exit-on-error': false } }", uri);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    src_st = migration_end(src->qts);
+    dst_st = migration_end(dst->qts);
+    unlink(path);
+    if (!strcmp(dst_st, "failed")) {
+        qtest_quit(dst->qts);
+        g_free(dst);
+        return NULL;
+    }
+    g_assert_cmpstr(dst_st, ==, "completed");
+    qtest_qmp_eventwait(dst->qts, "RESUME");
+    dmar_edu_attach(dst);
+    return dst;
+}
+
+/*
+ * Enabled regions and a latched abort-DMA root pointer go along (in the
+ * register file and the latched pointer); the destination blocks and
+ * faults as the source did. A destination without pmr=on refuses them.
+ */
+static void test_migration(void)
+{
+    QDmar *src = dmar_boot(PMR_PROPS ",abort-dma-mode=on");
+    QDmar *dst;
+
+    dmar_wr32(src, REG_PMEN, PMEN_EPM);
+    dmar_wr64(src, REG_RTADDR, TTM(3));
+    dmar_wr32(src, REG_GCMD, GCMD_SRTP);
+    dst = migrate_to(src, PMR_PROPS ",abort-dma-mode=on");
+    g_assert_nonnull(dst);
+    g_assert_cmphex(dmar_rd32(dst, REG_PMEN), ==, PMEN_EPM | PMEN_PRS);
+    g_assert_cmphex(dmar_rd32(dst, REG_PLMBASE), ==, LB);
+    g_assert_cmphex(dmar_rd64(dst, REG_RTADDR), ==, TTM(3));
+    assert_region(dst, LB, L_END);
+    assert_region(dst, HB, H_END);
+    dmar_wr32(dst, REG_GCMD, GCMD_TE);
+    dmar_dma_out(dst, IDENT_OUT);
+    dmar_assert_frcd(dst, 0, IDENT_OUT, FR_ABORT_DMA, true);
+    dmar_free(dst);
+    dmar_free(src);
+
+    src = dmar_boot(PMR_PROPS ",pmr-enable=on");
+    g_assert_null(migrate_to(src, "pmr=off"));
+    dmar_free(src);
+}
+
 /* ================= refused configurations ================= */
 
 typedef struct Refused {
@@ -355,6 +443,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/pmr/translated", test_translated);
     qtest_add_func("/vtd-dmar/adm/sequence", test_adm);
     qtest_add_func("/vtd-dmar/adm/off", test_adm_off);
+    qtest_add_func("/vtd-dmar/pmr/migration", test_migration);
     for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
         g_autofree char *name = g_strdup_printf("/vtd-dmar/pmr/refused/%s",
                                                 refused[i].name);
