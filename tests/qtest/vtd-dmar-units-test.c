@@ -1060,6 +1060,54 @@ static void test_unit_ir(void)
     mach_free(m);
 }
 
+/* An IOAPIC RTE in remappable format, handle INDEX, vector field V */
+static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
+{
+    return (uint64_t)(index & 0x7fff) << 49 | 1ull << 48 |
+           (uint64_t)((index >> 15) & 1) << 11 | v;
+}
+
+/*
+ * The IOAPIC's messages go through the catch-all's interrupt remapping
+ * table, not the other unit's, also when that other unit claims pcie.0;
+ * with the catch-all's remapping off they pass as they are, whatever the
+ * other unit (remapping on, compatibility format blocked) would say.
+ */
+static void test_unit_ioapic(const void *opaque)
+{
+    bool claim_pcie0 = GPOINTER_TO_INT(opaque);
+    static const uint64_t bases_claim[] = { DMAR_UNIT(1), DMAR_BASE };
+    Mach *m = claim_pcie0 ?
+        mach_boot(1, "-device vtd-dmar,id=dmarA,intremap=on "
+                  "-device vtd-dmar,id=dmar0,primary-bus=pcie.0,intremap=on",
+                  bases_claim) :
+        boot_ab(",intremap=on", ",intremap=on");
+    QDmar *all = m->e[claim_pcie0], *other = m->e[!claim_pcie0];
+    unsigned ia = claim_pcie0, io = !claim_pcie0;
+
+    u_ir_on(all, ia);
+    u_ir_on(other, io);
+    dmar_irte_put(all, U_IRT(ia), IR_INDEX, dmar_irte_lo(0x61),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
+    dmar_irte_put(other, U_IRT(io), IR_INDEX, dmar_irte_lo(0x62),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(IOAPIC_SID));
+    dmar_ioapic_rte(all, IOAPIC_PIN, ioapic_remap_rte(IR_INDEX, 0x60));
+    dmar_ioapic_pulse(all, IOAPIC_PIN);
+    dmar_assert_delivered(all, 0x61, false);
+    dmar_assert_not_delivered(all, 0x62);
+    assert_no_records(all);
+    assert_no_records(other);
+
+    dmar_gcmd_update(all, 0, GCMD_IRE);
+    g_assert_cmphex(dmar_rd32(all, REG_GSTS) & GSTS_IRES, ==, 0);
+    dmar_ioapic_rte(all, IOAPIC_PIN, 0x63);
+    dmar_ioapic_pulse(all, IOAPIC_PIN);
+    dmar_assert_delivered(all, 0x63, false);
+    assert_no_records(all);
+    assert_no_records(other);
+    mach_free(m);
+}
+
 /*
  * A system reset brings every unit back to its power-on registers,
  * whatever software did to each
@@ -1481,6 +1529,10 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/ir", test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
+    qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
+                        test_unit_ioapic);
+    qtest_add_data_func("/vtd-dmar/units/ioapic-claim-pcie0",
+                        GINT_TO_POINTER(1), test_unit_ioapic);
     DMAR_ADD_CASES("/vtd-dmar/units/refused", refuse_cases, test_refused);
     qtest_add_func("/vtd-dmar/units/refused/count", test_refused_count);
     qtest_add_func("/vtd-dmar/units/qmp", test_qmp);
