@@ -37,8 +37,8 @@ static char *migration_end(QTestState *qts)
     }
 }
 
-/* Migrate SRC to a new unit with the default properties */
-static QDmar *dmar_migrate(QDmar *src)
+/* Migrate SRC to a new machine with UNITS (-device vtd-dmar...) and edu */
+static QDmar *dmar_migrate_units(QDmar *src, const char *units)
 {
     QDmar *dst = g_new0(QDmar, 1);
     g_autofree char *path = g_strdup_printf("%s/vtd-dmar-test-%d.sock",
@@ -51,7 +51,7 @@ static QDmar *dmar_migrate(QDmar *src)
     *dst = *src;
     dst->bus = NULL;
     dst->edu = NULL;
-    dst->qts = qtest_initf("-M q35 -device vtd-dmar %s -incoming defer",
+    dst->qts = qtest_initf("-M q35 %s %s -incoming defer", units,
                            dmar_edu_args(false));
     /* a stream the unit refuses is a failed migration, not an exit */
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
@@ -66,6 +66,12 @@ static QDmar *dmar_migrate(QDmar *src)
     g_assert_cmpstr(dst_st, ==, "completed");
     qtest_qmp_eventwait(dst->qts, "RESUME");
     return dst;
+}
+
+/* Migrate SRC to a new unit with the default properties */
+static QDmar *dmar_migrate(QDmar *src)
+{
+    return dmar_migrate_units(src, "-device vtd-dmar");
 }
 
 static void test_migration(void)
@@ -169,6 +175,60 @@ static void test_qi_migration(void)
 
     dmar_free(dst);
     dmar_free(src);
+}
+
+/* ---- two units ---- */
+
+#define TWO_UNITS "-device vtd-dmar,primary-bus=pcie.0 -device vtd-dmar"
+
+/*
+ * Two units: B claims pcie.0 (edu's bus), A covers the rest. Each unit's
+ * registers and fault records reach its counterpart, not the other, and
+ * edu's DMA still goes through B's tables. (The destination's command
+ * line must list the units in the same order, as for any device.)
+ */
+static void test_two_units_migration(void)
+{
+    QDmar *b = dmar_attach(qtest_initf("-M q35 %s %s", TWO_UNITS,
+                                       dmar_edu_args(false)));
+    QDmar a = { .qts = b->qts, .base = DMAR_BASE };
+    QDmar *db, da;
+    uint32_t a0[SNAP_WORDS], b0[SNAP_WORDS], a1[SNAP_WORDS], b1[SNAP_WORDS];
+
+    b->base = DMAR_UNIT(1);
+    dmar_tables_init(b, 4, 0);
+    dmar_map(b, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_map(b, IOVA_B, PAGE_P2, 1, PTE_W);
+    dmar_fill(b, PAGE_P1, 0x5c);
+    dmar_zero(b, PAGE_P2);
+    dmar_wr32(b, REG_FEDATA, 0x1357);
+    dmar_wr32(b, REG_FECTL, FECTL_IM);
+    dmar_enable(b, ROOT_TABLE);
+    dmar_dma_in(b, IOVA_C);                          /* B's FRCD[0] */
+    dmar_wr32(&a, REG_FEDATA, 0x2468);
+    dmar_wr32(&a, REG_FECTL, FECTL_IM);
+    dmar_snapshot(&a, a0);
+    dmar_snapshot(b, b0);
+    g_assert_cmphex(a0[REG_FEDATA / 4], ==, 0x2468);
+    g_assert_cmphex(b0[REG_FEDATA / 4], ==, 0x1357);
+    g_assert_cmphex(dmar_fsts(&a), ==, 0);
+    g_assert_cmphex(dmar_fsts(b), ==, FSTS_PPF | FSTS_FRI(0));
+
+    db = dmar_migrate_units(b, TWO_UNITS);
+    da = (QDmar) { .qts = db->qts, .base = DMAR_BASE };
+    dmar_snapshot(&da, a1);
+    dmar_snapshot(db, b1);
+    dmar_assert_same_regs(a0, a1);
+    dmar_assert_same_regs(b0, b1);
+    dmar_assert_frcd(db, 0, IOVA_C, FR_READ, false);
+
+    dmar_edu_attach(db);
+    dmar_copy(db, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(db, PAGE_P2, 0x5c));
+    g_assert_cmphex(dmar_fsts(&da), ==, 0);
+
+    dmar_free(db);
+    dmar_free(b);
 }
 
 /* ---- interrupt remapping ---- */
@@ -671,6 +731,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/migration", test_migration);
     qtest_add_func("/vtd-dmar/qi/migration", test_qi_migration);
     qtest_add_func("/vtd-dmar/ir/migration", test_ir_migration);
+    qtest_add_func("/vtd-dmar/units/migration", test_two_units_migration);
 
     qtest_add_func("/vtd-dmar/migration-stream/intact", test_stream_intact);
     for (unsigned i = 0; i < ARRAY_SIZE(stream_cases); i++) {
