@@ -180,6 +180,26 @@ static Mach *boot_ab(const char *props_a, const char *props_b)
     return mach_boot(1, units, bases);
 }
 
+/*
+ * The two-unit machine of a per-unit test: OPAQUE 0 is boot_ab()'s; 1
+ * has "dmar0" claim pcie.0 (edu0, at DMAR_UNIT(1)) and the catch-all
+ * "dmarA" cover pxb1 (edu1). PROPS go to both units. In the tests, A is
+ * edu0's unit and B edu1's, in either machine.
+ */
+static Mach *boot_pair(const void *opaque, const char *props)
+{
+    static const uint64_t bases[] = { DMAR_UNIT(1), DMAR_BASE };
+    g_autofree char *units = NULL;
+
+    if (!GPOINTER_TO_INT(opaque)) {
+        return boot_ab(props, props);
+    }
+    units = g_strdup_printf("-device vtd-dmar,id=dmarA%s "
+                            "-device vtd-dmar,id=dmar0,primary-bus=pcie.0%s",
+                            props, props);
+    return mach_boot(1, units, bases);
+}
+
 /* Requester id of D's edu */
 static uint16_t sid_of(QDmar *d)
 {
@@ -865,9 +885,9 @@ static void test_unit_regs(void)
  * B's tables while edu0 (behind A, TE off) still reaches RAM directly;
  * then A on with its own tables, and B's stay B's.
  */
-static void test_unit_translate(void)
+static void test_unit_translate(const void *opaque)
 {
-    Mach *m = boot_ab("", "");
+    Mach *m = boot_pair(opaque, "");
     QDmar *a = m->e[0], *b = m->e[1];
 
     u_translate_on(b, 1, PAGE_OUT);
@@ -917,9 +937,9 @@ static void test_unit_translate(void)
  * A fault of edu1 is recorded by B (its source-id, B's fault event) and
  * not by A; then one of edu0 by A, not B
  */
-static void test_unit_faults(void)
+static void test_unit_faults(const void *opaque)
 {
-    Mach *m = boot_ab("", "");
+    Mach *m = boot_pair(opaque, "");
     QDmar *a = m->e[0], *b = m->e[1];
 
     u_fault_events(a, 0);
@@ -956,9 +976,9 @@ static void test_unit_faults(void)
  * B's invalidation queue is its own: its waits complete while A's queue
  * registers stay untouched, and a bad descriptor sets B's IQE only
  */
-static void test_unit_queue(void)
+static void test_unit_queue(const void *opaque)
 {
-    Mach *m = boot_ab("", "");
+    Mach *m = boot_pair(opaque, "");
     QDmar *a = m->e[0], *b = m->e[1];
 
     dmar_qi_enable(b, U_IQ(1), 0);
@@ -1012,9 +1032,9 @@ static void u_ir_on(QDmar *d, unsigned i)
  * fault); an IEC invalidation on A's queue leaves B's cached entry, one
  * on B's queue drops it.
  */
-static void test_unit_ir(void)
+static void test_unit_ir(const void *opaque)
 {
-    Mach *m = boot_ab(",intremap=on", ",intremap=on");
+    Mach *m = boot_pair(opaque, ",intremap=on");
     QDmar *a = m->e[0], *b = m->e[1];
     uint32_t msi = dmar_msi_remappable(IR_INDEX, false);
 
@@ -1523,10 +1543,22 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/rmrr/two", test_rmrr_two);
     qtest_add_func("/vtd-dmar/units/rmrr/units", test_rmrr_units);
     qtest_add_func("/vtd-dmar/units/regs", test_unit_regs);
-    qtest_add_func("/vtd-dmar/units/translate", test_unit_translate);
-    qtest_add_func("/vtd-dmar/units/faults", test_unit_faults);
-    qtest_add_func("/vtd-dmar/units/queue", test_unit_queue);
-    qtest_add_func("/vtd-dmar/units/ir", test_unit_ir);
+    qtest_add_data_func("/vtd-dmar/units/translate", GINT_TO_POINTER(0),
+                        test_unit_translate);
+    qtest_add_data_func("/vtd-dmar/units/translate-claim-pcie0",
+                        GINT_TO_POINTER(1), test_unit_translate);
+    qtest_add_data_func("/vtd-dmar/units/faults", GINT_TO_POINTER(0),
+                        test_unit_faults);
+    qtest_add_data_func("/vtd-dmar/units/faults-claim-pcie0",
+                        GINT_TO_POINTER(1), test_unit_faults);
+    qtest_add_data_func("/vtd-dmar/units/queue", GINT_TO_POINTER(0),
+                        test_unit_queue);
+    qtest_add_data_func("/vtd-dmar/units/queue-claim-pcie0",
+                        GINT_TO_POINTER(1), test_unit_queue);
+    qtest_add_data_func("/vtd-dmar/units/ir", GINT_TO_POINTER(0),
+                        test_unit_ir);
+    qtest_add_data_func("/vtd-dmar/units/ir-claim-pcie0",
+                        GINT_TO_POINTER(1), test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
     qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
