@@ -513,6 +513,11 @@ static void test_adm_bad_ttm(void)
         assert_adm_fault(f, IOVA_B, true,
                          ttm == 3 ? FR_ABORT_DMA : FR_RTA_TTM);
     }
+    /* DMA faults, not interrupt ones (dmar_fr_is_ir() stops at 2Fh) */
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: DMA write fault, sid 00:04.0 "
+                               "addr 0x2468a000 reason 0x30\n"), ==, 2);
+    g_assert_cmpuint(fx_logged(f, "G: vtd-dmar: DMA write fault, sid 00:04.0 "
+                               "addr 0x2468a000 reason 0x33\n"), ==, 1);
     wr64(f, REG_RTADDR, ROOT_TABLE);
     wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
