@@ -732,6 +732,7 @@ class Run:
         # query-vtd-dmar while the guest runs (its "VTD: BOOT" line seen)
         self.dmar_running = None
         self.pmen = {}             # PMEN: "board", "running", "end"
+        self.dmar_board = None     # query-vtd-dmar before "cont" (PMR)
 
     def add(self, check, status, detail=""):
         self.results.append((check, status, detail))
@@ -1021,6 +1022,8 @@ class Run:
                     mon = self.mon = QmpClient.connect(qmp, p, self.qmp_log)
                     if mon and CONFIGS[self.iommu].get("pmr"):
                         self.pmen["board"] = self._pmen(mon)
+                        ans = mon.cmd("query-vtd-dmar") or {}
+                        self.dmar_board = ans.get("return")
                     if mon is None or "return" not in (mon.cmd("cont") or {}):
                         try:        # a QEMU that failed to start exits
                             p.wait(timeout=5)
@@ -1215,6 +1218,28 @@ class Run:
                      "0: Linux cleared EPM, the unit PRS)" % tuple(
                          v if v is None else "0x%x" % v
                          for v in (running, end)))
+            self._pmr_query(cfg)
+
+    def _pmr_query(self, cfg):
+        """Check "pmr-query" when query-vtd-dmar shows a unit's PMRs (its
+        "pmr" member): before "cont" protection asked for and in force
+        over the board's low region; while the guest ran, neither, over
+        the same registers (Linux clears only PMEN.EPM)."""
+        got = []
+        for when, info in (("board", self.dmar_board),
+                           ("running", self.dmar_running)):
+            u = [u for u in info or [] if u["base"] == UNIT_BASES[0]]
+            if not u or "pmr" not in u[0]:
+                return          # a QEMU whose query has no PMR member
+            got.append((when, u[0]["pmr"]))
+        low = (cfg["pmr"][0], cfg["pmr"][1] + 1 - (2 << 20))
+        bad = [when for when, p in got
+               if (p["enabled"], p["in-force"]) != ((when == "board"),) * 2
+               or (p["low-base"], p["low-limit"]) != low]
+        self.add("pmr-query", "FAIL" if bad else "PASS", "; ".join(
+            "%s: enabled %d in-force %d low 0x%x-0x%x" % (
+                when, p["enabled"], p["in-force"], p["low-base"],
+                p["low-limit"]) for when, p in got))
 
     @staticmethod
     def _fault_key(d):
