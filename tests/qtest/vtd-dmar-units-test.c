@@ -97,44 +97,60 @@ static char *mach_cmdline(unsigned npxb, const char *units)
 }
 
 /*
- * Root port K (at PXB_BUS(K):00.0) forwards RP_BUS(K) and the 1 MiB
- * window where qpci_iomap() will put edu K's BAR next
+ * The bridge at DEVFN (bus number in bits 15:8) forwards buses SEC..SUB
+ * and the 1 MiB window where qpci_iomap() will put the next edu's BAR
  */
-static void open_root_port(Mach *m, unsigned k)
+static void open_bridge(Mach *m, int devfn, unsigned sec, unsigned sub)
 {
-    QPCIDevice *rp = qpci_device_find(m->bus, PXB_BUS(k) << 8);
+    QPCIDevice *br = qpci_device_find(m->bus, devfn);
     uint64_t win = QEMU_ALIGN_UP(m->bus->mmio_alloc_ptr, EDU_BAR_SIZE);
 
-    g_assert_nonnull(rp);
-    g_assert_cmphex(qpci_config_readw(rp, PCI_VENDOR_ID), ==, 0x1b36);
-    qpci_config_writeb(rp, PCI_PRIMARY_BUS, PXB_BUS(k));
-    qpci_config_writeb(rp, PCI_SECONDARY_BUS, RP_BUS(k));
-    qpci_config_writeb(rp, PCI_SUBORDINATE_BUS, RP_BUS(k));
-    qpci_config_writew(rp, PCI_MEMORY_BASE, (win >> 16) & 0xfff0);
-    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
+    g_assert_nonnull(br);
+    g_assert_cmphex(qpci_config_readw(br, PCI_VENDOR_ID), ==, 0x1b36);
+    qpci_config_writeb(br, PCI_PRIMARY_BUS, devfn >> 8);
+    qpci_config_writeb(br, PCI_SECONDARY_BUS, sec);
+    qpci_config_writeb(br, PCI_SUBORDINATE_BUS, sub);
+    qpci_config_writew(br, PCI_MEMORY_BASE, (win >> 16) & 0xfff0);
+    qpci_config_writew(br, PCI_MEMORY_LIMIT,
                        ((win + EDU_BAR_SIZE - 1) >> 16) & 0xfff0);
-    qpci_device_enable(rp);
-    g_free(rp);
+    qpci_device_enable(br);
+    g_free(br);
 }
 
-static QDmar *edu_attach(Mach *m, unsigned i, uint64_t base)
-{
-    QDmar *d = g_new0(QDmar, 1);
-    int devfn = i ? RP_BUS(i) << 8 : EDU_DEVFN;
+/* An edu and what the unit sees of it: its requester id (source-id) */
+typedef struct UDev {
+    QDmar d;                    /* first: a QDmar * is a UDev * */
+    uint16_t rid;
+} UDev;
 
+/* Edu I at DEVFN, with requester id RID, covered by the unit at BASE */
+static QDmar *edu_attach_at(Mach *m, unsigned i, uint64_t base, int devfn,
+                            uint16_t rid)
+{
+    UDev *u = g_new0(UDev, 1);
+    QDmar *d = &u->d;
+
+    u->rid = rid;
     d->qts = m->qts;
     d->bus = m->bus;
     d->pool = U_POOL(i);
     d->base = base;
-    if (i) {
-        open_root_port(m, i);
-    }
     d->edu = qpci_device_find(m->bus, devfn);
     g_assert_nonnull(d->edu);
     g_assert_cmphex(qpci_config_readl(d->edu, 0), ==, 0x11e81234);
     qpci_device_enable(d->edu);
     d->bar = qpci_iomap(d->edu, 0, NULL);
     return d;
+}
+
+static QDmar *edu_attach(Mach *m, unsigned i, uint64_t base)
+{
+    int devfn = i ? RP_BUS(i) << 8 : EDU_DEVFN;
+
+    if (i) {
+        open_bridge(m, PXB_BUS(i) << 8, RP_BUS(i), RP_BUS(i));
+    }
+    return edu_attach_at(m, i, base, devfn, devfn);
 }
 
 /*
@@ -203,7 +219,48 @@ static Mach *boot_pair(const void *opaque, const char *props)
 /* Requester id of D's edu */
 static uint16_t sid_of(QDmar *d)
 {
-    return d->edu->devfn;
+    return ((UDev *)d)->rid;
+}
+
+/* ================= QMP plumbing ================= */
+
+static void show(const char *what, QObject *o)
+{
+    g_autoptr(GString) s = qobject_to_json(o);
+
+    g_test_message("%s: %s", what, s->str);
+}
+
+static uint64_t num(QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+    uint64_t v;
+
+    if (!n) {
+        g_test_message("no number '%s'", key);
+        show("in", QOBJECT(d));
+    }
+    g_assert_nonnull(n);
+    g_assert_true(qnum_get_try_uint(n, &v));
+    return v;
+}
+
+static void dict_unref(gpointer p)
+{
+    qobject_unref((QDict *)p);
+}
+
+static QObject *qmp_ok(QDict *resp)
+{
+    QObject *r;
+
+    if (!qdict_haskey(resp, "return")) {
+        show("error", QOBJECT(resp));
+    }
+    r = qobject_ref(qdict_get(resp, "return"));
+    g_assert_nonnull(r);
+    qobject_unref(resp);
+    return r;
 }
 
 /* ================= tables, faults, events for edu I ================= */
@@ -719,7 +776,7 @@ static void test_flags(const void *opaque)
 typedef struct RmrrWant {
     uint64_t base, limit;
     uint8_t bus;                /* start bus */
-    uint8_t path[2][2];
+    uint8_t path[3][2];
     unsigned npath;
 } RmrrWant;
 
@@ -1080,6 +1137,105 @@ static void test_unit_ir(const void *opaque)
     mach_free(m);
 }
 
+/*
+ * edu1 behind a PCIe-to-PCI bridge under the root port on pxb1: its
+ * requests reach unit B with the bridge's requester id (secondary bus,
+ * devfn 0), where no device is
+ */
+#define PPB_BUS         (RP_BUS(1) + 1)
+#define ALIAS_SID       (PPB_BUS << 8)
+
+static Mach *boot_alias(void)
+{
+    Mach *m = g_new0(Mach, 1);
+
+    m->qts = qtest_init(
+        "-M q35 -device pxb-pcie,id=pxb1,bus=pcie.0,bus_nr=0x40,addr=0x11 "
+        "-device pcie-root-port,id=rp1,bus=pxb1,addr=00.0,chassis=1,slot=1 "
+        "-device pcie-pci-bridge,id=ppb1,bus=rp1,addr=00.0 "
+        "-device edu,id=edu1,bus=ppb1,addr=01.0" WIDE_DMA " "
+        "-device '{\"driver\":\"vtd-dmar\",\"id\":\"dmarB\","
+        "\"primary-bus\":\"pxb1\","
+        "\"rmrr\":[\"edu1:0x3c000000:0x3c00ffff\"]}' "
+        "-device vtd-dmar,id=dmarA "
+        "-device edu,id=edu0,bus=pcie.0,addr=04.0" WIDE_DMA);
+    m->bus = qpci_new_pc(m->qts, NULL);
+    m->n = 2;
+    m->e[0] = edu_attach(m, 0, DMAR_BASE);
+    open_bridge(m, PXB_BUS(1) << 8, RP_BUS(1), PPB_BUS);
+    open_bridge(m, RP_BUS(1) << 8, PPB_BUS, PPB_BUS);
+    m->e[1] = edu_attach_at(m, 1, DMAR_UNIT(1),
+                            PPB_BUS << 8 | QPCI_DEVFN(1, 0), ALIAS_SID);
+    return m;
+}
+
+/*
+ * B's DRHD still names the root port; the RMRR's path runs through root
+ * port and bridge to edu1 (three entries); B translates and records
+ * faults with the alias
+ */
+static void test_unit_alias(void)
+{
+    static const RmrrWant want[] = {
+        { 0x3c000000, 0x3c00ffff, PXB_BUS(1),
+          { { 0, 0 }, { 0, 0 }, { 1, 0 } }, 3 },
+    };
+    Mach *m = boot_alias();
+    QDmar *b = m->e[1];
+    Dmar tab;
+
+    read_dmar(m, &tab);
+    g_assert_cmpuint(tab.ndrhd, ==, 2);
+    assert_claimed(m, &tab, 0, DMAR_UNIT(1), PXB_BUS(1), tab.s[1].size);
+    assert_catch_all(&tab, 1, tab.s[1].size);
+    assert_rmrrs(&tab, want, 1);
+
+    u_translate_on(b, 1, PAGE_OUT);
+    dmar_fill(b, PAGE_P1, 0x55);
+    dmar_zero(b, PAGE_OUT);
+    dmar_copy(b, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(b, PAGE_OUT, 0x55));
+    dmar_dma_in(b, IOVA_C);
+    assert_dma_fault(b, IOVA_C, FR_READ, false);
+    assert_no_records(m->e[0]);
+    mach_free(m);
+}
+
+/*
+ * x-vtd-dmar-translate of edu1 (by id, or by its requester id alone)
+ * asks B, the unit that covers it, and walks from the alias's root entry
+ */
+static void test_unit_alias_translate(void)
+{
+    Mach *m = boot_alias();
+    QDmar *b = m->e[1];
+
+    u_translate_on(b, 1, PAGE_OUT);
+    for (unsigned i = 0; i < 2; i++) {
+        QDict *args = qdict_new();
+        QDict *t, *step;
+
+        if (i) {
+            qdict_put_int(args, "source-id", ALIAS_SID);
+        } else {
+            qdict_put_str(args, "device", "edu1");
+        }
+        qdict_put_int(args, "address", IOVA_A);
+        t = qobject_to(QDict, qmp_ok(qtest_qmp(m->qts,
+                           "{'execute': 'x-vtd-dmar-translate', "
+                           "'arguments': %p}", args)));
+        show("translate", QOBJECT(t));
+        g_assert_cmpstr(qdict_get_str(t, "mode"), ==, "translated");
+        g_assert_cmphex(num(t, "translated-address"), ==, PAGE_P1);
+        step = qobject_to(QDict, qlist_entry_obj(qlist_first(
+                              qdict_get_qlist(t, "steps"))));
+        g_assert_cmphex(num(step, "address"), ==,
+                        U_ROOT(1) + PPB_BUS * 16);
+        qobject_unref(t);
+    }
+    mach_free(m);
+}
+
 /* An IOAPIC RTE in remappable format, handle INDEX, vector field V */
 static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
 {
@@ -1338,45 +1494,6 @@ static void test_refused_count(void)
 
 /* ================= 6. the monitor ================= */
 
-static void show(const char *what, QObject *o)
-{
-    g_autoptr(GString) s = qobject_to_json(o);
-
-    g_test_message("%s: %s", what, s->str);
-}
-
-static uint64_t num(QDict *d, const char *key)
-{
-    QNum *n = qobject_to(QNum, qdict_get(d, key));
-    uint64_t v;
-
-    if (!n) {
-        g_test_message("no number '%s'", key);
-        show("in", QOBJECT(d));
-    }
-    g_assert_nonnull(n);
-    g_assert_true(qnum_get_try_uint(n, &v));
-    return v;
-}
-
-static void dict_unref(gpointer p)
-{
-    qobject_unref((QDict *)p);
-}
-
-static QObject *qmp_ok(QDict *resp)
-{
-    QObject *r;
-
-    if (!qdict_haskey(resp, "return")) {
-        show("error", QOBJECT(resp));
-    }
-    r = qobject_ref(qdict_get(resp, "return"));
-    g_assert_nonnull(r);
-    qobject_unref(resp);
-    return r;
-}
-
 /* query-vtd-dmar's unit ID, checked against the registers at BASE */
 static void assert_query_unit(QList *units, const char *id, QDmar *d,
                               uint64_t base)
@@ -1561,6 +1678,9 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(1), test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
+    qtest_add_func("/vtd-dmar/units/alias", test_unit_alias);
+    qtest_add_func("/vtd-dmar/units/alias-translate",
+                   test_unit_alias_translate);
     qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
                         test_unit_ioapic);
     qtest_add_data_func("/vtd-dmar/units/ioapic-claim-pcie0",
