@@ -350,6 +350,31 @@ static void assert_caches(QDict *q)
     }
 }
 
+/* The protected memory regions: there exactly when CAP.PLMR/PHMR say */
+static void assert_pmr(QDmar *d, QDict *q, uint64_t cap)
+{
+    static const char *const req[] = {
+        "enabled", "in-force", "low-base", "low-limit", "high-base",
+        "high-limit", NULL,
+    };
+    uint32_t pmen = dmar_rd32(d, REG_PMEN);
+    QDict *p;
+
+    if (!(cap & (CAP_PLMR | CAP_PHMR))) {
+        g_assert_false(qdict_haskey(q, "pmr"));
+        return;
+    }
+    p = qdict_get_qdict(q, "pmr");
+    g_assert_nonnull(p);
+    assert_members(p, req, NULL);
+    g_assert_cmpint(flag(p, "enabled"), ==, !!(pmen & PMEN_EPM));
+    g_assert_cmpint(flag(p, "in-force"), ==, !!(pmen & PMEN_PRS));
+    g_assert_cmphex(num(p, "low-base"), ==, dmar_rd32(d, REG_PLMBASE));
+    g_assert_cmphex(num(p, "low-limit"), ==, dmar_rd32(d, REG_PLMLIMIT));
+    g_assert_cmphex(num(p, "high-base"), ==, dmar_rd64(d, REG_PHMBASE));
+    g_assert_cmphex(num(p, "high-limit"), ==, dmar_rd64(d, REG_PHMLIMIT));
+}
+
 /*
  * query-vtd-dmar's one unit, checked against what the registers say
  * (everything but the latched pointers and the counters, which the
@@ -362,11 +387,11 @@ static QDict *query(QDmar *d)
         "ecap-fields", "gsts", "translation", "queued-invalidation",
         "interrupt-remapping", "x2apic-mode", "compat-format",
         "scalable-mode", "first-stage", "second-stage", "caching-mode",
-        "device-iotlb", "root-table", "irta", "queue", "fsts",
-        "fault-records", "fault-events-sent", "fault-events-suppressed",
-        "caches", NULL,
+        "device-iotlb", "root-table", "abort-dma-mode", "irta", "queue",
+        "fsts", "fault-records", "fault-events-sent",
+        "fault-events-suppressed", "caches", NULL,
     };
-    static const char *const opt[] = { "id", NULL };
+    static const char *const opt[] = { "id", "pmr", NULL };
     g_autoptr(QList) units =
         qobject_to(QList, qmp_ok(qtest_qmp(d->qts,
                                            "{'execute': 'query-vtd-dmar'}")));
@@ -400,6 +425,9 @@ static QDict *query(QDmar *d)
     g_assert_cmpint(flag(q, "caching-mode"), ==, !!(cap & (1ull << 7)));
     g_assert_cmpint(flag(q, "device-iotlb"), ==, !!(ecap & (1ull << 2)));
     g_assert_cmphex(num(q, "fsts"), ==, dmar_rd32(d, REG_FSTS));
+    g_assert_cmpint(flag(q, "abort-dma-mode"), ==,
+                    (num(q, "root-table") >> 10 & 3) == 3);
+    assert_pmr(d, q, cap);
     assert_queue(d, q);
     assert_records(d, q);
     assert_caches(q);
@@ -1907,8 +1935,20 @@ static GPtrArray *info_lines(QDict *q)
         flag(q, "x2apic-mode") ? "x2apic" : "xapic",
         on_off(flag(q, "compat-format"))));
     g_ptr_array_add(w, g_strdup_printf("  root table 0x%" PRIx64
-                                       " (legacy), irta 0x%" PRIx64,
-                                       num(q, "root-table"), num(q, "irta")));
+                                       " (%s), irta 0x%" PRIx64,
+                                       num(q, "root-table"),
+                                       flag(q, "abort-dma-mode") ?
+                                       "abort-DMA mode" : "legacy",
+                                       num(q, "irta")));
+    if (qdict_haskey(q, "pmr")) {
+        QDict *p = qdict_get_qdict(q, "pmr");
+
+        g_ptr_array_add(w, g_strdup_printf(
+            "  protected memory: %s%s, low 0x%" PRIx64 "..0x%" PRIx64
+            ", high 0x%" PRIx64 "..0x%" PRIx64, on_off(flag(p, "enabled")),
+            flag(p, "in-force") ? " (in force)" : "", num(p, "low-base"),
+            num(p, "low-limit"), num(p, "high-base"), num(p, "high-limit")));
+    }
     g_ptr_array_add(w, g_strdup_printf(
         "  queue: 0x%" PRIx64 ", %" PRIu64 " entries of %" PRIu64 " bits, "
         "head %" PRIu64 " tail %" PRIu64 "%s", num(iq, "address"),
@@ -1957,6 +1997,34 @@ static void assert_info(QDmar *d)
     g_autofree char *out = qtest_hmp(d->qts, "info vtd-dmar");
 
     assert_lines(out, want);
+}
+
+/*
+ * A unit with protected memory regions (left on by the board) and
+ * abort-DMA mode: both in the answer and in HMP, as the registers say.
+ */
+static void test_query_pmr_adm(void)
+{
+    QDmar *d = boot("pmr=on,pmr-enable=on,pmr-low-base=0x4000000,"
+                    "pmr-low-limit=0x4200000,abort-dma-mode=on", "");
+    g_autoptr(QDict) q0 = query(d);
+    g_autoptr(QDict) q1 = NULL;
+    QDict *p = qdict_get_qdict(q0, "pmr");
+
+    g_assert_true(flag(p, "enabled") && flag(p, "in-force"));
+    g_assert_cmphex(num(p, "low-base"), ==, 0x4000000);
+    g_assert_cmphex(num(p, "low-limit"), ==, 0x4200000);
+    g_assert_false(flag(q0, "abort-dma-mode"));
+    assert_info(d);
+    dmar_wr32(d, REG_PMEN, 0);
+    dmar_wr64(d, REG_RTADDR, 3ull << 10);
+    dmar_wr32(d, REG_GCMD, GCMD_SRTP);
+    q1 = query(d);
+    p = qdict_get_qdict(q1, "pmr");
+    g_assert_false(flag(p, "enabled") || flag(p, "in-force"));
+    g_assert_true(flag(q1, "abort-dma-mode"));
+    assert_info(d);
+    finish(d);
 }
 
 static void test_hmp_info(void)
@@ -2129,6 +2197,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/qmp/translate/uncached", test_xl_uncached);
 
     qtest_add_func("/vtd-dmar/qmp/hmp/info", test_hmp_info);
+    qtest_add_func("/vtd-dmar/qmp/query/pmr-abort-dma", test_query_pmr_adm);
     qtest_add_func("/vtd-dmar/qmp/hmp/translate", test_hmp_translate);
 
     return g_test_run();

@@ -304,6 +304,9 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     info->qom_path = object_get_canonical_path(OBJECT(s));
     info->id = g_strdup(DEVICE(s)->id);
     info->base = s->mmio.addr;
+    if (s->primary_bus) {
+        info->primary_bus = g_strdup(BUS(s->primary_bus)->name);
+    }
 
     QEMU_LOCK_GUARD(&s->lock);
     info->version = dmar_unit_get32(u, A_VER);
@@ -327,7 +330,22 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     info->caching_mode = FIELD_EX64(info->cap, CAP, CM);
     info->device_iotlb = FIELD_EX64(info->ecap, ECAP, DT);
     info->root_table = u->root;
+    info->abort_dma_mode = FIELD_EX64(u->root, RTADDR, TTM) ==
+                           DMAR_TTM_ABORT_DMA;
     info->irta = u->irta_raw;
+    if (FIELD_EX64(info->cap, CAP, PLMR) || FIELD_EX64(info->cap, CAP, PHMR)) {
+        uint32_t pmen = dmar_unit_get32(u, A_PMEN);
+
+        info->pmr = g_new(VtdDmarPmrInfo, 1);
+        *info->pmr = (VtdDmarPmrInfo) {
+            .enabled = pmen & R_PMEN_EPM_MASK,
+            .in_force = pmen & R_PMEN_PRS_MASK,
+            .low_base = dmar_unit_get32(u, A_PLMBASE),
+            .low_limit = dmar_unit_get32(u, A_PLMLIMIT),
+            .high_base = dmar_unit_get64(u, A_PHMBASE),
+            .high_limit = dmar_unit_get64(u, A_PHMLIMIT),
+        };
+    }
 
     iqa = dmar_unit_get64(u, A_IQA);
     q->enabled = info->queued_invalidation;
@@ -488,7 +506,11 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
     if (i->id) {
         monitor_printf(mon, " (id %s)", i->id);
     }
-    monitor_printf(mon, " at 0x%" PRIx64 "\n", i->base);
+    monitor_printf(mon, " at 0x%" PRIx64, i->base);
+    if (i->primary_bus) {
+        monitor_printf(mon, " for bus %s", i->primary_bus);
+    }
+    monitor_printf(mon, "\n");
     monitor_printf(mon, "  cap 0x%016" PRIx64 " ecap 0x%016" PRIx64
                    " gsts 0x%08" PRIx32 "\n", i->cap, i->ecap, i->gsts);
     hmp_print_fields(mon, "cap", i->cap_fields);
@@ -501,7 +523,16 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    on_off(i->compat_format));
     monitor_printf(mon, "  root table 0x%" PRIx64 " (%s), irta 0x%" PRIx64
                    "\n", i->root_table,
+                   i->abort_dma_mode ? "abort-DMA mode" :
                    i->scalable_mode ? "scalable" : "legacy", i->irta);
+    if (i->pmr) {
+        monitor_printf(mon, "  protected memory: %s%s, low 0x%" PRIx64
+                       "..0x%" PRIx64 ", high 0x%" PRIx64 "..0x%" PRIx64
+                       "\n", on_off(i->pmr->enabled),
+                       i->pmr->in_force ? " (in force)" : "",
+                       i->pmr->low_base, i->pmr->low_limit,
+                       i->pmr->high_base, i->pmr->high_limit);
+    }
     monitor_printf(mon, "  queue: 0x%" PRIx64 ", %" PRIu32 " entries of %u "
                    "bits, head %" PRIu32 " tail %" PRIu32, q->address,
                    q->entries, q->descriptor_width, q->head, q->tail);

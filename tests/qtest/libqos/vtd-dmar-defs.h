@@ -21,6 +21,8 @@
 
 #define REG_VER         0x00
 #define REG_CAP         0x08
+#define CAP_PLMR        (1ull << 5)     /* protected low-memory region */
+#define CAP_PHMR        (1ull << 6)     /* protected high-memory region */
 #define REG_ECAP        0x10
 #define REG_GCMD        0x18
 #define REG_GSTS        0x1c
@@ -33,6 +35,8 @@
 #define REG_FEUADDR     0x44
 #define REG_AFLOG       0x58
 #define REG_PMEN        0x64
+#define PMEN_EPM        (1u << 31)      /* enable protected memory */
+#define PMEN_PRS        1u              /* protected region status */
 #define REG_PLMBASE     0x68
 #define REG_PLMLIMIT    0x6c
 #define REG_PHMBASE     0x70
