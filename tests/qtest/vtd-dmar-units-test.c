@@ -15,10 +15,14 @@
  * used.
  *
  * Checked: the DMAR table's bytes (DRHD order, bases, sizes, scopes,
- * RMRRs, flags), each unit's registers, translation, faults, queue,
- * interrupt entry cache and interrupt remapping table being its own,
- * every refused configuration's message, and query-vtd-dmar /
- * x-vtd-dmar-translate / VTD_DMAR_FAULT naming the right unit.
+ * RMRRs, flags; the checksum as the table loader has firmware compute
+ * it) and the e820 reservations of RMRRs; each unit's registers,
+ * translation, faults, queue, interrupt entry cache and interrupt
+ * remapping table being its own (also with a unit claiming pcie.0), the
+ * IOAPIC going through the catch-all, requester-id aliases behind a
+ * PCIe-to-PCI bridge, reset and migration of both units; every refused
+ * configuration's message; and query-vtd-dmar, info vtd-dmar,
+ * x-vtd-dmar-translate and VTD_DMAR_FAULT naming the right unit.
  * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests
  * work.
  */
@@ -1284,6 +1288,89 @@ static void test_unit_ioapic(const void *opaque)
     mach_free(m);
 }
 
+/* Wait for a migration to end on one side; its final status */
+static char *migration_end(QTestState *qts)
+{
+    for (unsigned i = 0; i < 6000; i++) {
+        g_autoptr(QDict) rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
+
+        g_assert_nonnull(ret);
+        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
+            if (qdict_haskey(ret, "error-desc")) {
+                g_test_message("migration: %s",
+                               qdict_get_str(ret, "error-desc"));
+            }
+            return g_strdup(st);
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Both units migrate, each into its own unit on the destination: the
+ * register windows come out as they went in, and edu1's DMA goes on
+ * through B's tables there
+ */
+static void test_unit_migration(void)
+{
+    Mach *m = boot_ab("", "");
+    Mach *n = g_new0(Mach, 1);
+    g_autofree char *units = g_strdup_printf(UNITS_AB, "", "");
+    g_autofree char *args = mach_cmdline(1, units);
+    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-units-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    g_autofree char *src_st = NULL, *dst_st = NULL;
+    uint32_t w0[2][SNAP_WORDS], w1[2][SNAP_WORDS];
+
+    u_translate_on(m->e[1], 1, PAGE_OUT);
+    u_fault_events(m->e[1], 1);
+    dmar_dma_in(m->e[1], IOVA_C);
+    assert_dma_fault(m->e[1], IOVA_C, FR_READ, false);
+    dmar_qi_enable(m->e[0], U_IQ(0), 0);
+    dmar_wr32(m->e[0], REG_FEDATA, 0x1234);
+    for (unsigned i = 0; i < 2; i++) {
+        dmar_snapshot(m->e[i], w0[i]);
+    }
+
+    n->qts = qtest_initf("%s -incoming defer", args);
+    n->bus = qpci_new_pc(n->qts, NULL);
+    n->n = 2;
+    qtest_qmp_assert_success(n->qts, "{'execute': 'migrate-incoming', "
+                             "'arguments': {'uri': %s, "
+                             "'exit-on-error': false}}", uri);
+    qtest_qmp_assert_success(m->qts, "{'execute': 'migrate', "
+                             "'arguments': {'uri': %s}}", uri);
+    src_st = migration_end(m->qts);
+    dst_st = migration_end(n->qts);
+    unlink(path);
+    g_assert_cmpstr(src_st, ==, "completed");
+    g_assert_cmpstr(dst_st, ==, "completed");
+    qtest_qmp_eventwait(n->qts, "RESUME");
+
+    /*
+     * edu has no migration state: it starts over, and software sets it
+     * up again; what software knew of the tables goes along
+     */
+    for (unsigned i = 0; i < 2; i++) {
+        n->e[i] = edu_attach(n, i, m->e[i]->base);
+        n->e[i]->pool = m->e[i]->pool;
+        n->e[i]->slpt = m->e[i]->slpt;
+        n->e[i]->levels = m->e[i]->levels;
+        dmar_snapshot(n->e[i], w1[i]);
+        dmar_assert_same_regs(w0[i], w1[i]);
+    }
+    mach_free(m);
+    dmar_fill(n->e[1], PAGE_P1, 0x66);
+    dmar_zero(n->e[1], PAGE_OUT);
+    dmar_copy(n->e[1], IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(n->e[1], PAGE_OUT, 0x66));
+    mach_free(n);
+}
+
 /*
  * A system reset brings every unit back to its power-on registers,
  * whatever software did to each
@@ -1678,6 +1765,7 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(1), test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
+    qtest_add_func("/vtd-dmar/units/migration", test_unit_migration);
     qtest_add_func("/vtd-dmar/units/alias", test_unit_alias);
     qtest_add_func("/vtd-dmar/units/alias-translate",
                    test_unit_alias_translate);
