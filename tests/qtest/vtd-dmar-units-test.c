@@ -1767,8 +1767,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
     qtest_add_func("/vtd-dmar/units/migration", test_unit_migration);
     qtest_add_func("/vtd-dmar/units/alias", test_unit_alias);
-    qtest_add_func("/vtd-dmar/units/alias-translate",
-                   test_unit_alias_translate);
     qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
                         test_unit_ioapic);
     qtest_add_data_func("/vtd-dmar/units/ioapic-claim-pcie0",
@@ -1776,5 +1774,7 @@ int main(int argc, char **argv)
     DMAR_ADD_CASES("/vtd-dmar/units/refused", refuse_cases, test_refused);
     qtest_add_func("/vtd-dmar/units/refused/count", test_refused_count);
     qtest_add_func("/vtd-dmar/units/qmp", test_qmp);
+    qtest_add_func("/vtd-dmar/units/monitor/alias-translate",
+                   test_unit_alias_translate);
     return g_test_run();
 }
