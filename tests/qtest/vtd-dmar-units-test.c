@@ -1583,7 +1583,7 @@ static void test_refused_count(void)
 
 /* query-vtd-dmar's unit ID, checked against the registers at BASE */
 static void assert_query_unit(QList *units, const char *id, QDmar *d,
-                              uint64_t base)
+                              uint64_t base, const char *primary_bus)
 {
     g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
     QListEntry *e;
@@ -1606,6 +1606,11 @@ static void assert_query_unit(QList *units, const char *id, QDmar *d,
     g_assert_cmphex(num(q, "root-table"), ==,
                     dmar_rd64(d, REG_RTADDR));
     g_assert_cmphex(num(q, "fsts"), ==, dmar_rd32(d, REG_FSTS));
+    if (primary_bus) {
+        g_assert_cmpstr(qdict_get_str(q, "primary-bus"), ==, primary_bus);
+    } else {
+        g_assert_false(qdict_haskey(q, "primary-bus"));
+    }
 }
 
 static bool fault_event_cb(QTestState *s, const char *name, QDict *event,
@@ -1642,14 +1647,14 @@ static void test_qmp(void)
                                                "'query-vtd-dmar'}")));
     show("query-vtd-dmar", QOBJECT(units));
     g_assert_cmpuint(qlist_size(units), ==, 2);
-    assert_query_unit(units, "dmarA", a, DMAR_BASE);
-    assert_query_unit(units, "dmarB", b, DMAR_UNIT(1));
+    assert_query_unit(units, "dmarA", a, DMAR_BASE, NULL);
+    assert_query_unit(units, "dmarB", b, DMAR_UNIT(1), "pxb1");
     hmp = qtest_hmp(m->qts, "info vtd-dmar");
     g_test_message("info vtd-dmar: %s", hmp);
     g_assert_nonnull(strstr(hmp, "/machine/peripheral/dmarA (id dmarA) at "
-                            "0xfed90000"));
+                            "0xfed90000\r\n"));
     g_assert_nonnull(strstr(hmp, "/machine/peripheral/dmarB (id dmarB) at "
-                            "0xfed94000"));
+                            "0xfed94000 for bus pxb1\r\n"));
 
     /* by id, QOM path, bb:dd.f or source-id; with or without the unit */
     for (unsigned i = 0; i < 5; i++) {
@@ -1694,6 +1699,24 @@ static void test_qmp(void)
     g_assert_cmphex(num(ev, "source-id"), ==, sid_of(b));
     g_assert_cmpstr(qdict_get_str(ev, "bdf"), ==, "41:00.0");
     g_assert_cmphex(num(ev, "address"), ==, IOVA_C);
+    g_assert_false(qdict_get_bool(ev, "interrupt"));
+    assert_no_records(a);
+    clear_fault(b);
+
+    /* an interrupt request of edu1 through a missing IRTE: B's event */
+    g_ptr_array_set_size(events, 0);
+    u_ir_on(b, 1);
+    dmar_edu_msi(b, dmar_msi_remappable(IR_INDEX, false), 0);
+    dmar_assert_ir_fault(b, FR_IR_NP, IR_INDEX, sid_of(b));
+    qobject_unref(qtest_qmp(m->qts, "{'execute': 'query-status'}"));
+    g_assert_cmpuint(events->len, ==, 1);
+    ev = g_ptr_array_index(events, 0);
+    show("event", QOBJECT(ev));
+    g_assert_cmpstr(qdict_get_str(ev, "qom-path"), ==,
+                    "/machine/peripheral/dmarB");
+    g_assert_cmphex(num(ev, "source-id"), ==, sid_of(b));
+    g_assert_true(qdict_get_bool(ev, "interrupt"));
+    g_assert_cmpuint(num(ev, "reason"), ==, FR_IR_NP);
     assert_no_records(a);
     qtest_qmp_set_event_callback(m->qts, NULL, NULL);
     mach_free(m);
