@@ -728,6 +728,35 @@ static void test_table_claim_pcie0(void)
     mach_free(m);
 }
 
+/*
+ * A root bus that bypasses the IOMMU (pxb2, bypass_iommu=on): the
+ * catch-all drops INCLUDE_PCI_ALL and lists the IOAPIC and the devices of
+ * the root bus nobody claims (pcie.0), not pxb1's nor pxb2's
+ */
+static void test_table_bypass(void)
+{
+    static const uint64_t bases[] = { DMAR_BASE, DMAR_UNIT(1) };
+    const char *units =
+        "-device pxb-pcie,id=pxb2,bus=pcie.0,bus_nr=0x80,addr=0x12,"
+        "bypass_iommu=on "
+        "-device pcie-root-port,id=rp2,bus=pxb2,addr=00.0,chassis=2,slot=2 "
+        "-device vtd-dmar,id=dmarB,primary-bus=pxb1 -device vtd-dmar,id=dmarA";
+    uint8_t size = one_unit_size();
+    Mach *m = mach_boot(1, units, bases);
+    Scope want[MAX_SCOPES];
+    unsigned n;
+    Dmar t;
+
+    read_dmar(m, &t);
+    g_assert_cmpuint(t.ndrhd, ==, 2);
+    assert_claimed(m, &t, 0, DMAR_UNIT(1), PXB_BUS(1), size);
+    assert_drhd(&t, 1, DMAR_BASE, 0, size);
+    n = expected_bus_scopes(m, 0, want);
+    want[n++] = ioapic_scope;
+    assert_scopes(&t.s[1], want, n);
+    mach_free(m);
+}
+
 /* ---- 5. the platform opt-in flag; INTR_REMAP follows the catch-all ---- */
 
 typedef struct FlagCase {
@@ -1765,6 +1794,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/table/three", test_table_three);
     qtest_add_func("/vtd-dmar/units/table/claim-pcie0",
                    test_table_claim_pcie0);
+    qtest_add_func("/vtd-dmar/units/table/bypass", test_table_bypass);
     DMAR_ADD_CASES("/vtd-dmar/units/flags", flag_cases, test_flags);
     qtest_add_func("/vtd-dmar/units/rmrr/one", test_rmrr_one);
     qtest_add_func("/vtd-dmar/units/rmrr/two", test_rmrr_two);
