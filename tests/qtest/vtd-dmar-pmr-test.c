@@ -3,8 +3,8 @@
  * QTest for vtd-dmar: protected memory regions (pmr=on, VT-d §11.4.8)
  * and abort-DMA mode (abort-dma-mode=on, §3.4.4), through edu's DMA.
  * Registers as software sees them, the board's reset state, which DMA
- * a region blocks (translation off, pass-through contexts) byte for byte
- * at its edges, with no fault recorded; translated DMA unchecked; the
+ * a region blocks (translation off, pass-through and translated contexts
+ * alike) byte for byte at its edges, with no fault recorded; the
  * whole abort-DMA sequence with its faults; refused configurations.
  * Plumbing in libqos/vtd-dmar.h; the unit-level twin is
  * tests/unit/test-dmar-unit-pmr.c.
@@ -224,22 +224,55 @@ static void test_passthrough(const void *opaque)
     dmar_free(d);
 }
 
-/* Translation on, a translated context: its paging entries decide */
+/*
+ * Translation on, a translated context: what the paging entries grant is
+ * checked where it leads (§11.4.8.1: a unit of major version 2 or more
+ * blocks DMA to a region whether remapping is enabled or not). Identity
+ * mappings around every edge behave as with translation off; a mapping
+ * into a region is blocked, one from an IOVA inside it to memory outside
+ * is not; nothing is recorded.
+ */
 static void test_translated(void)
 {
     QDmar *d = dmar_boot(PMR_PROPS ",pmr-enable=on");
+    static const uint64_t edges[] = { LB, LB + MIB2, L_END, HB, H_END };
 
     dmar_tables_init(d, 4, 0);
-    dmar_map(d, IOVA_A, LB, 1, PTE_RW);
+    for (size_t i = 0; i < ARRAY_SIZE(edges); i++) {
+        dmar_map(d, edges[i] - 0x1000, edges[i] - 0x1000, 1, PTE_RW);
+        dmar_map(d, edges[i], edges[i], 1, PTE_RW);
+    }
     dmar_map(d, IDENT_IN, IDENT_IN, 1, PTE_RW);
+    dmar_map(d, IDENT_OUT, IDENT_OUT, 1, PTE_RW);
+    dmar_map(d, IOVA_A, LB + 0x3000, 1, PTE_RW);
+    dmar_map(d, IOVA_B, HB + 0x5000, 1, PTE_RW);
+    dmar_map(d, HB + 0x8000, PAGE_P1, 1, PTE_RW);
     dmar_enable(d, ROOT_TABLE);
+    assert_region(d, LB, L_END);
+    assert_region(d, HB, H_END);
+
     edu_load(d, 0x21);
-    dmar_zero(d, LB);
+    dmar_fill(d, LB + 0x3000, 0x77);
     dmar_dma_out(d, IOVA_A);
-    g_assert_true(dmar_holds(d, LB, 0x21));
-    /* an IOVA inside a region, not mapped: the usual fault (recorded) */
-    dmar_dma_out(d, HB);
-    dmar_assert_frcd(d, 0, HB, FR_WRITE, true);
+    g_assert_true(dmar_holds(d, LB + 0x3000, 0x77));
+    dmar_fill(d, HB + 0x5000, 0x5a);
+    dmar_dma_in(d, IOVA_B);
+    dmar_zero(d, IDENT_OUT);
+    dmar_dma_out(d, IDENT_OUT);
+    g_assert_false(dmar_holds(d, IDENT_OUT, 0x5a));
+    edu_load(d, 0x21);
+    dmar_zero(d, PAGE_P1);
+    dmar_dma_out(d, HB + 0x8000);
+    g_assert_true(dmar_holds(d, PAGE_P1, 0x21));
+    dmar_assert_no_fault(d);
+
+    /* protection off: the paging entries alone decide */
+    dmar_wr32(d, REG_PMEN, 0);
+    dmar_dma_out(d, IOVA_A);
+    g_assert_true(dmar_holds(d, LB + 0x3000, 0x21));
+    /* an IOVA inside the region that is not mapped: the usual fault */
+    dmar_dma_out(d, HB + 0x10000);
+    dmar_assert_frcd(d, 0, HB + 0x10000, FR_WRITE, true);
     dmar_free(d);
 }
 

@@ -3,7 +3,7 @@
  * Unit tests of protected memory regions (VT-d §11.4.8, pmr=on) and
  * abort-DMA mode (§3.4.4, abort-dma-mode=on) in the vtd-dmar unit layer:
  * the registers' access rules and reset values, which DMA a region
- * blocks (translation off, pass-through contexts; never translated DMA)
+ * blocks (translation off, pass-through and translated contexts alike)
  * at every edge, that nothing is recorded as a fault, the bypass
  * decision, refused configurations, loaded state; RTADDR.TTM, SRTP and
  * the 33h/30h faults, register-based and queued invalidation in each
@@ -335,7 +335,29 @@ static void test_pmr_passthrough(const void *opaque)
     fx_free(f);
 }
 
-/* Translation on, a translated context: the paging entries decide */
+/*
+ * A request whose translation lands in a region: blocked as any other
+ * (§11.4.8.1, major version 2 and up), the event naming the address
+ * it would have reached; no fault.
+ */
+static void assert_xlate_blocked(Fx *f, uint64_t iova, bool write,
+                                 uint64_t out)
+{
+    unsigned n = fx_count(f, DMAR_EV_PMR_BLOCK);
+    DmarXlate x;
+
+    g_assert_false(fx_dma(f, iova, write, &x));
+    g_assert_true(x.pmr_blocked);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_PMR_BLOCK), ==, n + 1);
+    g_assert_cmphex(fx_last(f, DMAR_EV_PMR_BLOCK)->pmr_block.addr, ==, out);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FAULT), ==, 0);
+    assert_no_fault(f);
+}
+
+/*
+ * Translation on, a translated context: what the paging entries grant
+ * is checked where it leads, not where it comes from; an IOTLB hit too.
+ */
 static void test_pmr_translated(void)
 {
     Fx *f = fx_pmr(true, true, false, false);
@@ -344,14 +366,20 @@ static void test_pmr_translated(void)
     map(f, LB, LB, 1, PTE_RW);              /* the identity into it */
     map(f, IOVA_A, HB + 0x3000, 1, PTE_RW); /* elsewhere into the high */
     map(f, HB, PAGE_P1, 1, PTE_RW);         /* an IOVA that looks inside */
+    map(f, IOVA_B, LB - 0x1000, 1, PTE_RW); /* the page below the low */
     dmar_enable(f, ROOT_TABLE);
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
+    assert_xlate_blocked(f, LB + 0x10, true, LB + 0x10);
+    assert_xlate_blocked(f, LB + 0x10, false, LB + 0x10);  /* a hit now */
+    assert_xlate_blocked(f, IOVA_A + 0x8, false, HB + 0x3008);
+    g_assert_cmphex(xlate(f, HB, true), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_B + 0xff8, true), ==, LB - 8);
+    /* what is not mapped faults as ever (recorded) */
+    fault_of(f, LL, true, FR_WRITE);
+    /* protection off: the paging entries alone decide */
+    wr32(f, REG_PMEN, 0);
     g_assert_cmphex(xlate(f, LB + 0x10, true), ==, LB + 0x10);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, HB + 0x3000);
-    g_assert_cmphex(xlate(f, HB, true), ==, PAGE_P1);
-    g_assert_cmpuint(fx_count(f, DMAR_EV_PMR_BLOCK), ==, 0);
-    /* and what is not mapped faults as ever (recorded) */
-    fault_of(f, LL, true, FR_WRITE);
     fx_free(f);
 }
 

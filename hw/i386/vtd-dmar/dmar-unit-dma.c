@@ -70,31 +70,34 @@ bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr)
 }
 
 /*
- * §11.4.8.1: with protected memory enabled, DMA that bypasses translation
- * (GSTS.TES clear, or a pass-through context) must not reach a protected
- * region: it is blocked, and neither recorded nor reported as a fault.
- * DMA that is translated is not checked (docs/vtd-dmar.rst: its paging
- * entries decide). What is granted never reaches past the naturally
- * aligned 2 MiB block around the address, which lies wholly inside or
- * wholly outside each region: a DMA that crosses a region's edge is
- * split there, and only its protected part is blocked.
+ * §11.4.8.1: with protected memory enabled, no DMA reaches a protected
+ * region: a unit of major version 2 or more blocks it whether remapping
+ * is enabled or not, so untranslated, pass-through and translated DMA
+ * alike (the check is on the address the request would reach). It is
+ * neither recorded nor reported as a fault. What is granted never
+ * reaches past the naturally aligned 2 MiB block around that address,
+ * which lies wholly inside or wholly outside each region: a DMA that
+ * crosses a region's edge is split there, and only its protected part
+ * is blocked.
  */
 static bool pmr_check(DmarUnit *u, const DmarRequest *req, DmarXlate *x)
 {
     DmarEvent ev = { .kind = DMAR_EV_PMR_BLOCK };
+    uint64_t out;
 
     if (!pmr_in_force(u)) {
         return true;
     }
-    if (!dmar_unit_pmr_protects(u, req->addr)) {
+    out = x->t.pa | (req->addr & x->t.mask);
+    if (!dmar_unit_pmr_protects(u, out)) {
         if (x->t.mask >= DMAR_PMR_GRAN) {
             x->t.mask = DMAR_PMR_GRAN - 1;
-            x->t.iova = x->t.pa = req->addr & ~x->t.mask;
+            x->t.iova = req->addr & ~x->t.mask;
+            x->t.pa = out & ~x->t.mask;
         }
         return true;
     }
-    ev.pmr_block = (typeof(ev.pmr_block)) { req->sid, req->addr,
-                                            req->is_write };
+    ev.pmr_block = (typeof(ev.pmr_block)) { req->sid, out, req->is_write };
     dmar_unit_emit(u, &ev);
     x->pmr_blocked = true;
     return false;
@@ -143,7 +146,6 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
     x->walked = true;
     x->did = ctx.did;
     if (ctx.tt == DMAR_TT_PASSTHROUGH) {
-        x->passthrough = true;
         /*
          * Pass-through is the identity below the host address width (the
          * walk faulted above it): nothing worth caching, not an IOTLB
@@ -230,7 +232,7 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
 
     x->act = 0;
     x->hit = x->walked = x->untranslated = false;
-    x->passthrough = x->pmr_blocked = false;
+    x->pmr_blocked = false;
     if (!translating(u)) {
         /*
          * Translation off: DMA is untranslated (a switch in flight, or a
@@ -256,9 +258,6 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
         if (!ok && record) {
             x->act |= dmar_unit_report_fault(u, &x->fault);
         }
-        if (ok && x->passthrough) {
-            return pmr_check(u, req, x);
-        }
     }
     /*
      * dma_blocks: a long DMA over contiguous pages goes through in one
@@ -270,7 +269,7 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
     if (ok && u->cfg.dma_blocks && !u->cfg.verify_iotlb && !notifiers) {
         dmar_iotlb_extend(&u->iotlb, &key, need, DMAR_EXTEND_ORDER, &x->t);
     }
-    return ok;
+    return ok && pmr_check(u, req, x);
 }
 
 /*

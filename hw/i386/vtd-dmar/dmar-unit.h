@@ -297,7 +297,6 @@ typedef struct DmarXlate {
     DmarFault fault;        /* without ok: why */
     unsigned act;           /* DMAR_ACT_FAULT_EVENT */
     bool untranslated;      /* GSTS.TES clear: the identity, RW */
-    bool passthrough;       /* a pass-through context: the identity */
     /* Without ok: a protected memory region's page; no fault (§11.4.8.1) */
     bool pmr_blocked;
     bool hit;               /* answered from the IOTLB */
