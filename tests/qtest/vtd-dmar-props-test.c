@@ -49,6 +49,9 @@ static const PropNote dmar_only[] = {
     { "pmr-high-limit", "protected memory regions: the board's reset state" },
     { "pmr-enable", "protected memory regions: the board's reset state" },
     { "abort-dma-mode", "abort-DMA mode (ECAP.ADMS): intel-iommu has none" },
+    { "primary-bus", "several units: intel-iommu is alone on the machine" },
+    { "rmrr", "reserved memory regions (RMRR): intel-iommu has none" },
+    { "platform-opt-in", "the DMAR table's DMA_CTRL_PLATFORM_OPT_IN flag" },
     { NULL, NULL }
 };
 
