@@ -192,6 +192,9 @@ static void mach_free(Mach *m)
 #define UNITS_AB        "-device vtd-dmar,id=dmarA%s " \
                         "-device vtd-dmar,id=dmarB,primary-bus=pxb1%s"
 
+#define UNITS_AB_PLAIN  "-device vtd-dmar,id=dmarA " \
+                        "-device vtd-dmar,id=dmarB,primary-bus=pxb1"
+
 static Mach *boot_ab(const char *props_a, const char *props_b)
 {
     static const uint64_t bases[] = { DMAR_BASE, DMAR_UNIT(1) };
@@ -1269,6 +1272,59 @@ static void test_unit_alias_translate(void)
     mach_free(m);
 }
 
+/*
+ * An edu hot-plugged into a second root port on pxb1 after boot is B's:
+ * its DMA goes through B's tables (root entry at its bus), a fault of it
+ * is B's, and A's translation (on, with no entry for it) plays no part
+ */
+#define HP_BUS          (RP_BUS(1) + 1)
+
+/* As a guest's pciehp would: power on the slot of the root port at DEVFN */
+static void slot_power_on(Mach *m, int devfn)
+{
+    QPCIDevice *rp = qpci_device_find(m->bus, devfn);
+    uint8_t cap;
+    uint16_t ctl;
+
+    g_assert_nonnull(rp);
+    cap = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    g_assert_cmpuint(cap, !=, 0);
+    ctl = qpci_config_readw(rp, cap + PCI_EXP_SLTCTL);
+    ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC | PCI_EXP_SLTCTL_AIC);
+    ctl |= PCI_EXP_SLTCTL_PWR_IND_ON | PCI_EXP_SLTCTL_ATTN_IND_OFF;
+    qpci_config_writew(rp, cap + PCI_EXP_SLTCTL, ctl);
+    g_free(rp);
+}
+
+static void test_unit_hotplug(void)
+{
+    static const uint64_t bases[] = { DMAR_BASE, DMAR_UNIT(1) };
+    Mach *m = mach_boot(1, "-device pcie-root-port,id=rp9,bus=pxb1,"
+                        "addr=01.0,chassis=9,slot=9 " UNITS_AB_PLAIN,
+                        bases);
+    QDmar *a = m->e[0], *h;
+
+    u_tables_init(a, 0, 3);
+    dmar_enable(a, U_ROOT(0));
+    open_bridge(m, PXB_BUS(1) << 8 | QPCI_DEVFN(1, 0), HP_BUS, HP_BUS);
+    qtest_qmp_device_add(m->qts, "edu", "eduh",
+                         "{'bus': 'rp9', 'addr': '00.0', "
+                         "'dma_mask': 18446744073709551615}");
+    slot_power_on(m, PXB_BUS(1) << 8 | QPCI_DEVFN(1, 0));
+    m->e[2] = h = edu_attach_at(m, 2, DMAR_UNIT(1), HP_BUS << 8, HP_BUS << 8);
+    m->n = 3;
+
+    u_translate_on(h, 2, PAGE_OUT);
+    dmar_fill(h, PAGE_P1, 0x5a);
+    dmar_zero(h, PAGE_OUT);
+    dmar_copy(h, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(h, PAGE_OUT, 0x5a));
+    dmar_dma_in(h, IOVA_C);
+    assert_dma_fault(h, IOVA_C, FR_READ, false);
+    assert_no_records(a);
+    mach_free(m);
+}
+
 /* An IOAPIC RTE in remappable format, handle INDEX, vector field V */
 static uint64_t ioapic_remap_rte(uint32_t index, uint8_t v)
 {
@@ -1820,6 +1876,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
     qtest_add_func("/vtd-dmar/units/migration", test_unit_migration);
     qtest_add_func("/vtd-dmar/units/alias", test_unit_alias);
+    qtest_add_func("/vtd-dmar/units/hotplug", test_unit_hotplug);
     qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
                         test_unit_ioapic);
     qtest_add_data_func("/vtd-dmar/units/ioapic-claim-pcie0",
