@@ -11,60 +11,14 @@
 
 /* ================= migration ================= */
 
-/* Wait for a migration to end on one side; returns its final status */
-static char *migration_end(QTestState *qts)
-{
-    for (;;) {
-        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
-        char *end = NULL;
-
-        g_assert_nonnull(ret);
-        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
-            const char *err = qdict_get_try_str(ret, "error-desc");
-
-            if (err) {
-                g_test_message("migration: %s", err);
-            }
-            end = g_strdup(st);
-        }
-        qobject_unref(rsp);
-        if (end) {
-            return end;
-        }
-        g_usleep(10 * 1000);
-    }
-}
-
 /* Migrate SRC to a new machine with UNITS (-device vtd-dmar...) and edu */
 static QDmar *dmar_migrate_units(QDmar *src, const char *units)
 {
-    QDmar *dst = g_new0(QDmar, 1);
-    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-test-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    g_autofree char *src_st = NULL;
-    g_autofree char *dst_st = NULL;
+    g_autofree char *args = g_strdup_printf("%s %s", units,
+                                            dmar_edu_args(false));
+    QDmar *dst = dmar_migrate_to(src, args);
 
-    /* what software knows (tables, queue) goes along */
-    *dst = *src;
-    dst->bus = NULL;
-    dst->edu = NULL;
-    dst->qts = qtest_initf("-M q35 %s %s -incoming defer", units,
-                           dmar_edu_args(false));
-    /* a stream the unit refuses is a failed migration, not an exit */
-    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
-                             "'arguments': { 'uri': %s, "
-                             "'exit-on-error': false } }", uri);
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
-                             "'arguments': { 'uri': %s } }", uri);
-    src_st = migration_end(src->qts);
-    g_assert_cmpstr(src_st, ==, "completed");
-    dst_st = migration_end(dst->qts);
-    unlink(path);
-    g_assert_cmpstr(dst_st, ==, "completed");
-    qtest_qmp_eventwait(dst->qts, "RESUME");
+    g_assert_nonnull(dst);
     return dst;
 }
 
@@ -430,7 +384,7 @@ static const Stream *stream_get(const char *props)
     dmar_snapshot(src, st->regs);
     qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
                              "'arguments': { 'uri': %s } }", uri);
-    status = migration_end(src->qts);
+    status = dmar_migration_end(src->qts);
     g_assert_cmpstr(status, ==, "completed");
     st->sw = *src;
     st->sw.qts = NULL;
@@ -482,7 +436,7 @@ static QDmar *stream_load(const Stream *st, const uint8_t *buf,
     qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
                              "'arguments': { 'uri': %s, "
                              "'exit-on-error': false } }", uri);
-    *status = migration_end(dst->qts);
+    *status = dmar_migration_end(dst->qts);
     unlink(path);
     g_assert_true(g_file_get_contents(err_path, errors, NULL, NULL));
     unlink(err_path);

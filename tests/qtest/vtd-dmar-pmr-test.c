@@ -339,58 +339,16 @@ static void test_adm_off(void)
 
 /* ================= migration ================= */
 
-static char *migration_end(QTestState *qts)
-{
-    for (int i = 0; i < 6000; i++) {
-        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
-        char *end = NULL;
-
-        g_assert_nonnull(ret);
-        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
-            end = g_strdup(st);
-        }
-        qobject_unref(rsp);
-        if (end) {
-            return end;
-        }
-        g_usleep(10 * 1000);
-    }
-    g_assert_not_reached();
-}
-
 /* Migrate SRC to a unit with PROPS; NULL if the destination refused it */
 static QDmar *migrate_to(QDmar *src, const char *props)
 {
-    QDmar *dst = g_new0(QDmar, 1);
-    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-pmr-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    g_autofree char *src_st = NULL;
-    g_autofree char *dst_st = NULL;
+    g_autofree char *args = g_strdup_printf("-device vtd-dmar,%s %s", props,
+                                            dmar_edu_args(false));
+    QDmar *dst = dmar_migrate_to(src, args);
 
-    *dst = *src;
-    dst->bus = NULL;
-    dst->edu = NULL;
-    dst->qts = qtest_initf("-M q35 -device vtd-dmar,%s %s -incoming defer",
-                           props, dmar_edu_args(false));
-    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
-                             "'arguments': { 'uri': %s, "
-                             "'exit-on-error': false } }", uri);
-    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
-                             "'arguments': { 'uri': %s } }", uri);
-    src_st = migration_end(src->qts);
-    dst_st = migration_end(dst->qts);
-    unlink(path);
-    if (!strcmp(dst_st, "failed")) {
-        qtest_quit(dst->qts);
-        g_free(dst);
-        return NULL;
+    if (dst) {
+        dmar_edu_attach(dst);
     }
-    g_assert_cmpstr(dst_st, ==, "completed");
-    qtest_qmp_eventwait(dst->qts, "RESUME");
-    dmar_edu_attach(dst);
     return dst;
 }
 

@@ -685,3 +685,64 @@ uint64_t dmar_base(QDmar *d)
 {
     return d->base ? d->base : DMAR_BASE;
 }
+
+/* ---- migration ---- */
+
+char *dmar_migration_end(QTestState *qts)
+{
+    for (int i = 0; i < 6000; i++) {
+        QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        QDict *ret = qdict_get_qdict(rsp, "return");
+        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
+        char *end = NULL;
+
+        g_assert_nonnull(ret);
+        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
+            const char *err = qdict_get_try_str(ret, "error-desc");
+
+            if (err) {
+                g_test_message("migration: %s", err);
+            }
+            end = g_strdup(st);
+        }
+        qobject_unref(rsp);
+        if (end) {
+            return end;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+QDmar *dmar_migrate_to(QDmar *src, const char *args)
+{
+    QDmar *dst = g_new0(QDmar, 1);
+    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-mig-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", path);
+    g_autofree char *src_st = NULL;
+    g_autofree char *dst_st = NULL;
+
+    *dst = *src;
+    dst->bus = NULL;
+    dst->edu = NULL;
+    dst->qts = qtest_initf("-M q35 %s -incoming defer", args);
+    /* a stream the unit refuses is a failed migration, not an exit */
+    qtest_qmp_assert_success(dst->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s, "
+                             "'exit-on-error': false } }", uri);
+    qtest_qmp_assert_success(src->qts, "{ 'execute': 'migrate', "
+                             "'arguments': { 'uri': %s } }", uri);
+    src_st = dmar_migration_end(src->qts);
+    dst_st = dmar_migration_end(dst->qts);
+    unlink(path);
+    if (!strcmp(dst_st, "failed")) {
+        qtest_quit(dst->qts);
+        g_free(dst);
+        return NULL;
+    }
+    g_assert_cmpstr(src_st, ==, "completed");
+    g_assert_cmpstr(dst_st, ==, "completed");
+    qtest_qmp_eventwait(dst->qts, "RESUME");
+    return dst;
+}

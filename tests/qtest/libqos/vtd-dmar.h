@@ -230,4 +230,15 @@ uint64_t dmar_haw_mask(QDmar *d);
 /* Where D's registers are: D->base, or DMAR_BASE when that is 0 */
 uint64_t dmar_base(QDmar *d);
 
+/* ---- migration ---- */
+
+/* How a migration ended on QTS: "completed" or "failed" (g_free() it) */
+char *dmar_migration_end(QTestState *qts);
+/*
+ * Migrate SRC to a new machine started with -M q35 ARGS -incoming: a
+ * QDmar for it (what software knows goes along; edu not attached yet),
+ * or NULL when the destination refused the stream.
+ */
+QDmar *dmar_migrate_to(QDmar *src, const char *args);
+
 #endif
