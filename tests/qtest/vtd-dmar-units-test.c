@@ -1095,11 +1095,25 @@ static void test_unit_queue(const void *opaque)
     g_assert_cmphex(dmar_rd64(a, REG_IQH), ==, dmar_iq_off(2));
     g_assert_cmphex(dmar_rd64(b, REG_IQH), ==, dmar_iq_off(1));
 
+    /* a wait asking for an interrupt: B's ICS and B's event message */
+    for (unsigned i = 0; i < 2; i++) {
+        qtest_writel(m->qts, U_FEMSG(i) + 8, 0);
+        dmar_wr32(m->e[i], REG_IEDATA, 0x1e00 + i);
+        dmar_wr32(m->e[i], REG_IEADDR, U_FEMSG(i) + 8);
+        dmar_wr32(m->e[i], REG_IEUADDR, 0);
+        dmar_wr32(m->e[i], REG_IECTL, 0);
+    }
+    dmar_qi_wait_if(b);
+    g_assert_cmphex(dmar_rd32(b, REG_ICS), ==, ICS_IWC);
+    g_assert_cmphex(dmar_rd32(a, REG_ICS), ==, 0);
+    g_assert_cmphex(qtest_readl(m->qts, U_FEMSG(1) + 8), ==, 0x1e01);
+    g_assert_cmphex(qtest_readl(m->qts, U_FEMSG(0) + 8), ==, 0);
+
     /* a descriptor of an invalid type on B: B's IQE, not A's */
     dmar_qi_push(b, 0xf, 0);
     dmar_qi_kick(b);
     g_assert_cmphex(dmar_rd32(b, REG_FSTS) & FSTS_IQE, ==, FSTS_IQE);
-    g_assert_cmphex(dmar_rd64(b, REG_IQH), ==, dmar_iq_off(1));
+    g_assert_cmphex(dmar_rd64(b, REG_IQH), ==, dmar_iq_off(2));
     g_assert_cmphex(dmar_rd32(a, REG_FSTS), ==, 0);
     qtest_writel(m->qts, U_STATUS(0), 0);
     dmar_qi_push_wait(a, U_STATUS(0), 0xa2a2, 0);
