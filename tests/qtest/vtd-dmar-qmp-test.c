@@ -2017,7 +2017,7 @@ static void test_query_pmr_adm(void)
     g_assert_false(flag(q0, "abort-dma-mode"));
     assert_info(d);
     dmar_wr32(d, REG_PMEN, 0);
-    dmar_wr64(d, REG_RTADDR, 3ull << 10);
+    dmar_wr64(d, REG_RTADDR, TTM(3));
     dmar_wr32(d, REG_GCMD, GCMD_SRTP);
     q1 = query(d);
     p = qdict_get_qdict(q1, "pmr");

@@ -13,12 +13,6 @@
  */
 #include "dmar-unit-fixture.h"
 
-#define CAP_PLMR        (1ull << 5)
-#define CAP_PHMR        (1ull << 6)
-#define ECAP_ADMS       (1ull << 52)
-#define PMEN_EPM        (1u << 31)
-#define PMEN_PRS        1u
-#define TTM(t)          ((uint64_t)(t) << 10)
 #define MIB2            0x200000ull
 
 /* The regions of these tests: low [LB, LL | 1FFFFFh], high [HB, ...] */

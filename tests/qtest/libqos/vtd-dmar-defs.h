@@ -37,6 +37,8 @@
 #define REG_PMEN        0x64
 #define PMEN_EPM        (1u << 31)      /* enable protected memory */
 #define PMEN_PRS        1u              /* protected region status */
+#define ECAP_ADMS       (1ull << 52)    /* abort-DMA mode supported */
+#define TTM(t)          ((uint64_t)(t) << 10)   /* RTADDR.TTM */
 #define REG_PLMBASE     0x68
 #define REG_PLMLIMIT    0x6c
 #define REG_PHMBASE     0x70
