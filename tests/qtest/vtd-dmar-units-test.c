@@ -1387,27 +1387,6 @@ static void test_unit_ioapic(const void *opaque)
     mach_free(m);
 }
 
-/* Wait for a migration to end on one side; its final status */
-static char *migration_end(QTestState *qts)
-{
-    for (unsigned i = 0; i < 6000; i++) {
-        g_autoptr(QDict) rsp = qtest_qmp(qts, "{'execute': 'query-migrate'}");
-        QDict *ret = qdict_get_qdict(rsp, "return");
-        const char *st = ret ? qdict_get_try_str(ret, "status") : NULL;
-
-        g_assert_nonnull(ret);
-        if (st && (!strcmp(st, "completed") || !strcmp(st, "failed"))) {
-            if (qdict_haskey(ret, "error-desc")) {
-                g_test_message("migration: %s",
-                               qdict_get_str(ret, "error-desc"));
-            }
-            return g_strdup(st);
-        }
-        g_usleep(10 * 1000);
-    }
-    g_assert_not_reached();
-}
-
 /*
  * Both units migrate, each into its own unit on the destination: the
  * register windows come out as they went in, and edu1's DMA goes on
@@ -1419,11 +1398,8 @@ static void test_unit_migration(void)
     Mach *n = g_new0(Mach, 1);
     g_autofree char *units = g_strdup_printf(UNITS_AB, "", "");
     g_autofree char *args = mach_cmdline(1, units);
-    g_autofree char *path = g_strdup_printf("%s/vtd-dmar-units-%d.sock",
-                                            g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", path);
-    g_autofree char *src_st = NULL, *dst_st = NULL;
     uint32_t w0[2][SNAP_WORDS], w1[2][SNAP_WORDS];
+    QDmar *dst;
 
     u_translate_on(m->e[1], 1, PAGE_OUT);
     u_fault_events(m->e[1], 1);
@@ -1435,20 +1411,13 @@ static void test_unit_migration(void)
         dmar_snapshot(m->e[i], w0[i]);
     }
 
-    n->qts = qtest_initf("%s -incoming defer", args);
+    g_assert_true(g_str_has_prefix(args, "-M q35 "));
+    dst = dmar_migrate_to(m->e[0], args + strlen("-M q35 "));
+    g_assert_nonnull(dst);
+    n->qts = dst->qts;
+    g_free(dst);
     n->bus = qpci_new_pc(n->qts, NULL);
     n->n = 2;
-    qtest_qmp_assert_success(n->qts, "{'execute': 'migrate-incoming', "
-                             "'arguments': {'uri': %s, "
-                             "'exit-on-error': false}}", uri);
-    qtest_qmp_assert_success(m->qts, "{'execute': 'migrate', "
-                             "'arguments': {'uri': %s}}", uri);
-    src_st = migration_end(m->qts);
-    dst_st = migration_end(n->qts);
-    unlink(path);
-    g_assert_cmpstr(src_st, ==, "completed");
-    g_assert_cmpstr(dst_st, ==, "completed");
-    qtest_qmp_eventwait(n->qts, "RESUME");
 
     /*
      * edu has no migration state: it starts over, and software sets it
