@@ -96,15 +96,33 @@ DmarState *dmar_bus_unit(PCIBus *bus)
     return dmar_root_unit(dmar_root_bus(bus));
 }
 
+typedef struct BusByNumber {
+    int num;
+    PCIBus *bus;
+} BusByNumber;
+
+static void bus_by_number(PCIBus *bus, void *opaque)
+{
+    BusByNumber *b = opaque;
+
+    if (!b->bus && pci_bus_num(bus) == b->num) {
+        b->bus = bus;
+    }
+}
+
 /*
  * The unit that covers the requester SID, asked of DEFAULT_UNIT (the
- * board's): the unit of the device with that id, else DEFAULT_UNIT.
+ * board's): the unit of the bus with that number, else DEFAULT_UNIT. By
+ * bus, not by device: behind a PCIe-to-PCI bridge a requester id is an
+ * alias (the bridge's secondary bus, devfn 0) that names no device.
  */
 DmarState *dmar_sid_unit(DmarState *default_unit, uint16_t sid)
 {
-    PCIDevice *dev = pci_find_device(default_unit->pci_bus, sid >> 8,
-                                     sid & 0xff);
-    DmarState *u = dev ? dmar_bus_unit(pci_get_bus(dev)) : NULL;
+    BusByNumber b = { .num = sid >> 8 };
+    DmarState *u;
+
+    pci_for_each_bus(default_unit->pci_bus, bus_by_number, &b);
+    u = b.bus ? dmar_bus_unit(b.bus) : NULL;
 
     return u ?: default_unit;
 }
