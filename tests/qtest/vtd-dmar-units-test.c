@@ -1496,32 +1496,6 @@ static void test_unit_three(void)
 
 /* ================= 3. refused configurations ================= */
 
-/*
- * Start the binary under test with ARGS on q35 (its monitor's "quit"
- * ends it if it started): the exit status; *ERR gets its stderr
- */
-static int start_status(const char *args, char **err)
-{
-    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
-    g_autofree char *q = NULL;
-    g_autofree char *cmd = NULL;
-    g_autofree char *out = NULL;
-    const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
-    int status;
-
-    g_assert_nonnull(qemu);
-    q = g_shell_quote(qemu);
-    cmd = g_strdup_printf("echo quit | %s -accel qtest -display none "
-                          "-monitor stdio %s", q, args);
-    argv[2] = cmd;
-    g_test_message("%s", cmd);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, &out, err, &status, NULL));
-    g_test_message("stderr: %s", *err);
-    g_assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
 typedef struct RefuseCase {
     const char *name;
     unsigned npxb;
@@ -1614,7 +1588,7 @@ static void test_refused(const void *opaque)
                                             "-device edu,id=edu0,bus=pcie.0,addr=04.0",
                                             pxb->str, c->units);
     g_autofree char *err = NULL;
-    int rc = start_status(args, &err);
+    int rc = dmar_run_status(args, &err);
 
     if (!c->msg) {
         g_assert_cmpint(rc, ==, 0);
@@ -1641,7 +1615,7 @@ static void test_refused_count(void)
                                    "-device vtd-dmar,primary-bus="
                                    "pxb%u ", k, 0x10 * k, 0x10 + k, k);
         }
-        g_assert_cmpint(start_status(args->str, &err), ==,
+        g_assert_cmpint(dmar_run_status(args->str, &err), ==,
                         n < DMAR_MAX_UNITS ? 0 : 1);
         g_assert_cmpint(!!*err, ==, n == DMAR_MAX_UNITS);
     }

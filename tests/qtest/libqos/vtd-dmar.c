@@ -74,7 +74,7 @@ void dmar_free(QDmar *d)
     g_free(d);
 }
 
-int dmar_start_status(const char *extra, const char *props, char **err)
+int dmar_run_status(const char *args, char **err)
 {
     const char *qemu = g_getenv("QTEST_QEMU_BINARY");
     g_autofree char *q = NULL;
@@ -85,9 +85,8 @@ int dmar_start_status(const char *extra, const char *props, char **err)
 
     g_assert_nonnull(qemu);
     q = g_shell_quote(qemu);
-    cmd = g_strdup_printf("echo quit | %s -M q35 -accel qtest -display none "
-                          "-monitor stdio %s -device vtd-dmar%s%s", q, extra,
-                          *props ? "," : "", props);
+    cmd = g_strdup_printf("echo quit | %s -accel qtest -display none "
+                          "-monitor stdio %s", q, args);
     argv[2] = cmd;
     g_test_message("%s", cmd);
     g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
@@ -95,6 +94,14 @@ int dmar_start_status(const char *extra, const char *props, char **err)
     g_test_message("stderr: %s", *err);
     g_assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+int dmar_start_status(const char *extra, const char *props, char **err)
+{
+    g_autofree char *args = g_strdup_printf("-M q35 %s -device vtd-dmar%s%s",
+                                            extra, *props ? "," : "", props);
+
+    return dmar_run_status(args, err);
 }
 
 /* ---- registers ---- */

@@ -82,6 +82,8 @@ void dmar_free(QDmar *d);
  * the exit status (1: refused); *ERR gets what it printed on stderr.
  */
 int dmar_start_status(const char *extra, const char *props, char **err);
+/* The same with the whole command line ARGS (-M ... and every device) */
+int dmar_run_status(const char *args, char **err);
 
 /* ---- registers ---- */
 
