@@ -295,6 +295,15 @@ static void u_translate_on(QDmar *d, unsigned i, uint64_t out)
     dmar_enable(d, U_ROOT(i));
 }
 
+/* D's edu copies pattern SEED from IOVA_A to IOVA_B: it lands at OUT */
+static void assert_copy(QDmar *d, uint64_t out, uint8_t seed)
+{
+    dmar_fill(d, PAGE_P1, seed);
+    dmar_zero(d, out);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, out, seed));
+}
+
 /* Fault events of D's unit are written to U_FEMSG(I), data 0xfe00 + I */
 static void u_fault_events(QDmar *d, unsigned i)
 {
@@ -985,10 +994,7 @@ static void test_unit_translate(const void *opaque)
 
     u_translate_on(b, 1, PAGE_OUT);
     g_assert_cmphex(dmar_rd32(a, REG_GSTS) & GSTS_TES, ==, 0);
-    dmar_fill(b, PAGE_P1, 0x11);
-    dmar_zero(b, PAGE_OUT);
-    dmar_copy(b, IOVA_A, IOVA_B);
-    g_assert_true(dmar_holds(b, PAGE_OUT, 0x11));
+    assert_copy(b, PAGE_OUT, 0x11);
     assert_no_records(b);
 
     /* edu0: untranslated, B's TE changes nothing for it */
@@ -1241,10 +1247,7 @@ static void test_unit_alias(void)
     assert_rmrrs(&tab, want, 1);
 
     u_translate_on(b, 1, PAGE_OUT);
-    dmar_fill(b, PAGE_P1, 0x55);
-    dmar_zero(b, PAGE_OUT);
-    dmar_copy(b, IOVA_A, IOVA_B);
-    g_assert_true(dmar_holds(b, PAGE_OUT, 0x55));
+    assert_copy(b, PAGE_OUT, 0x55);
     dmar_dma_in(b, IOVA_C);
     assert_dma_fault(b, IOVA_C, FR_READ, false);
     assert_no_records(m->e[0]);
@@ -1329,10 +1332,7 @@ static void test_unit_hotplug(void)
     m->n = 3;
 
     u_translate_on(h, 2, PAGE_OUT);
-    dmar_fill(h, PAGE_P1, 0x5a);
-    dmar_zero(h, PAGE_OUT);
-    dmar_copy(h, IOVA_A, IOVA_B);
-    g_assert_true(dmar_holds(h, PAGE_OUT, 0x5a));
+    assert_copy(h, PAGE_OUT, 0x5a);
     dmar_dma_in(h, IOVA_C);
     assert_dma_fault(h, IOVA_C, FR_READ, false);
     assert_no_records(a);
@@ -1432,10 +1432,7 @@ static void test_unit_migration(void)
         dmar_assert_same_regs(w0[i], w1[i]);
     }
     mach_free(m);
-    dmar_fill(n->e[1], PAGE_P1, 0x66);
-    dmar_zero(n->e[1], PAGE_OUT);
-    dmar_copy(n->e[1], IOVA_A, IOVA_B);
-    g_assert_true(dmar_holds(n->e[1], PAGE_OUT, 0x66));
+    assert_copy(n->e[1], PAGE_OUT, 0x66);
     mach_free(n);
 }
 
@@ -1779,10 +1776,7 @@ static void test_catch_all_pxb(void)
     g_assert_cmpuint(t.ndrhd, ==, 1);
     assert_catch_all(&t, 0, t.s[0].size);
     u_translate_on(b, 1, PAGE_OUT);
-    dmar_fill(b, PAGE_P1, 0x11);
-    dmar_zero(b, PAGE_OUT);
-    dmar_copy(b, IOVA_A, IOVA_B);
-    g_assert_true(dmar_holds(b, PAGE_OUT, 0x11));
+    assert_copy(b, PAGE_OUT, 0x11);
     dmar_dma_in(b, IOVA_C);
     assert_dma_fault(b, IOVA_C, FR_READ, false);
     clear_fault(b);
@@ -1793,6 +1787,15 @@ static void test_catch_all_pxb(void)
     dmar_assert_delivered(b, 0x52, false);
     assert_no_records(b);
     mach_free(m);
+}
+
+/* FN with unit B on a pxb-pcie (NAME), and claiming pcie.0 (-claim-pcie0) */
+static void add_both(const char *name, GTestDataFunc fn)
+{
+    g_autofree char *claim = g_strdup_printf("%s-claim-pcie0", name);
+
+    qtest_add_data_func(name, GINT_TO_POINTER(0), fn);
+    qtest_add_data_func(claim, GINT_TO_POINTER(1), fn);
 }
 
 int main(int argc, char **argv)
@@ -1813,31 +1816,16 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/rmrr/two", test_rmrr_two);
     qtest_add_func("/vtd-dmar/units/rmrr/units", test_rmrr_units);
     qtest_add_func("/vtd-dmar/units/regs", test_unit_regs);
-    qtest_add_data_func("/vtd-dmar/units/translate", GINT_TO_POINTER(0),
-                        test_unit_translate);
-    qtest_add_data_func("/vtd-dmar/units/translate-claim-pcie0",
-                        GINT_TO_POINTER(1), test_unit_translate);
-    qtest_add_data_func("/vtd-dmar/units/faults", GINT_TO_POINTER(0),
-                        test_unit_faults);
-    qtest_add_data_func("/vtd-dmar/units/faults-claim-pcie0",
-                        GINT_TO_POINTER(1), test_unit_faults);
-    qtest_add_data_func("/vtd-dmar/units/queue", GINT_TO_POINTER(0),
-                        test_unit_queue);
-    qtest_add_data_func("/vtd-dmar/units/queue-claim-pcie0",
-                        GINT_TO_POINTER(1), test_unit_queue);
-    qtest_add_data_func("/vtd-dmar/units/ir", GINT_TO_POINTER(0),
-                        test_unit_ir);
-    qtest_add_data_func("/vtd-dmar/units/ir-claim-pcie0",
-                        GINT_TO_POINTER(1), test_unit_ir);
+    add_both("/vtd-dmar/units/translate", test_unit_translate);
+    add_both("/vtd-dmar/units/faults", test_unit_faults);
+    add_both("/vtd-dmar/units/queue", test_unit_queue);
+    add_both("/vtd-dmar/units/ir", test_unit_ir);
     qtest_add_func("/vtd-dmar/units/three", test_unit_three);
     qtest_add_func("/vtd-dmar/units/reset", test_unit_reset);
     qtest_add_func("/vtd-dmar/units/migration", test_unit_migration);
     qtest_add_func("/vtd-dmar/units/alias", test_unit_alias);
     qtest_add_func("/vtd-dmar/units/hotplug", test_unit_hotplug);
-    qtest_add_data_func("/vtd-dmar/units/ioapic", GINT_TO_POINTER(0),
-                        test_unit_ioapic);
-    qtest_add_data_func("/vtd-dmar/units/ioapic-claim-pcie0",
-                        GINT_TO_POINTER(1), test_unit_ioapic);
+    add_both("/vtd-dmar/units/ioapic", test_unit_ioapic);
     DMAR_ADD_CASES("/vtd-dmar/units/refused", refuse_cases, test_refused);
     qtest_add_func("/vtd-dmar/units/refused/count", test_refused_count);
     qtest_add_func("/vtd-dmar/units/qmp", test_qmp);
