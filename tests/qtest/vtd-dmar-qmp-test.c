@@ -829,21 +829,6 @@ static void assert_no_events(QDmar *d)
     g_assert_cmpuint(ev->len, ==, 0);
 }
 
-/* The one fault record with F set */
-static unsigned frcd_pending(QDmar *d)
-{
-    int rec = -1;
-
-    for (unsigned i = 0; i < 8; i++) {
-        if (dmar_rd64(d, REG_FRCD(i) + 8) & FRCD_F) {
-            g_assert_cmpint(rec, ==, -1);
-            rec = i;
-        }
-    }
-    g_assert_cmpint(rec, >=, 0);
-    return rec;
-}
-
 /*
  * The event a fault recorded in FRCD[I] was reported with (the address:
  * the record's; a DMA event has the request's, in the same page)

@@ -254,6 +254,21 @@ static inline void dmar_add_cases(const char *prefix, const void *cases,
 #define DMAR_ADD_CASES(prefix, cases, fn) \
     dmar_add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
 
+/* The one fault record of D's unit with F set (of the first 8) */
+static inline unsigned frcd_pending(QDmar *d)
+{
+    int rec = -1;
+
+    for (unsigned i = 0; i < 8; i++) {
+        if (dmar_rd64(d, REG_FRCD(i) + 8) & FRCD_F) {
+            g_assert_cmpint(rec, ==, -1);
+            rec = i;
+        }
+    }
+    g_assert_cmpint(rec, >=, 0);
+    return rec;
+}
+
 #include "vtd-dmar-scenarios.h"
 
 #endif
