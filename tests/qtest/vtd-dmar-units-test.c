@@ -1581,8 +1581,10 @@ static void test_refused(const void *opaque)
     int rc = dmar_run_status(args, &err);
 
     if (!c->msg) {
+        /* (not an empty stderr: ASan builds print a warning there) */
         g_assert_cmpint(rc, ==, 0);
-        g_assert_cmpstr(err, ==, "");
+        g_assert_null(strstr(err, "vtd-dmar"));
+        g_assert_null(strstr(err, "rror"));
         return;
     }
     g_assert_cmpint(rc, ==, 1);
@@ -1607,7 +1609,8 @@ static void test_refused_count(void)
         }
         g_assert_cmpint(dmar_run_status(args->str, &err), ==,
                         n < DMAR_MAX_UNITS ? 0 : 1);
-        g_assert_cmpint(!!*err, ==, n == DMAR_MAX_UNITS);
+        g_assert_cmpint(!!strstr(err, "vtd-dmar: at most"), ==,
+                        n == DMAR_MAX_UNITS);
     }
 }
 
