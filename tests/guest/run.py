@@ -692,6 +692,10 @@ class QmpClient:
         ans = self.cmd("query-status") or {}
         return ans.get("return", {}).get("status")
 
+    def hmp(self, line):
+        ans = self.cmd("human-monitor-command", **{"command-line": line})
+        return (ans or {}).get("return") or ""
+
     def close(self):
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
@@ -743,8 +747,9 @@ class Run:
         # in a busy loop; a TCG guest on a loaded host can miss them and,
         # with interrupt remapping, panics ("timer doesn't work through
         # Interrupt-remapped IO-APIC"). Virtual machines skip it.
+        # nokaslr: a hung guest's vCPU addresses map to kernel symbols
         args = ["console=ttyS0", "panic=-1", "quiet", "loglevel=4",
-                "no_timer_check"]
+                "no_timer_check", "nokaslr"]
         if self.scenario in OPTIN:
             # no intel_iommu=on: the kernel's default or the scenario's
             # argument; the IOMMU comes on despite an argument only when
@@ -1054,6 +1059,8 @@ class Run:
             except subprocess.TimeoutExpired:
                 if mon:
                     state = mon.status()
+                    if state:
+                        state += "; " + self._where(mon)
                 elif qmp:
                     state = self._qemu_status(qmp, p)
                 os.killpg(p.pid, signal.SIGKILL)
@@ -1123,6 +1130,16 @@ class Run:
         self.add("kernel-warnings", "FAIL" if bad else "PASS",
                  " | ".join(bad) if bad else "none%s" % (
                      " (%d allowed)" % len(lines) if lines else ""))
+
+    def _where(self, mon):
+        """Where a hung guest's vCPUs are: the RIP of each (the whole
+        register dump is in the .qmp.log). With nokaslr the addresses are
+        the same every boot of a kernel, so they can be looked up in a
+        /proc/kallsyms taken from a good boot (Debian's packages ship no
+        real System.map)."""
+        rips = re.findall(r"RIP=([0-9a-f]+)", mon.hmp("info registers -a"))
+        return ("vCPUs at " + ", ".join("0x" + r.lstrip("0") for r in rips)
+                if rips else "no vCPU registers")
 
     def _wait_end(self, mon):
         """Wait for the end of the guest (MON.done), at most the run's
