@@ -208,8 +208,10 @@ SCENARIO_KMSG = {
 # drivers/iommu/intel/dmar.c, both kernels): 6.12 names the device
 # "00:04.0", 7.x "0000:00:04.0". A DMA fault's address is FRCD.FI, the
 # page address; an interrupt remapping fault prints FI bits 63:48, the
-# interrupt index. The kernel prints at most 10 per 5 s and then says
-# "dmar_fault: N callbacks suppressed".
+# interrupt index. dmar_fault() has one rate limit for every unit, 10
+# calls per 5 s, and a fault interrupt with one record spends about 3 of
+# them: the 4th fault within 5 s is cleared without a line, and the
+# kernel later says "dmar_fault: N callbacks suppressed".
 FAULT_DMA = re.compile(
     r"DMAR: \[DMA (Read|Write) (?:NO_PASID|PASID 0x[0-9a-f]+)\] Request "
     r"device \[(?:[0-9a-f]{4}:)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault "
