@@ -1027,15 +1027,16 @@ class Run:
                          len(faults), len(faults) - len(wrong),
                          "; others: " + " ".join(wrong) if wrong else ""))
 
-    @staticmethod
-    def _qemu_status(qmp, proc):
-        """QEMU's run state through its QMP socket, or None when QEMU does
-        not answer within 10 s (a hung QEMU, not a hung guest)."""
-        c = QmpClient.connect(qmp, proc, os.devnull)
+    def _qemu_status(self, qmp, proc):
+        """QEMU's run state through its QMP socket (and, when it runs,
+        where the vCPUs are), or None when QEMU does not answer within
+        10 s (a hung QEMU, not a hung guest)."""
+        c = QmpClient.connect(qmp, proc, self.qmp_log)
         if c is None:
             return None
         try:
-            return c.status()
+            state = c.status()
+            return state and state + "; " + self._where(c)
         finally:
             c.close()
 
