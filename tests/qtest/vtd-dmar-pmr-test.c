@@ -429,12 +429,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/adm/sequence", test_adm);
     qtest_add_func("/vtd-dmar/adm/off", test_adm_off);
     qtest_add_func("/vtd-dmar/pmr/migration", test_migration);
-    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
-        g_autofree char *name = g_strdup_printf("/vtd-dmar/pmr/refused/%s",
-                                                refused[i].name);
-
-        qtest_add_data_func(name, &refused[i], test_refused);
-    }
+    DMAR_ADD_CASES("/vtd-dmar/pmr/refused", refused, test_refused);
     qtest_add_func("/vtd-dmar/pmr/accepted", test_accepted);
     return g_test_run();
 }

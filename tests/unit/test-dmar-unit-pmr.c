@@ -649,12 +649,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/pmr/caps-on", test_caps_on);
     g_test_add_func("/dmar-unit/pmr/regs", test_pmr_regs);
     g_test_add_func("/dmar-unit/pmr/reset", test_pmr_reset);
-    for (size_t i = 0; i < ARRAY_SIZE(cfg_cases); i++) {
-        g_autofree char *name = g_strdup_printf("/dmar-unit/pmr/config/%s",
-                                                cfg_cases[i].name);
-
-        g_test_add_data_func(name, &cfg_cases[i], test_config);
-    }
+    ADD_CASES("/dmar-unit/pmr/config", cfg_cases, test_config);
     g_test_add_func("/dmar-unit/pmr/te-off", test_pmr_te_off);
     g_test_add_func("/dmar-unit/pmr/empty", test_pmr_empty);
     g_test_add_data_func("/dmar-unit/pmr/passthrough", NULL,
