@@ -56,6 +56,10 @@
 /* PD (bit 7) drains page requests, which the unit does not offer. */
 #define SPEC_WAIT_LO_RSVD   (SPEC_BIT(7) | SPEC_BIT(8) | SPEC_BITS(31, 12))
 #define SPEC_WAIT_HI_RSVD   SPEC_BITS(1, 0)
+/* §6.5.2.5: PFSID 15:12 and 63:52, MIP 20:16, SID 47:32; hi S 0, ADDR */
+#define SPEC_DEVTLB_LO_RSVD (SPEC_BITS(8, 4) | SPEC_BITS(31, 21) | \
+                             SPEC_BITS(51, 48))
+#define SPEC_DEVTLB_HI_RSVD SPEC_BITS(11, 1)
 
 /* ---- Descriptors, as the specification lays them out ---- */
 
@@ -88,12 +92,19 @@ static uint64_t wait_lo(bool irq, bool sw, bool fn, uint32_t sdata)
            (uint64_t)fn << 6 | (uint64_t)sdata << 32;
 }
 
+static uint64_t devtlb_lo(uint16_t sid, uint16_t pfsid, unsigned mip)
+{
+    return T_DEVTLB | (uint64_t)(pfsid & 0xf) << 12 | (uint64_t)mip << 16 |
+           (uint64_t)sid << 32 | (uint64_t)(pfsid >> 4) << 52;
+}
+
 /*
  * The specification's reading of a descriptor, for a unit with or without
- * interrupt remapping and without device-TLBs. Fills in every field it
+ * interrupt remapping (IR) and device-TLBs (DT). Fills in every field it
  * can even when the descriptor is invalid.
  */
-static bool ref_decode(bool ir, uint64_t lo, uint64_t hi, DmarQiDesc *d)
+static bool ref_decode_dt(bool ir, bool dt, uint64_t lo, uint64_t hi,
+                          DmarQiDesc *d)
 {
     bool rsvd;
 
@@ -133,9 +144,23 @@ static bool ref_decode(bool ir, uint64_t lo, uint64_t hi, DmarQiDesc *d)
         d->sdata = lo >> 32;
         d->addr = hi;
         return !(lo & SPEC_WAIT_LO_RSVD) && !(hi & SPEC_WAIT_HI_RSVD);
+    case T_DEVTLB:
+        d->sid = (lo >> 32) & 0xffff;
+        d->pfsid = ((lo >> 12) & 0xf) | ((lo >> 52) & 0xfff) << 4;
+        d->mip = (lo >> 16) & 0x1f;
+        d->size = hi & 1;
+        d->addr = hi & ~PAGE_MASK_4K;
+        rsvd = (lo & SPEC_DEVTLB_LO_RSVD) || (hi & SPEC_DEVTLB_HI_RSVD);
+        return dt && !rsvd;
     default:
-        return false;       /* 0, device-TLB without ECAP.DT, 6..15 */
+        return false;       /* 0, 6..15 */
     }
+}
+
+/* ... for a unit without device-TLBs */
+static bool ref_decode(bool ir, uint64_t lo, uint64_t hi, DmarQiDesc *d)
+{
+    return ref_decode_dt(ir, false, lo, hi, d);
 }
 
 /* The fields that descriptor type WANT->type defines agree. */
@@ -170,6 +195,13 @@ static void assert_desc(const DmarQiDesc *got, const DmarQiDesc *want)
         g_assert_cmphex(got->sdata, ==, want->sdata);
         g_assert_cmphex(got->addr, ==, want->addr);
         break;
+    case T_DEVTLB:
+        g_assert_cmphex(got->sid, ==, want->sid);
+        g_assert_cmphex(got->pfsid, ==, want->pfsid);
+        g_assert_cmpuint(got->mip, ==, want->mip);
+        g_assert_cmpint(got->size, ==, want->size);
+        g_assert_cmphex(got->addr, ==, want->addr);
+        break;
     default:
         g_assert_not_reached();
     }
@@ -180,15 +212,21 @@ static void assert_desc(const DmarQiDesc *got, const DmarQiDesc *want)
  * such type (0, 3 without device-TLBs, 6..15, bits 11:9, 4 without IR),
  * 4 when the type is valid and a field of it is not.
  */
-static DmarIqei ref_iqei(bool ir, uint64_t lo)
+static DmarIqei ref_iqei_dt(bool ir, bool dt, uint64_t lo)
 {
     unsigned t = lo & 0xf;
 
     if ((lo & SPEC_TYPE_HI) ||
-        !(t == T_CC || t == T_IOTLB || t == T_WAIT || (t == T_IEC && ir))) {
+        !(t == T_CC || t == T_IOTLB || t == T_WAIT || (t == T_IEC && ir) ||
+          (t == T_DEVTLB && dt))) {
         return DMAR_IQEI_TYPE;
     }
     return DMAR_IQEI_RSVD;
+}
+
+static DmarIqei ref_iqei(bool ir, uint64_t lo)
+{
+    return ref_iqei_dt(ir, false, lo);
 }
 
 /* The module's decode; an invalid descriptor comes with the right IQEI. */
@@ -202,7 +240,7 @@ static bool decode(bool ir, bool dt, uint64_t lo, uint64_t hi, DmarQiDesc *d)
     if (ok) {
         g_assert_cmpuint(why, ==, 0xf);         /* untouched */
     } else {
-        g_assert_cmpuint(why, ==, ref_iqei(ir, lo));
+        g_assert_cmpuint(why, ==, ref_iqei_dt(ir, dt, lo));
     }
     /* WHY may be NULL */
     g_assert(dmar_qi_decode(&caps, desc, false, d, NULL) == ok);
@@ -305,6 +343,54 @@ static void test_decode(const void *opaque)
     }
 }
 
+/* ---- Decode: device-TLB descriptors (§6.5.2.5), with ECAP.DT ---- */
+
+typedef struct DevtlbCase {
+    const char *name;
+    uint64_t lo;
+    uint64_t hi;
+    DmarQiDesc want;
+} DevtlbCase;
+
+/* PFSID 15:12 (its bits 3:0) and 63:52 (15:4), MIP 20:16, SID 47:32 */
+static const DevtlbCase devtlb_cases[] = {
+    { "zero", 0x0000000000000003ull, 0, { .type = T_DEVTLB } },
+    { "sid", 0x0000abcd00000003ull, 0, { .type = T_DEVTLB, .sid = 0xabcd } },
+    { "pfsid-low", 0x000000000000f003ull, 0,
+      { .type = T_DEVTLB, .pfsid = 0x000f } },
+    { "pfsid-high", 0xfff0000000000003ull, 0,
+      { .type = T_DEVTLB, .pfsid = 0xfff0 } },
+    { "pfsid", 0x1230000000004003ull, 0,
+      { .type = T_DEVTLB, .pfsid = 0x1234 } },
+    { "mip-1", 0x0000000000010003ull, 0, { .type = T_DEVTLB, .mip = 1 } },
+    { "mip-31", 0x00000000001f0003ull, 0, { .type = T_DEVTLB, .mip = 31 } },
+    { "s", 0x0000000000000003ull, 1, { .type = T_DEVTLB, .size = true } },
+    { "addr", 0x0000000000000003ull, 0x0000001234567000ull,
+      { .type = T_DEVTLB, .addr = 0x1234567000ull } },
+    { "max", 0xfff0ffff001ff003ull, 0xfffffffffffff001ull,
+      { .type = T_DEVTLB, .sid = 0xffff, .pfsid = 0xffff, .mip = 31,
+        .size = true, .addr = 0xfffffffffffff000ull } },
+    /* Linux's qi_flush_dev_iotlb(): 00:03.0, 16 pages at 0x10000 */
+    { "linux", 0x0010001800008003ull, 0x0000000000017001ull,
+      { .type = T_DEVTLB, .sid = 0x0018, .pfsid = 0x0018, .size = true,
+        .addr = 0x17000 } },
+};
+
+static void test_devtlb_decode(const void *opaque)
+{
+    const DevtlbCase *c = opaque;
+    DmarQiDesc d, ref;
+
+    for (int ir = 0; ir <= 1; ir++) {
+        g_assert_true(ref_decode_dt(ir, true, c->lo, c->hi, &ref));
+        assert_desc(&ref, &c->want);
+        g_assert_true(decode(ir, true, c->lo, c->hi, &d));
+        assert_desc(&d, &c->want);
+        /* without ECAP.DT: an invalid type (IQEI 3, checked by decode) */
+        g_assert_false(decode(ir, false, c->lo, c->hi, &d));
+    }
+}
+
 /* ---- Decode: reserved bits, one at a time ---- */
 
 typedef struct RsvdCase {
@@ -313,6 +399,7 @@ typedef struct RsvdCase {
     uint64_t hi;
     uint64_t rsvd_lo;       /* the bits that make it invalid */
     uint64_t rsvd_hi;
+    bool dt;                /* a unit with device-TLBs (ECAP.DT) */
 } RsvdCase;
 
 static const RsvdCase rsvd_cases[] = {
@@ -329,6 +416,15 @@ static const RsvdCase rsvd_cases[] = {
     { "wait", 0x5, 0, SPEC_TYPE_HI | SPEC_WAIT_LO_RSVD, SPEC_WAIT_HI_RSVD },
     { "wait-sw", 0x1234567800000025ull, 0x7ffff00cull,
       SPEC_TYPE_HI | SPEC_WAIT_LO_RSVD, SPEC_WAIT_HI_RSVD },
+    { "devtlb", 0x3, 0, SPEC_TYPE_HI | SPEC_DEVTLB_LO_RSVD,
+      SPEC_DEVTLB_HI_RSVD, true },
+    { "devtlb-linux", 0x0010001800008003ull, 0x17001ull,
+      SPEC_TYPE_HI | SPEC_DEVTLB_LO_RSVD, SPEC_DEVTLB_HI_RSVD, true },
+    /* the other types do not change with ECAP.DT */
+    { "iotlb-page-dt", 0x0000000000070032ull, 0x0000001234567045ull,
+      SPEC_TYPE_HI | SPEC_IOTLB_LO_RSVD, SPEC_IOTLB_HI_RSVD, true },
+    { "wait-sw-dt", 0x1234567800000025ull, 0x7ffff00cull,
+      SPEC_TYPE_HI | SPEC_WAIT_LO_RSVD, SPEC_WAIT_HI_RSVD, true },
 };
 
 /*
@@ -343,8 +439,8 @@ static void test_rsvd(const void *opaque)
     DmarQiDesc d, ref;
     int ir, b;
 
-    g_assert_true(ref_decode(true, c->lo, c->hi, &ref));
-    g_assert_true(decode(true, false, c->lo, c->hi, &d));
+    g_assert_true(ref_decode_dt(true, c->dt, c->lo, c->hi, &ref));
+    g_assert_true(decode(true, c->dt, c->lo, c->hi, &d));
     assert_desc(&d, &ref);
     for (ir = 0; ir <= 1; ir++) {
         for (b = 4; b < 128; b++) {
@@ -352,13 +448,13 @@ static void test_rsvd(const void *opaque)
             uint64_t hi = c->hi | (b >= 64 ? SPEC_BIT(b - 64) : 0);
             bool rsvd = b < 64 ? !!(c->rsvd_lo & SPEC_BIT(b)) :
                                  !!(c->rsvd_hi & SPEC_BIT(b - 64));
-            bool want = ref_decode(ir, lo, hi, &ref);
+            bool want = ref_decode_dt(ir, c->dt, lo, hi, &ref);
             bool ok;
 
             if (lo == c->lo && hi == c->hi) {
                 continue;       /* already set in the base descriptor */
             }
-            ok = decode(ir, false, lo, hi, &d);
+            ok = decode(ir, c->dt, lo, hi, &d);
             if (ok != want) {
                 g_test_message("%s ir=%d: bit %d (%s %d): decode says %s",
                                c->name, ir, b, b < 64 ? "lo" : "hi",
@@ -384,24 +480,30 @@ static void test_rsvd(const void *opaque)
 
 /* ---- Decode: types ---- */
 
-/* Types 1, 2, 5 always; 4 with ECAP.IR; 0, 3 (no DT) and 6..15 never. */
+/*
+ * Types 1, 2, 5 always; 4 with ECAP.IR; 3 with ECAP.DT (bit 4 is one of
+ * its reserved bits); 0 and 6..15 never.
+ */
 static void test_types(void)
 {
     unsigned t;
-    int ir, g;
+    int ir, dt, g;
 
     for (t = 0; t < 16; t++) {
         for (ir = 0; ir <= 1; ir++) {
-            for (g = 0; g <= 1; g++) {
-                uint64_t lo = t | (uint64_t)g << 4;
-                bool want = t == T_WAIT || (t == T_IEC && ir) ||
-                            (g && (t == T_CC || t == T_IOTLB));
-                DmarQiDesc d, ref;
+            for (dt = 0; dt <= 1; dt++) {
+                for (g = 0; g <= 1; g++) {
+                    uint64_t lo = t | (uint64_t)g << 4;
+                    bool want = t == T_WAIT || (t == T_IEC && ir) ||
+                                (g && (t == T_CC || t == T_IOTLB)) ||
+                                (!g && t == T_DEVTLB && dt);
+                    DmarQiDesc d, ref;
 
-                g_assert(ref_decode(ir, lo, 0, &ref) == want);
-                g_assert(decode(ir, false, lo, 0, &d) == want);
-                if (want) {
-                    assert_desc(&d, &ref);
+                    g_assert(ref_decode_dt(ir, dt, lo, 0, &ref) == want);
+                    g_assert(decode(ir, dt, lo, 0, &d) == want);
+                    if (want) {
+                        assert_desc(&d, &ref);
+                    }
                 }
             }
         }
@@ -436,9 +538,9 @@ static void test_type_hi(void)
 }
 
 /*
- * Device-TLB descriptors: invalid without ECAP.DT. With it the type is
- * defined by the specification, but DmarQiOps has no device-TLB hook;
- * record what the module does rather than assume it.
+ * Device-TLB descriptors: an invalid type (IQEI 3) without ECAP.DT, a
+ * valid one with it, whose reserved bits are IQEI 4 (decode() checks
+ * the IQEI).
  */
 static void test_devtlb(void)
 {
@@ -448,10 +550,117 @@ static void test_devtlb(void)
     for (ir = 0; ir <= 1; ir++) {
         g_assert_false(decode(ir, false, T_DEVTLB, 0, &d));
         g_assert_false(decode(ir, false, 0x0000000012340013ull, 0x1000, &d));
+        g_assert_false(decode(ir, false, devtlb_lo(0x18, 0x18, 0), 0x1000,
+                              &d));
+        g_assert_true(decode(ir, true, T_DEVTLB, 0, &d));
+        g_assert_true(decode(ir, true, devtlb_lo(0x18, 0x18, 0), 0x1000,
+                             &d));
+        g_assert_cmphex(d.sid, ==, 0x18);
+        g_assert_cmphex(d.pfsid, ==, 0x18);
+        g_assert_true(decode(ir, true, devtlb_lo(0xfedc, 0xba98, 17),
+                             0x2001, &d));
+        g_assert_cmphex(d.sid, ==, 0xfedc);
+        g_assert_cmphex(d.pfsid, ==, 0xba98);
+        g_assert_cmpuint(d.mip, ==, 17);
+        g_assert_true(d.size);
+        g_assert_cmphex(d.addr, ==, 0x2000);
+        /* bit 4 reserved: type 3 valid, so IQEI 4 */
+        g_assert_false(decode(ir, true, 0x0000000012340013ull, 0x1000, &d));
     }
-    if (!decode(true, true, T_DEVTLB, 0, &d)) {
-        g_test_message("note: type 3 is invalid even with caps.dt = true "
-                       "(caps.dt is not consulted)");
+}
+
+/* ---- Device-TLB invalidation ranges (§6.5.2.5) ---- */
+
+static void devtlb_range(uint64_t hi, uint64_t *first, uint64_t *last)
+{
+    DmarQiDesc d;
+
+    g_assert_true(decode(true, true, devtlb_lo(0x18, 0x18, 0), hi, &d));
+    dmar_qi_devtlb_range(&d, first, last);
+}
+
+/* S = 0: the 4 KiB page at ADDR, wherever it is. */
+static void test_devtlb_range_page(void)
+{
+    static const uint64_t addrs[] = {
+        0, 0x1000, 0x12345000ull, 0x7ffffffff000ull, 0x8000000000000000ull,
+        0xfffffffffffff000ull,
+    };
+    uint64_t first, last;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(addrs); i++) {
+        devtlb_range(addrs[i], &first, &last);
+        g_assert_cmphex(first, ==, addrs[i]);
+        g_assert_cmphex(last, ==, addrs[i] + 0xfff);
+    }
+}
+
+/*
+ * S = 1, every size from 8 KiB to 2^63 bytes, encoded as software does
+ * (Linux's qi_flush_dev_iotlb() for 2^m pages at BASE: the address with
+ * bits 12 + m - 2 .. 12 set): the naturally aligned range at BASE. Bases
+ * at the bottom, in the middle and at the top of the address space.
+ */
+static void test_devtlb_range_sizes(void)
+{
+    static const uint64_t bases[] = {
+        0, 0xa5a5a5a5a5a5a000ull, 0xffffffffffffe000ull,
+    };
+    uint64_t first, last;
+
+    for (unsigned m = 1; m <= 51; m++) {
+        uint64_t size = 1ull << (12 + m);
+
+        for (unsigned i = 0; i < ARRAY_SIZE(bases); i++) {
+            uint64_t base = bases[i] & ~(size - 1);
+            uint64_t addr = (base | ((size >> 1) - 1)) & ~PAGE_MASK_4K;
+
+            devtlb_range(addr | 1, &first, &last);
+            if (first != base || last != base + size - 1) {
+                g_test_message("2^%u pages at 0x%" PRIx64 ": got 0x%" PRIx64
+                               "..0x%" PRIx64, m, base, first, last);
+            }
+            g_assert_cmphex(first, ==, base);
+            g_assert_cmphex(last, ==, base + size - 1);
+        }
+    }
+    /* 2^52 pages (bit 63 clear, 62:12 set), and ADDR all ones: all */
+    devtlb_range(0x7ffffffffffff001ull, &first, &last);
+    g_assert_cmphex(first, ==, 0);
+    g_assert_cmphex(last, ==, UINT64_MAX);
+    devtlb_range(0xfffffffffffff001ull, &first, &last);
+    g_assert_cmphex(first, ==, 0);
+    g_assert_cmphex(last, ==, UINT64_MAX);
+}
+
+/*
+ * S = 1: only the lowest clear bit of ADDR[63:12] and the bits above it
+ * count. Worked examples of the encoding.
+ */
+static void test_devtlb_range_table(void)
+{
+    static const struct {
+        uint64_t addr, first, last;
+    } rows[] = {
+        { 0x0000000000000000ull, 0x0000000000000000ull, 0x1fffull },
+        { 0x0000000000002000ull, 0x0000000000002000ull, 0x3fffull },
+        { 0x0000000000001000ull, 0x0000000000000000ull, 0x3fffull },
+        { 0x0000000000003000ull, 0x0000000000000000ull, 0x7fffull },
+        { 0x0000000000005000ull, 0x0000000000004000ull, 0x7fffull },
+        { 0x0000000000007000ull, 0x0000000000000000ull, 0xffffull },
+        { 0x0000000000017000ull, 0x0000000000010000ull, 0x1ffffull },
+        { 0x00000000001ff000ull, 0x0000000000000000ull, 0x3fffffull },
+        { 0x123456789abcd000ull, 0x123456789abcc000ull,
+          0x123456789abcffffull },
+        { 0xfffffffffffef000ull, 0xfffffffffffe0000ull,
+          0xffffffffffffffffull },
+    };
+    uint64_t first, last;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(rows); i++) {
+        devtlb_range(rows[i].addr | 1, &first, &last);
+        g_assert_cmphex(first, ==, rows[i].first);
+        g_assert_cmphex(last, ==, rows[i].last);
     }
 }
 
@@ -505,10 +714,17 @@ static unsigned op_iec(void *opaque, const DmarQiDesc *d)
     return ((QiEnv *)opaque)->op_work;
 }
 
+static unsigned op_devtlb(void *opaque, const DmarQiDesc *d)
+{
+    record(opaque, d, T_DEVTLB);
+    return ((QiEnv *)opaque)->op_work;
+}
+
 static const DmarQiOps qi_ops = {
     .context = op_context,
     .iotlb = op_iotlb,
     .iec = op_iec,
+    .devtlb = op_devtlb,
 };
 
 /* A queue of ENTRIES zeroed (type 0) slots, all backed; IR on, DT off. */
@@ -620,8 +836,8 @@ static void assert_calls(QiEnv *e, const uint32_t *slots, unsigned n)
         const QiCall *c = &g_array_index(e->calls, QiCall, i);
         DmarQiDesc want;
 
-        g_assert_true(ref_decode(e->caps.ir, e->lo[slots[i]],
-                                 e->hi[slots[i]], &want));
+        g_assert_true(ref_decode_dt(e->caps.ir, e->caps.dt, e->lo[slots[i]],
+                                    e->hi[slots[i]], &want));
         g_assert_cmpint(c->op, ==, want.type);
         assert_desc(&c->d, &want);
     }
@@ -1178,39 +1394,51 @@ static void test_walk_bound(void)
     }
 }
 
-/* With ECAP.DT the module may refuse type 3, but never misroute it. */
+/*
+ * With ECAP.DT a device-TLB descriptor goes to its own callback, in queue
+ * order, counts as work like the others, and one with a reserved bit
+ * stops the queue there (IQEI 4).
+ */
 static void test_walk_devtlb_dt(void)
 {
+    static const uint32_t all[] = { 0, 1, 2, 3 }, before_bad[] = { 0, 1 };
     QiEnv e;
     DmarQiRun run;
     DmarQiStatus st;
-    unsigned i;
 
-    env_init(&e, 4);
+    env_init(&e, 8);
     e.caps.dt = true;
     env_put_cc(&e, 0);
-    env_put(&e, 1, 0x0000000012340013ull, 0x1000);
+    env_put(&e, 1, devtlb_lo(0x1234, 0x1230, 4), 0x5000);
     env_put_cc(&e, 2);
-    st = env_run(&e, 0, 3, &run);
-    g_assert_cmpuint(e.mem.stray_reads, ==, 0);
-    for (i = 0; i < e.calls->len; i++) {
-        g_assert_cmpuint(g_array_index(e.calls, QiCall, i).d.type, !=,
-                         T_DEVTLB);
-    }
-    if (st == DMAR_QI_ERROR) {
-        static const uint32_t want[] = { 0 };
+    env_put(&e, 3, devtlb_lo(0x18, 0x18, 0), 0x17001);
+    st = env_run(&e, 0, 4, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 4, 4);
+    assert_calls(&e, all, 4);
 
-        g_test_message("note: with caps.dt the walk stops at type 3");
-        g_assert_cmpuint(run.head, ==, 1);
-        g_assert_cmpuint(run.processed, ==, 1);
-        assert_calls(&e, want, 1);
-    } else {
-        static const uint32_t want[] = { 0, 2 };
+    g_array_set_size(e.calls, 0);
+    e.op_work = 10;
+    e.budget = 12;
+    st = env_run(&e, 0, 4, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 2, 2);
+    g_assert_cmpuint(run.work, ==, 22);
+    assert_calls(&e, before_bad, 2);
 
-        g_assert_cmpuint(run.head, ==, 3);
-        g_assert_cmpuint(run.processed, ==, 3);
-        assert_calls(&e, want, 2);
-    }
+    g_array_set_size(e.calls, 0);
+    e.op_work = 0;
+    e.budget = UINT32_MAX;
+    env_put(&e, 2, devtlb_lo(0x18, 0x18, 0) | SPEC_BIT(21), 0);
+    st = env_run(&e, 0, 4, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 2, 2);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_RSVD);
+    assert_calls(&e, before_bad, 2);
+
+    /* without ECAP.DT the first one stops the queue (IQEI 3) */
+    g_array_set_size(e.calls, 0);
+    e.caps.dt = false;
+    st = env_run(&e, 0, 4, &run);
+    assert_run(&e, st, &run, DMAR_QI_ERROR, 1, 1);
+    g_assert_cmpuint(run.iqei, ==, DMAR_IQEI_TYPE);
     env_destroy(&e);
 }
 
@@ -1685,6 +1913,27 @@ static void test_dw256_decode(void)
     }
 }
 
+/* With ECAP.DT, a device-TLB descriptor's upper half is reserved too. */
+static void test_dw256_devtlb(void)
+{
+    const DmarQiCaps caps = { .ir = true, .dt = true };
+    uint64_t desc[4] = { devtlb_lo(0x18, 0x18, 3), 0x17001, 0, 0 };
+    DmarQiDesc d, want;
+    DmarIqei why;
+
+    g_assert_true(ref_decode_dt(true, true, desc[0], desc[1], &want));
+    g_assert_true(dmar_qi_decode(&caps, desc, true, &d, NULL));
+    assert_desc(&d, &want);
+    for (unsigned bit = 0; bit < 128; bit++) {
+        memset(desc + 2, 0, 16);
+        desc[2 + bit / 64] = 1ull << (bit % 64);
+        why = 0xf;
+        g_assert_false(dmar_qi_decode(&caps, desc, true, &d, &why));
+        g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+        g_assert_true(dmar_qi_decode(&caps, desc, false, &d, NULL));
+    }
+}
+
 /* A queue of 256-bit descriptors: context invalidations at even slots. */
 static void env_init_dw256(QiEnv *e, uint32_t entries)
 {
@@ -1857,6 +2106,10 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/type/all", test_types);
     g_test_add_func("/dmar-qi/type/high-bits", test_type_hi);
     g_test_add_func("/dmar-qi/type/devtlb", test_devtlb);
+    ADD_CASES("/dmar-qi/devtlb/decode", devtlb_cases, test_devtlb_decode);
+    g_test_add_func("/dmar-qi/devtlb/range-page", test_devtlb_range_page);
+    g_test_add_func("/dmar-qi/devtlb/range-sizes", test_devtlb_range_sizes);
+    g_test_add_func("/dmar-qi/devtlb/range-table", test_devtlb_range_table);
 
     g_test_add_func("/dmar-qi/walk/empty", test_walk_empty);
     g_test_add_func("/dmar-qi/walk/single", test_walk_single);
@@ -1874,6 +2127,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/walk/budget", test_walk_budget);
     g_test_add_func("/dmar-qi/walk/top", test_walk_top);
     g_test_add_func("/dmar-qi/dw256/decode", test_dw256_decode);
+    g_test_add_func("/dmar-qi/dw256/devtlb", test_dw256_devtlb);
     g_test_add_func("/dmar-qi/dw256/walk", test_dw256_walk);
     g_test_add_func("/dmar-qi/dw256/alignment", test_dw256_alignment);
     g_test_add_func("/dmar-qi/dw256/upper", test_dw256_upper);

@@ -1509,6 +1509,244 @@ static void test_queue_budget_work(void)
     fx_free(f);
 }
 
+/* ---- device-TLB invalidation (§6.5.2.5, ECAP.DT) ---- */
+
+#define ECAP_DT             (1ull << 2)
+#define DEVTLB_SID(s)       ((uint64_t)(s) << 32)
+#define DEVTLB_MIP(m)       ((uint64_t)(m) << 16)
+#define DEVTLB_PFSID(p)     (((uint64_t)(p) & 0xf) << 12 | \
+                             ((uint64_t)(p) >> 4) << 52)
+#define DEVTLB_S            1ull
+#define AW48_LAST           ((1ull << 48) - 1)
+
+typedef struct DevtlbForm {
+    bool dt;                /* ECAP.DT (device-iotlb=on) */
+    bool dw256;             /* 256-bit descriptors (IQA.DW, with ADMS) */
+} DevtlbForm;
+
+static const DevtlbForm devtlb_128 = { true, false };
+static const DevtlbForm devtlb_256 = { true, true };
+static const DevtlbForm no_dt_128 = { false, false };
+static const DevtlbForm no_dt_256 = { false, true };
+
+/* A unit with or without DT and its queue, in the form's width */
+static Fx *devtlb_fx(const DevtlbForm *form)
+{
+    DmarUnitConfig cfg = fx_config();
+    Fx *f;
+
+    cfg.hw.dt = form->dt;
+    /* §11.4.9.3: legacy mode takes 256-bit descriptors with ECAP.ADMS */
+    cfg.abort_dma = form->dw256;
+    f = fx_new_cfg(&cfg);
+    g_assert_cmphex(rd64(f, REG_ECAP) & ECAP_DT, ==, form->dt ? ECAP_DT : 0);
+    qi_enable(f, IQ_BASE, 0);
+    if (form->dw256) {
+        wr32(f, REG_GCMD, 0);
+        wr64(f, REG_IQA, IQ_BASE | IQA_DW);
+        wr64(f, REG_IQT, 0);
+        wr32(f, REG_GCMD, GCMD_QIE);
+        g_assert_cmphex(rd32(f, REG_GSTS) & GSTS_QIES, ==, GSTS_QIES);
+        f->iq_tail = 0;
+    }
+    return f;
+}
+
+/* Queue a descriptor (upper half zero in 256-bit form); its first slot */
+static unsigned devtlb_push(Fx *f, const DevtlbForm *form, uint64_t lo,
+                            uint64_t hi)
+{
+    unsigned at = qi_push(f, lo, hi);
+
+    if (form->dw256) {
+        qi_push(f, 0, 0);
+    }
+    return at;
+}
+
+/* Queue a wait writing V, run the queue: everything before it is done */
+static void devtlb_wait(Fx *f, const DevtlbForm *form, uint32_t v)
+{
+    fx_w32(f, IQ_SYNC, 0);
+    devtlb_push(f, form, QI_WAIT | QI_WAIT_SW | QI_SDATA(v), IQ_SYNC);
+    qi_kick(f);
+    g_assert_cmphex(rd32(f, REG_FSTS), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_SYNC), ==, v);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+}
+
+typedef struct DevtlbCase {
+    const char *name;
+    uint64_t lo, hi;
+    bool event;             /* any of it below 2^aw-bits */
+    uint64_t first, last;   /* ... cut there */
+} DevtlbCase;
+
+#define EDU_DEVTLB          (QI_DEVTLB | DEVTLB_SID(EDU_SID))
+
+static const DevtlbCase devtlb_cases[] = {
+    { "page", EDU_DEVTLB, 0x12345000ull, true, 0x12345000ull,
+      0x12345fffull },
+    { "page-0", EDU_DEVTLB, 0, true, 0, 0xfff },
+    { "page-top", EDU_DEVTLB, AW48_LAST & ~0xfffull, true,
+      AW48_LAST & ~0xfffull, AW48_LAST },
+    { "8k", EDU_DEVTLB, 0x12344000ull | DEVTLB_S, true, 0x12344000ull,
+      0x12345fffull },
+    /* Linux: 16 pages at 0x10000 are 0x17000 with S */
+    { "64k", EDU_DEVTLB, 0x17000ull | DEVTLB_S, true, 0x10000, 0x1ffff },
+    { "2m", EDU_DEVTLB, 0x400ff000ull | DEVTLB_S, true, 0x40000000ull,
+      0x401fffffull },
+    { "1g", EDU_DEVTLB, 0x1ffff000ull | DEVTLB_S, true, 0, 0x3fffffffull },
+    { "2^48", EDU_DEVTLB, 0x7ffffffff000ull | DEVTLB_S, true, 0, AW48_LAST },
+    /* cut to 2^48: a range reaching past it, and everything */
+    { "2^49", EDU_DEVTLB, 0xfffffffff000ull | DEVTLB_S, true, 0, AW48_LAST },
+    { "2^63", EDU_DEVTLB, 0x3ffffffffffff000ull | DEVTLB_S, true, 0,
+      AW48_LAST },
+    { "all", EDU_DEVTLB, 0xfffffffffffff000ull | DEVTLB_S, true, 0,
+      AW48_LAST },
+    /* wholly above 2^48: nothing for anyone to drop */
+    { "page-beyond-aw", EDU_DEVTLB, 1ull << 48, false },
+    { "2m-beyond-aw", EDU_DEVTLB, 0x80000000ff000ull | DEVTLB_S, false },
+    { "page-at-2^63", EDU_DEVTLB, 1ull << 63, false },
+    /* the other fields go along: SID, PFSID, MIP */
+    { "fields", QI_DEVTLB | DEVTLB_SID(0xabcd) | DEVTLB_PFSID(0x1234) |
+      DEVTLB_MIP(31), 0x5000, true, 0x5000, 0x5fff },
+};
+
+static void devtlb_case(const DevtlbForm *form, const DevtlbCase *c)
+{
+    Fx *f = devtlb_fx(form);
+    const DmarEvent *ev;
+
+    fx_clear_events(f);
+    devtlb_push(f, form, c->lo, c->hi);
+    devtlb_wait(f, form, 0x3a);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_DEVTLB_INV), ==, c->event);
+    if (c->event) {
+        ev = fx_last(f, DMAR_EV_DEVTLB_INV);
+        g_assert_cmphex(ev->devtlb.sid, ==, (c->lo >> 32) & 0xffff);
+        g_assert_cmphex(ev->devtlb.pfsid, ==, ((c->lo >> 12) & 0xf) |
+                        (c->lo >> 52) << 4);
+        g_assert_cmpuint(ev->devtlb.mip, ==, (c->lo >> 16) & 0x1f);
+        g_assert_cmphex(ev->devtlb.first, ==, c->first);
+        g_assert_cmphex(ev->devtlb.last, ==, c->last);
+    }
+    /* the unit's own caches are not the device's: nothing else */
+    g_assert_cmpuint(fx_count(f, DMAR_EV_UNMAP_ALL) +
+                     fx_count(f, DMAR_EV_UNMAP_SID) +
+                     fx_count(f, DMAR_EV_UNMAP_DID) +
+                     fx_count(f, DMAR_EV_IOTLB_INV) +
+                     fx_count(f, DMAR_EV_CC_INV) +
+                     fx_count(f, DMAR_EV_QI_ERROR), ==, 0);
+    g_assert_cmpuint(fx_take_act(f) & ~DMAR_ACT_QI_PENDING, ==, 0);
+    fx_free(f);
+}
+
+/* With DT: one DMAR_EV_DEVTLB_INV per descriptor, its range cut to aw */
+static void test_devtlb_event(const void *opaque)
+{
+    const DevtlbForm *form = opaque;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(devtlb_cases); i++) {
+        g_test_message("case %s", devtlb_cases[i].name);
+        devtlb_case(form, &devtlb_cases[i]);
+    }
+}
+
+/*
+ * Several in one queue run: one event each, in queue order, between the
+ * other descriptors' effects.
+ */
+static void test_devtlb_batch(const void *opaque)
+{
+    const DevtlbForm *form = opaque;
+    Fx *f = devtlb_fx(form);
+    unsigned n = 0;
+
+    fx_clear_events(f);
+    devtlb_push(f, form, EDU_DEVTLB, 0x1000);
+    devtlb_push(f, form, QI_IOTLB | QI_G(GRAN_GLOBAL), 0);
+    devtlb_push(f, form, QI_DEVTLB | DEVTLB_SID(0x0018), 0x2000);
+    devtlb_push(f, form, EDU_DEVTLB, 0x3000);
+    devtlb_wait(f, form, 0x3b);
+    for (unsigned i = 0; i < f->ev->len; i++) {
+        static const uint16_t sids[] = { EDU_SID, 0x0018, EDU_SID };
+        const DmarEvent *ev = fx_ev(f, i);
+
+        if (ev->kind == DMAR_EV_IOTLB_INV) {
+            g_assert_cmpuint(n, ==, 1);
+        } else if (ev->kind == DMAR_EV_DEVTLB_INV) {
+            g_assert_cmpuint(n, <, 3);
+            g_assert_cmphex(ev->devtlb.sid, ==, sids[n]);
+            g_assert_cmphex(ev->devtlb.first, ==, (n + 1) * 0x1000ull);
+            n++;
+        }
+    }
+    g_assert_cmpuint(n, ==, 3);
+    fx_free(f);
+}
+
+/* Without DT, type 3 is an invalid type (IQEI 3) and nothing is emitted */
+static void test_devtlb_no_dt(const void *opaque)
+{
+    const DevtlbForm *form = opaque;
+    Fx *f = devtlb_fx(form);
+    unsigned bad;
+
+    devtlb_wait(f, form, 0x41);
+    fx_clear_events(f);
+    bad = devtlb_push(f, form, EDU_DEVTLB, 0x1000);
+    devtlb_push(f, form, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x42), IQ_STATUS);
+    fx_w32(f, IQ_STATUS, 0);
+    qi_kick(f);
+    assert_iqe(f, bad, IQEI_TYPE);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_DEVTLB_INV), ==, 0);
+    g_assert_cmpstr(fx_one(f, DMAR_EV_QI_ERROR)->qi_error.why, ==,
+                    "invalid descriptor type");
+    fx_free(f);
+}
+
+/*
+ * With DT, a reserved bit (§6.5.2.5: lo 8:4, 31:21, 51:48, hi 11:1; in
+ * 256-bit form the upper half too) is IQEI 4 at that descriptor; the
+ * descriptors before it are done, nothing is emitted for it.
+ */
+static void test_devtlb_rsvd(const void *opaque)
+{
+    const DevtlbForm *form = opaque;
+    static const unsigned lo_bits[] = { 4, 8, 21, 31, 48, 51 };
+    static const unsigned hi_bits[] = { 1, 11 };
+    unsigned n = ARRAY_SIZE(lo_bits) + ARRAY_SIZE(hi_bits) +
+                 (form->dw256 ? 2 : 0);
+
+    for (unsigned i = 0; i < n; i++) {
+        Fx *f = devtlb_fx(form);
+        uint64_t lo = EDU_DEVTLB, hi = 0x1000;
+        unsigned bad;
+
+        if (i < ARRAY_SIZE(lo_bits)) {
+            lo |= 1ull << lo_bits[i];
+        } else if (i < ARRAY_SIZE(lo_bits) + ARRAY_SIZE(hi_bits)) {
+            hi |= 1ull << hi_bits[i - ARRAY_SIZE(lo_bits)];
+        }
+        fx_clear_events(f);
+        devtlb_push(f, form, EDU_DEVTLB, 0x7000);
+        if (i < ARRAY_SIZE(lo_bits) + ARRAY_SIZE(hi_bits)) {
+            bad = devtlb_push(f, form, lo, hi);
+        } else {
+            /* the upper half: bit 128 or bit 255 */
+            bad = qi_push(f, lo, hi);
+            qi_push(f, i & 1 ? 0 : 1, i & 1 ? 1ull << 63 : 0);
+        }
+        qi_kick(f);
+        assert_iqe(f, bad, IQEI_RSVD);
+        g_assert_cmpuint(fx_one(f, DMAR_EV_DEVTLB_INV)->devtlb.first, ==,
+                         0x7000);
+        fx_free(f);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1576,5 +1814,21 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/queue/iqercd", test_queue_iqercd);
     g_test_add_func("/dmar-unit/queue/iqa-haw", test_queue_iqa_haw);
     g_test_add_func("/dmar-unit/queue/budget-work", test_queue_budget_work);
+    g_test_add_data_func("/dmar-unit/devtlb/event", &devtlb_128,
+                         test_devtlb_event);
+    g_test_add_data_func("/dmar-unit/devtlb/event-256", &devtlb_256,
+                         test_devtlb_event);
+    g_test_add_data_func("/dmar-unit/devtlb/batch", &devtlb_128,
+                         test_devtlb_batch);
+    g_test_add_data_func("/dmar-unit/devtlb/batch-256", &devtlb_256,
+                         test_devtlb_batch);
+    g_test_add_data_func("/dmar-unit/devtlb/no-dt", &no_dt_128,
+                         test_devtlb_no_dt);
+    g_test_add_data_func("/dmar-unit/devtlb/no-dt-256", &no_dt_256,
+                         test_devtlb_no_dt);
+    g_test_add_data_func("/dmar-unit/devtlb/rsvd", &devtlb_128,
+                         test_devtlb_rsvd);
+    g_test_add_data_func("/dmar-unit/devtlb/rsvd-256", &devtlb_256,
+                         test_devtlb_rsvd);
     return g_test_run();
 }

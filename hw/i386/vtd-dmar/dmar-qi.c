@@ -5,6 +5,7 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/host-utils.h"
 #include "dmar-qi.h"
 
 static bool decode_cc(uint64_t lo, uint64_t hi, DmarQiDesc *d)
@@ -32,6 +33,42 @@ static bool decode_iotlb(uint64_t lo, uint64_t hi, DmarQiDesc *d)
     d->ih = FIELD_EX64(hi, QI_IOTLB_HI, IH);
     d->addr = hi & R_QI_IOTLB_HI_ADDR_MASK;
     return d->gran != 0;
+}
+
+static bool decode_devtlb(uint64_t lo, uint64_t hi, DmarQiDesc *d)
+{
+    if ((lo & DMAR_QI_DEVTLB_LO_RSVD) || (hi & DMAR_QI_DEVTLB_HI_RSVD)) {
+        return false;
+    }
+    d->sid = FIELD_EX64(lo, QI_DEVTLB, SID);
+    d->pfsid = FIELD_EX64(lo, QI_DEVTLB, PFSID_LO) |
+               FIELD_EX64(lo, QI_DEVTLB, PFSID_HI) << 4;
+    d->mip = FIELD_EX64(lo, QI_DEVTLB, MIP);
+    d->size = FIELD_EX64(hi, QI_DEVTLB_HI, S);
+    d->addr = hi & R_QI_DEVTLB_HI_ADDR_MASK;
+    return true;
+}
+
+void dmar_qi_devtlb_range(const DmarQiDesc *d, uint64_t *first,
+                          uint64_t *last)
+{
+    uint64_t pages = d->addr >> 12;     /* ADDR[63:12] */
+    unsigned k;
+
+    if (!d->size) {
+        *first = d->addr;
+        *last = d->addr + 0xfff;
+        return;
+    }
+    /* 52 bits of ADDR: all ones, or a size of 2^64 (k = 51), is all */
+    k = ctz64(~pages);
+    if (k >= 51) {
+        *first = 0;
+        *last = UINT64_MAX;
+        return;
+    }
+    *first = d->addr & ~((2ull << (12 + k)) - 1);
+    *last = *first + (2ull << (12 + k)) - 1;
 }
 
 static bool decode_iec(uint64_t lo, uint64_t hi, DmarQiDesc *d)
@@ -77,6 +114,9 @@ bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
     } else if (d->type == DMAR_QI_IOTLB) {
         ok = decode_iotlb(lo, hi, d);
         err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_DEVTLB && caps->dt) {
+        ok = decode_devtlb(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
     } else if (d->type == DMAR_QI_IEC && caps->ir) {
         ok = decode_iec(lo, hi, d);
         err = DMAR_IQEI_RSVD;
@@ -90,7 +130,7 @@ bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
     }
     /*
      * Otherwise an invalid type (§11.4.9.9 code 3): 0, 6-15, IEC without
-     * ECAP.IR, and device-TLB (3), not offered (ECAP.DT=0). A valid type
+     * ECAP.IR, and device-TLB (3) without ECAP.DT. A valid type
      * with a reserved bit or a reserved encoding (granularity 0) is 4.
      */
     if (!ok && why) {
@@ -168,6 +208,9 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
             break;
         case DMAR_QI_IEC:
             work = ops->iec(ops_opaque, &d);
+            break;
+        case DMAR_QI_DEVTLB:
+            work = ops->devtlb(ops_opaque, &d);
             break;
         case DMAR_QI_WAIT:
             /* Everything before has completed: we run synchronously. */

@@ -38,6 +38,15 @@ FIELD(QI_IOTLB_HI, AM, 0, 6)
 FIELD(QI_IOTLB_HI, IH, 6, 1)
 FIELD(QI_IOTLB_HI, ADDR, 12, 52)
 #define DMAR_QI_IOTLB_HI_RSVD   0x0000000000000f80ull
+/* device-TLB (§6.5.2.5): PFSID is split, bits 15:12 and 63:52 */
+FIELD(QI_DEVTLB, PFSID_LO, 12, 4)
+FIELD(QI_DEVTLB, MIP, 16, 5)
+FIELD(QI_DEVTLB, SID, 32, 16)
+FIELD(QI_DEVTLB, PFSID_HI, 52, 12)
+#define DMAR_QI_DEVTLB_LO_RSVD  0x000f0000ffe001f0ull
+FIELD(QI_DEVTLB_HI, S, 0, 1)
+FIELD(QI_DEVTLB_HI, ADDR, 12, 52)
+#define DMAR_QI_DEVTLB_HI_RSVD  0x0000000000000ffeull
 /* interrupt entry cache */
 FIELD(QI_IEC, G, 4, 1)              /* 0: global, 1: index-selective */
 FIELD(QI_IEC, IM, 27, 5)
@@ -56,21 +65,24 @@ typedef struct DmarQiDesc {
     uint8_t type;
     uint8_t gran;           /* CC/IOTLB granularity; IEC: 0 global, 1 index */
     uint16_t did;
-    uint16_t sid;
+    uint16_t sid;           /* CC: source-id; device-TLB: the device's */
     uint8_t fm;
-    uint64_t addr;          /* IOTLB page address; wait status address */
+    /* IOTLB page address; device-TLB ADDR; wait status address */
+    uint64_t addr;
     uint8_t am;             /* IOTLB address mask; IEC index mask */
     bool ih, dr, dw;
     uint16_t index;         /* IEC interrupt index */
     bool wait_if, wait_sw, wait_fn;
     uint32_t sdata;
+    uint16_t pfsid;         /* device-TLB: the physical function's SID */
+    uint8_t mip;            /* device-TLB: max invalidations pending */
+    bool size;              /* device-TLB: S, ADDR encodes a range */
 } DmarQiDesc;
 
 /* What the unit offers that changes which descriptors are valid. */
 typedef struct DmarQiCaps {
     bool ir;                /* ECAP.IR: IEC descriptors */
-    /* ECAP.DT: device-TLB descriptors (type 3 invalid until it exists) */
-    bool dt;
+    bool dt;                /* ECAP.DT: device-TLB descriptors (type 3) */
 } DmarQiCaps;
 
 /*
@@ -97,6 +109,16 @@ bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
                     bool dw256, DmarQiDesc *d, DmarIqei *why);
 
 /*
+ * The addresses [*FIRST, *LAST] a valid device-TLB descriptor D
+ * invalidates (§6.5.2.5): with S clear the 4 KiB page at ADDR; with S
+ * set, the lowest clear bit of ADDR[63:12], at 12 + k, makes it the
+ * naturally aligned 2^(13 + k) bytes around ADDR, and ADDR[63:12] all
+ * ones means every address.
+ */
+void dmar_qi_devtlb_range(const DmarQiDesc *d, uint64_t *first,
+                          uint64_t *last);
+
+/*
  * The effects of valid descriptors, called in queue order. Each returns
  * the work it did beyond the descriptor itself, in the units of
  * DmarQiRun.budget (e.g. one per 16 cache sets probed).
@@ -105,6 +127,7 @@ typedef struct DmarQiOps {
     unsigned (*context)(void *opaque, const DmarQiDesc *d);
     unsigned (*iotlb)(void *opaque, const DmarQiDesc *d);
     unsigned (*iec)(void *opaque, const DmarQiDesc *d);
+    unsigned (*devtlb)(void *opaque, const DmarQiDesc *d);  /* with dt */
 } DmarQiOps;
 
 typedef enum DmarQiStatus {

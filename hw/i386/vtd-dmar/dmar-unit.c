@@ -284,10 +284,33 @@ static unsigned qi_iec(void *opaque, const DmarQiDesc *d)
     return 0;
 }
 
+/*
+ * §6.5.2.5: the device's TLB, not ours. What devices hold is the glue's
+ * business (DMAR_EV_DEVTLB_INV); a device without ATS holds nothing, so
+ * the descriptor completes at once either way.
+ */
+static unsigned qi_devtlb(void *opaque, const DmarQiDesc *d)
+{
+    QiCtx *q = opaque;
+    uint64_t limit = (1ull << q->u->cfg.aw_bits) - 1;
+    DmarEvent ev = { .kind = DMAR_EV_DEVTLB_INV };
+    uint64_t first, last;
+
+    dmar_qi_devtlb_range(d, &first, &last);
+    if (first > limit) {
+        return 0;           /* no device translates addresses up there */
+    }
+    ev.devtlb = (typeof(ev.devtlb)) { d->sid, d->pfsid, d->mip, first,
+                                      MIN(last, limit) };
+    dmar_unit_emit(q->u, &ev);
+    return 0;
+}
+
 static const DmarQiOps qi_ops = {
     .context = qi_context,
     .iotlb = qi_iotlb,
     .iec = qi_iec,
+    .devtlb = qi_devtlb,
 };
 
 static const char *const qi_error_text[] = {

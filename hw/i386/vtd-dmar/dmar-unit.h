@@ -108,6 +108,12 @@ typedef enum DmarEventKind {
     DMAR_EV_PMEN,           /* PMEN written: EPM requested, PRS now */
     /* DMA into a protected memory region blocked (never a fault) */
     DMAR_EV_PMR_BLOCK,
+    /*
+     * A device-TLB invalidate descriptor (§6.5.2.5, with ECAP.DT): the
+     * device with requester id sid must drop its translations of
+     * [first, last] (cut to 2^aw_bits - 1; none when it lies beyond).
+     */
+    DMAR_EV_DEVTLB_INV,
 } DmarEventKind;
 
 typedef struct DmarEvent {
@@ -184,6 +190,11 @@ typedef struct DmarEvent {
             uint64_t addr;
             bool is_write;
         } pmr_block;
+        struct {
+            uint16_t sid, pfsid;
+            uint8_t mip;
+            uint64_t first, last;
+        } devtlb;
     };
     DmarFaultOutcome fault_outcome;     /* DMAR_EV_FAULT */
 } DmarEvent;
