@@ -42,6 +42,14 @@ typedef struct DmarDevAS {
     QLIST_ENTRY(DmarDevAS) unmap_next;  /* on unit->unmap_list (BQL) */
     bool has_unmap;
     int32_t did;
+    /*
+     * MAP notifiers (vfio, caching mode): what they were told (BQL), and
+     * the domain-id of the context at the last sync (-1: none), whose
+     * invalidations resync it (@lock).
+     */
+    bool has_map;
+    DmarShadow shadow;
+    int32_t map_did;
 } DmarDevAS;
 
 #define DMAR_DAS_DID_NONE   (-1)

@@ -318,6 +318,78 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
+/* ---- the shadow of MAP notifiers (caching mode) ---- */
+
+typedef struct ShadowSrc {
+    DmarUnit *u;
+    DmarContext ctx;
+    DmarWalkFn *fn;
+    void *fn_opaque;
+} ShadowSrc;
+
+/* A leaf no DMA may use whole: part of it is a protected region now. */
+static bool leaf_protected(const DmarUnit *u, const DmarTranslation *t)
+{
+    for (uint64_t off = 0; off <= t->mask; off += DMAR_PMR_GRAN) {
+        if (dmar_unit_pmr_protects(u, t->pa + off)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool shadow_leaf(void *opaque, const DmarTranslation *t)
+{
+    ShadowSrc *s = opaque;
+
+    if (pmr_in_force(s->u) && leaf_protected(s->u, t)) {
+        return true;        /* not handed out: as if not present */
+    }
+    return s->fn(s->fn_opaque, t);
+}
+
+static DmarWalkStatus shadow_source(void *opaque, uint64_t first,
+                                    uint64_t last, DmarWalkFn *fn,
+                                    void *fn_opaque, uint64_t *budget,
+                                    uint64_t *resume)
+{
+    ShadowSrc *s = opaque;
+
+    s->fn = fn;
+    s->fn_opaque = fn_opaque;
+    return dmar_walk_range(&s->u->cfg.hw, &s->ctx, first, last, &s->u->mem,
+                           shadow_leaf, s, budget, resume);
+}
+
+int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
+                              uint64_t first, uint64_t last,
+                              DmarShadowOut *out, void *opaque,
+                              DmarShadowStats *st)
+{
+    ShadowSrc src = { .u = u };
+    uint64_t budget = DMAR_SHADOW_BUDGET;
+    DmarFault f;
+    bool mapped;
+
+    /* Legacy mode, translating, a context that walks: else nothing. */
+    mapped = translating(u) &&
+             FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_LEGACY &&
+             dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
+                                 &src.ctx, &f) &&
+             src.ctx.tt != DMAR_TT_PASSTHROUGH;
+    dmar_shadow_sync(sh, first, last, mapped ? shadow_source : NULL, &src,
+                     out, opaque, &budget, st);
+    if (st->truncated) {
+        dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %02x:%02x.%x: "
+                      "syncing MAP notifiers over 0x%" PRIx64 "-0x%" PRIx64
+                      " read %llu table entries, or reached %u mappings: "
+                      "the rest is left unmapped\n", sid >> 8,
+                      (sid >> 3) & 0x1f, sid & 7, st->first, st->last,
+                      DMAR_SHADOW_BUDGET, DMAR_SHADOW_MAX);
+    }
+    return mapped ? src.ctx.did : -1;
+}
+
 /* ---- probe: a translation that changes nothing ---- */
 
 typedef struct ProbeMem {

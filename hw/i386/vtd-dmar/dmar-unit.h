@@ -26,6 +26,7 @@
 #include "dmar-fault.h"
 #include "dmar-ir.h"
 #include "dmar-qi.h"
+#include "dmar-shadow.h"
 
 #define DMAR_NFR_MAX        256
 /* Largest register window: FRCDs follow the fixed registers. */
@@ -340,6 +341,20 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid);
  * ADDR inside [PLMBASE, PLMLIMIT | 1FFFFFh] or the high one (§11.4.8).
  */
 bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr);
+
+/*
+ * Caching mode: bring SH, the shadow of what SID's MAP notifiers were
+ * told, in step with the tables over [FIRST, LAST] (dmar_shadow_sync():
+ * OUT hears the UNMAPs, then the MAPs). Nothing is mapped unless
+ * translation is on in legacy mode and SID's context entry walks; leaves
+ * into a protected memory region in force are left out. Reads at most
+ * DMAR_SHADOW_BUDGET entries (what is left is unmapped, and logged).
+ * Returns the context's domain-id, or -1 when nothing is mapped.
+ */
+int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
+                              uint64_t first, uint64_t last,
+                              DmarShadowOut *out, void *opaque,
+                              DmarShadowStats *st);
 
 /* What dmar_unit_probe() found. */
 typedef enum DmarProbeMode {

@@ -210,10 +210,16 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
         break;
     case DMAR_EV_PMEN:
         trace_dmar_pmen(ev->pmen.val, ev->pmen.pmen);
+        /* MAP notifiers hold no mapping into a region in force (resync) */
+        dmar_unmap_all_locked(s, false);
         break;
     case DMAR_EV_PMR_BLOCK:
         trace_dmar_pmr_block(ev->pmr_block.sid, ev->pmr_block.addr,
                              ev->pmr_block.is_write);
+        break;
+    case DMAR_EV_DEVTLB_INV:
+        trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
+                              ev->devtlb.last);
         break;
     }
 }
@@ -577,10 +583,14 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
     DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
     DmarState *s = das->unit;
 
-    /* Shadowing mappings needs caching mode and notifiers (later issue). */
-    if (new & IOMMU_NOTIFIER_MAP) {
-        error_setg(errp, "vtd-dmar: device %02x.%x needs MAP notifications,"
-                   " which this unit does not provide yet",
+    /*
+     * Mirroring the tables (vfio) works only if the guest invalidates
+     * every change, not-present to present too: caching mode (CAP.CM).
+     */
+    if ((new & IOMMU_NOTIFIER_MAP) && !s->caching_mode) {
+        error_setg(errp, "vtd-dmar: device %02x:%02x.%x needs MAP "
+                   "notifications (vfio-pci, device assignment): set "
+                   "caching-mode=on", dmar_das_sid(das) >> 8,
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
     }
@@ -591,6 +601,15 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
                    "(ECAP.DT=0); use UNMAP notifications",
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
+    }
+    if ((new & IOMMU_NOTIFIER_MAP) && !das->has_map) {
+        dmar_shadow_init(&das->shadow);
+        das->map_did = -1;
+        das->has_map = true;
+    } else if (!(new & IOMMU_NOTIFIER_MAP) && das->has_map) {
+        /* Nobody is left to tell: forget what they were told. */
+        dmar_shadow_destroy(&das->shadow);
+        das->has_map = false;
     }
     if ((new & IOMMU_NOTIFIER_UNMAP) && !das->has_unmap) {
         QLIST_INSERT_HEAD(&s->unmap_list, das, unmap_next);
@@ -677,7 +696,8 @@ static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
         return;
     }
     QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
-        if (das->did == did || das->did == DMAR_DAS_DID_MIXED) {
+        if (das->did == did || das->did == DMAR_DAS_DID_MIXED ||
+            (das->has_map && das->map_did == did)) {
             unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)));
         }
     }
@@ -701,7 +721,9 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
     IOMMU_NOTIFIER_FOREACH(n, &das->iommu) {
         uint64_t lo = MAX(first, n->start), hi = MIN(last, n->end);
 
-        if (!(n->notifier_flags & IOMMU_NOTIFIER_UNMAP)) {
+        /* MAP notifiers hear exactly what they were told (das_sync()) */
+        if (!(n->notifier_flags & IOMMU_NOTIFIER_UNMAP) ||
+            (n->notifier_flags & IOMMU_NOTIFIER_MAP)) {
             continue;
         }
         /* hi < 2^aw-bits: no sum below wraps */
@@ -724,6 +746,101 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
     }
 }
 
+/* ---- MAP notifiers: the shadow (caching mode) ---- */
+
+static void shadow_out(void *opaque, bool map, const DmarMapping *m)
+{
+    GArray *evs = opaque;
+    IOMMUTLBEvent ev = {
+        .type = map ? IOMMU_NOTIFIER_MAP : IOMMU_NOTIFIER_UNMAP,
+        .entry = {
+            .iova = m->iova,
+            .translated_addr = map ? m->pa : 0,
+            .addr_mask = m->mask,
+            .perm = map ? (IOMMUAccessFlags)m->perm : IOMMU_NONE,
+        },
+    };
+
+    g_array_append_val(evs, ev);
+}
+
+/*
+ * Tell DAS's MAP notifiers (ONLY, or all but SKIP) of EVS. Each hears
+ * the blocks inside its range: none straddles one (blocks never reach
+ * into the interrupt window that splits the region), and one that did
+ * would be left out of both its MAP and its UNMAP.
+ */
+static void das_tell(DmarState *s, DmarDevAS *das, GArray *evs,
+                     IOMMUNotifier *only, IOMMUNotifier *skip)
+{
+    IOMMUNotifier *n;
+
+    IOMMU_NOTIFIER_FOREACH(n, &das->iommu) {
+        if (!(n->notifier_flags & IOMMU_NOTIFIER_MAP) || n == skip ||
+            (only && n != only)) {
+            continue;
+        }
+        for (guint i = 0; i < evs->len; i++) {
+            IOMMUTLBEvent *ev = &g_array_index(evs, IOMMUTLBEvent, i);
+
+            if (ev->entry.iova < n->start ||
+                ev->entry.iova + ev->entry.addr_mask > n->end) {
+                continue;
+            }
+            ev->entry.target_as = &s->downstream_as;
+            trace_dmar_map_notify(dmar_das_sid(das),
+                                  ev->type == IOMMU_NOTIFIER_MAP,
+                                  ev->entry.iova, ev->entry.addr_mask,
+                                  ev->entry.translated_addr, ev->entry.perm);
+            memory_region_notify_iommu_one(n, ev);
+        }
+    }
+}
+
+/* Bring DAS's MAP notifiers in step with the tables over [FIRST, LAST] */
+static void das_sync(DmarState *s, DmarDevAS *das, uint64_t first,
+                     uint64_t last, IOMMUNotifier *skip)
+{
+    g_autoptr(GArray) evs = g_array_new(false, false, sizeof(IOMMUTLBEvent));
+    DmarShadowStats st;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        das->map_did = dmar_unit_shadow_sync(&s->unit, dmar_das_sid(das),
+                                             &das->shadow, first, last,
+                                             shadow_out, evs, &st);
+    }
+    trace_dmar_map_sync(dmar_das_sid(das), st.first, st.last, st.unmaps,
+                        st.maps, st.kept, st.truncated);
+    das_tell(s, das, evs, NULL, skip);
+}
+
+/*
+ * memory_region_iommu_replay(): N, just registered, hears every present
+ * translation; the device's other MAP notifiers hear what changed.
+ */
+static void dmar_replay(IOMMUMemoryRegion *iommu, IOMMUNotifier *n)
+{
+    DmarDevAS *das = container_of(iommu, DmarDevAS, iommu);
+    g_autoptr(GArray) evs = g_array_new(false, false, sizeof(IOMMUTLBEvent));
+
+    if (!das->has_map || !(n->notifier_flags & IOMMU_NOTIFIER_MAP)) {
+        return;
+    }
+    das_sync(das->unit, das, 0, das_last_iova(das->unit), n);
+    dmar_shadow_foreach(&das->shadow, shadow_out, evs);
+    das_tell(das->unit, das, evs, n, NULL);
+}
+
+/* Everything DAS's notifiers may hold of [FIRST, LAST] is to be redone */
+static void das_flush(DmarState *s, DmarDevAS *das, uint64_t first,
+                      uint64_t last)
+{
+    if (das->has_map) {
+        das_sync(s, das, first, last, NULL);
+    }
+    das_unmap(s, das, first, last);
+}
+
 static void dmar_unmap_flush(DmarState *s)
 {
     g_autoptr(GArray) pending = g_array_new(false, false, sizeof(DmarUnmap));
@@ -740,7 +857,7 @@ static void dmar_unmap_flush(DmarState *s)
     }
     if (all) {
         QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
-            das_unmap(s, das, 0, das_last_iova(s));
+            das_flush(s, das, 0, das_last_iova(s));
         }
         return;
     }
@@ -749,7 +866,7 @@ static void dmar_unmap_flush(DmarState *s)
 
         /* A device whose notifiers went meanwhile has nothing to hear. */
         if (u->das->has_unmap) {
-            das_unmap(s, u->das, u->first, u->last);
+            das_flush(s, u->das, u->first, u->last);
         }
     }
 }
@@ -1287,6 +1404,7 @@ static void dmar_iommu_mr_class_init(ObjectClass *klass, void *data)
 
     imrc->translate = dmar_translate_cb;
     imrc->notify_flag_changed = dmar_notify_flag_changed;
+    imrc->replay = dmar_replay;
 }
 
 static const TypeInfo dmar_types[] = {
