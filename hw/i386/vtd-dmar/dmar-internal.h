@@ -50,6 +50,7 @@ typedef struct DmarDevAS {
     bool has_map;
     DmarShadow shadow;
     int32_t map_did;
+    bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
 } DmarDevAS;
 
 #define DMAR_DAS_DID_NONE   (-1)
@@ -59,6 +60,7 @@ typedef struct DmarDevAS {
 typedef struct DmarUnmap {
     DmarDevAS *das;
     uint64_t first, last;
+    bool devtlb;            /* a device-TLB invalidation (DEVIOTLB_UNMAP) */
 } DmarUnmap;
 
 /* Pending ranges beyond this become "every device, everything". */
@@ -142,6 +144,7 @@ struct DmarState {
     QLIST_HEAD(, DmarDevAS) unmap_list;
     GArray *unmap_pending;      /* of DmarUnmap */
     bool unmap_all;             /* pending: every device, whole range */
+    bool devtlb_all;            /* ... and every device-TLB, whole range */
 
     /* VTD_DMAR_FAULT events (dmar-qmp.c); @lock */
     QEMUBH *fault_bh;           /* sends them */

@@ -142,6 +142,8 @@ static void dmar_unmap_sid_locked(DmarState *s, uint16_t sid,
                                   uint16_t sid_mask);
 static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
                                   uint64_t last);
+static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
+                                   uint64_t first, uint64_t last);
 
 /* DmarUnitHooks.event: called inside unit calls, with the lock held. */
 static void dmar_unit_event(void *opaque, const DmarEvent *ev)
@@ -220,6 +222,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
                               ev->devtlb.last);
+        dmar_devtlb_inv_locked(s, ev->devtlb.sid, ev->devtlb.first,
+                               ev->devtlb.last);
         break;
     }
 }
@@ -595,10 +599,12 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
         return -EINVAL;
     }
     /* vhost then falls back to UNMAP notifications, which we send. */
-    if (new & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) {
+    if ((new & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) &&
+        !X86_IOMMU_DEVICE(s)->dt_supported) {
         error_setg(errp, "vtd-dmar: device %02x.%x asks for device-IOTLB "
                    "invalidations, but this unit has no device-TLBs "
-                   "(ECAP.DT=0); use UNMAP notifications",
+                   "(ECAP.DT=0): set device-iotlb=on, or use UNMAP "
+                   "notifications",
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
     }
@@ -611,6 +617,7 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
         dmar_shadow_destroy(&das->shadow);
         das->has_map = false;
     }
+    das->has_devtlb = new & IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
     if ((new & IOMMU_NOTIFIER_UNMAP) && !das->has_unmap) {
         QLIST_INSERT_HEAD(&s->unmap_list, das, unmap_next);
         das->has_unmap = true;
@@ -633,30 +640,30 @@ static uint64_t das_last_iova(DmarState *s)
 }
 
 static void unmap_add_locked(DmarState *s, DmarDevAS *das, uint64_t first,
-                             uint64_t last)
+                             uint64_t last, bool devtlb)
 {
     DmarUnmap *prev = s->unmap_pending->len ?
         &g_array_index(s->unmap_pending, DmarUnmap,
                        s->unmap_pending->len - 1) : NULL;
 
-    if (s->unmap_all) {
+    if (devtlb ? s->devtlb_all : s->unmap_all) {
         return;
     }
     /* Runs of page invalidations of one device coalesce. */
-    if (prev && prev->das == das && first <= prev->last + 1 &&
-        last + 1 >= prev->first) {
+    if (prev && prev->das == das && prev->devtlb == devtlb &&
+        first <= prev->last + 1 && last + 1 >= prev->first) {
         prev->first = MIN(prev->first, first);
         prev->last = MAX(prev->last, last);
         return;
     }
     if (s->unmap_pending->len >= DMAR_UNMAP_PENDING_MAX) {
         /* Invalidating more is always allowed: bound the work and memory */
-        s->unmap_all = true;
+        s->unmap_all = s->devtlb_all = true;
         g_array_set_size(s->unmap_pending, 0);
         return;
     }
     g_array_append_val(s->unmap_pending,
-                       ((DmarUnmap) { das, first, last }));
+                       ((DmarUnmap) { das, first, last, devtlb }));
 }
 
 static void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
@@ -668,9 +675,9 @@ static void dmar_unmap_all_locked(DmarState *s, bool iotlb_dropped)
             das->did = DMAR_DAS_DID_NONE;
         }
     }
+    /* Pending ranges are then left out, but for device-TLB ones. */
     if (!QLIST_EMPTY(&s->unmap_list)) {
         s->unmap_all = true;
-        g_array_set_size(s->unmap_pending, 0);
     }
 }
 
@@ -682,7 +689,7 @@ static void dmar_unmap_sid_locked(DmarState *s, uint16_t sid, uint16_t sid_mask)
         if ((dmar_das_sid(das) & sid_mask) == (sid & sid_mask)) {
             /* The device's IOTLB entries were dropped with its context */
             das->did = DMAR_DAS_DID_NONE;
-            unmap_add_locked(s, das, 0, das_last_iova(s));
+            unmap_add_locked(s, das, 0, das_last_iova(s), false);
         }
     }
 }
@@ -698,14 +705,34 @@ static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
     QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
         if (das->did == did || das->did == DMAR_DAS_DID_MIXED ||
             (das->has_map && das->map_did == did)) {
-            unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)));
+            unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)),
+                             false);
+        }
+    }
+}
+
+/*
+ * A device-TLB invalidation (ECAP.DT): the device SID's device-IOTLB
+ * notifiers (vhost with ATS) drop [FIRST, LAST] (below 2^aw-bits).
+ */
+static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
+                                   uint64_t first, uint64_t last)
+{
+    GHashTableIter it;
+    DmarDevAS *das;
+
+    g_hash_table_iter_init(&it, s->dev_as);
+    while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
+        if (das->has_devtlb && dmar_das_sid(das) == sid) {
+            unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)),
+                             true);
         }
     }
 }
 
 static bool dmar_unmap_pending_locked(DmarState *s)
 {
-    return s->unmap_all || s->unmap_pending->len;
+    return s->unmap_all || s->devtlb_all || s->unmap_pending->len;
 }
 
 /*
@@ -714,7 +741,7 @@ static bool dmar_unmap_pending_locked(DmarState *s)
  * region in two), in naturally aligned blocks.
  */
 static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
-                      uint64_t last)
+                      uint64_t last, IOMMUNotifierFlag type)
 {
     IOMMUNotifier *n;
 
@@ -722,7 +749,7 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
         uint64_t lo = MAX(first, n->start), hi = MIN(last, n->end);
 
         /* MAP notifiers hear exactly what they were told (das_sync()) */
-        if (!(n->notifier_flags & IOMMU_NOTIFIER_UNMAP) ||
+        if (!(n->notifier_flags & type) ||
             (n->notifier_flags & IOMMU_NOTIFIER_MAP)) {
             continue;
         }
@@ -730,7 +757,7 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
         while (lo <= hi) {
             unsigned order = MIN(lo ? ctz64(lo) : 63, 63 - clz64(hi - lo + 1));
             IOMMUTLBEvent ev = {
-                .type = IOMMU_NOTIFIER_UNMAP,
+                .type = type,
                 .entry = {
                     .target_as = &s->downstream_as,
                     .iova = lo,
@@ -838,13 +865,14 @@ static void das_flush(DmarState *s, DmarDevAS *das, uint64_t first,
     if (das->has_map) {
         das_sync(s, das, first, last, NULL);
     }
-    das_unmap(s, das, first, last);
+    das_unmap(s, das, first, last, IOMMU_NOTIFIER_UNMAP);
 }
 
 static void dmar_unmap_flush(DmarState *s)
 {
     g_autoptr(GArray) pending = g_array_new(false, false, sizeof(DmarUnmap));
-    bool all;
+    bool all, devtlb_all;
+    GHashTableIter it;
     DmarDevAS *das;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
@@ -853,19 +881,29 @@ static void dmar_unmap_flush(DmarState *s)
         s->unmap_pending = pending;
         pending = t;
         all = s->unmap_all;
-        s->unmap_all = false;
+        devtlb_all = s->devtlb_all;
+        s->unmap_all = s->devtlb_all = false;
     }
     if (all) {
         QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
             das_flush(s, das, 0, das_last_iova(s));
         }
-        return;
+    }
+    if (devtlb_all) {
+        g_hash_table_iter_init(&it, s->dev_as);
+        while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
+            das_unmap(s, das, 0, das_last_iova(s),
+                      IOMMU_NOTIFIER_DEVIOTLB_UNMAP);
+        }
     }
     for (guint i = 0; i < pending->len; i++) {
         DmarUnmap *u = &g_array_index(pending, DmarUnmap, i);
 
         /* A device whose notifiers went meanwhile has nothing to hear. */
-        if (u->das->has_unmap) {
+        if (u->devtlb && !devtlb_all) {
+            das_unmap(s, u->das, u->first, u->last,
+                      IOMMU_NOTIFIER_DEVIOTLB_UNMAP);
+        } else if (!u->devtlb && !all && u->das->has_unmap) {
             das_flush(s, u->das, u->first, u->last);
         }
     }
@@ -1082,7 +1120,6 @@ static const DmarMissing dmar_missing[] = {
     { "x-pasid-mode", NULL, "PASID support (ECAP.PASID)" },
     { "svm", NULL,
       "shared virtual memory (SVM: PASID, PRI, first-stage translation)" },
-    { "device-iotlb", NULL, "device-TLB support (ECAP.DT, ATS)" },
 };
 
 /* NAME's value as a command line would write it, or NULL: the default */
@@ -1186,6 +1223,10 @@ static void dmar_realize(DeviceState *dev, Error **errp)
         warn_report("vtd-dmar: x-buggy-eim has no effect (eim works "
                     "under TCG and KVM alike)");
     }
+    if (s->stale_tm && !x86->dt_supported) {
+        warn_report("vtd-dmar: stale-tm has no effect without device-iotlb=on "
+                    "(TM is meaningful only with device-TLBs)");
+    }
     /*
      * HAW, the host address width, is the platform's physical address
      * width: what the DMAR table reports, where table pointers and output
@@ -1211,7 +1252,7 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                      s->aw_bits >= 57 ? 0xe : s->aw_bits >= 48 ? 0x6 : 0x2,
             .sllps = 0x3,
             .pt = x86->pt_supported,
-            .dt = false,
+            .dt = x86->dt_supported,
             .sc = s->snoop_control,
             .stale_tm = s->stale_tm,
         },
@@ -1293,7 +1334,11 @@ static int dmar_post_load(void *opaque, int version_id)
         return -EINVAL;
     }
     dmar_unit_post_load(&s->unit);
-    dmar_update_address_spaces(s);
+    /* Notifiers hear the loaded tables (MAP ones: a resync) */
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        dmar_unmap_all_locked(s, true);
+    }
+    dmar_run_actions(s, DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS);
     return 0;
 }
 
