@@ -703,8 +703,13 @@ static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
         return;
     }
     QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
+        /*
+         * A device whose MAP notifiers hold nothing may have got a
+         * context since: a domain-selective context-cache invalidation
+         * may be what tells of it.
+         */
         if (das->did == did || das->did == DMAR_DAS_DID_MIXED ||
-            (das->has_map && das->map_did == did)) {
+            (das->has_map && (das->map_did == did || das->map_did < 0))) {
             unmap_add_locked(s, das, first, MIN(last, das_last_iova(s)),
                              false);
         }
