@@ -1797,6 +1797,84 @@ static void test_ir_fuzz(void)
     fx_free(f);
 }
 
+/* ---- the shadow of MAP notifiers: dmar_unit_shadow_sync() ---- */
+
+static void shadow_count(void *opaque, bool map, const DmarMapping *m)
+{
+    GArray *a = opaque;
+
+    g_assert_true(map);
+    g_array_append_val(a, *m);
+}
+
+/* Sync everything; the mappings told, in a fresh array (0: none) */
+static GArray *shadow_all(Fx *f, DmarShadow *sh, int32_t *did)
+{
+    GArray *a = g_array_new(false, false, sizeof(DmarMapping));
+    DmarShadowStats st;
+
+    dmar_shadow_clear(sh, NULL, NULL);
+    *did = dmar_unit_shadow_sync(&f->u, EDU_SID, sh, 0,
+                                 (1ull << 48) - 1, shadow_count, a, &st);
+    g_assert_cmpuint(st.maps, ==, a->len);
+    return a;
+}
+
+/*
+ * Only a translating legacy context is mirrored: TE clear, pass-through,
+ * a context that faults give nothing and no domain.
+ */
+static void test_shadow_sync_context(void)
+{
+    Fx *f = fx_new();
+    DmarShadow sh;
+    GArray *a;
+    int32_t did;
+
+    dmar_shadow_init(&sh);
+    tables_init(f, 4, 0);
+    map(f, 0x10000, 0x500000, 1, PTE_R);
+    map(f, 0x40000000, 0x80000000, 3, PTE_RW);
+    a = shadow_all(f, &sh, &did);
+    g_assert_cmpint(did, ==, -1);
+    g_assert_cmpuint(a->len, ==, 0);
+    g_array_free(a, true);
+
+    dmar_enable(f, ROOT_TABLE);
+    a = shadow_all(f, &sh, &did);
+    g_assert_cmpint(did, ==, DOMAIN);
+    g_assert_cmpuint(a->len, ==, 2);
+    g_assert_cmphex(g_array_index(a, DmarMapping, 0).iova +
+                    g_array_index(a, DmarMapping, 1).iova, ==, 0x40010000);
+    g_array_free(a, true);
+
+    /* TE cleared: the root table stays latched, nothing is mirrored */
+    gcmd_update(f, 0, GCMD_TE);
+    a = shadow_all(f, &sh, &did);
+    g_assert_cmpint(did, ==, -1);
+    g_assert_cmpuint(a->len, ==, 0);
+    g_array_free(a, true);
+    gcmd_update(f, GCMD_TE, 0);
+
+    set_ctx(f, CTX_TT(DMAR_TT_PASSTHROUGH) | CTX_P, CTX_AW(4) |
+            CTX_DID(DOMAIN));
+    a = shadow_all(f, &sh, &did);
+    g_assert_cmpint(did, ==, -1);
+    g_assert_cmpuint(a->len, ==, 0);
+    g_array_free(a, true);
+
+    set_ctx(f, 0, 0);       /* not present */
+    a = shadow_all(f, &sh, &did);
+    g_assert_cmpint(did, ==, -1);
+    g_assert_cmpuint(a->len, ==, 0);
+    g_array_free(a, true);
+    /* The lookup faults quietly: nothing recorded, no fault event */
+    g_assert_cmphex(fsts(f), ==, 0);
+    g_assert_cmpuint(fx_count(f, DMAR_EV_FAULT), ==, 0);
+    dmar_shadow_destroy(&sh);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1842,5 +1920,6 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/ir/ioapic", test_ir_ioapic);
     g_test_add_func("/dmar-unit/ir/irta-haw", test_ir_irta_haw);
     g_test_add_func("/dmar-unit/ir/fuzz", test_ir_fuzz);
+    g_test_add_func("/dmar-unit/shadow/context", test_shadow_sync_context);
     return g_test_run();
 }

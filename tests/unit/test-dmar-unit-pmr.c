@@ -642,6 +642,58 @@ static void test_queue_dw_no_adms(void)
     fx_free(f);
 }
 
+/*
+ * MAP notifiers are never told a leaf that reaches a region in force:
+ * a 4 KiB page inside it, a 1 GiB page around it; the rest is told.
+ * An abort-DMA root table mirrors nothing.
+ */
+static void shadow_collect(void *opaque, bool map, const DmarMapping *m)
+{
+    if (map) {
+        g_array_append_val((GArray *)opaque, *m);
+    }
+}
+
+static void test_pmr_shadow(void)
+{
+    Fx *f = fx_pmr(true, true, true, false);
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(DmarMapping));
+    DmarShadowStats st;
+    DmarShadow sh;
+
+    dmar_shadow_init(&sh);
+    tables_init(f, 4, 0);
+    map(f, 0x1000, LB + 0x3000, 1, PTE_RW);         /* inside: left out */
+    map(f, 0x2000, LB - 0x1000, 1, PTE_RW);         /* below it: told */
+    map(f, 0x40000000, 0, 3, PTE_RW);               /* 0..1G: has LB */
+    map(f, 0x80000000, 0x40000000, 3, PTE_R);       /* 1G..2G: told */
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmpint(dmar_unit_shadow_sync(&f->u, EDU_SID, &sh, 0,
+                                          (1ull << 48) - 1, shadow_collect,
+                                          a, &st), ==, DOMAIN);
+    g_assert_cmpuint(a->len, ==, 2);
+    g_assert_cmphex(g_array_index(a, DmarMapping, 0).iova, ==, 0x2000);
+    g_assert_cmphex(g_array_index(a, DmarMapping, 1).iova, ==, 0x80000000);
+
+    /* PMEN clear: all four */
+    wr32(f, REG_PMEN, 0);
+    g_array_set_size(a, 0);
+    dmar_unit_shadow_sync(&f->u, EDU_SID, &sh, 0, (1ull << 48) - 1,
+                          shadow_collect, a, &st);
+    g_assert_cmpuint(dmar_shadow_count(&sh), ==, 4);
+
+    /* Abort-DMA mode: nothing (UNMAPs of all four) */
+    wr64(f, REG_RTADDR, ROOT_TABLE | TTM(3));
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_cmpint(dmar_unit_shadow_sync(&f->u, EDU_SID, &sh, 0,
+                                          (1ull << 48) - 1, shadow_collect,
+                                          a, &st), ==, -1);
+    g_assert_cmpuint(st.unmaps, ==, 4);
+    g_assert_cmpuint(dmar_shadow_count(&sh), ==, 0);
+    dmar_shadow_destroy(&sh);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -658,6 +710,7 @@ int main(int argc, char **argv)
                          test_pmr_passthrough);
     g_test_add_func("/dmar-unit/pmr/translated", test_pmr_translated);
     g_test_add_func("/dmar-unit/pmr/stream", test_pmr_stream);
+    g_test_add_func("/dmar-unit/pmr/shadow", test_pmr_shadow);
     g_test_add_func("/dmar-unit/adm/sequence", test_adm_sequence);
     g_test_add_func("/dmar-unit/adm/bad-ttm", test_adm_bad_ttm);
     g_test_add_func("/dmar-unit/adm/interrupts", test_adm_interrupts);
