@@ -180,6 +180,14 @@ NEEDS_IOMMU |= set(OPTIN)
 # the flag and the port do not depend on the mode or on interrupt
 # remapping: one run each, on a configuration both kernels' suites have
 SUITE_ONLY.update({s: {("vtd-dmar-ir", "lazy")} for s in OPTIN})
+# Real vfio-pci behind a nested unit (tests/guest/nested.c): the guest
+# runs our QEMU with edu assigned through vfio-pci behind vtd-dmar
+# (nested) or, the reference, QEMU 10.0's intel-iommu (nested-intel),
+# both caching-mode=on. They boot initrd-nested.img (scripts/build-guest:
+# the initramfs with our QEMU appended).
+NESTED = ("nested", "nested-intel")
+SCENARIOS += list(NESTED)
+NEEDS_IOMMU |= set(NESTED)
 # Kernel lines collected from every run (the guest prints them as "VTD:
 # DMESG <level>[time] text"): a DMAR/IOMMU line at level warning or worse,
 # or a kernel splat (WARNING, BUG, Oops, Call Trace) at any level, less the
@@ -822,7 +830,10 @@ class Run:
                 "-nodefaults", "-display", "none", "-serial", "stdio",
                 "-monitor", "none", "-no-reboot",
                 "-kernel", os.path.join(KERNELS[self.kernel], "vmlinuz"),
-                "-initrd", os.path.join(KERNELS[self.kernel], "initrd.img")]
+                "-initrd", os.path.join(KERNELS[self.kernel],
+                                        "initrd-nested.img"
+                                        if self.scenario in NESTED
+                                        else "initrd.img")]
         if self.cpu:
             args += ["-cpu", self.cpu]
         if cfg["device"]:
