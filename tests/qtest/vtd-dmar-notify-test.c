@@ -22,7 +22,8 @@
  * the test itself; it does not narrow around the interrupt window, so the
  * cases that need it are skipped there. VTD_NOTIFY_AVOID=iova keeps the
  * random leaves away from the window's IOVAs (to look past a failure
- * there).
+ * there); VTD_NOTIFY_ANY_TARGET=1 lets the probe take events into any
+ * address space (vfio takes system memory only).
  */
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
@@ -197,10 +198,13 @@ static N *n_boot(bool two, bool caching, bool qi)
     N *n = g_new0(N, 1);
     bool intel = !strcmp(iommu_name(), "intel-iommu");
     const char *edu_dma = "dma_mask=0xffffffffffffffff";
+    const char *any = g_getenv("VTD_NOTIFY_ANY_TARGET") ?
+                      ",x-any-target=on" : "";
     g_autofree char *second = two ?
         g_strdup_printf("-device edu,id=edu2,addr=05.0,%s "
                         "-device x-vtd-dmar-unmap-probe,id=probe2,"
-                        "device=/machine/peripheral/edu2,mode=map", edu_dma) :
+                        "device=/machine/peripheral/edu2,mode=map%s",
+                        edu_dma, any) :
         g_strdup("");
 
     n->intel = intel;
@@ -212,9 +216,9 @@ static N *n_boot(bool two, bool caching, bool qi)
         "-M q35 -device %s%s%s "
         "-device edu,id=edu,addr=04.0,%s "
         "-device x-vtd-dmar-unmap-probe,id=probe,"
-        "device=/machine/peripheral/edu,mode=map %s",
+        "device=/machine/peripheral/edu,mode=map%s %s",
         iommu_name(), caching ? ",caching-mode=on" : "",
-        intel ? ",aw-bits=48" : "", edu_dma, second));
+        intel ? ",aw-bits=48" : "", edu_dma, any, second));
     n->mamv = (dmar_rd64(n->d, REG_CAP) >> 48) & 0x3f;
     n->iro = ((dmar_rd64(n->d, REG_ECAP) >> 8) & 0x3ff) * 16;
     n->free_pages = g_array_new(false, false, sizeof(uint64_t));

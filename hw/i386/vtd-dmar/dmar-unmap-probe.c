@@ -23,6 +23,8 @@
  * naturally aligned power of two, an UNMAP that cuts a mapping in two.
  * A MAP with no permission cannot be told from an UNMAP (the notifier gets
  * the entry only; vfio takes perm NONE as UNMAP, and so does the probe).
+ * Like vfio it wants events into system memory (address_space_memory)
+ * only, unless x-any-target=on.
  * When a section goes away its mappings go too (as vfio unmaps it).
  *
  * mode=deviotlb: a device-IOTLB UNMAP notifier per section (vhost with
@@ -70,6 +72,7 @@ struct DmarUnmapProbe {
     DeviceState parent_obj;
     char *device;
     char *mode;
+    bool any_target;
 
     ProbeMode m;
     bool listening;
@@ -221,7 +224,7 @@ static void probe_map_notify(IOMMUNotifier *n, IOMMUTLBEntry *e)
     ProbeNotifier *pn = container_of(n, ProbeNotifier, n);
     uint64_t iova = e->iova + pn->offset;
 
-    if (e->target_as != &address_space_memory) {
+    if (!pn->probe->any_target && e->target_as != &address_space_memory) {
         probe_error(pn->probe, "event %" PRIx64 "+%" PRIx64 " targets "
                     "address space \"%s\", not system memory", iova,
                     e->addr_mask, e->target_as && e->target_as->name ?
@@ -430,6 +433,8 @@ static const Property probe_properties[] = {
     DEFINE_PROP_STRING("device", DmarUnmapProbe, device),
     /* unmap (vhost), map (vfio) or deviotlb (vhost with ATS) */
     DEFINE_PROP_STRING("mode", DmarUnmapProbe, mode),
+    /* mode=map: take events into any address space (vfio: system memory) */
+    DEFINE_PROP_BOOL("x-any-target", DmarUnmapProbe, any_target, false),
 };
 
 static void probe_class_init(ObjectClass *oc, void *data)
