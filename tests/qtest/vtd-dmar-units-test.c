@@ -59,6 +59,8 @@
 #define DRHD_F_ALL      0x1             /* §8.3 INCLUDE_PCI_ALL */
 #define T_DRHD          0
 #define T_RMRR          1
+#define T_ATSR          2
+#define ATSR_F_ALL      0x1             /* §8.5 ALL_PORTS */
 #define SC_ENDPOINT     1
 #define SC_BRIDGE       2
 #define SC_IOAPIC       3
@@ -354,7 +356,7 @@ typedef struct Scope {
 
 typedef struct Struct {
     uint16_t type, len;
-    uint8_t flags, size;        /* DRHD */
+    uint8_t flags, size;        /* DRHD; ATSR: flags */
     uint16_t segment;
     uint64_t base, limit;       /* DRHD: base only */
     Scope scope[MAX_SCOPES];
@@ -365,7 +367,7 @@ typedef struct Dmar {
     uint8_t haw, flags;
     Struct s[MAX_STRUCTS];
     unsigned n;
-    unsigned ndrhd, nrmrr;
+    unsigned ndrhd, nrmrr, natsr;
 } Dmar;
 
 static void show_table(const uint8_t *t, size_t len)
@@ -408,7 +410,8 @@ static void parse_scopes(const uint8_t *t, unsigned off, unsigned end,
 
 /*
  * The table as QEMU built it: header (length, revision, checksum), then
- * DRHDs (§8.3) and RMRRs (§8.4); anything else fails
+ * DRHDs (§8.3), RMRRs (§8.4) and ATSRs (§8.5), in that order; anything
+ * else fails
  */
 static void parse_dmar(const uint8_t *t, size_t len, Dmar *out)
 {
@@ -440,6 +443,7 @@ static void parse_dmar(const uint8_t *t, size_t len, Dmar *out)
         g_assert_cmpuint(off + st->len, <=, len);
         if (st->type == T_DRHD) {
             g_assert_cmpuint(out->nrmrr, ==, 0);    /* DRHDs come first */
+            g_assert_cmpuint(out->natsr, ==, 0);
             g_assert_cmpuint(st->len, >=, 16);
             st->flags = t[off + 4];
             st->size = t[off + 5];
@@ -447,8 +451,16 @@ static void parse_dmar(const uint8_t *t, size_t len, Dmar *out)
             st->base = ldq_le_p(t + off + 8);
             parse_scopes(t, off + 16, off + st->len, st);
             out->ndrhd++;
+        } else if (st->type == T_ATSR) {
+            g_assert_cmpuint(st->len, >=, 8);
+            st->flags = t[off + 4];
+            g_assert_cmpuint(t[off + 5], ==, 0);                /* reserved */
+            st->segment = lduw_le_p(t + off + 6);
+            parse_scopes(t, off + 8, off + st->len, st);
+            out->natsr++;
         } else {
             g_assert_cmpuint(st->type, ==, T_RMRR);
+            g_assert_cmpuint(out->natsr, ==, 0);    /* before ATSRs */
             g_assert_cmpuint(st->len, >=, 24);
             g_assert_cmpuint(lduw_le_p(t + off + 4), ==, 0);    /* reserved */
             st->segment = lduw_le_p(t + off + 6);
@@ -654,6 +666,7 @@ static void test_table_one(void)
     read_dmar(m, &t);
     g_assert_cmpuint(t.ndrhd, ==, 1);
     g_assert_cmpuint(t.nrmrr, ==, 0);
+    g_assert_cmpuint(t.natsr, ==, 0);       /* no device-TLBs */
     g_assert_cmpuint(t.s[0].len, ==, 16 + 8);
     assert_catch_all(&t, 0, t.s[0].size);
     g_assert_cmphex(t.flags, ==,
@@ -889,6 +902,73 @@ static void test_rmrr_one(void)
     g_assert_cmpuint(t.ndrhd, ==, 1);
     assert_rmrrs(&t, want, 1);
     assert_e820_reserved(m, want, 1);
+    mach_free(m);
+}
+
+/* ---- 5. ATSR (device-iotlb=on) ---- */
+
+/*
+ * §8.5: one ATSR, last: ALL_PORTS on segment 0, no device scopes (every
+ * root port takes ATS)
+ */
+static void assert_atsr_last(const Dmar *t)
+{
+    const Struct *st = &t->s[t->n - 1];
+
+    g_assert_cmpuint(t->natsr, ==, 1);
+    g_assert_cmpuint(st->type, ==, T_ATSR);
+    g_assert_cmpuint(st->len, ==, 8);
+    g_assert_cmphex(st->flags, ==, ATSR_F_ALL);
+    g_assert_cmpuint(st->segment, ==, 0);
+    g_assert_cmpuint(st->nscope, ==, 0);
+}
+
+/* One unit with device-TLBs: DRHD, then the ATSR */
+static void test_atsr_one(void)
+{
+    static const uint64_t bases[] = { DMAR_BASE };
+    Mach *m = mach_boot(0, "-device vtd-dmar,id=dmarA,device-iotlb=on",
+                        bases);
+    Dmar t;
+
+    read_dmar(m, &t);
+    g_assert_cmpuint(t.ndrhd, ==, 1);
+    g_assert_cmpuint(t.nrmrr, ==, 0);
+    g_assert_cmpuint(t.n, ==, 2);
+    assert_catch_all(&t, 0, t.s[0].size);
+    assert_atsr_last(&t);
+    mach_free(m);
+}
+
+/*
+ * Two units, only the claiming one with device-TLBs, and an RMRR: DRHDs,
+ * the RMRR, then one ATSR; with neither unit offering them, none.
+ */
+static void test_atsr_units(const void *opaque)
+{
+    static const uint64_t bases[] = { DMAR_BASE, DMAR_UNIT(1) };
+    static const RmrrWant want[] = {
+        { 0x3f000000, 0x3f0fffff, 0, { { 4, 0 } }, 1 },
+    };
+    bool dt = GPOINTER_TO_INT(opaque);
+    g_autofree char *units = g_strdup_printf(
+        "-device '{\"driver\":\"vtd-dmar\",\"id\":\"dmarA\","
+        "\"rmrr\":[\"edu0:0x3f000000:0x3f0fffff\"]}' "
+        "-device vtd-dmar,id=dmarB,primary-bus=pxb1,device-iotlb=%s",
+        dt ? "on" : "off");
+    Mach *m = mach_boot(1, units, bases);
+    Dmar t;
+
+    read_dmar(m, &t);
+    g_assert_cmpuint(t.ndrhd, ==, 2);
+    assert_rmrrs(&t, want, 1);
+    g_assert_cmpuint(t.n, ==, 3 + dt);
+    g_assert_cmpuint(t.s[2].type, ==, T_RMRR);
+    if (dt) {
+        assert_atsr_last(&t);
+    } else {
+        g_assert_cmpuint(t.natsr, ==, 0);
+    }
     mach_free(m);
 }
 
@@ -1811,6 +1891,11 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/units/rmrr/one", test_rmrr_one);
     qtest_add_func("/vtd-dmar/units/rmrr/two", test_rmrr_two);
     qtest_add_func("/vtd-dmar/units/rmrr/units", test_rmrr_units);
+    qtest_add_func("/vtd-dmar/units/atsr/one", test_atsr_one);
+    qtest_add_data_func("/vtd-dmar/units/atsr/units", GINT_TO_POINTER(1),
+                        test_atsr_units);
+    qtest_add_data_func("/vtd-dmar/units/atsr/none", GINT_TO_POINTER(0),
+                        test_atsr_units);
     qtest_add_func("/vtd-dmar/units/regs", test_unit_regs);
     add_both("/vtd-dmar/units/translate", test_unit_translate);
     add_both("/vtd-dmar/units/faults", test_unit_faults);

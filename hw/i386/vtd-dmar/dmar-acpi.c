@@ -4,7 +4,8 @@
  * with a primary-bus lists the devices on its root bus; then the unit that
  * covers the rest, which names the IOAPIC and covers every PCI device
  * (INCLUDE_PCI_ALL) unless some root bus bypasses the units (it then lists
- * the devices it translates). The RMRRs of every unit follow (§8.4).
+ * the devices it translates). The RMRRs of every unit follow (§8.4), and
+ * when a unit offers device-TLBs, one ATSR for every root port (§8.5).
  */
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
@@ -21,6 +22,8 @@
 #define DRHD_FLAG_INCLUDE_ALL   0x1     /* §8.3 DRHD flags */
 #define DMAR_TYPE_DRHD          0
 #define DMAR_TYPE_RMRR          1
+#define DMAR_TYPE_ATSR          2
+#define ATSR_FLAG_ALL_PORTS     0x1     /* §8.5 ATSR flags */
 #define SCOPE_TYPE_ENDPOINT     1
 #define SCOPE_TYPE_BRIDGE       2       /* and its whole sub-hierarchy */
 #define SCOPE_TYPE_IOAPIC       3
@@ -134,6 +137,19 @@ static void build_rmrr(GArray *table_data, const DmarRmrr *r)
     g_array_append_vals(table_data, path->data, path->len);
 }
 
+/*
+ * §8.5 Root Port ATS Capability Reporting: ATS is supported on every root
+ * port of segment 0 (no device scopes).
+ */
+static void build_atsr(GArray *table_data)
+{
+    build_append_int_noprefix(table_data, DMAR_TYPE_ATSR, 2);
+    build_append_int_noprefix(table_data, 8, 2);            /* length */
+    build_append_int_noprefix(table_data, ATSR_FLAG_ALL_PORTS, 1);
+    build_append_int_noprefix(table_data, 0, 1);            /* reserved */
+    build_append_int_noprefix(table_data, 0, 2);            /* segment */
+}
+
 void dmar_build_acpi_table(DmarState *s, GArray *table_data,
                            BIOSLinker *linker, const char *oem_id,
                            const char *oem_table_id)
@@ -145,11 +161,13 @@ void dmar_build_acpi_table(DmarState *s, GArray *table_data,
     g_autoptr(GSList) units = dmar_units();
     g_autoptr(GArray) scopes = g_array_new(false, true, 1);
     ScopeWalk walk = { .scopes = scopes };
+    bool ats = false;
 
     for (GSList *l = units; l; l = l->next) {
         if (((DmarState *)l->data)->platform_opt_in) {
             flags |= DMAR_FLAG_PLATFORM_OPT_IN;
         }
+        ats |= ((DmarState *)l->data)->unit.cfg.hw.dt;
     }
 
     acpi_table_begin(&table, table_data);
@@ -190,6 +208,9 @@ void dmar_build_acpi_table(DmarState *s, GArray *table_data,
         for (uint32_t i = 0; i < u->num_rmrr; i++) {
             build_rmrr(table_data, &u->rmrrs[i]);
         }
+    }
+    if (ats) {
+        build_atsr(table_data);
     }
     acpi_table_end(linker, &table);
 }
