@@ -35,6 +35,7 @@
  * "maps N unmaps N replays N".
  */
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "qapi/error.h"
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
@@ -47,6 +48,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(DmarUnmapProbe, DMAR_UNMAP_PROBE)
 
 /* A test can leave a broken run going: keep the error text bounded. */
 #define PROBE_MAX_ERRORS 64
+/* mode=map under a fuzzer: events stop being recorded beyond this */
+#define PROBE_MAX_EVENTS (16 * MiB)
 
 typedef enum ProbeMode {
     PROBE_UNMAP,
@@ -165,10 +168,12 @@ static void probe_map(DmarUnmapProbe *p, uint64_t iova, IOMMUTLBEntry *e)
     ProbeMapping *m;
 
     p->maps++;
-    g_string_append_printf(p->events, "%sM:%" PRIx64 "+%" PRIx64 ">%"
-                           PRIx64 ":%s", p->events->len ? " " : "", iova,
-                           e->addr_mask, e->translated_addr,
-                           perm_str(e->perm));
+    if (p->events->len < PROBE_MAX_EVENTS) {
+        g_string_append_printf(p->events, "%sM:%" PRIx64 "+%" PRIx64 ">%"
+                               PRIx64 ":%s", p->events->len ? " " : "", iova,
+                               e->addr_mask, e->translated_addr,
+                               perm_str(e->perm));
+    }
     if (!aligned(iova, e->addr_mask) ||
         (e->translated_addr & e->addr_mask)) {
         probe_error(p, "MAP %" PRIx64 "+%" PRIx64 ">%" PRIx64
@@ -199,8 +204,10 @@ static void probe_unmap(DmarUnmapProbe *p, uint64_t iova, IOMMUTLBEntry *e)
     ProbeMapping *lo, *hi;
 
     p->unmaps++;
-    g_string_append_printf(p->events, "%sU:%" PRIx64 "+%" PRIx64,
-                           p->events->len ? " " : "", iova, e->addr_mask);
+    if (p->events->len < PROBE_MAX_EVENTS) {
+        g_string_append_printf(p->events, "%sU:%" PRIx64 "+%" PRIx64,
+                               p->events->len ? " " : "", iova, e->addr_mask);
+    }
     if (!aligned(iova, e->addr_mask)) {
         probe_error(p, "UNMAP %" PRIx64 "+%" PRIx64 ": not naturally "
                     "aligned", iova, e->addr_mask);
