@@ -7,11 +7,15 @@
  * it writes its status) for every size encoding, with and without S; it
  * stops the queue with IQE without device-TLBs (IQEI 3) and with a
  * reserved bit (IQEI 4); each one that reaches below 2^aw-bits is the
- * dmar_devtlb_inv trace event, with its range. Plumbing in
+ * dmar_devtlb_inv trace event, with its range, and reaches the device's
+ * device-IOTLB notifiers (x-vtd-dmar-unmap-probe,mode=deviotlb, as vhost
+ * with ATS registers them), which a unit without device-TLBs refuses.
+ * Plumbing in
  * libqos/vtd-dmar.h; the unit-level twins are tests/unit/test-dmar-qi.c
  * and test-dmar-unit-inv.c (/dmar-unit/devtlb/).
  */
 #include "qemu/osdep.h"
+#include "qemu/host-utils.h"
 #include "vtd-dmar-qtest.h"
 
 #define ECAP_DT         (1ull << 2)
@@ -290,6 +294,170 @@ static void test_iqe_rsvd(void)
                      ARRAY_SIZE(bad_bits));
 }
 
+/* ---- device-IOTLB notifiers (vhost with ATS) ---- */
+
+#define PROBE_PATH      "/machine/peripheral/probe"
+#define PROBE_ARGS      "-device x-vtd-dmar-unmap-probe,id=probe," \
+                        "device=/machine/peripheral/edu,mode=deviotlb"
+
+static char *probe_str(QDmar *d, const char *prop)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': %s, 'property': %s } }", PROBE_PATH,
+                           prop);
+    char *v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return v;
+}
+
+/* The events since the last call, and forget them */
+static char *probe_take(QDmar *d)
+{
+    char *ev = probe_str(d, "events");
+
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'qom-set', 'arguments': "
+                             "{ 'path': %s, 'property': 'clear', "
+                             "'value': true } }", PROBE_PATH);
+    return ev;
+}
+
+/*
+ * What a notifier hears of [FIRST, LAST]: edu's IOMMU region has two
+ * sections, below and above the interrupt address range, and each
+ * notifier hears its part as naturally aligned blocks. Sorted, so that
+ * the order of the notifiers does not matter.
+ */
+#define MSI_FIRST       0xfee00000ull
+#define MSI_LAST        0xfeefffffull
+
+static void add_blocks(GPtrArray *out, uint64_t first, uint64_t last)
+{
+    while (first <= last) {
+        unsigned k = first ? ctz64(first) : 63;
+        uint64_t mask;
+
+        while (k && first + ((1ull << k) - 1) > last) {
+            k--;
+        }
+        mask = (1ull << k) - 1;
+        g_ptr_array_add(out, g_strdup_printf("%" PRIx64 "+%" PRIx64, first,
+                                             mask));
+        first += mask + 1;
+    }
+}
+
+static gint str_cmp(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted(GPtrArray *a)
+{
+    g_ptr_array_sort(a, str_cmp);
+    g_ptr_array_add(a, NULL);
+    return g_strjoinv(" ", (char **)a->pdata);
+}
+
+static char *heard(uint64_t first, uint64_t last)
+{
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+
+    if (first < MSI_FIRST) {
+        add_blocks(a, first, MIN(last, MSI_FIRST - 1));
+    }
+    if (last > MSI_LAST) {
+        add_blocks(a, MAX(first, MSI_LAST + 1), last);
+    }
+    return sorted(a);
+}
+
+static char *sorted_events(const char *ev)
+{
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) v = g_strsplit(ev, " ", -1);
+
+    for (unsigned i = 0; v[i]; i++) {
+        if (*v[i]) {
+            g_ptr_array_add(a, g_strdup(v[i]));
+        }
+    }
+    return sorted(a);
+}
+
+/* A machine with PROPS and the probe listening to edu (after it) */
+static QDmar *probe_boot(const char *props)
+{
+    return dmar_attach(qtest_initf("-M q35 -device vtd-dmar%s%s %s "
+                                   PROBE_ARGS, *props ? "," : "", props,
+                                   dmar_edu_args(false)));
+}
+
+/* edu translated through a TT=01b context, queued invalidation on */
+static void probe_setup(QDmar *d)
+{
+    dmar_tables_init(d, 3, CTX_TT(TT_DEVTLB));
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_qi_enable(d, IQ_BASE, 0);
+    dmar_qi_sync(d);
+}
+
+/*
+ * Each descriptor for edu reaches its device-IOTLB notifiers as exactly
+ * its range, cut to 2^48; one for another device or above 2^48 reaches
+ * nothing.
+ */
+static void test_notify(void)
+{
+    QDmar *d = probe_boot("device-iotlb=on");
+    g_autofree char *errors = NULL;
+
+    probe_setup(d);
+    errors = probe_str(d, "errors");
+    g_assert_cmpstr(errors, ==, "");
+    g_free(probe_take(d));
+    for (unsigned i = 0; i < ARRAY_SIZE(devtlb_cases); i++) {
+        const DevtlbCase *c = &devtlb_cases[i];
+        g_autofree char *want = NULL;
+        g_autofree char *got = NULL;
+        g_autofree char *ev = NULL;
+
+        g_test_message("case %s", c->name);
+        dmar_qi_push(d, c->lo, c->hi);
+        dmar_qi_sync(d);
+        ev = probe_take(d);
+        got = sorted_events(ev);
+        want = c->traced && ((c->lo >> 32) & 0xffff) == EDU_SID ?
+               heard(c->first, c->last) : g_strdup("");
+        g_assert_cmpstr(got, ==, want);
+    }
+    dmar_assert_no_fault(d);
+    /* what the context grants still works */
+    dmar_fill(d, PAGE_P1, 0x33);
+    dmar_dma_in(d, IOVA_A);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
+/*
+ * Without device-iotlb the notifier is refused (vhost then uses UNMAP
+ * notifiers), saying what to set.
+ */
+static void test_notify_refused(void)
+{
+    QDmar *d = probe_boot("");
+    g_autofree char *errors = NULL;
+
+    probe_setup(d);
+    errors = probe_str(d, "errors");
+    g_test_message("errors: %s", errors);
+    g_assert_nonnull(strstr(errors, "set device-iotlb=on"));
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -305,5 +473,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/devtlb/queue", test_queue);
     qtest_add_func("/vtd-dmar/devtlb/iqe-no-dt", test_iqe_no_dt);
     qtest_add_func("/vtd-dmar/devtlb/iqe-rsvd", test_iqe_rsvd);
+    qtest_add_func("/vtd-dmar/devtlb/notify", test_notify);
+    qtest_add_func("/vtd-dmar/devtlb/notify-refused", test_notify_refused);
     return g_test_run();
 }
