@@ -601,10 +601,10 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
     /* vhost then falls back to UNMAP notifications, which we send. */
     if ((new & IOMMU_NOTIFIER_DEVIOTLB_UNMAP) &&
         !X86_IOMMU_DEVICE(s)->dt_supported) {
-        error_setg(errp, "vtd-dmar: device %02x.%x asks for device-IOTLB "
-                   "invalidations, but this unit has no device-TLBs "
-                   "(ECAP.DT=0): set device-iotlb=on, or use UNMAP "
-                   "notifications",
+        error_setg(errp, "vtd-dmar: device %02x:%02x.%x asks for "
+                   "device-IOTLB invalidations, but this unit has no "
+                   "device-TLBs (ECAP.DT=0): set device-iotlb=on, or use "
+                   "UNMAP notifications", dmar_das_sid(das) >> 8,
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
     }
