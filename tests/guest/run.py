@@ -878,13 +878,14 @@ class Run:
         args += [
             "-blockdev", "file,node-name=f0,filename=%s,cache.direct=off" % disk,
             "-blockdev", "raw,node-name=d0,file=f0",
-            "-device", "virtio-blk-pci,drive=d0,disable-legacy=on%s%s" % (
-                plat, at["blk"]),
+            # ids: scripts/bench-notify attaches its probes to them
+            "-device", "virtio-blk-pci,id=vtdblk,drive=d0,disable-legacy=on"
+            "%s%s" % (plat, at["blk"]),
             "-blockdev", "file,node-name=f1,filename=%s" % nvme,
             "-blockdev", "raw,node-name=d1,file=f1",
             "-device", "nvme,drive=d1,serial=vtd0001%s" % at["nvme"],
             "-netdev", "user,id=n0",
-            "-device", "e1000e,netdev=n0%s" % at["net"],
+            "-device", "e1000e,id=vtdnet,netdev=n0%s" % at["net"],
             "-device", "edu%s" % at["edu"],
         ]
         if cfg.get("units"):
