@@ -741,6 +741,17 @@ static bool dmar_unmap_pending_locked(DmarState *s)
 }
 
 /*
+ * The address space notifier events point into. vfio takes only
+ * address_space_memory (the same memory as ours when the board's
+ * downstream region is system memory, as on q35).
+ */
+static AddressSpace *dmar_notify_as(DmarState *s)
+{
+    return s->downstream == get_system_memory() ? &address_space_memory :
+                                                  &s->downstream_as;
+}
+
+/*
  * Tell DAS's UNMAP notifiers that [FIRST, LAST] is gone: each notifier
  * hears the part inside its own range (the interrupt window splits the
  * region in two), in naturally aligned blocks.
@@ -764,7 +775,7 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
             IOMMUTLBEvent ev = {
                 .type = type,
                 .entry = {
-                    .target_as = &s->downstream_as,
+                    .target_as = dmar_notify_as(s),
                     .iova = lo,
                     .addr_mask = (1ull << order) - 1,
                     .perm = IOMMU_NONE,
@@ -779,6 +790,7 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
 }
 
 /* ---- MAP notifiers: the shadow (caching mode) ---- */
+
 
 static void shadow_out(void *opaque, bool map, const DmarMapping *m)
 {
@@ -797,11 +809,46 @@ static void shadow_out(void *opaque, bool map, const DmarMapping *m)
 }
 
 /*
- * Tell DAS's MAP notifiers (ONLY, or all but SKIP) of EVS. Each hears
- * the blocks inside its range: none straddles one (blocks never reach
- * into the interrupt window that splits the region), and one that did
- * would be left out of both its MAP and its UNMAP.
+ * Tell N of EV, or of the pieces of it inside N's range: a block that
+ * reaches past it (a large page across the interrupt window, which
+ * splits the region into two notifier ranges) is told as its pages of
+ * the next smaller size, recursively, so that its MAP and its UNMAP come
+ * as the same pieces. Ranges end on 4 KiB boundaries: a 4 KiB block is
+ * inside or outside.
  */
+static void tell_piece(DmarState *s, DmarDevAS *das, IOMMUNotifier *n,
+                       IOMMUTLBEvent *ev)
+{
+    hwaddr first = ev->entry.iova, last = first + ev->entry.addr_mask;
+    hwaddr size;
+    IOMMUTLBEvent piece = *ev;
+
+    if (last < n->start || first > n->end) {
+        return;
+    }
+    if (first >= n->start && last <= n->end) {
+        trace_dmar_map_notify(dmar_das_sid(das),
+                              ev->type == IOMMU_NOTIFIER_MAP,
+                              ev->entry.iova, ev->entry.addr_mask,
+                              ev->entry.translated_addr, ev->entry.perm);
+        memory_region_notify_iommu_one(n, ev);
+        return;
+    }
+    if (ev->entry.addr_mask < DMAR_PAGE_SIZE) {
+        return;
+    }
+    size = (ev->entry.addr_mask + 1) >> 9;
+    piece.entry.addr_mask = size - 1;
+    for (hwaddr off = 0; off <= ev->entry.addr_mask; off += size) {
+        piece.entry.iova = first + off;
+        if (ev->type == IOMMU_NOTIFIER_MAP) {
+            piece.entry.translated_addr = ev->entry.translated_addr + off;
+        }
+        tell_piece(s, das, n, &piece);
+    }
+}
+
+/* Tell DAS's MAP notifiers (ONLY, or all but SKIP) of EVS. */
 static void das_tell(DmarState *s, DmarDevAS *das, GArray *evs,
                      IOMMUNotifier *only, IOMMUNotifier *skip)
 {
@@ -815,16 +862,8 @@ static void das_tell(DmarState *s, DmarDevAS *das, GArray *evs,
         for (guint i = 0; i < evs->len; i++) {
             IOMMUTLBEvent *ev = &g_array_index(evs, IOMMUTLBEvent, i);
 
-            if (ev->entry.iova < n->start ||
-                ev->entry.iova + ev->entry.addr_mask > n->end) {
-                continue;
-            }
-            ev->entry.target_as = &s->downstream_as;
-            trace_dmar_map_notify(dmar_das_sid(das),
-                                  ev->type == IOMMU_NOTIFIER_MAP,
-                                  ev->entry.iova, ev->entry.addr_mask,
-                                  ev->entry.translated_addr, ev->entry.perm);
-            memory_region_notify_iommu_one(n, ev);
+            ev->entry.target_as = dmar_notify_as(s);
+            tell_piece(s, das, n, ev);
         }
     }
 }
