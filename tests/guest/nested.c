@@ -21,7 +21,11 @@
  * an IOVA they do not map (or map read-only, or unmapped since) is
  * blocked by the outer unit, whose fault the guest's kernel logs.
  *
- *   nested [--inner vtd-dmar|intel-iommu] [--break WHAT] BDF
+ *   nested [--inner vtd-dmar|intel-iommu] [--inval register|queued]
+ *          [--break WHAT] BDF
+ *
+ * --inval: how the inner tables' changes are invalidated: through the
+ * registers (CCMD, IOTLB) or the invalidation queue (as Linux does).
  *
  * BDF "emulated" gives the inner machine an emulated edu instead (on the
  * host, to debug this program: NESTED_QEMU=build/qemu-system-x86_64;
@@ -77,6 +81,8 @@
 #define CTX_TABLE       0x101000ul
 #define PT_POOL         0x102000ul      /* page-table pages, bump-allocated */
 #define PT_POOL_END     0x180000ul
+#define IQ_BASE         0x180000ul      /* invalidation queue, 256 slots */
+#define IQ_STATUS       0x181000ul      /* wait descriptors' status */
 #define DOMAIN_ID       1
 
 /* IOVAs (below edu's 28-bit DMA mask) and the pages they map to. */
@@ -98,8 +104,11 @@
 #define R_RTADDR        0x20
 #define R_CCMD          0x28
 #define R_FSTS          0x34
+#define R_IQT           0x88
+#define R_IQA           0x90
 #define GCMD_TE         (1u << 31)
 #define GCMD_SRTP       (1u << 30)
+#define GCMD_QIE        (1u << 26)
 #define CAP_CM          (1ull << 7)
 #define CCMD_ICC        (1ull << 63)
 #define CCMD_GLOBAL     (1ull << 61)
@@ -131,6 +140,9 @@ static unsigned levels, ctx_aw, iro;
 static uint64_t pt_next = PT_POOL;
 static double t_start;
 static bool emulated;
+static bool queued;                     /* --inval queued */
+static uint32_t gcmd;                   /* GCMD's enables (TE, QIE) */
+static unsigned iq_tail;
 
 static double now(void)
 {
@@ -452,20 +464,67 @@ static bool wait_set32(unsigned r, uint32_t bit)
     return false;
 }
 
+/*
+ * Queued invalidation (§6.5.2): DESC, then an invalidation wait
+ * descriptor (type 5, SW) that writes a new sequence number to IQ_STATUS;
+ * true once it has.
+ */
+static bool qi_submit(uint64_t lo, uint64_t hi)
+{
+    static uint32_t seq;
+
+    writeq(IQ_BASE + iq_tail * 16, lo);
+    writeq(IQ_BASE + iq_tail * 16 + 8, hi);
+    iq_tail = (iq_tail + 1) % 256;
+    seq++;
+    writeq(IQ_BASE + iq_tail * 16, 5 | 1 << 5 | (uint64_t)seq << 32);
+    writeq(IQ_BASE + iq_tail * 16 + 8, IQ_STATUS);
+    iq_tail = (iq_tail + 1) % 256;
+    writeq(INNER_UNIT + R_IQT, iq_tail << 4);
+    for (int i = 0; i < 1000; i++) {
+        if (readl(IQ_STATUS) == seq) {
+            return true;
+        }
+        if (i >= 10) {
+            qcmd("clock_step 1000000");     /* should the unit wait */
+        }
+    }
+    return false;
+}
+
+static void qi_enable(void)
+{
+    memzero(IQ_BASE, 2 * PAGE);
+    writeq(INNER_UNIT + R_IQA, IQ_BASE);    /* QS=0: 256 128-bit slots */
+    writeq(INNER_UNIT + R_IQT, 0);
+    gcmd |= GCMD_QIE;
+    writel(INNER_UNIT + R_GCMD, gcmd);
+    wait_set32(R_GSTS, GCMD_QIE);
+}
+
 static bool ctx_inval_global(void)
 {
+    if (queued) {
+        return qi_submit(1 | 1 << 4, 0);     /* type 1, G=01b global */
+    }
     writeq(INNER_UNIT + R_CCMD, CCMD_ICC | CCMD_GLOBAL);
     return wait_clear(R_CCMD, CCMD_ICC);
 }
 
 /*
- * Register-based IOTLB invalidation (§6.5.1 / §11.4.8): IIRG and DID;
- * page-selective ones with ADDR and AM in IVA.
+ * IOTLB invalidation: register-based (§11.4.8: IIRG and DID;
+ * page-selective ones with ADDR and AM in IVA) or queued (type 2,
+ * §6.5.2.3: G, DR, DW, DID; ADDR and AM).
  */
 static bool iotlb_inval(uint64_t gran, uint64_t iova, unsigned am)
 {
     unsigned iotlb = iro * 16 + 8;
 
+    if (queued) {
+        return qi_submit(2 | (gran >> 60) << 4 | 3 << 6 |
+                         (gran == IOTLB_GLOBAL ? 0 : DOMAIN_ID << 16),
+                         gran == IOTLB_PAGE ? iova | am : 0);
+    }
     if (gran == IOTLB_PAGE) {
         writeq(INNER_UNIT + iro * 16, iova | am);
     }
@@ -549,20 +608,26 @@ static void setup_unit(const char *inner)
 
     bool ok = true;
 
+    /* as Linux: the queue first, then the root table, then TE */
+    if (queued) {
+        qi_enable();
+        ok &= !!(readl(INNER_UNIT + R_GSTS) & GCMD_QIE);
+    }
     writeq(INNER_UNIT + R_RTADDR, ROOT_TABLE);
-    writel(INNER_UNIT + R_GCMD, GCMD_SRTP);
+    writel(INNER_UNIT + R_GCMD, gcmd | GCMD_SRTP);
     ok &= wait_set32(R_GSTS, GCMD_SRTP);
     ok &= ctx_inval_global();
     ok &= iotlb_inval(IOTLB_GLOBAL, 0, 0);
     if (!broken("no-te")) {
-        writel(INNER_UNIT + R_GCMD, GCMD_TE);
+        gcmd |= GCMD_TE;
+        writel(INNER_UNIT + R_GCMD, gcmd);
         wait_set32(R_GSTS, GCMD_TE);
     }
     ok &= !!(readl(INNER_UNIT + R_GSTS) & GCMD_TE);
     result("nested-translation-on", ok && !readl(INNER_UNIT + R_FSTS),
-           "%u-level tables, root 0x%lx, GSTS 0x%08x FSTS 0x%x", levels,
-           ROOT_TABLE, readl(INNER_UNIT + R_GSTS),
-           readl(INNER_UNIT + R_FSTS));
+           "%u-level tables, root 0x%lx, %s invalidation, GSTS 0x%08x "
+           "FSTS 0x%x", levels, ROOT_TABLE, queued ? "queued" : "register",
+           readl(INNER_UNIT + R_GSTS), readl(INNER_UNIT + R_FSTS));
 
     /*
      * caching mode: new entries reach the notifiers by an invalidation;
@@ -821,6 +886,8 @@ int main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--inner")) {
             inner = argv[i + 1];
+        } else if (!strcmp(argv[i], "--inval")) {
+            queued = !strcmp(argv[i + 1], "queued");
         } else if (!strcmp(argv[i], "--break")) {
             sabotage = argv[i + 1];
         } else {
@@ -830,7 +897,8 @@ int main(int argc, char **argv)
     }
     bdf = argv[argc - 1];
     if (argc < 2 || !bdf) {
-        fprintf(stderr, "usage: nested [--inner DEV] [--break WHAT] BDF\n");
+        fprintf(stderr, "usage: nested [--inner DEV] [--inval register|queued] "
+                "[--break WHAT] BDF\n");
         return 1;
     }
     emulated = !strcmp(bdf, "emulated");
