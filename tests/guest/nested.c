@@ -644,6 +644,36 @@ static void setup_unit(const char *inner)
            IOVA_SP, GPA_SP, IOVA_DST, GPA_DST);
 }
 
+/*
+ * What vfio pins for the inner QEMU (VFIO type1 counts it in the
+ * process's locked memory, VmLck): exactly what the inner tables map,
+ * once translation is on.
+ */
+static long vmlck_kb(void)
+{
+    char path[64], line[128];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)qemu_pid);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        sscanf(line, "VmLck: %ld kB", &kb);
+    }
+    if (f) {
+        fclose(f);
+    }
+    return kb;
+}
+
+static void pinned(const char *check, const char *when, long bytes)
+{
+    long kb = vmlck_kb();
+
+    result(check, kb == bytes / 1024, "%s: the inner QEMU's VmLck %ld kB, "
+           "want %ld kB (what the inner tables map)", when, kb, bytes / 1024);
+}
+
 /* ---- edu in the inner machine ---- */
 
 static void setup_edu(void)
@@ -878,6 +908,7 @@ static void dma_checks(void)
            done ? "" : "; DMA did not finish");
     result("nested-unmap-write-fault", f > 0, "outer DMAR fault lines for "
            "DMA Write at 0x%lx: %d", IOVA_DST, f);
+    pinned("nested-pinned-unmapped", "SRC and the 2 MiB page", PAGE + 0x200000);
 
     /* the inner unit itself saw no fault: edu's DMA never reaches it */
     result("nested-inner-no-fault", !(readl(INNER_UNIT + R_FSTS) & 0xff),
@@ -924,7 +955,10 @@ int main(int argc, char **argv)
     memwrite(GPA_SRC, src, PAGE);
     memwrite(GPA_U, p2, PAGE);
     setup_edu();
+    printf("VTD: INFO nested-vmlck before translation: %ld kB\n", vmlck_kb());
     setup_unit(inner);
+    pinned("nested-pinned-mapped", "SRC, DST, the 2 MiB page",
+           2 * PAGE + 0x200000);
     dma_checks();
 
     /* the inner QEMU is still there, and ends cleanly */
