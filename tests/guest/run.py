@@ -210,15 +210,18 @@ SUITE_ONLY.update({s: {("vtd-dmar-ir", "lazy")} for s in OPTIN})
 # Real vfio-pci behind a nested unit (tests/guest/nested.c): the guest
 # runs our QEMU with edu assigned through vfio-pci behind vtd-dmar
 # (nested: register-based invalidation; nested-qi: queued) or, the
-# reference, QEMU 10.0's intel-iommu (nested-intel), caching-mode=on. They boot initrd-nested.img (scripts/build-guest:
-# the initramfs with our QEMU appended).
+# reference, QEMU 10.0's intel-iommu (nested-intel), caching-mode=on.
+# They boot initrd-nested.img (scripts/build-guest: the initramfs with
+# our QEMU appended). nested-qi also runs on vtd-dmar-ir, which the 7.3
+# suite has.
 NESTED = ("nested", "nested-qi", "nested-intel")
 SCENARIOS += list(NESTED)
 NEEDS_IOMMU |= set(NESTED)
 # one run each (the outer unit's mode does not matter: VFIO's domains are
 # strict); nested-intel tells a broken harness from a broken vtd-dmar
 SUITE_ONLY.update(nested={("vtd-dmar", "lazy")},
-                  **{"nested-qi": {("vtd-dmar", "strict")},
+                  **{"nested-qi": {("vtd-dmar", "strict"),
+                                   ("vtd-dmar-ir", "lazy")},
                      "nested-intel": {("vtd-dmar", "strict")}})
 # Kernel lines collected from every run (the guest prints them as "VTD:
 # DMESG <level>[time] text"): a DMAR/IOMMU line at level warning or worse,
