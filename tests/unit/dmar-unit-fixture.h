@@ -72,6 +72,7 @@ typedef struct Fx {
     GArray *ev;             /* DmarEvent, in order */
     GPtrArray *log;         /* "G: ..." / "U: ..." */
     bool manual_queue;      /* no automatic dmar_unit_qi_continue() */
+    bool notify_pending;    /* the notify_pending hook's answer */
     /* A test's checks around a scenario's steps (scn_hook(), SCN_AT_*) */
     void (*extra)(struct Fx *f, int at, bool before);
 
@@ -159,9 +160,15 @@ static void fx_log_hook(void *opaque, DmarLogKind kind, const char *msg)
                     kind == DMAR_LOG_UNIMP ? "U" : "G", msg));
 }
 
+static bool fx_notify_pending_hook(void *opaque)
+{
+    return ((Fx *)opaque)->notify_pending;
+}
+
 static const DmarUnitHooks fx_hooks = {
     .event = fx_event_hook,
     .log = fx_log_hook,
+    .notify_pending = fx_notify_pending_hook,
 };
 
 static inline void fx_clear_events(Fx *f)

@@ -685,6 +685,8 @@ typedef struct QiEnv {
     unsigned op_work;       /* what each callback says it did */
     uint32_t budget;        /* DmarQiRun.budget of env_run() */
     bool dw256;             /* 256-bit descriptors (IQA.DW = 1) */
+    bool wait_held;         /* wait_ready says no */
+    unsigned wait_asks;     /* wait_ready calls */
 } QiEnv;
 
 static void record(void *opaque, const DmarQiDesc *d, int op)
@@ -720,11 +722,20 @@ static unsigned op_devtlb(void *opaque, const DmarQiDesc *d)
     return ((QiEnv *)opaque)->op_work;
 }
 
+static bool op_wait_ready(void *opaque)
+{
+    QiEnv *e = opaque;
+
+    e->wait_asks++;
+    return !e->wait_held;
+}
+
 static const DmarQiOps qi_ops = {
     .context = op_context,
     .iotlb = op_iotlb,
     .iec = op_iec,
     .devtlb = op_devtlb,
+    .wait_ready = op_wait_ready,
 };
 
 /* A queue of ENTRIES zeroed (type 0) slots, all backed; IR on, DT off. */
@@ -1245,6 +1256,49 @@ static void test_walk_status_fail(void)
 }
 
 /* ---- Walker: wait descriptors ---- */
+
+/*
+ * A wait that is not ready (what came before it is not done outside the
+ * walker yet) stops the walk on it, status unwritten; the next call,
+ * starting on it, completes it whatever wait_ready says.
+ */
+static void test_walk_wait_held(void)
+{
+    const uint32_t first[] = { 0 }, rest[] = { 2 };
+    QiEnv e;
+    DmarQiRun run;
+    DmarQiStatus st;
+
+    env_init(&e, 8);
+    env_put_cc(&e, 0);
+    env_put_wait(&e, 1, true, true, 0x600d, STATUS_GPA);
+    env_put_cc(&e, 2);
+    e.wait_held = true;
+    st = env_run(&e, 0, 3, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 1, 1);
+    assert_calls(&e, first, 1);
+    g_assert_cmpuint(e.wait_asks, ==, 1);
+    g_assert_cmpuint(e.mem.write_calls, ==, 0);
+    g_assert_false(run.wait_irq);
+    g_assert_cmphex(status_byte(&e, STATUS_GPA), ==, CANARY);
+
+    /* Again from the wait: first of the call, it completes */
+    st = env_run(&e, 1, 3, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 3, 2);
+    assert_calls(&e, rest, 1);
+    g_assert_cmpuint(e.wait_asks, ==, 1);
+    assert_write(&e, 0, STATUS_GPA, 0x600d);
+    g_assert_true(run.wait_irq);
+
+    /* Ready: all three in one call */
+    e.wait_held = false;
+    memset(fake_page(&e.mem, STATUS_GPA, false), CANARY, PAGE_SIZE_4K);
+    st = env_run(&e, 0, 3, &run);
+    assert_run(&e, st, &run, DMAR_QI_DONE, 3, 3);
+    g_assert_cmpuint(e.wait_asks, ==, 2);
+    assert_write(&e, 0, STATUS_GPA, 0x600d);
+    env_destroy(&e);
+}
 
 static void test_walk_wait(void)
 {
@@ -2130,6 +2184,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/dw256/devtlb", test_dw256_devtlb);
     g_test_add_func("/dmar-qi/dw256/walk", test_dw256_walk);
     g_test_add_func("/dmar-qi/dw256/alignment", test_dw256_alignment);
+    g_test_add_func("/dmar-qi/walk/wait-held", test_walk_wait_held);
     g_test_add_func("/dmar-qi/dw256/upper", test_dw256_upper);
     g_test_add_func("/dmar-qi/dw256/fetch", test_dw256_fetch);
     g_test_add_func("/dmar-qi/dw256/budget", test_dw256_budget);

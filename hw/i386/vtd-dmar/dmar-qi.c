@@ -213,7 +213,16 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
             work = ops->devtlb(ops_opaque, &d);
             break;
         case DMAR_QI_WAIT:
-            /* Everything before has completed: we run synchronously. */
+            /*
+             * Everything before must have completed, in the unit and in
+             * whatever caches its translations (what the caller does
+             * once it has the result): a wait after other descriptors
+             * may have to wait for the next call.
+             */
+            if (run->processed && ops->wait_ready &&
+                !ops->wait_ready(ops_opaque)) {
+                return DMAR_QI_PENDING;
+            }
             sdata = cpu_to_le32(d.sdata);
             if (d.wait_sw &&
                 !dmar_mem_write(mem, d.addr, &sdata, sizeof(sdata))) {

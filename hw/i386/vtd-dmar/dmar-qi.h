@@ -128,12 +128,19 @@ typedef struct DmarQiOps {
     unsigned (*iotlb)(void *opaque, const DmarQiDesc *d);
     unsigned (*iec)(void *opaque, const DmarQiDesc *d);
     unsigned (*devtlb)(void *opaque, const DmarQiDesc *d);  /* with dt */
+    /*
+     * May a wait descriptor complete now, or must what the descriptors
+     * before it in this call asked for be carried out first (NULL: it
+     * may)? With false the walk stops at the wait descriptor
+     * (DMAR_QI_PENDING, head on it) unless it is the first of the call.
+     */
+    bool (*wait_ready)(void *opaque);
 } DmarQiOps;
 
 typedef enum DmarQiStatus {
     DMAR_QI_DONE,           /* head reached tail */
     DMAR_QI_ERROR,          /* stopped: IQE (head at the bad descriptor) */
-    DMAR_QI_PENDING,        /* budget used up: head not at tail yet */
+    DMAR_QI_PENDING,        /* budget used up, or a wait not ready yet */
 } DmarQiStatus;
 
 typedef struct DmarQiRun {

@@ -306,11 +306,29 @@ static unsigned qi_devtlb(void *opaque, const DmarQiDesc *d)
     return 0;
 }
 
+/*
+ * §6.5.2.8: a wait descriptor completes once every descriptor before it
+ * has, and so must what the glue does with their results: notifiers
+ * (vhost, vfio) hear of the invalidations, address spaces switch after a
+ * context change, KVM re-reads interrupt routes after an IEC flush. Not
+ * in this call, then: the queue goes on after the glue has done them.
+ */
+static bool qi_wait_ready(void *opaque)
+{
+    QiCtx *q = opaque;
+    const DmarUnitHooks *h = q->u->hooks;
+
+    return !q->context_changed && !q->iec_flushed &&
+           !(h && h->notify_pending &&
+             h->notify_pending(q->u->hooks_opaque));
+}
+
 static const DmarQiOps qi_ops = {
     .context = qi_context,
     .iotlb = qi_iotlb,
     .iec = qi_iec,
     .devtlb = qi_devtlb,
+    .wait_ready = qi_wait_ready,
 };
 
 static const char *const qi_error_text[] = {

@@ -210,6 +210,13 @@ typedef struct DmarUnitHooks {
     void (*event)(void *opaque, const DmarEvent *ev);
     bool (*log_enabled)(void *opaque, DmarLogKind kind);
     void (*log)(void *opaque, DmarLogKind kind, const char *msg);
+    /*
+     * Have the events so far left work for the glue (notifiers to tell)
+     * that must be done before an invalidation wait descriptor may
+     * complete? Then the queue stops before the wait descriptor
+     * (DMAR_ACT_QI_PENDING), and goes on once the glue has done it.
+     */
+    bool (*notify_pending)(void *opaque);
 } DmarUnitHooks;
 
 typedef struct DmarIecEntry {

@@ -144,6 +144,7 @@ static void dmar_unmap_did_locked(DmarState *s, uint16_t did, uint64_t first,
                                   uint64_t last);
 static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
                                    uint64_t first, uint64_t last);
+static bool dmar_unmap_pending_locked(DmarState *s);
 
 /* DmarUnitHooks.event: called inside unit calls, with the lock held. */
 static void dmar_unit_event(void *opaque, const DmarEvent *ev)
@@ -243,10 +244,16 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
     qemu_log_mask(dmar_log_mask(kind), "%s", msg);
 }
 
+static bool dmar_unit_notify_pending(void *opaque)
+{
+    return dmar_unmap_pending_locked(opaque);
+}
+
 static const DmarUnitHooks dmar_unit_hooks = {
     .event = dmar_unit_event,
     .log_enabled = dmar_unit_log_enabled,
     .log = dmar_unit_log,
+    .notify_pending = dmar_unit_notify_pending,
 };
 
 /* Send the fault (or, with INV, the invalidation) event message. */
@@ -263,7 +270,6 @@ static void dmar_send_event(DmarState *s, bool inv)
                          MEMTXATTRS_UNSPECIFIED, NULL);
 }
 
-static bool dmar_unmap_pending_locked(DmarState *s);
 static void dmar_unmap_flush(DmarState *s);
 static void dmar_update_address_spaces(DmarState *s);
 
