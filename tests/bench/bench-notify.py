@@ -30,6 +30,10 @@ only around those IQT writes (callgrind_control -i on/off), and the
 instruction count per invalidation is reported as well (repeatable,
 immune to load).
 
+"ratio" is the second IOMMU's cost over the first's (intel-iommu's over
+vtd-dmar's by default; above 1, vtd-dmar is cheaper by that factor), in
+instructions when counted, else in CPU time.
+
 After the batches the probe's map must hold exactly the domain (compared
 entry by entry with the tables as last written) and its "errors" must be
 empty: the figures are for real work, done right.
