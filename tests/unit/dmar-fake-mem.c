@@ -41,6 +41,27 @@ const DmarMemOps fake_mem_ops = {
     .cmpxchg64 = fake_cmpxchg64,
 };
 
+static const void *fake_map(void *opaque, uint64_t gpa, size_t len)
+{
+    FakeMem *m = fake_of(opaque);
+    uint8_t *page;
+
+    if (len > FAKE_PAGE_SIZE - (gpa & FAKE_PAGE_MASK) ||
+        !fake_backed(m, gpa, len)) {
+        return NULL;
+    }
+    page = fake_page(m, gpa, false);
+    m->maps++;
+    return page + (gpa & FAKE_PAGE_MASK);
+}
+
+const DmarMemOps fake_mem_map_ops = {
+    .read = fake_read,
+    .write = fake_write,
+    .cmpxchg64 = fake_cmpxchg64,
+    .map = fake_map,
+};
+
 DmarMem fake_mem(FakeMem *m)
 {
     return (DmarMem) { .ops = &fake_mem_ops, .opaque = m };

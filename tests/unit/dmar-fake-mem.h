@@ -65,6 +65,7 @@ typedef struct FakeMem {
     unsigned stray_reads;
     unsigned write_calls;
     unsigned cas_calls;
+    unsigned maps;          /* map() calls that gave a view */
     GArray *writes;         /* successful writes of <= 8 bytes */
 } FakeMem;
 
@@ -74,6 +75,11 @@ void fake_mem_destroy(FakeMem *m);
 
 /* The DmarMem for M, and the ops behind it. */
 extern const DmarMemOps fake_mem_ops;
+/*
+ * The same, plus map(): a view of LEN bytes within one backed page with
+ * no hole in it, in place (counted in FakeMem.maps); NULL otherwise.
+ */
+extern const DmarMemOps fake_mem_map_ops;
 DmarMem fake_mem(FakeMem *m);
 
 /* The ops themselves, callable directly (they count like any call). */

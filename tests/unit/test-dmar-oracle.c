@@ -2064,6 +2064,7 @@ static void test_bit62(const void *opaque)
 
 typedef struct WalkRun {
     Oracle *o;
+    const DmarMem *mem;     /* NULL: o->dmem */
     GArray *leaves;         /* of DmarTranslation */
     unsigned stop_every;    /* the callback says stop every so often */
     unsigned calls;
@@ -2091,8 +2092,9 @@ static DmarWalkStatus walk_all(WalkRun *w, const DmarContext *ctx,
     for (;;) {
         uint64_t b = budget, resume = 0;
 
-        st = dmar_walk_range(&w->o->hw, ctx, first, last, &w->o->dmem,
-                             walk_collect, w, &b, &resume);
+        st = dmar_walk_range(&w->o->hw, ctx, first, last,
+                             w->mem ?: &w->o->dmem, walk_collect, w, &b,
+                             &resume);
         if (st != DMAR_WALK_STOPPED) {
             return st;
         }
@@ -2320,6 +2322,22 @@ static void test_walk_range(const void *opaque)
         check_walk_leaves(&o, d, dv->sid, all.leaves);
         check_walk_complete(&o, d, dom, dv->sid, all.leaves, &granted_n);
         walked += all.leaves->len;
+        {
+            /* Tables read in place (dmar_mem_map): the same leaves */
+            DmarMem mapped = { &fake_mem_map_ops, &o.mem };
+            WalkRun view = { .o = &o, .mem = &mapped };
+            unsigned maps = o.mem.maps;
+
+            view.leaves = g_array_new(false, false, sizeof(DmarTranslation));
+            g_assert_cmpint(walk_all(&view, &ctx, 0, UINT64_MAX, UINT64_MAX),
+                            ==, st);
+            g_assert_cmpuint(view.leaves->len, ==, all.leaves->len);
+            g_assert_cmpint(memcmp(view.leaves->data, all.leaves->data,
+                                   all.leaves->len *
+                                   sizeof(DmarTranslation)), ==, 0);
+            g_assert_cmpuint(o.mem.maps, >, maps);
+            g_array_free(view.leaves, true);
+        }
         for (unsigned i = 0; i < all.leaves->len; i++) {
             narrowed += g_array_index(all.leaves, DmarTranslation,
                                       i).narrowed;

@@ -428,6 +428,8 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
     WalkCtx w = { .fn = fn, .opaque = opaque, .last = last,
                   .resume = resume };
     uint64_t table[DMAR_MAX_LEVELS + 1];
+    /* Each table in place, where the memory offers it (dmar_mem_map) */
+    const uint8_t *view[DMAR_MAX_LEVELS + 1];
     uint8_t perm[DMAR_MAX_LEVELS + 1];
     uint64_t iova = first;
     unsigned top = ctx->levels, level;
@@ -447,6 +449,7 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
     }
     level = top;
     table[top] = ctx->slptptr;
+    view[top] = dmar_mem_map(mem, table[top], DMAR_PAGE_SIZE);
     perm[top] = DMAR_PERM_RW;
     /*
      * One entry read per round, at most *budget; each round either goes
@@ -461,7 +464,11 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
         bool leaf;
 
         (*budget)--;
-        if (!dmar_mem_read(mem, table[level] + ((iova >> shift) & 511) * 8,
+        if (view[level]) {
+            pte = ldq_he_p(view[level] + ((iova >> shift) & 511) * 8);
+        }
+        if (!view[level] &&
+            !dmar_mem_read(mem, table[level] + ((iova >> shift) & 511) * 8,
                            &pte, 8)) {
             /*
              * The table cannot be read: none of its entries either. Go
@@ -483,6 +490,7 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
             } else if (p && !leaf) {
                 level--;
                 table[level] = pte & R_SLPTE_ADDR_MASK;
+                view[level] = dmar_mem_map(mem, table[level], DMAR_PAGE_SIZE);
                 perm[level] = p;
                 continue;
             } else if (p) {

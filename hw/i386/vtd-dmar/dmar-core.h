@@ -35,6 +35,13 @@ typedef struct DmarMemOps {
      */
     DmarCasResult (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected,
                                uint64_t desired);
+    /*
+     * Optional (NULL: none): a read-only view of the LEN bytes at GPA,
+     * in place, for a walk that reads a whole table; valid until the
+     * call that asked for it returns (whoever makes that call keeps the
+     * memory there). NULL where read() should be used instead.
+     */
+    const void *(*map)(void *opaque, uint64_t gpa, size_t len);
 } DmarMemOps;
 
 typedef struct DmarMem {
@@ -52,6 +59,12 @@ static inline bool dmar_mem_write(const DmarMem *m, uint64_t gpa,
                                   const void *buf, size_t len)
 {
     return m->ops->write(m->opaque, gpa, buf, len);
+}
+
+static inline const void *dmar_mem_map(const DmarMem *m, uint64_t gpa,
+                                       size_t len)
+{
+    return m->ops->map ? m->ops->map(m->opaque, gpa, len) : NULL;
 }
 
 static inline DmarCasResult dmar_mem_cmpxchg64(const DmarMem *m, uint64_t gpa,

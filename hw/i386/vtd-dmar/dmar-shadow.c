@@ -17,52 +17,160 @@ static const uint64_t block_size[] = {
     1ull << 30, 1ull << 21, 1ull << 12,
 };
 
+struct DmarShadowEntry {
+    DmarMapping m;
+    uint32_t gen;           /* the sync that confirmed or told it */
+};
+
+/* ---- the index: IOVA -> entry ---- */
+
+/*
+ * Keys are IOVAs of 4 KiB, 2 MiB or 1 GiB blocks: their low bits are
+ * zero. Fibonacci hashing of the page number spreads them all.
+ */
+static inline uint32_t home(const DmarShadow *sh, uint64_t iova)
+{
+    return ((iova >> 12) * 0x9e3779b97f4a7c15ull) >> sh->slot_shift;
+}
+
+/* The index of the entry at IOVA, or -1. */
+static int64_t find(const DmarShadow *sh, uint64_t iova)
+{
+    if (!sh->n) {
+        return -1;
+    }
+    for (uint32_t i = home(sh, iova);; i = (i + 1) & sh->slot_mask) {
+        uint32_t v = sh->slot[i];
+
+        if (!v) {
+            return -1;
+        }
+        if (sh->ent[v - 1].m.iova == iova) {
+            return v - 1;
+        }
+    }
+}
+
+/* The slot that holds entry IDX (which is there). */
+static uint32_t slot_of(const DmarShadow *sh, uint32_t idx)
+{
+    uint32_t i = home(sh, sh->ent[idx].m.iova);
+
+    while (sh->slot[i] != idx + 1) {
+        i = (i + 1) & sh->slot_mask;
+    }
+    return i;
+}
+
+static void place(DmarShadow *sh, uint32_t idx)
+{
+    uint32_t i = home(sh, sh->ent[idx].m.iova);
+
+    while (sh->slot[i]) {
+        i = (i + 1) & sh->slot_mask;
+    }
+    sh->slot[i] = idx + 1;
+}
+
+/* Index sized for at least 2 * WANT slots, rebuilt. */
+static void reindex(DmarShadow *sh, uint32_t want)
+{
+    unsigned bits = 6;
+
+    while ((1u << bits) < 2 * want) {
+        bits++;
+    }
+    g_free(sh->slot);
+    sh->slot = g_new0(uint32_t, 1u << bits);
+    sh->slot_mask = (1u << bits) - 1;
+    sh->slot_shift = 64 - bits;
+    for (uint32_t i = 0; i < sh->n; i++) {
+        place(sh, i);
+    }
+}
+
+static DmarShadowEntry *add(DmarShadow *sh, const DmarMapping *m)
+{
+    if (sh->n == sh->cap) {
+        sh->cap = MAX(64, sh->cap * 2);
+        sh->ent = g_renew(DmarShadowEntry, sh->ent, sh->cap);
+    }
+    if (2 * (sh->n + 1) > sh->slot_mask + 1) {
+        reindex(sh, sh->n + 1);
+    }
+    sh->ent[sh->n] = (DmarShadowEntry) { .m = *m, .gen = sh->gen };
+    place(sh, sh->n);
+    return &sh->ent[sh->n++];
+}
+
+/*
+ * Drop entry IDX: its slot is emptied by shifting back the entries
+ * probed past it, and the last entry moves into its place.
+ */
+static void drop(DmarShadow *sh, uint32_t idx)
+{
+    uint32_t i = slot_of(sh, idx), j = i, last = sh->n - 1;
+
+    for (;;) {
+        uint32_t k;
+
+        j = (j + 1) & sh->slot_mask;
+        if (!sh->slot[j]) {
+            break;
+        }
+        k = home(sh, sh->ent[sh->slot[j] - 1].m.iova);
+        /* Stays unless its home lies cyclically outside (i, j] */
+        if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+            sh->slot[i] = sh->slot[j];
+            i = j;
+        }
+    }
+    sh->slot[i] = 0;
+    if (idx != last) {
+        sh->slot[slot_of(sh, last)] = idx + 1;
+        sh->ent[idx] = sh->ent[last];
+    }
+    sh->n--;
+}
+
 void dmar_shadow_init(DmarShadow *sh)
 {
-    sh->map = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-                                    g_free);
-    sh->gen = 0;
+    memset(sh, 0, sizeof(*sh));
 }
 
 void dmar_shadow_destroy(DmarShadow *sh)
 {
-    if (sh->map) {
-        g_hash_table_destroy(sh->map);
-        sh->map = NULL;
-    }
+    g_free(sh->ent);
+    g_free(sh->slot);
+    memset(sh, 0, sizeof(*sh));
 }
 
 uint32_t dmar_shadow_count(const DmarShadow *sh)
 {
-    return g_hash_table_size(sh->map);
+    return sh->n;
 }
-
-/* A mapping as the shadow holds it; gen marks those a sync confirmed. */
-typedef struct ShadowEntry {
-    DmarMapping m;          /* first: the hash key is &m.iova */
-    uint32_t gen;
-} ShadowEntry;
 
 static bool block_ok(const DmarMapping *m)
 {
-    for (unsigned i = 0; i < ARRAY_SIZE(block_size); i++) {
-        if (m->mask == block_size[i] - 1) {
-            return !(m->iova & m->mask) && !(m->pa & m->mask) &&
-                   (m->perm & DMAR_PERM_RW) && !(m->perm & ~DMAR_PERM_RW);
-        }
+    if (m->mask != 0xfffull && m->mask != 0x1fffffull &&
+        m->mask != 0x3fffffffull) {
+        return false;
     }
-    return false;
+    return !(m->iova & m->mask) && !(m->pa & m->mask) &&
+           (m->perm & DMAR_PERM_RW) && !(m->perm & ~DMAR_PERM_RW);
 }
 
 /* The mapping that holds ADDR, or NULL. */
-static ShadowEntry *shadow_at(const DmarShadow *sh, uint64_t addr)
+static DmarShadowEntry *shadow_at(const DmarShadow *sh, uint64_t addr)
 {
+    if (!sh->n) {
+        return NULL;
+    }
     for (unsigned i = 0; i < ARRAY_SIZE(block_size); i++) {
-        uint64_t key = addr & ~(block_size[i] - 1);
-        ShadowEntry *e = g_hash_table_lookup(sh->map, &key);
+        int64_t e = find(sh, addr & ~(block_size[i] - 1));
 
-        if (e && addr - e->m.iova <= e->m.mask) {
-            return e;
+        if (e >= 0 && addr - sh->ent[e].m.iova <= sh->ent[e].m.mask) {
+            return &sh->ent[e];
         }
     }
     return NULL;
@@ -71,7 +179,8 @@ static ShadowEntry *shadow_at(const DmarShadow *sh, uint64_t addr)
 /* ---- reading the tables ---- */
 
 typedef struct Leaves {
-    GArray *a;              /* of DmarMapping, in IOVA order */
+    DmarMapping *m;         /* in IOVA order */
+    uint32_t len, cap;
     uint32_t max;           /* stop after this many */
     bool bad;               /* a leaf that is no block was dropped */
 } Leaves;
@@ -87,109 +196,86 @@ static bool leaves_add(void *opaque, const DmarTranslation *t)
         l->bad = true;
         return true;
     }
-    if (l->a->len >= l->max) {
+    if (l->len >= l->max) {
         return false;
     }
-    g_array_append_val(l->a, m);
-    return true;
-}
-
-/* The leaf holding ADDR (*out), if any. */
-static bool leaf_at(DmarShadowSource *src, void *opaque, uint64_t addr,
-                    uint64_t *budget, DmarMapping *out)
-{
-    g_autoptr(GArray) a = g_array_new(false, false, sizeof(DmarMapping));
-    Leaves l = { .a = a, .max = 1 };
-    uint64_t resume;
-
-    src(opaque, addr, addr, leaves_add, &l, budget, &resume);
-    if (!a->len) {
-        return false;
+    if (l->len == l->cap) {
+        l->cap = MAX(64, l->cap * 2);
+        l->m = g_renew(DmarMapping, l->m, l->cap);
     }
-    *out = g_array_index(a, DmarMapping, 0);
+    l->m[l->len++] = m;
     return true;
-}
-
-/*
- * Widen [*FIRST, *LAST] until no mapping and no leaf straddles an end.
- * Each round moves an end to a larger aligned block, so three sizes
- * settle within four rounds.
- */
-static bool widen(DmarShadow *sh, uint64_t *first, uint64_t *last,
-                  DmarShadowSource *src, void *opaque, uint64_t *budget)
-{
-    for (unsigned round = 0; round < 8; round++) {
-        uint64_t f = *first, l = *last;
-        ShadowEntry *e;
-        DmarMapping m;
-
-        e = shadow_at(sh, f);
-        if (e) {
-            f = e->m.iova;
-        }
-        e = shadow_at(sh, l);
-        if (e) {
-            l = e->m.iova + e->m.mask;
-        }
-        if (src && leaf_at(src, opaque, f, budget, &m)) {
-            f = MIN(f, m.iova);
-        }
-        if (src && leaf_at(src, opaque, l, budget, &m)) {
-            l = MAX(l, m.iova + m.mask);
-        }
-        if (f == *first && l == *last) {
-            return true;
-        }
-        *first = f;
-        *last = l;
-    }
-    return false;
 }
 
 /* ---- the sync ---- */
 
-static void collect_stale(DmarShadow *sh, ShadowEntry *e, uint64_t first,
-                          uint64_t last, GPtrArray *stale)
+static bool overlaps(const DmarMapping *m, uint64_t first, uint64_t last)
 {
-    if (e->gen != sh->gen && e->m.iova <= last &&
-        e->m.iova + e->m.mask >= first) {
-        g_ptr_array_add(stale, e);
-    }
+    return m->iova <= last && m->iova + m->mask >= first;
 }
 
-/* The mappings overlapping [FIRST, LAST] that the tables do not confirm */
-static GPtrArray *stale_in(DmarShadow *sh, uint64_t first, uint64_t last)
+/*
+ * UNMAP and drop every mapping overlapping [FIRST, LAST] that this sync
+ * did not confirm: by visiting all of them when the range holds more
+ * pages than 4x the mappings, else block by block along the range (the
+ * cost of a page-selective invalidation follows its size).
+ */
+static uint64_t drop_stale(DmarShadow *sh, uint64_t first, uint64_t last,
+                           DmarShadowOut *out, void *out_opaque)
 {
-    GPtrArray *stale = g_ptr_array_new();
-    uint64_t pages = ((last - first) >> 12) + 1;
-    uint64_t addr;
+    uint64_t pages = ((last - first) >> 12) + 1, n = 0, addr;
+    g_autoptr(GArray) keys = NULL;
 
-    if (pages / 4 >= g_hash_table_size(sh->map)) {
-        GHashTableIter it;
-        gpointer v;
+    if (pages / 4 >= sh->n) {
+        /* Backwards: what drop() moves into place was visited already */
+        for (uint32_t i = sh->n; i-- > 0;) {
+            DmarShadowEntry *e = &sh->ent[i];
 
-        g_hash_table_iter_init(&it, sh->map);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-            collect_stale(sh, v, first, last, stale);
+            if (e->gen != sh->gen && overlaps(&e->m, first, last)) {
+                out(out_opaque, false, &e->m);
+                drop(sh, i);
+                n++;
+            }
         }
-        return stale;
+        return n;
     }
-    /* Fewer pages than 4x the mappings: visit the range block by block */
-    addr = first & ~0xfffull;
-    for (;;) {
-        ShadowEntry *e = shadow_at(sh, addr);
-        uint64_t next;
+    keys = g_array_new(false, false, sizeof(uint64_t));
+    for (addr = first & ~0xfffull;;) {
+        DmarShadowEntry *e = shadow_at(sh, addr);
+        uint64_t next = addr + 0x1000;
 
         if (e) {
-            collect_stale(sh, e, first, last, stale);
+            if (e->gen != sh->gen) {
+                g_array_append_val(keys, e->m.iova);
+            }
             next = e->m.iova + e->m.mask + 1;
-        } else {
-            next = addr + 0x1000;
         }
         if (!next || next > last) {
-            return stale;
+            break;
         }
         addr = next;
+    }
+    for (guint i = 0; i < keys->len; i++) {
+        int64_t e = find(sh, g_array_index(keys, uint64_t, i));
+
+        out(out_opaque, false, &sh->ent[e].m);
+        drop(sh, e);
+        n++;
+    }
+    return n;
+}
+
+/* Widen [*FIRST, *LAST] to the mappings that straddle its ends. */
+static void widen_to_shadow(DmarShadow *sh, uint64_t *first, uint64_t *last)
+{
+    DmarShadowEntry *e = shadow_at(sh, *first);
+
+    if (e) {
+        *first = e->m.iova;
+    }
+    e = shadow_at(sh, *last);
+    if (e) {
+        *last = e->m.iova + e->m.mask;
     }
 }
 
@@ -198,29 +284,54 @@ void dmar_shadow_sync(DmarShadow *sh, uint64_t first, uint64_t last,
                       DmarShadowOut *out, void *out_opaque,
                       uint64_t *budget, DmarShadowStats *st)
 {
-    g_autoptr(GArray) a = g_array_new(false, false, sizeof(DmarMapping));
-    g_autoptr(GPtrArray) stale = NULL;
-    g_autofree bool *kept = NULL;
     uint32_t room = DMAR_SHADOW_MAX;
-    Leaves l = { .a = a };
+    Leaves l = { 0 };
     DmarWalkStatus ws = DMAR_WALK_DONE;
+    unsigned round;
     uint64_t resume;
 
     memset(st, 0, sizeof(*st));
-    if (!widen(sh, &first, &last, src, src_opaque, budget)) {
-        st->truncated = true;       /* cannot happen: see widen() */
-        src = NULL;
+    /* Room for the leaves: the mappings outside the range stay. */
+    room -= MIN(room, dmar_shadow_count(sh));
+    l.max = room;
+    /* As many leaves as there were mappings, as a rule: no regrowing */
+    l.cap = MIN(MIN(sh->n, (last - first) >> 12) + 64, room + 1);
+    l.m = g_new(DmarMapping, l.cap);
+
+    /*
+     * The walk reports the leaves that straddle the range's ends whole:
+     * widen to them, and to the mappings that do, until neither does.
+     * Each round moves an end to a larger aligned block, so three sizes
+     * settle within four rounds; the usual range takes one.
+     */
+    widen_to_shadow(sh, &first, &last);
+    for (round = 0; src; round++) {
+        uint64_t f = first, lst = last;
+
+        l.len = 0;
+        l.bad = false;
+        ws = src(src_opaque, first, last, leaves_add, &l, budget, &resume);
+        if (ws == DMAR_WALK_STOPPED || !l.len) {
+            break;
+        }
+        f = MIN(f, l.m[0].iova);
+        lst = MAX(lst, l.m[l.len - 1].iova + l.m[l.len - 1].mask);
+        widen_to_shadow(sh, &f, &lst);
+        if (f == first && lst == last) {
+            break;
+        }
+        first = f;
+        last = lst;
+        if (round == 7) {
+            /* Cannot happen (see above): map nothing rather than guess */
+            l.len = 0;
+            ws = DMAR_WALK_STOPPED;
+            break;
+        }
     }
     st->first = first;
     st->last = last;
     sh->gen++;
-
-    /* Room for the leaves: the mappings outside the range stay. */
-    room -= MIN(room, dmar_shadow_count(sh));
-    l.max = room;
-    if (src) {
-        ws = src(src_opaque, first, last, leaves_add, &l, budget, &resume);
-    }
     if (ws == DMAR_WALK_STOPPED) {
         /*
          * Out of budget or of room: what was not read is left unmapped,
@@ -231,67 +342,48 @@ void dmar_shadow_sync(DmarShadow *sh, uint64_t first, uint64_t last,
     st->faulted = ws == DMAR_WALK_FAULT || l.bad;
 
     /* Confirm the mappings the tables still hold as they were told */
-    kept = g_new0(bool, a->len + 1);
-    for (guint i = 0; i < a->len; i++) {
-        DmarMapping *m = &g_array_index(a, DmarMapping, i);
-        ShadowEntry *e = g_hash_table_lookup(sh->map, &m->iova);
+    for (uint32_t i = 0; i < l.len; i++) {
+        DmarMapping *m = &l.m[i];
+        int64_t e = find(sh, m->iova);
 
-        if (e && e->m.mask == m->mask && e->m.pa == m->pa &&
-            e->m.perm == m->perm) {
-            e->gen = sh->gen;
-            kept[i] = true;
+        if (e >= 0 && sh->ent[e].m.mask == m->mask &&
+            sh->ent[e].m.pa == m->pa && sh->ent[e].m.perm == m->perm) {
+            sh->ent[e].gen = sh->gen;
+            m->perm = 0;        /* kept: not to be told again */
             st->kept++;
         }
     }
 
-    /* Every UNMAP first ... */
-    stale = stale_in(sh, first, last);
-    for (guint i = 0; i < stale->len; i++) {
-        ShadowEntry *e = g_ptr_array_index(stale, i);
-
-        out(out_opaque, false, &e->m);
-        st->unmaps++;
-        g_hash_table_remove(sh->map, &e->m.iova);
+    /* Every UNMAP first (none when every mapping was confirmed) ... */
+    if (st->kept < sh->n) {
+        st->unmaps = drop_stale(sh, first, last, out, out_opaque);
     }
 
     /* ... then the new leaves. Room was counted before the UNMAPs. */
-    for (guint i = 0; i < a->len; i++) {
-        ShadowEntry *e;
-
-        if (kept[i]) {
-            continue;
+    for (uint32_t i = 0; i < l.len; i++) {
+        if (l.m[i].perm) {
+            out(out_opaque, true, &add(sh, &l.m[i])->m);
+            st->maps++;
         }
-        e = g_new(ShadowEntry, 1);
-        e->m = g_array_index(a, DmarMapping, i);
-        e->gen = sh->gen;
-        g_hash_table_insert(sh->map, &e->m.iova, e);
-        out(out_opaque, true, &e->m);
-        st->maps++;
     }
+    g_free(l.m);
 }
 
 void dmar_shadow_clear(DmarShadow *sh, DmarShadowOut *out, void *out_opaque)
 {
-    GHashTableIter it;
-    gpointer v;
-
-    if (out) {
-        g_hash_table_iter_init(&it, sh->map);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-            out(out_opaque, false, &((ShadowEntry *)v)->m);
-        }
+    for (uint32_t i = 0; out && i < sh->n; i++) {
+        out(out_opaque, false, &sh->ent[i].m);
     }
-    g_hash_table_remove_all(sh->map);
+    sh->n = 0;
+    if (sh->slot) {
+        memset(sh->slot, 0, (sh->slot_mask + 1) * sizeof(*sh->slot));
+    }
 }
 
 void dmar_shadow_foreach(const DmarShadow *sh, DmarShadowOut *fn,
                          void *opaque)
 {
-    GHashTableIter it;
-    gpointer v;
-
-    g_hash_table_iter_init(&it, sh->map);
-    while (g_hash_table_iter_next(&it, NULL, &v)) {
-        fn(opaque, true, &((ShadowEntry *)v)->m);
+    for (uint32_t i = 0; i < sh->n; i++) {
+        fn(opaque, true, &sh->ent[i].m);
     }
 }

@@ -32,8 +32,18 @@ typedef struct DmarMapping {
 /* Table entries one sync may read. */
 #define DMAR_SHADOW_BUDGET  (1ull << 20)
 
+typedef struct DmarShadowEntry DmarShadowEntry;
+
+/*
+ * The mappings, none overlapping, in a dense array, found by IOVA
+ * through an open-addressing index (linear probing, at most half full).
+ */
 typedef struct DmarShadow {
-    GHashTable *map;        /* iova -> DmarMapping *, none overlapping */
+    DmarShadowEntry *ent;
+    uint32_t n, cap;
+    uint32_t *slot;         /* 0: empty; else an index into ent, plus 1 */
+    uint32_t slot_mask;     /* slots - 1 (a power of two); 0: none yet */
+    uint8_t slot_shift;     /* 64 - log2(slots) */
     uint32_t gen;           /* of the sync going on */
 } DmarShadow;
 

@@ -320,12 +320,79 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
 
 /* ---- the shadow of MAP notifiers (caching mode) ---- */
 
+/*
+ * A walk over a range reads the entries of a table one after the other:
+ * the shadow's source reads them SHADOW_CHUNK bytes at a time (one
+ * access to guest memory for 64 entries rather than one each).
+ */
+#define SHADOW_CHUNK    512
+
 typedef struct ShadowSrc {
     DmarUnit *u;
     DmarContext ctx;
+    DmarMem mem;            /* u->mem through the chunk below */
+    bool pmr;               /* a protected memory region is in force */
     DmarWalkFn *fn;
     void *fn_opaque;
+    bool chunk_ok;
+    uint64_t chunk_gpa;
+    uint8_t chunk[SHADOW_CHUNK];
 } ShadowSrc;
+
+static bool shadow_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+    ShadowSrc *s = opaque;
+    uint64_t base = gpa & ~(uint64_t)(SHADOW_CHUNK - 1);
+
+    if (gpa - base + len > SHADOW_CHUNK) {
+        return dmar_mem_read(&s->u->mem, gpa, buf, len);
+    }
+    if (!s->chunk_ok || s->chunk_gpa != base) {
+        s->chunk_ok = dmar_mem_read(&s->u->mem, base, s->chunk,
+                                    SHADOW_CHUNK);
+        s->chunk_gpa = base;
+        if (!s->chunk_ok) {
+            /* Not all of it is memory: this entry alone, as it is */
+            return dmar_mem_read(&s->u->mem, gpa, buf, len);
+        }
+    }
+    if (len == 8) {
+        memcpy(buf, s->chunk + (gpa - base), 8);    /* inlined */
+    } else {
+        memcpy(buf, s->chunk + (gpa - base), len);
+    }
+    return true;
+}
+
+static bool shadow_write(void *opaque, uint64_t gpa, const void *buf,
+                         size_t len)
+{
+    ShadowSrc *s = opaque;
+
+    s->chunk_ok = false;
+    return dmar_mem_write(&s->u->mem, gpa, buf, len);
+}
+
+static DmarCasResult shadow_cmpxchg64(void *opaque, uint64_t gpa,
+                                      uint64_t *expected, uint64_t desired)
+{
+    ShadowSrc *s = opaque;
+
+    s->chunk_ok = false;
+    return dmar_mem_cmpxchg64(&s->u->mem, gpa, expected, desired);
+}
+
+static const void *shadow_map(void *opaque, uint64_t gpa, size_t len)
+{
+    return dmar_mem_map(&((ShadowSrc *)opaque)->u->mem, gpa, len);
+}
+
+static const DmarMemOps shadow_mem_ops = {
+    .read = shadow_read,
+    .write = shadow_write,
+    .cmpxchg64 = shadow_cmpxchg64,
+    .map = shadow_map,
+};
 
 /* A leaf no DMA may use whole: part of it is a protected region now. */
 static bool leaf_protected(const DmarUnit *u, const DmarTranslation *t)
@@ -342,7 +409,7 @@ static bool shadow_leaf(void *opaque, const DmarTranslation *t)
 {
     ShadowSrc *s = opaque;
 
-    if (pmr_in_force(s->u) && leaf_protected(s->u, t)) {
+    if (leaf_protected(s->u, t)) {
         return true;        /* not handed out: as if not present */
     }
     return s->fn(s->fn_opaque, t);
@@ -357,7 +424,11 @@ static DmarWalkStatus shadow_source(void *opaque, uint64_t first,
 
     s->fn = fn;
     s->fn_opaque = fn_opaque;
-    return dmar_walk_range(&s->u->cfg.hw, &s->ctx, first, last, &s->u->mem,
+    if (!s->pmr) {
+        return dmar_walk_range(&s->u->cfg.hw, &s->ctx, first, last, &s->mem,
+                               fn, fn_opaque, budget, resume);
+    }
+    return dmar_walk_range(&s->u->cfg.hw, &s->ctx, first, last, &s->mem,
                            shadow_leaf, s, budget, resume);
 }
 
@@ -366,18 +437,21 @@ int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
                               DmarShadowOut *out, void *opaque,
                               DmarShadowStats *st)
 {
-    ShadowSrc src = { .u = u };
+    g_autofree ShadowSrc *src = g_new0(ShadowSrc, 1);
     uint64_t budget = DMAR_SHADOW_BUDGET;
     DmarFault f;
     bool mapped;
 
+    src->u = u;
+    src->mem = (DmarMem) { &shadow_mem_ops, src };
+    src->pmr = pmr_in_force(u);
     /* Legacy mode, translating, a context that walks: else nothing. */
     mapped = translating(u) &&
              FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_LEGACY &&
              dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
-                                 &src.ctx, &f) &&
-             src.ctx.tt != DMAR_TT_PASSTHROUGH;
-    dmar_shadow_sync(sh, first, last, mapped ? shadow_source : NULL, &src,
+                                 &src->ctx, &f) &&
+             src->ctx.tt != DMAR_TT_PASSTHROUGH;
+    dmar_shadow_sync(sh, first, last, mapped ? shadow_source : NULL, src,
                      out, opaque, &budget, st);
     if (st->truncated) {
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %02x:%02x.%x: "
@@ -387,7 +461,7 @@ int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
                       (sid >> 3) & 0x1f, sid & 7, st->first, st->last,
                       DMAR_SHADOW_BUDGET, DMAR_SHADOW_MAX);
     }
-    return mapped ? src.ctx.did : -1;
+    return mapped ? src->ctx.did : -1;
 }
 
 /* ---- probe: a translation that changes nothing ---- */

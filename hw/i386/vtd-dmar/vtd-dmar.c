@@ -123,10 +123,27 @@ static DmarCasResult dmar_cmpxchg64_guest(void *opaque, uint64_t gpa,
     return DMAR_CAS_OK;
 }
 
+/*
+ * A table in place, for a walk over a range. Its caller holds the RCU
+ * read lock for the whole walk (das_sync()), which keeps the RAM there.
+ */
+static const void *dmar_map_guest(void *opaque, uint64_t gpa, size_t len)
+{
+    MemoryRegion *mr;
+    hwaddr xlat;
+    uint8_t *p = guest_ram(opaque, gpa, len, false, &mr, &xlat);
+
+    if (p) {
+        fuzz_dma_read_cb(gpa, len, mr);     /* as dmar_read_guest() */
+    }
+    return p;
+}
+
 static const DmarMemOps dmar_guest_mem_ops = {
     .read = dmar_read_guest,
     .write = dmar_write_guest,
     .cmpxchg64 = dmar_cmpxchg64_guest,
+    .map = dmar_map_guest,
 };
 
 /* ---- the unit's events and actions ---- */
@@ -881,7 +898,9 @@ static void das_sync(DmarState *s, DmarDevAS *das, uint64_t first,
     g_autoptr(GArray) evs = g_array_new(false, false, sizeof(IOMMUTLBEvent));
     DmarShadowStats st;
 
-    WITH_QEMU_LOCK_GUARD(&s->lock) {
+    /* The RCU read lock keeps the tables the walk maps (dmar_map_guest) */
+    WITH_RCU_READ_LOCK_GUARD() {
+        QEMU_LOCK_GUARD(&s->lock);
         das->map_did = dmar_unit_shadow_sync(&s->unit, dmar_das_sid(das),
                                              &das->shadow, first, last,
                                              shadow_out, evs, &st);
