@@ -30,29 +30,9 @@
 #define DT_EDU          (QI_DEVTLB | DT_SID(EDU_SID) | DT_PFSID(EDU_SID))
 #define AW48_LAST       ((1ull << 48) - 1)
 
-/*
- * Boot with PROPS and the dmar_devtlb_inv trace event logged to a new
- * temporary file, whose name goes to *LOG (log_text() reads it back
- * after dmar_free(), which flushes it, and removes it).
- */
 static QDmar *boot_traced(const char *props, char **log)
 {
-    g_autofree char *extra = NULL;
-    int fd = g_file_open_tmp("vtd-dmar-devtlb-XXXXXX", log, NULL);
-
-    g_assert_cmpint(fd, >=, 0);
-    close(fd);
-    extra = g_strdup_printf("-trace dmar_devtlb_inv -D %s", *log);
-    return dmar_boot_full(props, extra, false);
-}
-
-static char *log_text(const char *log)
-{
-    char *text = NULL;
-
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    unlink(log);
-    return text;
+    return dmar_boot_log(props, "-trace dmar_devtlb_inv", log);
 }
 
 /* How many lines of TEXT hold LINE */
@@ -190,7 +170,7 @@ static void test_queue(void)
     dmar_assert_no_fault(d);
     dmar_free(d);
 
-    text = log_text(log);
+    text = dmar_log_text(log);
     g_test_message("trace: %s", text);
     for (unsigned i = 0; i < ARRAY_SIZE(devtlb_cases); i++) {
         const DevtlbCase *c = &devtlb_cases[i];
@@ -246,7 +226,7 @@ static void test_iqe_no_dt(void)
     dmar_qi_kick(d);
     assert_stopped(d, bad, IQEI_TYPE);
     dmar_free(d);
-    text = log_text(log);
+    text = dmar_log_text(log);
     g_assert_cmpuint(count_of(text, "device-TLB invalidation"), ==, 0);
 }
 
@@ -286,7 +266,7 @@ static void test_iqe_rsvd(void)
         g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     }
     dmar_free(d);
-    text = log_text(log);
+    text = dmar_log_text(log);
     good = g_strdup_printf("sid 0x%04x device-TLB invalidation "
                            "0x7000..0x7fff\n", EDU_SID);
     g_assert_cmpuint(count_of(text, good), ==, ARRAY_SIZE(bad_bits));
@@ -302,26 +282,13 @@ static void test_iqe_rsvd(void)
 
 static char *probe_str(QDmar *d, const char *prop)
 {
-    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
-                           "{ 'path': %s, 'property': %s } }", PROBE_PATH,
-                           prop);
-    char *v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = g_strdup(qdict_get_str(rsp, "return"));
-    qobject_unref(rsp);
-    return v;
+    return dmar_probe_str(d, PROBE_PATH, prop);
 }
 
 /* The events since the last call, and forget them */
 static char *probe_take(QDmar *d)
 {
-    char *ev = probe_str(d, "events");
-
-    qtest_qmp_assert_success(d->qts, "{ 'execute': 'qom-set', 'arguments': "
-                             "{ 'path': %s, 'property': 'clear', "
-                             "'value': true } }", PROBE_PATH);
-    return ev;
+    return dmar_probe_take(d, PROBE_PATH);
 }
 
 /*

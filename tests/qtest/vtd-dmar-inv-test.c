@@ -87,29 +87,9 @@ static void setup_a_to_b(QDmar *d)
  * translates as cached (the spec allows it), and the unit reports that
  * the tables say otherwise; after the invalidation nothing is reported.
  */
-/*
- * Boot with PROPS and guest errors logged to a new temporary file, whose
- * name goes to *LOG; log_text() reads it back (after dmar_free(), which
- * flushes it) and removes it.
- */
 static QDmar *dmar_boot_logged(const char *props, char **log)
 {
-    g_autofree char *extra = NULL;
-    int fd = g_file_open_tmp("vtd-dmar-verify-XXXXXX", log, NULL);
-
-    g_assert_cmpint(fd, >=, 0);
-    close(fd);
-    extra = g_strdup_printf("-d guest_errors -D %s", *log);
-    return dmar_boot_full(props, extra, false);
-}
-
-static char *log_text(const char *log)
-{
-    char *text = NULL;
-
-    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    unlink(log);
-    return text;
+    return dmar_boot_log(props, "-d guest_errors", log);
 }
 
 static void test_verify_iotlb(void)
@@ -132,7 +112,7 @@ static void test_verify_iotlb(void)
     g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);                               /* flushes the log */
 
-    text = log_text(log);
+    text = dmar_log_text(log);
     /* every report: edu's read of IOVA_A, cached P1, tables P2 */
     cached = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
                              "(pa 0x%" PRIx64 " perm 1)", (uint64_t)IOVA_A,
@@ -179,7 +159,7 @@ static void test_verify_iotlb_block(void)
     g_assert_cmphex(dmar_fsts(d), ==, 0);
     dmar_free(d);
 
-    text = log_text(log);
+    text = dmar_log_text(log);
     want = g_strdup_printf("read 0x%" PRIx64 " used a stale IOTLB entry "
                            "(pa 0x%" PRIx64 " perm 1); the tables say pa 0x%"
                            PRIx64, (uint64_t)BLK_IOVA + 0x1000,

@@ -25,25 +25,12 @@
 
 static char *probe_str(QDmar *d, const char *prop)
 {
-    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
-                           "{ 'path': '/machine/peripheral/probe', 'property': %s } }",
-                           prop);
-    char *v;
-
-    g_assert(qdict_haskey(rsp, "return"));
-    v = g_strdup(qdict_get_str(rsp, "return"));
-    qobject_unref(rsp);
-    return v;
+    return dmar_probe_str(d, "/machine/peripheral/probe", prop);
 }
 
 static char *probe_take(QDmar *d)
 {
-    char *ev = probe_str(d, "events");
-
-    qtest_qmp_assert_success(d->qts, "{ 'execute': 'qom-set', 'arguments': "
-                             "{ 'path': '/machine/peripheral/probe', 'property': "
-                             "'clear', 'value': true } }");
-    return ev;
+    return dmar_probe_take(d, "/machine/peripheral/probe");
 }
 
 typedef struct Block {

@@ -12,6 +12,7 @@
 #include "fw_cfg.h"
 #include "pci-pc.h"
 #include "vtd-dmar.h"
+#include "qobject/qdict.h"
 
 /* ---- the machine ---- */
 
@@ -752,4 +753,56 @@ QDmar *dmar_migrate_to(QDmar *src, const char *args)
     g_assert_cmpstr(dst_st, ==, "completed");
     qtest_qmp_eventwait(dst->qts, "RESUME");
     return dst;
+}
+
+/* ---- QEMU's log in a file, the notifier probe ---- */
+
+/*
+ * Boot with PROPS and QEMU's log (LOG_OPTS, e.g. "-d guest_errors" or
+ * "-trace dmar_devtlb_inv") going to a new temporary file, whose name
+ * goes to *LOG; dmar_log_text() reads it back (after dmar_free(), which
+ * flushes it) and removes it.
+ */
+QDmar *dmar_boot_log(const char *props, const char *log_opts, char **log)
+{
+    g_autofree char *extra = NULL;
+    int fd = g_file_open_tmp("vtd-dmar-log-XXXXXX", log, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    extra = g_strdup_printf("%s -D %s", log_opts, *log);
+    return dmar_boot_full(props, extra, false);
+}
+
+char *dmar_log_text(const char *log)
+{
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    unlink(log);
+    return text;
+}
+
+/* A string property of the x-vtd-dmar-unmap-probe at PATH */
+char *dmar_probe_str(QDmar *d, const char *path, const char *prop)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
+                           "{ 'path': %s, 'property': %s } }", path, prop);
+    char *v;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    v = g_strdup(qdict_get_str(rsp, "return"));
+    qobject_unref(rsp);
+    return v;
+}
+
+/* The probe's events since the last call, and forget them */
+char *dmar_probe_take(QDmar *d, const char *path)
+{
+    char *ev = dmar_probe_str(d, path, "events");
+
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'qom-set', 'arguments': "
+                             "{ 'path': %s, 'property': 'clear', "
+                             "'value': true } }", path);
+    return ev;
 }

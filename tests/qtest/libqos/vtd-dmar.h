@@ -243,4 +243,17 @@ char *dmar_migration_end(QTestState *qts);
  */
 QDmar *dmar_migrate_to(QDmar *src, const char *args);
 
+/*
+ * Boot with PROPS and QEMU's log (LOG_OPTS, e.g. "-d guest_errors" or
+ * "-trace dmar_devtlb_inv") going to a new temporary file, whose name
+ * goes to *LOG; dmar_log_text() reads it back (after dmar_free(), which
+ * flushes it) and removes it.
+ */
+QDmar *dmar_boot_log(const char *props, const char *log_opts, char **log);
+char *dmar_log_text(const char *log);
+/* A string property of the x-vtd-dmar-unmap-probe at PATH */
+char *dmar_probe_str(QDmar *d, const char *path, const char *prop);
+/* The probe's events since the last call, and forget them */
+char *dmar_probe_take(QDmar *d, const char *path);
+
 #endif
