@@ -66,6 +66,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-result.h"
+
 #define PAGE            4096ul
 #define INNER_QEMU      "/usr/bin/qemu-system-x86_64"
 #define QTEST_SOCK      "/tmp/nested-qtest.sock"
@@ -131,7 +133,6 @@
 #define EDU_CMD_TO_RAM  0x2
 #define EDU_BUF         0x40000ul
 
-static int failures;
 static int qfd = -1;
 static pid_t qemu_pid;
 static const char *sabotage = "";
@@ -150,22 +151,6 @@ static double now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void result(const char *check, bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void result(const char *check, bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("VTD: RESULT %s %s ", check, ok ? "PASS" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    failures += !ok;
 }
 
 static bool broken(const char *what)

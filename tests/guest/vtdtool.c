@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guest-result.h"
+
 #define PAGE 4096ul
 
 /* edu register map (QEMU docs/specs/edu.rst) */
@@ -51,7 +53,6 @@
 #define EDU_BUF         0x40000ul    /* the device's own DMA buffer */
 #define EDU_DMA_LIMIT   (1ul << 28)  /* edu's default 28-bit DMA mask */
 
-static int failures;
 static const uint8_t zero_page[PAGE];
 
 /* A number in C syntax (0x..., 0..., decimal); 0 when malformed. */
@@ -60,22 +61,6 @@ static uint64_t parse_u64(const char *s)
     uint64_t v = 0;
 
     return sscanf(s, "%" SCNi64, &v) == 1 ? v : 0;
-}
-
-static void result(const char *check, bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void result(const char *check, bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("VTD: RESULT %s %s ", check, ok ? "PASS" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    failures += !ok;
 }
 
 static double now(void)
