@@ -24,47 +24,29 @@ bucketed by row; their rate is per second of that run's row.
 """
 import argparse
 import collections
-import glob
-import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import cpu_ns, load_run_py  # noqa: E402
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def cpu_ns(pid):
-    total = 0
-    for f in glob.glob('/proc/%d/task/*/schedstat' % pid):
-        try:
-            with open(f) as fh:
-                total += int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
-
-
 def wrap(out, argv):
     """Run ARGV (QEMU), console through; samples into OUT (JSON)."""
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL)
-    samples = []
-    stdout = sys.stdout.buffer
-    for line in p.stdout:
+    def sample(pid, line):
         if line.startswith(b'VTD: BOOT') or line.startswith(b'VTD: BENCH '):
-            samples.append((time.time(), cpu_ns(p.pid),
-                            line.decode(errors='replace').strip()))
-        stdout.write(line)
-        stdout.flush()
-    rc = p.wait()
-    with open(out, 'w') as f:
-        json.dump(samples, f)
-    return rc
+            return (time.time(), cpu_ns(pid),
+                    line.decode(errors='replace').strip())
+        return None
+    return benchlib.wrap(out, argv, sample)
 
 
 def row_costs(samples):
@@ -75,14 +57,6 @@ def row_costs(samples):
         if m:
             rows[m.group(1)] = ((c1 - c0) / 1e9, t1 - t0)
     return rows
-
-
-def load_run_py():
-    spec = importlib.util.spec_from_file_location(
-        'guest_run', os.path.join(ROOT, 'tests', 'guest', 'run.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 # the probes, on the devices run.py names vtdblk and vtdnet

@@ -49,6 +49,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+from benchlib import cpu_ns  # noqa: E402
+
 HERE = os.path.dirname(os.path.realpath(__file__))
 _spec = importlib.util.spec_from_file_location(
     'bench_qi', os.path.join(HERE, 'bench-qi.py'))
@@ -79,18 +82,6 @@ IOMMUS = {
 TARGET_AS = re.compile(r'targets address space "[^"]*", not system memory'
                        r'|^\(\d+ more\)$')
 KINDS = ['dom', 'dom-chg', 'psi', 'psi-chg', 'wait']
-
-
-def cpu_ns(pid):
-    """QEMU's CPU time so far: its threads' run time (ns)."""
-    total = 0
-    for f in glob.glob('/proc/%d/task/*/schedstat' % pid):
-        try:
-            with open(f) as fh:
-                total += int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass                # a thread that just ended
-    return total
 
 
 class Bench:

@@ -52,14 +52,16 @@ events per run, as in the suite).
 """
 import argparse
 import collections
-import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import load_run_py  # noqa: E402
 
 HERE = os.path.dirname(os.path.realpath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -72,28 +74,11 @@ BROKE = b'is not a head!'
 
 def wrap(out, argv):
     """Run ARGV (QEMU), console through; stamped lines into OUT (JSON)."""
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL)
-    samples = []
-    stdout = sys.stdout.buffer
-    for line in p.stdout:
+    def sample(pid, line):
         if line.startswith(STAMPED) or BROKE in line:
-            samples.append((time.time(),
-                            line.decode(errors='replace').strip()))
-        stdout.write(line)
-        stdout.flush()
-    rc = p.wait()
-    with open(out, 'w') as f:
-        json.dump(samples, f)
-    return rc
-
-
-def load_run_py():
-    spec = importlib.util.spec_from_file_location(
-        'guest_run', os.path.join(ROOT, 'tests', 'guest', 'run.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+            return (time.time(), line.decode(errors='replace').strip())
+        return None
+    return benchlib.wrap(out, argv, sample)
 
 
 # (label, run.py config, mode)
