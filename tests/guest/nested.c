@@ -66,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "edu.h"
 #include "guest-result.h"
 
 #define PAGE            4096ul
@@ -121,17 +122,6 @@
 #define PTE_R           1ull
 #define PTE_W           2ull
 #define PTE_PS          (1ull << 7)
-
-/* edu (QEMU docs/specs/edu.rst) */
-#define EDU_ID          0x00
-#define EDU_LIVE        0x04
-#define EDU_DMA_SRC     0x80
-#define EDU_DMA_DST     0x88
-#define EDU_DMA_CNT     0x90
-#define EDU_DMA_CMD     0x98
-#define EDU_CMD_RUN     0x1
-#define EDU_CMD_TO_RAM  0x2
-#define EDU_BUF         0x40000ul
 
 static int qfd = -1;
 static pid_t qemu_pid;
