@@ -76,7 +76,6 @@ TRACE = {
                     ('vtd_inv_desc_cc_devices', 'context')],
 }
 GRAN = {1: 'global', 2: 'domain', 3: 'page'}
-TRACE_LINE = re.compile(r'^\d+@(\d+)\.(\d+):(\w+) (.*)$')
 
 
 def family(iommu):
@@ -93,12 +92,7 @@ def count_invalidations(path, samples):
             spans.append((t0, t1, m.group(1)))
     counts = collections.defaultdict(collections.Counter)
     with open(path, errors='replace') as f:
-        for line in f:
-            m = TRACE_LINE.match(line)
-            if not m:
-                continue
-            t = int(m.group(1)) + int(m.group(2)) / 1e6
-            name, rest = m.group(3), m.group(4)
+        for t, name, rest in benchlib.trace_events(f):
             if name == 'dmar_iotlb_inv':
                 g = re.search(r'gran (\d+)', rest)
                 kind = GRAN.get(int(g.group(1)), 'other') if g else 'other'

@@ -88,7 +88,6 @@ COLS = [('none', 'none', 'strict'),
         ('vtd-ats/l', 'vtd-dmar-ats', 'lazy'),
         ('intel10/s', 'intel-iommu-10', 'strict'),
         ('intel10-ats/s', 'intel-iommu-ats-10', 'strict')]
-TRACE_LINE = re.compile(r'^\d+@(\d+)\.(\d+):(\w+) (.*)$')
 
 
 def window(samples, frames):
@@ -184,12 +183,7 @@ def count_trace(path, t0, t1):
     except OSError:
         return None
     with f:
-        for line in f:
-            m = TRACE_LINE.match(line)
-            if not m:
-                continue
-            t = int(m.group(1)) + int(m.group(2)) / 1e6
-            name, rest = m.group(3), m.group(4)
+        for t, name, rest in benchlib.trace_events(f):
             if name == 'vhost_iotlb_miss':
                 step = re.search(r'step (\d+)', rest)
                 step = int(step.group(1)) if step else 0

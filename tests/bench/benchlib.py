@@ -5,8 +5,11 @@ import glob
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
+
+TRACE_LINE = re.compile(r'^\d+@(\d+)\.(\d+):(\w+) (.*)$')
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__))))
@@ -31,6 +34,16 @@ def load_run_py():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def trace_events(f):
+    """(time in s, event name, the rest) of each line of the QEMU trace
+    file F (the log backend's "PID@SEC.USEC:NAME ARGS" lines)."""
+    for line in f:
+        m = TRACE_LINE.match(line)
+        if m:
+            yield (int(m.group(1)) + int(m.group(2)) / 1e6, m.group(3),
+                   m.group(4))
 
 
 def wrap(out, argv, sample):
