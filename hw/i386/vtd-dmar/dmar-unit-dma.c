@@ -437,21 +437,20 @@ int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
                               DmarShadowOut *out, void *opaque,
                               DmarShadowStats *st)
 {
-    g_autofree ShadowSrc *src = g_new0(ShadowSrc, 1);
+    ShadowSrc src = { .u = u };
     uint64_t budget = DMAR_SHADOW_BUDGET;
     DmarFault f;
     bool mapped;
 
-    src->u = u;
-    src->mem = (DmarMem) { &shadow_mem_ops, src };
-    src->pmr = pmr_in_force(u);
+    src.mem = (DmarMem) { &shadow_mem_ops, &src };
+    src.pmr = pmr_in_force(u);
     /* Legacy mode, translating, a context that walks: else nothing. */
     mapped = translating(u) &&
              FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_LEGACY &&
              dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
-                                 &src->ctx, &f) &&
-             src->ctx.tt != DMAR_TT_PASSTHROUGH;
-    dmar_shadow_sync(sh, first, last, mapped ? shadow_source : NULL, src,
+                                 &src.ctx, &f) &&
+             src.ctx.tt != DMAR_TT_PASSTHROUGH;
+    dmar_shadow_sync(sh, first, last, mapped ? shadow_source : NULL, &src,
                      out, opaque, &budget, st);
     if (st->truncated) {
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: %02x:%02x.%x: "
@@ -461,7 +460,7 @@ int32_t dmar_unit_shadow_sync(DmarUnit *u, uint16_t sid, DmarShadow *sh,
                       (sid >> 3) & 0x1f, sid & 7, st->first, st->last,
                       DMAR_SHADOW_BUDGET, DMAR_SHADOW_MAX);
     }
-    return mapped ? src->ctx.did : -1;
+    return mapped ? src.ctx.did : -1;
 }
 
 /* ---- probe: a translation that changes nothing ---- */

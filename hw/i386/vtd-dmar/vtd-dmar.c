@@ -814,7 +814,6 @@ static void das_unmap(DmarState *s, DmarDevAS *das, uint64_t first,
 
 /* ---- MAP notifiers: the shadow (caching mode) ---- */
 
-
 static void shadow_out(void *opaque, bool map, const DmarMapping *m)
 {
     GArray *evs = opaque;
@@ -875,18 +874,19 @@ static void tell_piece(DmarState *s, DmarDevAS *das, IOMMUNotifier *n,
 static void das_tell(DmarState *s, DmarDevAS *das, GArray *evs,
                      IOMMUNotifier *only, IOMMUNotifier *skip)
 {
+    AddressSpace *as = dmar_notify_as(s);
     IOMMUNotifier *n;
 
+    for (guint i = 0; i < evs->len; i++) {
+        g_array_index(evs, IOMMUTLBEvent, i).entry.target_as = as;
+    }
     IOMMU_NOTIFIER_FOREACH(n, &das->iommu) {
         if (!(n->notifier_flags & IOMMU_NOTIFIER_MAP) || n == skip ||
             (only && n != only)) {
             continue;
         }
         for (guint i = 0; i < evs->len; i++) {
-            IOMMUTLBEvent *ev = &g_array_index(evs, IOMMUTLBEvent, i);
-
-            ev->entry.target_as = dmar_notify_as(s);
-            tell_piece(s, das, n, ev);
+            tell_piece(s, das, n, &g_array_index(evs, IOMMUTLBEvent, i));
         }
     }
 }
