@@ -536,3 +536,100 @@ uint32_t dmar_ctx_cache_flush_device(DmarCtxCache *c, uint16_t did,
     }
     return 0;
 }
+
+/* ---- the PASID cache ---- */
+
+void dmar_pasid_cache_init(DmarPasidCache *c)
+{
+    memset(c, 0, sizeof(*c));
+}
+
+static DmarPasidCacheEntry *pasid_set(DmarPasidCache *c, uint16_t sid,
+                                      uint32_t pasid)
+{
+    uint32_t h = (sid * 0x9e3779b1u) ^ (pasid * 0x85ebca6bu);
+    unsigned sets = DMAR_PASID_CACHE_ENTRIES / DMAR_CACHE_WAYS;
+
+    return &c->e[((h >> 16) % sets) * DMAR_CACHE_WAYS];
+}
+
+bool dmar_pasid_cache_lookup(DmarPasidCache *c, uint16_t sid, uint32_t pasid,
+                             DmarPasidEntry *out)
+{
+    DmarPasidCacheEntry *set = pasid_set(c, sid, pasid);
+
+    for (unsigned i = 0; i < DMAR_CACHE_WAYS; i++) {
+        DmarPasidCacheEntry *e = &set[i];
+
+        if (e->valid && e->pe.sid == sid && e->pe.pasid == pasid) {
+            e->lru = ++c->tick;
+            *out = e->pe;
+            c->stats.hits++;
+            return true;
+        }
+    }
+    c->stats.misses++;
+    return false;
+}
+
+bool dmar_pasid_cache_insert(DmarPasidCache *c, const DmarPasidEntry *pe)
+{
+    DmarPasidCacheEntry *set = pasid_set(c, pe->sid, pe->pasid), *victim;
+    bool evicted;
+
+    victim = &set[0];
+    for (unsigned i = 0; i < DMAR_CACHE_WAYS; i++) {
+        DmarPasidCacheEntry *e = &set[i];
+
+        if (!e->valid || (e->pe.sid == pe->sid && e->pe.pasid == pe->pasid)) {
+            victim = e;
+            break;
+        }
+        if (e->lru < victim->lru) {
+            victim = e;
+        }
+    }
+    evicted = victim->valid && !(victim->pe.sid == pe->sid &&
+                                 victim->pe.pasid == pe->pasid);
+    c->stats.evictions += evicted;
+    *victim = (DmarPasidCacheEntry) { .pe = *pe, .lru = ++c->tick,
+                                      .valid = true };
+    return evicted;
+}
+
+uint32_t dmar_pasid_cache_flush(DmarPasidCache *c, bool all, uint16_t did,
+                                bool has_pasid, uint32_t pasid)
+{
+    uint32_t n = 0;
+
+    for (unsigned i = 0; i < DMAR_PASID_CACHE_ENTRIES; i++) {
+        DmarPasidCacheEntry *e = &c->e[i];
+
+        /*
+         * PASID-selective drops that PASID whatever its cached domain:
+         * an entry whose domain-id changed must go too (more is allowed).
+         */
+        if (e->valid && (all || (has_pasid ? e->pe.pasid == pasid :
+                                             e->pe.did == did))) {
+            e->valid = false;
+            n++;
+        }
+    }
+    return n;
+}
+
+uint32_t dmar_pasid_cache_flush_sid(DmarPasidCache *c, uint16_t sid,
+                                    uint16_t sid_mask)
+{
+    uint32_t n = 0;
+
+    for (unsigned i = 0; i < DMAR_PASID_CACHE_ENTRIES; i++) {
+        DmarPasidCacheEntry *e = &c->e[i];
+
+        if (e->valid && (e->pe.sid & sid_mask) == (sid & sid_mask)) {
+            e->valid = false;
+            n++;
+        }
+    }
+    return n;
+}

@@ -23,6 +23,7 @@
 #define HW_I386_VTD_DMAR_CACHE_H
 
 #include "dmar-core.h"
+#include "dmar-sm.h"
 
 #define DMAR_CACHE_WAYS     4
 #define DMAR_CACHE_MAX_ENTRIES  (1u << 20)     /* larger sizes are capped */
@@ -36,6 +37,11 @@ typedef enum DmarStage {
     DMAR_STAGE_SECOND,      /* legacy and scalable second stage */
     DMAR_STAGE_FIRST,
     DMAR_STAGE_NESTED,
+    /*
+     * Scalable mode, a supervisor request's answers: first-stage U/S and
+     * R/W checks differ for them, so they never answer user requests.
+     */
+    DMAR_STAGE_SUPERVISOR,
 } DmarStage;
 
 typedef struct DmarCacheKey {
@@ -187,5 +193,40 @@ uint32_t dmar_ctx_cache_flush_domain(DmarCtxCache *c, uint16_t did);
  */
 uint32_t dmar_ctx_cache_flush_device(DmarCtxCache *c, uint16_t did,
                                      uint16_t sid, uint16_t sid_mask);
+
+/*
+ * The PASID cache (§6.2.2): decoded PASID-table entries by (source-id,
+ * PASID), set-associative with LRU. It is small, so its invalidations
+ * scan it: DMAR_PASID_CACHE_ENTRIES entries at most per flush.
+ */
+#define DMAR_PASID_CACHE_ENTRIES    256
+
+typedef struct DmarPasidCacheEntry {
+    DmarPasidEntry pe;
+    uint64_t lru;
+    bool valid;
+} DmarPasidCacheEntry;
+
+typedef struct DmarPasidCache {
+    DmarPasidCacheEntry e[DMAR_PASID_CACHE_ENTRIES];
+    uint64_t tick;
+    DmarCacheStats stats;
+} DmarPasidCache;
+
+void dmar_pasid_cache_init(DmarPasidCache *c);
+bool dmar_pasid_cache_lookup(DmarPasidCache *c, uint16_t sid, uint32_t pasid,
+                             DmarPasidEntry *out);
+/* Returns true if a live entry was evicted to make room. */
+bool dmar_pasid_cache_insert(DmarPasidCache *c, const DmarPasidEntry *pe);
+/*
+ * Drop the entries matching: every one (ALL), those of PASID (HAS_PASID:
+ * whatever their domain-id), or those of domain-id DID. Returns how
+ * many were dropped.
+ */
+uint32_t dmar_pasid_cache_flush(DmarPasidCache *c, bool all, uint16_t did,
+                                bool has_pasid, uint32_t pasid);
+/* Drop the entries of the source-ids matching SID under SID_MASK. */
+uint32_t dmar_pasid_cache_flush_sid(DmarPasidCache *c, uint16_t sid,
+                                    uint16_t sid_mask);
 
 #endif

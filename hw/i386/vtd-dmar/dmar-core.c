@@ -10,6 +10,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "dmar-core.h"
+#include "dmar-sm.h"
 
 /* Address bits at or above WIDTH, within bits 63:0. */
 static uint64_t above(unsigned width)
@@ -45,6 +46,13 @@ void dmar_hw_config_init(DmarHwConfig *hw)
 /* VT-d §7.1.3: faults that the context entry's FPD may suppress. */
 bool dmar_fault_is_qualified(DmarFaultReason fr)
 {
+    /*
+     * Scalable mode: everything found from the context entry on, except
+     * an access error and a reserved bit in the context entry itself.
+     */
+    if (fr >= DMAR_FR_SM_CTX_NOT_PRESENT) {
+        return fr != DMAR_FR_SM_CTX_RSVD;
+    }
     switch (fr) {
     case DMAR_FR_CTX_NOT_PRESENT:
     case DMAR_FR_CTX_INVALID:
@@ -61,8 +69,8 @@ bool dmar_fault_is_qualified(DmarFaultReason fr)
     }
 }
 
-static bool fail(DmarFault *f, DmarFaultReason fr, uint16_t sid,
-                 uint64_t addr, uint8_t level, bool fpd)
+bool dmar_fault_set(DmarFault *f, DmarFaultReason fr, uint16_t sid,
+                    uint64_t addr, uint8_t level, bool fpd)
 {
     f->fr = fr;
     f->sid = sid;
@@ -73,6 +81,8 @@ static bool fail(DmarFault *f, DmarFaultReason fr, uint16_t sid,
     f->fpd = fpd && dmar_fault_is_qualified(fr);
     return false;
 }
+
+#define fail dmar_fault_set
 
 /* Read a 128-bit entry as two little-endian words. */
 static bool read_entry128(const DmarMem *mem, uint64_t gpa,
@@ -190,14 +200,12 @@ static bool in_intr_range(uint64_t first, uint64_t last)
  * around the range still serves its other addresses, a 4 KiB page at a
  * time (so that no answer, cached or not, covers the range).
  */
-static bool output_check(const DmarContext *ctx, uint64_t iova,
-                         DmarTranslation *out, DmarFault *fault)
+bool dmar_intr_narrow(uint64_t iova, DmarTranslation *out)
 {
     uint64_t pa = out->pa + (iova & out->mask);
 
     if (in_intr_range(pa, pa)) {
-        return fail(fault, DMAR_FR_INTR_ADDR, ctx->sid, iova, out->level,
-                    ctx->fpd);
+        return false;
     }
     if (in_intr_range(out->pa, out->pa + out->mask)) {
         out->mask = DMAR_PAGE_SIZE - 1;
@@ -207,6 +215,16 @@ static bool output_check(const DmarContext *ctx, uint64_t iova,
         out->table = 0;
         out->table_perm = 0;
         out->narrowed = true;
+    }
+    return true;
+}
+
+static bool output_check(const DmarContext *ctx, uint64_t iova,
+                         DmarTranslation *out, DmarFault *fault)
+{
+    if (!dmar_intr_narrow(iova, out)) {
+        return fail(fault, DMAR_FR_INTR_ADDR, ctx->sid, iova, out->level,
+                    ctx->fpd);
     }
     return true;
 }
@@ -223,64 +241,75 @@ static bool legacy_request_ok(const DmarContext *ctx, const DmarRequest *req)
     return req->type == DMAR_REQ_UNTRANSLATED || ctx->tt == DMAR_TT_ALL;
 }
 
-static bool translate_legacy(const DmarHwConfig *hw, const DmarContext *ctx,
-                             const DmarRequest *req, const DmarMem *mem,
-                             DmarTranslation *out, DmarFault *fault)
+/*
+ * The fault reasons of a second-stage walk: legacy mode's (§7.1.3) or
+ * scalable mode's (0x78-0x86).
+ */
+static DmarFaultReason ss_fr(bool sm, DmarFaultReason legacy,
+                             DmarFaultReason scalable)
 {
-    uint64_t iova = req->addr;
-    bool is_write = req->is_write;
+    return sm ? scalable : legacy;
+}
+
+bool dmar_ss_walk(const DmarHwConfig *hw, uint64_t table, unsigned levels,
+                  uint64_t iova, bool is_write, bool sm, const DmarMem *mem,
+                  DmarTranslation *out, DmarFaultReason *fr, uint8_t *flevel)
+{
     uint8_t need = is_write ? DMAR_PERM_W : DMAR_PERM_R;
-    DmarFaultReason perm_fr = is_write ? DMAR_FR_WRITE : DMAR_FR_READ;
-    uint64_t table = ctx->slptptr;
+    DmarFaultReason perm_fr = is_write ?
+        ss_fr(sm, DMAR_FR_WRITE, DMAR_FR_SM_WRITE) :
+        ss_fr(sm, DMAR_FR_READ, DMAR_FR_SM_READ);
     uint8_t perm = DMAR_PERM_RW;
     int level;
 
-    if (!legacy_request_ok(ctx, req)) {
-        return fail(fault, DMAR_FR_TT_BLOCKED, ctx->sid, iova, 0, ctx->fpd);
+    *flevel = 0;
+    if (levels < 2 || levels > DMAR_MAX_LEVELS) {
+        /* Only a configuration that was decoded and checked gets here. */
+        *fr = ss_fr(sm, DMAR_FR_CTX_INVALID, DMAR_FR_PASID_INVALID);
+        return false;
     }
-    if (ctx->tt == DMAR_TT_PASSTHROUGH || req->type == DMAR_REQ_TRANSLATED) {
-        return translate_passthrough(hw, ctx, iova, out, fault);
-    }
-    if (ctx->levels < 2 || ctx->levels > DMAR_MAX_LEVELS) {
-        /* Only a context that dmar_context_lookup() accepted gets here. */
-        return fail(fault, DMAR_FR_CTX_INVALID, ctx->sid, iova, 0, ctx->fpd);
-    }
-    if (iova & above(DMAR_LEVELS_TO_WIDTH(ctx->levels))) {
-        return fail(fault, DMAR_FR_ADDR_BEYOND_AGAW, ctx->sid, iova, 0,
-                    ctx->fpd);
+    if (iova & above(DMAR_LEVELS_TO_WIDTH(levels))) {
+        *fr = ss_fr(sm, DMAR_FR_ADDR_BEYOND_AGAW, DMAR_FR_SM_BEYOND);
+        return false;
     }
 
-    /* At most ctx->levels reads, whatever the tables point at. */
-    for (level = ctx->levels; level >= 1; level--) {
+    /* At most LEVELS reads, whatever the tables point at. */
+    for (level = levels; level >= 1; level--) {
         unsigned shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
         uint64_t pte;
         bool leaf;
 
+        *flevel = level;
         if (!dmar_mem_read(mem, table + ((iova >> shift) & 511) * 8, &pte,
                            8)) {
             /*
-             * §7.1.3: an error reading the table that SLPTPTR names is an
-             * invalid context entry (3h); deeper tables give 7h.
+             * §7.1.3: an error reading the table that the context (or
+             * PASID) entry names is an invalid entry (3h; 7Bh in scalable
+             * mode); deeper tables give 7h (78h).
              */
-            return fail(fault, level == ctx->levels ? DMAR_FR_CTX_INVALID :
-                        DMAR_FR_PTE_ACCESS, ctx->sid, iova, level, ctx->fpd);
+            *fr = level == levels ?
+                  ss_fr(sm, DMAR_FR_CTX_INVALID, DMAR_FR_SS_PTR_ACCESS) :
+                  ss_fr(sm, DMAR_FR_PTE_ACCESS, DMAR_FR_SS_ACCESS);
+            return false;
         }
         pte = le64_to_cpu(pte);
         /* §9.8: R = W = 0 is "not present", a fault of the request's type. */
         if (!(pte & DMAR_PERM_RW)) {
-            return fail(fault, perm_fr, ctx->sid, iova, level, ctx->fpd);
+            *fr = sm ? DMAR_FR_SS_NOT_PRESENT : perm_fr;
+            return false;
         }
         leaf = level == 1 || FIELD_EX64(pte, SLPTE, PS);
         if ((leaf && level > 1 && !large_page_ok(hw, level)) ||
             (pte & (leaf ? hw->rsvd_leaf[level] : hw->rsvd_table[level]))) {
-            return fail(fault, DMAR_FR_PTE_RSVD, ctx->sid, iova, level,
-                        ctx->fpd);
+            *fr = ss_fr(sm, DMAR_FR_PTE_RSVD, DMAR_FR_SS_RSVD);
+            return false;
         }
         out->table = table;
         out->table_perm = perm;
         perm &= pte & DMAR_PERM_RW;
         if (!(perm & need)) {
-            return fail(fault, perm_fr, ctx->sid, iova, level, ctx->fpd);
+            *fr = perm_fr;
+            return false;
         }
         table = pte & R_SLPTE_ADDR_MASK;
         if (leaf) {
@@ -294,10 +323,31 @@ static bool translate_legacy(const DmarHwConfig *hw, const DmarContext *ctx,
                 out->table = 0;
                 out->table_perm = 0;
             }
-            return output_check(ctx, iova, out, fault);
+            return true;
         }
     }
     g_assert_not_reached();    /* level 1 entries are always leaves */
+}
+
+static bool translate_legacy(const DmarHwConfig *hw, const DmarContext *ctx,
+                             const DmarRequest *req, const DmarMem *mem,
+                             DmarTranslation *out, DmarFault *fault)
+{
+    uint64_t iova = req->addr;
+    DmarFaultReason fr;
+    uint8_t level;
+
+    if (!legacy_request_ok(ctx, req)) {
+        return fail(fault, DMAR_FR_TT_BLOCKED, ctx->sid, iova, 0, ctx->fpd);
+    }
+    if (ctx->tt == DMAR_TT_PASSTHROUGH || req->type == DMAR_REQ_TRANSLATED) {
+        return translate_passthrough(hw, ctx, iova, out, fault);
+    }
+    if (!dmar_ss_walk(hw, ctx->slptptr, ctx->levels, iova, req->is_write,
+                      false, mem, out, &fr, &level)) {
+        return fail(fault, fr, ctx->sid, iova, level, ctx->fpd);
+    }
+    return output_check(ctx, iova, out, fault);
 }
 
 bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,

@@ -31,7 +31,8 @@ typedef struct DmarMemOps {
     bool (*write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
     /*
      * 64-bit compare-and-swap at an 8-byte aligned GPA, atomic with
-     * respect to CPUs; *EXPECTED and DESIRED in host order.
+     * respect to CPUs; *EXPECTED and DESIRED in host order. NULL: a walk
+     * that must change nothing (first-stage A/D bits are left alone).
      */
     DmarCasResult (*cmpxchg64)(void *opaque, uint64_t gpa, uint64_t *expected,
                                uint64_t desired);
@@ -95,6 +96,50 @@ typedef enum DmarFaultReason {
     DMAR_FR_RTA_TTM = 0x30,
     /* §7.1.3 RTA.4: TTM 11b (abort-DMA mode, §3.4.4) blocks every request */
     DMAR_FR_ABORT_DMA = 0x33,
+    /* Scalable mode (§7.1.3, Table 31): root and context entries */
+    DMAR_FR_SM_ROOT_ACCESS = 0x38,
+    DMAR_FR_SM_ROOT_NOT_PRESENT = 0x39,
+    DMAR_FR_SM_ROOT_RSVD = 0x3a,
+    DMAR_FR_SM_CTX_ACCESS = 0x40,
+    DMAR_FR_SM_CTX_NOT_PRESENT = 0x41,
+    DMAR_FR_SM_CTX_RSVD = 0x42,
+    DMAR_FR_SM_CTX_INVALID = 0x43,
+    DMAR_FR_SM_DTE = 0x44,              /* translation request, DTE = 0 */
+    DMAR_FR_SM_PASIDE = 0x45,           /* request with PASID, PASIDE = 0 */
+    DMAR_FR_SM_PASID_BEYOND = 0x46,     /* PASID beyond the directory */
+    DMAR_FR_SM_RID_PASID = 0x48,        /* RID_PASID beyond the directory */
+    /* ... the PASID directory and table */
+    DMAR_FR_PASID_DIR_ACCESS = 0x50,
+    DMAR_FR_PASID_DIR_NOT_PRESENT = 0x51,
+    DMAR_FR_PASID_DIR_RSVD = 0x52,
+    DMAR_FR_PASID_ACCESS = 0x58,
+    DMAR_FR_PASID_NOT_PRESENT = 0x59,
+    DMAR_FR_PASID_RSVD = 0x5a,
+    DMAR_FR_PASID_INVALID = 0x5b,
+    DMAR_FR_PASID_ERE = 0x5c,           /* execute request, ERE = 0 */
+    DMAR_FR_PASID_SRE = 0x5d,           /* supervisor request, SRE = 0 */
+    /* ... first-stage walks */
+    DMAR_FR_FS_ACCESS = 0x70,
+    DMAR_FR_FS_NOT_PRESENT = 0x71,
+    DMAR_FR_FS_RSVD = 0x72,
+    DMAR_FR_FS_PTR_ACCESS = 0x73,       /* the table FSPTPTR names */
+    DMAR_FR_NESTED_BEYOND = 0x74,       /* FS table beyond the SS width */
+    DMAR_FR_NESTED_TOP_READ = 0x75,     /* SS refuses reading the FS root */
+    DMAR_FR_NESTED_READ = 0x76,         /* ... a lower FS table */
+    DMAR_FR_NESTED_WRITE = 0x77,        /* ... an A/D update of an FS entry */
+    /* ... second-stage walks */
+    DMAR_FR_SS_ACCESS = 0x78,
+    DMAR_FR_SS_NOT_PRESENT = 0x79,      /* R = W = 0 */
+    DMAR_FR_SS_RSVD = 0x7a,
+    DMAR_FR_SS_PTR_ACCESS = 0x7b,       /* the table SSPTPTR names */
+    /* ... either */
+    DMAR_FR_SM_NON_CANONICAL = 0x80,
+    DMAR_FR_SM_USER = 0x81,             /* user request, supervisor page */
+    DMAR_FR_SM_EXEC = 0x82,
+    DMAR_FR_SM_BEYOND = 0x83,           /* input beyond the width */
+    DMAR_FR_SM_WRITE = 0x85,
+    DMAR_FR_SM_READ = 0x86,
+    DMAR_FR_SM_INTR_ADDR = 0x87,
 } DmarFaultReason;
 
 /*
@@ -113,6 +158,7 @@ typedef struct DmarFault {
     bool is_write;
     uint8_t level;          /* paging level of a walk fault, else 0 */
     bool fpd;               /* suppressed by the context entry's FPD */
+    bool priv, exec;        /* with pasid_valid: the request's */
 } DmarFault;
 
 /*
@@ -127,6 +173,13 @@ typedef struct DmarHwConfig {
     bool dt;                /* ECAP.DT: device-TLB (TT = 1) */
     bool sc;                /* ECAP.SC: snoop control (SNP bit) */
     bool stale_tm;          /* with dt: TM (bit 62) allowed in a leaf */
+    /* Scalable mode (ECAP.SMTS), and what it offers */
+    bool sm;
+    bool fsts, ssts;        /* ECAP.FSTS, SSTS: first and second stage */
+    bool fs1gp;             /* CAP.FL1GP: first-stage 1 GiB pages */
+    bool fs5lp;             /* CAP.FL5LP: 5-level first stage */
+    uint8_t pasid_bits;     /* ECAP.PASID, PSS + 1; 0 without PASID */
+    bool srs, ers;          /* ECAP.SRS, ERS: supervisor, execute requests */
     /* Reserved bits of a second-level entry at level 1..5: */
     uint64_t rsvd_table[DMAR_MAX_LEVELS + 1];  /* points to a table */
     uint64_t rsvd_leaf[DMAR_MAX_LEVELS + 1];   /* maps a page (PS or L1) */

@@ -78,6 +78,8 @@ DmarRecordResult dmar_fault_record(DmarFaultLog *log, const DmarFault *f,
     if (f->pasid_valid) {
         hi = FIELD_DP64(hi, FRCD_HI, PP, 1);
         hi = FIELD_DP64(hi, FRCD_HI, PV, f->pasid);
+        hi = FIELD_DP64(hi, FRCD_HI, PRIV, f->priv);
+        hi = FIELD_DP64(hi, FRCD_HI, EXE, f->exec);
     }
     hi = FIELD_DP64(hi, FRCD_HI, F, 1);
 

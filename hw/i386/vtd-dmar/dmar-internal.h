@@ -108,11 +108,12 @@ struct DmarState {
     uint32_t version;           /* intel-iommu's; no effect (warned) */
     bool buggy_eim;             /* x-buggy-eim: no effect (warned) */
     bool fs1gp;                 /* first-stage 1 GiB pages: with fsts */
-    /* Features not implemented yet: refused unless off (vtd-dmar.c) */
     bool scalable_mode;         /* scalable-mode, alias x-scalable-mode */
-    bool fsts;                  /* fsts, alias x-flts */
-    uint8_t pasid_bits;         /* pasid-bits */
-    bool pasid_mode;            /* x-pasid-mode */
+    bool fsts;                  /* fsts, alias x-flts: first stage */
+    bool ssts;                  /* ssts: second stage */
+    uint8_t pasid_bits;         /* pasid-bits: ECAP.PASID, PSS */
+    bool pasid_mode;            /* x-pasid-mode: pasid-bits 20 */
+    /* Not implemented yet: refused unless off (vtd-dmar.c) */
     bool svm;                   /* svm */
     PCIBus *pci_bus;            /* link set by the board: pcie.0 */
     MemoryRegion *downstream;   /* link set by the board: system memory */

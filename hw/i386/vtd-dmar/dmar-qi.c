@@ -71,6 +71,48 @@ void dmar_qi_devtlb_range(const DmarQiDesc *d, uint64_t *first,
     *last = *first + (2ull << (12 + k)) - 1;
 }
 
+static bool decode_piotlb(uint64_t lo, uint64_t hi, DmarQiDesc *d)
+{
+    if ((lo & DMAR_QI_PIOTLB_LO_RSVD) || (hi & DMAR_QI_PIOTLB_HI_RSVD)) {
+        return false;
+    }
+    d->gran = FIELD_EX64(lo, QI_PIOTLB, G);
+    d->did = FIELD_EX64(lo, QI_PIOTLB, DID);
+    d->pasid = FIELD_EX64(lo, QI_PIOTLB, PASID);
+    d->am = FIELD_EX64(hi, QI_IOTLB_HI, AM);
+    d->ih = FIELD_EX64(hi, QI_IOTLB_HI, IH);
+    d->addr = hi & R_QI_IOTLB_HI_ADDR_MASK;
+    /* granularities 00b and 01b are reserved */
+    return d->gran == DMAR_PIOTLB_ALL || d->gran == DMAR_PIOTLB_PAGE;
+}
+
+static bool decode_pc(uint64_t lo, uint64_t hi, DmarQiDesc *d)
+{
+    if ((lo & DMAR_QI_PC_LO_RSVD) || hi) {
+        return false;
+    }
+    d->gran = FIELD_EX64(lo, QI_PC, G);
+    d->did = FIELD_EX64(lo, QI_PC, DID);
+    d->pasid = FIELD_EX64(lo, QI_PC, PASID);
+    return d->gran != 2;        /* 10b is reserved */
+}
+
+static bool decode_pdevtlb(uint64_t lo, uint64_t hi, DmarQiDesc *d)
+{
+    if (hi & DMAR_QI_PDEVTLB_HI_RSVD) {
+        return false;
+    }
+    d->mip = FIELD_EX64(lo, QI_PDEVTLB, MIP);
+    d->sid = FIELD_EX64(lo, QI_PDEVTLB, SID);
+    d->pasid = FIELD_EX64(lo, QI_PDEVTLB, PASID);
+    d->pfsid = FIELD_EX64(lo, QI_PDEVTLB, PFSID_LO) |
+               FIELD_EX64(lo, QI_PDEVTLB, PFSID_HI) << 4;
+    d->global = FIELD_EX64(hi, QI_PDEVTLB_HI, G);
+    d->size = FIELD_EX64(hi, QI_PDEVTLB_HI, S);
+    d->addr = hi & R_QI_PDEVTLB_HI_ADDR_MASK;
+    return true;
+}
+
 static bool decode_iec(uint64_t lo, uint64_t hi, DmarQiDesc *d)
 {
     if ((lo & DMAR_QI_IEC_LO_RSVD) || hi) {
@@ -107,7 +149,7 @@ bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
     memset(d, 0, sizeof(*d));
     d->type = FIELD_EX64(lo, QI_LO, TYPE);
     if (FIELD_EX64(lo, QI_LO, TYPE_HI)) {
-        /* PASID-based and later types: scalable mode only (invalid) */
+        /* types 16 and up: none is defined (invalid) */
     } else if (d->type == DMAR_QI_CC) {
         ok = decode_cc(lo, hi, d);
         err = DMAR_IQEI_RSVD;
@@ -123,14 +165,24 @@ bool dmar_qi_decode(const DmarQiCaps *caps, const uint64_t desc[4],
     } else if (d->type == DMAR_QI_WAIT) {
         ok = decode_wait(lo, hi, d);
         err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_PIOTLB && caps->sm) {
+        ok = decode_piotlb(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_PC && caps->sm) {
+        ok = decode_pc(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
+    } else if (d->type == DMAR_QI_PDEVTLB && caps->sm && caps->dt) {
+        ok = decode_pdevtlb(lo, hi, d);
+        err = DMAR_IQEI_RSVD;
     }
     /* §6.5.2: these types' upper 128 bits are reserved in 256-bit form */
     if (ok && dw256 && (desc[2] || desc[3])) {
         ok = false;
     }
     /*
-     * Otherwise an invalid type (§11.4.9.9 code 3): 0, 6-15, IEC without
-     * ECAP.IR, and device-TLB (3) without ECAP.DT. A valid type
+     * Otherwise an invalid type (§11.4.9.9 code 3): 0, 9-15, 6-8 without
+     * scalable mode, IEC without ECAP.IR, and device-TLB (3, 8) without
+     * ECAP.DT. A valid type
      * with a reserved bit or a reserved encoding (granularity 0) is 4.
      */
     if (!ok && why) {
@@ -210,7 +262,14 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
             work = ops->iec(ops_opaque, &d);
             break;
         case DMAR_QI_DEVTLB:
+        case DMAR_QI_PDEVTLB:
             work = ops->devtlb(ops_opaque, &d);
+            break;
+        case DMAR_QI_PIOTLB:
+            work = ops->pasid_iotlb(ops_opaque, &d);
+            break;
+        case DMAR_QI_PC:
+            work = ops->pasid_cache(ops_opaque, &d);
             break;
         case DMAR_QI_WAIT:
             /*

@@ -19,6 +19,10 @@
 #define DMAR_QI_DEVTLB      0x3     /* device-TLB invalidate */
 #define DMAR_QI_IEC         0x4     /* interrupt entry cache invalidate */
 #define DMAR_QI_WAIT        0x5     /* invalidation wait */
+/* Scalable mode only (ECAP.SMTS; §6.5.2.4, §6.5.2.2, §6.5.2.6) */
+#define DMAR_QI_PIOTLB      0x6     /* PASID-based IOTLB invalidate */
+#define DMAR_QI_PC          0x7     /* PASID-cache invalidate */
+#define DMAR_QI_PDEVTLB     0x8     /* PASID-based device-TLB invalidate */
 
 FIELD(QI_LO, TYPE, 0, 4)
 FIELD(QI_LO, TYPE_HI, 9, 3)
@@ -60,6 +64,32 @@ FIELD(QI_WAIT, PD, 7, 1)
 FIELD(QI_WAIT, SDATA, 32, 32)
 #define DMAR_QI_WAIT_LO_RSVD    0x00000000fffff100ull
 #define DMAR_QI_WAIT_HI_RSVD    0x0000000000000003ull
+/* PASID-based IOTLB (granularity 2: all in PASID, 3: page-selective) */
+FIELD(QI_PIOTLB, G, 4, 2)
+FIELD(QI_PIOTLB, DID, 16, 16)
+FIELD(QI_PIOTLB, PASID, 32, 20)
+#define DMAR_QI_PIOTLB_LO_RSVD  0xfff000000000f1c0ull
+#define DMAR_QI_PIOTLB_HI_RSVD  0x0000000000000f80ull
+#define DMAR_PIOTLB_ALL         2
+#define DMAR_PIOTLB_PAGE        3
+/* PASID cache (granularity 0: domain, 1: PASID, 3: global) */
+FIELD(QI_PC, G, 4, 2)
+FIELD(QI_PC, DID, 16, 16)
+FIELD(QI_PC, PASID, 32, 20)
+#define DMAR_QI_PC_LO_RSVD      0xfff000000000f1c0ull
+#define DMAR_PC_DOMAIN          0
+#define DMAR_PC_PASID           1
+#define DMAR_PC_GLOBAL          3
+/* PASID-based device-TLB */
+FIELD(QI_PDEVTLB, MIP, 4, 5)
+FIELD(QI_PDEVTLB, PFSID_LO, 12, 4)
+FIELD(QI_PDEVTLB, SID, 16, 16)
+FIELD(QI_PDEVTLB, PASID, 32, 20)
+FIELD(QI_PDEVTLB, PFSID_HI, 52, 12)
+FIELD(QI_PDEVTLB_HI, G, 0, 1)
+FIELD(QI_PDEVTLB_HI, S, 11, 1)
+FIELD(QI_PDEVTLB_HI, ADDR, 12, 52)
+#define DMAR_QI_PDEVTLB_HI_RSVD 0x00000000000007feull
 
 typedef struct DmarQiDesc {
     uint8_t type;
@@ -77,12 +107,15 @@ typedef struct DmarQiDesc {
     uint16_t pfsid;         /* device-TLB: the physical function's SID */
     uint8_t mip;            /* device-TLB: max invalidations pending */
     bool size;              /* device-TLB: S, ADDR encodes a range */
+    uint32_t pasid;         /* PASID-based types */
+    bool global;            /* PASID-based device-TLB: every PASID */
 } DmarQiDesc;
 
 /* What the unit offers that changes which descriptors are valid. */
 typedef struct DmarQiCaps {
     bool ir;                /* ECAP.IR: IEC descriptors */
     bool dt;                /* ECAP.DT: device-TLB descriptors (type 3) */
+    bool sm;                /* ECAP.SMTS: types 6, 7 (and 8 with dt) */
 } DmarQiCaps;
 
 /*
@@ -127,7 +160,9 @@ typedef struct DmarQiOps {
     unsigned (*context)(void *opaque, const DmarQiDesc *d);
     unsigned (*iotlb)(void *opaque, const DmarQiDesc *d);
     unsigned (*iec)(void *opaque, const DmarQiDesc *d);
-    unsigned (*devtlb)(void *opaque, const DmarQiDesc *d);  /* with dt */
+    unsigned (*devtlb)(void *opaque, const DmarQiDesc *d);  /* 3 and 8 */
+    unsigned (*pasid_iotlb)(void *opaque, const DmarQiDesc *d);     /* sm */
+    unsigned (*pasid_cache)(void *opaque, const DmarQiDesc *d);     /* sm */
     /*
      * May a wait descriptor complete now, or must what the descriptors
      * before it in this call asked for be carried out first (NULL: it

@@ -238,6 +238,66 @@ FIELD(SLPTE, TM, 62, 1)
 /* Bits the hardware ignores in every second-level entry: 52..61 and 63. */
 #define DMAR_SLPTE_IGNORED  0xbff0000000000000ull
 
+/* Scalable-mode root entry (§9.2): lo for devfn 0-127, hi for 128-255. */
+FIELD(SM_ROOT, P, 0, 1)
+FIELD(SM_ROOT, CTP, 12, 52)
+#define DMAR_SM_ROOT_RSVD   0x0000000000000ffeull  /* + CTP beyond HAW */
+
+/* Scalable-mode context entry (§9.4): 256 bits, qw0..qw3. */
+FIELD(SM_CTX0, P, 0, 1)
+FIELD(SM_CTX0, FPD, 1, 1)
+FIELD(SM_CTX0, DTE, 2, 1)
+FIELD(SM_CTX0, PASIDE, 3, 1)
+FIELD(SM_CTX0, PRE, 4, 1)
+FIELD(SM_CTX0, PDTS, 9, 3)          /* 2^(PDTS + 7) directory entries */
+FIELD(SM_CTX0, PASIDDIRPTR, 12, 52)
+#define DMAR_SM_CTX0_RSVD   0x00000000000001e0ull  /* + pointer beyond HAW */
+FIELD(SM_CTX1, RID_PASID, 0, 20)
+FIELD(SM_CTX1, RID_PRIV, 20, 1)
+/* RID_PRIV too: ECAP.RPRIVS is not offered */
+#define DMAR_SM_CTX1_RSVD   0xfffffffffff00000ull
+
+/* Scalable-mode PASID directory entry (§9.5). */
+FIELD(PASID_DIR, P, 0, 1)
+FIELD(PASID_DIR, FPD, 1, 1)
+FIELD(PASID_DIR, PTP, 12, 52)
+#define DMAR_PASID_DIR_RSVD 0x0000000000000ffcull  /* + PTP beyond HAW */
+
+/* Scalable-mode PASID table entry (§9.6): 512 bits, qw0..qw7. */
+FIELD(PASID0, P, 0, 1)
+FIELD(PASID0, FPD, 1, 1)
+FIELD(PASID0, AW, 2, 3)
+FIELD(PASID0, SSEE, 5, 1)
+FIELD(PASID0, PGTT, 6, 3)
+FIELD(PASID0, SSADE, 9, 1)
+FIELD(PASID0, SSPTPTR, 12, 52)
+/* SSEE and SSADE too: second-stage execute and A/D are not offered */
+#define DMAR_PASID0_RSVD    0x0000000000000e20ull
+FIELD(PASID1, DID, 0, 16)
+FIELD(PASID1, PWSNP, 23, 1)
+FIELD(PASID1, PGSNP, 24, 1)
+/* 22:16, and 63:25 (memory types: ECAP.MTS is not offered) */
+#define DMAR_PASID1_RSVD    0xfffffffffe7f0000ull
+FIELD(PASID2, SRE, 0, 1)
+FIELD(PASID2, ERE, 1, 1)
+FIELD(PASID2, FSPM, 2, 2)           /* 00: 4-level, 01: 5-level */
+FIELD(PASID2, WPE, 4, 1)
+FIELD(PASID2, EAFE, 7, 1)
+FIELD(PASID2, FSPTPTR, 12, 52)
+/* EAFE too: ECAP.EAFS is not offered */
+#define DMAR_PASID2_RSVD    0x0000000000000fe0ull
+
+/* First-stage paging entry (§9.7): IA-32e paging. */
+FIELD(FSPTE, P, 0, 1)
+FIELD(FSPTE, RW, 1, 1)
+FIELD(FSPTE, US, 2, 1)
+FIELD(FSPTE, A, 5, 1)
+FIELD(FSPTE, D, 6, 1)
+FIELD(FSPTE, PS, 7, 1)
+FIELD(FSPTE, ADDR, 12, 40)
+FIELD(FSPTE, XD, 63, 1)
+/* Bits 62:52 are ignored; 51:HAW reserved. A large page's PAT is bit 12. */
+
 /* Address widths: AW/SAGAW bit n means a (30 + 9n)-bit, (n + 2)-level table. */
 #define DMAR_AW_TO_LEVELS(aw)   ((aw) + 2)
 #define DMAR_LEVELS_TO_AW(l)    ((l) - 2)

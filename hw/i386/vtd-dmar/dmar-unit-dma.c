@@ -18,23 +18,29 @@ static uint64_t root_table(const DmarUnit *u)
     return u->root & R_RTADDR_RTA_MASK;
 }
 
+static bool scalable(const DmarUnit *u)
+{
+    return FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_SCALABLE;
+}
+
 /*
  * §7.1.3: with translation on, a root table pointer latched with a mode
- * other than legacy fails every request: abort-DMA mode (TTM 11b, §3.4.4:
- * "the hardware behaves as if a root-table is not present") with 33h
- * (RTA.4), a mode not offered (01b without SMTS, 10b) with 30h (RTA.1).
- * Neither is qualified: FPD cannot suppress them. False in legacy mode.
+ * other than legacy or (offered) scalable fails every request: abort-DMA
+ * mode (TTM 11b, §3.4.4: "the hardware behaves as if a root-table is not
+ * present") with 33h (RTA.4), a mode not offered (01b without SMTS, 10b)
+ * with 30h (RTA.1). Neither is qualified: FPD cannot suppress them.
  */
 static bool ttm_fault(const DmarUnit *u, const DmarRequest *req,
                       DmarFault *f)
 {
     unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
 
-    if (ttm == DMAR_TTM_LEGACY) {
+    if (ttm == DMAR_TTM_LEGACY || (ttm == DMAR_TTM_SCALABLE && u->cfg.hw.sm)) {
         return false;
     }
     *f = (DmarFault) {
-        .fr = ttm == DMAR_TTM_ABORT_DMA ? DMAR_FR_ABORT_DMA : DMAR_FR_RTA_TTM,
+        .fr = ttm == DMAR_TTM_ABORT_DMA && u->cfg.abort_dma ?
+              DMAR_FR_ABORT_DMA : DMAR_FR_RTA_TTM,
         .sid = req->sid, .addr = req->addr, .is_write = req->is_write,
     };
     return true;
@@ -122,53 +128,162 @@ static void evicted(DmarUnit *u, const char *cache, uint16_t sid)
     dmar_unit_emit(u, &ev);
 }
 
-/* An IOTLB miss: context (cached or read), then the walk. */
+/* A fault of REQ: its address, direction and, with one, its PASID. */
+static void fault_of(DmarFault *f, const DmarRequest *req)
+{
+    f->addr = req->addr;
+    f->is_write = req->is_write;
+    if (req->pasid != DMAR_NO_PASID) {
+        f->pasid = req->pasid;
+        f->pasid_valid = true;
+        f->priv = req->priv;
+        f->exec = req->exec;
+    }
+}
+
+/* SID's context entry, read from MEM (legacy or scalable mode). */
+static bool context_read(DmarUnit *u, uint16_t sid, const DmarMem *mem,
+                         DmarContext *ctx, DmarFault *f)
+{
+    if (scalable(u)) {
+        return dmar_sm_context_lookup(&u->cfg.hw, root_table(u), sid, mem,
+                                      ctx, f);
+    }
+    return dmar_context_lookup(&u->cfg.hw, root_table(u), sid, mem, ctx, f);
+}
+
+/*
+ * REQ's translation from the tables in MEM, no cache consulted: the
+ * context entry (CTX unless NULL), and in scalable mode the PASID entry
+ * (PE unless NULL), then the walk. *CTX_OK: the context was usable.
+ */
+static bool translate_uncached(DmarUnit *u, const DmarRequest *req,
+                               const DmarMem *mem, DmarTranslation *t,
+                               DmarFault *f, bool *ctx_ok, uint16_t *did,
+                               bool *pt)
+{
+    DmarContext ctx;
+    DmarPasidEntry pe;
+    uint32_t pasid;
+
+    *ctx_ok = false;
+    if (!context_read(u, req->sid, mem, &ctx, f)) {
+        fault_of(f, req);
+        return false;
+    }
+    *ctx_ok = true;
+    if (ctx.mode == DMAR_CTX_LEGACY) {
+        *did = ctx.did;
+        *pt = ctx.tt == DMAR_TT_PASSTHROUGH;
+        return dmar_translate(&u->cfg.hw, &ctx, req, mem, t, f);
+    }
+    if (!dmar_sm_pasid_of(&u->cfg.hw, &ctx, req, &pasid, f) ||
+        !dmar_pasid_lookup(&u->cfg.hw, &ctx, pasid, mem, &pe, f)) {
+        fault_of(f, req);
+        return false;
+    }
+    *did = pe.did;
+    *pt = pe.pgtt == DMAR_PGTT_PT;
+    return dmar_sm_translate(&u->cfg.hw, &ctx, &pe, req, mem, t, f);
+}
+
+/* SID's context: cached, or read and cached. */
+static bool context_of(DmarUnit *u, const DmarRequest *req, DmarContext *ctx,
+                       DmarFault *f)
+{
+    if (dmar_ctx_cache_lookup(&u->ctx_cache, req->sid, ctx)) {
+        return true;
+    }
+    if (!context_read(u, req->sid, &u->mem, ctx, f)) {
+        fault_of(f, req);
+        return false;
+    }
+    if (dmar_ctx_cache_insert(&u->ctx_cache, ctx)) {
+        evicted(u, "context", req->sid);
+    }
+    return true;
+}
+
+/* Scalable mode: REQ's PASID-table entry, cached or read and cached. */
+static bool pasid_entry_of(DmarUnit *u, const DmarContext *ctx,
+                           const DmarRequest *req, DmarPasidEntry *pe,
+                           DmarFault *f)
+{
+    uint32_t pasid;
+
+    if (!dmar_sm_pasid_of(&u->cfg.hw, ctx, req, &pasid, f)) {
+        return false;
+    }
+    if (dmar_pasid_cache_lookup(&u->pasid_cache, req->sid, pasid, pe)) {
+        return true;
+    }
+    if (!dmar_pasid_lookup(&u->cfg.hw, ctx, pasid, &u->mem, pe, f)) {
+        return false;
+    }
+    if (dmar_pasid_cache_insert(&u->pasid_cache, pe)) {
+        evicted(u, "pasid", req->sid);
+    }
+    return true;
+}
+
+/* An IOTLB miss: context and PASID entry (cached or read), the walk. */
 static bool translate_miss(DmarUnit *u, const DmarRequest *req,
                            const DmarCacheKey *key, DmarXlate *x)
 {
     DmarTranslation *t = &x->t;
     DmarContext ctx;
+    DmarPasidEntry pe;
+    bool pt, ss_format;
 
-    if (!dmar_ctx_cache_lookup(&u->ctx_cache, req->sid, &ctx)) {
-        if (!dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid,
-                                 &u->mem, &ctx, &x->fault)) {
-            x->fault.addr = req->addr;
-            x->fault.is_write = req->is_write;
-            return false;
-        }
-        if (dmar_ctx_cache_insert(&u->ctx_cache, &ctx)) {
-            evicted(u, "context", req->sid);
-        }
-    }
-    if (!dmar_translate(&u->cfg.hw, &ctx, req, &u->mem, t, &x->fault)) {
+    if (!context_of(u, req, &ctx, &x->fault)) {
         return false;
     }
+    if (ctx.mode == DMAR_CTX_SCALABLE) {
+        if (!pasid_entry_of(u, &ctx, req, &pe, &x->fault) ||
+            !dmar_sm_translate(&u->cfg.hw, &ctx, &pe, req, &u->mem, t,
+                               &x->fault)) {
+            fault_of(&x->fault, req);
+            return false;
+        }
+        x->did = pe.did;
+        pt = pe.pgtt == DMAR_PGTT_PT;
+        ss_format = pe.pgtt == DMAR_PGTT_SS;
+    } else {
+        if (!dmar_translate(&u->cfg.hw, &ctx, req, &u->mem, t, &x->fault)) {
+            return false;
+        }
+        x->did = ctx.did;
+        pt = ctx.tt == DMAR_TT_PASSTHROUGH;
+        ss_format = true;
+    }
     x->walked = true;
-    x->did = ctx.did;
-    if (ctx.tt == DMAR_TT_PASSTHROUGH) {
+    if (pt || req->type == DMAR_REQ_TRANSLATED) {
         /*
          * Pass-through is the identity below the host address width (the
          * walk faulted above it): nothing worth caching, not an IOTLB
-         * entry (level 0). With dma_blocks one answer covers it all.
+         * entry (level 0). With dma_blocks one answer covers it all. A
+         * translated request is passed as is: never an IOTLB entry that
+         * an untranslated one could hit.
          */
-        t->mask = u->cfg.dma_blocks ? (1ull << u->cfg.hw.haw) - 1 :
-                                      DMAR_PAGE_SIZE - 1;
+        t->mask = u->cfg.dma_blocks && pt ? (1ull << u->cfg.hw.haw) - 1 :
+                                            DMAR_PAGE_SIZE - 1;
         t->iova = t->pa = req->addr & ~t->mask;
         t->level = 0;
         return true;
     }
-    if (t->narrowed) {
+    if (t->narrowed || req->exec) {
         /*
          * A piece of a large page around the interrupt address range: a
          * page-selective invalidation anywhere in that page must reach
-         * it, which a 4 KiB IOTLB entry would not be. Never cached.
+         * it, which a 4 KiB IOTLB entry would not be. Never cached; nor
+         * an execute request's answer (the IOTLB keeps no X permission).
          */
         return true;
     }
-    if (dmar_iotlb_insert(&u->iotlb, key, ctx.did, t)) {
+    if (dmar_iotlb_insert(&u->iotlb, key, x->did, t)) {
         evicted(u, "iotlb", req->sid);
     }
-    if (t->level == 1) {
+    if (t->level == 1 && ss_format) {
         /* DMA tends to go on to the next pages: cache their leaves too. */
         DmarTranslation group[DMAR_LEAF_GROUP];
         unsigned n = dmar_leaf_group(&u->cfg.hw, t->table, t->table_perm,
@@ -176,7 +291,7 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
 
         for (unsigned i = 0; i < n; i++) {
             if (group[i].iova != t->iova) {
-                dmar_iotlb_insert(&u->iotlb, key, ctx.did, &group[i]);
+                dmar_iotlb_insert(&u->iotlb, key, x->did, &group[i]);
             }
         }
     }
@@ -193,17 +308,15 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
 static void verify_hit(DmarUnit *u, const DmarRequest *req,
                        const DmarTranslation *hit)
 {
-    DmarContext ctx;
     DmarTranslation t;
     DmarFault f = { 0 };
     uint64_t cached = hit->pa + (req->addr & hit->mask), walked;
     DmarEvent ev = { .kind = DMAR_EV_STALE_HIT };
     int walked_perm;
-    bool ok;
+    bool ok, ctx_ok, pt;
+    uint16_t did;
 
-    ok = dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid, &u->mem,
-                             &ctx, &f) &&
-         dmar_translate(&u->cfg.hw, &ctx, req, &u->mem, &t, &f);
+    ok = translate_uncached(u, req, &u->mem, &t, &f, &ctx_ok, &did, &pt);
     walked = ok ? t.pa + (req->addr & t.mask) : 0;
     walked_perm = ok ? t.perm : 0;
     if (ok && walked == cached && (t.perm & hit->perm) == hit->perm) {
@@ -226,8 +339,10 @@ static void verify_hit(DmarUnit *u, const DmarRequest *req,
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
                          bool record, bool notifiers, DmarXlate *x)
 {
+    /* Supervisor requests (scalable mode) have answers of their own */
     DmarCacheKey key = { .sid = req->sid, .pasid = req->pasid,
-                         .stage = DMAR_STAGE_SECOND };
+                         .stage = req->priv ? DMAR_STAGE_SUPERVISOR :
+                                              DMAR_STAGE_SECOND };
     bool ok;
 
     x->act = 0;
@@ -248,7 +363,8 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
         }
         return false;
     }
-    ok = x->hit = dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
+    ok = x->hit = !req->exec &&
+                  dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
                   (x->t.perm & need) == need;
     if (x->hit && u->cfg.verify_iotlb) {
         verify_hit(u, req, &x->t);
@@ -293,8 +409,10 @@ unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
     if (ttm_fault(u, &req, &f)) {
         return dmar_unit_report_fault(u, &f);
     }
-    f.fpd = dmar_context_lookup(&u->cfg.hw, root_table(u), sid, &u->mem,
-                                &ctx, &ignore) && ctx.fpd;
+    if (scalable(u)) {
+        f.fr = DMAR_FR_SM_BEYOND;
+    }
+    f.fpd = context_read(u, sid, &u->mem, &ctx, &ignore) && ctx.fpd;
     return dmar_unit_report_fault(u, &f);
 }
 
@@ -470,6 +588,7 @@ typedef struct ProbeMem {
     DmarProbe *p;
     bool walk;              /* reading paging entries, not root/context */
     uint8_t level;          /* ... the next one's level */
+    bool quiet;             /* scalable mode: reads are not noted */
 } ProbeMem;
 
 /* Guest memory as the walk reads it, each entry read noted as a step. */
@@ -483,7 +602,7 @@ static bool probe_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     if (!dmar_mem_read(&pm->u->mem, gpa, buf, len)) {
         return false;
     }
-    if (p->nsteps == DMAR_PROBE_STEPS_MAX || len > sizeof(e)) {
+    if (pm->quiet || p->nsteps == DMAR_PROBE_STEPS_MAX || len > sizeof(e)) {
         return true;        /* not a walk the unit does: not noted */
     }
     memcpy(e, buf, len);
@@ -497,23 +616,19 @@ static bool probe_read(void *opaque, uint64_t gpa, void *buf, size_t len)
     return true;
 }
 
-/* A probe writes nothing: refused (no walk the unit does writes yet). */
+/*
+ * A probe writes nothing: writes are refused, and without cmpxchg64
+ * first-stage walks leave A and D as they are.
+ */
 static bool probe_write(void *opaque, uint64_t gpa, const void *buf,
                         size_t len)
 {
     return false;
 }
 
-static DmarCasResult probe_cmpxchg64(void *opaque, uint64_t gpa,
-                                     uint64_t *expected, uint64_t desired)
-{
-    return DMAR_CAS_ERROR;
-}
-
 static const DmarMemOps probe_mem_ops = {
     .read = probe_read,
     .write = probe_write,
-    .cmpxchg64 = probe_cmpxchg64,
 };
 
 /* The same decisions as dmar_unit_translate() on a miss, minus caching. */
@@ -535,6 +650,18 @@ void dmar_unit_probe(DmarUnit *u, const DmarRequest *req, DmarProbe *p)
     }
     p->mode = DMAR_PROBE_FAULT;
     if (ttm_fault(u, req, &p->fault)) {
+        return;
+    }
+    if (scalable(u)) {
+        bool pt;
+
+        /* The result and the fault; the steps are legacy mode's only */
+        pm.quiet = true;
+        if (translate_uncached(u, req, &mem, &p->t, &p->fault,
+                               &p->ctx_valid, &p->did, &pt)) {
+            p->mode = pt ? DMAR_PROBE_PASSTHROUGH : DMAR_PROBE_TRANSLATED;
+            p->page_level = p->t.level;
+        }
         return;
     }
     if (!dmar_context_lookup(&u->cfg.hw, root_table(u), req->sid, &mem,

@@ -126,7 +126,9 @@ static void inv_all(DmarUnit *u)
     DmarEvent ev = { .kind = DMAR_EV_FLUSH_ALL };
 
     ev.flush.dropped = dmar_ctx_cache_flush_all(&u->ctx_cache) +
-                       dmar_iotlb_flush_all(&u->iotlb);
+                       dmar_iotlb_flush_all(&u->iotlb) +
+                       dmar_pasid_cache_flush(&u->pasid_cache, true, 0,
+                                              false, 0);
     dmar_unit_emit(u, &ev);
     unmap_all(u, true);
 }
@@ -139,6 +141,20 @@ static unsigned inv_context(DmarUnit *u, unsigned gran, uint16_t did,
     DmarEvent ev = { .kind = DMAR_EV_CC_INV };
     uint32_t n = 0;
 
+    /*
+     * §6.5.2.1: in scalable mode context entries carry no domain-id, and
+     * what the PASID cache holds came through them: a domain-selective
+     * invalidation drops every context, and each drops the PASID-cache
+     * entries of the devices it covers (invalidating more is allowed).
+     */
+    if (FIELD_EX64(u->root, RTADDR, TTM) == DMAR_TTM_SCALABLE) {
+        if (gran == DMAR_CC_GLOBAL || gran == DMAR_CC_DOMAIN) {
+            n += dmar_pasid_cache_flush(&u->pasid_cache, true, 0, false, 0);
+            n += dmar_ctx_cache_flush_all(&u->ctx_cache);
+        } else if (gran == DMAR_CC_DEVICE) {
+            n += dmar_pasid_cache_flush_sid(&u->pasid_cache, sid, sid_mask);
+        }
+    }
     switch (gran) {
     case DMAR_CC_GLOBAL:
         n = dmar_ctx_cache_flush_all(&u->ctx_cache);
@@ -209,6 +225,60 @@ static unsigned inv_iotlb(DmarUnit *u, unsigned gran, uint16_t did,
     return gran;
 }
 
+/*
+ * Scalable mode (§6.5.2.4): the PASID-based IOTLB invalidation of DID
+ * and PASID, all of it (DMAR_PIOTLB_ALL) or 2^AM pages at ADDR. Our IOTLB
+ * drops what it holds of DID in that range, every PASID's: more than
+ * asked, which is allowed. AM beyond MAMV: the whole PASID.
+ */
+static void inv_piotlb(DmarUnit *u, const DmarQiDesc *d)
+{
+    DmarEvent ev = { .kind = DMAR_EV_PIOTLB_INV };
+    unsigned gran = d->gran, am = d->am;
+    uint64_t addr = d->addr;
+    uint32_t n;
+
+    if (gran == DMAR_PIOTLB_PAGE && am > FIELD_EX64(dmar_unit_cap(u), CAP,
+                                                     MAMV)) {
+        gran = DMAR_PIOTLB_ALL;
+    }
+    if (gran == DMAR_PIOTLB_PAGE) {
+        n = dmar_iotlb_flush_pages(&u->iotlb, d->did, addr, am);
+        addr &= ~((DMAR_PAGE_SIZE << am) - 1);
+        unmap_did(u, d->did, addr, addr + (DMAR_PAGE_SIZE << am) - 1);
+    } else {
+        n = dmar_iotlb_flush_domain(&u->iotlb, d->did);
+        unmap_did(u, d->did, 0, UINT64_MAX);
+    }
+    ev.pinv = (typeof(ev.pinv)) { gran, d->did, d->pasid, addr, am, n };
+    dmar_unit_emit(u, &ev);
+}
+
+/*
+ * §6.5.2.2: the PASID-cache invalidation, domain-selective, PASID-
+ * selective or global. What the IOTLB holds of that domain came through
+ * the entries dropped: it goes too (all of it for a global one).
+ */
+static void inv_pc(DmarUnit *u, const DmarQiDesc *d)
+{
+    DmarEvent ev = { .kind = DMAR_EV_PC_INV };
+    bool all = d->gran == DMAR_PC_GLOBAL;
+    uint32_t n;
+
+    n = dmar_pasid_cache_flush(&u->pasid_cache, all, d->did,
+                               d->gran == DMAR_PC_PASID, d->pasid);
+    if (all) {
+        n += dmar_iotlb_flush_all(&u->iotlb);
+        unmap_all(u, true);
+    } else {
+        n += dmar_iotlb_flush_domain(&u->iotlb, d->did);
+        unmap_did(u, d->did, 0, UINT64_MAX);
+    }
+    ev.pinv = (typeof(ev.pinv)) { .gran = d->gran, .did = d->did,
+                                  .pasid = d->pasid, .dropped = n };
+    dmar_unit_emit(u, &ev);
+}
+
 /* ---- interrupt remapping table and entry cache ---- */
 
 static void iec_flush(DmarUnit *u, bool global, uint32_t index, unsigned im)
@@ -274,6 +344,26 @@ static unsigned qi_iotlb(void *opaque, const DmarQiDesc *d)
     return (q->u->iotlb.stats.probes - probes) / DMAR_QI_PROBES_PER_UNIT;
 }
 
+static unsigned qi_pasid_iotlb(void *opaque, const DmarQiDesc *d)
+{
+    QiCtx *q = opaque;
+    uint64_t probes = q->u->iotlb.stats.probes;
+
+    inv_piotlb(q->u, d);
+    return (q->u->iotlb.stats.probes - probes) / DMAR_QI_PROBES_PER_UNIT;
+}
+
+static unsigned qi_pasid_cache(void *opaque, const DmarQiDesc *d)
+{
+    QiCtx *q = opaque;
+
+    inv_pc(q->u, d);
+    /* A PASID entry may have changed: the address spaces follow */
+    q->context_changed = true;
+    /* One pass over the PASID cache: DMAR_PASID_CACHE_ENTRIES entries */
+    return DMAR_PASID_CACHE_ENTRIES / 64;
+}
+
 static unsigned qi_iec(void *opaque, const DmarQiDesc *d)
 {
     QiCtx *q = opaque;
@@ -328,6 +418,8 @@ static const DmarQiOps qi_ops = {
     .iotlb = qi_iotlb,
     .iec = qi_iec,
     .devtlb = qi_devtlb,
+    .pasid_iotlb = qi_pasid_iotlb,
+    .pasid_cache = qi_pasid_cache,
     .wait_ready = qi_wait_ready,
 };
 
@@ -391,7 +483,8 @@ static unsigned qi_run(DmarUnit *u)
     uint64_t iqa = get64(u, A_IQA);
     uint32_t entries = 1u << (FIELD_EX64(iqa, IQA, QS) + 8);
     uint32_t tail = FIELD_EX64(get64(u, A_IQT), IQT, QT);
-    DmarQiCaps caps = { .ir = u->cfg.ir, .dt = u->cfg.hw.dt };
+    DmarQiCaps caps = { .ir = u->cfg.ir, .dt = u->cfg.hw.dt,
+                        .sm = u->cfg.hw.sm };
     QiCtx q = { .u = u };
     DmarQiRun run = {
         .head = FIELD_EX64(get64(u, A_IQH), IQH, QH),
@@ -407,8 +500,12 @@ static unsigned qi_run(DmarUnit *u)
         (get32(u, A_FSTS) & R_FSTS_IQE_MASK) || run.head == tail) {
         return 0;
     }
-    /* §11.4.9.3: DW=1 is an error without scalable or abort-DMA mode */
-    if (dw && !u->cfg.abort_dma) {
+    /*
+     * §11.4.9.3: DW=1 is an error unless scalable or abort-DMA mode is
+     * offered (whatever mode is latched: Linux sets up interrupt
+     * remapping's queue before it sets a root table)
+     */
+    if (dw && !u->cfg.abort_dma && !u->cfg.hw.sm) {
         return qi_error(u, run.head, DMAR_IQEI_DW);
     }
     /*
@@ -416,7 +513,8 @@ static unsigned qi_run(DmarUnit *u)
      * reserved (or not offered) mode (IQEI 7), nor a 128-bit one in
      * abort-DMA mode (IQEI 5).
      */
-    if (ttm == DMAR_TTM_SCALABLE || ttm == DMAR_TTM_RESERVED) {
+    if ((ttm == DMAR_TTM_SCALABLE && !u->cfg.hw.sm) ||
+        ttm == DMAR_TTM_RESERVED) {
         return qi_error(u, run.head, DMAR_IQEI_TTM);
     }
     if (ttm == DMAR_TTM_ABORT_DMA && !dw) {
@@ -463,10 +561,11 @@ typedef struct DmarRegInfo {
     DmarRegHook *post_write;
 } DmarRegInfo;
 
-/* §11.4.5: TTM is software's only with abort-DMA mode (ADMS) */
+/* §11.4.5: TTM is software's only with scalable or abort-DMA mode */
 static uint64_t rtaddr_rw(const DmarUnit *u)
 {
-    return R_RTADDR_RTA_MASK | (u->cfg.abort_dma ? R_RTADDR_TTM_MASK : 0);
+    return R_RTADDR_RTA_MASK |
+           (u->cfg.abort_dma || u->cfg.hw.sm ? R_RTADDR_TTM_MASK : 0);
 }
 
 /* §11.4.8: without CAP.PLMR/PHMR, PMEN and the region registers are RO 0 */
@@ -739,9 +838,9 @@ static const DmarRegInfo dmar_regs[] = {
       .post_write = gcmd_write },
     RO(GSTS, 4),
     /*
-     * TTM stays 0 (legacy) unless abort-DMA mode is offered (ECAP.ADMS):
-     * then any value is kept, and SRTP latches it (dmar-unit-dma.c says
-     * what each mode does). Scalable mode is not offered (ECAP.SMTS=0).
+     * TTM stays 0 (legacy) unless scalable mode (ECAP.SMTS) or abort-DMA
+     * mode (ECAP.ADMS) is offered: then any value is kept, and SRTP
+     * latches it (dmar-unit-dma.c says what each mode does).
      */
     { .name = "RTADDR", .off = A_RTADDR, .size = 8, .rw_of = rtaddr_rw },
     { .name = "CCMD", .off = A_CCMD, .size = 8,
@@ -965,6 +1064,8 @@ uint64_t dmar_unit_cap(const DmarUnit *u)
     cap = FIELD_DP64(cap, CAP, MAMV, 18);           /* up to 1 GiB */
     cap = FIELD_DP64(cap, CAP, DWD, c->dma_drain);
     cap = FIELD_DP64(cap, CAP, DRD, c->dma_drain);
+    cap = FIELD_DP64(cap, CAP, FL1GP, c->hw.fsts && c->hw.fs1gp);
+    cap = FIELD_DP64(cap, CAP, FL5LP, c->hw.fsts && c->hw.fs5lp);
     return cap;
 }
 
@@ -986,6 +1087,17 @@ uint64_t dmar_unit_ecap(const DmarUnit *u)
     ecap = FIELD_DP64(ecap, ECAP, DT, c->hw.dt);
     ecap = FIELD_DP64(ecap, ECAP, IRO, DMAR_IRO_OFFSET / 16);
     ecap = FIELD_DP64(ecap, ECAP, ADMS, c->abort_dma);
+    /* Scalable mode; page walks are coherent (SMPWCS: PWSNP allowed) */
+    ecap = FIELD_DP64(ecap, ECAP, SMTS, c->hw.sm);
+    ecap = FIELD_DP64(ecap, ECAP, SMPWCS, c->hw.sm);
+    ecap = FIELD_DP64(ecap, ECAP, FLTS, c->hw.fsts);
+    ecap = FIELD_DP64(ecap, ECAP, SLTS, c->hw.ssts);
+    ecap = FIELD_DP64(ecap, ECAP, NEST, c->hw.fsts && c->hw.ssts);
+    ecap = FIELD_DP64(ecap, ECAP, PASID, c->hw.pasid_bits != 0);
+    ecap = FIELD_DP64(ecap, ECAP, PSS, c->hw.pasid_bits ?
+                                       c->hw.pasid_bits - 1 : 0);
+    ecap = FIELD_DP64(ecap, ECAP, SRS, c->hw.srs);
+    ecap = FIELD_DP64(ecap, ECAP, ERS, c->hw.ers);
     return ecap;
 }
 
@@ -1051,6 +1163,24 @@ char *dmar_unit_config_error(const DmarUnitConfig *cfg)
         return g_strdup_printf("the host address width must be 32..52 "
                                "(got %u)", cfg->hw.haw);
     }
+    if (!cfg->hw.sm && (cfg->hw.fsts || cfg->hw.ssts || cfg->hw.pasid_bits)) {
+        return g_strdup("first-stage, second-stage and PASID support need "
+                        "scalable-mode=on");
+    }
+    if (cfg->hw.sm && !cfg->hw.fsts && !cfg->hw.ssts) {
+        return g_strdup("scalable mode needs a first or a second stage "
+                        "(fsts or ssts)");
+    }
+    if (cfg->hw.pasid_bits > 20) {
+        return g_strdup_printf("pasid-bits must be 0..20 (got %u)",
+                               cfg->hw.pasid_bits);
+    }
+    if ((cfg->hw.srs || cfg->hw.ers) && !cfg->hw.pasid_bits) {
+        return g_strdup("supervisor and execute requests need PASIDs");
+    }
+    if (cfg->hw.fs5lp && (!cfg->hw.fsts || cfg->aw_bits != 57)) {
+        return g_strdup("a 5-level first stage needs fsts and aw-bits=57");
+    }
     return pmr_config_error(cfg);
 }
 
@@ -1088,6 +1218,7 @@ void dmar_unit_init(DmarUnit *u, const DmarUnitConfig *cfg,
     u->hooks_opaque = hooks_opaque;
     dmar_iotlb_init(&u->iotlb, cfg->iotlb_entries);
     dmar_ctx_cache_init(&u->ctx_cache, cfg->ctx_entries);
+    dmar_pasid_cache_init(&u->pasid_cache);
     u->flog = (DmarFaultLog) {
         .regs = u->regs, .fro = DMAR_FRO_OFFSET, .nfr = cfg->nfr,
     };
@@ -1203,5 +1334,6 @@ void dmar_unit_post_load(DmarUnit *u)
     /* Caches start empty, as after any invalidation. */
     dmar_iotlb_flush_all(&u->iotlb);
     dmar_ctx_cache_flush_all(&u->ctx_cache);
+    dmar_pasid_cache_flush(&u->pasid_cache, true, 0, false, 0);
     irta_from_raw(u);
 }

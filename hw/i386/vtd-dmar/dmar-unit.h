@@ -115,6 +115,9 @@ typedef enum DmarEventKind {
      * [first, last] (cut to 2^aw_bits - 1; none when it lies beyond).
      */
     DMAR_EV_DEVTLB_INV,
+    /* Scalable mode: PASID-cache and PASID-based IOTLB invalidations */
+    DMAR_EV_PC_INV,
+    DMAR_EV_PIOTLB_INV,
 } DmarEventKind;
 
 typedef struct DmarEvent {
@@ -196,6 +199,14 @@ typedef struct DmarEvent {
             uint8_t mip;
             uint64_t first, last;
         } devtlb;
+        struct {
+            unsigned gran;
+            uint16_t did;
+            uint32_t pasid;
+            uint64_t addr;  /* PASID-based IOTLB */
+            unsigned am;
+            uint32_t dropped;
+        } pinv;             /* DMAR_EV_PC_INV, DMAR_EV_PIOTLB_INV */
     };
     DmarFaultOutcome fault_outcome;     /* DMAR_EV_FAULT */
 } DmarEvent;
@@ -236,6 +247,7 @@ typedef struct DmarUnit {
     DmarFaultLog flog;
     DmarIotlb iotlb;
     DmarCtxCache ctx_cache;
+    DmarPasidCache pasid_cache;     /* scalable mode */
     uint64_t irta_raw;      /* IRTA as latched by GCMD.SIRTP */
     DmarIrtaConfig irta;    /* ... decoded */
     DmarIecEntry iec[DMAR_IEC_ENTRIES];

@@ -237,6 +237,14 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
         trace_dmar_pmr_block(ev->pmr_block.sid, ev->pmr_block.addr,
                              ev->pmr_block.is_write);
         break;
+    case DMAR_EV_PC_INV:
+        trace_dmar_pc_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
+                          ev->pinv.dropped);
+        break;
+    case DMAR_EV_PIOTLB_INV:
+        trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
+                              ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
+        break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
                               ev->devtlb.last);
@@ -1182,11 +1190,6 @@ typedef struct DmarMissing {
 } DmarMissing;
 
 static const DmarMissing dmar_missing[] = {
-    { "scalable-mode", "x-scalable-mode",
-      "scalable-mode translation (ECAP.SMTS)" },
-    { "fsts", "x-flts", "first-stage translation (ECAP.FSTS)" },
-    { "pasid-bits", NULL, "PASID support (ECAP.PASID)" },
-    { "x-pasid-mode", NULL, "PASID support (ECAP.PASID)" },
     { "svm", NULL,
       "shared virtual memory (SVM: PASID, PRI, first-stage translation)" },
 };
@@ -1227,6 +1230,27 @@ static bool dmar_check_props(DmarState *s, Error **errp)
     X86IOMMUState *x86 = X86_IOMMU_DEVICE(s);
 
     if (!dmar_check_missing(s, errp)) {
+        return false;
+    }
+    if (!s->scalable_mode && (!s->fsts || !s->ssts || s->pasid_bits ||
+                              s->pasid_mode)) {
+        error_setg(errp, "vtd-dmar: fsts/x-flts=off, ssts=off, pasid-bits "
+                   "and x-pasid-mode need scalable-mode=on");
+        return false;
+    }
+    if (s->scalable_mode && !s->fsts && !s->ssts) {
+        error_setg(errp, "vtd-dmar: scalable mode needs a stage: fsts=off "
+                   "and ssts=off cannot both be set");
+        return false;
+    }
+    if (s->scalable_mode && s->caching_mode) {
+        error_setg(errp, "vtd-dmar: caching-mode=on with scalable-mode=on "
+                   "is not implemented yet");
+        return false;
+    }
+    if (s->pasid_bits > 20) {
+        error_setg(errp, "vtd-dmar: pasid-bits must be 0..20 (got %u)",
+                   s->pasid_bits);
         return false;
     }
     if (s->eim == ON_OFF_AUTO_ON && !x86_iommu_ir_supported(x86)) {
@@ -1324,6 +1348,14 @@ static void dmar_realize(DeviceState *dev, Error **errp)
             .dt = x86->dt_supported,
             .sc = s->snoop_control,
             .stale_tm = s->stale_tm,
+            .sm = s->scalable_mode,
+            .fsts = s->scalable_mode && s->fsts,
+            .ssts = s->scalable_mode && s->ssts,
+            .fs1gp = s->fs1gp,
+            .fs5lp = s->scalable_mode && s->fsts && s->aw_bits == 57,
+            .pasid_bits = s->pasid_mode ? 20 : s->pasid_bits,
+            .srs = s->pasid_mode || s->pasid_bits,
+            .ers = s->pasid_mode || s->pasid_bits,
         },
         .pmr = s->pmr,
         .pmr_low_base = s->pmr_low_base,
@@ -1466,11 +1498,13 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT32("version", DmarState, version, 0),
     /* intel-iommu 10.0's EIM workaround: no effect (a warning when on) */
     DEFINE_PROP_BOOL("x-buggy-eim", DmarState, buggy_eim, false),
-    /* First-stage 1 GiB pages (CAP.FS1GP): only with fsts, refused */
+    /* First-stage 1 GiB pages (CAP.FL1GP), with the first stage */
     DEFINE_PROP_BOOL("fs1gp", DmarState, fs1gp, true),
     /* Not implemented yet: refused unless off/0 (dmar_missing[]) */
     DEFINE_PROP_BOOL("scalable-mode", DmarState, scalable_mode, false),
-    DEFINE_PROP_BOOL("fsts", DmarState, fsts, false),
+    /* Scalable mode offers both stages; off: that stage is not offered */
+    DEFINE_PROP_BOOL("fsts", DmarState, fsts, true),
+    DEFINE_PROP_BOOL("ssts", DmarState, ssts, true),
     DEFINE_PROP_UINT8("pasid-bits", DmarState, pasid_bits, 0),
     DEFINE_PROP_BOOL("x-pasid-mode", DmarState, pasid_mode, false),
     DEFINE_PROP_BOOL("svm", DmarState, svm, false),
