@@ -30,12 +30,17 @@ typedef struct PropNote {
  * have yet exist only to refuse it, see /vtd-dmar/props/refused).
  */
 static const PropNote exceptions[] = {
+    { "x-flts", "on: scalable mode offers both stages unless told not to "
+      "(intel-iommu offers one: the first stage with x-flts=on)" },
+    { "fsts", "on: scalable mode offers both stages unless told not to "
+      "(intel-iommu offers one: the first stage with fsts=on)" },
     { NULL, NULL }
 };
 
 /* vtd-dmar properties that intel-iommu has no counterpart for */
 static const PropNote dmar_only[] = {
     { "nfr", "intel-iommu has a fixed number of fault recording registers" },
+    { "ssts", "scalable mode: off offers the first stage only" },
     { "iotlb-entries", "intel-iommu's IOTLB size is fixed" },
     { "ctx-entries", "intel-iommu's context cache is not bounded" },
     { "x-verify-iotlb", "debug aid: re-walk on every IOTLB hit" },
@@ -60,9 +65,9 @@ static const PropNote dmar_only[] = {
  * reference comparison checks that 11.1's intel-iommu has each of them).
  */
 static const PropNote newer[] = {
-    { "scalable-mode", "11.1's name of x-scalable-mode (refused when on)" },
-    { "fsts", "11.1's name of x-flts (refused when on)" },
-    { "pasid-bits", "11.1's PASID width (refused unless 0)" },
+    { "scalable-mode", "11.1's name of x-scalable-mode" },
+    { "fsts", "11.1's name of x-flts" },
+    { "pasid-bits", "11.1's PASID width" },
     { "svm", "11.1's shared virtual memory (refused when on)" },
     { NULL, NULL }
 };
@@ -273,15 +278,10 @@ typedef struct PropRun {
  * their 11.1 names and 10.0's: refused, naming what is missing.
  */
 static const PropRun refused[] = {
-    { "scalable-mode=on", "scalable-mode translation" },
-    { "x-scalable-mode=on", "scalable-mode translation" },
-    { "fsts=on", "first-stage translation" },
-    { "x-flts=on", "first-stage translation" },
-    { "pasid-bits=20", "PASID support" },
-    { "x-pasid-mode=on", "PASID support" },
     { "svm=on", "shared virtual memory" },
-    { "x-scalable-mode=on,x-flts=on,x-pasid-mode=on",
-      "scalable-mode translation" },
+    { "x-scalable-mode=on,x-flts=on,x-pasid-mode=on,svm=on",
+      "shared virtual memory" },
+    { "scalable-mode=on,caching-mode=on", "caching mode in scalable mode" },
 };
 
 static void test_refused(const void *opaque)
@@ -302,6 +302,10 @@ static void test_refused(const void *opaque)
 static const PropRun accepted[] = {
     { "", NULL },
     { "scalable-mode=off,x-scalable-mode=off,fsts=off,x-flts=off", NULL },
+    { "scalable-mode=on", NULL },
+    { "x-scalable-mode=on,x-flts=on,x-pasid-mode=on", NULL },
+    { "scalable-mode=on,fsts=off,pasid-bits=8", NULL },
+    { "scalable-mode=on,ssts=off,fs1gp=off", NULL },
     { "pasid-bits=0,x-pasid-mode=off,svm=off,device-iotlb=off", NULL },
     { "fs1gp=off", NULL },
     { "fs1gp=on", NULL },

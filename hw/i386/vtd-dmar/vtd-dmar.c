@@ -1232,10 +1232,10 @@ static bool dmar_check_props(DmarState *s, Error **errp)
     if (!dmar_check_missing(s, errp)) {
         return false;
     }
-    if (!s->scalable_mode && (!s->fsts || !s->ssts || s->pasid_bits ||
-                              s->pasid_mode)) {
-        error_setg(errp, "vtd-dmar: fsts/x-flts=off, ssts=off, pasid-bits "
-                   "and x-pasid-mode need scalable-mode=on");
+    /* Without scalable mode fsts and ssts mean nothing: any value goes */
+    if (!s->scalable_mode && (s->pasid_bits || s->pasid_mode)) {
+        error_setg(errp, "vtd-dmar: pasid-bits and x-pasid-mode need "
+                   "scalable-mode=on");
         return false;
     }
     if (s->scalable_mode && !s->fsts && !s->ssts) {
@@ -1244,8 +1244,9 @@ static bool dmar_check_props(DmarState *s, Error **errp)
         return false;
     }
     if (s->scalable_mode && s->caching_mode) {
-        error_setg(errp, "vtd-dmar: caching-mode=on with scalable-mode=on "
-                   "is not implemented yet");
+        error_setg(errp, "vtd-dmar: caching-mode=on with scalable-mode=on: "
+                   "caching mode in scalable mode is not implemented in "
+                   "vtd-dmar yet");
         return false;
     }
     if (s->pasid_bits > 20) {
