@@ -721,13 +721,14 @@ static void test_reason_names(void)
 {
     static const unsigned far[] = { 0xff, 0x100, 0x10000, UINT_MAX };
 
-    for (unsigned fr = 0; fr < 0x40; fr++) {
+    for (unsigned fr = 0; fr < 0x100; fr++) {
         g_assert_cmpstr(dmar_fault_reason_name(fr), ==, fr_name(fr));
     }
     for (unsigned i = 0; i < ARRAY_SIZE(far); i++) {
         g_assert_cmpstr(dmar_fault_reason_name(far[i]), ==, "unknown");
     }
     g_assert_cmpstr(fr_name(0x26), ==, "ir-source-id-invalid");
+    g_assert_cmpstr(fr_name(0x71), ==, "first-stage-not-present");
 }
 
 int main(int argc, char **argv)
