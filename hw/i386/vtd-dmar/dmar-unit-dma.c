@@ -428,6 +428,18 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
     if (!translating(u)) {
         return true;
     }
+    if (scalable(u) && u->cfg.hw.sm) {
+        /* Requests without PASID: the RID_PASID entry's PGTT */
+        DmarRequest req = { .sid = sid, .pasid = DMAR_NO_PASID };
+        DmarPasidEntry pe;
+        uint32_t pasid;
+
+        return dmar_sm_context_lookup(&u->cfg.hw, root_table(u), sid,
+                                      &u->mem, &ctx, &f) &&
+               dmar_sm_pasid_of(&u->cfg.hw, &ctx, &req, &pasid, &f) &&
+               dmar_pasid_lookup(&u->cfg.hw, &ctx, pasid, &u->mem, &pe, &f) &&
+               pe.pgtt == DMAR_PGTT_PT;
+    }
     if (FIELD_EX64(u->root, RTADDR, TTM) != DMAR_TTM_LEGACY) {
         return false;
     }

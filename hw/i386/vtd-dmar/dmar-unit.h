@@ -349,7 +349,8 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
 unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
                           bool is_write);
 /*
- * May SID's DMA bypass the unit (TES clear, or a pass-through context)?
+ * May SID's DMA bypass the unit (TES clear, a pass-through context, or in
+ * scalable mode a pass-through RID_PASID entry)?
  * Not while a protected memory region is in force (PMEN.EPM with a
  * non-empty region), nor in abort-DMA mode: then every request must come
  * to dmar_unit_translate(), which blocks what it must.
