@@ -2151,6 +2151,149 @@ static void test_dw256_budget(void)
     env_destroy(&e);
 }
 
+/* ---- Scalable mode: types 6, 7, 8 (§6.5.2.2, §6.5.2.4, §6.5.2.6) ---- */
+
+static bool decode_sm(bool sm, bool dt, uint64_t lo, uint64_t hi,
+                      DmarQiDesc *d, DmarIqei *why)
+{
+    DmarQiCaps caps = { .ir = true, .dt = dt, .sm = sm };
+    uint64_t desc[4] = { lo, hi };
+
+    *why = DMAR_IQEI_NONE;
+    return dmar_qi_decode(&caps, desc, false, d, why);
+}
+
+/* Without scalable mode 6, 7 and 8 are invalid types; with it, valid */
+static void test_sm_types(void)
+{
+    static const uint64_t lo[] = {
+        0x0000000000000026ull,      /* PASID-IOTLB, all in PASID */
+        0x0000000000000007ull,      /* PASID cache, domain-selective */
+        0x0000000000000008ull,      /* PASID-based device-TLB */
+    };
+    DmarQiDesc d;
+    DmarIqei why;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(lo); i++) {
+        for (int dt = 0; dt <= 1; dt++) {
+            g_assert_false(decode_sm(false, dt, lo[i], 0, &d, &why));
+            g_assert_cmpuint(why, ==, DMAR_IQEI_TYPE);
+            /* type 8 needs device-TLBs too */
+            g_assert(decode_sm(true, dt, lo[i], 0, &d, &why) ==
+                     (i != 2 || dt));
+            if (i == 2 && !dt) {
+                g_assert_cmpuint(why, ==, DMAR_IQEI_TYPE);
+            }
+        }
+    }
+    /* 9..15 stay invalid in scalable mode */
+    for (unsigned t = 9; t < 16; t++) {
+        g_assert_false(decode_sm(true, true, t | 0x30, 0, &d, &why));
+        g_assert_cmpuint(why, ==, DMAR_IQEI_TYPE);
+    }
+}
+
+/* PASID-based IOTLB: G 5:4 (10b, 11b), DID 31:16, PASID 51:32; hi as IOTLB */
+static void test_sm_piotlb(void)
+{
+    DmarQiDesc d;
+    DmarIqei why;
+
+    g_assert_true(decode_sm(true, false, 0x000abcde12340036ull,
+                            0x0000123456789047ull, &d, &why));
+    g_assert_cmpuint(d.type, ==, DMAR_QI_PIOTLB);
+    g_assert_cmpuint(d.gran, ==, DMAR_PIOTLB_PAGE);
+    g_assert_cmphex(d.did, ==, 0x1234);
+    g_assert_cmphex(d.pasid, ==, 0xabcde);
+    g_assert_cmphex(d.addr, ==, 0x0000123456789000ull);
+    g_assert_cmpuint(d.am, ==, 7);
+    g_assert_true(d.ih);
+    g_assert_true(decode_sm(true, false, 0x0000000000010026ull, 0, &d, &why));
+    g_assert_cmpuint(d.gran, ==, DMAR_PIOTLB_ALL);
+    /* granularities 00b and 01b are reserved */
+    for (unsigned g = 0; g < 2; g++) {
+        g_assert_false(decode_sm(true, false, 0x6 | g << 4, 0, &d, &why));
+        g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+    }
+    /* each reserved bit: lo 8:6, 15:12, 63:52; hi 11:7 */
+    for (unsigned b = 0; b < 64; b++) {
+        uint64_t bit = 1ull << b;
+        bool rsvd = (b >= 6 && b <= 8) || (b >= 12 && b <= 15) || b >= 52;
+
+        if (b >= 9 && b <= 11) {
+            continue;                   /* the type's high bits */
+        }
+        if (b < 6) {
+            continue;                   /* type and granularity */
+        }
+        g_assert(decode_sm(true, false, 0x26 | bit, 0, &d, &why) == !rsvd);
+        rsvd = b >= 7 && b <= 11;
+        g_assert(decode_sm(true, false, 0x26, bit, &d, &why) == !rsvd);
+        if (rsvd) {
+            g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+        }
+    }
+}
+
+/* PASID cache: G 5:4 (00b domain, 01b PASID, 11b global; 10b reserved) */
+static void test_sm_pc(void)
+{
+    static const bool valid[] = { true, true, false, true };
+    DmarQiDesc d;
+    DmarIqei why;
+
+    for (unsigned g = 0; g < 4; g++) {
+        g_assert(decode_sm(true, false, 0x000fffff5a5a0007ull | g << 4, 0,
+                           &d, &why) == valid[g]);
+        if (valid[g]) {
+            g_assert_cmpuint(d.gran, ==, g);
+            g_assert_cmphex(d.did, ==, 0x5a5a);
+            g_assert_cmphex(d.pasid, ==, 0xfffff);
+        } else {
+            g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+        }
+    }
+    for (unsigned b = 6; b < 64; b++) {
+        bool rsvd = b <= 8 || (b >= 12 && b <= 15) || b >= 52;
+
+        if (b >= 9 && b <= 11) {
+            continue;
+        }
+        g_assert(decode_sm(true, false, 0x7 | 1ull << b, 0, &d, &why) ==
+                 !rsvd);
+    }
+    /* the upper 64 bits are reserved */
+    g_assert_false(decode_sm(true, false, 0x7, 1, &d, &why));
+    g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+}
+
+/* PASID-based device-TLB: the fields, and its range as type 3's */
+static void test_sm_pdevtlb(void)
+{
+    DmarQiDesc d;
+    DmarIqei why;
+    uint64_t first, last;
+
+    g_assert_true(decode_sm(true, true, 0xabc12345001850f8ull,
+                            0x0000000000017801ull, &d, &why));
+    g_assert_cmpuint(d.type, ==, DMAR_QI_PDEVTLB);
+    g_assert_cmphex(d.sid, ==, 0x0018);
+    g_assert_cmphex(d.pasid, ==, 0x12345);
+    g_assert_cmphex(d.pfsid, ==, 0xabc5);
+    g_assert_cmpuint(d.mip, ==, 0xf);
+    g_assert_true(d.global);
+    g_assert_true(d.size);
+    g_assert_cmphex(d.addr, ==, 0x17000);
+    /* S: the lowest clear bit of ADDR[63:12] is bit 15: 64 KiB */
+    dmar_qi_devtlb_range(&d, &first, &last);
+    g_assert_cmphex(first, ==, 0x10000);
+    g_assert_cmphex(last, ==, 0x1ffff);
+    for (unsigned b = 1; b <= 10; b++) {
+        g_assert_false(decode_sm(true, true, 0x8, 1ull << b, &d, &why));
+        g_assert_cmpuint(why, ==, DMAR_IQEI_RSVD);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2188,6 +2331,10 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-qi/dw256/upper", test_dw256_upper);
     g_test_add_func("/dmar-qi/dw256/fetch", test_dw256_fetch);
     g_test_add_func("/dmar-qi/dw256/budget", test_dw256_budget);
+    g_test_add_func("/dmar-qi/sm/types", test_sm_types);
+    g_test_add_func("/dmar-qi/sm/pasid-iotlb", test_sm_piotlb);
+    g_test_add_func("/dmar-qi/sm/pasid-cache", test_sm_pc);
+    g_test_add_func("/dmar-qi/sm/pasid-devtlb", test_sm_pdevtlb);
 
     return g_test_run();
 }

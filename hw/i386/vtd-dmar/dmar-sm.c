@@ -242,22 +242,25 @@ static bool sm_fail(SmWalk *w, DmarFaultReason fr, uint8_t level)
 
 /*
  * Nested: the host address of the first-stage structure at GPA (TOP:
- * the table FSPTPTR names), for a read or, to update A/D, a write.
+ * the table FSPTPTR names), for a read; *WRITABLE: whether the second
+ * stage lets the unit write it too (an A/D update).
  */
-static bool nested_table(SmWalk *w, uint64_t gpa, bool top, bool is_write,
-                         uint64_t *hpa)
+static bool nested_table(SmWalk *w, uint64_t gpa, bool top, uint64_t *hpa,
+                         bool *writable)
 {
     DmarTranslation t;
     DmarFaultReason fr;
     uint8_t level;
 
+    *writable = true;
     if (w->pe->pgtt != DMAR_PGTT_NESTED) {
         *hpa = gpa;
         return true;
     }
-    if (dmar_ss_walk(w->hw, w->pe->ssptptr, w->pe->ss_levels, gpa, is_write,
+    if (dmar_ss_walk(w->hw, w->pe->ssptptr, w->pe->ss_levels, gpa, false,
                      true, w->mem, &t, &fr, &level)) {
         *hpa = t.pa + (gpa & t.mask);
+        *writable = t.perm & DMAR_PERM_W;
         return true;
     }
     /* §7.1.3: faults on the way to a first-stage table are its own */
@@ -269,9 +272,6 @@ static bool nested_table(SmWalk *w, uint64_t gpa, bool top, bool is_write,
     case DMAR_FR_SM_READ:
         fr = top ? DMAR_FR_NESTED_TOP_READ : DMAR_FR_NESTED_READ;
         break;
-    case DMAR_FR_SM_WRITE:
-        fr = DMAR_FR_NESTED_WRITE;
-        break;
     default:
         break;
     }
@@ -282,7 +282,7 @@ static bool nested_table(SmWalk *w, uint64_t gpa, bool top, bool is_write,
 typedef struct FsStep {
     uint64_t hpa;
     uint64_t pte;
-    uint64_t gpa;           /* nested: its guest-physical address */
+    bool writable;          /* nested: the second stage lets it be written */
 } FsStep;
 
 /* Is the address canonical for a WIDTH-bit first stage (§3.6)? */
@@ -336,9 +336,9 @@ static bool fs_walk(SmWalk *w, DmarTranslation *t, FsStep *step,
     for (unsigned level = levels; level >= 1; level--) {
         unsigned shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
         uint64_t gpa = table + ((iova >> shift) & 511) * 8, hpa, pte;
-        bool leaf;
+        bool leaf, ss_w;
 
-        if (!nested_table(w, gpa, level == levels, false, &hpa)) {
+        if (!nested_table(w, gpa, level == levels, &hpa, &ss_w)) {
             return false;
         }
         if (!read_qwords(w->mem, hpa, &pte, 1)) {
@@ -353,7 +353,8 @@ static bool fs_walk(SmWalk *w, DmarTranslation *t, FsStep *step,
             (pte & fs_rsvd(w->hw, level, leaf))) {
             return sm_fail(w, DMAR_FR_FS_RSVD, level);
         }
-        step[(*nsteps)++] = (FsStep) { .hpa = hpa, .pte = pte, .gpa = gpa };
+        step[(*nsteps)++] = (FsStep) { .hpa = hpa, .pte = pte,
+                                       .writable = ss_w };
         *writable &= FIELD_EX64(pte, FSPTE, RW);
         *user &= FIELD_EX64(pte, FSPTE, US);
         *exec &= !FIELD_EX64(pte, FSPTE, XD);
@@ -382,7 +383,7 @@ static bool fs_set_ad(SmWalk *w, FsStep *step, unsigned nsteps,
         return true;            /* a probe: nothing is written */
     }
     for (unsigned i = 0; i < nsteps; i++) {
-        uint64_t want = step[i].pte | R_FSPTE_A_MASK, expected, hpa;
+        uint64_t want = step[i].pte | R_FSPTE_A_MASK, expected;
         bool last = i == nsteps - 1;
 
         if (last && is_write) {
@@ -392,11 +393,11 @@ static bool fs_set_ad(SmWalk *w, FsStep *step, unsigned nsteps,
             continue;
         }
         /* Nested: the second stage must let the entry be written */
-        if (!nested_table(w, step[i].gpa, i == 0, true, &hpa)) {
-            return false;
+        if (!step[i].writable) {
+            return sm_fail(w, DMAR_FR_NESTED_WRITE, 0);
         }
         expected = step[i].pte;
-        switch (dmar_mem_cmpxchg64(w->mem, hpa, &expected, want)) {
+        switch (dmar_mem_cmpxchg64(w->mem, step[i].hpa, &expected, want)) {
         case DMAR_CAS_OK:
             step[i].pte = want;
             break;
@@ -462,6 +463,10 @@ static bool translate_fs(SmWalk *w, DmarTranslation *out)
             out->pa = (ss.pa + (gpa & ss.mask)) & ~out->mask;
             out->perm &= ss.perm;
             out->level = MIN(out->level, ss.level);
+        }
+        /* §3.15 before A/D: a request that faults changes nothing */
+        if (!dmar_intr_narrow(req->addr, out)) {
+            return sm_fail(w, DMAR_FR_SM_INTR_ADDR, out->level);
         }
         if (fs_set_ad(w, step, nsteps, req->is_write, &changed)) {
             return true;
