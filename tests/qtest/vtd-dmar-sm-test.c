@@ -702,9 +702,9 @@ static void test_fs_dma(const void *opaque)
 
     fs_case_page(c, 0, &pa_a, &off_a);
     fs_case_page(c, 1, &pa_b, &off_b);
-    /* A: read-only, XD, PAT (large pages) and ignored bits 52..62 */
+    /* A: read-only, XD, PAT (bit 7 or 12) and ignored bits 52..62 */
     fs_case_map(&s, a, pa_a, c->leaf, FS_P | FS_US | FS_XD | 1ull << 52 |
-                (c->leaf > 1 ? 1ull << 12 : 0), 0);
+                (c->leaf > 1 ? 1ull << 12 : 1ull << 7), 0);
     fs_case_map(&s, b, pa_b, c->leaf, FS_P | FS_RW | FS_US | 1ull << 62, 1);
     fs_case_map(&s, cc, PAGE_P3, 1, FS_P | FS_RW | FS_US, 2);
     na = fs_path(&s, a, c->leaf, sa);
@@ -791,7 +791,21 @@ static const SsCase ss_cases[] = {
     { "ss/only-ss", SM_PROPS ",fsts=off", PGTT_SS, 4, 0 },
     { "pt", SM_PROPS, PGTT_PT, 4, 0 },
     { "pt/rid-pasid", SM_PROPS, PGTT_PT, 4, 0x41 },
+    { "pt/rid-pasid-max", SM_PROPS, PGTT_PT, 4, 0xfffff },
+    { "ss/rid-pasid-pdts-2", SM_PROPS, PGTT_SS, 4, 0x4321 },
 };
+
+/* The smallest PDTS whose directory holds PASID */
+static unsigned pdts_for(uint32_t pasid)
+{
+    unsigned pdts = 0;
+
+    while ((pasid >> 6) >= (128u << pdts)) {
+        pdts++;
+    }
+    g_assert_cmpuint(pdts, <=, 7);
+    return pdts;
+}
 
 static void test_ss_dma(const void *opaque)
 {
@@ -803,7 +817,7 @@ static void test_ss_dma(const void *opaque)
     sm_init(&s, d, c->pgtt);
     s.ss_levels = c->levels;
     s.pasid = c->rid_pasid;
-    s.pdts = c->rid_pasid >> 13;             /* large enough */
+    s.pdts = pdts_for(c->rid_pasid);
     sm_build(&s);
     sm_enable(&s);
     if (c->pgtt == PGTT_PT) {
@@ -815,8 +829,9 @@ static void test_ss_dma(const void *opaque)
         dmar_free(d);
         return;
     }
-    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R);
-    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_W);
+    /* bits 8 and 9 (A, D) are ignored without SSADE, and stay as written */
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_R | 1ull << 8);
+    dmar_map(d, IOVA_B, PAGE_P2, 1, PTE_W | 1ull << 9);
     dmar_map(d, big, BIG_2M_A, 2, PTE_RW);
     dmar_fill(d, PAGE_P1 + 0x40, 0x22);
     dmar_fill(d, BIG_2M_A + 0x1a340, 0x23);
@@ -826,6 +841,12 @@ static void test_ss_dma(const void *opaque)
     dmar_copy(d, big + 0x1a340, big + 0x100000);
     g_assert_true(dmar_holds(d, BIG_2M_A + 0x100000, 0x23));
     dmar_assert_no_fault(d);
+    g_assert_cmphex(rd(&s, dmar_pte_slot(d, IOVA_A, 1)), ==,
+                    PAGE_P1 | PTE_R | 1ull << 8);
+    g_assert_cmphex(rd(&s, dmar_pte_slot(d, IOVA_B, 1)), ==,
+                    PAGE_P2 | PTE_W | 1ull << 9);
+    g_assert_cmphex(rd(&s, dmar_pte_slot(d, big, 2)), ==,
+                    BIG_2M_A | PTE_RW | PTE_PS);
     dmar_free(d);
 }
 
@@ -1275,6 +1296,33 @@ static void fc_fs_ps_l4(Sm *s)
     fc_fs_or(s, 4, FS_PS);
 }
 
+static void fc_fs5(Sm *s)
+{
+    /* a 5-level first stage (aw-bits=57): IOVA_F's tables anew */
+    s->fs_levels = 5;
+    s->fs_root = fs_table_new(s);
+    pe_set(s, 2, s->fs_root | PE_FSPM5);
+    sm_map(s, IOVA_F, PAGE_T, true);
+}
+
+static void fc_fs5_ps_l5(Sm *s)
+{
+    fc_fs5(s);
+    fc_fs_or(s, 5, FS_PS);
+}
+
+static void fc_fs5_ps_l4(Sm *s)
+{
+    fc_fs5(s);
+    fc_fs_or(s, 4, FS_PS);
+}
+
+static void fc_fs5_leaf_np(Sm *s)
+{
+    fc_fs5(s);
+    fc_fs_leaf_np(s);
+}
+
 static void fc_fs_leaf_haw(Sm *s)
 {
     fc_fs_or(s, 1, F_HAW);
@@ -1608,6 +1656,18 @@ static const SmFaultCase sm_fault_cases[] = {
     { "fs-non-canonical", "", T_FS, SFR_CANON, false, fc_none, NONCANON },
     { "fs-non-canonical-write", "", T_FS, SFR_CANON, true, fc_none,
       NONCANON },
+    { "fs5-rsvd-ps-l5", ",aw-bits=57", T_FS, SFR_FS_RSVD, false,
+      fc_fs5_ps_l5 },
+    { "fs5-rsvd-ps-l4", ",aw-bits=57", T_FS, SFR_FS_RSVD, true,
+      fc_fs5_ps_l4 },
+    { "fs5-leaf-not-present", ",aw-bits=57", T_FS, SFR_FS_NP, false,
+      fc_fs5_leaf_np },
+    /* bit 56 set, 63:57 not */
+    { "fs5-non-canonical", ",aw-bits=57", T_FS, SFR_CANON, true, fc_fs5,
+      0x0100000000001000ull },
+    /* canonical for 5 levels, not for the 4 that FSPM says */
+    { "fs4-aw57-non-canonical", ",aw-bits=57", T_FS, SFR_CANON, false,
+      fc_none, 0x0000800000001000ull },
     { "fs-user-leaf", "", T_FS, SFR_USER, false, fc_fs_leaf_super },
     { "fs-user-l3", "", T_FS, SFR_USER, true, fc_fs_l3_super },
     { "fs-write-leaf-ro", "", T_FS, SFR_WRITE, true, fc_fs_leaf_ro },
@@ -1643,6 +1703,7 @@ static const SmFaultCase sm_fault_cases[] = {
     { "nested-out-read-only", "", T_NE, SFR_WRITE, true, fc_nest_data_ro },
     { "nested-fs-not-present", "", T_NE, SFR_FS_NP, false, fc_fs_leaf_np },
     { "nested-fs-user", "", T_NE, SFR_USER, true, fc_fs_l3_super },
+    { "nested-fs-write-ro", "", T_NE, SFR_WRITE, true, fc_fs_leaf_ro },
     { "nested-non-canonical", "", T_NE, SFR_CANON, false, fc_none, NONCANON },
     /* FPD: nothing recorded at or below the entry that has it... */
     { "fpd-ctx/pe-not-present", "", T_FS, 0, false, fc_fpd_ctx_pe_np },
@@ -1960,6 +2021,53 @@ static void test_qi_dw(void)
     dmar_free(d);
 }
 
+/*
+ * §11.4.9.9: with 256-bit descriptors, a tail with bit 4 set (half a
+ * descriptor) stops the queue with IQEI 6 before anything runs
+ */
+static void test_qi_dw_tail(void)
+{
+    QDmar *d = dmar_boot(SM_PROPS);
+    Sm s;
+
+    sm_init(&s, d, PGTT_FS);
+    sm_build(&s);
+    sm_enable(&s);
+    sq_enable(&s, true);
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    sq_push(&s, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x78), IQ_STATUS);
+    sq_push(&s, QI_WAIT | QI_WAIT_SW | QI_SDATA(0x79), IQ_STATUS);
+    dmar_wr64(d, REG_IQT, sq_off(&s, 1) + 16);
+    sq_assert_iqe(&s, 0, 6);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    sq_sync(&s);
+    dmar_free(d);
+}
+
+/*
+ * Register-based invalidation in scalable mode: ignored, and reported
+ * as done with granularity 0
+ */
+static void test_reg_inv_ignored(void)
+{
+    QDmar *d = dmar_boot(SM_PROPS);
+    Sm s;
+
+    sm_init(&s, d, PGTT_FS);
+    sm_build(&s);
+    sm_map(&s, IOVA_A, PAGE_P1, false);
+    sm_map(&s, IOVA_B, PAGE_OUT, true);
+    dmar_fill(d, PAGE_P1, 0x91);
+    sm_enable(&s);
+    dmar_copy(d, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(d, PAGE_OUT, 0x91));
+    g_assert_cmphex(CCMD_CAIG(dmar_ccmd_inv(d, CCMD_CIRG(GRAN_GLOBAL))), ==,
+                    0);
+    g_assert_cmphex(IOTLB_IAIG(dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0)), ==, 0);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
 /* Reserved granularities and fields of types 6 and 7 */
 static void test_qi_sm_rsvd(void)
 {
@@ -2049,6 +2157,7 @@ typedef enum InvKind {
     INV_PC_GLOBAL,
     INV_PC_IOTLB,           /* leaf changed; type 7 drops the DID's IOTLB */
     INV_CC_DEVICE,          /* PASID entry changed; type 1, device */
+    INV_CC_DOMAIN,          /* ... domain-selective: every context */
     INV_CC_GLOBAL,
     INV_PIOTLB_ALL,         /* leaf changed; type 6, each G */
     INV_PIOTLB_PAGE,
@@ -2073,6 +2182,7 @@ static const InvCase inv_cases[] = {
     { "pc-pasid/ss", INV_PC_PASID, PGTT_SS, false },
     { "pc-domain/iotlb", INV_PC_IOTLB, PGTT_FS, true },
     { "cc-device", INV_CC_DEVICE, PGTT_FS, true },
+    { "cc-domain", INV_CC_DOMAIN, PGTT_SS, true },
     { "cc-global", INV_CC_GLOBAL, PGTT_NESTED, false },
     { "piotlb-pasid", INV_PIOTLB_ALL, PGTT_FS, true },
     { "piotlb-page", INV_PIOTLB_PAGE, PGTT_FS, true },
@@ -2096,7 +2206,7 @@ static void test_inv(const void *opaque)
     uint64_t mamv = CAP_MAMV(dmar_rd64(d, REG_CAP));
     bool pe_change = c->kind == INV_PC_DOMAIN || c->kind == INV_PC_PASID ||
                      c->kind == INV_PC_GLOBAL || c->kind == INV_CC_DEVICE ||
-                     c->kind == INV_CC_GLOBAL;
+                     c->kind == INV_CC_DOMAIN || c->kind == INV_CC_GLOBAL;
     Sm s;
 
     sm_init(&s, d, c->pgtt);
@@ -2144,6 +2254,9 @@ static void test_inv(const void *opaque)
         break;
     case INV_CC_DEVICE:
         sq_push(&s, QI_CC | QI_G(GRAN_DEVICE) | QI_CC_SID(EDU_SID), 0);
+        break;
+    case INV_CC_DOMAIN:
+        sq_push(&s, QI_CC | QI_G(GRAN_DOMAIN) | QI_DID(DOMAIN), 0);
         break;
     case INV_CC_GLOBAL:
         sq_push(&s, QI_CC | QI_G(GRAN_GLOBAL), 0);
@@ -2234,7 +2347,9 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/sm/pasid/paside", test_pasid_paside);
     qtest_add_func("/vtd-dmar/sm/pasid/beyond-dir", test_pasid_beyond_dir);
     qtest_add_func("/vtd-dmar/sm/qi/256-bit", test_qi_dw);
+    qtest_add_func("/vtd-dmar/sm/qi/256-bit-tail", test_qi_dw_tail);
     qtest_add_func("/vtd-dmar/sm/qi/rsvd", test_qi_sm_rsvd);
+    qtest_add_func("/vtd-dmar/sm/reg-inv-ignored", test_reg_inv_ignored);
     qtest_add_func("/vtd-dmar/sm/qi/types-legacy", test_qi_sm_types_legacy);
     qtest_add_func("/vtd-dmar/sm/qi/pdevtlb-no-dt", test_qi_pdevtlb_no_dt);
     DMAR_ADD_CASES("/vtd-dmar/sm/inv", inv_cases, test_inv);
