@@ -26,6 +26,8 @@
  *          source-id only, and an invalidation makes a changed mapping
  *          visible to every device of the domain;
  *   spec-* a core divergence the oracle found, kept as its own case.
+ * Scalable mode (dmar-sm.c) has its own generator and oracle: the
+ * sm-* configurations, described in their section below.
  *
  * Where the specification leaves an order open (a present entry with a
  * reserved bit and without the permission a request needs: 5h/6h or Ch?)
@@ -41,6 +43,7 @@
 #include "qemu/bswap.h"
 #include "dmar-core.h"
 #include "dmar-cache.h"
+#include "dmar-sm.h"
 #include "dmar-fake-mem.h"
 
 /* The key of a request without PASID from SID (legacy mode). */
@@ -2396,6 +2399,1617 @@ static void test_walk_range(const void *opaque)
     oracle_destroy(&o);
 }
 
+/* ================ Scalable mode (dmar-sm.c) ================ */
+
+/*
+ * The same idea in scalable mode (VT-d §9.4-§9.9): a seeded generator
+ * writes down address spaces of four kinds (first stage, second stage,
+ * nested, pass-through), each with its domain-id and random mappings;
+ * devices whose PASIDs (RID_PASID included) are bound to spaces through
+ * the PASID directory and table; then damages PASID-directory entries,
+ * PASID-table entries, first-stage and second-stage entries, and (nested)
+ * the second-stage mappings of first-stage tables. Every probe (device,
+ * PASID or none, address, read/write, supervisor, execute) is answered
+ * from the intent and the damages alone, and the core (context lookup,
+ * PASID, PASID-entry lookup, translate) must agree: the same page,
+ * permissions and size, or the same fault reason and FPD. After each
+ * probe, guest memory was written only at the first-stage entries of the
+ * walk's path; after a success those have A set, the leaf D for a write,
+ * nothing else changed.
+ *
+ * Where the specification leaves an order open (two permission faults of
+ * one request, or a first-stage permission fault against a second-stage
+ * fault of the nested output or an A/D update), the oracle accepts each
+ * of them. Structural first-stage faults (P, reserved, access) come before
+ * the permission checks, as in IA-32e paging; second-stage walks check as
+ * they go, as in legacy mode.
+ */
+
+#define SM_NEST_OFF     0x1000000000ull     /* FS table GPA = HPA + this */
+#define SM_GRAM         0x2000000000ull     /* nested outputs (GPAs) */
+#define SM_GRAM_1G      8                   /* ... 8 GiB of them */
+#define SM_DIR_BASE     0x300000000ull      /* PASID directories */
+#define SM_DIR_SLOT     0x40000ull
+#define SM_FS_P         R_FSPTE_P_MASK
+#define SM_FS_RW        R_FSPTE_RW_MASK
+#define SM_FS_US        R_FSPTE_US_MASK
+#define SM_FS_A         R_FSPTE_A_MASK
+#define SM_FS_D         R_FSPTE_D_MASK
+#define SM_FS_PS        R_FSPTE_PS_MASK
+#define SM_FS_XD        R_FSPTE_XD_MASK
+#define SM_FS_ADDR      0x000ffffffffff000ull
+
+typedef struct SmCfg {
+    const char *name;
+    uint8_t haw, sagaw;
+    bool fs5;               /* CAP.FL5LP: 5-level first-stage spaces too */
+    bool fs1gp;
+    unsigned spaces, maps, devices;
+} SmCfg;
+
+typedef enum SmKind { SK_FS, SK_SS, SK_NESTED, SK_PT, SK_COUNT } SmKind;
+
+static const char *const sk_names[SK_COUNT] = {
+    "first-stage", "second-stage", "nested", "pass-through",
+};
+
+typedef enum SmDmg {
+    SD_NONE, SD_NP, SD_RSVD, SD_DANGLING, SD_US, SD_RW, SD_XD, SD_CUT_R,
+    SD_CUT_W, SD_BEYOND, SD_COUNT
+} SmDmg;
+
+static const char *const sd_names[SD_COUNT] = {
+    "none", "not-present", "reserved", "dangling", "us-cut", "rw-cut",
+    "xd-set", "r-cut", "w-cut", "beyond-ss-width",
+};
+
+typedef struct SmMap {
+    uint64_t va, pa;
+    uint8_t level;
+    uint64_t bits;          /* FS: leaf flags; SS: permissions */
+} SmMap;
+
+/* An entry the builder wrote, and what the oracle expects it to hold. */
+typedef struct SmEnt {
+    uint64_t hpa;
+    uint64_t next;          /* table entries: the table, as the entry has it */
+    int map;                /* leaf: its mapping, else -1 */
+    SmDmg dmg;
+    uint64_t val;
+} SmEnt;
+
+typedef struct SmTree {
+    bool fs;
+    unsigned levels;
+    uint64_t root;          /* as the PASID entry holds it */
+    GHashTable *ents;       /* node_key -> SmEnt */
+    GArray *maps;           /* of SmMap */
+} SmTree;
+
+typedef struct SmSpace {
+    SmKind kind;
+    uint16_t did;
+    SmTree fs, ss;
+    GHashTable *tblperm;    /* nested: FS table GPA -> SS perm + 1 */
+    GArray *split4k;        /* nested: GPAs of 2 MiB mapped by 4 KiB SS */
+    unsigned ss_probe_maps; /* SS kind: the maps to probe (all) */
+} SmSpace;
+
+typedef enum SmPDmg {
+    SP_OK, SP_DIR_NP, SP_DIR_RSVD, SP_PE_NP, SP_PE_RSVD, SP_PE_INVALID,
+    SP_PE_PTR, SP_COUNT
+} SmPDmg;
+
+static const char *const sp_names[SP_COUNT] = {
+    "ok", "dir-not-present", "dir-reserved", "pe-not-present",
+    "pe-reserved", "pe-invalid", "pe-table-unreadable",
+};
+
+typedef struct SmDir {
+    uint64_t table;
+    bool fpd;
+    SmPDmg dmg;
+} SmDir;
+
+typedef struct SmBind {
+    uint32_t pasid;
+    int space;
+    bool fpd, sre, ere, wpe;
+    SmPDmg dmg;
+    uint64_t qw[8];         /* as written */
+} SmBind;
+
+typedef struct SmDev {
+    uint16_t sid;
+    bool fpd;
+    unsigned pdts;
+    uint32_t rid_pasid;
+    uint64_t dir;
+    GHashTable *dirs;       /* dir index + 1 -> SmDir */
+    GHashTable *binds;      /* pasid + 1 -> SmBind */
+    GPtrArray *blist;       /* the SmBinds */
+} SmDev;
+
+typedef struct SmProbe {
+    unsigned dev;
+    uint32_t pasid;         /* DMAR_NO_PASID: RID_PASID */
+    uint64_t va;
+    bool w, priv, exec;
+} SmProbe;
+
+#define SM_MAX_FR 4
+
+typedef struct SmOut {
+    bool ok;
+    DmarFaultReason fr[SM_MAX_FR];  /* any of these */
+    unsigned nfr;
+    bool fpd;
+    uint64_t pa, mask;      /* pa: of the probed address */
+    uint8_t perm;
+    bool has_did;
+    uint16_t did;
+    SmSpace *sp;            /* FS path (A/D) */
+    SmEnt *path[DMAR_MAX_LEVELS];
+    unsigned npath;
+    const char *rule;
+} SmOut;
+
+typedef struct SmOracle {
+    const SmCfg *cfg;
+    uint32_t seed;
+    const char *path;
+    GRand *r;
+    DmarHwConfig hw;
+    FakeMem mem;
+    DmarMem dmem;
+    uint64_t rta;
+    SmSpace *sp;
+    SmDev *dev;
+    unsigned ndev;
+    unsigned probes, ok, mismatches, by_fr[256], by_kind[SK_COUNT];
+    unsigned cross, ad_checked;
+    GArray *damaged;        /* of SmDamaged */
+} SmOracle;
+
+/* Where an entry was damaged, to probe under it. */
+typedef struct SmDamaged {
+    int space;
+    uint64_t va;            /* first address the entry covers */
+    uint8_t level;
+    SmDmg kind;
+} SmDamaged;
+
+static uint64_t sm_bit_in(SmOracle *o, unsigned lo, unsigned hi)
+{
+    return 1ull << rnd_range(o->r, lo, hi);
+}
+
+static uint64_t sm_unbacked(SmOracle *o)
+{
+    return UNBACKED_BASE + rnd_below(o->r, UNBACKED_PAGES) * SZ_4K;
+}
+
+static SmEnt *sm_ent(const SmTree *t, unsigned level, uint64_t va)
+{
+    return g_hash_table_lookup(t->ents, node_key(level, va));
+}
+
+static SmMap *sm_map_at(const SmTree *t, int i)
+{
+    return &g_array_index(t->maps, SmMap, i);
+}
+
+static uint64_t sm_hpa(const SmSpace *sp, const SmTree *t, uint64_t a)
+{
+    return sp->kind == SK_NESTED && t->fs ? a - SM_NEST_OFF : a;
+}
+
+static bool sm_add_map(SmOracle *o, SmSpace *sp, SmTree *t, uint64_t va,
+                       uint64_t pa, unsigned level, uint64_t bits);
+
+/* A table for T: its HPA, or in a nested FS its GPA (mapped RW in SS). */
+static uint64_t sm_alloc(SmOracle *o, SmSpace *sp, SmTree *t)
+{
+    uint64_t hpa = fake_alloc_table(&o->mem);
+
+    if (sp->kind == SK_NESTED && t->fs) {
+        g_assert_true(sm_add_map(o, sp, &sp->ss, hpa + SM_NEST_OFF, hpa, 1,
+                                 DMAR_PERM_RW));
+        return hpa + SM_NEST_OFF;
+    }
+    return hpa;
+}
+
+static void sm_tree_init(SmOracle *o, SmSpace *sp, SmTree *t, bool fs,
+                         unsigned levels)
+{
+    t->fs = fs;
+    t->levels = levels;
+    t->ents = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                    g_free);
+    t->maps = g_array_new(false, false, sizeof(SmMap));
+    t->root = sm_alloc(o, sp, t);
+}
+
+static void sm_tree_destroy(SmTree *t)
+{
+    if (t->ents) {
+        g_hash_table_destroy(t->ents);
+        g_array_free(t->maps, true);
+    }
+}
+
+/* Add VA -> PA (a page of LEVEL) to the intent and the tables. */
+static bool sm_add_map(SmOracle *o, SmSpace *sp, SmTree *t, uint64_t va,
+                       uint64_t pa, unsigned level, uint64_t bits)
+{
+    uint64_t table = t->root;
+    SmMap m = { .va = va, .pa = pa, .level = level, .bits = bits };
+    SmEnt *n;
+
+    for (unsigned l = t->levels; l > level; l--) {
+        n = sm_ent(t, l, va);
+        if (n && n->map >= 0) {
+            return false;
+        }
+    }
+    if (sm_ent(t, level, va)) {
+        return false;
+    }
+    for (unsigned l = t->levels; l > level; l--) {
+        n = sm_ent(t, l, va);
+        if (!n) {
+            n = g_new0(SmEnt, 1);
+            n->hpa = sm_hpa(sp, t, table) + lvl_index(l, va) * 8;
+            n->map = -1;
+            g_hash_table_insert(t->ents, node_key(l, va), n);
+            n->next = sm_alloc(o, sp, t);
+            n->val = t->fs ? n->next | SM_FS_P | SM_FS_RW | SM_FS_US |
+                             (chance(o->r, 60) ? SM_FS_A : 0) :
+                     make_slpte(n->next, DMAR_PERM_RW, false);
+            fake_poke64(&o->mem, n->hpa, n->val);
+        }
+        table = n->next;
+    }
+    n = g_new0(SmEnt, 1);
+    n->hpa = sm_hpa(sp, t, table) + lvl_index(level, va) * 8;
+    n->map = t->maps->len;
+    n->val = t->fs ? pa | bits | (level > 1 ? SM_FS_PS : 0) :
+             make_slpte(pa, bits, level > 1);
+    fake_poke64(&o->mem, n->hpa, n->val);
+    g_hash_table_insert(t->ents, node_key(level, va), n);
+    g_array_append_val(t->maps, m);
+    return true;
+}
+
+static unsigned sm_pick_level(SmOracle *o)
+{
+    unsigned pick = g_rand_int_range(o->r, 0, 100);
+
+    return pick < 70 ? 1 : pick < 92 ? 2 : 3;
+}
+
+/* FS leaf flags: P, and U/S, R/W, XD, A, D at random. */
+static uint64_t sm_fs_bits(SmOracle *o)
+{
+    uint64_t b = SM_FS_P;
+
+    if (chance(o->r, 15)) {
+        b |= SM_FS_RW;          /* supervisor page: RW, no XD */
+    } else {
+        b |= SM_FS_US;
+        b |= chance(o->r, 70) ? SM_FS_RW : 0;
+        b |= chance(o->r, 25) ? SM_FS_XD : 0;
+    }
+    if (chance(o->r, 30)) {
+        b |= SM_FS_A | (chance(o->r, 50) ? SM_FS_D : 0);
+    }
+    return b;
+}
+
+/* Nested: GRAM mapped by SS in 1 GiB, 2 MiB and 4 KiB pages, some not. */
+static void sm_gen_gram(SmOracle *o, SmSpace *sp)
+{
+    static const uint8_t perms[] = {
+        DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW,
+        DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_RW,
+        DMAR_PERM_R, DMAR_PERM_W,
+    };
+
+    sp->split4k = g_array_new(false, false, sizeof(uint64_t));
+    for (unsigned g = 0; g < SM_GRAM_1G; g++) {
+        uint64_t gpa = SM_GRAM + g * SZ_1G;
+        uint64_t base = rnd_below(o->r, 1ull << 10) * SZ_1G;
+
+        if (chance(o->r, 35)) {
+            sm_add_map(o, sp, &sp->ss, gpa, base, 3,
+                       perms[g_rand_int_range(o->r, 0, 10)]);
+            continue;
+        }
+        for (unsigned j = 0; j < 512; j++) {
+            uint64_t a = gpa + j * SZ_2M;
+
+            if (chance(o->r, 1)) {
+                g_array_append_val(sp->split4k, a);
+                for (unsigned k = 0; k < 512; k++) {
+                    if (!chance(o->r, 5)) {
+                        sm_add_map(o, sp, &sp->ss, a + k * SZ_4K,
+                                   base + j * SZ_2M + k * SZ_4K, 1,
+                                   perms[g_rand_int_range(o->r, 0, 10)]);
+                    }
+                }
+            } else if (!chance(o->r, 5)) {
+                sm_add_map(o, sp, &sp->ss, a, base + j * SZ_2M, 2,
+                           perms[g_rand_int_range(o->r, 0, 10)]);
+            }
+        }
+    }
+}
+
+static void sm_gen_space(SmOracle *o, SmSpace *sp, SmKind kind, bool small)
+{
+    const SmCfg *c = o->cfg;
+    unsigned ss_choices[3], n_ss = 0, attempts = 0;
+    uint64_t region[4];
+    unsigned fs_levels = c->fs5 && chance(o->r, 50) ? 5 : 4;
+    unsigned fs_width = DMAR_LEVELS_TO_WIDTH(fs_levels);
+    unsigned want = c->maps / c->spaces / (small ? 10 : 1);
+
+    sp->kind = kind;
+    for (unsigned l = 3; l <= 5; l++) {
+        if (c->sagaw & (1u << DMAR_LEVELS_TO_AW(l))) {
+            ss_choices[n_ss++] = l;
+        }
+    }
+    if (kind == SK_SS || kind == SK_NESTED) {
+        sm_tree_init(o, sp, &sp->ss, false,
+                     ss_choices[g_rand_int_range(o->r, 0, n_ss)]);
+    }
+    if (kind == SK_FS || kind == SK_NESTED) {
+        sm_tree_init(o, sp, &sp->fs, true, fs_levels);
+        sp->tblperm = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    if (kind == SK_NESTED) {
+        sm_gen_gram(o, sp);
+    }
+    if (kind == SK_PT) {
+        return;
+    }
+    for (unsigned k = 0; k < 4; k++) {
+        unsigned width = kind == SK_SS ?
+                         DMAR_LEVELS_TO_WIDTH(sp->ss.levels) : fs_width - 1;
+
+        region[k] = rnd_below(o->r, 1ull << (width - REGION_SHIFT))
+                    << REGION_SHIFT;
+    }
+    for (unsigned i = 0; i < want; i++) {
+        unsigned level = sm_pick_level(o);
+        uint64_t size = lvl_size(level);
+        uint64_t window = level == 1 ? SZ_16M : level == 2 ? SZ_8G :
+                          1ull << REGION_SHIFT;
+        uint64_t va = region[g_rand_int_range(o->r, 0, 4)] +
+                      rnd_below(o->r, window / size) * size;
+        uint64_t pa;
+
+        g_assert_cmpuint(++attempts, <, 50 * want);
+        if (level == 1) {
+            va += rnd_below(o->r, 8) * SZ_1G;
+        }
+        if (kind == SK_NESTED) {
+            pa = SM_GRAM + rnd_below(o->r, SM_GRAM_1G * SZ_1G / size) * size;
+            if (level == 1 && sp->split4k->len && chance(o->r, 50)) {
+                pa = g_array_index(sp->split4k, uint64_t,
+                                   g_rand_int_range(o->r, 0,
+                                                    sp->split4k->len)) +
+                     rnd_below(o->r, 512) * SZ_4K;
+            }
+        } else {
+            pa = rnd_below(o->r, (1ull << 40) / size) * size;
+            if (chance(o->r, 3)) {
+                pa = level == 1 ? DMAR_INTR_ADDR_FIRST - SZ_4K +
+                                  rnd_below(o->r, 258) * SZ_4K :
+                     DMAR_INTR_ADDR_FIRST & ~(size - 1);
+            }
+        }
+        if (kind == SK_SS) {
+            static const uint8_t perms[] = {
+                DMAR_PERM_RW, DMAR_PERM_RW, DMAR_PERM_R, DMAR_PERM_W,
+            };
+
+            if (!sm_add_map(o, sp, &sp->ss, va, pa, level,
+                            perms[g_rand_int_range(o->r, 0, 4)])) {
+                i--;
+            }
+        } else if (!sm_add_map(o, sp, &sp->fs, va, pa, level,
+                               sm_fs_bits(o))) {
+            i--;
+        }
+    }
+}
+
+/* ---- Damage ---- */
+
+static void sm_poke_ent(SmOracle *o, SmEnt *n, SmDmg k, uint64_t val)
+{
+    n->dmg = k;
+    n->val = val;
+    fake_poke64(&o->mem, n->hpa, val);
+}
+
+/* Damage one entry on the path of a random mapping of T; false: none fit */
+static bool sm_damage_one(SmOracle *o, SmSpace *sp, SmTree *t, SmDmg k,
+                          unsigned max_level)
+{
+    const SmMap *m = sm_map_at(t, g_rand_int_range(o->r, 0, t->maps->len));
+    unsigned level = m->level;
+    SmEnt *n;
+    bool leaf;
+    uint64_t v;
+
+    if (sp->kind == SK_NESTED && !t->fs && m->va < SM_GRAM) {
+        return false;           /* the SS mapping of an FS table */
+    }
+    if (level < t->levels && (k == SD_DANGLING || k == SD_US ||
+                              k == SD_BEYOND ||
+                              k == SD_RW || k == SD_XD || k == SD_CUT_R ||
+                              k == SD_CUT_W || chance(o->r, 30))) {
+        level++;
+    }
+    if (level + 1 < t->levels && chance(o->r, 10)) {
+        level++;
+    }
+    if (level > max_level) {
+        return false;
+    }
+    n = sm_ent(t, level, m->va);
+    leaf = n->map >= 0;
+    if (n->dmg != SD_NONE) {
+        return false;
+    }
+    v = n->val;
+    switch (k) {
+    case SD_NP:
+        v &= t->fs ? ~SM_FS_P : ~(uint64_t)DMAR_PERM_RW;
+        if (chance(o->r, 50)) {
+            v |= t->fs ? SM_FS_PS | (1ull << 51) : R_SLPTE_SNP_MASK;
+        }
+        break;
+    case SD_RSVD:
+        if (!t->fs) {
+            if ((v & DMAR_PERM_RW) != DMAR_PERM_RW) {
+                return false;
+            }
+            v |= R_SLPTE_SNP_MASK;
+        } else if (o->cfg->haw < 52) {
+            v |= sm_bit_in(o, o->cfg->haw, 51);
+        } else if (level == t->levels) {
+            v |= SM_FS_PS;
+        } else if (leaf && level > 1) {
+            v |= sm_bit_in(o, 13, lvl_shift(level) - 1);
+        } else if (!leaf && level > 1 &&
+                   (n->next & (lvl_size(level) - 1) & ~0x1fffull)) {
+            v |= SM_FS_PS;      /* a misaligned large page */
+        } else {
+            return false;
+        }
+        break;
+    case SD_DANGLING:
+        if (leaf || (t->fs && sp->kind == SK_NESTED)) {
+            return false;
+        }
+        v = t->fs ? (v & ~SM_FS_ADDR) | sm_unbacked(o) :
+            FIELD_DP64(v, SLPTE, ADDR, sm_unbacked(o) >> DMAR_PAGE_SHIFT);
+        break;
+    case SD_US:
+    case SD_RW:
+    case SD_XD:
+        if (leaf) {
+            return false;
+        }
+        v = k == SD_US ? v & ~SM_FS_US : k == SD_RW ? v & ~SM_FS_RW :
+            v | SM_FS_XD;
+        break;
+    case SD_BEYOND:
+        /* nested: a FS table beyond the second stage's width */
+        if (leaf || !t->fs || sp->kind != SK_NESTED ||
+            DMAR_LEVELS_TO_WIDTH(sp->ss.levels) >= o->cfg->haw) {
+            return false;
+        }
+        v |= sm_bit_in(o, DMAR_LEVELS_TO_WIDTH(sp->ss.levels),
+                       o->cfg->haw - 1);
+        break;
+    case SD_CUT_R:
+    case SD_CUT_W:
+        if (leaf) {
+            return false;
+        }
+        v &= ~(uint64_t)(k == SD_CUT_R ? DMAR_PERM_R : DMAR_PERM_W);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    sm_poke_ent(o, n, k, v);
+    {
+        SmDamaged dd = {
+            .space = sp - o->sp, .va = m->va & ~(lvl_size(level) - 1),
+            .level = level, .kind = k,
+        };
+
+        if (sp->kind != SK_NESTED || t->fs) {
+            g_array_append_val(o->damaged, dd);
+        }
+    }
+    return true;
+}
+
+static void sm_damage_tree(SmOracle *o, SmSpace *sp, SmTree *t,
+                           const SmDmg *kinds, unsigned n_kinds,
+                           unsigned count, unsigned max_level)
+{
+    unsigned done = 0;
+
+    for (unsigned a = 0; a < 200 * count && done < count; a++) {
+        done += sm_damage_one(o, sp, t, kinds[done % n_kinds], max_level);
+    }
+}
+
+/* Nested: the SS mapping of a random FS table loses R or W. */
+static void sm_damage_tblperm(SmOracle *o, SmSpace *sp, bool root)
+{
+    GList *vals = g_hash_table_get_values(sp->fs.ents);
+    GPtrArray *tables = g_ptr_array_new();
+    uint64_t gpa = sp->fs.root;
+    uint8_t perm = root || chance(o->r, 50) ? DMAR_PERM_W : DMAR_PERM_R;
+    SmEnt *s;
+
+    for (GList *l = vals; l; l = l->next) {
+        if (((SmEnt *)l->data)->map < 0) {
+            g_ptr_array_add(tables, l->data);
+        }
+    }
+    if (!root && tables->len) {
+        gpa = ((SmEnt *)g_ptr_array_index(
+                   tables, g_rand_int_range(o->r, 0, tables->len)))->next;
+    }
+    g_ptr_array_free(tables, true);
+    g_list_free(vals);
+    if (g_hash_table_contains(sp->tblperm, (gpointer)(uintptr_t)gpa)) {
+        return;
+    }
+    s = sm_ent(&sp->ss, 1, gpa);
+    g_assert_nonnull(s);
+    sm_poke_ent(o, s, perm == DMAR_PERM_R ? SD_CUT_W : SD_CUT_R,
+                make_slpte(gpa - SM_NEST_OFF, perm, false));
+    g_hash_table_insert(sp->tblperm, (gpointer)(uintptr_t)gpa,
+                        GUINT_TO_POINTER(perm + 1));
+}
+
+static uint8_t sm_tblperm(const SmSpace *sp, uint64_t gpa)
+{
+    unsigned v = GPOINTER_TO_UINT(g_hash_table_lookup(sp->tblperm,
+                                                      (gpointer)(uintptr_t)
+                                                      gpa));
+
+    return v ? v - 1 : DMAR_PERM_RW;
+}
+
+/* ---- Devices, the PASID directory and table ---- */
+
+static void sm_write_bind(SmOracle *o, SmDev *d, SmBind *b)
+{
+    uint32_t di = b->pasid >> 6;
+    SmDir *dir = g_hash_table_lookup(d->dirs, GUINT_TO_POINTER(di + 1));
+    const SmSpace *sp = &o->sp[b->space];
+    static const unsigned pgtt[SK_COUNT] = {
+        [SK_FS] = DMAR_PGTT_FS, [SK_SS] = DMAR_PGTT_SS,
+        [SK_NESTED] = DMAR_PGTT_NESTED, [SK_PT] = DMAR_PGTT_PT,
+    };
+    uint64_t *q = b->qw;
+
+    if (!dir) {
+        dir = g_new0(SmDir, 1);
+        dir->table = fake_alloc_table(&o->mem);
+        dir->fpd = chance(o->r, 15);
+        g_hash_table_insert(d->dirs, GUINT_TO_POINTER(di + 1), dir);
+        fake_poke64(&o->mem, d->dir + di * 8, dir->table | 1 |
+                    (dir->fpd ? R_PASID_DIR_FPD_MASK : 0));
+    }
+    memset(b->qw, 0, sizeof(b->qw));
+    q[0] = FIELD_DP64(0, PASID0, P, 1);
+    q[0] = FIELD_DP64(q[0], PASID0, FPD, b->fpd);
+    q[0] = FIELD_DP64(q[0], PASID0, PGTT, pgtt[sp->kind]);
+    if (sp->ss.ents) {
+        q[0] = FIELD_DP64(q[0], PASID0, AW, DMAR_LEVELS_TO_AW(sp->ss.levels));
+        q[0] = FIELD_DP64(q[0], PASID0, SSPTPTR, sp->ss.root >> 12);
+    }
+    q[1] = FIELD_DP64(0, PASID1, DID, sp->did);
+    q[1] |= chance(o->r, 20) ? R_PASID1_PWSNP_MASK : 0;
+    q[2] = FIELD_DP64(0, PASID2, SRE, b->sre);
+    q[2] = FIELD_DP64(q[2], PASID2, ERE, b->ere);
+    q[2] = FIELD_DP64(q[2], PASID2, WPE, b->wpe);
+    if (sp->fs.ents) {
+        q[2] = FIELD_DP64(q[2], PASID2, FSPM, sp->fs.levels == 5);
+        q[2] = FIELD_DP64(q[2], PASID2, FSPTPTR, sp->fs.root >> 12);
+    }
+    switch (b->dmg) {
+    case SP_PE_NP:
+        q[0] &= ~R_PASID0_P_MASK;
+        q[chance(o->r, 50) ? 3 : 0] |= 1ull << 10;
+        break;
+    case SP_PE_RSVD: {
+        static const struct { uint8_t qw, lo, hi; } rsvd[] = {
+            { 0, 5, 5 }, { 0, 9, 11 }, { 1, 16, 22 }, { 1, 25, 63 },
+            { 2, 5, 11 }, { 3, 0, 63 }, { 4, 0, 63 }, { 5, 0, 63 },
+            { 6, 0, 63 }, { 7, 0, 63 },
+        };
+        unsigned i = g_rand_int_range(o->r, 0, ARRAY_SIZE(rsvd));
+
+        q[rsvd[i].qw] |= sm_bit_in(o, rsvd[i].lo, rsvd[i].hi);
+        break;
+    }
+    case SP_PE_PTR:
+        if (sp->kind == SK_SS) {
+            q[0] = FIELD_DP64(q[0], PASID0, SSPTPTR, sm_unbacked(o) >> 12);
+        } else {
+            g_assert_true(sp->kind == SK_FS);
+            q[2] = FIELD_DP64(q[2], PASID2, FSPTPTR, sm_unbacked(o) >> 12);
+        }
+        break;
+    case SP_PE_INVALID: {
+        static const uint8_t bad[] = { 0, 5, 6, 7 };
+
+        q[0] = FIELD_DP64(q[0], PASID0, PGTT,
+                          bad[g_rand_int_range(o->r, 0, 4)]);
+        break;
+    }
+    default:
+        break;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        fake_poke64(&o->mem, dir->table + (b->pasid & 63) * 64 + i * 8,
+                    q[i]);
+    }
+}
+
+static SmBind *sm_bind(SmOracle *o, SmDev *d, uint32_t pasid, int space,
+                       SmPDmg dmg)
+{
+    SmBind *b;
+
+    if (g_hash_table_contains(d->binds, GUINT_TO_POINTER(pasid + 1))) {
+        return NULL;
+    }
+    b = g_new0(SmBind, 1);
+    *b = (SmBind) {
+        .pasid = pasid, .space = space, .fpd = chance(o->r, 15),
+        .sre = chance(o->r, 80), .ere = chance(o->r, 80),
+        .wpe = chance(o->r, 50), .dmg = dmg,
+    };
+    g_hash_table_insert(d->binds, GUINT_TO_POINTER(pasid + 1), b);
+    g_ptr_array_add(d->blist, b);
+    sm_write_bind(o, d, b);
+    return b;
+}
+
+static uint32_t sm_rnd_pasid(SmOracle *o, const SmDev *d)
+{
+    return rnd_below(o->r, 64ull << (d->pdts + 7)) & (DMAR_PASID_LIMIT - 1);
+}
+
+static void sm_gen_devices(SmOracle *o)
+{
+    o->ndev = o->cfg->devices;
+    o->dev = g_new0(SmDev, o->ndev);
+    for (unsigned i = 0; i < o->ndev; i++) {
+        SmDev *d = &o->dev[i];
+        uint64_t ctx_gpa, ctp;
+        bool unique;
+        unsigned up;
+
+        do {
+            d->sid = g_rand_int_range(o->r, 0, 0x10000);
+            unique = true;
+            for (unsigned j = 0; j < i; j++) {
+                unique &= o->dev[j].sid != d->sid;
+            }
+        } while (!unique);
+        d->fpd = chance(o->r, 20);
+        d->pdts = rnd_range(o->r, 0, 7);
+        d->dir = SM_DIR_BASE + i * SM_DIR_SLOT;
+        fake_back(&o->mem, d->dir, 8ull << (d->pdts + 7));
+        d->dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                        NULL, g_free);
+        d->binds = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                         NULL, g_free);
+        d->blist = g_ptr_array_new();
+        d->rid_pasid = chance(o->r, 50) ? 0 : sm_rnd_pasid(o, d);
+        if (i == o->ndev - 1 && d->pdts < 7) {
+            /* RID_PASID beyond the directory (48h): left unbound */
+            d->rid_pasid = (64u << (d->pdts + 7)) + rnd_below(o->r, 64);
+        }
+        /* the root and context entries (§9.2, §9.4): always healthy */
+        up = (d->sid & 0xff) >= 128;
+        ctp = fake_peek64(&o->mem, o->rta + (d->sid >> 8) * 16 + up * 8) &
+              ~0xfffull;
+        if (!ctp) {
+            ctp = fake_alloc_table(&o->mem);
+            fake_poke64(&o->mem, o->rta + (d->sid >> 8) * 16 + up * 8,
+                        ctp | 1);
+        }
+        ctx_gpa = ctp + (d->sid & 0x7f) * 32;
+        fake_poke64(&o->mem, ctx_gpa,
+                    FIELD_DP64(FIELD_DP64(FIELD_DP64(FIELD_DP64(
+                        d->dir, SM_CTX0, PDTS, d->pdts), SM_CTX0, PASIDE, 1),
+                        SM_CTX0, FPD, d->fpd), SM_CTX0, P, 1));
+        fake_poke64(&o->mem, ctx_gpa + 8,
+                    FIELD_DP64(0, SM_CTX1, RID_PASID, d->rid_pasid));
+        /* RID_PASID, and PASIDs bound to random spaces */
+        if ((d->rid_pasid >> 6) < (1u << (d->pdts + 7))) {
+            sm_bind(o, d, d->rid_pasid, (i * 7) % o->cfg->spaces, SP_OK);
+        }
+        for (unsigned k = 0; k < 6; k++) {
+            uint32_t pasid = sm_rnd_pasid(o, d);
+
+            if (k & 1 && d->blist->len) {
+                /* next to another one: same directory entry */
+                pasid = (((SmBind *)g_ptr_array_index(d->blist, 0))->pasid &
+                         ~63u) | rnd_below(o->r, 64);
+            }
+            /* every space is bound somewhere */
+            sm_bind(o, d, pasid, (i * 7 + k + 1) % o->cfg->spaces, SP_OK);
+        }
+        /* damaged PASID entries */
+        for (unsigned k = SP_PE_NP; k <= SP_PE_PTR; k++) {
+            /* an unreadable table: of space 0 (FS) or 1 (SS) */
+            sm_bind(o, d, sm_rnd_pasid(o, d), k == SP_PE_PTR ? i & 1 :
+                    g_rand_int_range(o->r, 0, o->cfg->spaces), k);
+        }
+    }
+    /* damaged directory entries: fresh ones, two PASIDs bound under each */
+    for (unsigned i = 0; i < o->ndev; i++) {
+        SmDev *d = &o->dev[i];
+
+        for (unsigned k = SP_DIR_NP; k <= SP_DIR_RSVD; k++) {
+            uint32_t pasid = sm_rnd_pasid(o, d);
+            SmDir *dir;
+            uint64_t v;
+
+            if (g_hash_table_contains(d->dirs,
+                                      GUINT_TO_POINTER((pasid >> 6) + 1))) {
+                continue;
+            }
+            sm_bind(o, d, pasid, g_rand_int_range(o->r, 0, o->cfg->spaces),
+                    k);
+            sm_bind(o, d, pasid ^ 1, g_rand_int_range(o->r, 0,
+                                                      o->cfg->spaces), k);
+            dir = g_hash_table_lookup(d->dirs,
+                                      GUINT_TO_POINTER((pasid >> 6) + 1));
+            dir->dmg = k;
+            v = fake_peek64(&o->mem, d->dir + (pasid >> 6) * 8);
+            v = k == SP_DIR_NP ? (v & ~1ull) | (chance(o->r, 50) ? 0xf00 : 0) :
+                v | (chance(o->r, 50) ? sm_bit_in(o, 2, 11) :
+                     sm_bit_in(o, o->cfg->haw, 63));
+            fake_poke64(&o->mem, d->dir + (pasid >> 6) * 8, v);
+        }
+    }
+}
+
+/* ---- The oracle ---- */
+
+static void sm_fault(SmOut *e, DmarFaultReason fr, const char *rule)
+{
+    if (e->ok || !e->nfr) {
+        e->ok = false;
+        e->nfr = 0;
+        e->rule = rule;
+    }
+    for (unsigned i = 0; i < e->nfr; i++) {
+        if (e->fr[i] == fr) {
+            return;
+        }
+    }
+    g_assert_cmpuint(e->nfr, <, SM_MAX_FR);
+    e->fr[e->nfr++] = fr;
+}
+
+/* The second-stage walk (§9.8, scalable-mode reasons). */
+static bool sm_ss_expect(SmOracle *o, const SmTree *t, uint64_t a, bool w,
+                         uint64_t *pa, uint64_t *mask, uint8_t *perm_out,
+                         DmarFaultReason *fr)
+{
+    uint8_t perm = DMAR_PERM_RW, need = w ? DMAR_PERM_W : DMAR_PERM_R;
+
+    if (a >> DMAR_LEVELS_TO_WIDTH(t->levels)) {
+        *fr = DMAR_FR_SM_BEYOND;
+        return false;
+    }
+    for (unsigned l = t->levels; l >= 1; l--) {
+        const SmEnt *n = sm_ent(t, l, a);
+
+        if (!n || n->dmg == SD_NP) {
+            *fr = DMAR_FR_SS_NOT_PRESENT;
+            return false;
+        }
+        perm &= n->val & DMAR_PERM_RW;
+        if (!(perm & need)) {
+            *fr = w ? DMAR_FR_SM_WRITE : DMAR_FR_SM_READ;
+            return false;
+        }
+        if (n->dmg == SD_RSVD) {
+            *fr = DMAR_FR_SS_RSVD;
+            return false;
+        }
+        if (n->map >= 0) {
+            const SmMap *m = sm_map_at(t, n->map);
+
+            *mask = lvl_size(m->level) - 1;
+            *pa = m->pa + (a & *mask);
+            *perm_out = perm;
+            return true;
+        }
+        if (n->dmg == SD_DANGLING) {
+            *fr = DMAR_FR_SS_ACCESS;
+            return false;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* The first-stage walk (§3.6, §9.7), nested if the space is. */
+static void sm_fs_expect(SmOracle *o, SmSpace *sp, const SmProbe *p,
+                         const SmBind *b, SmOut *e)
+{
+    const SmTree *t = &sp->fs;
+    unsigned width = DMAR_LEVELS_TO_WIDTH(t->levels);
+    uint64_t hi = p->va >> (width - 1);
+    uint64_t table = t->root;
+    bool us = true, rw = true, xd = false, user = !p->priv, writable;
+    const SmEnt *leaf = NULL;
+    const SmMap *m;
+    uint64_t pa, mask;
+
+    if (hi && hi != UINT64_MAX >> (width - 1)) {
+        sm_fault(e, DMAR_FR_SM_NON_CANONICAL, "not canonical");
+        return;
+    }
+    e->sp = sp;
+    for (unsigned l = t->levels; l >= 1; l--) {
+        SmEnt *n;
+
+        if (sp->kind == SK_NESTED &&
+            table >> DMAR_LEVELS_TO_WIDTH(sp->ss.levels)) {
+            sm_fault(e, DMAR_FR_NESTED_BEYOND, "FS table beyond the SS");
+            return;
+        }
+        if (sp->kind == SK_NESTED &&
+            !(sm_tblperm(sp, table) & DMAR_PERM_R)) {
+            sm_fault(e, l == t->levels ? DMAR_FR_NESTED_TOP_READ :
+                     DMAR_FR_NESTED_READ, "SS: FS table not readable");
+            return;
+        }
+        n = sm_ent(t, l, p->va);
+        if (!n || n->dmg == SD_NP) {
+            sm_fault(e, DMAR_FR_FS_NOT_PRESENT, "FS entry not present");
+            return;
+        }
+        e->path[e->npath++] = n;
+        if (n->dmg == SD_RSVD ||
+            (n->map >= 0 && l == 3 && !o->hw.fs1gp)) {
+            sm_fault(e, DMAR_FR_FS_RSVD, "FS reserved bit");
+            return;
+        }
+        us &= !!(n->val & SM_FS_US);
+        rw &= !!(n->val & SM_FS_RW);
+        xd |= !!(n->val & SM_FS_XD);
+        if (n->map >= 0) {
+            leaf = n;
+            break;
+        }
+        if (n->dmg == SD_DANGLING) {
+            sm_fault(e, DMAR_FR_FS_ACCESS, "FS table unreadable");
+            return;
+        }
+        table = n->next;
+    }
+    g_assert_nonnull(leaf);
+    m = sm_map_at(t, leaf->map);
+    if (user && !us) {
+        sm_fault(e, DMAR_FR_SM_USER, "user request, supervisor page");
+    }
+    if (p->w && (user || b->wpe) && !rw) {
+        sm_fault(e, DMAR_FR_SM_WRITE, "FS write not allowed");
+    }
+    if (p->exec && xd) {
+        sm_fault(e, DMAR_FR_SM_EXEC, "FS execute disabled");
+    }
+    writable = (user || b->wpe) ? rw : true;
+    mask = lvl_size(m->level) - 1;
+    pa = m->pa + (p->va & mask);
+    e->perm = DMAR_PERM_R |
+              (writable && ((leaf->val & SM_FS_D) || p->w) ? DMAR_PERM_W : 0);
+    if (sp->kind == SK_NESTED) {
+        uint64_t hpa, smask;
+        uint8_t sperm;
+        DmarFaultReason fr;
+        uint64_t tbl = t->root;
+
+        if (!sm_ss_expect(o, &sp->ss, pa, p->w, &hpa, &smask, &sperm, &fr)) {
+            sm_fault(e, fr, "SS: the output");
+        } else {
+            pa = hpa;
+            mask = MIN(mask, smask);
+            e->perm &= sperm;
+        }
+        /* A/D updates need W in the SS mapping of the entry's table */
+        for (unsigned i = 0; i < e->npath; i++) {
+            const SmEnt *n = e->path[i];
+            bool upd = !(n->val & SM_FS_A) ||
+                       (n == leaf && p->w && !(n->val & SM_FS_D));
+
+            if (upd && !(sm_tblperm(sp, tbl) & DMAR_PERM_W)) {
+                sm_fault(e, DMAR_FR_NESTED_WRITE, "SS: A/D not writable");
+            }
+            tbl = n->next;
+        }
+    }
+    if (e->nfr) {
+        return;
+    }
+    if (pa >= DMAR_INTR_ADDR_FIRST && pa <= DMAR_INTR_ADDR_LAST) {
+        sm_fault(e, DMAR_FR_SM_INTR_ADDR, "into the interrupt range");
+        return;
+    }
+    if ((pa & ~mask) <= DMAR_INTR_ADDR_LAST &&
+        (pa | mask) >= DMAR_INTR_ADDR_FIRST) {
+        mask = SZ_4K - 1;
+    }
+    e->ok = true;
+    e->pa = pa;
+    e->mask = mask;
+    e->rule = "first stage";
+}
+
+static void sm_expect(SmOracle *o, const SmProbe *p, SmOut *e)
+{
+    SmDev *d = &o->dev[p->dev];
+    uint32_t pasid = p->pasid == DMAR_NO_PASID ? d->rid_pasid : p->pasid;
+    SmDir *dir;
+    SmBind *b;
+    SmSpace *sp;
+
+    memset(e, 0, sizeof(*e));
+    e->fpd = d->fpd;
+    if ((pasid >> 6) >= (1u << (d->pdts + 7))) {
+        sm_fault(e, p->pasid == DMAR_NO_PASID ? DMAR_FR_SM_RID_PASID :
+                 DMAR_FR_SM_PASID_BEYOND, "PASID beyond the directory");
+        return;
+    }
+    dir = g_hash_table_lookup(d->dirs, GUINT_TO_POINTER((pasid >> 6) + 1));
+    if (!dir) {
+        sm_fault(e, DMAR_FR_PASID_DIR_NOT_PRESENT, "no directory entry");
+        return;
+    }
+    e->fpd |= dir->fpd;
+    if (dir->dmg == SP_DIR_NP) {
+        sm_fault(e, DMAR_FR_PASID_DIR_NOT_PRESENT, "damage: dir P = 0");
+        return;
+    }
+    if (dir->dmg == SP_DIR_RSVD) {
+        sm_fault(e, DMAR_FR_PASID_DIR_RSVD, "damage: dir reserved bit");
+        return;
+    }
+    b = g_hash_table_lookup(d->binds, GUINT_TO_POINTER(pasid + 1));
+    if (!b) {
+        sm_fault(e, DMAR_FR_PASID_NOT_PRESENT, "no PASID entry");
+        return;
+    }
+    e->fpd |= b->fpd;
+    switch (b->dmg) {
+    case SP_PE_NP:
+        sm_fault(e, DMAR_FR_PASID_NOT_PRESENT, "damage: PASID entry P = 0");
+        return;
+    case SP_PE_RSVD:
+        sm_fault(e, DMAR_FR_PASID_RSVD, "damage: PASID entry reserved");
+        return;
+    case SP_PE_INVALID:
+        sm_fault(e, DMAR_FR_PASID_INVALID, "damage: PGTT reserved");
+        return;
+    default:
+        break;
+    }
+    sp = &o->sp[b->space];
+    e->has_did = true;
+    e->did = sp->did;
+    if (p->exec && !b->ere) {
+        sm_fault(e, DMAR_FR_PASID_ERE, "execute request, ERE = 0");
+        return;
+    }
+    if (p->priv && !b->sre) {
+        sm_fault(e, DMAR_FR_PASID_SRE, "supervisor request, SRE = 0");
+        return;
+    }
+    if (b->dmg == SP_PE_PTR) {
+        unsigned width = sp->kind == SK_SS ?
+                         DMAR_LEVELS_TO_WIDTH(sp->ss.levels) :
+                         DMAR_LEVELS_TO_WIDTH(sp->fs.levels);
+        uint64_t hi = p->va >> (width - 1);
+
+        if (sp->kind == SK_SS) {
+            sm_fault(e, p->va >> width ? DMAR_FR_SM_BEYOND :
+                     DMAR_FR_SS_PTR_ACCESS, "damage: SSPTPTR unreadable");
+        } else {
+            sm_fault(e, hi && hi != UINT64_MAX >> (width - 1) ?
+                     DMAR_FR_SM_NON_CANONICAL : DMAR_FR_FS_PTR_ACCESS,
+                     "damage: FSPTPTR unreadable");
+        }
+        return;
+    }
+    switch (sp->kind) {
+    case SK_PT:
+        if (p->va >> o->cfg->haw) {
+            sm_fault(e, DMAR_FR_SM_BEYOND, "pass-through beyond aw-bits");
+            return;
+        }
+        e->ok = true;
+        e->pa = p->va;
+        e->mask = SZ_4K - 1;
+        e->perm = DMAR_PERM_RW;
+        e->rule = "pass-through";
+        break;
+    case SK_SS: {
+        DmarFaultReason fr;
+
+        if (!sm_ss_expect(o, &sp->ss, p->va, p->w, &e->pa, &e->mask,
+                          &e->perm, &fr)) {
+            sm_fault(e, fr, "second stage");
+            return;
+        }
+        if (e->pa >= DMAR_INTR_ADDR_FIRST && e->pa <= DMAR_INTR_ADDR_LAST) {
+            sm_fault(e, DMAR_FR_SM_INTR_ADDR, "into the interrupt range");
+            return;
+        }
+        if ((e->pa & ~e->mask) <= DMAR_INTR_ADDR_LAST &&
+            (e->pa | e->mask) >= DMAR_INTR_ADDR_FIRST) {
+            e->mask = SZ_4K - 1;
+        }
+        e->ok = true;
+        e->rule = "second stage";
+        break;
+    }
+    default:
+        sm_fs_expect(o, sp, p, b, e);
+        break;
+    }
+}
+
+/* ---- Asking the core, and comparing ---- */
+
+typedef struct SmCore {
+    bool ok;
+    int stage;              /* 1 ctx, 2 pasid_of, 3 PASID entry, 4 walk */
+    DmarFault f;
+    DmarTranslation tr;
+    DmarPasidEntry pe;
+} SmCore;
+
+static void sm_ask(SmOracle *o, const SmProbe *p, SmCore *a)
+{
+    DmarRequest req = {
+        .addr = p->va, .sid = o->dev[p->dev].sid, .pasid = p->pasid,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = p->w, .priv = p->priv,
+        .exec = p->exec,
+    };
+    DmarContext ctx;
+    uint32_t pasid;
+
+    memset(a, 0, sizeof(*a));
+    a->stage = 1;
+    if (!dmar_sm_context_lookup(&o->hw, o->rta, req.sid, &o->dmem, &ctx,
+                                &a->f)) {
+        return;
+    }
+    a->stage = 2;
+    if (!dmar_sm_pasid_of(&o->hw, &ctx, &req, &pasid, &a->f)) {
+        return;
+    }
+    a->stage = 3;
+    if (!dmar_pasid_lookup(&o->hw, &ctx, pasid, &o->dmem, &a->pe, &a->f)) {
+        return;
+    }
+    a->stage = 4;
+    a->ok = dmar_sm_translate(&o->hw, &ctx, &a->pe, &req, &o->dmem, &a->tr,
+                              &a->f);
+}
+
+static const char *sm_agree(const SmOut *e, const SmCore *a,
+                            const SmProbe *p)
+{
+    if (e->ok != a->ok) {
+        return e->ok ? "the core faulted" : "the core translated";
+    }
+    if (e->has_did && a->stage == 4 && a->pe.did != e->did) {
+        return "other domain-id";
+    }
+    if (e->ok) {
+        if (a->tr.pa + (p->va & a->tr.mask) != e->pa ||
+            a->tr.mask != e->mask || a->tr.perm != e->perm ||
+            a->tr.iova != (p->va & ~a->tr.mask)) {
+            return "other page";
+        }
+        return NULL;
+    }
+    for (unsigned i = 0; i < e->nfr; i++) {
+        if (a->f.fr == e->fr[i]) {
+            if (a->f.fpd != e->fpd) {
+                return "FPD";
+            }
+            if (a->stage == 4 &&
+                (a->f.addr != p->va || a->f.is_write != p->w ||
+                 a->f.pasid_valid != (p->pasid != DMAR_NO_PASID) ||
+                 (a->f.pasid_valid && a->f.pasid != p->pasid))) {
+                return "fault record fields";
+            }
+            return NULL;
+        }
+    }
+    return "other fault reason";
+}
+
+/*
+ * A/D (§3.6.2): writes only to the FS entries of the path; after a
+ * success, A on each of them, D on the leaf for a write, nothing else.
+ */
+static const char *sm_check_ad(SmOracle *o, const SmOut *e, const SmCore *a,
+                               const SmProbe *p)
+{
+    FakeMem *m = &o->mem;
+
+    for (unsigned i = 0; i < m->writes->len; i++) {
+        const FakeMemWrite *wr = &g_array_index(m->writes, FakeMemWrite, i);
+        bool on = false;
+
+        for (unsigned j = 0; j < e->npath; j++) {
+            on |= wr->gpa == e->path[j]->hpa && wr->len == 8;
+        }
+        if (!on) {
+            return "a write off the walk's path";
+        }
+    }
+    for (unsigned j = 0; j < e->npath; j++) {
+        SmEnt *n = e->path[j];
+        uint64_t now = fake_peek64(m, n->hpa);
+        uint64_t want = n->val | SM_FS_A |
+                        (j == e->npath - 1 && p->w ? SM_FS_D : 0);
+
+        if (e->ok && a->ok && now != want) {
+            return "A/D not as the walk used the entries";
+        }
+        n->val = now;
+    }
+    o->ad_checked += e->ok && a->ok;
+    return NULL;
+}
+
+static char *sm_out_str(const SmOut *e)
+{
+    GString *s = g_string_new(NULL);
+
+    if (e->ok) {
+        g_string_append_printf(s, "ok: pa 0x%" PRIx64 " mask 0x%" PRIx64
+                               " perm %s", e->pa, e->mask,
+                               perm_names[e->perm & 3]);
+    } else {
+        g_string_append(s, "fault");
+        for (unsigned i = 0; i < e->nfr; i++) {
+            g_string_append_printf(s, "%s0x%x", i ? " or " : " ", e->fr[i]);
+        }
+        g_string_append_printf(s, " fpd %u", e->fpd);
+    }
+    g_string_append_printf(s, " (%s)", e->rule ? e->rule : "?");
+    return g_string_free(s, false);
+}
+
+static void sm_probe(SmOracle *o, const SmProbe *p, const char *what)
+{
+    SmOut e;
+    SmCore a;
+    const char *bad;
+
+    sm_expect(o, p, &e);
+    g_array_set_size(o->mem.writes, 0);
+    sm_ask(o, p, &a);
+    bad = sm_agree(&e, &a, p);
+    if (!bad && e.sp) {
+        bad = sm_check_ad(o, &e, &a, p);
+    } else if (!bad && o->mem.writes->len) {
+        bad = "guest memory written";
+    }
+    o->probes++;
+    o->ok += e.ok;
+    if (!e.ok) {
+        o->by_fr[e.fr[0] & 0xff]++;
+    }
+    if (bad && ++o->mismatches <= MAX_MISMATCH_LOG) {
+        const SmDev *d = &o->dev[p->dev];
+        g_autofree char *es = sm_out_str(&e);
+
+        g_test_message("MISMATCH %s (seed %u): %s: sid 0x%04x pasid 0x%x "
+                       "(rid_pasid 0x%x, pdts %u) va 0x%" PRIx64 " %s%s%s "
+                       "(%s probe)", o->path, o->seed, bad, d->sid,
+                       p->pasid, d->rid_pasid, d->pdts, p->va,
+                       p->w ? "write" : "read", p->priv ? " priv" : "",
+                       p->exec ? " exec" : "", what);
+        g_test_message("  expected %s", es);
+        if (a.ok) {
+            g_test_message("  core     ok: pa 0x%" PRIx64 " (page 0x%" PRIx64
+                           " mask 0x%" PRIx64 ") perm %s, did 0x%x",
+                           a.tr.pa + (p->va & a.tr.mask), a.tr.pa,
+                           a.tr.mask, perm_names[a.tr.perm & 3], a.pe.did);
+        } else {
+            g_test_message("  core     fault 0x%x fpd %u level %u at step %d",
+                           a.f.fr, a.f.fpd, a.f.level, a.stage);
+        }
+        {
+            uint32_t pasid = p->pasid == DMAR_NO_PASID ? d->rid_pasid :
+                             p->pasid;
+            const SmBind *b = g_hash_table_lookup(d->binds,
+                                                  GUINT_TO_POINTER(pasid +
+                                                                   1));
+            const SmDir *dir = g_hash_table_lookup(
+                d->dirs, GUINT_TO_POINTER((pasid >> 6) + 1));
+
+            g_test_message("  directory entry %s, PASID entry %s, space %d "
+                           "(%s)", dir ? sp_names[dir->dmg] : "absent",
+                           b ? sp_names[b->dmg] : "absent",
+                           b ? b->space : -1,
+                           b ? sk_names[o->sp[b->space].kind] : "-");
+        }
+        for (unsigned j = 0; j < e.npath; j++) {
+            g_test_message("  path[%u] at 0x%" PRIx64 ": 0x%016" PRIx64
+                           " (damage %s)", j, e.path[j]->hpa,
+                           e.path[j]->val, sd_names[e.path[j]->dmg]);
+        }
+    }
+}
+
+/* ---- Probe sets ---- */
+
+/* A random binding of space S (or any, S < 0); healthy mostly. */
+static bool sm_pick_bind(SmOracle *o, int s, unsigned *dev, SmBind **bind)
+{
+    unsigned n = 0, pick;
+    bool healthy = chance(o->r, 90);
+
+    for (int pass = 0; pass < 2 && !n; pass++) {
+        for (unsigned i = 0; i < o->ndev; i++) {
+            for (unsigned j = 0; j < o->dev[i].blist->len; j++) {
+                SmBind *b = g_ptr_array_index(o->dev[i].blist, j);
+
+                n += (s < 0 || b->space == s) && (!healthy || !b->dmg);
+            }
+        }
+        if (!n) {
+            healthy = false;
+        }
+    }
+    if (!n) {
+        return false;
+    }
+    pick = g_rand_int_range(o->r, 0, n);
+    for (unsigned i = 0; i < o->ndev; i++) {
+        for (unsigned j = 0; j < o->dev[i].blist->len; j++) {
+            SmBind *b = g_ptr_array_index(o->dev[i].blist, j);
+
+            if ((s < 0 || b->space == s) && (!healthy || !b->dmg) &&
+                pick-- == 0) {
+                *dev = i;
+                *bind = b;
+                return true;
+            }
+        }
+    }
+    g_assert_not_reached();
+}
+
+static SmProbe sm_make_probe(SmOracle *o, unsigned dev, const SmBind *b,
+                             uint64_t va)
+{
+    const SmDev *d = &o->dev[dev];
+    SmKind kind = o->sp[b->space].kind;
+    SmProbe p = { .dev = dev, .va = va, .w = g_rand_boolean(o->r) };
+
+    /* RID_PASID: a request without PASID, mostly */
+    p.pasid = b->pasid == d->rid_pasid && chance(o->r, 80) ?
+              DMAR_NO_PASID : b->pasid;
+    if (p.pasid != DMAR_NO_PASID) {
+        p.priv = chance(o->r, 35);
+        if ((kind == SK_FS || kind == SK_NESTED) && chance(o->r, 20)) {
+            p.exec = true;
+            p.w = false;
+        }
+    }
+    return p;
+}
+
+static void sm_probe_maps(SmOracle *o)
+{
+    for (unsigned s = 0; s < o->cfg->spaces; s++) {
+        SmSpace *sp = &o->sp[s];
+        const SmTree *t = sp->kind == SK_SS ? &sp->ss : &sp->fs;
+
+        if (sp->kind == SK_PT) {
+            continue;
+        }
+        for (unsigned i = 0; i < t->maps->len; i++) {
+            const SmMap *m = sm_map_at(t, i);
+            uint64_t size = lvl_size(m->level);
+            unsigned dev;
+            SmBind *b;
+            SmProbe p;
+
+            if (!sm_pick_bind(o, s, &dev, &b)) {
+                break;
+            }
+            for (unsigned k = 0; k < 3; k++) {
+                p = sm_make_probe(o, dev, b, m->va + (k == 1 ? 0 :
+                                                      rnd_below(o->r, size)));
+                sm_probe(o, &p, "mapping");
+                o->by_kind[sp->kind]++;
+            }
+            /* Isolation: the same address from any binding */
+            if (sm_pick_bind(o, -1, &dev, &b)) {
+                o->cross += b->space != (int)s;
+                p = sm_make_probe(o, dev, b, m->va + rnd_below(o->r, size));
+                sm_probe(o, &p, "other binding");
+            }
+        }
+    }
+}
+
+static void sm_probe_bindings(SmOracle *o)
+{
+    for (unsigned i = 0; i < o->ndev; i++) {
+        SmDev *d = &o->dev[i];
+
+        for (unsigned j = 0; j < d->blist->len; j++) {
+            SmBind *b = g_ptr_array_index(d->blist, j);
+            const SmSpace *sp = &o->sp[b->space];
+
+            for (unsigned k = 0; k < (b->dmg ? 6 : 24); k++) {
+                uint64_t va = rnd64(o->r) >> g_rand_int_range(o->r, 8, 64);
+                SmProbe p;
+
+                if (k < 8 && sp->kind != SK_PT) {
+                    /* near a mapping */
+                    const SmTree *t = sp->kind == SK_SS ? &sp->ss : &sp->fs;
+                    const SmMap *m = sm_map_at(t, g_rand_int_range(
+                                                   o->r, 0, t->maps->len));
+
+                    va = m->va + lvl_size(m->level) * (k & 1 ? 1 : 2) -
+                         (k & 2 ? SZ_4K : 0);
+                } else if (k < 12) {
+                    va &= (1ull << 47) - 1;
+                } else if (k < 15) {
+                    /* beyond the space's width (or not canonical) */
+                    unsigned width = sp->kind == SK_SS ?
+                        DMAR_LEVELS_TO_WIDTH(sp->ss.levels) :
+                        sp->kind == SK_PT ? o->cfg->haw :
+                        DMAR_LEVELS_TO_WIDTH(sp->fs.levels);
+
+                    va = (va & ((1ull << width) - 1)) |
+                         sm_bit_in(o, width, 63);
+                }
+                p = sm_make_probe(o, i, b, va);
+                sm_probe(o, &p, "binding");
+            }
+        }
+        /* PASIDs beyond the directory, and unbound ones */
+        for (unsigned k = 0; k < 12; k++) {
+            uint64_t lim = 64ull << (d->pdts + 7);
+            SmProbe p = {
+                .dev = i, .va = rnd64(o->r) >> 20, .w = g_rand_boolean(o->r),
+            };
+
+            if (k == 0) {
+                p.pasid = DMAR_NO_PASID;
+            } else if (lim >= DMAR_PASID_LIMIT) {
+                p.pasid = sm_rnd_pasid(o, d);
+            } else {
+                p.pasid = k & 1 ? sm_rnd_pasid(o, d) :
+                          lim + rnd_below(o->r, DMAR_PASID_LIMIT - lim);
+            }
+            sm_probe(o, &p, "pasid");
+        }
+    }
+}
+
+/* Under every damaged FS or SS entry, from bindings of its space. */
+static void sm_probe_damage(SmOracle *o)
+{
+    for (unsigned i = 0; i < o->damaged->len; i++) {
+        const SmDamaged *dd = &g_array_index(o->damaged, SmDamaged, i);
+
+        for (unsigned j = 0; j < 4; j++) {
+            unsigned dev;
+            SmBind *b;
+            SmProbe p;
+
+            if (!sm_pick_bind(o, dd->space, &dev, &b)) {
+                break;
+            }
+            p = sm_make_probe(o, dev, b, dd->va +
+                              (j ? rnd_below(o->r, lvl_size(dd->level)) : 0));
+            sm_probe(o, &p, sd_names[dd->kind]);
+        }
+    }
+}
+
+static void sm_log_counts(SmOracle *o)
+{
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "%s: %u probes, %u translated (A/D checked "
+                           "on %u), %u isolation; mapping probes:", o->path,
+                           o->probes, o->ok, o->ad_checked, o->cross);
+    for (unsigned k = 0; k < SK_COUNT; k++) {
+        g_string_append_printf(s, " %s %u", sk_names[k], o->by_kind[k]);
+    }
+    for (unsigned fr = 0x30; fr < 0x90; fr++) {
+        if (o->by_fr[fr]) {
+            g_string_append_printf(s, ", %u x 0x%x", o->by_fr[fr], fr);
+        }
+    }
+    g_test_message("%s", s->str);
+    g_string_free(s, true);
+}
+
+static void sm_oracle_destroy(SmOracle *o)
+{
+    for (unsigned s = 0; s < o->cfg->spaces; s++) {
+        sm_tree_destroy(&o->sp[s].fs);
+        sm_tree_destroy(&o->sp[s].ss);
+        if (o->sp[s].tblperm) {
+            g_hash_table_destroy(o->sp[s].tblperm);
+        }
+        if (o->sp[s].split4k) {
+            g_array_free(o->sp[s].split4k, true);
+        }
+    }
+    for (unsigned i = 0; i < o->ndev; i++) {
+        g_hash_table_destroy(o->dev[i].dirs);
+        g_hash_table_destroy(o->dev[i].binds);
+        g_ptr_array_free(o->dev[i].blist, true);
+    }
+    g_free(o->sp);
+    g_free(o->dev);
+    g_array_free(o->damaged, true);
+    fake_mem_destroy(&o->mem);
+    g_rand_free(o->r);
+}
+
+typedef struct SmCase {
+    const SmCfg *cfg;
+    uint32_t seed;
+    char *path;
+} SmCase;
+
+static void test_sm(const void *opaque)
+{
+    const SmCase *tc = opaque;
+    static const SmDmg fs_kinds[] = {
+        SD_NP, SD_RSVD, SD_DANGLING, SD_US, SD_RW, SD_XD, SD_BEYOND,
+    };
+    static const SmDmg ss_kinds[] = {
+        SD_NP, SD_RSVD, SD_DANGLING, SD_CUT_R, SD_CUT_W,
+    };
+    static const DmarFaultReason must[] = {
+        DMAR_FR_SM_PASID_BEYOND, DMAR_FR_PASID_DIR_NOT_PRESENT,
+        DMAR_FR_PASID_DIR_RSVD, DMAR_FR_PASID_NOT_PRESENT,
+        DMAR_FR_PASID_RSVD, DMAR_FR_PASID_INVALID, DMAR_FR_PASID_ERE,
+        DMAR_FR_PASID_SRE, DMAR_FR_FS_ACCESS, DMAR_FR_FS_NOT_PRESENT,
+        DMAR_FR_FS_RSVD, DMAR_FR_SS_NOT_PRESENT, DMAR_FR_SS_RSVD,
+        DMAR_FR_SS_ACCESS, DMAR_FR_SM_NON_CANONICAL, DMAR_FR_SM_USER,
+        DMAR_FR_SM_EXEC, DMAR_FR_SM_BEYOND, DMAR_FR_SM_WRITE,
+        DMAR_FR_SM_READ, DMAR_FR_NESTED_TOP_READ, DMAR_FR_NESTED_READ,
+        DMAR_FR_NESTED_WRITE, DMAR_FR_FS_PTR_ACCESS, DMAR_FR_SS_PTR_ACCESS,
+        DMAR_FR_SM_INTR_ADDR,
+    };
+    const SmCfg *c = tc->cfg;
+    SmOracle o = { .cfg = c, .seed = tc->seed, .path = tc->path };
+
+    o.r = g_rand_new_with_seed(tc->seed);
+    o.hw = (DmarHwConfig) {
+        .haw = c->haw, .sagaw = c->sagaw, .sllps = SLLPS_2M | SLLPS_1G,
+        .pt = true, .sm = true, .fsts = true, .ssts = true,
+        .fs1gp = c->fs1gp, .fs5lp = c->fs5, .pasid_bits = 20, .srs = true,
+        .ers = true,
+    };
+    dmar_hw_config_init(&o.hw);
+    mem_init(&o.mem);
+    o.dmem = fake_mem(&o.mem);
+    o.rta = fake_alloc_table(&o.mem);
+    o.sp = g_new0(SmSpace, c->spaces);
+    o.damaged = g_array_new(false, false, sizeof(SmDamaged));
+    for (unsigned s = 0; s < c->spaces; s++) {
+        /* at least one of each kind, two nested */
+        SmKind kind = s < SK_COUNT ? (SmKind)s : s == SK_COUNT ? SK_NESTED :
+                      (SmKind)g_rand_int_range(o.r, 0, SK_PT);
+
+        o.sp[s].did = 0x100 + s * 7;
+        sm_gen_space(&o, &o.sp[s], kind, s == SK_COUNT);
+    }
+    sm_gen_devices(&o);
+    for (unsigned s = 0; s < c->spaces; s++) {
+        SmSpace *sp = &o.sp[s];
+
+        if (sp->fs.ents) {
+            sm_damage_tree(&o, sp, &sp->fs, fs_kinds, ARRAY_SIZE(fs_kinds),
+                           sp->fs.maps->len / 15, sp->fs.levels);
+        }
+        if (sp->kind == SK_SS) {
+            sm_damage_tree(&o, sp, &sp->ss, ss_kinds, ARRAY_SIZE(ss_kinds),
+                           sp->ss.maps->len / 15, sp->ss.levels);
+        } else if (sp->kind == SK_NESTED) {
+            sm_damage_tree(&o, sp, &sp->ss, ss_kinds, ARRAY_SIZE(ss_kinds),
+                           20, 2);
+            for (unsigned k = 0; k < 6; k++) {
+                sm_damage_tblperm(&o, sp, s == SK_COUNT && !k);
+            }
+        }
+    }
+    g_test_message("%s: seed %u (DMAR_ORACLE_SEED=%u reproduces it): %u "
+                   "spaces, %u devices, %u pages of tables", tc->path,
+                   tc->seed, tc->seed, c->spaces, o.ndev,
+                   g_hash_table_size(o.mem.pages));
+    sm_probe_maps(&o);
+    sm_probe_bindings(&o);
+    sm_probe_damage(&o);
+    sm_log_counts(&o);
+    if (o.mismatches) {
+        g_test_message("%s: %u of %u probes disagree with the oracle",
+                       tc->path, o.mismatches, o.probes);
+        g_test_fail();
+    }
+    g_assert_cmpuint(o.ok, >, o.probes / 10);
+    g_assert_cmpuint(o.ad_checked, >, o.probes / 40);
+    g_assert_cmpuint(o.cross, >, 100);
+    for (unsigned k = 0; k < SK_COUNT - 1; k++) {
+        g_assert_cmpuint(o.by_kind[k], >, 100);
+    }
+    for (unsigned i = 0; i < ARRAY_SIZE(must); i++) {
+        if (!o.by_fr[must[i]]) {
+            g_test_message("%s: no probe was expected to fault 0x%x",
+                           tc->path, must[i]);
+            g_test_fail();
+        }
+    }
+    sm_oracle_destroy(&o);
+}
+
+static void add_sm_cases(GPtrArray *cases, uint32_t seed, unsigned runs)
+{
+    static const SmCfg cfgs[] = {
+        /* aw-bits 48: 3- and 4-level SS, 4-level FS with 1 GiB pages */
+        { "sm-haw48", 48, SAGAW_3L | SAGAW_4L, false, true, 9, 4000, 8 },
+        /* aw-bits 57: 4- and 5-level FS without 1 GiB pages, 3-5 level SS */
+        { "sm-haw57", 57, SAGAW_3L | SAGAW_4L | SAGAW_5L, true, false, 9,
+          4000, 8 },
+    };
+
+    for (unsigned run = 0; run < runs; run++) {
+        for (unsigned i = 0; i < ARRAY_SIZE(cfgs); i++) {
+            SmCase *tc = g_new0(SmCase, 1);
+
+            tc->cfg = &cfgs[i];
+            tc->seed = seed + run;
+            tc->path = g_strdup_printf("/oracle/%s/walk/seed-%u",
+                                       cfgs[i].name, tc->seed);
+            g_test_add_data_func(tc->path, tc, test_sm);
+            g_ptr_array_add(cases, tc);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const OracleCfg cfgs[] = {
@@ -2419,7 +4033,7 @@ int main(int argc, char **argv)
     const char *runs_env = g_getenv("DMAR_ORACLE_RUNS");
     uint32_t seed = env ? g_ascii_strtoull(env, NULL, 0) : ORACLE_SEED;
     unsigned runs = runs_env ? MAX(1, atoi(runs_env)) : 1;
-    GPtrArray *cases = g_ptr_array_new();
+    GPtrArray *cases = g_ptr_array_new(), *sm_cases;
     int ret;
 
     g_test_init(&argc, &argv, NULL);
@@ -2456,7 +4070,16 @@ int main(int argc, char **argv)
             g_ptr_array_add(cases, tc);
         }
     }
+    sm_cases = g_ptr_array_new();
+    add_sm_cases(sm_cases, seed, runs);
     ret = g_test_run();
+    for (unsigned i = 0; i < sm_cases->len; i++) {
+        SmCase *tc = g_ptr_array_index(sm_cases, i);
+
+        g_free(tc->path);
+        g_free(tc);
+    }
+    g_ptr_array_free(sm_cases, true);
     for (unsigned i = 0; i < cases->len; i++) {
         OracleCase *tc = g_ptr_array_index(cases, i);
 
