@@ -70,6 +70,99 @@ static void test_migration(void)
     dmar_free(src);
 }
 
+/* ---- scalable mode ---- */
+
+#define SM_PROPS        "scalable-mode=on"
+#define SM_TTM          (1ull << 10)        /* RTADDR.TTM 01b */
+#define SM_FS_P         1ull
+#define SM_FS_RW        2ull
+#define SM_FS_US        4ull
+#define SM_FS_A         (1ull << 5)
+#define SM_FS_D         (1ull << 6)
+#define SM_PGTT_FS      (1ull << 6)
+
+/* Scalable-mode tables: edu's RID_PASID 0 on a 4-level first stage */
+typedef struct SmTables {
+    uint64_t fs;
+    uint64_t leaf[2];       /* the 4 KiB entries of IOVA_A and IOVA_B */
+} SmTables;
+
+static uint64_t sm_fs_map(QDmar *d, uint64_t top, uint64_t iova, uint64_t pa,
+                          uint64_t flags)
+{
+    uint64_t table = top, slot;
+
+    for (unsigned l = 4; l > 1; l--) {
+        uint64_t e;
+
+        slot = table + ((iova >> (12 + 9 * (l - 1))) & 511) * 8;
+        e = dmar_scn_r64(d, slot);
+        if (!(e & SM_FS_P)) {
+            e = dmar_table_new(d) | SM_FS_P | SM_FS_RW | SM_FS_US;
+            dmar_scn_w64(d, slot, e);
+        }
+        table = e & 0x000ffffffffff000ull;
+    }
+    slot = table + ((iova >> 12) & 511) * 8;
+    dmar_scn_w64(d, slot, pa | flags);
+    return slot;
+}
+
+static void sm_tables(QDmar *d, SmTables *t)
+{
+    uint64_t ctx = dmar_table_new(d), dir = dmar_table_new(d);
+    uint64_t ptbl = dmar_table_new(d);
+
+    t->fs = dmar_table_new(d);
+    qtest_memset(d->qts, ROOT_TABLE, 0, 0x1000);
+    dmar_scn_w64(d, ROOT_TABLE, ctx | 1);           /* devfn 0-127 */
+    dmar_scn_w64(d, ctx + EDU_DEVFN * 32ull, dir | 1);
+    dmar_scn_w64(d, dir, ptbl | 1);
+    dmar_scn_w64(d, ptbl, SM_PGTT_FS | 1);          /* PASID 0 */
+    dmar_scn_w64(d, ptbl + 8, DOMAIN);
+    dmar_scn_w64(d, ptbl + 16, t->fs);
+    t->leaf[0] = sm_fs_map(d, t->fs, IOVA_A, PAGE_P1,
+                           SM_FS_P | SM_FS_US);
+    t->leaf[1] = sm_fs_map(d, t->fs, IOVA_B, PAGE_OUT,
+                           SM_FS_P | SM_FS_RW | SM_FS_US);
+}
+
+/*
+ * Scalable mode carried over: the destination walks the same first-stage
+ * tables (A and D bits set there), and faults with scalable-mode reasons.
+ */
+static void test_sm_migration(void)
+{
+    QDmar *src = dmar_boot(SM_PROPS);
+    QDmar *dst;
+    SmTables t;
+    uint32_t before[SNAP_WORDS], after[SNAP_WORDS];
+
+    sm_tables(src, &t);
+    dmar_fill(src, PAGE_P1, 0x71);
+    dmar_zero(src, PAGE_OUT);
+    dmar_enable(src, ROOT_TABLE | SM_TTM);
+    g_assert_cmphex(dmar_rd64(src, REG_RTADDR), ==, ROOT_TABLE | SM_TTM);
+    dmar_snapshot(src, before);
+
+    dst = dmar_migrate_units(src, "-device vtd-dmar," SM_PROPS);
+    dmar_snapshot(dst, after);
+    dmar_assert_same_regs(before, after);
+    dmar_edu_attach(dst);
+    dmar_copy(dst, IOVA_A, IOVA_B);
+    g_assert_true(dmar_holds(dst, PAGE_OUT, 0x71));
+    g_assert_cmphex(dmar_scn_r64(dst, t.leaf[0]), ==,
+                    PAGE_P1 | SM_FS_P | SM_FS_US | SM_FS_A);
+    g_assert_cmphex(dmar_scn_r64(dst, t.leaf[1]), ==,
+                    PAGE_OUT | SM_FS_P | SM_FS_RW | SM_FS_US | SM_FS_A |
+                    SM_FS_D);
+    /* a write to the read-only page: 85h, first stage */
+    dmar_dma_out(dst, IOVA_A);
+    dmar_assert_frcd(dst, 0, IOVA_A, 0x85, true);
+    dmar_free(dst);
+    dmar_free(src);
+}
+
 /* ---- queued invalidation ---- */
 
 static void test_qi_migration(void)
@@ -273,7 +366,10 @@ typedef struct Stream {
     uint32_t regs[SNAP_WORDS];
 } Stream;
 
-static Stream streams[2] = { { .props = "" }, { .props = "intremap=off" } };
+static Stream streams[3] = {
+    { .props = "" }, { .props = "intremap=off" },
+    { .props = "scalable-mode=on" },
+};
 static char *stream_dir;
 
 static char *stream_path(const char *name)
@@ -366,18 +462,20 @@ static const Stream *stream_get(const char *props)
     g_autofree char *path = NULL;
     g_autofree char *uri = NULL;
     g_autofree char *status = NULL;
+    g_autofree char *name = NULL;
     QDmar *src;
 
     for (unsigned i = 0; i < ARRAY_SIZE(streams); i++) {
         if (!strcmp(streams[i].props, props)) {
             st = &streams[i];
+            name = g_strdup_printf("source-%u.bin", i);
         }
     }
     g_assert_nonnull(st);
     if (st->buf) {
         return st;
     }
-    path = stream_path(*props ? "source-noir.bin" : "source.bin");
+    path = stream_path(name);
     uri = g_strdup_printf("file:%s", path);
     src = dmar_boot(props);
     stream_source_setup(src, !*props);
@@ -517,7 +615,22 @@ static void sd_iqh_max(const Stream *st, uint8_t *buf)
     st_set_reg(st, buf, REG_IQH, 8, dmar_iq_off(0x7fff));
 }
 
+static void sd_root_low_rsvd(const Stream *st, uint8_t *buf)
+{
+    uint8_t *p = buf + st->fields + ST_ROOT;
+
+    st_put_be64(p, st_be64(p) | 0x200);     /* bit 9: reserved in any mode */
+}
+
 static const StreamCase stream_cases[] = {
+    /* a stream of a unit without scalable mode into one with it */
+    { "sm-ecap", SM_PROPS, REG_ECAP, 8, .clear = 1ull << 43,
+      .why = WHY_CONFIG },
+    { "sm-root-reserved", SM_PROPS, .damage = sd_root_low_rsvd,
+      .why = WHY_ROOT },
+    /* 5-level first stage in a stream, into a 4-level unit */
+    { "sm-cap-fl5lp", SM_PROPS, REG_CAP, 8, .set = 1ull << 60,
+      .why = WHY_CONFIG },
     /* CAP of a unit with 16 fault records */
     { "cap", "", REG_CAP, 8, .set = 8ull << 40, .why = WHY_CONFIG },
     { "ecap", "", REG_ECAP, 8, .set = ECAP_EIM, .why = WHY_CONFIG },
@@ -686,6 +799,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/qi/migration", test_qi_migration);
     qtest_add_func("/vtd-dmar/ir/migration", test_ir_migration);
     qtest_add_func("/vtd-dmar/units/migration", test_two_units_migration);
+    qtest_add_func("/vtd-dmar/sm/migration", test_sm_migration);
 
     qtest_add_func("/vtd-dmar/migration-stream/intact", test_stream_intact);
     for (unsigned i = 0; i < ARRAY_SIZE(stream_cases); i++) {
