@@ -157,6 +157,8 @@ static uint64_t want_hi(const DmarFault *f)
     if (f->pasid_valid) {
         hi |= 1ull << 31;                       /* PP */
         hi |= (uint64_t)(f->pasid & 0xfffff) << 40;
+        hi |= (uint64_t)f->priv << 29;          /* PRIV */
+        hi |= (uint64_t)f->exec << 30;          /* EXE */
     }
     return hi;
 }
@@ -519,8 +521,20 @@ static void test_pasid(void)
     /* Without pasid_valid the PASID value is not recorded. */
     env_init(&e, NFR);
     none.pasid = 0x12345;
+    none.priv = none.exec = true;
     ASSERT_RECORDED(&e, &none, 0, true);
     g_assert_cmphex(frcd_hi(&e, 0), ==, 0x8000000500000612ull);
+
+    /* A supervisor execute request with a PASID: PRIV (29), EXE (30) */
+    env_init(&e, NFR);
+    p1.priv = true;
+    ASSERT_RECORDED(&e, &p1, 0, true);
+    g_assert_cmphex(frcd_hi(&e, 0), ==, 0x8abcde05a0000612ull);
+    p1.priv = false;
+    p1.exec = true;
+    p1.addr = 0x5000;
+    ASSERT_RECORDED(&e, &p1, 1, false);
+    g_assert_cmphex(frcd_hi(&e, 1), ==, 0x8abcde05c0000612ull);
 }
 
 /* ---- Status and the fault event ---- */
