@@ -171,6 +171,58 @@ CONFIGS.update({
                                 ("vhost", "lazy", K612),
                                 ("blk", "strict", K73)]),
 })
+# Scalable mode (issue 14), with interrupt remapping as vtd-dmar-ir. "sm":
+# the stages the unit offers: both (the default), "fs" (first stage only,
+# ssts=off) or "ss" (second stage only, fsts=off). The guest must find
+# ECAP.SMTS, FSTS, SSTS and NEST as offered and, in its dmar scenario,
+# RTADDR.TTM 01b (read through /dev/mem, with iomem=relaxed): Linux chose
+# scalable mode; the host, query-vtd-dmar's scalable-mode (check
+# "sm-state"). Which stage Linux gives a domain shows in the fault reason
+# of edu's DMA to an address nothing maps (FAULT_REASONS): the dmar
+# scenario provokes one through the DMA-API domain (edu without a driver)
+# and one through a VFIO domain; isolation and vfio check theirs too.
+# The suite spreads every scenario over the three configurations, the
+# three modes and the two kernels: 10 runs on 6.12, 9 on 7.3 (net only on
+# 6.12, whose suite has it); run.py run ... --iommu vtd-dmar-sm[-fs|-ss]
+# runs the rest (every scenario passes in every mode on both kernels,
+# isolation in strict and lazy).
+SM_DEVICE = "vtd-dmar,intremap=on,eim=off,scalable-mode=on"
+CONFIGS.update({
+    "vtd-dmar-sm": dict(device=SM_DEVICE, ir="xapic", sm="both", suite=[
+        ("dmar", "lazy", BOTH), ("dmar", "pt", K612),
+        ("blk", "strict", K612), ("nvme", "lazy", K73),
+        ("net", "lazy", K612), ("isolation", "strict", K73),
+        ("vfio", "strict", K73)]),
+    "vtd-dmar-sm-fs": dict(device=SM_DEVICE + ",ssts=off", ir="xapic",
+                           sm="fs", suite=[
+                               ("dmar", "strict", K73), ("blk", "lazy", K73),
+                               ("nvme", "strict", K612),
+                               ("isolation", "lazy", K612),
+                               ("vfio", "lazy", K612)]),
+    "vtd-dmar-sm-ss": dict(device=SM_DEVICE + ",fsts=off", ir="xapic",
+                           sm="ss", suite=[
+                               ("dmar", "strict", K612), ("dmar", "pt", K73),
+                               ("blk", "lazy", K612),
+                               ("nvme", "strict", K73),
+                               ("isolation", "lazy", K73),
+                               ("vfio", "strict", K612)]),
+})
+# The fault reason of edu's blocked DMA (nothing mapped at the address)
+# as (write, read), by what translates it (VT-d §7.1.3): in legacy mode
+# the second-stage entry's W or R is clear (0x5, 0x6); in scalable mode a
+# first-stage entry is not present (0x71) or a second-stage one (0x79).
+FAULT_REASONS = {"legacy": (0x5, 0x6), "fs": (0x71, 0x71),
+                 "ss": (0x79, 0x79)}
+# The stage Linux puts each kind of domain on, by the stages offered:
+# "dma" the DMA-API (default) domain, "vfio" VFIO type1's (unmanaged),
+# by kernel where they differ. With both stages offered, 6.12 still
+# chooses by the domain's type (first_level_by_default(type)) and gives
+# an unmanaged domain the second stage; since 6.13 every paging domain is
+# allocated alike, on the first stage when it can, VFIO's too (December
+# 2026: VFIO's faults are 0x79 on 6.12, 0x71 on 7.3).
+SM_STAGES = {"both": dict(dma="fs", vfio={"6.12": "ss", "7.3": "fs"}),
+             "fs": dict(dma="fs", vfio="fs"),
+             "ss": dict(dma="ss", vfio="ss")}
 
 SCENARIOS = ["dmar", "blk", "nvme", "net", "isolation", "vfio", "vhost",
              "bypass", "rmrr", "pmr"]
@@ -843,6 +895,19 @@ class Run:
                       strict=int(self.mode == "strict"))
         # issue 13's: CAP.CM on every unit; ATS on vhost's NIC
         params.update((k, 1) for k in ("cm", "ats") if cfg.get(k))
+        # issue 14's: the stages offered (scalable mode); on vtd-dmar, the
+        # fault reasons (write:read, hex) of edu's blocked DMA in the
+        # DMA-API domain and in a VFIO domain
+        if cfg.get("sm"):
+            params["sm"] = cfg["sm"]
+            if self.scenario == "dmar":
+                args.append("iomem=relaxed")    # devmem: the unit's RTADDR
+        if (cfg["device"] or "").startswith("vtd-dmar"):
+            stages = SM_STAGES.get(cfg.get("sm"), {})
+            for dom in ("dma", "vfio"):
+                st = stages.get(dom, "legacy")
+                st = st[self.kernel] if isinstance(st, dict) else st
+                params[dom + "fr"] = "%x:%x" % FAULT_REASONS[st]
         # issue 16's configurations: the units the guest must find (the
         # devices on buses from pxbbus up belong to the second), the RMRR
         # and the protected region, and the e820 hole that holds them
@@ -1035,6 +1100,7 @@ class Run:
             self._unit_checks(out)
             self._host_checks(out, disk, nvme, net)
             self._optin_checks(out)
+            self._sm_checks(out)
             if (CONFIGS[self.iommu].get("ats") and
                     self.scenario in ATS_SCENARIOS):
                 self._devtlb_check(out)
@@ -1483,6 +1549,25 @@ class Run:
                 if unrecorded else "", sent, suppressed)
         self.add("fault-events", "FAIL" if lost or bad else "PASS",
                  "; ".join(lost + bad + [detail]))
+
+    def _sm_checks(self, out):
+        """Check "sm-state" (scalable-mode configurations): after the
+        guest's power-off every unit's latched root table is a
+        scalable-mode one (Linux chose scalable mode), and it offers the
+        stages the configuration asks for (query-vtd-dmar)."""
+        sm = CONFIGS[self.iommu].get("sm")
+        if not sm or self.scenario == "bench" or "VTD: DONE" not in out:
+            return
+        if not self.dmar_info:
+            self.add("sm-state", "FAIL", "no answer to query-vtd-dmar")
+            return
+        want = (True, sm != "ss", sm != "fs")
+        got = [(u["scalable-mode"], u["first-stage"], u["second-stage"])
+               for u in self.dmar_info]
+        self.add("sm-state", "PASS" if set(got) == {want} else "FAIL",
+                 "; ".join("0x%x: scalable mode %d, first stage %d, second "
+                           "stage %d" % (u["base"], *g)
+                           for u, g in zip(self.dmar_info, got)))
 
     def _optin_checks(self, out):
         """Check "optin-unit" (the opt-in scenarios): what the unit saw,
