@@ -207,6 +207,16 @@ CONFIGS.update({
                                ("isolation", "lazy", K73),
                                ("vfio", "strict", K612)]),
 })
+# QEMU 11.1's intel-iommu in scalable mode, for the benchmark: it offers
+# one stage at a time, the second by default and the first with fsts=on
+# (compare vtd-dmar-sm-ss and vtd-dmar-sm-fs).
+CONFIGS.update({
+    "intel-iommu-sm": dict(device="intel-iommu,intremap=on,eim=off,"
+                           "scalable-mode=on", ir="xapic", ref=True),
+    "intel-iommu-sm-fs": dict(device="intel-iommu,intremap=on,eim=off,"
+                              "scalable-mode=on,fsts=on", ir="xapic",
+                              ref=True),
+})
 # The fault reason of edu's blocked DMA (nothing mapped at the address)
 # as (write, read), by what translates it (VT-d §7.1.3): in legacy mode
 # the second-stage entry's W or R is clear (0x5, 0x6); in scalable mode a
