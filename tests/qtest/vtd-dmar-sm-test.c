@@ -1044,9 +1044,9 @@ static uint64_t piotlb_desc(unsigned g, uint16_t did, uint32_t pasid)
  * not at all) and move no data.
  *
  * Not here: 0x44 (translation requests: edu has no ATS), 0x5c, 0x5d and
- * 0x82 (execute or supervisor requests: neither edu nor
- * x-vtd-dmar-translate issues them), 0x45/0x46 (requests with a PASID:
- * /vtd-dmar/sm/pasid/), 0x43 (no context-entry value is invalid rather
+ * 0x82 (execute and supervisor requests, which edu does not issue:
+ * /vtd-dmar/sm/pasid/supervisor-execute, through x-vtd-dmar-translate),
+ * 0x45/0x46 (requests with a PASID: /vtd-dmar/sm/pasid/), 0x43 (no context-entry value is invalid rather
  * than reserved in what the unit offers).
  */
 #define PAGE_T          0x00504000ull
@@ -1965,6 +1965,82 @@ static void test_pasid_beyond_dir(void)
     dmar_free(d);
 }
 
+/* As xl_pasid(), a supervisor (PRIV) and/or execute (EXEC) request */
+static QDict *xl_attr(QDmar *d, uint64_t addr, uint32_t pasid, bool write,
+                      bool priv, bool exec)
+{
+    return qtest_qmp(d->qts, "{'execute': 'x-vtd-dmar-translate', "
+                     "'arguments': {'device': 'edu', 'address': %" PRIu64
+                     ", 'pasid': %u, 'write': %i, 'privileged': %i, "
+                     "'execute': %i}}", addr, pasid, write, priv, exec);
+}
+
+#define SFR_ERE         0x5c
+#define SFR_SRE         0x5d
+#define SFR_EXEC        0x82
+
+/*
+ * Supervisor and execute requests (ECAP.SRS, ERS with pasid-bits): SRE
+ * and ERE in the PASID entry let them through (0x5d, 0x5c otherwise);
+ * user requests need U/S (0x81); execute stops at XD (0x82); supervisor
+ * writes go through read-only pages unless WPE (0x85).
+ */
+static void test_pasid_attrs(void)
+{
+    Sm s, p;
+    QDmar *d = pasid_boot(SM_PROPS ",pasid-bits=8", &s, SCX_PASIDE);
+    const uint64_t kpage = IOVA_B, xdpage = IOVA_C;
+    uint64_t pa = 0, q2;
+    QDict *rsp;
+
+    g_assert_cmphex(dmar_rd64(d, REG_ECAP) & (ECAP_SRS | ECAP_ERS), ==,
+                    ECAP_SRS | ECAP_ERS);
+    /* PASID 5's entry and tables, as pasid_boot() made them */
+    p = s;
+    p.pasid = 5;
+    p.pe = (rd(&s, pdir_slot(&s, 5)) & ~0xfffull) + 5 * 64;
+    q2 = pe_q(&p, 2);
+    p.fs_root = q2 & FS_ADDR;
+    /* a supervisor, read-only page and a user page with XD */
+    fs_map(&p, kpage, PAGE_P2, 1, FS_P);
+    fs_map(&p, xdpage, PAGE_P3, 1, FS_P | FS_US | FS_RW | FS_XD);
+
+    /* SRE and ERE clear */
+    g_assert_cmpint(xl_result(xl_attr(d, kpage, 5, false, true, false), &pa),
+                    ==, SFR_SRE);
+    g_assert_cmpint(xl_result(xl_attr(d, IOVA_A, 5, false, false, true),
+                              &pa), ==, SFR_ERE);
+    pe_set(&p, 2, q2 | PE_SRE | PE_ERE);
+    /* a user request to the supervisor page; a supervisor one passes */
+    g_assert_cmpint(xl_result(xl_attr(d, kpage, 5, false, false, false),
+                              &pa), ==, SFR_USER);
+    g_assert_cmpint(xl_result(xl_attr(d, kpage + 8, 5, false, true, false),
+                              &pa), ==, -1);
+    g_assert_cmphex(pa, ==, PAGE_P2 + 8);
+    /* ... and writes it, read-only as it is, unless WPE */
+    g_assert_cmpint(xl_result(xl_attr(d, kpage, 5, true, true, false), &pa),
+                    ==, -1);
+    pe_set(&p, 2, q2 | PE_SRE | PE_ERE | PE_WPE);
+    g_assert_cmpint(xl_result(xl_attr(d, kpage, 5, true, true, false), &pa),
+                    ==, SFR_WRITE);
+    /* execute: XD stops it; elsewhere it passes */
+    g_assert_cmpint(xl_result(xl_attr(d, xdpage, 5, false, false, true),
+                              &pa), ==, SFR_EXEC);
+    g_assert_cmpint(xl_result(xl_attr(d, xdpage, 5, false, false, false),
+                              &pa), ==, -1);
+    g_assert_cmpint(xl_result(xl_attr(d, IOVA_A, 5, false, false, true),
+                              &pa), ==, -1);
+    g_assert_cmphex(pa, ==, PAGE_P1);
+    /* requests without PASID are user reads and writes: refused */
+    rsp = qtest_qmp(d->qts, "{'execute': 'x-vtd-dmar-translate', "
+                    "'arguments': {'device': 'edu', 'address': 4096, "
+                    "'privileged': true}}");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    dmar_assert_no_fault(d);
+    dmar_free(d);
+}
+
 /* ================= invalidation ================= */
 
 /*
@@ -2346,6 +2422,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/sm/pasid/translate", test_pasid_translate);
     qtest_add_func("/vtd-dmar/sm/pasid/paside", test_pasid_paside);
     qtest_add_func("/vtd-dmar/sm/pasid/beyond-dir", test_pasid_beyond_dir);
+    qtest_add_func("/vtd-dmar/sm/pasid/supervisor-execute", test_pasid_attrs);
     qtest_add_func("/vtd-dmar/sm/qi/256-bit", test_qi_dw);
     qtest_add_func("/vtd-dmar/sm/qi/256-bit-tail", test_qi_dw_tail);
     qtest_add_func("/vtd-dmar/sm/qi/rsvd", test_qi_sm_rsvd);

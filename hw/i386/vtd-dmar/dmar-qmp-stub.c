@@ -21,6 +21,9 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
                                              bool has_pasid, uint32_t pasid,
                                              uint64_t address,
                                              bool has_write, bool write,
+                                             bool has_privileged,
+                                             bool privileged,
+                                             bool has_execute, bool execute,
                                              Error **errp)
 {
     error_setg(errp, "this QEMU has no vtd-dmar");

@@ -413,12 +413,17 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
                                              bool has_pasid, uint32_t pasid,
                                              uint64_t address,
                                              bool has_write, bool write,
+                                             bool has_privileged,
+                                             bool privileged,
+                                             bool has_execute, bool execute,
                                              Error **errp)
 {
     DmarState *s;
     DmarRequest req = {
         .addr = address, .pasid = has_pasid ? pasid : DMAR_NO_PASID,
         .type = DMAR_REQ_UNTRANSLATED, .is_write = has_write && write,
+        .priv = has_privileged && privileged,
+        .exec = has_execute && execute,
     };
     VtdDmarWalkStepList **tail;
     VtdDmarTranslation *r;
@@ -426,6 +431,11 @@ VtdDmarTranslation *qmp_x_vtd_dmar_translate(const char *unit,
 
     if (!!device == has_source_id) {
         error_setg(errp, "give exactly one of 'device' and 'source-id'");
+        return NULL;
+    }
+    if ((req.priv || req.exec) && !has_pasid) {
+        error_setg(errp, "'privileged' and 'execute' need a 'pasid': "
+                   "requests without PASID are user, read or write");
         return NULL;
     }
     if (device && !dmar_device_sid(device, &source_id, errp)) {
@@ -599,7 +609,8 @@ void hmp_vtd_dmar_translate(Monitor *mon, const QDict *qdict)
         return;
     }
     r = qmp_x_vtd_dmar_translate(unit, NULL, true, sid, has_pasid, pasid,
-                                 addr, true, write, &err);
+                                 addr, true, write, false, false, false,
+                                 false, &err);
     if (hmp_handle_error(mon, err)) {
         return;
     }
