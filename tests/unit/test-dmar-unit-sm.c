@@ -481,6 +481,57 @@ static void test_supervisor_apart(void)
     sm_free(s);
 }
 
+/*
+ * A first-stage miss caches the leaves around it that a user read would
+ * be granted without writing A: present, user, A set (W only with D);
+ * the others are walked when used, and get their A then.
+ */
+static void test_fs_prefetch(void)
+{
+    DmarUnitConfig cfg = sm_config(true, true, 0);
+    Sm *s = sm_new(&cfg);
+    const uint64_t base = 0x40000000ull;
+    static const struct {
+        uint64_t flags;
+        bool cached, w;
+    } pg[] = {
+        { FS_P | FS_US | FS_A, true, false },               /* 0: walked */
+        { FS_P | FS_US | FS_A, true, false },
+        { FS_P | FS_US | FS_RW | FS_A, true, false },       /* clean: R */
+        { FS_P | FS_US | FS_RW | FS_A | FS_D, true, true },
+        { FS_P | FS_US, false, false },                     /* A clear */
+        { FS_P | FS_A, false, false },                      /* supervisor */
+        { FS_US | FS_A, false, false },                     /* not present */
+    };
+    DmarXlate x;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(pg); i++) {
+        fs_map(s, s->fs, base + i * 0x1000, PAGE_P1 + i * 0x1000,
+               pg[i].flags);
+    }
+    sm_enable(s);
+    g_assert_true(fx_dma(s->f, base, false, &x));
+    g_assert_false(x.hit);
+    for (unsigned i = 1; i < ARRAY_SIZE(pg); i++) {
+        DmarTranslation t;
+        DmarCacheKey key = { .sid = EDU_SID, .pasid = DMAR_NO_PASID,
+                             .stage = DMAR_STAGE_SECOND };
+        bool hit = dmar_iotlb_lookup(&s->f->u.iotlb, &key,
+                                     base + i * 0x1000, &t);
+
+        g_assert(hit == pg[i].cached);
+        if (hit) {
+            g_assert_cmphex(t.pa, ==, PAGE_P1 + i * 0x1000);
+            g_assert_cmpuint(t.perm, ==,
+                             DMAR_PERM_R | (pg[i].w ? DMAR_PERM_W : 0));
+        }
+    }
+    /* the one with A clear: walked, and its A set now */
+    g_assert_cmphex(xlate(s->f, base + 4 * 0x1000, false), ==,
+                    PAGE_P1 + 4 * 0x1000);
+    sm_free(s);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -488,6 +539,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit-sm/config-errors", test_config_errors);
     g_test_add_func("/dmar-unit-sm/ttm", test_ttm);
     g_test_add_func("/dmar-unit-sm/fs-ad-piotlb", test_fs_ad_and_piotlb);
+    g_test_add_func("/dmar-unit-sm/fs-prefetch", test_fs_prefetch);
     for (unsigned i = 0; i < ARRAY_SIZE(pc_cases); i++) {
         g_autofree char *path = g_strdup_printf("/dmar-unit-sm/pasid-cache/%s",
                                                 pc_cases[i].name);

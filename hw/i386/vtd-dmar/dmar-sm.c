@@ -447,6 +447,17 @@ static bool translate_fs(SmWalk *w, DmarTranslation *out)
         out->narrowed = false;
         out->table = 0;
         out->table_perm = 0;
+        if (out->level == 1 && !req->priv &&
+            w->pe->pgtt == DMAR_PGTT_FS) {
+            /* The leaf's table, for dmar_fs_leaf_group(): user pages */
+            bool upper_w = true;
+
+            for (unsigned i = 0; i + 1 < nsteps; i++) {
+                upper_w &= FIELD_EX64(step[i].pte, FSPTE, RW);
+            }
+            out->table = step[nsteps - 1].hpa & ~(DMAR_PAGE_SIZE - 1);
+            out->table_perm = DMAR_PERM_R | (upper_w ? DMAR_PERM_W : 0);
+        }
         if (w->pe->pgtt == DMAR_PGTT_NESTED) {
             uint64_t gpa = out->pa + (req->addr & out->mask);
             DmarFaultReason fr;
@@ -532,4 +543,42 @@ bool dmar_sm_translate(const DmarHwConfig *hw, const DmarContext *ctx,
         fault->exec = req->exec;
     }
     return false;
+}
+
+unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
+                            uint8_t upper_perm, uint64_t iova,
+                            const DmarMem *mem, DmarTranslation *out)
+{
+    uint64_t first = iova & ~(DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1);
+    uint64_t pte[DMAR_LEAF_GROUP];
+    unsigned n = 0;
+
+    if (!read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
+                     pte, DMAR_LEAF_GROUP)) {
+        return 0;
+    }
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        uint64_t e = pte[i], pa = e & R_FSPTE_ADDR_MASK;
+        bool w = (upper_perm & DMAR_PERM_W) && FIELD_EX64(e, FSPTE, RW) &&
+                 FIELD_EX64(e, FSPTE, D);
+
+        /*
+         * What a user read walk would grant now without writing A: A set
+         * already (W only with D set too), user, no reserved bits, not
+         * into the interrupt address range.
+         */
+        if (!FIELD_EX64(e, FSPTE, P) || !FIELD_EX64(e, FSPTE, US) ||
+            !FIELD_EX64(e, FSPTE, A) || (e & fs_rsvd(hw, 1, true)) ||
+            (pa <= DMAR_INTR_ADDR_LAST &&
+             pa + DMAR_PAGE_SIZE - 1 >= DMAR_INTR_ADDR_FIRST)) {
+            continue;
+        }
+        out[n++] = (DmarTranslation) {
+            .iova = first + i * DMAR_PAGE_SIZE, .pa = pa,
+            .mask = DMAR_PAGE_SIZE - 1,
+            .perm = DMAR_PERM_R | (w ? DMAR_PERM_W : 0), .level = 1,
+            .table = table, .table_perm = upper_perm,
+        };
+    }
+    return n;
 }

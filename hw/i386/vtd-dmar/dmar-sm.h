@@ -92,6 +92,17 @@ bool dmar_sm_translate(const DmarHwConfig *hw, const DmarContext *ctx,
                        const DmarMem *mem, DmarTranslation *out,
                        DmarFault *fault);
 
+/*
+ * As dmar_leaf_group() for a first-stage (PGTT 001b) 4 KiB leaf of a user
+ * request whose walk gave out->table and out->table_perm: the leaves of
+ * its group that a user read would be granted now without setting A (A
+ * already set; W with D set too). Caching them ahead is what an IOTLB
+ * may do.
+ */
+unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
+                            uint8_t upper_perm, uint64_t iova,
+                            const DmarMem *mem, DmarTranslation *out);
+
 /* ---- shared by dmar-core.c and dmar-sm.c (not for other users) ---- */
 
 /* Fill in *F; returns false. FPD counts only for qualified reasons. */

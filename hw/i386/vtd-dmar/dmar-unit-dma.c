@@ -283,11 +283,14 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
     if (dmar_iotlb_insert(&u->iotlb, key, x->did, t)) {
         evicted(u, "iotlb", req->sid);
     }
-    if (t->level == 1 && ss_format) {
+    if (t->level == 1 && (ss_format || t->table)) {
         /* DMA tends to go on to the next pages: cache their leaves too. */
         DmarTranslation group[DMAR_LEAF_GROUP];
-        unsigned n = dmar_leaf_group(&u->cfg.hw, t->table, t->table_perm,
-                                     req->addr, &u->mem, group);
+        unsigned n = ss_format ?
+            dmar_leaf_group(&u->cfg.hw, t->table, t->table_perm, req->addr,
+                            &u->mem, group) :
+            dmar_fs_leaf_group(&u->cfg.hw, t->table, t->table_perm,
+                               req->addr, &u->mem, group);
 
         for (unsigned i = 0; i < n; i++) {
             if (group[i].iova != t->iova) {
