@@ -24,4 +24,24 @@ static inline void add_cases(const char *prefix, const void *cases,
 #define ADD_CASES(prefix, cases, fn) \
     add_cases(prefix, cases, sizeof(cases[0]), ARRAY_SIZE(cases), fn)
 
+/*
+ * Paging geometry, the same in both stages (VT-d §9.7, §9.8): what an
+ * entry of LEVEL (1: 4 KiB) maps, and the index of VA's entry in a table
+ * of that level.
+ */
+static inline unsigned lvl_shift(unsigned level)
+{
+    return DMAR_PAGE_SHIFT + 9 * (level - 1);
+}
+
+static inline uint64_t lvl_size(unsigned level)
+{
+    return 1ull << lvl_shift(level);
+}
+
+static inline unsigned lvl_index(unsigned level, uint64_t va)
+{
+    return (va >> lvl_shift(level)) & 511;
+}
+
 #endif

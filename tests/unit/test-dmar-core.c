@@ -43,16 +43,6 @@
 
 /* ---- Entry formats (VT-d §9.1, §9.3, §9.8) ---- */
 
-static unsigned lvl_shift(int level)
-{
-    return DMAR_PAGE_SHIFT + 9 * (level - 1);
-}
-
-static uint64_t lvl_size(int level)
-{
-    return 1ull << lvl_shift(level);
-}
-
 /* Address of the entry for IOVA in the level-LEVEL table at TABLE. */
 static uint64_t lvl_entry(uint64_t table, uint64_t iova, int level)
 {

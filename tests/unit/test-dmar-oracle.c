@@ -42,6 +42,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "dmar-core.h"
+#include "dmar-test-util.h"
 #include "dmar-cache.h"
 #include "dmar-sm.h"
 #include "dmar-fake-mem.h"
@@ -90,22 +91,7 @@ static void mem_init(FakeMem *m)
     m->pool_no_2m = true;
 }
 
-/* ---- Paging geometry ---- */
-
-static unsigned lvl_shift(unsigned level)
-{
-    return DMAR_PAGE_SHIFT + 9 * (level - 1);
-}
-
-static uint64_t lvl_size(unsigned level)
-{
-    return 1ull << lvl_shift(level);
-}
-
-static unsigned lvl_index(unsigned level, uint64_t iova)
-{
-    return (iova >> lvl_shift(level)) & 511;
-}
+/* ---- Paging geometry: lvl_*() in dmar-test-util.h ---- */
 
 /* Names the entry of LEVEL that IOVA goes through, in one domain. */
 static gpointer node_key(unsigned level, uint64_t iova)

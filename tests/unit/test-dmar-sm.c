@@ -64,21 +64,6 @@
 
 #define NO_PASID            DMAR_NO_PASID
 
-static unsigned lvl_shift(unsigned level)
-{
-    return DMAR_PAGE_SHIFT + 9 * (level - 1);
-}
-
-static uint64_t lvl_size(unsigned level)
-{
-    return 1ull << lvl_shift(level);
-}
-
-static uint64_t lvl_index(unsigned level, uint64_t va)
-{
-    return (va >> lvl_shift(level)) & 511;
-}
-
 /* ---- Environment: one unit, its root table, devices ---- */
 
 typedef struct Env {

@@ -332,9 +332,12 @@ static const PcCase pc_cases[] = {
     { "global", DMAR_PC_GLOBAL, 0, 0, true },
 };
 
-static void test_pasid_cache(const void *opaque)
+/*
+ * IOVA_A -> PAGE_P1 through the PASID entry's tables, translated once (so
+ * cached); then the entry points at other tables mapping it to PAGE_P2
+ */
+static Sm *sm_retargeted(void)
 {
-    const PcCase *c = opaque;
     DmarUnitConfig cfg = sm_config(true, true, 0);
     Sm *s = sm_new(&cfg);
     uint64_t fs2;
@@ -345,9 +348,15 @@ static void test_pasid_cache(const void *opaque)
     sm_enable(s);
     qi_enable256(s->f);
     g_assert_cmphex(xlate(s->f, IOVA_A, false), ==, PAGE_P1);
-
-    /* the entry now points at other tables, in the same domain */
     sm_pasid_fs(s, 0, fs2, SM_DID);
+    return s;
+}
+
+static void test_pasid_cache(const void *opaque)
+{
+    const PcCase *c = opaque;
+    Sm *s = sm_retargeted();
+
     /* the IOTLB is flushed: what answers now is the cached PASID entry */
     qi_push256(s->f, piotlb_lo(DMAR_PIOTLB_ALL, SM_DID2, 0), 0, 0, 0);
     qi_push256(s->f, QI_IOTLB | QI_G(DMAR_IOTLB_GLOBAL), 0, 0, 0);
@@ -367,17 +376,8 @@ static void test_pasid_cache(const void *opaque)
 /* A context-cache invalidation drops the device's PASID entries too */
 static void test_cc_drops_pasid_entries(void)
 {
-    DmarUnitConfig cfg = sm_config(true, true, 0);
-    Sm *s = sm_new(&cfg);
-    uint64_t fs2;
+    Sm *s = sm_retargeted();
 
-    fs_map(s, s->fs, IOVA_A, PAGE_P1, FS_P | FS_US);
-    fs2 = table_new(s->f);
-    fs_map(s, fs2, IOVA_A, PAGE_P2, FS_P | FS_US);
-    sm_enable(s);
-    qi_enable256(s->f);
-    g_assert_cmphex(xlate(s->f, IOVA_A, false), ==, PAGE_P1);
-    sm_pasid_fs(s, 0, fs2, SM_DID);
     qi_push256(s->f, QI_CC | QI_G(DMAR_CC_DEVICE) | QI_CC_SID(EDU_SID), 0,
                0, 0);
     qi_sync256(s->f);
