@@ -78,6 +78,7 @@ bool dmar_fault_set(DmarFault *f, DmarFaultReason fr, uint16_t sid,
     f->level = level;
     f->pasid = 0;
     f->pasid_valid = false;
+    f->priv = f->exec = false;
     f->fpd = fpd && dmar_fault_is_qualified(fr);
     return false;
 }
@@ -361,6 +362,8 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
     if (!ok && req->pasid != DMAR_NO_PASID) {
         fault->pasid = req->pasid;
         fault->pasid_valid = true;
+        fault->priv = req->priv;
+        fault->exec = req->exec;
     }
     return ok;
 }
