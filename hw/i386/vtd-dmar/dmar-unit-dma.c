@@ -154,8 +154,9 @@ static bool context_read(DmarUnit *u, uint16_t sid, const DmarMem *mem,
 
 /*
  * REQ's translation from the tables in MEM, no cache consulted: the
- * context entry (CTX unless NULL), and in scalable mode the PASID entry
- * (PE unless NULL), then the walk. *CTX_OK: the context was usable.
+ * context entry, in scalable mode the PASID entry, then the walk.
+ * *CTX_OK: the context was usable; *DID and *PT: the domain-id and
+ * whether it passes through, once the entry that says so was read.
  */
 static bool translate_uncached(DmarUnit *u, const DmarRequest *req,
                                const DmarMem *mem, DmarTranslation *t,
