@@ -1046,8 +1046,9 @@ static uint64_t piotlb_desc(unsigned g, uint16_t did, uint32_t pasid)
  * Not here: 0x44 (translation requests: edu has no ATS), 0x5c, 0x5d and
  * 0x82 (execute and supervisor requests, which edu does not issue:
  * /vtd-dmar/sm/pasid/supervisor-execute, through x-vtd-dmar-translate),
- * 0x45/0x46 (requests with a PASID: /vtd-dmar/sm/pasid/), 0x43 (no context-entry value is invalid rather
- * than reserved in what the unit offers).
+ * 0x45/0x46 (requests with a PASID: /vtd-dmar/sm/pasid/), 0x43 (no
+ * context-entry value is invalid rather than reserved in what the unit
+ * offers).
  */
 #define PAGE_T          0x00504000ull
 
