@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The IOMMU's share of QEMU's host CPU over a benchmark window.
+
+Boots the test guest's bench scenario (tests/guest/run.py) once per row,
+configuration, mode and round, interleaved, with QEMU under
+`perf record -e cpu-clock` (this script, --wrap, as run.py's
+VTD_QEMU_WRAPPER). perf starts with its events disabled; the wrapper
+enables them at the guest's "VTD: BOOT" line (init has started, the
+kernel's boot is over) and disables them at the row's "VTD: BENCH" line,
+so only the row's reads are sampled.
+
+A sample counts for the IOMMU when its function is
+  - the unit's own: defined in one of its object files (for vtd-dmar,
+    hw/i386/vtd-dmar/*.c; for intel-iommu, hw/i386/intel_iommu.c), named
+    by nm, static functions included;
+  - or one of QEMU's memory API functions on the IOMMU translation path
+    that the unit's answers drive (MEMORY_API below): the IOMMU region
+    walk, and mapping and unmapping the pieces it returns. These also run
+    without an IOMMU, once per contiguous piece: counting all of them
+    overstates the unit's share rather than hiding any.
+The share is of every sample in the window (all of QEMU's threads:
+vCPUs, iothreads, the main loop). Medians over rounds.
+
+intel-iommu runs on this build's binary (QEMU 10.0's model): the
+reference QEMU 11.1 is Debian's stripped binary, whose static functions
+perf cannot name.
+"""
+import argparse
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+import benchlib  # noqa: E402
+
+ROOT = benchlib.ROOT
+BUILD = os.environ.get("VTD_BUILD", os.path.join(ROOT, "build"))
+OBJDIR = os.path.join(BUILD, "qemu", "libqemu-x86_64-softmmu.a.p")
+
+# QEMU 10.0's memory API on the IOMMU translation path (system/physmem.c,
+# system/memory.c)
+MEMORY_API = {
+    "address_space_translate_iommu", "flatview_do_translate",
+    "flatview_translate", "flatview_extend_translation",
+    "address_space_translate", "address_space_map", "address_space_unmap",
+    "address_space_get_iotlb_entry", "memory_region_iommu_replay",
+    "memory_region_notify_iommu", "memory_region_notify_iommu_one",
+    "memory_region_unregister_iommu_notifier",
+    "memory_region_register_iommu_notifier",
+}
+# the unit's objects, by configuration family
+UNIT_OBJS = {
+    "vtd-dmar": r"^hw_i386_vtd-dmar_.*\.c\.o$",
+    "intel-iommu": r"^hw_i386_intel_iommu\.c\.o$",
+}
+# perf report -n --sort dso,sym: "  1.23%  456  qemu-system-x86_64  [.] sym"
+SAMPLE = re.compile(r"^\s*([0-9.]+)%\s+(\d+)\s+\S+\s+\[\S+\]\s+(.+?)\s*$")
+
+
+SMOKE_MIN = 100
+
+
+def family(iommu):
+    return "vtd-dmar" if iommu.startswith("vtd-dmar") else "intel-iommu"
+
+
+def unit_symbols(fam):
+    """Every function defined in the unit's object files."""
+    objs = [os.path.join(OBJDIR, f) for f in sorted(os.listdir(OBJDIR))
+            if re.match(UNIT_OBJS[fam], f)]
+    if not objs:
+        sys.exit("profile: no object files for %s in %s" % (fam, OBJDIR))
+    out = subprocess.run(["nm", "--defined-only"] + objs, check=True,
+                         capture_output=True, text=True).stdout
+    return {ln.split()[2] for ln in out.splitlines()
+            if len(ln.split()) == 3 and ln.split()[1] in "tT"}
+
+
+def wrap(data, argv):
+    """Run ARGV (QEMU) under perf record into DATA, sampling from the
+    guest's "VTD: BOOT" line to its next "VTD: BENCH" line; the console
+    passes through. Returns QEMU's exit status."""
+    tmp = tempfile.mkdtemp(prefix="vtd-profile-")
+    ctl, ack = os.path.join(tmp, "ctl"), os.path.join(tmp, "ack")
+    os.mkfifo(ctl)
+    os.mkfifo(ack)
+    p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
+                          "-F", "999", "-D", "-1", "--control",
+                          "fifo:%s,%s" % (ctl, ack), "-o", data, "--"] +
+                         argv, stdout=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    # O_RDWR: opening a FIFO so never waits for the other end
+    cfd = os.open(ctl, os.O_RDWR)
+    afd = os.open(ack, os.O_RDWR)
+    on = False
+    out = sys.stdout.buffer
+    for line in p.stdout:
+        want = (line.startswith(b"VTD: BOOT") or
+                (on and not line.startswith(b"VTD: BENCH ")))
+        if want != on:
+            os.write(cfd, b"enable\n" if want else b"disable\n")
+            os.read(afd, 16)
+            on = want
+        out.write(line)
+        out.flush()
+    rc = p.wait()
+    os.close(cfd)
+    os.close(afd)
+    for f in (ctl, ack):
+        os.unlink(f)
+    os.rmdir(tmp)
+    return rc
+
+
+def shares(data, unit):
+    """(unit share %, memory API share %, samples, {symbol: %}) of DATA."""
+    rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "-q",
+                          "-n", "--no-children", "--sort", "dso,sym",
+                          "--percent-limit", "0"],
+                         capture_output=True, text=True)
+    own = api = 0.0
+    n = 0
+    by_sym = collections.Counter()
+    for ln in rep.stdout.splitlines():
+        s = SAMPLE.match(ln)
+        if not s:
+            continue
+        pct, sym = float(s.group(1)), s.group(3)
+        n += int(s.group(2))
+        if sym in unit:
+            own += pct
+            by_sym[sym] += pct
+        elif sym in MEMORY_API:
+            api += pct
+            by_sym[sym] += pct
+    return own, api, n, by_sym
+
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if v else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--wrap", metavar="DATA", help=argparse.SUPPRESS)
+    ap.add_argument("--iommu", default="vtd-dmar,intel-iommu",
+                    help="comma-separated run.py configurations "
+                    "(default %(default)s)")
+    ap.add_argument("--rows", default="blk-1M,nvme-1M,blk-4K,nvme-4K")
+    ap.add_argument("--modes", default="lazy,strict")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--kernel", default="6.12")
+    ap.add_argument("--passes", type=int, default=0,
+                    help="reads of the disk per 1M row (guest default 32)")
+    ap.add_argument("--top", type=int, default=6,
+                    help="functions listed per configuration")
+    ap.add_argument("--smoke", action="store_true",
+                    help="the test suite's run: blk-4K, strict, one round; "
+                    "fails unless every run was sampled (at least %d "
+                    "samples) and named functions of its unit" % SMOKE_MIN)
+    ap.add_argument("argv", nargs="*")
+    a = ap.parse_args()
+    if a.wrap:
+        return wrap(a.wrap, a.argv)
+    if a.smoke:
+        a.rows, a.modes, a.rounds = "blk-4K", "strict", 1
+
+    run_py = benchlib.load_run_py()
+    run_py.REF_QEMU = None          # intel-iommu on this build (symbols)
+    iommus, rows = a.iommu.split(","), a.rows.split(",")
+    modes = a.modes.split(",")
+    units = {f: unit_symbols(f) for f in {family(i) for i in iommus}}
+    cols = [(i, m) for i in iommus for m in modes]
+    got = {(c, r): [] for c in cols for r in rows}
+    syms = {c: collections.Counter() for c in cols}
+    tmp = tempfile.mkdtemp(prefix="vtd-profile-")
+    me = os.path.realpath(__file__)
+    for rnd in range(a.rounds):
+        for c in cols:
+            for r in rows:
+                data = os.path.join(tmp, "perf.data")
+                os.environ["VTD_QEMU_WRAPPER"] = "%s %s --wrap %s --" % (
+                    sys.executable, me, data)
+                if a.passes:
+                    os.environ["VTD_GUEST_CMDLINE"] = "vtd.passes=%d" % \
+                        a.passes
+                run = run_py.Run("bench", c[0], c[1], bench_rows=[r],
+                                 kernel=a.kernel,
+                                 name="profile.%s.%s.%s.%s.%d" % (
+                                     a.kernel, c[0], c[1], r, rnd)).execute()
+                if r not in run.bench or not os.path.exists(data):
+                    print("round %d %s/%s %s: NO DATA (see %s)" %
+                          (rnd + 1, c[0], c[1], r, run.log), flush=True)
+                    continue
+                own, api, n, by = shares(data, units[family(c[0])])
+                os.unlink(data)
+                got[(c, r)].append((own + api, own, api, run.bench[r], n))
+                syms[c].update(by)
+                print("round %d %-12s %-6s %-10s %7.1f MB/s  unit %.2f%% "
+                      "(own %.2f%%, memory API %.2f%%) of %d samples" %
+                      (rnd + 1, c[0], c[1], r, run.bench[r], own + api, own,
+                       api, n), flush=True)
+    os.rmdir(tmp)
+
+    print("\nThe IOMMU's share of QEMU's host CPU over the benchmark window,"
+          " median of %d rounds (TCG, Linux %s)" % (a.rounds, a.kernel))
+    print("%-10s %-12s %-6s %8s %8s %8s %10s" %
+          ("row", "iommu", "mode", "share", "own", "memAPI", "MB/s"))
+    for r in rows:
+        for c in cols:
+            v = got[(c, r)]
+            if not v:
+                print("%-10s %-12s %-6s %8s" % (r, c[0], c[1], "no data"))
+                continue
+            print("%-10s %-12s %-6s %7.2f%% %7.2f%% %7.2f%% %10.1f" % (
+                r, c[0], c[1], median([x[0] for x in v]),
+                median([x[1] for x in v]), median([x[2] for x in v]),
+                median([x[3] for x in v])))
+    for c in cols:
+        n = sum(len(got[(c, r)]) for r in rows) or 1
+        top = ", ".join("%s %.2f%%" % (s, p / n)
+                        for s, p in syms[c].most_common(a.top))
+        print("\n%s/%s, mean share per run: %s" % (c[0], c[1], top or "-"))
+    bad = [k for k, v in got.items() if not v or
+           (a.smoke and (v[0][4] < SMOKE_MIN or v[0][1] <= 0))]
+    for (c, r) in bad:
+        print("FAIL %s/%s %s: no data, or too few samples, or none in the "
+              "unit's functions" % (c[0], c[1], r))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
