@@ -4,14 +4,15 @@
  * counts are repeatable where wall time is not): scripts/bench-iotlb runs
  * it with N and 2N lookups and reports the difference per lookup.
  *
- *   bench-dmar-iotlb LOOKUPS [extend|unit]
+ *   bench-dmar-iotlb LOOKUPS [extend|unit|loop]
  *
  * With "extend", each hit is also offered to dmar_iotlb_extend() as the
  * unit's translate callback does. The cached pages map to scattered
  * output pages, so no block forms: this is the extension's cost on a hit
  * that stays one page. With "unit", each lookup is a whole
  * dmar_unit_translate() that hits, as the glue calls it per DMA page:
- * the unit layer's cost on top of the IOTLB's.
+ * the unit layer's cost on top of the IOTLB's. With "loop", the same loop
+ * with no lookup at all: what the loop itself costs, to subtract.
  */
 #include "qemu/osdep.h"
 #include "dmar-cache.h"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
     uint64_t lookups = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 0) : 1000;
     bool extend = argc > 2 && !strcmp(argv[2], "extend");
     bool unit = argc > 2 && !strcmp(argv[2], "unit");
+    bool loop = argc > 2 && !strcmp(argv[2], "loop");
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
@@ -63,6 +65,13 @@ int main(int argc, char **argv)
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;
 
+        if (loop) {
+            /* The same address and sum, no lookup (kept by the asm) */
+            tr.pa = iova & ~(DMAR_PAGE_SIZE - 1);
+            asm volatile("" : "+r"(tr.pa));
+            sum += tr.pa;
+            continue;
+        }
         if (unit) {
             req.addr = iova;
             if (!dmar_unit_translate(u, &req, DMAR_PERM_R, true, false, &x) ||
@@ -87,7 +96,7 @@ int main(int argc, char **argv)
     }
     printf("lookups %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
            " checksum 0x%" PRIx64 "\n", lookups,
-           unit ? u->iotlb.stats.hits : t.stats.hits,
+           unit ? u->iotlb.stats.hits : loop ? lookups : t.stats.hits,
            unit ? u->iotlb.stats.misses : t.stats.misses, sum);
     dmar_iotlb_destroy(&t);
     dmar_unit_destroy(u);

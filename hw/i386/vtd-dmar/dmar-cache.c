@@ -43,8 +43,13 @@ static uint64_t iotlb_key(uint16_t sid, uint64_t tag, unsigned level)
 static DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid, uint64_t tag,
                                  unsigned level)
 {
-    return &t->e[set_of(t->set_bits, iotlb_key(sid, tag, level)) *
-                 DMAR_CACHE_WAYS];
+    /*
+     * set_of(t->set_bits, ...) without its branch: two shifts, the second
+     * by 63 - set_bits, so that 0 bits make set 0 too.
+     */
+    uint64_t h = iotlb_key(sid, tag, level) * 0x9e3779b97f4a7c15ull;
+
+    return &t->e[((h >> 1) >> t->set_shift) * DMAR_CACHE_WAYS];
 }
 
 /* An entry's tag: page TAG of LEVEL (0: none) for STAGE. */
@@ -73,6 +78,7 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 {
     memset(t, 0, sizeof(*t));
     t->set_bits = set_bits_for(entries);
+    t->set_shift = 63 - t->set_bits;
     t->e = g_new0(DmarIotlbEntry, dmar_iotlb_size(t));
     /* Large and zeroed: pages are touched only for the ids in use. */
     t->sid_stale = g_new0(uint64_t, DMAR_NUM_IDS);
@@ -129,64 +135,111 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
 }
 
 /*
- * The entry of SID, PASID and STAGE covering IOVA, if any; no statistics,
- * no LRU update. Stale entries met on the way are dropped. (The key comes
- * by value: the stores here cannot make the compiler reload it.)
+ * The entry of SID, PASID and STAGE covering IOVA at the lowest level from
+ * *LEVEL up that holds one, stale or not; *LEVEL becomes its level. Only
+ * the levels inserted since the last global flush are probed.
  */
-static inline DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid,
-                                          uint32_t pasid, uint8_t stage_id,
-                                          uint64_t iova)
+static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t, uint16_t sid,
+                                           uint32_t pasid, uint8_t stage,
+                                           uint64_t iova, unsigned *level)
 {
-    uint64_t stage = entry_tag(0, 0, stage_id);
-    uint64_t floor = MAX(t->all_stale, t->sid_stale[sid]);
-
-    for (unsigned level = 1; level <= 3; level++) {
-        uint64_t tag = iova >> level_shift(level);
+    for (unsigned l = *level; l <= 3; l++) {
+        uint64_t tag = iova >> level_shift(l);
+        uint64_t want = entry_tag(tag, l, stage);
         DmarIotlbEntry *set;
 
-        if (!(t->levels_seen & (1u << level))) {
+        if (!(t->levels_seen & (1u << l))) {
             continue;
         }
-        set = iotlb_set(t, sid, tag, level);
+        set = iotlb_set(t, sid, tag, l);
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            DmarIotlbEntry *e = &set[w];
-
-            if (e->tag != (entry_tag(tag, level, 0) | stage) ||
-                e->sid != sid || e->pasid != pasid) {
-                continue;
+            if (set[w].tag == want && set[w].sid == sid &&
+                set[w].pasid == pasid) {
+                *level = l;
+                return &set[w];
             }
-            /* Fast path: nothing flushed since its last use. */
-            if ((e->lru >= floor && e->lru >= t->dids[e->did].dirty) ||
-                !iotlb_stale(t, e)) {
-                return e;
-            }
-            e->tag = 0;
-            break;          /* a key is in a set at most once */
         }
     }
     return NULL;
 }
 
-bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
-                       DmarTranslation *out)
+/*
+ * The live entry of SID, PASID and STAGE covering IOVA, if any; no
+ * statistics, no LRU update. Stale entries met on the way are dropped (a
+ * key is in a set at most once).
+ */
+static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint32_t pasid,
+                                  uint8_t stage, uint64_t iova)
+{
+    DmarIotlbEntry *e;
+
+    for (unsigned level = 1;
+         (e = iotlb_probe(t, sid, pasid, stage, iova, &level)); level++) {
+        /* An entry used after the newest flush of any kind is live. */
+        if (e->lru >= t->fresh_since || !iotlb_stale(t, e)) {
+            return e;
+        }
+        e->tag = 0;
+    }
+    return NULL;
+}
+
+/* A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics. */
+static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
+                             uint64_t iova, DmarTranslation *out)
+{
+    uint64_t pa = e->pa;
+
+    e->lru = ++t->tick;
+    out->mask = (1ull << level_shift(level)) - 1;
+    out->iova = iova & ~out->mask;
+    out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
+    out->perm = pa & R_IOTLB_PA_PERM_MASK;
+    out->level = level;
+    t->stats.hits++;
+    return true;
+}
+
+static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
+                                            const DmarCacheKey *key,
+                                            uint64_t iova,
+                                            DmarTranslation *out)
 {
     DmarIotlbEntry *e = iotlb_find(t, key->sid, key->pasid, key->stage,
                                    iova);
-    unsigned level;
 
     if (!e) {
         t->stats.misses++;
         return false;
     }
-    e->lru = ++t->tick;
-    level = entry_level(e);
-    out->mask = (1ull << level_shift(level)) - 1;
-    out->iova = iova & ~out->mask;
-    out->pa = entry_pa(e);
-    out->perm = entry_perm(e);
-    out->level = level;
-    t->stats.hits++;
-    return true;
+    return iotlb_hit(t, e, entry_level(e), iova, out);
+}
+
+/*
+ * The hit path, for the 4 KiB entries that most hits are: one set probed
+ * inline, and the entry found answers if it was used after the newest
+ * flush of any kind. Everything else (another level, an entry that may be
+ * stale, a miss) is iotlb_lookup_slow()'s, called in tail position: the
+ * hit path saves few registers.
+ */
+bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
+                       DmarTranslation *out)
+{
+    uint64_t tag = iova >> DMAR_PAGE_SHIFT;
+    uint64_t want = entry_tag(tag, 1, key->stage);
+    DmarIotlbEntry *set;
+
+    if (t->levels_seen & (1u << 1)) {
+        set = iotlb_set(t, key->sid, tag, 1);
+        for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+            if (set[w].tag == want && set[w].sid == key->sid &&
+                set[w].pasid == key->pasid &&
+                set[w].lru >= t->fresh_since) {
+                return iotlb_hit(t, &set[w], 1, iova, out);
+            }
+        }
+    }
+    return iotlb_lookup_slow(t, key, iova, out);
 }
 
 unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
@@ -314,7 +367,7 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
 
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
 {
-    t->all_stale = ++t->tick;
+    t->all_stale = t->fresh_since = ++t->tick;
     /* Older ranges and per-domain notes no longer matter. */
     t->log_len = 0;
     t->levels_seen = 0;
@@ -325,7 +378,7 @@ uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did)
 {
     DmarIotlbDid *d = &t->dids[did];
 
-    d->stale = d->dirty = d->sid_since = ++t->tick;
+    d->stale = d->dirty = d->sid_since = t->fresh_since = ++t->tick;
     d->nsid = 0;
     d->sid_overflow = false;
     return 0;
@@ -333,7 +386,7 @@ uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did)
 
 uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
 {
-    t->sid_stale[sid] = ++t->tick;
+    t->sid_stale[sid] = t->fresh_since = ++t->tick;
     return 0;
 }
 
@@ -380,7 +433,7 @@ static void log_range(DmarIotlb *t, uint16_t did, uint64_t first,
     *r = (DmarRangeFlush) {
         .time = ++t->tick, .first = first, .last = last, .did = did,
     };
-    t->dids[did].dirty = r->time;
+    t->dids[did].dirty = t->fresh_since = r->time;
     t->log_next = (t->log_next + 1) % DMAR_RANGE_LOG;
 }
 

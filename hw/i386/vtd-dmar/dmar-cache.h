@@ -115,8 +115,11 @@ typedef struct DmarRangeFlush {
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
     uint32_t set_bits;      /* log2 of the number of sets */
+    uint32_t set_shift;     /* 63 - set_bits (iotlb_set) */
     uint64_t tick;          /* the clock */
     uint64_t all_stale;     /* everything used before is stale */
+    /* The newest flush of any kind: an entry used since is not stale */
+    uint64_t fresh_since;
     uint64_t *sid_stale;    /* [source-id]: its entries used before */
     DmarIotlbDid *dids;     /* [domain-id] */
     DmarRangeFlush log[DMAR_RANGE_LOG];

@@ -88,7 +88,7 @@ bool dmar_unit_pmr_protects(const DmarUnit *u, uint64_t addr)
  */
 static bool pmr_check(DmarUnit *u, const DmarRequest *req, DmarXlate *x)
 {
-    DmarEvent ev = { .kind = DMAR_EV_PMR_BLOCK };
+    DmarEvent ev;
     uint64_t out;
 
     if (!pmr_in_force(u)) {
@@ -103,6 +103,7 @@ static bool pmr_check(DmarUnit *u, const DmarRequest *req, DmarXlate *x)
         }
         return true;
     }
+    ev = (DmarEvent) { .kind = DMAR_EV_PMR_BLOCK };
     ev.pmr_block = (typeof(ev.pmr_block)) { req->sid, out, req->is_write };
     dmar_unit_emit(u, &ev);
     x->pmr_blocked = true;

@@ -40,16 +40,6 @@ void dmar_unit_log(DmarUnit *u, DmarLogKind kind, const char *fmt, ...)
     u->hooks->log(u->hooks_opaque, kind, msg);
 }
 
-uint32_t dmar_unit_get32(const DmarUnit *u, uint32_t off)
-{
-    return ldl_le_p(u->regs + off);
-}
-
-uint64_t dmar_unit_get64(const DmarUnit *u, uint32_t off)
-{
-    return ldq_le_p(u->regs + off);
-}
-
 static void set32(DmarUnit *u, uint32_t off, uint32_t v)
 {
     stl_le_p(u->regs + off, v);

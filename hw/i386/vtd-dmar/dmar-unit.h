@@ -21,6 +21,7 @@
 #ifndef HW_I386_VTD_DMAR_UNIT_H
 #define HW_I386_VTD_DMAR_UNIT_H
 
+#include "qemu/bswap.h"
 #include "dmar-cache.h"
 #include "dmar-core.h"
 #include "dmar-fault.h"
@@ -297,8 +298,15 @@ unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
  * The register file as the unit holds it, for the glue and for tests.
  * OFF is a register's offset (below DMAR_REGS_MAX - 8): not checked.
  */
-uint32_t dmar_unit_get32(const DmarUnit *u, uint32_t off);
-uint64_t dmar_unit_get64(const DmarUnit *u, uint32_t off);
+static inline uint32_t dmar_unit_get32(const DmarUnit *u, uint32_t off)
+{
+    return ldl_le_p(u->regs + off);
+}
+
+static inline uint64_t dmar_unit_get64(const DmarUnit *u, uint32_t off)
+{
+    return ldq_le_p(u->regs + off);
+}
 
 /* The fault (or, with INV, invalidation) event's message. */
 void dmar_unit_event_msg(const DmarUnit *u, bool inv, uint64_t *addr,
