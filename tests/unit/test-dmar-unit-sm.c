@@ -494,6 +494,7 @@ static void test_fs_prefetch(void)
     static const struct {
         uint64_t flags;
         bool cached, w;
+        uint64_t pa;            /* 0: PAGE_P1 + i pages */
     } pg[] = {
         { FS_P | FS_US | FS_A, true, false },               /* 0: walked */
         { FS_P | FS_US | FS_A, true, false },
@@ -502,12 +503,14 @@ static void test_fs_prefetch(void)
         { FS_P | FS_US, false, false },                     /* A clear */
         { FS_P | FS_A, false, false },                      /* supervisor */
         { FS_US | FS_A, false, false },                     /* not present */
+        /* into the interrupt address range: never an answer (87h) */
+        { FS_P | FS_US | FS_RW | FS_A | FS_D, false, false, 0xfee00000 },
     };
     DmarXlate x;
 
     for (unsigned i = 0; i < ARRAY_SIZE(pg); i++) {
-        fs_map(s, s->fs, base + i * 0x1000, PAGE_P1 + i * 0x1000,
-               pg[i].flags);
+        fs_map(s, s->fs, base + i * 0x1000,
+               pg[i].pa ? pg[i].pa : PAGE_P1 + i * 0x1000, pg[i].flags);
     }
     sm_enable(s);
     g_assert_true(fx_dma(s->f, base, false, &x));
@@ -529,6 +532,9 @@ static void test_fs_prefetch(void)
     /* the one with A clear: walked, and its A set now */
     g_assert_cmphex(xlate(s->f, base + 4 * 0x1000, false), ==,
                     PAGE_P1 + 4 * 0x1000);
+    /* the one into the interrupt range: walked, and blocked */
+    g_assert_false(fx_dma(s->f, base + 7 * 0x1000, true, &x));
+    g_assert_cmphex(x.fault.fr, ==, DMAR_FR_SM_INTR_ADDR);
     sm_free(s);
 }
 

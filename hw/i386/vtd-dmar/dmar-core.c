@@ -12,17 +12,11 @@
 #include "dmar-core.h"
 #include "dmar-sm.h"
 
-/* Address bits at or above WIDTH, within bits 63:0. */
-static uint64_t above(unsigned width)
-{
-    return width >= 64 ? 0 : ~((1ull << width) - 1);
-}
-
 void dmar_hw_config_init(DmarHwConfig *hw)
 {
     /* Output-address bits 51:HAW of an entry are reserved (§9.8). */
-    uint64_t beyond_haw = above(hw->haw) & (above(DMAR_PAGE_SHIFT) &
-                                            ~above(52));
+    uint64_t beyond_haw = dmar_above(hw->haw) & (dmar_above(DMAR_PAGE_SHIFT) &
+                                            ~dmar_above(52));
     uint64_t snp = hw->sc ? 0 : R_SLPTE_SNP_MASK;
     /*
      * Bit 62 is reserved (§9.8). Earlier revisions made it TM (transient
@@ -39,7 +33,7 @@ void dmar_hw_config_init(DmarHwConfig *hw)
         hw->rsvd_table[level] = beyond_haw | snp | tm;
         /* A large page's address bits below its size are reserved. */
         hw->rsvd_leaf[level] = beyond_haw | snp | tm_leaf |
-            (((1ull << page_shift) - 1) & above(DMAR_PAGE_SHIFT));
+            (((1ull << page_shift) - 1) & dmar_above(DMAR_PAGE_SHIFT));
     }
 }
 
@@ -85,17 +79,29 @@ bool dmar_fault_set(DmarFault *f, DmarFaultReason fr, uint16_t sid,
 
 #define fail dmar_fault_set
 
+bool dmar_read_qwords(const DmarMem *mem, uint64_t gpa, uint64_t *q,
+                      unsigned n)
+{
+    if (!dmar_mem_read(mem, gpa, q, n * 8)) {
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        q[i] = le64_to_cpu(q[i]);
+    }
+    return true;
+}
+
 /* Read a 128-bit entry as two little-endian words. */
 static bool read_entry128(const DmarMem *mem, uint64_t gpa,
                           uint64_t *lo, uint64_t *hi)
 {
     uint64_t e[2];
 
-    if (!dmar_mem_read(mem, gpa, e, sizeof(e))) {
+    if (!dmar_read_qwords(mem, gpa, e, 2)) {
         return false;
     }
-    *lo = le64_to_cpu(e[0]);
-    *hi = le64_to_cpu(e[1]);
+    *lo = e[0];
+    *hi = e[1];
     return true;
 }
 
@@ -104,7 +110,7 @@ bool dmar_context_lookup(const DmarHwConfig *hw, uint64_t rta, uint16_t sid,
                          DmarFault *fault)
 {
     uint8_t bus = sid >> 8, devfn = sid & 0xff;
-    uint64_t lo, hi, ptr_rsvd = above(hw->haw);
+    uint64_t lo, hi, ptr_rsvd = dmar_above(hw->haw);
     bool fpd;
     unsigned aw;
 
@@ -175,11 +181,11 @@ static bool translate_passthrough(const DmarHwConfig *hw,
                                   const DmarContext *ctx, uint64_t iova,
                                   DmarTranslation *out, DmarFault *fault)
 {
-    if (iova & above(hw->haw)) {
+    if (iova & dmar_above(hw->haw)) {
         return fail(fault, DMAR_FR_ADDR_BEYOND_AGAW, ctx->sid, iova, 0,
                     ctx->fpd);
     }
-    out->iova = out->pa = iova & above(DMAR_PAGE_SHIFT);
+    out->iova = out->pa = iova & dmar_above(DMAR_PAGE_SHIFT);
     out->mask = DMAR_PAGE_SIZE - 1;
     out->perm = DMAR_PERM_RW;
     out->level = 1;
@@ -187,11 +193,6 @@ static bool translate_passthrough(const DmarHwConfig *hw,
     out->table_perm = 0;
     out->narrowed = false;
     return true;
-}
-
-static bool in_intr_range(uint64_t first, uint64_t last)
-{
-    return first <= DMAR_INTR_ADDR_LAST && last >= DMAR_INTR_ADDR_FIRST;
 }
 
 /*
@@ -205,10 +206,10 @@ bool dmar_intr_narrow(uint64_t iova, DmarTranslation *out)
 {
     uint64_t pa = out->pa + (iova & out->mask);
 
-    if (in_intr_range(pa, pa)) {
+    if (dmar_in_intr_range(pa, pa)) {
         return false;
     }
-    if (in_intr_range(out->pa, out->pa + out->mask)) {
+    if (dmar_in_intr_range(out->pa, out->pa + out->mask)) {
         out->mask = DMAR_PAGE_SIZE - 1;
         out->iova = iova & ~out->mask;
         out->pa = pa & ~out->mask;
@@ -269,7 +270,7 @@ bool dmar_ss_walk(const DmarHwConfig *hw, uint64_t table, unsigned levels,
         *fr = ss_fr(sm, DMAR_FR_CTX_INVALID, DMAR_FR_PASID_INVALID);
         return false;
     }
-    if (iova & above(DMAR_LEVELS_TO_WIDTH(levels))) {
+    if (iova & dmar_above(DMAR_LEVELS_TO_WIDTH(levels))) {
         *fr = ss_fr(sm, DMAR_FR_ADDR_BEYOND_AGAW, DMAR_FR_SM_BEYOND);
         return false;
     }
@@ -389,7 +390,7 @@ unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
          * into the interrupt address range.
          */
         if (!perm || (e & hw->rsvd_leaf[1]) ||
-            in_intr_range(e & R_SLPTE_ADDR_MASK,
+            dmar_in_intr_range(e & R_SLPTE_ADDR_MASK,
                           (e & R_SLPTE_ADDR_MASK) + DMAR_PAGE_SIZE - 1)) {
             continue;
         }
@@ -427,7 +428,7 @@ static bool walk_report(WalkCtx *w, const DmarTranslation *leaf,
     DmarTranslation piece;
     uint64_t size;
 
-    if (!in_intr_range(leaf->pa, leaf->pa + leaf->mask)) {
+    if (!dmar_in_intr_range(leaf->pa, leaf->pa + leaf->mask)) {
         if (!w->fn(w->opaque, leaf)) {
             *w->resume = leaf->iova + leaf->mask + 1;
             return false;
@@ -455,7 +456,7 @@ static bool walk_report(WalkCtx *w, const DmarTranslation *leaf,
 static DmarWalkStatus walk_passthrough(const DmarHwConfig *hw, WalkCtx *w,
                                        uint64_t first)
 {
-    uint64_t end = MIN(w->last, ~above(hw->haw));
+    uint64_t end = MIN(w->last, ~dmar_above(hw->haw));
     DmarTranslation t;
 
     if (first > end) {
@@ -496,7 +497,7 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
         return DMAR_WALK_FAULT;
     }
     /* Nothing is mapped at or above 2^AGAW. */
-    w.last = MIN(last, ~above(DMAR_LEVELS_TO_WIDTH(top)));
+    w.last = MIN(last, ~dmar_above(DMAR_LEVELS_TO_WIDTH(top)));
     if (first > w.last) {
         return DMAR_WALK_DONE;
     }

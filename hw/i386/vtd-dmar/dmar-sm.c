@@ -15,24 +15,6 @@
 
 #define fail dmar_fault_set
 
-/* Address bits at or above WIDTH, within bits 63:0. */
-static uint64_t above(unsigned width)
-{
-    return width >= 64 ? 0 : ~((1ull << width) - 1);
-}
-
-static bool read_qwords(const DmarMem *mem, uint64_t gpa, uint64_t *q,
-                        unsigned n)
-{
-    if (!dmar_mem_read(mem, gpa, q, n * 8)) {
-        return false;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        q[i] = le64_to_cpu(q[i]);
-    }
-    return true;
-}
-
 /* ---- root and context entries (§9.2, §9.4) ---- */
 
 bool dmar_sm_context_lookup(const DmarHwConfig *hw, uint64_t rta,
@@ -40,11 +22,11 @@ bool dmar_sm_context_lookup(const DmarHwConfig *hw, uint64_t rta,
                             DmarContext *ctx, DmarFault *fault)
 {
     uint8_t bus = sid >> 8, devfn = sid & 0xff;
-    uint64_t root[2], ce[4], ptr_rsvd = above(hw->haw), half, rsvd0;
+    uint64_t root[2], ce[4], ptr_rsvd = dmar_above(hw->haw), half, rsvd0;
     bool fpd;
 
     fault->is_write = false;
-    if (!read_qwords(mem, rta + bus * 16ull, root, 2)) {
+    if (!dmar_read_qwords(mem, rta + bus * 16ull, root, 2)) {
         return fail(fault, DMAR_FR_SM_ROOT_ACCESS, sid, 0, 0, false);
     }
     /* The lower half points to devfn 0-127's contexts, the upper 128-255 */
@@ -55,7 +37,7 @@ bool dmar_sm_context_lookup(const DmarHwConfig *hw, uint64_t rta,
     if (half & (DMAR_SM_ROOT_RSVD | ptr_rsvd)) {
         return fail(fault, DMAR_FR_SM_ROOT_RSVD, sid, 0, 0, false);
     }
-    if (!read_qwords(mem, (half & R_SM_ROOT_CTP_MASK) + (devfn & 0x7f) * 32ull,
+    if (!dmar_read_qwords(mem, (half & R_SM_ROOT_CTP_MASK) + (devfn & 0x7f) * 32ull,
                      ce, 4)) {
         return fail(fault, DMAR_FR_SM_CTX_ACCESS, sid, 0, 0, false);
     }
@@ -140,7 +122,7 @@ static bool pgtt_offered(const DmarHwConfig *hw, unsigned pgtt)
 static bool pasid_decode(const DmarHwConfig *hw, const uint64_t *px,
                          DmarPasidEntry *pe, DmarFaultReason *fr)
 {
-    uint64_t ptr_rsvd = above(hw->haw);
+    uint64_t ptr_rsvd = dmar_above(hw->haw);
     unsigned pgtt = FIELD_EX64(px[0], PASID0, PGTT);
     unsigned aw = FIELD_EX64(px[0], PASID0, AW);
     unsigned fspm = FIELD_EX64(px[2], PASID2, FSPM);
@@ -196,17 +178,17 @@ bool dmar_pasid_lookup(const DmarHwConfig *hw, const DmarContext *ctx,
     memset(pe, 0, sizeof(*pe));
     pe->sid = ctx->sid;
     pe->pasid = pasid;
-    if (!read_qwords(mem, ctx->pasid_dir + (pasid >> 6) * 8ull, &dir, 1)) {
+    if (!dmar_read_qwords(mem, ctx->pasid_dir + (pasid >> 6) * 8ull, &dir, 1)) {
         return fail(fault, DMAR_FR_PASID_DIR_ACCESS, ctx->sid, 0, 0, fpd);
     }
     fpd |= FIELD_EX64(dir, PASID_DIR, FPD);
     if (!FIELD_EX64(dir, PASID_DIR, P)) {
         return fail(fault, DMAR_FR_PASID_DIR_NOT_PRESENT, ctx->sid, 0, 0, fpd);
     }
-    if (dir & (DMAR_PASID_DIR_RSVD | above(hw->haw))) {
+    if (dir & (DMAR_PASID_DIR_RSVD | dmar_above(hw->haw))) {
         return fail(fault, DMAR_FR_PASID_DIR_RSVD, ctx->sid, 0, 0, fpd);
     }
-    if (!read_qwords(mem, (dir & R_PASID_DIR_PTP_MASK) + (pasid & 63) * 64ull,
+    if (!dmar_read_qwords(mem, (dir & R_PASID_DIR_PTP_MASK) + (pasid & 63) * 64ull,
                      px, 8)) {
         return fail(fault, DMAR_FR_PASID_ACCESS, ctx->sid, 0, 0, fpd);
     }
@@ -288,15 +270,15 @@ typedef struct FsStep {
 /* Is the address canonical for a WIDTH-bit first stage (§3.6)? */
 static bool canonical(uint64_t addr, unsigned width)
 {
-    uint64_t high = addr & above(width - 1);
+    uint64_t high = addr & dmar_above(width - 1);
 
-    return !high || high == above(width - 1);
+    return !high || high == dmar_above(width - 1);
 }
 
 /* Reserved bits of a first-stage entry at LEVEL, as a leaf or not. */
 static uint64_t fs_rsvd(const DmarHwConfig *hw, unsigned level, bool leaf)
 {
-    uint64_t beyond_haw = above(hw->haw) & ~above(52);
+    uint64_t beyond_haw = dmar_above(hw->haw) & ~dmar_above(52);
     unsigned shift = DMAR_PAGE_SHIFT + 9 * (level - 1);
 
     if (!leaf) {
@@ -307,7 +289,7 @@ static uint64_t fs_rsvd(const DmarHwConfig *hw, unsigned level, bool leaf)
         return beyond_haw;
     }
     /* A large page's address bits below its size, but PAT (bit 12) */
-    return beyond_haw | (((1ull << shift) - 1) & above(DMAR_PAGE_SHIFT + 1));
+    return beyond_haw | (((1ull << shift) - 1) & dmar_above(DMAR_PAGE_SHIFT + 1));
 }
 
 /*
@@ -341,7 +323,7 @@ static bool fs_walk(SmWalk *w, DmarTranslation *t, FsStep *step,
         if (!nested_table(w, gpa, level == levels, &hpa, &ss_w)) {
             return false;
         }
-        if (!read_qwords(w->mem, hpa, &pte, 1)) {
+        if (!dmar_read_qwords(w->mem, hpa, &pte, 1)) {
             return sm_fail(w, level == levels ? DMAR_FR_FS_PTR_ACCESS :
                            DMAR_FR_FS_ACCESS, level);
         }
@@ -507,11 +489,11 @@ bool dmar_sm_translate(const DmarHwConfig *hw, const DmarContext *ctx,
         ok = false;
     } else if (pe->pgtt == DMAR_PGTT_PT || req->type == DMAR_REQ_TRANSLATED) {
         /* The identity below the HAW; translated requests pass (DTE) */
-        ok = !(iova & above(hw->haw));
+        ok = !(iova & dmar_above(hw->haw));
         w.fr = DMAR_FR_SM_BEYOND;
         *out = (DmarTranslation) {
-            .iova = iova & above(DMAR_PAGE_SHIFT),
-            .pa = iova & above(DMAR_PAGE_SHIFT),
+            .iova = iova & dmar_above(DMAR_PAGE_SHIFT),
+            .pa = iova & dmar_above(DMAR_PAGE_SHIFT),
             .mask = DMAR_PAGE_SIZE - 1, .perm = DMAR_PERM_RW, .level = 1,
         };
     } else if (pe->pgtt == DMAR_PGTT_SS) {
@@ -553,7 +535,7 @@ unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
     uint64_t pte[DMAR_LEAF_GROUP];
     unsigned n = 0;
 
-    if (!read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
+    if (!dmar_read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
                      pte, DMAR_LEAF_GROUP)) {
         return 0;
     }
@@ -569,8 +551,7 @@ unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
          */
         if (!FIELD_EX64(e, FSPTE, P) || !FIELD_EX64(e, FSPTE, US) ||
             !FIELD_EX64(e, FSPTE, A) || (e & fs_rsvd(hw, 1, true)) ||
-            (pa <= DMAR_INTR_ADDR_LAST &&
-             pa + DMAR_PAGE_SIZE - 1 >= DMAR_INTR_ADDR_FIRST)) {
+            dmar_in_intr_range(pa, pa + DMAR_PAGE_SIZE - 1)) {
             continue;
         }
         out[n++] = (DmarTranslation) {

@@ -105,6 +105,22 @@ unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
 
 /* ---- shared by dmar-core.c and dmar-sm.c (not for other users) ---- */
 
+/* Address bits at or above WIDTH, within bits 63:0. */
+static inline uint64_t dmar_above(unsigned width)
+{
+    return width >= 64 ? 0 : ~((1ull << width) - 1);
+}
+
+/* Does [FIRST, LAST] reach into the interrupt address range (§3.15)? */
+static inline bool dmar_in_intr_range(uint64_t first, uint64_t last)
+{
+    return first <= DMAR_INTR_ADDR_LAST && last >= DMAR_INTR_ADDR_FIRST;
+}
+
+/* Read N little-endian 64-bit words at GPA into Q. */
+bool dmar_read_qwords(const DmarMem *mem, uint64_t gpa, uint64_t *q,
+                      unsigned n);
+
 /* Fill in *F; returns false. FPD counts only for qualified reasons. */
 bool dmar_fault_set(DmarFault *f, DmarFaultReason fr, uint16_t sid,
                     uint64_t addr, uint8_t level, bool fpd);
