@@ -37,8 +37,8 @@ bool dmar_sm_context_lookup(const DmarHwConfig *hw, uint64_t rta,
     if (half & (DMAR_SM_ROOT_RSVD | ptr_rsvd)) {
         return fail(fault, DMAR_FR_SM_ROOT_RSVD, sid, 0, 0, false);
     }
-    if (!dmar_read_qwords(mem, (half & R_SM_ROOT_CTP_MASK) + (devfn & 0x7f) * 32ull,
-                     ce, 4)) {
+    if (!dmar_read_qwords(mem, (half & R_SM_ROOT_CTP_MASK) +
+                          (devfn & 0x7f) * 32ull, ce, 4)) {
         return fail(fault, DMAR_FR_SM_CTX_ACCESS, sid, 0, 0, false);
     }
     fpd = FIELD_EX64(ce[0], SM_CTX0, FPD);
@@ -188,8 +188,8 @@ bool dmar_pasid_lookup(const DmarHwConfig *hw, const DmarContext *ctx,
     if (dir & (DMAR_PASID_DIR_RSVD | dmar_above(hw->haw))) {
         return fail(fault, DMAR_FR_PASID_DIR_RSVD, ctx->sid, 0, 0, fpd);
     }
-    if (!dmar_read_qwords(mem, (dir & R_PASID_DIR_PTP_MASK) + (pasid & 63) * 64ull,
-                     px, 8)) {
+    if (!dmar_read_qwords(mem, (dir & R_PASID_DIR_PTP_MASK) +
+                          (pasid & 63) * 64ull, px, 8)) {
         return fail(fault, DMAR_FR_PASID_ACCESS, ctx->sid, 0, 0, fpd);
     }
     fpd |= FIELD_EX64(px[0], PASID0, FPD);
@@ -289,7 +289,8 @@ static uint64_t fs_rsvd(const DmarHwConfig *hw, unsigned level, bool leaf)
         return beyond_haw;
     }
     /* A large page's address bits below its size, but PAT (bit 12) */
-    return beyond_haw | (((1ull << shift) - 1) & dmar_above(DMAR_PAGE_SHIFT + 1));
+    return beyond_haw |
+           (((1ull << shift) - 1) & dmar_above(DMAR_PAGE_SHIFT + 1));
 }
 
 /*
@@ -536,7 +537,7 @@ unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
     unsigned n = 0;
 
     if (!dmar_read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
-                     pte, DMAR_LEAF_GROUP)) {
+                          pte, DMAR_LEAF_GROUP)) {
         return 0;
     }
     for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
