@@ -109,6 +109,10 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
     unsigned shift;
     uint64_t first, last;
 
+    /* Used after the newest flush of any kind: nothing covers it. */
+    if (e->lru >= t->fresh_since) {
+        return false;
+    }
     if (e->lru < t->all_stale || e->lru < t->sid_stale[e->sid] ||
         e->lru < d->stale) {
         return true;
@@ -175,7 +179,7 @@ static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint32_t pasid,
 
     for (unsigned level = 1;
          (e = iotlb_probe(t, sid, pasid, stage, iova, &level)); level++) {
-        /* An entry used after the newest flush of any kind is live. */
+        /* (iotlb_stale()'s own first test, inline: no call for it) */
         if (e->lru >= t->fresh_since || !iotlb_stale(t, e)) {
             return e;
         }
