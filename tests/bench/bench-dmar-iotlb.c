@@ -4,7 +4,7 @@
  * counts are repeatable where wall time is not): scripts/bench-iotlb runs
  * it with N and 2N lookups and reports the difference per lookup.
  *
- *   bench-dmar-iotlb LOOKUPS [extend|unit|loop]
+ *   bench-dmar-iotlb LOOKUPS [extend|unit|loop|insert]
  *
  * With "extend", each hit is also offered to dmar_iotlb_extend() as the
  * unit's translate callback does. The cached pages map to scattered
@@ -12,7 +12,10 @@
  * that stays one page. With "unit", each lookup is a whole
  * dmar_unit_translate() that hits, as the glue calls it per DMA page:
  * the unit layer's cost on top of the IOTLB's. With "loop", the same loop
- * with no lookup at all: what the loop itself costs, to subtract.
+ * with no lookup at all: what the loop itself costs, to subtract. With
+ * "insert", each step inserts a page not cached (a miss's leaf group
+ * does that), over four times the IOTLB's capacity: every insert
+ * replaces a live entry, the least recently used of its set.
  */
 #include "qemu/osdep.h"
 #include "dmar-cache.h"
@@ -45,6 +48,7 @@ int main(int argc, char **argv)
     bool extend = argc > 2 && !strcmp(argv[2], "extend");
     bool unit = argc > 2 && !strcmp(argv[2], "unit");
     bool loop = argc > 2 && !strcmp(argv[2], "loop");
+    bool insert = argc > 2 && !strcmp(argv[2], "insert");
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
@@ -65,6 +69,13 @@ int main(int argc, char **argv)
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;
 
+        if (insert) {
+            tr.iova = 0x200000000ull + (n % (4 * 4096)) * DMAR_PAGE_SIZE;
+            tr.pa = 0x40000000ull + (n % MAPPED) * DMAR_PAGE_SIZE;
+            dmar_iotlb_insert(&t, &key, 1, &tr);
+            sum += t.stats.evictions;
+            continue;
+        }
         if (loop) {
             /* The same address and sum, no lookup (kept by the asm) */
             tr.pa = iova & ~(DMAR_PAGE_SIZE - 1);
@@ -96,7 +107,8 @@ int main(int argc, char **argv)
     }
     printf("lookups %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
            " checksum 0x%" PRIx64 "\n", lookups,
-           unit ? u->iotlb.stats.hits : loop ? lookups : t.stats.hits,
+           unit ? u->iotlb.stats.hits : loop || insert ? lookups :
+                                        t.stats.hits,
            unit ? u->iotlb.stats.misses : t.stats.misses, sum);
     dmar_iotlb_destroy(&t);
     dmar_unit_destroy(u);

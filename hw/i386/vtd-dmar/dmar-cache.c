@@ -343,7 +343,8 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
             victim = e;
             break;
         }
-        if (!victim && (!entry_level(e) || iotlb_stale(t, e))) {
+        if (!victim && (!entry_level(e) ||
+                        (e->lru < t->fresh_since && iotlb_stale(t, e)))) {
             victim = e;
         }
     }
