@@ -4,7 +4,7 @@
 
 Boots the test guest's bench scenario (tests/guest/run.py) once per row,
 configuration, mode and round, interleaved, with QEMU under
-`perf record -e cpu-clock` (this script, --wrap, as run.py's
+`perf record -e cpu-clock -F 4999` (this script, --wrap, as run.py's
 VTD_QEMU_WRAPPER). perf starts with its events disabled; the wrapper
 enables them at the guest's "VTD: BOOT" line (init has started, the
 kernel's boot is over) and disables them at the row's "VTD: BENCH" line,
@@ -62,6 +62,8 @@ SAMPLE = re.compile(r"^\s*([0-9.]+)%\s+(\d+)\s+\S+\s+\[\S+\]\s+(.+?)\s*$")
 
 
 SMOKE_MIN = 100
+# Samples per second of CPU: a 1 MiB row's window is about 0.3 s of it
+FREQ = 4999
 
 
 def family(iommu):
@@ -89,7 +91,7 @@ def wrap(data, argv):
     os.mkfifo(ctl)
     os.mkfifo(ack)
     p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
-                          "-F", "999", "-D", "-1", "--control",
+                          "-F", str(FREQ), "-D", "-1", "--control",
                           "fifo:%s,%s" % (ctl, ack), "-o", data, "--"] +
                          argv, stdout=subprocess.PIPE,
                          stdin=subprocess.DEVNULL)

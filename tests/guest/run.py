@@ -840,6 +840,10 @@ class Run:
         self.extra = list(extra)
         self.disk_mib, self.net_mib = disk_mib, net_mib
         self.bench_rows = bench_rows
+        # the scale rows: their own devices, -smp 4 (see _scale_devices)
+        self.scale = bool(bench_rows) and bench_rows[0] in SCALE_ROWS
+        if self.scale:
+            self.smp = SCALE_WORKERS
         self.name = name or "%s.%s.%s.%s" % (kernel, iommu, mode, scenario)
         self.results = []      # (check, status, detail)
         self.bench = {}
@@ -889,7 +893,9 @@ class Run:
         if self.mode == "pt":
             args.append("iommu=pt")
         if self.scenario == "bench":
-            args.append("hugepages=2")     # readbench's 1M rows
+            # readbench's 1M rows; one page per scale worker
+            args.append("hugepages=%d" % (2 * SCALE_WORKERS if self.scale
+                                          else 2))
         if self.scenario == "vhost":
             # TX completions in the transmit path, not in a TX NAPI: when
             # 6.12's virtio-net meets "output.0:id 0 is not a head!" (about
@@ -976,15 +982,20 @@ class Run:
                      "chassis=20",
                      "-trace", "enable=dmar_devtlb_inv,file=%s"
                      % self.devtlb_log]
+        if self.scale:
+            args += self._scale_devices(tmp, disk, nvme, plat)
+        else:
+            args += [
+                "-blockdev", "file,node-name=f0,filename=%s,cache.direct=off"
+                % disk,
+                "-blockdev", "raw,node-name=d0,file=f0",
+                # ids: scripts/bench-notify attaches its probes to them
+                "-device", "virtio-blk-pci,id=vtdblk,drive=d0,"
+                "disable-legacy=on%s%s" % (plat, at["blk"]),
+                "-blockdev", "file,node-name=f1,filename=%s" % nvme,
+                "-blockdev", "raw,node-name=d1,file=f1",
+                "-device", "nvme,drive=d1,serial=vtd0001%s" % at["nvme"]]
         args += [
-            "-blockdev", "file,node-name=f0,filename=%s,cache.direct=off" % disk,
-            "-blockdev", "raw,node-name=d0,file=f0",
-            # ids: scripts/bench-notify attaches its probes to them
-            "-device", "virtio-blk-pci,id=vtdblk,drive=d0,disable-legacy=on"
-            "%s%s" % (plat, at["blk"]),
-            "-blockdev", "file,node-name=f1,filename=%s" % nvme,
-            "-blockdev", "raw,node-name=d1,file=f1",
-            "-device", "nvme,drive=d1,serial=vtd0001%s" % at["nvme"],
             "-netdev", "user,id=n0",
             "-device", "e1000e,id=vtdnet,netdev=n0%s" % at["net"],
             "-device", "edu%s" % at["edu"],
@@ -1013,6 +1024,35 @@ class Run:
                      "-device", "virtio-net-pci,netdev=vn0,disable-legacy=on,"
                      "mac=52:54:00:00:0f:01%s%s" % (plat, at["vhost"])]
         return args + self.extra, disk, nvme
+
+    def _scale_devices(self, tmp, disk, nvme, plat):
+        """The scale rows' disks: 4 virtio-blk, each on an iothread of its
+        own, and one NVMe controller with 4 namespaces (the first of each
+        kind on DISK and NVME, the others on copies)."""
+        args = []
+        for i in range(SCALE_WORKERS):
+            d, n = disk, nvme
+            if i:
+                d = os.path.join(tmp, "vd%d.img" % i)
+                n = os.path.join(tmp, "nvme%d.img" % i)
+                shutil.copyfile(disk, d)
+                shutil.copyfile(nvme, n)
+            args += ["-object", "iothread,id=io%d" % i,
+                     "-blockdev", "file,node-name=f%d,filename=%s,"
+                     "cache.direct=off" % (10 + i, d),
+                     "-blockdev", "raw,node-name=d%d,file=f%d" % (10 + i,
+                                                                 10 + i),
+                     "-device", "virtio-blk-pci,drive=d%d,iothread=io%d,"
+                     "disable-legacy=on%s" % (10 + i, i, plat),
+                     "-blockdev", "file,node-name=f%d,filename=%s" %
+                     (20 + i, n),
+                     "-blockdev", "raw,node-name=d%d,file=f%d" % (20 + i,
+                                                                 20 + i)]
+        args += ["-device", "nvme,id=nvme0,serial=vtd0001"]
+        for i in range(SCALE_WORKERS):
+            args += ["-device", "nvme-ns,bus=nvme0,drive=d%d,nsid=%d" %
+                     (20 + i, i + 1)]
+        return args
 
     @staticmethod
     def _second_unit(cfg):
@@ -1672,6 +1712,10 @@ def matrix(iommus, kernel="6.12", scenarios=SCENARIOS):
 
 BENCH_ROWS = ["blk-1M", "blk-1M-4k", "blk-4K", "nvme-1M", "nvme-1M-4k",
               "nvme-4K", "net-get"]
+# Rows of a boot of their own (Run.scale): SCALE_WORKERS guest processes
+# reading SCALE_WORKERS virtio-blk disks and NVMe namespaces at once.
+SCALE_ROWS = ["scale-1M"]
+SCALE_WORKERS = 4
 
 
 def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
@@ -1684,19 +1728,27 @@ def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
         for mode in (["-"] if CONFIGS[iommu]["device"] is None else modes):
             cols.append((iommu, mode))
     samples = {c: {r: [] for r in rows} for c in cols}
+    # the scale rows boot on their own (their devices, -smp 4)
+    boots = [b for b in ([r for r in rows if r not in SCALE_ROWS],
+                         [r for r in rows if r in SCALE_ROWS]) if b]
     for rnd in range(rounds):
         for iommu, mode in cols:
-            run = Run("bench", iommu, "lazy" if mode == "-" else mode,
-                      disk_mib=disk_mib, net_mib=net_mib, bench_rows=rows,
-                      kernel=kernel, name="bench.%s.%s.%s.%d" % (
-                          kernel, iommu, mode, rnd)).execute()
-            got = " ".join("%s=%.1f" % kv for kv in sorted(run.bench.items()))
-            print("round %d %-16s %-6s %s" % (rnd + 1, iommu, mode, got or
-                                              "NO DATA (see %s)" % run.log),
-                  flush=True)
-            for r in rows:
-                if r in run.bench:
-                    samples[(iommu, mode)][r].append(run.bench[r])
+            for brows in boots:
+                run = Run("bench", iommu, "lazy" if mode == "-" else mode,
+                          disk_mib=disk_mib, net_mib=net_mib,
+                          bench_rows=brows, kernel=kernel,
+                          name="bench.%s.%s.%s.%d%s" % (
+                              kernel, iommu, mode, rnd,
+                              ".scale" if brows[0] in SCALE_ROWS else ""))
+                run.execute()
+                got = " ".join("%s=%.1f" % kv
+                               for kv in sorted(run.bench.items()))
+                print("round %d %-16s %-6s %s" % (
+                    rnd + 1, iommu, mode,
+                    got or "NO DATA (see %s)" % run.log), flush=True)
+                for r in brows:
+                    if r in run.bench:
+                        samples[(iommu, mode)][r].append(run.bench[r])
 
     def med(c, r):
         v = sorted(samples[c][r])
@@ -1723,6 +1775,18 @@ def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
         for r in rows:
             print("%-11s" % r + "".join("%20.2f" % (med(a, r) / med(b, r))
                                        for a, b in pairs))
+    # The scale rows' ratio to the base, against the single-device rows'
+    singles = [r for r in ("blk-1M", "nvme-1M") if r in rows]
+    for r in [r for r in rows if r in SCALE_ROWS] if singles else []:
+        print("\n%s: its ratio to %s, divided by the mean of the "
+              "single-device rows' (%s)" % (r, names[0], ", ".join(singles)))
+        print("%-11s" % "" + "".join("%20s" % n for n in names[1:]))
+        print("%-11s" % r + "".join("%20.2f" % (
+            (med(c, r) / med(base, r)) /
+            (sum(med(c, s) / med(base, s) for s in singles) / len(singles)))
+            for c in cols[1:]))
+    # every configuration measured every row at least once
+    return all(samples[c][r] for c in cols for r in rows)
 
 
 def soak(count, iommus, modes, scenarios, smps, jobs, extra, kernel="6.12"):
@@ -1819,7 +1883,8 @@ def main():
     b.add_argument("--disk-mib", type=int, default=64)
     b.add_argument("--net-mib", type=int, default=32)
     b.add_argument("--rows", default=",".join(BENCH_ROWS),
-                   help="comma-separated rows (%s)" % ", ".join(BENCH_ROWS))
+                   help="comma-separated rows (%s; not by default: %s)" % (
+                       ", ".join(BENCH_ROWS), ", ".join(SCALE_ROWS)))
     k = sub.add_parser("soak", help="many boots, no retries (scripts/soak)",
                        parents=[kern])
     k.add_argument("--count", type=int, default=200)
@@ -1844,11 +1909,12 @@ def main():
 
     if args.cmd == "bench":
         rows = args.rows.split(",")
-        if not set(rows) <= set(BENCH_ROWS):
-            ap.error("--rows: choose from %s" % ", ".join(BENCH_ROWS))
-        bench(args.iommu.split(","), args.modes.split(","), args.rounds,
-              args.disk_mib, args.net_mib, rows, args.kernel)
-        return
+        if not set(rows) <= set(BENCH_ROWS + SCALE_ROWS):
+            ap.error("--rows: choose from %s" %
+                     ", ".join(BENCH_ROWS + SCALE_ROWS))
+        sys.exit(0 if bench(args.iommu.split(","), args.modes.split(","),
+                            args.rounds, args.disk_mib, args.net_mib, rows,
+                            args.kernel) else 1)
 
     if args.cmd == "run":
         run = Run(args.scenario, args.iommu, args.mode, args.smp, args.cpu,

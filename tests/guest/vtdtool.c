@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +208,105 @@ static int cmd_readbench(int argc, char **argv)
     printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s, %s buffer, "
            "%u segments\n", argv[2], total / dt / 1e6, total, dt, argv[4],
            bench_segments(buf, bs));
+    return 0;
+}
+
+/* One readbench-par worker: PASSES reads of each device in DEVS (a,b,...) */
+static uint64_t readbench_worker(char *devs, size_t bs, int passes,
+                                 const char *layout, volatile int *go)
+{
+    uint8_t *buf = bench_buffer(bs, layout);
+    int fd[8], nfd = 0;
+    uint64_t total = 0;
+    ssize_t n;
+
+    for (char *d = strtok(devs, ","); d && nfd < 8; d = strtok(NULL, ",")) {
+        fd[nfd] = open(d, O_RDONLY | O_DIRECT);
+        if (fd[nfd++] < 0) {
+            die(d);
+        }
+    }
+    if (!buf || !nfd) {
+        die(layout);
+    }
+    memset(buf, 0, bs);
+    __atomic_add_fetch(&go[1], 1, __ATOMIC_SEQ_CST);
+    while (!__atomic_load_n(&go[0], __ATOMIC_SEQ_CST)) {
+        usleep(100);
+    }
+    for (int i = 0; i < passes; i++) {
+        for (int f = 0; f < nfd; f++) {
+            lseek(fd[f], 0, SEEK_SET);
+            while ((n = read(fd[f], buf, bs)) > 0) {
+                total += n;
+            }
+            if (n < 0) {
+                die("read");
+            }
+        }
+    }
+    return total;
+}
+
+/*
+ * readbench-par NAME BS PASSES LAYOUT DEVS...: one process per DEVS
+ * argument (a comma-separated list of devices it reads in turn, PASSES
+ * times), all started at once once their buffers are ready; the rate is
+ * all their bytes over the time until the last one ends.
+ */
+static int cmd_readbench_par(int argc, char **argv)
+{
+    int workers = argc - 4;
+    size_t bs;
+    uint64_t *totals, total = 0;
+    volatile int *go;       /* [0]: start; [1]: workers ready */
+    double t0, dt;
+    int bad = 0;
+
+    if (argc < 5 || workers > 16) {
+        return 1;
+    }
+    bs = parse_u64(argv[1]);
+    go = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (go == MAP_FAILED) {
+        die("mmap");
+    }
+    totals = (uint64_t *)(go + 16);
+    for (int w = 0; w < workers; w++) {
+        pid_t pid = fork();
+
+        if (pid < 0) {
+            die("fork");
+        }
+        if (pid == 0) {
+            totals[w] = readbench_worker(argv[4 + w], bs, atoi(argv[2]),
+                                         argv[3], go);
+            _exit(0);
+        }
+    }
+    while (__atomic_load_n(&go[1], __ATOMIC_SEQ_CST) < workers) {
+        usleep(1000);
+    }
+    t0 = now();
+    __atomic_store_n(&go[0], 1, __ATOMIC_SEQ_CST);
+    for (int w = 0; w < workers; w++) {
+        int st;
+
+        if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+            bad++;
+        }
+    }
+    dt = now() - t0;
+    for (int w = 0; w < workers; w++) {
+        total += totals[w];
+    }
+    if (bad) {
+        die("worker");
+    }
+    printf("VTD: BENCH %s %.1f MB/s %" PRIu64 " bytes %.3f s, %d workers, "
+           "%s buffers\n", argv[0], total / dt / 1e6, total, dt, workers,
+           argv[3]);
     return 0;
 }
 
@@ -1012,6 +1112,8 @@ int main(int argc, char **argv)
     } cmds[] = {
         { "pattern", cmd_pattern, "SEED SIZE" },
         { "readbench", cmd_readbench, "DEV BS NAME PASSES huge|4k" },
+        { "readbench-par", cmd_readbench_par,
+          "NAME BS PASSES huge|4k DEV[,DEV...]..." },
         { "tcp-get", cmd_tcp_get, "IP PORT" },
         { "tcp-put", cmd_tcp_put, "IP PORT" },
         { "frames", cmd_frames, "IFNAME ROUNDS COUNT SIZE" },
@@ -1032,7 +1134,8 @@ int main(int argc, char **argv)
             return r;
         }
     }
-    fprintf(stderr, "usage: vtdtool pattern|readbench|tcp-get|tcp-put|"
+    fprintf(stderr, "usage: vtdtool pattern|readbench|readbench-par|"
+            "tcp-get|tcp-put|"
             "frames|isolation|vfio|physdma|vfio-refused ...\n");
     return 1;
 }
