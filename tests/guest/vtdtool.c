@@ -213,7 +213,7 @@ static int cmd_readbench(int argc, char **argv)
 
 /* One readbench-par worker: PASSES reads of each device in DEVS (a,b,...) */
 static uint64_t readbench_worker(char *devs, size_t bs, int passes,
-                                 const char *layout, volatile int *go)
+                                 const char *layout, int *go)
 {
     uint8_t *buf = bench_buffer(bs, layout);
     int fd[8], nfd = 0;
@@ -259,7 +259,7 @@ static int cmd_readbench_par(int argc, char **argv)
     int workers = argc - 4;
     size_t bs;
     uint64_t *totals, total = 0;
-    volatile int *go;       /* [0]: start; [1]: workers ready */
+    int *go;                /* [0]: start; [1]: workers ready (atomics) */
     double t0, dt;
     int bad = 0;
 
