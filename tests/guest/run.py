@@ -893,7 +893,7 @@ class Run:
         if self.mode == "pt":
             args.append("iommu=pt")
         if self.scenario == "bench":
-            # readbench's 1M rows; one page per scale worker
+            # readbench's 1M rows: two pages, or two per scale worker
             args.append("hugepages=%d" % (2 * SCALE_WORKERS if self.scale
                                           else 2))
         if self.scenario == "vhost":

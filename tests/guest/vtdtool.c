@@ -211,6 +211,13 @@ static int cmd_readbench(int argc, char **argv)
     return 0;
 }
 
+/* A readbench-par worker that cannot start: counted ready, then gone */
+static void readbench_worker_fail(int *go, const char *what)
+{
+    __atomic_add_fetch(&go[1], 1, __ATOMIC_SEQ_CST);
+    die(what);
+}
+
 /* One readbench-par worker: PASSES reads of each device in DEVS (a,b,...) */
 static uint64_t readbench_worker(char *devs, size_t bs, int passes,
                                  const char *layout, int *go)
@@ -223,11 +230,11 @@ static uint64_t readbench_worker(char *devs, size_t bs, int passes,
     for (char *d = strtok(devs, ","); d && nfd < 8; d = strtok(NULL, ",")) {
         fd[nfd] = open(d, O_RDONLY | O_DIRECT);
         if (fd[nfd++] < 0) {
-            die(d);
+            readbench_worker_fail(go, d);
         }
     }
     if (!buf || !nfd) {
-        die(layout);
+        readbench_worker_fail(go, layout);
     }
     memset(buf, 0, bs);
     __atomic_add_fetch(&go[1], 1, __ATOMIC_SEQ_CST);
@@ -277,7 +284,10 @@ static int cmd_readbench_par(int argc, char **argv)
         pid_t pid = fork();
 
         if (pid < 0) {
-            die("fork");
+            /* let the ones started run to their end, then fail */
+            workers = w;
+            bad++;
+            break;
         }
         if (pid == 0) {
             totals[w] = readbench_worker(argv[4 + w], bs, atoi(argv[2]),
