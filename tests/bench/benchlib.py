@@ -27,6 +27,12 @@ def cpu_ns(pid):
     return total
 
 
+def median(v):
+    """The median of V (the upper one of an even count; nan if empty)."""
+    v = sorted(v)
+    return v[len(v) // 2] if v else float('nan')
+
+
 def load_run_py():
     """tests/guest/run.py as a module."""
     spec = importlib.util.spec_from_file_location(

@@ -36,6 +36,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import benchlib  # noqa: E402
+from benchlib import median  # noqa: E402
 
 ROOT = benchlib.ROOT
 BUILD = os.environ.get("VTD_BUILD", os.path.join(ROOT, "build"))
@@ -140,11 +141,6 @@ def shares(data, unit):
             api += pct
             by_sym[sym] += pct
     return own, api, n, by_sym
-
-
-def median(v):
-    v = sorted(v)
-    return v[len(v) // 2] if v else float("nan")
 
 
 def main():
