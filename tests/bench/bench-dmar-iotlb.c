@@ -4,7 +4,7 @@
  * counts are repeatable where wall time is not): scripts/bench-iotlb runs
  * it with N and 2N lookups and reports the difference per lookup.
  *
- *   bench-dmar-iotlb LOOKUPS [extend|unit|loop|insert]
+ *   bench-dmar-iotlb LOOKUPS [extend|unit|loop|insert|shared|unit-shared]
  *
  * With "extend", each hit is also offered to dmar_iotlb_extend() as the
  * unit's translate callback does. The cached pages map to scattered
@@ -15,7 +15,10 @@
  * with no lookup at all: what the loop itself costs, to subtract. With
  * "insert", each step inserts a page not cached (a miss's leaf group
  * does that), over four times the IOTLB's capacity: every insert
- * replaces a live entry, the least recently used of its set.
+ * replaces a live entry, the least recently used of its set. With
+ * "shared" and "unit-shared", the lookup is the hit path the glue takes
+ * without the lock: dmar_iotlb_lookup_shared(), and through the unit
+ * dmar_unit_translate_shared().
  */
 #include "qemu/osdep.h"
 #include "dmar-cache.h"
@@ -49,6 +52,8 @@ int main(int argc, char **argv)
     bool unit = argc > 2 && !strcmp(argv[2], "unit");
     bool loop = argc > 2 && !strcmp(argv[2], "loop");
     bool insert = argc > 2 && !strcmp(argv[2], "insert");
+    bool shared = argc > 2 && !strcmp(argv[2], "shared");
+    bool unit_shared = argc > 2 && !strcmp(argv[2], "unit-shared");
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
@@ -64,7 +69,8 @@ int main(int argc, char **argv)
     for (uint64_t i = 0; i < MAPPED; i++) {
         tr.iova = 0x100000000ull + i * DMAR_PAGE_SIZE;
         tr.pa = 0x40000000ull + ((i * 7919) % MAPPED) * DMAR_PAGE_SIZE;
-        dmar_iotlb_insert(unit ? &u->iotlb : &t, &key, 1, &tr);
+        dmar_iotlb_insert(unit || unit_shared ? &u->iotlb : &t, &key, 1,
+                          &tr);
     }
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;
@@ -81,6 +87,16 @@ int main(int argc, char **argv)
             tr.pa = iova & ~(DMAR_PAGE_SIZE - 1);
             asm volatile("" : "+r"(tr.pa));
             sum += tr.pa;
+            continue;
+        }
+        if (shared || unit_shared) {
+            req.addr = iova;
+            if (shared ? !dmar_iotlb_lookup_shared(&t, &key, iova, &tr) :
+                !dmar_unit_translate_shared(u, &req, DMAR_PERM_R, &x)) {
+                fprintf(stderr, "unexpected miss at 0x%" PRIx64 "\n", iova);
+                return 1;
+            }
+            sum += shared ? tr.pa : x.t.pa;
             continue;
         }
         if (unit) {
@@ -107,7 +123,8 @@ int main(int argc, char **argv)
     }
     printf("lookups %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
            " checksum 0x%" PRIx64 "\n", lookups,
-           unit ? u->iotlb.stats.hits : loop || insert ? lookups :
+           unit ? u->iotlb.stats.hits :
+           loop || insert || shared || unit_shared ? lookups :
                                         t.stats.hits,
            unit ? u->iotlb.stats.misses : t.stats.misses, sum);
     dmar_iotlb_destroy(&t);

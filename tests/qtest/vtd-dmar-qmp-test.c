@@ -336,13 +336,19 @@ static void assert_caches(QDict *q)
     static const char *const req[] = {
         "name", "entries", "lookups", "hits", "misses", "evictions", NULL,
     };
+    static const char *const iotlb[] = { "lock-free-hits", NULL };
     QList *l = list(q, "caches");
 
     g_assert_cmpuint(qlist_size(l), ==, 3);
     for (unsigned i = 0; cache_names[i]; i++) {
         QDict *c = entry(l, i);
 
-        assert_members(c, req, NULL);
+        assert_members(c, req, i == 0 ? iotlb : NULL);
+        /* the IOTLB alone has a hit path without the lock */
+        g_assert_cmpint(qdict_haskey(c, "lock-free-hits"), ==, i == 0);
+        if (i == 0) {
+            g_assert_cmpuint(num(c, "lock-free-hits"), <=, num(c, "hits"));
+        }
         g_assert_cmpstr(str(c, "name"), ==, cache_names[i]);
         g_assert_cmpuint(num(c, "entries"), >, 0);
         g_assert_cmpuint(num(c, "lookups"), ==,
@@ -689,10 +695,15 @@ static void test_query_cache_hit(void)
     q1 = query(d);
     assert_delta(q0, q1, "iotlb", 0, 1, 0);
     assert_delta(q0, q1, "context", 0, 1, 0);
+    g_assert_cmpuint(num(cache(q1, "iotlb"), "lock-free-hits"), ==,
+                     num(cache(q0, "iotlb"), "lock-free-hits"));
     dmar_dma_in(d, IOVA_A + 0x800);
     q2 = query(d);
     assert_delta(q1, q2, "iotlb", 1, 0, 0);
     assert_delta(q1, q2, "context", 0, 0, 0);
+    /* the hit was found without the unit's lock */
+    g_assert_cmpuint(num(cache(q2, "iotlb"), "lock-free-hits"), ==,
+                     num(cache(q1, "iotlb"), "lock-free-hits") + 1);
     assert_delta(q0, q2, "interrupt-entry", 0, 0, 0);
 
     /* an interrupt through IRTE 5 twice: a miss, then a hit */
@@ -1966,11 +1977,16 @@ static GPtrArray *info_lines(QDict *q)
     for (unsigned i = 0; cache_names[i]; i++) {
         QDict *c = cache(q, cache_names[i]);
 
+        g_autofree char *lock_free = i ? g_strdup("") :
+            g_strdup_printf(", %" PRIu64 " hits without the lock",
+                            num(c, "lock-free-hits"));
+
         g_ptr_array_add(w, g_strdup_printf(
             "  %s: %" PRIu64 " entries, %" PRIu64 " lookups, %" PRIu64
-            " hits, %" PRIu64 " misses, %" PRIu64 " evictions",
+            " hits, %" PRIu64 " misses, %" PRIu64 " evictions%s",
             cache_names[i], num(c, "entries"), num(c, "lookups"),
-            num(c, "hits"), num(c, "misses"), num(c, "evictions")));
+            num(c, "hits"), num(c, "misses"), num(c, "evictions"),
+            lock_free));
     }
     return w;
 }

@@ -529,10 +529,24 @@ static inline bool fx_dma_sid(Fx *f, uint16_t sid, uint64_t iova, bool write,
         .addr = iova, .sid = sid, .pasid = DMAR_NO_PASID,
         .type = DMAR_REQ_UNTRANSLATED, .is_write = write,
     };
-    bool ok = dmar_unit_translate(&f->u, &req,
-                                  write ? DMAR_PERM_W : DMAR_PERM_R,
-                                  true, false, x);
+    uint8_t need = write ? DMAR_PERM_W : DMAR_PERM_R;
+    DmarXlate shared;
+    bool hit = dmar_unit_translate_shared(&f->u, &req, need, &shared);
+    bool ok = dmar_unit_translate(&f->u, &req, need, true, false, x);
 
+    /*
+     * The glue asks the lock-free hit path first: whatever it answers,
+     * the locked path must answer alike, from the IOTLB. So every test's
+     * DMA checks it too.
+     */
+    if (hit) {
+        g_assert_true(ok && x->hit);
+        g_assert_cmphex(shared.t.iova, ==, x->t.iova);
+        g_assert_cmphex(shared.t.pa, ==, x->t.pa);
+        g_assert_cmphex(shared.t.mask, ==, x->t.mask);
+        g_assert_cmpint(shared.t.perm, ==, x->t.perm);
+        g_assert_cmpint(shared.act, ==, 0);
+    }
     fx_act(f, x->act);
     return ok;
 }

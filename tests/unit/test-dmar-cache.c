@@ -17,6 +17,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
 
@@ -76,11 +77,21 @@ static void check_hit(int line, DmarIotlb *t, uint16_t sid, uint64_t iova,
                       uint64_t pa, unsigned level, uint8_t perm)
 {
     uint64_t mask = level_size(level) - 1;
-    DmarTranslation out;
-    bool hit;
+    DmarTranslation out, shared;
+    bool hit, shared_hit;
 
+    /*
+     * The lock-free hit path may give up, but what it answers must be
+     * the locked lookup's answer.
+     */
+    memset(&shared, 0xa5, sizeof(shared));
+    shared_hit = dmar_iotlb_lookup_shared(t, SKEY(sid), iova, &shared);
     memset(&out, 0xa5, sizeof(out));
     hit = dmar_iotlb_lookup(t, SKEY(sid), iova, &out);
+    if (shared_hit) {
+        g_assert_true(hit);
+        g_assert_cmpmem(&shared, sizeof(shared), &out, sizeof(out));
+    }
     if (!hit || out.pa != pa || out.level != level) {
         g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want pa 0x%"
                        PRIx64 " (%s), got %s pa 0x%" PRIx64 " level %u",
@@ -98,8 +109,11 @@ static void check_hit(int line, DmarIotlb *t, uint16_t sid, uint64_t iova,
 static void check_miss(int line, DmarIotlb *t, uint16_t sid, uint64_t iova)
 {
     DmarTranslation out;
-    bool hit = dmar_iotlb_lookup(t, SKEY(sid), iova, &out);
+    bool hit = dmar_iotlb_lookup_shared(t, SKEY(sid), iova, &out);
 
+    if (!hit) {
+        hit = dmar_iotlb_lookup(t, SKEY(sid), iova, &out);
+    }
     if (hit) {
         g_test_message("line %d: sid 0x%04x iova 0x%" PRIx64 ": want a miss,"
                        " got pa 0x%" PRIx64 " level %u", line, sid, iova,
@@ -2219,6 +2233,255 @@ static void test_iotlb_key_flush_probe(void)
     dmar_iotlb_destroy(&t);
 }
 
+/* ---- IOTLB: the lock-free hit path (dmar_iotlb_lookup_shared()) ---- */
+
+static bool shared_get(DmarIotlb *t, uint16_t sid, uint64_t iova,
+                       DmarTranslation *out)
+{
+    return dmar_iotlb_lookup_shared(t, SKEY(sid), iova, out);
+}
+
+/* Live entries of every level answer; it counts nothing, not even LRU ticks */
+static void test_shared_hit(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 64);
+    g_assert_false(shared_get(&t, 1, 0x1000, &out));
+    iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_R);
+    iotlb_put(&t, 1, 5, 0x40200000, 0x80000000, 2, DMAR_PERM_RW);
+    iotlb_put(&t, 2, 5, 0x80000000, 0x40000000, 3, DMAR_PERM_W);
+    g_assert_true(shared_get(&t, 1, 0x1abc, &out));
+    g_assert_cmphex(out.iova, ==, 0x1000);
+    g_assert_cmphex(out.pa, ==, 0xa000);
+    g_assert_cmphex(out.mask, ==, 0xfff);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
+    g_assert_cmpuint(out.level, ==, 1);
+    g_assert_true(shared_get(&t, 1, 0x40212345, &out));
+    g_assert_cmphex(out.pa, ==, 0x80000000);
+    g_assert_cmphex(out.mask, ==, SZ_2M - 1);
+    g_assert_cmpuint(out.level, ==, 2);
+    g_assert_true(shared_get(&t, 2, 0xbfffffff, &out));
+    g_assert_cmphex(out.pa, ==, 0x40000000);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_W);
+    g_assert_cmpuint(out.level, ==, 3);
+    /* another source, PASID or stage: not theirs */
+    g_assert_false(shared_get(&t, 2, 0x1000, &out));
+    g_assert_false(dmar_iotlb_lookup_shared(
+        &t, &(DmarCacheKey){ 1, 7, DMAR_STAGE_SECOND }, 0x1000, &out));
+    g_assert_false(dmar_iotlb_lookup_shared(
+        &t, &(DmarCacheKey){ 1, DMAR_NO_PASID, DMAR_STAGE_FIRST }, 0x1000,
+        &out));
+    assert_stats(&t.stats, 0, 0, 0);
+    g_assert_cmpuint(t.tick, ==, 3);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Every kind of flush ends its entries' lock-free hits. A flush that
+ * leaves the ways alone also makes every older entry give up to the
+ * locked path (only flush records tell whether it is stale), until a
+ * locked hit shows it live again.
+ */
+static void test_shared_flush(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+
+    for (unsigned kind = 0; kind < 5; kind++) {
+        dmar_iotlb_init(&t, 64);
+        iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_RW);
+        iotlb_put(&t, 2, 6, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+        g_assert_true(shared_get(&t, 1, 0x1000, &out));
+        g_assert_true(shared_get(&t, 2, 0x1000, &out));
+        switch (kind) {
+        case 0:
+            dmar_iotlb_flush_all(&t);
+            break;
+        case 1:
+            dmar_iotlb_flush_domain(&t, 5);
+            break;
+        case 2:
+            dmar_iotlb_flush_sid(&t, 1);
+            break;
+        case 3:         /* page-selective, probed: the way is freed */
+            g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 5, 0x1000, 0), ==, 1);
+            break;
+        case 4:         /* page-selective, too large to probe: logged */
+            dmar_iotlb_flush_pages(&t, 5, 0, 40);
+            break;
+        }
+        g_test_message("flush kind %u", kind);
+        g_assert_false(shared_get(&t, 1, 0x1000, &out));
+        ASSERT_MISS(&t, 1, 0x1000);
+        if (kind == 0) {
+            ASSERT_MISS(&t, 2, 0x1000);
+        } else if (kind != 3) {
+            /* live, but older than the flush: the locked path decides */
+            g_assert_false(shared_get(&t, 2, 0x1000, &out));
+            ASSERT_HIT(&t, 2, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+            g_assert_true(shared_get(&t, 2, 0x1000, &out));
+            g_assert_cmphex(out.pa, ==, 0xb000);
+        } else {
+            g_assert_true(shared_get(&t, 2, 0x1000, &out));
+        }
+        dmar_iotlb_destroy(&t);
+    }
+}
+
+/*
+ * A lock-free hit is a use: the entry becomes the most recent of its set
+ * (as far as the clock has moved), so eviction spares it.
+ */
+static void test_shared_lru(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        iotlb_put(&t, 1, 1, 0x1000 * (i + 1), 0x100000 * (i + 1), 1,
+                  DMAR_PERM_RW);
+    }
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    g_assert_true(iotlb_put(&t, 1, 1, 0x9000, 0x900000, 1, DMAR_PERM_RW));
+    /* the least recent was the second, not the first */
+    ASSERT_HIT(&t, 1, 0x1000, 0x100000, 1, DMAR_PERM_RW);
+    ASSERT_MISS(&t, 1, 0x2000);
+    ASSERT_HIT(&t, 1, 0x3000, 0x300000, 1, DMAR_PERM_RW);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A lock-free hit never makes its entry outlive a flush after it: the
+ * time it leaves in the entry is older than any flush to come.
+ */
+static void test_shared_no_revive(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 64);
+    iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_RW);
+    iotlb_put(&t, 2, 6, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    dmar_iotlb_flush_domain(&t, 5);
+    g_assert_false(shared_get(&t, 1, 0x1000, &out));
+    ASSERT_MISS(&t, 1, 0x1000);
+    /* and through the range log */
+    iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_RW);
+    iotlb_put(&t, 2, 6, 0x2000, 0xb000, 1, DMAR_PERM_RW);
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    dmar_iotlb_flush_pages(&t, 5, 0, 40);
+    ASSERT_MISS(&t, 1, 0x1000);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Readers without the lock against a writer that rewrites the ways of a
+ * single set and flushes, generation after generation. A reader that saw
+ * generation G's flush done may only get entries of later generations,
+ * and each answer must be one entry's, whole: its key's page, and the
+ * permissions its generation gave.
+ */
+#define SHARED_GENS     60000
+#define SHARED_KEYS     6           /* more than the set's ways */
+#define SHARED_READERS  2
+
+typedef struct SharedRun {
+    DmarIotlb t;
+    uint64_t flushed;       /* the newest generation flushed */
+    bool done;
+    uint64_t hits, bad;
+} SharedRun;
+
+static uint8_t shared_perm(uint64_t gen)
+{
+    return gen & 1 ? DMAR_PERM_R : DMAR_PERM_RW;
+}
+
+static gpointer shared_reader(gpointer opaque)
+{
+    SharedRun *run = opaque;
+    uint64_t hits = 0, bad = 0;
+    DmarTranslation out;
+    unsigned sid = 0;
+
+    while (!qatomic_load_acquire(&run->done)) {
+        uint64_t flushed = qatomic_load_acquire(&run->flushed);
+        uint64_t gen;
+
+        sid = sid % SHARED_KEYS + 1;
+        if (!shared_get(&run->t, sid, 0x1000, &out)) {
+            continue;
+        }
+        hits++;
+        gen = out.pa >> 24;
+        if (((out.pa >> 12) & 0xfff) != sid || gen <= flushed ||
+            out.perm != shared_perm(gen) || out.iova != 0x1000 ||
+            out.mask != 0xfff || out.level != 1) {
+            if (!bad++) {
+                g_test_message("sid %u after flush %" PRIu64 ": pa 0x%"
+                               PRIx64 " perm %u", sid, flushed, out.pa,
+                               out.perm);
+            }
+        }
+    }
+    qatomic_add(&run->hits, hits);
+    qatomic_add(&run->bad, bad);
+    return NULL;
+}
+
+static void test_shared_threads(void)
+{
+    SharedRun *run = g_new0(SharedRun, 1);
+    GThread *th[SHARED_READERS];
+    DmarTranslation out;
+
+    dmar_iotlb_init(&run->t, 4);
+    for (unsigned i = 0; i < SHARED_READERS; i++) {
+        th[i] = g_thread_new("reader", shared_reader, run);
+    }
+    for (uint64_t gen = 1; gen <= SHARED_GENS; gen++) {
+        for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
+            iotlb_put(&run->t, sid, 1, 0x1000, gen << 24 | sid << 12, 1,
+                      shared_perm(gen));
+        }
+        /* locked hits meanwhile move the clock and the LRU */
+        for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
+            dmar_iotlb_lookup(&run->t, SKEY(sid), 0x1000, &out);
+        }
+        switch (gen % 4) {
+        case 0:
+            dmar_iotlb_flush_all(&run->t);
+            break;
+        case 1:
+            dmar_iotlb_flush_domain(&run->t, 1);
+            break;
+        case 2:
+            dmar_iotlb_flush_pages(&run->t, 1, 0x1000, 0);
+            break;
+        case 3:
+            for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
+                dmar_iotlb_flush_sid(&run->t, sid);
+            }
+            break;
+        }
+        qatomic_store_release(&run->flushed, gen);
+    }
+    qatomic_store_release(&run->done, true);
+    for (unsigned i = 0; i < SHARED_READERS; i++) {
+        g_thread_join(th[i]);
+    }
+    g_test_message("%" PRIu64 " lock-free hits, %" PRIu64 " wrong",
+                   run->hits, run->bad);
+    g_assert_cmpuint(run->bad, ==, 0);
+    g_assert_cmpuint(run->hits, >, 0);
+    dmar_iotlb_destroy(&run->t);
+    g_free(run);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2228,6 +2491,12 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/bad-level", test_iotlb_bad_level);
     g_test_add_func("/dmar-cache/iotlb/lru", test_iotlb_lru);
     g_test_add_func("/dmar-cache/iotlb/lru-set", test_iotlb_lru_set);
+    g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
+    g_test_add_func("/dmar-cache/iotlb/shared/flush", test_shared_flush);
+    g_test_add_func("/dmar-cache/iotlb/shared/lru", test_shared_lru);
+    g_test_add_func("/dmar-cache/iotlb/shared/no-revive",
+                    test_shared_no_revive);
+    g_test_add_func("/dmar-cache/iotlb/shared/threads", test_shared_threads);
     g_test_add_func("/dmar-cache/iotlb/flush/all", test_iotlb_flush_all);
     g_test_add_func("/dmar-cache/iotlb/flush/domain",
                     test_iotlb_flush_domain);

@@ -253,6 +253,122 @@ static void test_translate_te_off(void)
     fx_free(f);
 }
 
+/*
+ * The glue's lock-free hit path: it answers only IOTLB hits, as the
+ * locked path would (the fixture's fx_dma() checks that on every DMA),
+ * and not at all where more than the IOTLB decides.
+ */
+static bool shared(Fx *f, uint64_t iova, uint8_t need, bool exec,
+                   DmarXlate *x)
+{
+    DmarRequest req = {
+        .addr = iova, .sid = EDU_SID, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED, .is_write = need & DMAR_PERM_W,
+        .exec = exec,
+    };
+
+    return dmar_unit_translate_shared(&f->u, &req, need, x);
+}
+
+static void test_translate_shared(void)
+{
+    DmarUnitConfig cfg = fx_config();
+    const char *why;
+    uint64_t hits;
+    Saved saved;
+    DmarXlate x;
+    Fx *f, *g;
+
+    cfg.abort_dma = true;
+    f = fx_new_cfg(&cfg);
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    wr64(f, REG_RTADDR, ROOT_TABLE);
+    wr32(f, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, IOVA_A);
+    /* translation off: the identity is not the IOTLB's to give */
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    wr32(f, REG_GCMD, GCMD_TE);
+    /* a miss is the locked path's (it walks) */
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    hits = f->u.iotlb.stats.hits;
+    memset(&x, 0xa5, sizeof(x));
+    g_assert_true(shared(f, IOVA_A + 0x10, DMAR_PERM_R, false, &x));
+    g_assert_true(x.hit);
+    g_assert_false(x.walked || x.untranslated || x.pmr_blocked);
+    g_assert_cmpuint(x.act, ==, 0);
+    g_assert_cmphex(x.t.iova, ==, IOVA_A);
+    g_assert_cmphex(x.t.pa, ==, PAGE_P1);
+    g_assert_cmphex(x.t.mask, ==, 0xfff);
+    g_assert_cmpuint(x.t.perm, ==, DMAR_PERM_R);
+    /* it counts nothing: the caller counts its hits */
+    g_assert_cmpuint(f->u.iotlb.stats.hits, ==, hits);
+    /* a write needs W, which the entry lacks: the locked path faults */
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_W, false, &x));
+    fault_of(f, IOVA_A, true, FR_WRITE);
+    /* execute requests never come from the IOTLB */
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, true, &x));
+    /* invalidated: gone until walked again */
+    iotlb_inv(f, GRAN_GLOBAL, 0, 0);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_true(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    /* translation off again, with the entry still cached */
+    wr32(f, REG_GCMD, 0);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, IOVA_A);
+    wr32(f, REG_GCMD, GCMD_TE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_true(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    /* a root pointer in abort-DMA mode: every request faults */
+    wr64(f, REG_RTADDR, ROOT_TABLE | TTM(3));
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    fault_of(f, IOVA_A, false, FR_ABORT_DMA);
+    wr64(f, REG_RTADDR, ROOT_TABLE);
+    wr32(f, REG_GCMD, GCMD_TE | GCMD_SRTP);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_true(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    /* a migrated unit answers once its registers are loaded */
+    fx_save(f, &saved);
+    g = fx_load(f, &cfg, &saved, &why);
+    g_assert_null(why);
+    g_assert_false(shared(g, IOVA_A, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(xlate(g, IOVA_A, false), ==, PAGE_P1);
+    g_assert_true(shared(g, IOVA_A, DMAR_PERM_R, false, &x));
+    fx_free(g);
+    /* reset: translation off */
+    fx_act(f, dmar_unit_reset(&f->u));
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    fx_free(f);
+
+    /* verify-iotlb checks every hit against the tables: the lock's work */
+    cfg = fx_config();
+    cfg.verify_iotlb = true;
+    f = fx_new_cfg(&cfg);
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmpuint(f->u.iotlb.stats.hits, ==, 1);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    fx_free(f);
+
+    /* dma-blocks grows a hit over its neighbours: the lock's work too */
+    cfg = fx_config();
+    cfg.dma_blocks = true;
+    f = fx_new_cfg(&cfg);
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    fx_free(f);
+}
+
 /* qtest /vtd-dmar/translate/passthrough */
 static void test_translate_passthrough(void)
 {
@@ -1884,6 +2000,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/dma/two-iovas-one-page",
                     test_two_iovas_one_page);
     g_test_add_func("/dmar-unit/dma/te-off", test_translate_te_off);
+    g_test_add_func("/dmar-unit/dma/shared", test_translate_shared);
     g_test_add_func("/dmar-unit/dma/passthrough", test_translate_passthrough);
     g_test_add_func("/dmar-unit/dma/passthrough-late",
                     test_translate_passthrough_late);

@@ -3,8 +3,19 @@
  * vtd-dmar caches: set-associative context cache and IOTLB.
  * See dmar-cache.h for the contract (caller locks, no allocation on the
  * lookup or insert paths) and for how flushes work without scans.
+ *
+ * Readers without the lock (dmar_iotlb_lookup_shared()) see the IOTLB
+ * change in three ways, and the writer keeps to one rule for each:
+ * - a way's tag, output, source-id, PASID or domain-id changes only
+ *   while its set's sequence count is odd (set_write_begin(), _end());
+ * - lru, tick, fresh_since and levels_seen are written whole (qatomic),
+ *   and a reader takes any value it reads of them: each is a time, and
+ *   an older one only makes the reader give up to the locked path;
+ * - flushes that leave the ways alone move fresh_since, which a reader
+ *   compares with the entry's lru.
  */
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
 
@@ -80,6 +91,7 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
     t->set_bits = set_bits_for(entries);
     t->set_shift = 63 - t->set_bits;
     t->e = g_new0(DmarIotlbEntry, dmar_iotlb_size(t));
+    t->set_seq = g_new0(uint32_t, 1u << t->set_bits);
     /* Large and zeroed: pages are touched only for the ids in use. */
     t->sid_stale = g_new0(uint64_t, DMAR_NUM_IDS);
     t->dids = g_new0(DmarIotlbDid, DMAR_NUM_IDS);
@@ -88,9 +100,11 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 void dmar_iotlb_destroy(DmarIotlb *t)
 {
     g_free(t->e);
+    g_free(t->set_seq);
     g_free(t->sid_stale);
     g_free(t->dids);
     t->e = NULL;
+    t->set_seq = NULL;
     t->sid_stale = NULL;
     t->dids = NULL;
 }
@@ -98,6 +112,63 @@ void dmar_iotlb_destroy(DmarIotlb *t)
 uint32_t dmar_iotlb_size(const DmarIotlb *t)
 {
     return (uint32_t)DMAR_CACHE_WAYS << t->set_bits;
+}
+
+/* The next time on the IOTLB's clock (readers without the lock read it) */
+static uint64_t iotlb_tick(DmarIotlb *t)
+{
+    uint64_t now = t->tick + 1;
+
+    qatomic_set(&t->tick, now);
+    return now;
+}
+
+/*
+ * The time of a flush that leaves the ways alone: entries used before it
+ * may be stale. fresh_since moves before the clock does, so that a reader
+ * that reads the clock first and sees the flush's time also sees the
+ * flush (dmar_iotlb_lookup_shared()).
+ */
+static uint64_t iotlb_flush_tick(DmarIotlb *t)
+{
+    uint64_t now = t->tick + 1;
+
+    qatomic_set(&t->fresh_since, now);
+    /* fresh_since before the clock: pairs with the reader's first rmb */
+    smp_wmb();
+    qatomic_set(&t->tick, now);
+    return now;
+}
+
+/* The sequence count of the set holding way E */
+static uint32_t *set_seq(DmarIotlb *t, const DmarIotlbEntry *e)
+{
+    return &t->set_seq[(e - t->e) / DMAR_CACHE_WAYS];
+}
+
+/* The count is odd while the writer changes the set's ways */
+static void set_write_begin(uint32_t *seq)
+{
+    qatomic_set(seq, *seq + 1);
+    /* The odd count before the ways: pairs with the reader's last rmb */
+    smp_wmb();
+}
+
+static void set_write_end(uint32_t *seq)
+{
+    /* The ways before the even count: pairs with the reader's second rmb */
+    smp_wmb();
+    qatomic_set(seq, *seq + 1);
+}
+
+/* Free way E (a stale entry, or one a page-selective flush covers) */
+static void iotlb_drop(DmarIotlb *t, DmarIotlbEntry *e)
+{
+    uint32_t *seq = set_seq(t, e);
+
+    set_write_begin(seq);
+    qatomic_set(&e->tag, 0);
+    set_write_end(seq);
 }
 
 /* ---- IOTLB staleness ---- */
@@ -183,7 +254,7 @@ static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint32_t pasid,
         if (e->lru >= t->fresh_since || !iotlb_stale(t, e)) {
             return e;
         }
-        e->tag = 0;
+        iotlb_drop(t, e);
     }
     return NULL;
 }
@@ -194,7 +265,7 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
 {
     uint64_t pa = e->pa;
 
-    e->lru = ++t->tick;
+    qatomic_set(&e->lru, iotlb_tick(t));
     out->mask = (1ull << level_shift(level)) - 1;
     out->iova = iova & ~out->mask;
     out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
@@ -244,6 +315,102 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
         }
     }
     return iotlb_lookup_slow(t, key, iova, out);
+}
+
+/*
+ * Without the lock. LRU: a hit refreshes the entry's lru to NOW, the
+ * clock read before anything else. That never revives a stale entry: a
+ * flush the reader did not see has a later time than NOW (a flush moves
+ * fresh_since before the clock: iotlb_flush_tick()), so the entry stays
+ * older than it; and a time older than the truth only makes the entry
+ * look stale sooner (the locked path then checks it).
+ */
+/* dmar_iotlb_lookup_shared()'s look at LEVEL: a hit, no entry, or doubt */
+enum { SHARED_HIT, SHARED_NONE, SHARED_DOUBT };
+
+static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
+                                                  const DmarCacheKey *key,
+                                                  uint64_t iova, unsigned l,
+                                                  uint64_t fresh,
+                                                  uint64_t now,
+                                                  DmarTranslation *out)
+{
+    uint64_t tag = iova >> level_shift(l);
+    uint64_t want = entry_tag(tag, l, key->stage);
+    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, l);
+    uint32_t *sl = set_seq(t, set);
+    uint32_t seq = qatomic_read(sl);
+
+    /* The count before the ways (set_write_end()'s wmb) */
+    smp_rmb();
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        DmarIotlbEntry *e = &set[w];
+        uint64_t lru, pa;
+
+        if (qatomic_read(&e->tag) != want ||
+            qatomic_read(&e->sid) != key->sid ||
+            qatomic_read(&e->pasid) != key->pasid) {
+            continue;
+        }
+        lru = qatomic_read(&e->lru);
+        pa = qatomic_read(&e->pa);
+        /* The ways before the count again (set_write_begin()'s wmb) */
+        smp_rmb();
+        /* Maybe stale (only flush records tell), or read torn */
+        if (lru < fresh || (seq & 1) || qatomic_read(sl) != seq) {
+            return SHARED_DOUBT;
+        }
+        if (lru < now) {
+            qatomic_set(&e->lru, now);
+        }
+        out->mask = (1ull << level_shift(l)) - 1;
+        out->iova = iova & ~out->mask;
+        out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
+        out->perm = pa & R_IOTLB_PA_PERM_MASK;
+        out->level = l;
+        return SHARED_HIT;
+    }
+    return SHARED_NONE;
+}
+
+/* Levels 2 and 3, out of the 4 KiB hit's way */
+static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
+                                          const DmarCacheKey *key,
+                                          uint64_t iova, uint8_t levels,
+                                          uint64_t fresh, uint64_t now,
+                                          DmarTranslation *out)
+{
+    for (unsigned l = 2; l <= 3; l++) {
+        if (levels & (1u << l)) {
+            int r = shared_probe(t, key, iova, l, fresh, now, out);
+
+            if (r != SHARED_NONE) {
+                return r == SHARED_HIT;
+            }
+        }
+    }
+    return false;
+}
+
+bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
+                              uint64_t iova, DmarTranslation *out)
+{
+    uint64_t now = qatomic_read(&t->tick);
+    uint64_t fresh;
+    uint8_t levels;
+
+    /* The clock before fresh_since (iotlb_flush_tick()'s wmb) */
+    smp_rmb();
+    fresh = qatomic_read(&t->fresh_since);
+    levels = qatomic_read(&t->levels_seen);
+    if (levels & (1u << 1)) {
+        int r = shared_probe(t, key, iova, 1, fresh, now, out);
+
+        if (r != SHARED_NONE) {
+            return r == SHARED_HIT;
+        }
+    }
+    return shared_large(t, key, iova, levels, fresh, now, out);
 }
 
 unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
@@ -359,23 +526,25 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
         evicted = true;
         t->stats.evictions++;
     }
+    set_write_begin(set_seq(t, victim));
     *victim = (DmarIotlbEntry) {
         .tag = etag,
         .pa = (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
               (tr->perm & R_IOTLB_PA_PERM_MASK),
-        .lru = ++t->tick, .pasid = key->pasid, .sid = sid, .did = did,
+        .lru = iotlb_tick(t), .pasid = key->pasid, .sid = sid, .did = did,
     };
-    t->levels_seen |= 1u << level;
+    set_write_end(set_seq(t, victim));
+    qatomic_set(&t->levels_seen, t->levels_seen | 1u << level);
     did_note_sid(t, did, sid);
     return evicted;
 }
 
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
 {
-    t->all_stale = t->fresh_since = ++t->tick;
+    t->all_stale = iotlb_flush_tick(t);
     /* Older ranges and per-domain notes no longer matter. */
     t->log_len = 0;
-    t->levels_seen = 0;
+    qatomic_set(&t->levels_seen, 0);
     return 0;
 }
 
@@ -383,7 +552,7 @@ uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did)
 {
     DmarIotlbDid *d = &t->dids[did];
 
-    d->stale = d->dirty = d->sid_since = t->fresh_since = ++t->tick;
+    d->stale = d->dirty = d->sid_since = iotlb_flush_tick(t);
     d->nsid = 0;
     d->sid_overflow = false;
     return 0;
@@ -391,7 +560,7 @@ uint32_t dmar_iotlb_flush_domain(DmarIotlb *t, uint16_t did)
 
 uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
 {
-    t->sid_stale[sid] = t->fresh_since = ++t->tick;
+    t->sid_stale[sid] = iotlb_flush_tick(t);
     return 0;
 }
 
@@ -415,7 +584,7 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
             if ((set[w].tag & ~R_IOTLB_TAG_STAGE_MASK) == etag &&
                 set[w].sid == sid && set[w].did == did) {
                 n += !iotlb_stale(t, &set[w]);
-                set[w].tag = 0;
+                iotlb_drop(t, &set[w]);
             }
         }
     }
@@ -436,9 +605,10 @@ static void log_range(DmarIotlb *t, uint16_t did, uint64_t first,
         t->log_len++;
     }
     *r = (DmarRangeFlush) {
-        .time = ++t->tick, .first = first, .last = last, .did = did,
+        .time = iotlb_flush_tick(t), .first = first, .last = last,
+        .did = did,
     };
-    t->dids[did].dirty = t->fresh_since = r->time;
+    t->dids[did].dirty = r->time;
     t->log_next = (t->log_next + 1) % DMAR_RANGE_LOG;
 }
 

@@ -5,7 +5,9 @@
  * Both are set-associative with LRU replacement inside a set, so that a
  * full cache evicts one entry, not everything. They are pure data
  * structures: no locks (the caller holds the unit's cache lock), no
- * allocation after init, no guest-memory access.
+ * allocation after init, no guest-memory access. The one exception is
+ * dmar_iotlb_lookup_shared(), the IOTLB's hit path for readers that do
+ * not hold the lock (per-set sequence counts; see there).
  *
  * Invalidation never scans a cache: its cost does not depend on the
  * cache's size. Each cache keeps a clock that ticks on every insert, hit
@@ -114,6 +116,8 @@ typedef struct DmarRangeFlush {
 
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
+    /* [set]: odd while the holder of the lock changes the set's ways */
+    uint32_t *set_seq;
     uint32_t set_bits;      /* log2 of the number of sets */
     uint32_t set_shift;     /* 63 - set_bits (iotlb_set) */
     uint64_t tick;          /* the clock */
@@ -148,6 +152,19 @@ void dmar_iotlb_destroy(DmarIotlb *t);
 uint32_t dmar_iotlb_size(const DmarIotlb *t);
 bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out);
+/*
+ * The hit path without the lock: any number of threads may call it while
+ * one thread holding the lock calls the other functions here. It answers
+ * only from an entry known live without looking at flush records (used
+ * since the newest flush of any kind), read consistently (the set's
+ * sequence count did not move), and otherwise returns false: the caller
+ * then takes the lock and calls dmar_iotlb_lookup(). It counts nothing in
+ * the statistics (the caller counts its hits). A hit is ordered before
+ * any invalidation it did not see, as a DMA already under way would be:
+ * an invalidation completed before the call began is always seen.
+ */
+bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
+                              uint64_t iova, DmarTranslation *out);
 /*
  * Grow the 4 KiB translation TR of KEY, a naturally aligned block at a
  * time, while the IOTLB holds every page of the doubled block for KEY

@@ -51,6 +51,8 @@ typedef struct DmarDevAS {
     DmarShadow shadow;
     int32_t map_did;
     bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
+    /* IOTLB hits without the lock, for query-vtd-dmar (atomic) */
+    uint64_t shared_hits;
 } DmarDevAS;
 
 #define DMAR_DAS_DID_NONE   (-1)

@@ -293,13 +293,29 @@ static VtdDmarFaultRecordList *dmar_fault_records(const DmarUnit *u)
     return head;
 }
 
+/* IOTLB hits taken without the lock, counted per device */
+static uint64_t dmar_shared_hits(DmarState *s)
+{
+    GHashTableIter it;
+    DmarDevAS *das;
+    uint64_t n = 0;
+
+    g_hash_table_iter_init(&it, s->dev_as);
+    while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
+        n += qatomic_read(&das->shared_hits);
+    }
+    return n;
+}
+
 static VtdDmarInfo *dmar_info(DmarState *s)
 {
     VtdDmarInfo *info = g_new0(VtdDmarInfo, 1);
     VtdDmarQueueInfo *q = g_new0(VtdDmarQueueInfo, 1);
     VtdDmarCacheStatsList **ctail = &info->caches;
     const DmarUnit *u = &s->unit;
-    uint64_t iqa;
+    uint64_t iqa, lock_free = dmar_shared_hits(s);
+    DmarCacheStats iotlb = u->iotlb.stats;
+    VtdDmarCacheStats *c;
 
     info->qom_path = object_get_canonical_path(OBJECT(s));
     info->id = g_strdup(DEVICE(s)->id);
@@ -366,9 +382,11 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     info->fault_records = dmar_fault_records(u);
     info->fault_events_sent = s->fault_events_sent;
     info->fault_events_suppressed = s->fault_events_suppressed;
-    QAPI_LIST_APPEND(ctail, dmar_cache_stats("iotlb",
-                                             dmar_iotlb_size(&u->iotlb),
-                                             &u->iotlb.stats));
+    iotlb.hits += lock_free;
+    c = dmar_cache_stats("iotlb", dmar_iotlb_size(&u->iotlb), &iotlb);
+    c->has_lock_free_hits = true;
+    c->lock_free_hits = lock_free;
+    QAPI_LIST_APPEND(ctail, c);
     QAPI_LIST_APPEND(ctail, dmar_cache_stats("context",
                                              DMAR_CACHE_WAYS <<
                                              u->ctx_cache.set_bits,
@@ -573,8 +591,13 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
 
         monitor_printf(mon, "  %s: %" PRIu32 " entries, %" PRIu64
                        " lookups, %" PRIu64 " hits, %" PRIu64 " misses, %"
-                       PRIu64 " evictions\n", c->name, c->entries,
+                       PRIu64 " evictions", c->name, c->entries,
                        c->lookups, c->hits, c->misses, c->evictions);
+        if (c->has_lock_free_hits) {
+            monitor_printf(mon, ", %" PRIu64 " hits without the lock",
+                           c->lock_free_hits);
+        }
+        monitor_printf(mon, "\n");
     }
 }
 

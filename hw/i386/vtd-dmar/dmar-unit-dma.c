@@ -5,6 +5,7 @@
  * cache (VT-d chapters 3, 5 and 6). Pure: see dmar-unit.h.
  */
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/bswap.h"
 #include "dmar-unit-int.h"
 
@@ -30,12 +31,19 @@ static bool scalable(const DmarUnit *u)
  * present") with 33h (RTA.4), a mode not offered (01b without SMTS, 10b)
  * with 30h (RTA.1). Neither is qualified: FPD cannot suppress them.
  */
+static bool ttm_ok(const DmarUnit *u)
+{
+    unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
+
+    return ttm == DMAR_TTM_LEGACY || (ttm == DMAR_TTM_SCALABLE && u->cfg.hw.sm);
+}
+
 static bool ttm_fault(const DmarUnit *u, const DmarRequest *req,
                       DmarFault *f)
 {
     unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
 
-    if (ttm == DMAR_TTM_LEGACY || (ttm == DMAR_TTM_SCALABLE && u->cfg.hw.sm)) {
+    if (ttm_ok(u)) {
         return false;
     }
     *f = (DmarFault) {
@@ -341,13 +349,47 @@ static void verify_hit(DmarUnit *u, const DmarRequest *req,
                   ok ? walked : (uint64_t)f.fr, walked_perm);
 }
 
+/* Supervisor requests (scalable mode) have answers of their own */
+static DmarCacheKey iotlb_key_of(const DmarRequest *req)
+{
+    return (DmarCacheKey) {
+        .sid = req->sid, .pasid = req->pasid,
+        .stage = req->priv ? DMAR_STAGE_SUPERVISOR : DMAR_STAGE_SECOND,
+    };
+}
+
+void dmar_unit_shared_update(DmarUnit *u)
+{
+    qatomic_set(&u->shared_ok, translating(u) && ttm_ok(u) &&
+                               !pmr_in_force(u) && !u->cfg.verify_iotlb &&
+                               !u->cfg.dma_blocks);
+}
+
+/*
+ * What dmar_unit_translate() does on a hit when shared_ok holds, on
+ * values a concurrent register write may be changing: then the hit is
+ * ordered before that write.
+ */
+bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
+                                uint8_t need, DmarXlate *x)
+{
+    DmarCacheKey key = iotlb_key_of(req);
+
+    if (!qatomic_read(&u->shared_ok) || req->exec ||
+        !dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, &x->t) ||
+        (x->t.perm & need) != need) {
+        return false;
+    }
+    x->act = 0;
+    x->hit = true;
+    x->walked = x->untranslated = x->pmr_blocked = false;
+    return true;
+}
+
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
                          bool record, bool notifiers, DmarXlate *x)
 {
-    /* Supervisor requests (scalable mode) have answers of their own */
-    DmarCacheKey key = { .sid = req->sid, .pasid = req->pasid,
-                         .stage = req->priv ? DMAR_STAGE_SUPERVISOR :
-                                              DMAR_STAGE_SECOND };
+    DmarCacheKey key = iotlb_key_of(req);
     bool ok;
 
     x->act = 0;

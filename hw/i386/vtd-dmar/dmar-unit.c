@@ -976,8 +976,8 @@ uint64_t dmar_unit_read(DmarUnit *u, uint64_t off, unsigned size)
     return val;
 }
 
-unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
-                         unsigned size)
+static unsigned unit_write(DmarUnit *u, uint64_t off, uint64_t val,
+                           unsigned size)
 {
     DmarEvent ev = { .kind = DMAR_EV_MMIO_WRITE };
     DmarRegInfo reg;
@@ -1023,6 +1023,15 @@ unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
     /* Write-only registers' hooks see the value written. */
     return reg.post_write ? reg.post_write(u, reg.wo ? (full & lanes) : new)
                           : 0;
+}
+
+unsigned dmar_unit_write(DmarUnit *u, uint64_t off, uint64_t val,
+                         unsigned size)
+{
+    unsigned act = unit_write(u, off, val, size);
+
+    dmar_unit_shared_update(u);
+    return act;
 }
 
 void dmar_unit_event_msg(const DmarUnit *u, bool inv, uint64_t *addr,
@@ -1214,6 +1223,7 @@ void dmar_unit_init(DmarUnit *u, const DmarUnitConfig *cfg,
     };
     regs_reset(u);
     irta_from_raw(u);
+    dmar_unit_shared_update(u);
 }
 
 void dmar_unit_destroy(DmarUnit *u)
@@ -1227,6 +1237,7 @@ unsigned dmar_unit_reset(DmarUnit *u)
     regs_reset(u);
     inv_all(u);
     irta_latch(u);
+    dmar_unit_shared_update(u);
     return DMAR_ACT_SWITCH_AS;
 }
 
@@ -1326,4 +1337,5 @@ void dmar_unit_post_load(DmarUnit *u)
     dmar_ctx_cache_flush_all(&u->ctx_cache);
     dmar_pasid_cache_flush(&u->pasid_cache, true, 0, false, 0);
     irta_from_raw(u);
+    dmar_unit_shared_update(u);
 }

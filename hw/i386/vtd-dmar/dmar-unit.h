@@ -253,6 +253,13 @@ typedef struct DmarUnit {
     DmarIrtaConfig irta;    /* ... decoded */
     DmarIecEntry iec[DMAR_IEC_ENTRIES];
     DmarCacheStats iec_stats;   /* hits, misses, evictions */
+    /*
+     * May dmar_unit_translate_shared() answer? Set whenever a register
+     * changes: translation on, a root pointer that faults nothing, no
+     * protected memory region in force, and no option needing more than
+     * an IOTLB hit.
+     */
+    bool shared_ok;
 } DmarUnit;
 
 /*
@@ -350,6 +357,16 @@ typedef struct DmarXlate {
  */
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
                          bool record, bool notifiers, DmarXlate *x);
+/*
+ * dmar_unit_translate()'s IOTLB hit, for a caller that does not hold the
+ * lock serialising every other call here (dmar_iotlb_lookup_shared()):
+ * true with X as dmar_unit_translate() would fill it, or false, with X
+ * undefined, when only dmar_unit_translate() can answer. Counts nothing.
+ */
+bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
+                                uint8_t need, DmarXlate *x);
+/* Recompute shared_ok, after the registers changed (dmar-unit-dma.c) */
+void dmar_unit_shared_update(DmarUnit *u);
 /*
  * Untranslated DMA at ADDR at or above 2^HAW from SID: with translation
  * on, the pass-through context's fault 4h is recorded. Returns actions.

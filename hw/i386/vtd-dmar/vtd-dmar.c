@@ -581,7 +581,15 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     DmarXlate x;
     bool ok;
 
-    WITH_QEMU_LOCK_GUARD(&s->lock) {
+    /*
+     * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
+     * iothreads and vCPUs translate side by side.
+     */
+    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &x);
+    if (ok) {
+        qatomic_inc(&das->shared_hits);
+    } else {
+        QEMU_LOCK_GUARD(&s->lock);
         ok = dmar_unit_translate(&s->unit, &req, flag & IOMMU_RW,
                                  flag != IOMMU_NONE,
                                  !QLIST_EMPTY(&iommu->iommu_notify), &x);
