@@ -217,6 +217,16 @@ CONFIGS.update({
                               "scalable-mode=on,fsts=on", ir="xapic",
                               ref=True),
 })
+# Before and after a change, side by side: VTD_QEMU_BEFORE names another
+# build of this tree (the commit before the change), and every
+# configuration X of this build then also exists as X-before, run on that
+# binary (scripts/bench-scale --before BINARY).
+BEFORE_QEMU = os.environ.get("VTD_QEMU_BEFORE")
+if BEFORE_QEMU:
+    CONFIGS.update({
+        name + "-before": dict({k: v for k, v in c.items() if k != "suite"},
+                               before=True)
+        for name, c in list(CONFIGS.items()) if not c.get("ref")})
 # The fault reason of edu's blocked DMA (nothing mapped at the address)
 # as (write, read), by what translates it (VT-d §7.1.3): in legacy mode
 # the second-stage entry's W or R is clear (0x5, 0x6); in scalable mode a
@@ -951,7 +961,8 @@ class Run:
         if self.scenario == "vhost":
             # A vhost-user back-end maps guest RAM: it must be shareable.
             machine += ",memory-backend=mem"
-        binary = REF_QEMU if cfg.get("ref") and REF_QEMU else QEMU
+        binary = (BEFORE_QEMU if cfg.get("before") else
+                  REF_QEMU if cfg.get("ref") and REF_QEMU else QEMU)
         args = wrap + [binary, "-M", machine, "-m", "512M",
                 "-smp", str(self.smp),
                 "-nodefaults", "-display", "none", "-serial", "stdio",
