@@ -22,6 +22,17 @@ A sample counts for the IOMMU when its function is
 The share is of every sample in the window (all of QEMU's threads:
 vCPUs, iothreads, the main loop). Medians over rounds.
 
+For vtd-dmar the invalidation path is reported apart: the share of its
+functions (INV_PATH below: the register write that carries IQT, the
+queue's run and descriptors, the cache flushes), and what one queue run
+costs: the path's samples over the window, as host CPU seconds, divided
+by the queue runs in the window. The runs and the IOTLB invalidations
+are counted from the trace events dmar_qi_run and dmar_iotlb_inv, which
+the wrapper enables into a log file and counts at the window's edges.
+In strict mode Linux submits each unmap's page-selective invalidation
+with its wait descriptor as one run: then a run's cost is that of a
+page-selective invalidation plus wait.
+
 intel-iommu runs on this build's binary (QEMU 10.0's model): the
 reference QEMU 11.1 is Debian's stripped binary, whose static functions
 perf cannot name.
@@ -53,6 +64,12 @@ MEMORY_API = {
     "memory_region_unregister_iommu_notifier",
     "memory_region_register_iommu_notifier",
 }
+# vtd-dmar's invalidation path: MMIO write to IQT, the queue, the flushes
+INV_PATH = re.compile(r"^(dmar_mmio_write|dmar_unit_write|unit_write|"
+                      r"dmar_unit_access|access_reg|dmar_run_actions|"
+                      r"iqt_write|qi_.*|dmar_qi_.*|dmar_unit_qi_.*|inv_.*|"
+                      r"dmar_iotlb_flush_.*|dmar_ctx_cache_flush.*|"
+                      r"dmar_pasid_cache_flush.*)$")
 # the unit's objects, by configuration family
 UNIT_OBJS = {
     "vtd-dmar": r"^hw_i386_vtd-dmar_.*\.c\.o$",
@@ -83,14 +100,33 @@ def unit_symbols(fam):
             if len(ln.split()) == 3 and ln.split()[1] in "tT"}
 
 
+def inv_counts(log):
+    """(queue runs, IOTLB invalidations) logged so far in LOG"""
+    runs = invs = 0
+    try:
+        with open(log, errors="replace") as f:
+            for ln in f:
+                runs += "dmar_qi_run " in ln
+                invs += "dmar_iotlb_inv " in ln
+    except FileNotFoundError:
+        pass
+    return runs, invs
+
+
 def wrap(data, argv):
     """Run ARGV (QEMU) under perf record into DATA, sampling from the
     guest's "VTD: BOOT" line to its next "VTD: BENCH" line; the console
-    passes through. Returns QEMU's exit status."""
+    passes through. The invalidations of the window go to DATA.inv (queue
+    runs, IOTLB invalidations). Returns QEMU's exit status."""
     tmp = tempfile.mkdtemp(prefix="vtd-profile-")
     ctl, ack = os.path.join(tmp, "ctl"), os.path.join(tmp, "ack")
+    log = os.path.join(tmp, "trace.log")
+    edges = []
     os.mkfifo(ctl)
     os.mkfifo(ack)
+    # The log file is line-buffered: counted lines are those written
+    argv = argv + ["-trace", "dmar_qi_run", "-trace", "dmar_iotlb_inv",
+                   "-D", log]
     p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
                           "-F", str(FREQ), "-D", "-1", "--control",
                           "fifo:%s,%s" % (ctl, ack), "-o", data, "--"] +
@@ -108,24 +144,31 @@ def wrap(data, argv):
             os.write(cfd, b"enable\n" if want else b"disable\n")
             os.read(afd, 16)
             on = want
+            edges.append(inv_counts(log))
         out.write(line)
         out.flush()
     rc = p.wait()
     os.close(cfd)
     os.close(afd)
-    for f in (ctl, ack):
-        os.unlink(f)
+    if len(edges) >= 2:
+        with open(data + ".inv", "w") as f:
+            f.write("%d %d\n" % (edges[1][0] - edges[0][0],
+                                 edges[1][1] - edges[0][1]))
+    for f in (ctl, ack, log):
+        if os.path.exists(f):
+            os.unlink(f)
     os.rmdir(tmp)
     return rc
 
 
 def shares(data, unit):
-    """(unit share %, memory API share %, samples, {symbol: %}) of DATA."""
+    """(unit share %, memory API share %, samples, {symbol: %}, share % of
+    the invalidation path) of DATA."""
     rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "-q",
                           "-n", "--no-children", "--sort", "dso,sym",
                           "--percent-limit", "0"],
                          capture_output=True, text=True)
-    own = api = 0.0
+    own = api = inv = 0.0
     n = 0
     by_sym = collections.Counter()
     for ln in rep.stdout.splitlines():
@@ -137,10 +180,11 @@ def shares(data, unit):
         if sym in unit:
             own += pct
             by_sym[sym] += pct
+            inv += pct if INV_PATH.match(sym) else 0
         elif sym in MEMORY_API:
             api += pct
             by_sym[sym] += pct
-    return own, api, n, by_sym
+    return own, api, n, by_sym, inv
 
 
 def main():
@@ -195,30 +239,50 @@ def main():
                     print("round %d %s/%s %s: NO DATA (see %s)" %
                           (rnd + 1, c[0], c[1], r, run.log), flush=True)
                     continue
-                own, api, n, by = shares(data, units[family(c[0])])
+                own, api, n, by, inv = shares(data, units[family(c[0])])
                 os.unlink(data)
-                got[(c, r)].append((own + api, own, api, run.bench[r], n))
+                runs = invs = 0
+                if os.path.exists(data + ".inv"):
+                    with open(data + ".inv") as f:
+                        runs, invs = map(int, f.read().split())
+                    os.unlink(data + ".inv")
+                # the path's host CPU seconds per queue run, in us
+                per_run = (inv / 100 * n / FREQ / runs * 1e6 if runs
+                           else float("nan"))
+                got[(c, r)].append((own + api, own, api, run.bench[r], n,
+                                    inv, runs, invs, per_run))
                 syms[c].update(by)
                 print("round %d %-12s %-6s %-10s %7.1f MB/s  unit %.2f%% "
-                      "(own %.2f%%, memory API %.2f%%) of %d samples" %
+                      "(own %.2f%%, memory API %.2f%%) of %d samples; "
+                      "invalidation path %.2f%%, %d queue runs, %d IOTLB "
+                      "invalidations" %
                       (rnd + 1, c[0], c[1], r, run.bench[r], own + api, own,
-                       api, n), flush=True)
+                       api, n, inv, runs, invs), flush=True)
     os.rmdir(tmp)
 
     print("\nThe IOMMU's share of QEMU's host CPU over the benchmark window,"
           " median of %d rounds (TCG, Linux %s)" % (a.rounds, a.kernel))
-    print("%-10s %-12s %-6s %8s %8s %8s %10s" %
-          ("row", "iommu", "mode", "share", "own", "memAPI", "MB/s"))
+    print("(inval: the share of vtd-dmar's invalidation path, within own; "
+          "runs: queue runs in the window; us/run: the path's host CPU per "
+          "queue run)")
+    print("%-10s %-12s %-6s %8s %8s %8s %10s %8s %8s %8s" %
+          ("row", "iommu", "mode", "share", "own", "memAPI", "MB/s",
+           "inval", "runs", "us/run"))
     for r in rows:
         for c in cols:
             v = got[(c, r)]
             if not v:
                 print("%-10s %-12s %-6s %8s" % (r, c[0], c[1], "no data"))
                 continue
-            print("%-10s %-12s %-6s %7.2f%% %7.2f%% %7.2f%% %10.1f" % (
+            vtd = family(c[0]) == "vtd-dmar"
+            print("%-10s %-12s %-6s %7.2f%% %7.2f%% %7.2f%% %10.1f %s" % (
                 r, c[0], c[1], median([x[0] for x in v]),
                 median([x[1] for x in v]), median([x[2] for x in v]),
-                median([x[3] for x in v])))
+                median([x[3] for x in v]),
+                "%7.2f%% %8s %8.1f" % (
+                    median([x[5] for x in v]),
+                    "%.0f" % median([x[6] for x in v]),
+                    median([x[8] for x in v])) if vtd else ""))
     for c in cols:
         n = sum(len(got[(c, r)]) for r in rows) or 1
         top = ", ".join("%s %.2f%%" % (s, p / n)
