@@ -48,6 +48,14 @@ static uint64_t iotlb_key(uint16_t sid, uint64_t tag, unsigned level)
 }
 
 /*
+ * Pages are hashed by runs of 64 (a level-1 leaf group, what a miss
+ * caches at once): the pages of a run go to neighbouring sets, from the
+ * run's hash on. A miss's group insert and a page-selective flush then
+ * touch consecutive memory, not 64 scattered sets.
+ */
+#define IOTLB_RUN_BITS      6
+
+/*
  * The set of SID's entries of LEVEL for page TAG. PASID and stage play no
  * part: a page-selective flush, which covers them all, probes one set.
  */
@@ -58,9 +66,12 @@ static DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid, uint64_t tag,
      * set_of(t->set_bits, ...) without its branch: two shifts, the second
      * by 63 - set_bits, so that 0 bits make set 0 too.
      */
-    uint64_t h = iotlb_key(sid, tag, level) * 0x9e3779b97f4a7c15ull;
+    uint64_t h = iotlb_key(sid, tag >> IOTLB_RUN_BITS, level) *
+                 0x9e3779b97f4a7c15ull;
+    uint64_t set = ((h >> 1) >> t->set_shift) +
+                   (tag & MAKE_64BIT_MASK(0, IOTLB_RUN_BITS));
 
-    return &t->e[((h >> 1) >> t->set_shift) * DMAR_CACHE_WAYS];
+    return &t->e[(set & ((1ull << t->set_bits) - 1)) * DMAR_CACHE_WAYS];
 }
 
 /* An entry's tag: page TAG of LEVEL (0: none) for STAGE. */
