@@ -344,29 +344,24 @@ static void test_translate_shared(void)
     g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
     fx_free(f);
 
-    /* verify-iotlb checks every hit against the tables: the lock's work */
-    cfg = fx_config();
-    cfg.verify_iotlb = true;
-    f = fx_new_cfg(&cfg);
-    tables_init(f, 3, 0);
-    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
-    dmar_enable(f, ROOT_TABLE);
-    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-    g_assert_cmpuint(f->u.iotlb.stats.hits, ==, 1);
-    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
-    fx_free(f);
-
-    /* dma-blocks grows a hit over its neighbours: the lock's work too */
-    cfg = fx_config();
-    cfg.dma_blocks = true;
-    f = fx_new_cfg(&cfg);
-    tables_init(f, 3, 0);
-    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
-    dmar_enable(f, ROOT_TABLE);
-    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
-    fx_free(f);
+    /*
+     * verify-iotlb checks every hit against the tables, and dma-blocks
+     * grows a hit over its neighbours: the lock's work, both.
+     */
+    for (unsigned opt = 0; opt < 2; opt++) {
+        cfg = fx_config();
+        cfg.verify_iotlb = !opt;
+        cfg.dma_blocks = opt;
+        f = fx_new_cfg(&cfg);
+        tables_init(f, 3, 0);
+        map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+        dmar_enable(f, ROOT_TABLE);
+        g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+        g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+        g_assert_cmpuint(f->u.iotlb.stats.hits, ==, 1);
+        g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+        fx_free(f);
+    }
 }
 
 /* qtest /vtd-dmar/translate/passthrough */
