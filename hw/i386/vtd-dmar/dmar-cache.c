@@ -8,11 +8,14 @@
  * change in three ways, and the writer keeps to one rule for each:
  * - a way's tag, output, source-id, PASID or domain-id changes only
  *   while its set's sequence count is odd (set_write_begin(), _end());
- * - lru, tick, fresh_since and levels_seen are written whole (qatomic),
- *   and a reader takes any value it reads of them: each is a time, and
- *   an older one only makes the reader give up to the locked path;
+ * - lru, tick, fresh_since and levels_seen are written whole (qatomic;
+ *   an insert's lru inside its set's write section), and a reader takes
+ *   any value it reads of them: each is a time or a hint, and an older
+ *   one only makes the reader give up to the locked path;
  * - flushes that leave the ways alone move fresh_since, which a reader
  *   compares with the entry's lru.
+ * A completed invalidation is published to readers by the release
+ * barrier before the wait descriptor's status write (dmar-qi.c).
  */
 #include "qemu/osdep.h"
 #include "qemu/atomic.h"
@@ -130,7 +133,7 @@ static uint64_t iotlb_tick(DmarIotlb *t)
 {
     uint64_t now = t->tick + 1;
 
-    qatomic_set(&t->tick, now);
+    qatomic_set_u64(&t->tick, now);
     return now;
 }
 
@@ -144,10 +147,10 @@ static uint64_t iotlb_flush_tick(DmarIotlb *t)
 {
     uint64_t now = t->tick + 1;
 
-    qatomic_set(&t->fresh_since, now);
+    qatomic_set_u64(&t->fresh_since, now);
     /* fresh_since before the clock: pairs with the reader's first rmb */
     smp_wmb();
-    qatomic_set(&t->tick, now);
+    qatomic_set_u64(&t->tick, now);
     return now;
 }
 
@@ -178,7 +181,7 @@ static void iotlb_drop(DmarIotlb *t, DmarIotlbEntry *e)
     uint32_t *seq = set_seq(t, e);
 
     set_write_begin(seq);
-    qatomic_set(&e->tag, 0);
+    qatomic_set_u64(&e->tag, 0);
     set_write_end(seq);
 }
 
@@ -276,7 +279,7 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
 {
     uint64_t pa = e->pa;
 
-    qatomic_set(&e->lru, iotlb_tick(t));
+    qatomic_set_u64(&e->lru, iotlb_tick(t));
     out->mask = (1ull << level_shift(level)) - 1;
     out->iova = iova & ~out->mask;
     out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
@@ -358,13 +361,13 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         DmarIotlbEntry *e = &set[w];
         uint64_t lru, pa;
 
-        if (qatomic_read(&e->tag) != want ||
+        if (qatomic_read_u64(&e->tag) != want ||
             qatomic_read(&e->sid) != key->sid ||
             qatomic_read(&e->pasid) != key->pasid) {
             continue;
         }
-        lru = qatomic_read(&e->lru);
-        pa = qatomic_read(&e->pa);
+        lru = qatomic_read_u64(&e->lru);
+        pa = qatomic_read_u64(&e->pa);
         /* The ways before the count again (set_write_begin()'s wmb) */
         smp_rmb();
         /* Maybe stale (only flush records tell), or read torn */
@@ -372,7 +375,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
             return SHARED_DOUBT;
         }
         if (lru < now) {
-            qatomic_set(&e->lru, now);
+            qatomic_set_u64(&e->lru, now);
         }
         out->mask = (1ull << level_shift(l)) - 1;
         out->iova = iova & ~out->mask;
@@ -406,13 +409,13 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
-    uint64_t now = qatomic_read(&t->tick);
+    uint64_t now = qatomic_read_u64(&t->tick);
     uint64_t fresh;
     uint8_t levels;
 
     /* The clock before fresh_since (iotlb_flush_tick()'s wmb) */
     smp_rmb();
-    fresh = qatomic_read(&t->fresh_since);
+    fresh = qatomic_read_u64(&t->fresh_since);
     levels = qatomic_read(&t->levels_seen);
     if (levels & (1u << 1)) {
         int r = shared_probe(t, key, iova, 1, fresh, now, out);

@@ -4,6 +4,7 @@
  * queue walk. See dmar-qi.h.
  */
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "qemu/bswap.h"
 #include "qemu/host-utils.h"
 #include "dmar-qi.h"
@@ -283,6 +284,13 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
                 return DMAR_QI_PENDING;
             }
             sdata = cpu_to_le32(d.sdata);
+            /*
+             * The invalidations before, as readers without the lock see
+             * them (dmar_iotlb_lookup_shared()), before the status the
+             * guest polls: a translation begun after it has seen the
+             * status sees them.
+             */
+            smp_wmb();
             if (d.wait_sw &&
                 !dmar_mem_write(mem, d.addr, &sdata, sizeof(sdata))) {
                 /* A status write error: IQEI has no code for it. */

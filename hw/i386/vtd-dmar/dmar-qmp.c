@@ -314,7 +314,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     VtdDmarCacheStatsList **ctail = &info->caches;
     const DmarUnit *u = &s->unit;
     uint64_t iqa, lock_free = dmar_shared_hits(s);
-    DmarCacheStats iotlb = u->iotlb.stats;
+    DmarCacheStats iotlb;
     VtdDmarCacheStats *c;
 
     info->qom_path = object_get_canonical_path(OBJECT(s));
@@ -382,6 +382,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     info->fault_records = dmar_fault_records(u);
     info->fault_events_sent = s->fault_events_sent;
     info->fault_events_suppressed = s->fault_events_suppressed;
+    iotlb = u->iotlb.stats;
     iotlb.hits += lock_free;
     c = dmar_cache_stats("iotlb", dmar_iotlb_size(&u->iotlb), &iotlb);
     c->has_lock_free_hits = true;

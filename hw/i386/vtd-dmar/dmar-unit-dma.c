@@ -368,7 +368,10 @@ void dmar_unit_shared_update(DmarUnit *u)
 /*
  * What dmar_unit_translate() does on a hit when shared_ok holds, on
  * values a concurrent register write may be changing: then the hit is
- * ordered before that write.
+ * ordered before that write. shared_ok is read again after the lookup:
+ * an entry inserted after a write cleared it (a miss while a protected
+ * memory region was in force caches the page before the region blocks
+ * the request) is seen only with shared_ok's new value.
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
                                 uint8_t need, DmarXlate *x)
@@ -378,6 +381,11 @@ bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
     if (!qatomic_read(&u->shared_ok) || req->exec ||
         !dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, &x->t) ||
         (x->t.perm & need) != need) {
+        return false;
+    }
+    /* The entry before shared_ok again (set_write_begin()'s wmb) */
+    smp_rmb();
+    if (!qatomic_read(&u->shared_ok)) {
         return false;
     }
     x->act = 0;
