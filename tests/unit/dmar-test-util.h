@@ -29,6 +29,20 @@ static inline void add_cases(const char *prefix, const void *cases,
  * entry of LEVEL (1: 4 KiB) maps, and the index of VA's entry in a table
  * of that level.
  */
+/*
+ * The lock-free IOTLB hit path answered A where the locked path answered
+ * B: they must be the same page, permissions and level.
+ */
+static inline void assert_same_translation(const DmarTranslation *a,
+                                           const DmarTranslation *b)
+{
+    g_assert_cmphex(a->iova, ==, b->iova);
+    g_assert_cmphex(a->pa, ==, b->pa);
+    g_assert_cmphex(a->mask, ==, b->mask);
+    g_assert_cmpint(a->perm, ==, b->perm);
+    g_assert_cmpint(a->level, ==, b->level);
+}
+
 static inline unsigned lvl_shift(unsigned level)
 {
     return DMAR_PAGE_SHIFT + 9 * (level - 1);

@@ -541,10 +541,7 @@ static inline bool fx_dma_sid(Fx *f, uint16_t sid, uint64_t iova, bool write,
      */
     if (hit) {
         g_assert_true(ok && x->hit);
-        g_assert_cmphex(shared.t.iova, ==, x->t.iova);
-        g_assert_cmphex(shared.t.pa, ==, x->t.pa);
-        g_assert_cmphex(shared.t.mask, ==, x->t.mask);
-        g_assert_cmpint(shared.t.perm, ==, x->t.perm);
+        assert_same_translation(&shared.t, &x->t);
         g_assert_cmpint(shared.act, ==, 0);
     }
     fx_act(f, x->act);

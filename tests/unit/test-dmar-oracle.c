@@ -1602,11 +1602,7 @@ static bool run_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
 
     if (hit) {
         g_assert_true(ok);
-        g_assert_cmphex(shared.iova, ==, tr->iova);
-        g_assert_cmphex(shared.pa, ==, tr->pa);
-        g_assert_cmphex(shared.mask, ==, tr->mask);
-        g_assert_cmpint(shared.perm, ==, tr->perm);
-        g_assert_cmpint(shared.level, ==, tr->level);
+        assert_same_translation(&shared, tr);
     }
     return ok;
 }

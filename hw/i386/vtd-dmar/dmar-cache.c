@@ -273,18 +273,23 @@ static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint32_t pasid,
     return NULL;
 }
 
-/* A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics. */
-static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
-                             uint64_t iova, DmarTranslation *out)
+/* OUT: the page of LEVEL around IOVA that an entry's PA field gives */
+static inline void iotlb_answer(uint64_t pa, unsigned level, uint64_t iova,
+                                DmarTranslation *out)
 {
-    uint64_t pa = e->pa;
-
-    qatomic_set_u64(&e->lru, iotlb_tick(t));
     out->mask = (1ull << level_shift(level)) - 1;
     out->iova = iova & ~out->mask;
     out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
     out->perm = pa & R_IOTLB_PA_PERM_MASK;
     out->level = level;
+}
+
+/* A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics. */
+static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
+                             uint64_t iova, DmarTranslation *out)
+{
+    qatomic_set_u64(&e->lru, iotlb_tick(t));
+    iotlb_answer(e->pa, level, iova, out);
     t->stats.hits++;
     return true;
 }
@@ -331,14 +336,6 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
     return iotlb_lookup_slow(t, key, iova, out);
 }
 
-/*
- * Without the lock. LRU: a hit refreshes the entry's lru to NOW, the
- * clock read before anything else. That never revives a stale entry: a
- * flush the reader did not see has a later time than NOW (a flush moves
- * fresh_since before the clock: iotlb_flush_tick()), so the entry stays
- * older than it; and a time older than the truth only makes the entry
- * look stale sooner (the locked path then checks it).
- */
 /* dmar_iotlb_lookup_shared()'s look at LEVEL: a hit, no entry, or doubt */
 enum { SHARED_HIT, SHARED_NONE, SHARED_DOUBT };
 
@@ -377,11 +374,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         if (lru < now) {
             qatomic_set_u64(&e->lru, now);
         }
-        out->mask = (1ull << level_shift(l)) - 1;
-        out->iova = iova & ~out->mask;
-        out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
-        out->perm = pa & R_IOTLB_PA_PERM_MASK;
-        out->level = l;
+        iotlb_answer(pa, l, iova, out);
         return SHARED_HIT;
     }
     return SHARED_NONE;
@@ -406,6 +399,14 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
     return false;
 }
 
+/*
+ * Without the lock. LRU: a hit refreshes the entry's lru to NOW, the
+ * clock read before anything else. That never revives a stale entry: a
+ * flush the reader did not see has a later time than NOW (a flush moves
+ * fresh_since before the clock: iotlb_flush_tick()), so the entry stays
+ * older than it; and a time older than the truth only makes the entry
+ * look stale sooner (the locked path then checks it).
+ */
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
