@@ -4,14 +4,11 @@
  * counts are repeatable where wall time is not): scripts/bench-iotlb runs
  * it with N and 2N lookups and reports the difference per lookup.
  *
- *   bench-dmar-iotlb LOOKUPS [extend|unit|loop|insert|shared|unit-shared]
+ *   bench-dmar-iotlb LOOKUPS [unit|loop|insert|shared|unit-shared]
  *
- * With "extend", each hit is also offered to dmar_iotlb_extend() as the
- * unit's translate callback does. The cached pages map to scattered
- * output pages, so no block forms: this is the extension's cost on a hit
- * that stays one page. With "unit", each lookup is a whole
- * dmar_unit_translate() that hits, as the glue calls it per DMA page:
- * the unit layer's cost on top of the IOTLB's. With "loop", the same loop
+ * With "unit", each lookup is a whole dmar_unit_translate() that hits,
+ * as the glue calls it per DMA page: the unit layer's cost on top of the
+ * IOTLB's. With "loop", the same loop
  * with no lookup at all: what the loop itself costs, to subtract. With
  * "insert", each step inserts a page not cached (a miss's leaf group
  * does that), over four times the IOTLB's capacity: every insert
@@ -48,7 +45,6 @@ static void unit_init(DmarUnit *u)
 int main(int argc, char **argv)
 {
     uint64_t lookups = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 0) : 1000;
-    bool extend = argc > 2 && !strcmp(argv[2], "extend");
     bool unit = argc > 2 && !strcmp(argv[2], "unit");
     bool loop = argc > 2 && !strcmp(argv[2], "loop");
     bool insert = argc > 2 && !strcmp(argv[2], "insert");
@@ -101,7 +97,7 @@ int main(int argc, char **argv)
         }
         if (unit) {
             req.addr = iova;
-            if (!dmar_unit_translate(u, &req, DMAR_PERM_R, true, false, &x) ||
+            if (!dmar_unit_translate(u, &req, DMAR_PERM_R, true, &x) ||
                 !x.hit) {
                 fprintf(stderr, "unexpected miss at 0x%" PRIx64 "\n", iova);
                 return 1;
@@ -111,12 +107,6 @@ int main(int argc, char **argv)
         }
         if (!dmar_iotlb_lookup(&t, &key, iova, &tr)) {
             fprintf(stderr, "unexpected miss at 0x%" PRIx64 "\n", iova);
-            return 1;
-        }
-        if (extend &&
-            dmar_iotlb_extend(&t, &key, DMAR_PERM_R,
-                              DMAR_EXTEND_ORDER, &tr)) {
-            fprintf(stderr, "unexpected block at 0x%" PRIx64 "\n", iova);
             return 1;
         }
         sum += tr.pa;

@@ -137,16 +137,15 @@ static void test_verify_iotlb(void)
 }
 
 /*
- * x-verify-iotlb checks every page a DMA uses: a transfer over two cached
- * pages that map contiguously is not answered as one block, so the stale
- * second page is reported too.
+ * x-verify-iotlb checks every page a DMA uses: in a transfer over two
+ * cached pages that map contiguously, the stale second page is reported.
  */
 static void test_verify_iotlb_block(void)
 {
     g_autofree char *log = NULL;
     g_autofree char *text = NULL;
     g_autofree char *want = NULL;
-    QDmar *d = dmar_boot_logged("x-verify-iotlb=on,x-dma-blocks=on", &log);
+    QDmar *d = dmar_boot_logged("x-verify-iotlb=on", &log);
 
     dmar_tables_init(d, 4, 0);
     dmar_map(d, BLK_IOVA, BLK_PA(0), 1, PTE_R);

@@ -422,9 +422,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/pmr/te-off", test_te_off);
     qtest_add_data_func("/vtd-dmar/pmr/passthrough",
                         PMR_PROPS ",pmr-enable=on", test_passthrough);
-    qtest_add_data_func("/vtd-dmar/pmr/passthrough-blocks",
-                        PMR_PROPS ",pmr-enable=on,x-dma-blocks=on",
-                        test_passthrough);
     qtest_add_func("/vtd-dmar/pmr/translated", test_translated);
     qtest_add_func("/vtd-dmar/adm/sequence", test_adm);
     qtest_add_func("/vtd-dmar/adm/off", test_adm_off);

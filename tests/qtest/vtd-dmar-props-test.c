@@ -44,7 +44,6 @@ static const PropNote dmar_only[] = {
     { "iotlb-entries", "intel-iommu's IOTLB size is fixed" },
     { "ctx-entries", "intel-iommu's context cache is not bounded" },
     { "x-verify-iotlb", "debug aid: re-walk on every IOTLB hit" },
-    { "x-dma-blocks", "whole-block translations; off for a QEMU 10.0 race" },
     { "pci-bus", "link set by the board (intel-iommu finds the bus itself)" },
     { "downstream", "link set by the board (intel-iommu uses system memory)" },
     { "pmr", "protected memory regions: intel-iommu has none" },

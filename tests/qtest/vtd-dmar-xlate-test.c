@@ -2,7 +2,7 @@
 /*
  * QTest for vtd-dmar: DMA translation through root, context and
  * second-level tables built in guest RAM: 3-, 4- and 5-level tables,
- * superpages, contiguous blocks, translation off, pass-through, a new
+ * superpages, DMA across pages, translation off, pass-through, a new
  * root table, and a 32-bit device reaching above 4 GiB.
  * Plumbing in libqos/vtd-dmar.h; vtd-dmar-qtest.h says how the tests
  * work.
@@ -95,11 +95,11 @@ static void test_translate_superpages(void)
 }
 
 /*
- * A DMA over pages that map contiguously may be answered in one piece;
- * it must still end where the contiguity, the mapping or the permission
- * ends. Each edu transfer below crosses one IOVA page boundary; the page
- * physically after the last good one must never be touched (BLK_IOVA
- * and BLK_PA are in vtd-dmar-qtest.h).
+ * A DMA over pages, some of which map contiguously, goes page by page
+ * where each page's entry says, and ends where the mapping or the
+ * permission ends. Each edu transfer below crosses one IOVA page
+ * boundary; the page physically after the last good one must never be
+ * touched (BLK_IOVA and BLK_PA are in vtd-dmar-qtest.h).
  */
 static void blk_expect(QDmar *d, uint64_t pa, const uint8_t *want,
                        size_t len)
@@ -112,7 +112,7 @@ static void blk_expect(QDmar *d, uint64_t pa, const uint8_t *want,
 
 static void test_translate_block(void)
 {
-    QDmar *d = dmar_boot("x-dma-blocks=on");
+    QDmar *d = dmar_boot("");
     uint8_t src[EDU_BUF_SIZE], zeros[EDU_BUF_SIZE] = { 0 };
     uint8_t keep[EDU_BUF_SIZE];
 

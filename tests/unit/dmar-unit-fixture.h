@@ -532,7 +532,7 @@ static inline bool fx_dma_sid(Fx *f, uint16_t sid, uint64_t iova, bool write,
     uint8_t need = write ? DMAR_PERM_W : DMAR_PERM_R;
     DmarXlate shared;
     bool hit = dmar_unit_translate_shared(&f->u, &req, need, &shared);
-    bool ok = dmar_unit_translate(&f->u, &req, need, true, false, x);
+    bool ok = dmar_unit_translate(&f->u, &req, need, true, x);
 
     /*
      * The glue asks the lock-free hit path first: whatever it answers,

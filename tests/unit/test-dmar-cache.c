@@ -1551,203 +1551,6 @@ static void test_ctx_model(const void *opaque)
     g_rand_free(r);
 }
 
-/* ---- Extending a translation over contiguous pages ---- */
-
-#define EXT_SID     BDF(0, 3, 0)
-#define EXT_IOVA    0x40000000ull       /* 2 MiB aligned */
-#define EXT_PA      0x123400000ull      /* 2 MiB aligned */
-
-/* Map N pages from EXT_IOVA + FIRST contiguously at EXT_PA + FIRST. */
-static void ext_map(DmarIotlb *t, uint64_t first, unsigned n, uint8_t perm)
-{
-    for (unsigned i = 0; i < n; i++) {
-        uint64_t off = first + i * SZ_4K;
-
-        iotlb_put(t, EXT_SID, 1, EXT_IOVA + off, EXT_PA + off, 1, perm);
-    }
-}
-
-/* Extend the cached page at OFF; check the block and that stats/LRU stay. */
-static DmarTranslation ext_at(DmarIotlb *t, uint64_t off, uint8_t need,
-                              unsigned max_order, unsigned want_order)
-{
-    DmarTranslation tr;
-    DmarCacheStats before;
-    uint64_t tick;
-
-    g_assert_true(dmar_iotlb_lookup(t, SKEY(EXT_SID), EXT_IOVA + off, &tr));
-    before = t->stats;
-    tick = t->tick;
-    g_assert_cmpuint(dmar_iotlb_extend(t, SKEY(EXT_SID), need, max_order,
-                                       &tr), ==,
-                     want_order);
-    g_assert_cmphex(tr.mask, ==, (SZ_4K << want_order) - 1);
-    g_assert_cmphex(tr.iova, ==, (EXT_IOVA + off) & ~tr.mask);
-    g_assert_cmphex(tr.pa, ==, (EXT_PA + off) & ~tr.mask);
-    assert_stats(&t->stats, before.hits, before.misses, before.evictions);
-    g_assert_cmpuint(t->tick, ==, tick);
-    return tr;
-}
-
-/* 64 contiguous pages: any page inside answers for the 256 KiB block. */
-static void test_extend_run(void)
-{
-    DmarIotlb t;
-
-    dmar_iotlb_init(&t, 16384);
-    ext_map(&t, 0, 64, DMAR_PERM_RW);
-    ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 6);
-    ext_at(&t, 37 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 6);
-    ext_at(&t, 63 * SZ_4K, DMAR_PERM_RW, DMAR_EXTEND_ORDER, 6);
-    /* The cap, and no growth without a cap. */
-    ext_at(&t, 5 * SZ_4K, DMAR_PERM_R, 3, 3);
-    ext_at(&t, 5 * SZ_4K, DMAR_PERM_R, 0, 0);
-    /* A whole level-1 table: 2 MiB, not beyond the cap of 9. */
-    ext_map(&t, 64 * SZ_4K, 512 - 64, DMAR_PERM_RW);
-    ext_map(&t, SZ_2M, 512, DMAR_PERM_RW);
-    ext_at(&t, 100 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 9);
-    dmar_iotlb_destroy(&t);
-}
-
-/* A missing page caps the block at the largest aligned block without it. */
-static void test_extend_hole(void)
-{
-    DmarIotlb t;
-
-    dmar_iotlb_init(&t, 4096);
-    ext_map(&t, 0, 64, DMAR_PERM_RW);
-    dmar_iotlb_flush_pages(&t, 1, EXT_IOVA + 21 * SZ_4K, 0);
-    ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 4);       /* 0..15 */
-    ext_at(&t, 20 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 0);  /* 21 gone */
-    ext_at(&t, 22 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);  /* 22, 23 */
-    ext_at(&t, 32 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 5);  /* 32..63 */
-    dmar_iotlb_destroy(&t);
-}
-
-/* Pages that are mapped, but not contiguously, never join. */
-static void test_extend_discontiguous(void)
-{
-    DmarIotlb t;
-
-    dmar_iotlb_init(&t, 4096);
-    ext_map(&t, 0, 16, DMAR_PERM_RW);
-    /* Page 9 maps one page too far; page 12 goes elsewhere entirely. */
-    iotlb_put(&t, EXT_SID, 1, EXT_IOVA + 9 * SZ_4K,
-              EXT_PA + 10 * SZ_4K, 1, DMAR_PERM_RW);
-    iotlb_put(&t, EXT_SID, 1, EXT_IOVA + 12 * SZ_4K, 0x5000, 1,
-              DMAR_PERM_RW);
-    ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 3);          /* 0..7 */
-    ext_at(&t, 10 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1); /* 10, 11 */
-    ext_at(&t, 14 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1); /* 14, 15 */
-    dmar_iotlb_destroy(&t);
-}
-
-/* Input and output aligned differently: only blocks both allow. */
-static void test_extend_alignment(void)
-{
-    DmarIotlb t;
-    DmarTranslation tr;
-
-    dmar_iotlb_init(&t, 4096);
-    /* The IOVA run is 2 MiB aligned, its output only 16 KiB aligned. */
-    for (unsigned i = 0; i < 64; i++) {
-        iotlb_put(&t, EXT_SID, 1, EXT_IOVA + i * SZ_4K,
-                  EXT_PA + 0x4000 + i * SZ_4K, 1, DMAR_PERM_RW);
-    }
-    g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + 5 * SZ_4K,
-                                    &tr));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
-                                       DMAR_EXTEND_ORDER, &tr), ==, 2);
-    g_assert_cmphex(tr.iova, ==, EXT_IOVA + 4 * SZ_4K);
-    g_assert_cmphex(tr.pa, ==, EXT_PA + 0x4000 + 4 * SZ_4K);
-    g_assert_cmphex(tr.mask, ==, 4 * SZ_4K - 1);
-    dmar_iotlb_destroy(&t);
-}
-
-/*
- * Permissions: a neighbour without what the DMA needs ends the block; the
- * block's permissions are what all its pages share.
- */
-static void test_extend_perm(void)
-{
-    DmarIotlb t;
-    DmarTranslation tr;
-
-    dmar_iotlb_init(&t, 4096);
-    ext_map(&t, 0, 8, DMAR_PERM_RW);
-    ext_map(&t, 8 * SZ_4K, 8, DMAR_PERM_R);
-    /* A read spans all 16 pages, read-only as a whole. */
-    tr = ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 4);
-    g_assert_cmpuint(tr.perm, ==, DMAR_PERM_R);
-    /* A write stays within the writable half, which keeps RW. */
-    tr = ext_at(&t, 3 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 3);
-    g_assert_cmpuint(tr.perm, ==, DMAR_PERM_RW);
-    /* Nothing to extend for a write to a read-only page or no access. */
-    ext_at(&t, 9 * SZ_4K, DMAR_PERM_W, DMAR_EXTEND_ORDER, 0);
-    ext_at(&t, 9 * SZ_4K, 0, DMAR_EXTEND_ORDER, 0);
-    dmar_iotlb_destroy(&t);
-}
-
-/* Other sources' entries, and large pages, are not part of the block. */
-static void test_extend_sid_level(void)
-{
-    DmarIotlb t;
-    DmarTranslation tr;
-
-    dmar_iotlb_init(&t, 4096);
-    ext_map(&t, 0, 2, DMAR_PERM_RW);
-    for (unsigned i = 2; i < 8; i++) {
-        iotlb_put(&t, EXT_SID + 1, 1, EXT_IOVA + i * SZ_4K,
-                  EXT_PA + i * SZ_4K, 1, DMAR_PERM_RW);
-    }
-    ext_at(&t, 0, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);
-    /* A 2 MiB entry is returned as it is. */
-    iotlb_put(&t, EXT_SID, 1, EXT_IOVA + SZ_2M, EXT_PA + SZ_2M, 2,
-              DMAR_PERM_RW);
-    g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + SZ_2M, &tr));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
-                                       DMAR_EXTEND_ORDER, &tr), ==, 0);
-    g_assert_cmphex(tr.mask, ==, SZ_2M - 1);
-    g_assert_cmphex(tr.pa, ==, EXT_PA + SZ_2M);
-    dmar_iotlb_destroy(&t);
-}
-
-/* ---- Two IOVAs, one page: extension keeps input and output aligned ---- */
-
-/*
- * Two neighbouring IOVA pages map to the same physical page; the second
- * of them (odd) maps to an even page. Contiguity alone would accept the
- * pair as one 8 KiB block (the even IOVA maps where the block's output
- * starts), which sends the odd page to the page after its own: input
- * and output must be aligned alike at every size the block doubles to.
- */
-static void test_extend_two_iovas_one_page(void)
-{
-    DmarIotlb t;
-    DmarTranslation tr;
-
-    dmar_iotlb_init(&t, 4096);
-    iotlb_put(&t, EXT_SID, 1, EXT_IOVA, EXT_PA, 1, DMAR_PERM_RW);
-    iotlb_put(&t, EXT_SID, 1, EXT_IOVA + SZ_4K, EXT_PA, 1, DMAR_PERM_RW);
-    for (unsigned i = 0; i < 2; i++) {
-        g_assert_true(dmar_iotlb_lookup(&t, SKEY(EXT_SID), EXT_IOVA + i * SZ_4K,
-                                        &tr));
-        g_assert_cmpuint(dmar_iotlb_extend(&t, SKEY(EXT_SID), DMAR_PERM_R,
-                                           DMAR_EXTEND_ORDER, &tr), ==, 0);
-        g_assert_cmphex(tr.iova, ==, EXT_IOVA + i * SZ_4K);
-        g_assert_cmphex(tr.pa, ==, EXT_PA);
-        g_assert_cmphex(tr.mask, ==, SZ_4K - 1);
-    }
-    /*
-     * Pages 2 and 3 mapped 1:1 join each other, but not pages 0 and 1:
-     * the 16 KiB block would need page 1 at EXT_PA + 4 KiB.
-     */
-    ext_map(&t, 2 * SZ_4K, 2, DMAR_PERM_RW);
-    ext_at(&t, 3 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);
-    ext_at(&t, 2 * SZ_4K, DMAR_PERM_R, DMAR_EXTEND_ORDER, 1);
-    dmar_iotlb_destroy(&t);
-}
-
 /* ---- Invalidation cost: no scans, bounded probes ---- */
 
 /*
@@ -2121,13 +1924,12 @@ static void test_iotlb_key_levels(void)
 
 /*
  * Refreshing one key's entry leaves the other keys' entries for the same
- * page alone; extension uses only the key's own entries.
+ * page alone, and one key's page is not another's.
  */
-static void test_iotlb_key_refresh_extend(void)
+static void test_iotlb_key_refresh(void)
 {
     DmarIotlb t;
     DmarTranslation out;
-    DmarCacheKey k1 = { 0x30, 1, DMAR_STAGE_FIRST };
 
     dmar_iotlb_init(&t, 4096);
     key_put(&t, 0x30, 1, DMAR_STAGE_FIRST, 3, 0x10000, 0x80000, 1,
@@ -2138,22 +1940,17 @@ static void test_iotlb_key_refresh_extend(void)
             DMAR_PERM_R);
     g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
     g_assert_cmphex(out.pa, ==, 0xa0000);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
     g_assert_true(key_get(&t, 0x30, 2, DMAR_STAGE_FIRST, 0x10000, &out));
     g_assert_cmphex(out.pa, ==, 0x90000);
+    g_assert_cmpuint(out.perm, ==, DMAR_PERM_RW);
 
-    /* The next page only for PASID 2: PASID 1's page cannot grow. */
+    /* The next page only for PASID 2: PASID 1 misses it. */
     key_put(&t, 0x30, 2, DMAR_STAGE_FIRST, 3, 0x11000, 0xa1000, 1,
             DMAR_PERM_RW);
-    g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, &k1, DMAR_PERM_R,
-                                       DMAR_EXTEND_ORDER, &out), ==, 0);
-    key_put(&t, 0x30, 1, DMAR_STAGE_FIRST, 3, 0x11000, 0xa1000, 1,
-            DMAR_PERM_RW);
-    g_assert_true(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x10000, &out));
-    g_assert_cmpuint(dmar_iotlb_extend(&t, &k1, DMAR_PERM_R,
-                                       DMAR_EXTEND_ORDER, &out), ==, 1);
-    g_assert_cmphex(out.mask, ==, 2 * SZ_4K - 1);
-    g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
+    g_assert_false(key_get(&t, 0x30, 1, DMAR_STAGE_FIRST, 0x11000, &out));
+    g_assert_true(key_get(&t, 0x30, 2, DMAR_STAGE_FIRST, 0x11000, &out));
+    g_assert_cmphex(out.pa, ==, 0xa1000);
     dmar_iotlb_destroy(&t);
 }
 
@@ -2506,17 +2303,6 @@ int main(int argc, char **argv)
                     test_iotlb_flush_pages_large);
     ADD_CASES("/dmar-cache/iotlb/model", model_cases, test_iotlb_model);
 
-    g_test_add_func("/dmar-cache/iotlb/extend/run", test_extend_run);
-    g_test_add_func("/dmar-cache/iotlb/extend/hole", test_extend_hole);
-    g_test_add_func("/dmar-cache/iotlb/extend/discontiguous",
-                    test_extend_discontiguous);
-    g_test_add_func("/dmar-cache/iotlb/extend/alignment",
-                    test_extend_alignment);
-    g_test_add_func("/dmar-cache/iotlb/extend/perm", test_extend_perm);
-    g_test_add_func("/dmar-cache/iotlb/extend/sid-level",
-                    test_extend_sid_level);
-    g_test_add_func("/dmar-cache/iotlb/extend/two-iovas-one-page",
-                    test_extend_two_iovas_one_page);
     g_test_add_func("/dmar-cache/iotlb/bad-level-full-set",
                     test_iotlb_bad_level_full_set);
     g_test_add_func("/dmar-cache/ctx/basic", test_ctx_basic);
@@ -2545,8 +2331,7 @@ int main(int argc, char **argv)
                     test_ctx_flush_device_wide_mask);
     g_test_add_func("/dmar-cache/iotlb/key/match", test_iotlb_key_match);
     g_test_add_func("/dmar-cache/iotlb/key/levels", test_iotlb_key_levels);
-    g_test_add_func("/dmar-cache/iotlb/key/refresh-extend",
-                    test_iotlb_key_refresh_extend);
+    g_test_add_func("/dmar-cache/iotlb/key/refresh", test_iotlb_key_refresh);
     g_test_add_func("/dmar-cache/iotlb/key/flush", test_iotlb_key_flush);
     g_test_add_func("/dmar-cache/iotlb/key/flush-probe",
                     test_iotlb_key_flush_probe);

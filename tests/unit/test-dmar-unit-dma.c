@@ -3,7 +3,7 @@
  * Unit tests of the vtd-dmar unit layer (dmar-unit-dma.c): DMA
  * translation (translation off, IOTLB hit and miss, the context cache,
  * the domain of a walk, fault recording and FPD, verify_iotlb's stale
- * hits, dma_blocks and notifiers), untranslated DMA beyond the host
+ * hits, the lock-free hit path), untranslated DMA beyond the host
  * address width, the bypass decision, and interrupt remapping through
  * the interrupt entry cache and its invalidation. No QEMU: fake guest
  * memory, driven as the glue drives the unit
@@ -19,14 +19,13 @@
 #define IDENT_IN        0x00700000ull
 #define IDENT_OUT       0x00710000ull
 
-static Fx *fx_props(unsigned aw, bool pt, bool blocks, bool verify)
+static Fx *fx_props(unsigned aw, bool pt, bool verify)
 {
     DmarUnitConfig cfg = fx_config();
 
     cfg.aw_bits = aw;
     cfg.hw.sagaw = aw == 39 ? 0x2 : aw == 48 ? 0x6 : 0xe;
     cfg.hw.pt = pt;
-    cfg.dma_blocks = blocks;
     cfg.verify_iotlb = verify;
     return fx_new_cfg(&cfg);
 }
@@ -49,7 +48,7 @@ static const XlateCase xlate_cases[] = {
 static void test_translate(const void *opaque)
 {
     const XlateCase *c = opaque;
-    Fx *f = fx_props(c->aw, true, false, false);
+    Fx *f = fx_props(c->aw, true, false);
     DmarXlate x;
 
     tables_init(f, c->levels, 0);
@@ -122,10 +121,7 @@ static void test_translate_superpages(void)
     fx_free(f);
 }
 
-#define BLK_IOVA        0x0abc0000ull
-#define BLK_PA(n)       (BIG_2M_B + (n) * 0x1000ull)
-
-/* The answer for IOVA: a block at BLK_PA(pa_page) of MASK */
+/* The answer for IOVA: PA, a block of MASK */
 static void assert_block(Fx *f, uint64_t iova, bool write, uint64_t pa,
                          uint64_t mask)
 {
@@ -138,59 +134,13 @@ static void assert_block(Fx *f, uint64_t iova, bool write, uint64_t pa,
 }
 
 /*
- * qtest /vtd-dmar/translate/contiguous-block: pages mapped contiguously
- * may be answered in one piece, which ends where the contiguity, the
- * mapping or the permission ends.
- */
-static void test_translate_block(void)
-{
-    Fx *f = fx_props(48, true, true, false);
-    DmarXlate x;
-    DmarRequest req = {
-        .addr = BLK_IOVA + 0x800, .sid = EDU_SID, .pasid = DMAR_NO_PASID,
-    };
-
-    tables_init(f, 4, 0);
-    map(f, BLK_IOVA, BLK_PA(0), 1, PTE_RW);
-    map(f, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_RW);
-    map(f, BLK_IOVA + 0x2000, BLK_PA(5), 1, PTE_RW);
-    map(f, BLK_IOVA + 0x3000, BLK_PA(3), 1, PTE_RW);
-    map(f, BLK_IOVA + 0x4000, BLK_PA(12), 1, PTE_RW);
-    map(f, BLK_IOVA + 0x5000, BLK_PA(13), 1, PTE_R);
-    map(f, BLK_IOVA + 0x9000, BLK_PA(20), 1, PTE_RW);
-    dmar_enable(f, ROOT_TABLE);
-
-    /* the miss caches the group; the answer is the contiguous pair */
-    assert_block(f, BLK_IOVA + 0x800, false, BLK_PA(0), 0x1fff);
-    assert_block(f, BLK_IOVA + 0x1800, true, BLK_PA(0), 0x1fff);
-    assert_block(f, BLK_IOVA + 0x2000, true, BLK_PA(5), 0xfff);
-    assert_block(f, BLK_IOVA + 0x3000, true, BLK_PA(3), 0xfff);
-    /* the page after: not mapped, a fault */
-    assert_block(f, BLK_IOVA + 0x9800, true, BLK_PA(20), 0xfff);
-    fault_of(f, BLK_IOVA + 0xa000, true, FR_WRITE);
-    assert_frcd(f, 0, BLK_IOVA + 0xa000, FR_WRITE, true);
-    /* a read-only page that physically follows: no write block */
-    assert_block(f, BLK_IOVA + 0x4800, true, BLK_PA(12), 0xfff);
-    fault_of(f, BLK_IOVA + 0x5000, true, FR_WRITE);
-    assert_frcd(f, 1, BLK_IOVA + 0x5000, FR_WRITE, true);
-    /* but reading across that pair is one block */
-    assert_block(f, BLK_IOVA + 0x4800, false, BLK_PA(12), 0x1fff);
-    /* someone keeps what is returned (notifiers): per page */
-    req.is_write = false;
-    g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, true,
-                                      &x));
-    g_assert_cmphex(x.t.mask, ==, 0xfff);
-    g_assert_cmphex(x.t.pa, ==, BLK_PA(0));
-    fx_free(f);
-}
-
-/*
  * qtest /vtd-dmar/spec/two-iovas-one-page: two IOVA pages mapping the
- * same physical page never become one 8 KiB block.
+ * same physical page are answered each as its own page, from the walk
+ * and from the IOTLB.
  */
 static void test_two_iovas_one_page(void)
 {
-    Fx *f = fx_props(48, true, true, false);
+    Fx *f = fx_new();
     const uint64_t two = 0x40000000ull;
 
     tables_init(f, 3, 0);
@@ -344,24 +294,18 @@ static void test_translate_shared(void)
     g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
     fx_free(f);
 
-    /*
-     * verify-iotlb checks every hit against the tables, and dma-blocks
-     * grows a hit over its neighbours: the lock's work, both.
-     */
-    for (unsigned opt = 0; opt < 2; opt++) {
-        cfg = fx_config();
-        cfg.verify_iotlb = !opt;
-        cfg.dma_blocks = opt;
-        f = fx_new_cfg(&cfg);
-        tables_init(f, 3, 0);
-        map(f, IOVA_A, PAGE_P1, 1, PTE_R);
-        dmar_enable(f, ROOT_TABLE);
-        g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-        g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
-        g_assert_cmpuint(f->u.iotlb.stats.hits, ==, 1);
-        g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
-        fx_free(f);
-    }
+    /* verify-iotlb checks every hit against the tables: the lock's work */
+    cfg = fx_config();
+    cfg.verify_iotlb = true;
+    f = fx_new_cfg(&cfg);
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_enable(f, ROOT_TABLE);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P1);
+    g_assert_cmpuint(f->u.iotlb.stats.hits, ==, 1);
+    g_assert_false(shared(f, IOVA_A, DMAR_PERM_R, false, &x));
+    fx_free(f);
 }
 
 /* qtest /vtd-dmar/translate/passthrough */
@@ -405,16 +349,6 @@ static void test_translate_passthrough(void)
     g_assert_cmphex(xlate(f, IDENT_IN, false), ==, IDENT_IN);
     g_assert_cmphex(xlate(f, IDENT_OUT, true), ==, IDENT_OUT);
     g_assert_cmphex(fsts(f), ==, 0);
-    fx_free(f);
-
-    /* with dma_blocks, one answer covers everything below HAW */
-    f = fx_props(48, true, true, false);
-    tables_init(f, 3, CTX_TT(TT_PASSTHROUGH));
-    dmar_enable(f, ROOT_TABLE);
-    g_assert_true(fx_dma(f, 0x123456789ull, true, &x));
-    g_assert_cmphex(x.t.mask, ==, haw_mask(f));
-    g_assert_cmphex(x.t.iova, ==, 0);
-    g_assert_cmphex(x.t.pa, ==, 0);
     fx_free(f);
 }
 
@@ -574,7 +508,7 @@ static const FaultCase fault_cases[] = {
 static void test_fault(const void *opaque)
 {
     const FaultCase *c = opaque;
-    Fx *f = fx_props(c->aw, !c->no_pt, false, false);
+    Fx *f = fx_props(c->aw, !c->no_pt, false);
     ScnFaultEnv e = { .rta = ROOT_TABLE, .iova = IOVA_F };
     const DmarEvent *ev;
     DmarXlate x;
@@ -628,8 +562,7 @@ static void test_fault_no_record(void)
     tables_init(f, 3, 0);
     wr32(f, REG_FECTL, 0);
     dmar_enable(f, ROOT_TABLE);
-    g_assert_false(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, false,
-                                       false, &x));
+    g_assert_false(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, false, &x));
     g_assert_cmphex(x.fault.fr, ==, FR_READ);
     g_assert_cmpuint(x.act, ==, 0);
     assert_no_fault(f);
@@ -637,8 +570,7 @@ static void test_fault_no_record(void)
     /* and a request with a PASID is blocked in a legacy context */
     map(f, IOVA_C, PAGE_P1, 1, PTE_RW);
     req.pasid = 5;
-    g_assert_false(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true,
-                                       false, &x));
+    g_assert_false(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
     g_assert_cmphex(x.fault.fr, ==, 0xd);
     g_assert_cmpuint(x.act, ==, DMAR_ACT_FAULT_EVENT);
     fx_free(f);
@@ -774,7 +706,7 @@ static void assert_step(const DmarProbe *p, unsigned i, DmarProbeTable table,
 static void test_probe_translate(const void *opaque)
 {
     const XlateCase *c = opaque;
-    Fx *f = fx_props(c->aw, true, false, false);
+    Fx *f = fx_props(c->aw, true, false);
     DmarProbe p;
     DmarXlate x;
 
@@ -835,7 +767,7 @@ static void test_probe_translate(const void *opaque)
 static void test_probe_fault(const void *opaque)
 {
     const FaultCase *c = opaque;
-    Fx *f = fx_props(c->aw, !c->no_pt, false, false);
+    Fx *f = fx_props(c->aw, !c->no_pt, false);
     ScnFaultEnv e = { .rta = ROOT_TABLE, .iova = IOVA_F };
     DmarProbe p;
     DmarXlate x;
@@ -1217,7 +1149,7 @@ static void test_evict(void)
  */
 static void test_verify_iotlb(void)
 {
-    Fx *f = fx_props(48, true, false, true);
+    Fx *f = fx_props(48, true, true);
     g_autofree char *want = NULL;
     const DmarEvent *ev;
     DmarXlate x;
@@ -1304,36 +1236,6 @@ static void test_verify_iotlb(void)
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
     g_assert_cmphex(xlate(f, IOVA_A, false), ==, PAGE_P2);
     g_assert_cmpuint(fx_count(f, DMAR_EV_STALE_HIT), ==, 0);
-    g_assert_cmphex(fsts(f), ==, 0);
-    fx_free(f);
-}
-
-/* qtest /vtd-dmar/invalidate/verify-iotlb-block */
-static void test_verify_iotlb_block(void)
-{
-    DmarUnitConfig cfg = fx_config();
-    const DmarEvent *ev;
-    DmarXlate x;
-    Fx *f;
-
-    cfg.verify_iotlb = cfg.dma_blocks = true;
-    f = fx_new_cfg(&cfg);
-    tables_init(f, 4, 0);
-    map(f, BLK_IOVA, BLK_PA(0), 1, PTE_R);
-    map(f, BLK_IOVA + 0x1000, BLK_PA(1), 1, PTE_R);
-    dmar_enable(f, ROOT_TABLE);
-    assert_block(f, BLK_IOVA + 0x800, false, BLK_PA(0), 0xfff);
-    assert_block(f, BLK_IOVA + 0x1000, false, BLK_PA(1), 0xfff);
-    map(f, BLK_IOVA + 0x1000, BLK_PA(5), 1, PTE_R);
-    fx_clear_events(f);
-    g_assert_true(fx_dma(f, BLK_IOVA + 0x800, false, &x));
-    g_assert_cmphex(x.t.mask, ==, 0xfff);
-    g_assert_cmpuint(fx_count(f, DMAR_EV_STALE_HIT), ==, 0);
-    g_assert_true(fx_dma(f, BLK_IOVA + 0x1000, false, &x));
-    g_assert_cmphex(x.t.pa, ==, BLK_PA(1));
-    ev = fx_one(f, DMAR_EV_STALE_HIT);
-    g_assert_cmphex(ev->stale.pa, ==, BLK_PA(1));
-    g_assert_cmphex(ev->stale.walk_pa, ==, BLK_PA(5));
     g_assert_cmphex(fsts(f), ==, 0);
     fx_free(f);
 }
@@ -1991,7 +1893,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     ADD_CASES("/dmar-unit/dma/translate", xlate_cases, test_translate);
     g_test_add_func("/dmar-unit/dma/superpages", test_translate_superpages);
-    g_test_add_func("/dmar-unit/dma/contiguous-block", test_translate_block);
     g_test_add_func("/dmar-unit/dma/two-iovas-one-page",
                     test_two_iovas_one_page);
     g_test_add_func("/dmar-unit/dma/te-off", test_translate_te_off);
@@ -2016,8 +1917,6 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/dma/leaf-group", test_leaf_group);
     g_test_add_func("/dmar-unit/dma/evict", test_evict);
     g_test_add_func("/dmar-unit/dma/verify-iotlb", test_verify_iotlb);
-    g_test_add_func("/dmar-unit/dma/verify-iotlb-block",
-                    test_verify_iotlb_block);
     g_test_add_func("/dmar-unit/ir/irta-latch", test_ir_irta_latch);
     g_test_add_func("/dmar-unit/ir/remap", test_ir_remap);
     g_test_add_func("/dmar-unit/ir/eim", test_ir_eim);

@@ -469,12 +469,12 @@ static void test_supervisor_apart(void)
     fs_map(s, s->fs, IOVA_A, PAGE_P1, FS_P);
     sm_enable(s);
     g_assert_true(dmar_unit_translate(&s->f->u, &req, DMAR_PERM_R, true,
-                                      false, &x));
+                                      &x));
     g_assert_cmphex(x.t.pa, ==, PAGE_P1);
     /* the same address as a user request: the U/S fault, not the cache */
     req.priv = false;
     g_assert_false(dmar_unit_translate(&s->f->u, &req, DMAR_PERM_R, true,
-                                       false, &x));
+                                       &x));
     g_assert_cmphex(x.fault.fr, ==, DMAR_FR_SM_USER);
     g_assert_true(x.fault.pasid_valid);
     g_assert_cmphex(x.fault.pasid, ==, 3);

@@ -89,16 +89,6 @@ static unsigned entry_level(const DmarIotlbEntry *e)
     return e->tag & R_IOTLB_TAG_LEVEL_MASK;
 }
 
-static uint64_t entry_pa(const DmarIotlbEntry *e)
-{
-    return e->pa & ~R_IOTLB_PA_PERM_MASK;
-}
-
-static uint8_t entry_perm(const DmarIotlbEntry *e)
-{
-    return e->pa & R_IOTLB_PA_PERM_MASK;
-}
-
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 {
     memset(t, 0, sizeof(*t));
@@ -426,47 +416,6 @@ bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
         }
     }
     return shared_large(t, key, iova, levels, fresh, now, out);
-}
-
-unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
-                           uint8_t need, unsigned max_order,
-                           DmarTranslation *tr)
-{
-    uint16_t sid = key->sid;
-    uint32_t pasid = key->pasid;
-    uint8_t stage = key->stage;
-    unsigned order = 0;
-
-    if (tr->level != 1 || !need || (tr->perm & need) != need) {
-        return 0;
-    }
-    for (; order < max_order; order++) {
-        uint64_t half = DMAR_PAGE_SIZE << order, mask = 2 * half - 1;
-        uint64_t base = tr->iova & ~mask, pa = tr->pa & ~mask;
-        uint64_t other = tr->iova ^ half;    /* the half TR lacks */
-        uint8_t perm = tr->perm;
-
-        /* Input and output must be aligned alike at the doubled size. */
-        if ((tr->iova ^ tr->pa) & half) {
-            break;
-        }
-        for (uint64_t a = other; a < other + half; a += DMAR_PAGE_SIZE) {
-            DmarIotlbEntry *e = iotlb_find(t, sid, pasid, stage, a);
-            uint64_t emask = e ? (1ull << level_shift(entry_level(e))) - 1
-                               : 0;
-
-            if (!e || (entry_perm(e) & need) != need ||
-                entry_pa(e) + (a & emask) != pa + (a - base)) {
-                return order;
-            }
-            perm &= entry_perm(e);
-        }
-        tr->iova = base;
-        tr->pa = pa;
-        tr->mask = mask;
-        tr->perm = perm;
-    }
-    return order;
 }
 
 /* DID's source-ids, forgotten lazily after a global flush. */

@@ -166,19 +166,6 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out);
 /*
- * Grow the 4 KiB translation TR of KEY, a naturally aligned block at a
- * time, while the IOTLB holds every page of the doubled block for KEY
- * with at least NEED, mapped contiguously: the result answers a long DMA
- * in one piece. Its permissions are those all its pages share. At most
- * 2^MAX_ORDER pages; returns the order reached (0: TR is unchanged).
- * Touches neither statistics nor LRU. TR no longer describes one IOTLB
- * entry: do not insert it.
- */
-#define DMAR_EXTEND_ORDER   9       /* 2 MiB: one level-1 table */
-unsigned dmar_iotlb_extend(DmarIotlb *t, const DmarCacheKey *key,
-                           uint8_t need, unsigned max_order,
-                           DmarTranslation *tr);
-/*
  * Cache TR (of level 1..3) for KEY in domain DID. Returns true if a live
  * entry was evicted to make room.
  */

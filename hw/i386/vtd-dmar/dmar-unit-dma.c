@@ -271,12 +271,10 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
         /*
          * Pass-through is the identity below the host address width (the
          * walk faulted above it): nothing worth caching, not an IOTLB
-         * entry (level 0). With dma_blocks one answer covers it all. A
-         * translated request is passed as is: never an IOTLB entry that
-         * an untranslated one could hit.
+         * entry (level 0). A translated request is passed as is: never
+         * an IOTLB entry that an untranslated one could hit.
          */
-        t->mask = u->cfg.dma_blocks && pt ? (1ull << u->cfg.hw.haw) - 1 :
-                                            DMAR_PAGE_SIZE - 1;
+        t->mask = DMAR_PAGE_SIZE - 1;
         t->iova = t->pa = req->addr & ~t->mask;
         t->level = 0;
         return true;
@@ -361,8 +359,7 @@ static DmarCacheKey iotlb_key_of(const DmarRequest *req)
 void dmar_unit_shared_update(DmarUnit *u)
 {
     qatomic_set(&u->shared_ok, translating(u) && ttm_ok(u) &&
-                               !pmr_in_force(u) && !u->cfg.verify_iotlb &&
-                               !u->cfg.dma_blocks);
+                               !pmr_in_force(u) && !u->cfg.verify_iotlb);
 }
 
 /*
@@ -395,7 +392,7 @@ bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
 }
 
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
-                         bool record, bool notifiers, DmarXlate *x)
+                         bool record, DmarXlate *x)
 {
     DmarCacheKey key = iotlb_key_of(req);
     bool ok;
@@ -429,16 +426,6 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
         if (!ok && record) {
             x->act |= dmar_unit_report_fault(u, &x->fault);
         }
-    }
-    /*
-     * dma_blocks: a long DMA over contiguous pages goes through in one
-     * piece (one host mapping, one I/O vector). Not when someone keeps
-     * what we return (IOMMU notifiers: vhost's device IOTLB): the
-     * invalidations they hear of are per page. Not with verify_iotlb
-     * either, which checks every page a DMA uses.
-     */
-    if (ok && u->cfg.dma_blocks && !u->cfg.verify_iotlb && !notifiers) {
-        dmar_iotlb_extend(&u->iotlb, &key, need, DMAR_EXTEND_ORDER, &x->t);
     }
     return ok && pmr_check(u, req, x);
 }

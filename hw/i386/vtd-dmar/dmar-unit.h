@@ -45,7 +45,6 @@ typedef struct DmarUnitConfig {
     uint32_t iotlb_entries;
     uint32_t ctx_entries;
     bool verify_iotlb;      /* re-walk on IOTLB hits, report stale ones */
-    bool dma_blocks;        /* answer contiguous blocks, not pages */
     DmarHwConfig hw;        /* haw, sagaw, sllps, pt, dt, sc, stale_tm */
     /*
      * Protected memory regions (CAP.PLMR/PHMR, §11.4.8): the registers'
@@ -352,11 +351,10 @@ typedef struct DmarXlate {
 
 /*
  * Translate REQ, which needs permissions NEED (DMAR_PERM_*). A fault is
- * recorded only with RECORD. NOTIFIERS: someone keeps what is returned
- * (per-page answers then, whatever dma_blocks says).
+ * recorded only with RECORD.
  */
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
-                         bool record, bool notifiers, DmarXlate *x);
+                         bool record, DmarXlate *x);
 /*
  * dmar_unit_translate()'s IOTLB hit, for a caller that does not hold the
  * lock serialising every other call here (dmar_iotlb_lookup_shared()):

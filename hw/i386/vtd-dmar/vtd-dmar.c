@@ -591,8 +591,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     } else {
         QEMU_LOCK_GUARD(&s->lock);
         ok = dmar_unit_translate(&s->unit, &req, flag & IOMMU_RW,
-                                 flag != IOMMU_NONE,
-                                 !QLIST_EMPTY(&iommu->iommu_notify), &x);
+                                 flag != IOMMU_NONE, &x);
         /* Which domain's invalidations the device's notifiers must hear */
         if (x.walked) {
             if (das->did == DMAR_DAS_DID_NONE) {
@@ -1347,7 +1346,6 @@ static void dmar_realize(DeviceState *dev, Error **errp)
         .iotlb_entries = s->iotlb_entries,
         .ctx_entries = s->ctx_entries,
         .verify_iotlb = s->verify_iotlb,
-        .dma_blocks = s->dma_blocks,
         .hw = {
             .haw = dmar_platform_haw(),
             .sagaw = !s->dma_translation ? 0 :
@@ -1484,8 +1482,6 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT32("ctx-entries", DmarState, ctx_entries, 256),
     /* Debug: re-walk on every IOTLB hit and report stale entries in use */
     DEFINE_PROP_BOOL("x-verify-iotlb", DmarState, verify_iotlb, false),
-    /* Off: with it, TCG guests hit a QEMU 10.0 race (docs/vtd-dmar.rst). */
-    DEFINE_PROP_BOOL("x-dma-blocks", DmarState, dma_blocks, false),
     /* Off: CAP.SAGAW 0, no context entry may translate (IR only) */
     DEFINE_PROP_BOOL("dma-translation", DmarState, dma_translation, true),
     /* ECAP.SC: SNP (bit 11) of a leaf entry is allowed, not reserved */
