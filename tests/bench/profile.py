@@ -29,6 +29,9 @@ costs: the path's samples over the window, as host CPU seconds, divided
 by the queue runs in the window. The runs and the IOTLB invalidations
 are counted from the trace events dmar_qi_run and dmar_iotlb_inv, which
 the wrapper enables into a log file and counts at the window's edges.
+That log costs host CPU of its own (a write per event): rows with many
+invalidations (caching mode maps) are then slower than unprofiled, and
+--no-count leaves it out (no runs, no per-run cost).
 In strict mode Linux submits each unmap's page-selective invalidation
 with its wait descriptor as one run: then a run's cost is that of a
 page-selective invalidation plus wait.
@@ -43,6 +46,7 @@ import os
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
@@ -113,7 +117,7 @@ def inv_counts(log):
     return runs, invs
 
 
-def wrap(data, argv):
+def wrap(data, argv, count=True):
     """Run ARGV (QEMU) under perf record into DATA, sampling from the
     guest's "VTD: BOOT" line to its next "VTD: BENCH" line; the console
     passes through. The invalidations of the window go to DATA.inv (queue
@@ -125,8 +129,9 @@ def wrap(data, argv):
     os.mkfifo(ctl)
     os.mkfifo(ack)
     # The log file is line-buffered: counted lines are those written
-    argv = argv + ["-trace", "dmar_qi_run", "-trace", "dmar_iotlb_inv",
-                   "-D", log]
+    if count:
+        argv = argv + ["-trace", "dmar_qi_run", "-trace", "dmar_iotlb_inv",
+                       "-D", log]
     p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock",
                           "-F", str(FREQ), "-D", "-1", "--control",
                           "fifo:%s,%s" % (ctl, ack), "-o", data, "--"] +
@@ -199,6 +204,11 @@ def main():
     ap.add_argument("--kernel", default="6.12")
     ap.add_argument("--passes", type=int, default=0,
                     help="reads of the disk per 1M row (guest default 32)")
+    ap.add_argument("--no-count", action="store_true",
+                    help="no trace log of the invalidations (its writes "
+                    "cost host CPU where there are many)")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep each run's perf.data in DIR (perf report -i)")
     ap.add_argument("--top", type=int, default=6,
                     help="functions listed per configuration")
     ap.add_argument("--smoke", action="store_true",
@@ -208,7 +218,7 @@ def main():
     ap.add_argument("argv", nargs="*")
     a = ap.parse_args()
     if a.wrap:
-        return wrap(a.wrap, a.argv)
+        return wrap(a.wrap, a.argv, not a.no_count)
     if a.smoke:
         a.rows, a.modes, a.rounds = "blk-4K", "strict", 1
 
@@ -226,8 +236,9 @@ def main():
         for c in cols:
             for r in rows:
                 data = os.path.join(tmp, "perf.data")
-                os.environ["VTD_QEMU_WRAPPER"] = "%s %s --wrap %s --" % (
-                    sys.executable, me, data)
+                os.environ["VTD_QEMU_WRAPPER"] = "%s %s --wrap %s%s --" % (
+                    sys.executable, me, data,
+                    " --no-count" if a.no_count else "")
                 if a.passes:
                     os.environ["VTD_GUEST_CMDLINE"] = "vtd.passes=%d" % \
                         a.passes
@@ -240,7 +251,13 @@ def main():
                           (rnd + 1, c[0], c[1], r, run.log), flush=True)
                     continue
                 own, api, n, by, inv = shares(data, units[family(c[0])])
-                os.unlink(data)
+                if a.keep:
+                    os.makedirs(a.keep, exist_ok=True)
+                    shutil.move(data, os.path.join(
+                        a.keep, "perf.%s.%s.%s.%d.data" % (c[0], c[1], r,
+                                                           rnd)))
+                else:
+                    os.unlink(data)
                 runs = invs = 0
                 if os.path.exists(data + ".inv"):
                     with open(data + ".inv") as f:
