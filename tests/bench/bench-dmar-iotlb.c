@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         if (shared || unit_shared) {
             req.addr = iova;
             if (shared ? !dmar_iotlb_lookup_shared(&t, &key, iova, &tr) :
-                !dmar_unit_translate_shared(u, &req, DMAR_PERM_R, &x)) {
+                !dmar_unit_translate_shared(u, &req, DMAR_PERM_R, &x.t)) {
                 fprintf(stderr, "unexpected miss at 0x%" PRIx64 "\n", iova);
                 return 1;
             }

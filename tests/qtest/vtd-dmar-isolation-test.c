@@ -695,6 +695,34 @@ static void test_scope_bypass_default(void)
     dmar_free(d);
 }
 
+/*
+ * A queued page invalidation with its wait, as Linux submits one: the
+ * run stops before the wait until the probe has heard of the page, and
+ * then goes on in the same IQT write. A wait left to a later bottom
+ * half would keep the guest spinning on its status meanwhile.
+ */
+static void test_unmap_wait_at_once(void)
+{
+    QDmar *d = unmap_setup(true);
+    g_autofree char *ev = NULL;
+    uint64_t runs, deferred;
+
+    use(d, IOVA_A, PAGE_P1, 0x51);
+    runs = dmar_queue_stat(d, "runs");
+    deferred = dmar_queue_stat(d, "deferred-runs");
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_sync(d);
+    ev = probe_take(d);
+    g_assert_cmpstr(ev, ==, "12345000+fff");
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    /* a wait alone has nothing to wait for: one run */
+    dmar_qi_sync(d);
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 3);
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -705,6 +733,7 @@ int main(int argc, char **argv)
         qtest_add_data_func(path, &unmap_cases[i], test_unmap);
     }
     qtest_add_func("/vtd-dmar/unmap/after-global", test_unmap_after_global);
+    qtest_add_func("/vtd-dmar/unmap/wait-at-once", test_unmap_wait_at_once);
     qtest_add_func("/vtd-dmar/unmap/two-domains", test_unmap_two_domains);
     qtest_add_func("/vtd-dmar/intr-range/blocked", test_intr_range);
     qtest_add_func("/vtd-dmar/intr-range/large-page",

@@ -303,7 +303,7 @@ static void assert_queue(QDmar *d, QDict *q)
 {
     static const char *const req[] = {
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
-        "error", "error-info", NULL,
+        "error", "error-info", "runs", "deferred-runs", NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
     uint64_t iqa = dmar_rd64(d, REG_IQA);
@@ -325,6 +325,7 @@ static void assert_queue(QDmar *d, QDict *q)
     g_assert_cmpint(flag(iq, "error"), ==,
                     !!(dmar_rd32(d, REG_FSTS) & FSTS_IQE));
     g_assert_cmphex(num(iq, "error-info"), ==, dmar_rd64(d, REG_IQERCD));
+    g_assert_cmpuint(num(iq, "deferred-runs"), <=, num(iq, "runs"));
 }
 
 static const char *const cache_names[] = {
@@ -1947,9 +1948,11 @@ static GPtrArray *info_lines(QDict *q)
     }
     g_ptr_array_add(w, g_strdup_printf(
         "  queue: 0x%" PRIx64 ", %" PRIu64 " entries of %" PRIu64 " bits, "
-        "head %" PRIu64 " tail %" PRIu64 "%s", num(iq, "address"),
-        num(iq, "entries"), num(iq, "descriptor-width"), num(iq, "head"),
-        num(iq, "tail"), flag(iq, "error") ? ", error (iqercd " : ""));
+        "head %" PRIu64 " tail %" PRIu64 ", %" PRIu64 " runs (%" PRIu64
+        " deferred)%s", num(iq, "address"), num(iq, "entries"),
+        num(iq, "descriptor-width"), num(iq, "head"), num(iq, "tail"),
+        num(iq, "runs"), num(iq, "deferred-runs"),
+        flag(iq, "error") ? ", error (iqercd " : ""));
     if (flag(iq, "error")) {
         char *l = g_ptr_array_steal_index(w, w->len - 1);
 

@@ -153,8 +153,11 @@ static void test_queue_continuation(void)
 {
     QDmar *d = dmar_boot("");
     unsigned tail = BIG_ENTRIES - 1, h;
+    uint64_t runs, deferred;
 
     big_enable(d);
+    runs = dmar_queue_stat(d, "runs");
+    deferred = dmar_queue_stat(d, "deferred-runs");
     big_fill(d, 0, tail, BIG_ENTRIES, 0);
     vm_stop(d);
     dmar_qi_kick(d);
@@ -179,6 +182,11 @@ static void test_queue_continuation(void)
     assert_done_between(d, 0, tail);
     g_assert_cmphex(dmar_rd32(d, REG_FSTS), ==, 0);
     g_assert_cmphex(dmar_rd64(d, REG_IQT), ==, dmar_iq_off(tail));
+    /* every run after the first was the bottom half's */
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), >=,
+                     deferred + (tail - h + 1023) / 1024);
+    g_assert_cmpuint(dmar_queue_stat(d, "runs") - runs, ==,
+                     1 + dmar_queue_stat(d, "deferred-runs") - deferred);
     dmar_free(d);
 }
 

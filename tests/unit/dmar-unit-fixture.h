@@ -530,7 +530,7 @@ static inline bool fx_dma_sid(Fx *f, uint16_t sid, uint64_t iova, bool write,
         .type = DMAR_REQ_UNTRANSLATED, .is_write = write,
     };
     uint8_t need = write ? DMAR_PERM_W : DMAR_PERM_R;
-    DmarXlate shared;
+    DmarTranslation shared;
     bool hit = dmar_unit_translate_shared(&f->u, &req, need, &shared);
     bool ok = dmar_unit_translate(&f->u, &req, need, true, x);
 
@@ -540,9 +540,9 @@ static inline bool fx_dma_sid(Fx *f, uint16_t sid, uint64_t iova, bool write,
      * DMA checks it too.
      */
     if (hit) {
-        g_assert_true(ok && x->hit);
-        assert_same_translation(&shared.t, &x->t);
-        g_assert_cmpint(shared.act, ==, 0);
+        g_assert_true(ok && x->hit && !x->walked && !x->untranslated);
+        assert_same_translation(&shared, &x->t);
+        g_assert_cmpint(x->act, ==, 0);
     }
     fx_act(f, x->act);
     return ok;

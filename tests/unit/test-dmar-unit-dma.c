@@ -217,7 +217,7 @@ static bool shared(Fx *f, uint64_t iova, uint8_t need, bool exec,
         .exec = exec,
     };
 
-    return dmar_unit_translate_shared(&f->u, &req, need, x);
+    return dmar_unit_translate_shared(&f->u, &req, need, &x->t);
 }
 
 static void test_translate_shared(void)
@@ -246,9 +246,6 @@ static void test_translate_shared(void)
     hits = f->u.iotlb.stats.hits;
     memset(&x, 0xa5, sizeof(x));
     g_assert_true(shared(f, IOVA_A + 0x10, DMAR_PERM_R, false, &x));
-    g_assert_true(x.hit);
-    g_assert_false(x.walked || x.untranslated || x.pmr_blocked);
-    g_assert_cmpuint(x.act, ==, 0);
     g_assert_cmphex(x.t.iova, ==, IOVA_A);
     g_assert_cmphex(x.t.pa, ==, PAGE_P1);
     g_assert_cmphex(x.t.mask, ==, 0xfff);

@@ -51,7 +51,7 @@ typedef struct DmarDevAS {
     DmarShadow shadow;
     int32_t map_did;
     bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
-    /* IOTLB hits without the lock, for query-vtd-dmar (atomic) */
+    /* IOTLB hits without the lock, for query-vtd-dmar (a statistic) */
     uint64_t shared_hits;
 } DmarDevAS;
 
@@ -147,6 +147,9 @@ struct DmarState {
     GArray *unmap_pending;      /* of DmarUnmap */
     bool unmap_all;             /* pending: every device, whole range */
     bool devtlb_all;            /* ... and every device-TLB, whole range */
+    /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
+    uint64_t qi_runs, qi_deferred_runs;
+    bool qi_in_bh;
 
     /* VTD_DMAR_FAULT events (dmar-qmp.c); @lock */
     QEMUBH *fault_bh;           /* sends them */

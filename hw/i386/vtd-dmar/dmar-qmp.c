@@ -302,7 +302,7 @@ static uint64_t dmar_shared_hits(DmarState *s)
 
     g_hash_table_iter_init(&it, s->dev_as);
     while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
-        n += qatomic_read(&das->shared_hits);
+        n += qatomic_read_u64(&das->shared_hits);
     }
     return n;
 }
@@ -377,6 +377,8 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     info->fsts = dmar_unit_get32(u, A_FSTS);
     q->error = info->fsts & R_FSTS_IQE_MASK;
     q->error_info = dmar_unit_get64(u, A_IQERCD);
+    q->runs = s->qi_runs;
+    q->deferred_runs = s->qi_deferred_runs;
     info->queue = q;
 
     info->fault_records = dmar_fault_records(u);
@@ -563,8 +565,10 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                        i->pmr->high_base, i->pmr->high_limit);
     }
     monitor_printf(mon, "  queue: 0x%" PRIx64 ", %" PRIu32 " entries of %u "
-                   "bits, head %" PRIu32 " tail %" PRIu32, q->address,
-                   q->entries, q->descriptor_width, q->head, q->tail);
+                   "bits, head %" PRIu32 " tail %" PRIu32 ", %" PRIu64
+                   " runs (%" PRIu64 " deferred)", q->address, q->entries,
+                   q->descriptor_width, q->head, q->tail, q->runs,
+                   q->deferred_runs);
     if (q->error) {
         monitor_printf(mon, ", error (iqercd 0x%" PRIx64 ")", q->error_info);
     }

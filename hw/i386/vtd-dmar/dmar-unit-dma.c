@@ -371,24 +371,18 @@ void dmar_unit_shared_update(DmarUnit *u)
  * the request) is seen only with shared_ok's new value.
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
-                                uint8_t need, DmarXlate *x)
+                                uint8_t need, DmarTranslation *t)
 {
     DmarCacheKey key = iotlb_key_of(req);
 
     if (!qatomic_read(&u->shared_ok) || req->exec ||
-        !dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, &x->t) ||
-        (x->t.perm & need) != need) {
+        !dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, t) ||
+        (t->perm & need) != need) {
         return false;
     }
     /* The entry before shared_ok again (set_write_begin()'s wmb) */
     smp_rmb();
-    if (!qatomic_read(&u->shared_ok)) {
-        return false;
-    }
-    x->act = 0;
-    x->hit = true;
-    x->walked = x->untranslated = x->pmr_blocked = false;
-    return true;
+    return qatomic_read(&u->shared_ok);
 }
 
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,

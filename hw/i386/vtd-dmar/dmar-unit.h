@@ -358,11 +358,12 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
 /*
  * dmar_unit_translate()'s IOTLB hit, for a caller that does not hold the
  * lock serialising every other call here (dmar_iotlb_lookup_shared()):
- * true with X as dmar_unit_translate() would fill it, or false, with X
- * undefined, when only dmar_unit_translate() can answer. Counts nothing.
+ * true with T as dmar_unit_translate() would fill its X->t (a hit: no
+ * action, nothing walked, translated), or false, with T undefined, when
+ * only dmar_unit_translate() can answer. Counts nothing.
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
-                                uint8_t need, DmarXlate *x);
+                                uint8_t need, DmarTranslation *t);
 /* Recompute shared_ok, after the registers changed (dmar-unit-dma.c) */
 void dmar_unit_shared_update(DmarUnit *u);
 /*

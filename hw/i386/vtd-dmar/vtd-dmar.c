@@ -194,6 +194,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_QI_RUN:
         trace_dmar_qi_run(ev->qi_run.head, ev->qi_run.tail,
                           ev->qi_run.processed);
+        s->qi_runs++;
+        s->qi_deferred_runs += s->qi_in_bh;
         break;
     case DMAR_EV_QI_ERROR:
         trace_dmar_qi_error(ev->qi_error.head, ev->qi_error.why);
@@ -298,12 +300,9 @@ static void dmar_send_event(DmarState *s, bool inv)
 static void dmar_unmap_flush(DmarState *s);
 static void dmar_update_address_spaces(DmarState *s);
 
-/* Do what DMAR_ACT_* bits ask, with the lock dropped (BQL held). */
-static void dmar_run_actions(DmarState *s, unsigned act)
+/* Do what DMAR_ACT_* bits ask but the queue's, lock dropped (BQL held) */
+static void dmar_do_actions(DmarState *s, unsigned act)
 {
-    if (act & DMAR_ACT_QI_PENDING) {
-        qemu_bh_schedule(s->qi_bh);
-    }
     /* Notifiers forget old translations before the devices go on. */
     if (act & DMAR_ACT_UNMAP) {
         dmar_unmap_flush(s);
@@ -336,6 +335,41 @@ static void dmar_run_actions(DmarState *s, unsigned act)
 static unsigned dmar_unit_done_locked(DmarState *s, unsigned act)
 {
     return act | (dmar_unmap_pending_locked(s) ? DMAR_ACT_UNMAP : 0);
+}
+
+/*
+ * Do what DMAR_ACT_* bits ask, with the lock dropped (BQL held).
+ *
+ * A queue left pending goes on in qi_bh, unless what stopped it was
+ * the glue's own work, just done here: a wait descriptor waits until
+ * notifiers have heard of the invalidations before it, address spaces
+ * have switched after a context change, or KVM has re-read its routes.
+ * Then the queue goes on at once, DMAR_QI_SYNC_RUNS runs at most: the
+ * guest's wait completes in the same action (Linux submits each
+ * invalidation with its wait and spins on the status), and one guest
+ * action still does a bounded amount of work.
+ */
+#define DMAR_QI_SYNC_RUNS   2
+
+static void dmar_run_actions(DmarState *s, unsigned act)
+{
+    const unsigned glue_work = DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS |
+                               DMAR_ACT_IEC_NOTIFY;
+
+    for (unsigned runs = 0;; runs++) {
+        dmar_do_actions(s, act);
+        if (!(act & DMAR_ACT_QI_PENDING)) {
+            return;
+        }
+        if (!(act & glue_work) || runs == DMAR_QI_SYNC_RUNS ||
+            !runstate_is_running()) {
+            qemu_bh_schedule(s->qi_bh);
+            return;
+        }
+        WITH_QEMU_LOCK_GUARD(&s->lock) {
+            act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
+        }
+    }
 }
 
 /* ---- the register window ---- */
@@ -421,7 +455,9 @@ static void dmar_qi_bh(void *opaque)
         return;
     }
     WITH_QEMU_LOCK_GUARD(&s->lock) {
+        s->qi_in_bh = true;
         act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
+        s->qi_in_bh = false;
     }
     dmar_run_actions(s, act);
 }
@@ -563,6 +599,31 @@ static int dmar_int_remap(X86IOMMUState *iommu, MSIMessage *src,
 
 /* ---- translation ---- */
 
+/* The locked path: a miss, a walk, a fault, all but a plain IOTLB hit */
+static bool dmar_translate_locked(DmarDevAS *das, const DmarRequest *req,
+                                  IOMMUAccessFlags flag, DmarXlate *x)
+{
+    DmarState *s = das->unit;
+    bool ok = false;
+
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        ok = dmar_unit_translate(&s->unit, req, flag & IOMMU_RW,
+                                 flag != IOMMU_NONE, x);
+        /* Which domain's invalidations the device's notifiers must hear */
+        if (x->walked) {
+            if (das->did == DMAR_DAS_DID_NONE) {
+                das->did = x->did;
+            } else if (das->did != x->did) {
+                das->did = DMAR_DAS_DID_MIXED;
+            }
+        }
+    }
+    if (x->act) {
+        dmar_run_actions(s, x->act);
+    }
+    return ok;
+}
+
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                                        IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -578,42 +639,37 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         .addr_mask = DMAR_PAGE_SIZE - 1,
         .perm = IOMMU_NONE,
     };
-    DmarXlate x;
-    bool ok;
+    DmarTranslation t;
+    bool ok, hit = true, untranslated = false;
 
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
-     * iothreads and vCPUs translate side by side.
+     * iothreads and vCPUs translate side by side. Its count is a
+     * statistic, kept without a locked add per DMA page: two threads
+     * translating for one device at the same moment may lose one.
      */
-    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &x);
+    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
     if (ok) {
-        qatomic_inc(&das->shared_hits);
+        qatomic_set_u64(&das->shared_hits,
+                        qatomic_read_u64(&das->shared_hits) + 1);
     } else {
-        QEMU_LOCK_GUARD(&s->lock);
-        ok = dmar_unit_translate(&s->unit, &req, flag & IOMMU_RW,
-                                 flag != IOMMU_NONE, &x);
-        /* Which domain's invalidations the device's notifiers must hear */
-        if (x.walked) {
-            if (das->did == DMAR_DAS_DID_NONE) {
-                das->did = x.did;
-            } else if (das->did != x.did) {
-                das->did = DMAR_DAS_DID_MIXED;
-            }
-        }
-    }
-    if (x.act) {
-        dmar_run_actions(s, x.act);
+        DmarXlate x;
+
+        ok = dmar_translate_locked(das, &req, flag, &x);
+        t = x.t;
+        hit = x.hit;
+        untranslated = x.untranslated;
     }
     if (ok) {
-        r.iova = x.t.iova;
-        r.translated_addr = x.t.pa;
-        r.addr_mask = x.t.mask;
-        r.perm = x.t.perm;  /* DMAR_PERM_R/W match IOMMU_RO/WO */
+        r.iova = t.iova;
+        r.translated_addr = t.pa;
+        r.addr_mask = t.mask;
+        r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
     }
-    if (!x.untranslated) {
+    if (!untranslated) {
         trace_dmar_translate(req.sid, addr,
                              ok ? r.translated_addr | (addr & r.addr_mask) : 0,
-                             r.addr_mask, r.perm, ok, x.hit);
+                             r.addr_mask, r.perm, ok, hit);
     }
     return r;
 }

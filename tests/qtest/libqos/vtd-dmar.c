@@ -13,6 +13,7 @@
 #include "pci-pc.h"
 #include "vtd-dmar.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
 
 /* ---- the machine ---- */
 
@@ -805,4 +806,16 @@ char *dmar_probe_take(QDmar *d, const char *path)
                              "{ 'path': %s, 'property': 'clear', "
                              "'value': true } }", path);
     return ev;
+}
+
+uint64_t dmar_queue_stat(QDmar *d, const char *name)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'query-vtd-dmar' }");
+    QList *units = qdict_get_qlist(rsp, "return");
+    QDict *q = qdict_get_qdict(qobject_to(QDict, qlist_peek(units)),
+                               "queue");
+    uint64_t v = qdict_get_int(q, name);
+
+    qobject_unref(rsp);
+    return v;
 }

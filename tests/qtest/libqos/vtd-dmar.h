@@ -255,5 +255,7 @@ char *dmar_log_text(const char *log);
 char *dmar_probe_str(QDmar *d, const char *path, const char *prop);
 /* The probe's events since the last call, and forget them */
 char *dmar_probe_take(QDmar *d, const char *path);
+/* query-vtd-dmar's figure NAME of the (first) unit's queue */
+uint64_t dmar_queue_stat(QDmar *d, const char *name);
 
 #endif
