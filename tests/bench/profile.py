@@ -71,6 +71,7 @@ MEMORY_API = {
 # vtd-dmar's invalidation path: MMIO write to IQT, the queue, the flushes
 INV_PATH = re.compile(r"^(dmar_mmio_write|dmar_unit_write|unit_write|"
                       r"dmar_unit_access|access_reg|dmar_run_actions|"
+                      r"dmar_do_actions|"
                       r"iqt_write|qi_.*|dmar_qi_.*|dmar_unit_qi_.*|inv_.*|"
                       r"dmar_iotlb_flush_.*|dmar_ctx_cache_flush.*|"
                       r"dmar_pasid_cache_flush.*)$")
@@ -255,7 +256,7 @@ def main():
                     os.makedirs(a.keep, exist_ok=True)
                     shutil.move(data, os.path.join(
                         a.keep, "perf.%s.%s.%s.%d.data" % (c[0], c[1], r,
-                                                           rnd)))
+                                                           rnd + 1)))
                 else:
                     os.unlink(data)
                 runs = invs = 0

@@ -723,6 +723,75 @@ static void test_unmap_wait_at_once(void)
     dmar_free(d);
 }
 
+/*
+ * Four page invalidations, each with its wait, in one IQT write: the
+ * queue goes on at once twice (DMAR_QI_SYNC_RUNS), then in the bottom
+ * half, which goes on at once again; every wait completes, in order.
+ */
+static void test_unmap_wait_bounded(void)
+{
+    QDmar *d = unmap_setup(true);
+    uint64_t runs, deferred;
+
+    use(d, IOVA_A, PAGE_P1, 0x52);
+    runs = dmar_queue_stat(d, "runs");
+    deferred = dmar_queue_stat(d, "deferred-runs");
+    for (unsigned i = 0; i < 4; i++) {
+        qtest_writel(d->qts, IQ_STATUS + 4 * i, 0);
+        dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+        dmar_qi_push_wait(d, IQ_STATUS + 4 * i, 0x5e00 + i, 0);
+    }
+    dmar_qi_kick(d);
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS + 4 * i), ==,
+                        0x5e00 + i);
+    }
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 5);
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred + 2);
+    dmar_free(d);
+}
+
+/* With the VM stopped the held wait waits: nothing runs until it runs. */
+static void test_unmap_wait_stopped(void)
+{
+    QDmar *d = unmap_setup(true);
+    uint64_t runs, deferred;
+
+    use(d, IOVA_A, PAGE_P1, 0x53);
+    runs = dmar_queue_stat(d, "runs");
+    deferred = dmar_queue_stat(d, "deferred-runs");
+    qtest_writel(d->qts, IQ_STATUS, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_push_wait(d, IQ_STATUS, 0x5f00, 0);
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
+    dmar_qi_kick(d);
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
+    g_assert_cmphex(dmar_rd64(d, REG_IQH), ==,
+                    dmar_iq_off(d->iq_tail - 1));
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 1);
+    qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
+    g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x5f00);
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred + 1);
+    dmar_free(d);
+}
+
+/* A context invalidation's wait waits for the address spaces: at once. */
+static void test_cc_wait_at_once(void)
+{
+    QDmar *d = unmap_setup(true);
+    uint64_t runs, deferred;
+
+    runs = dmar_queue_stat(d, "runs");
+    deferred = dmar_queue_stat(d, "deferred-runs");
+    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
+    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -734,6 +803,9 @@ int main(int argc, char **argv)
     }
     qtest_add_func("/vtd-dmar/unmap/after-global", test_unmap_after_global);
     qtest_add_func("/vtd-dmar/unmap/wait-at-once", test_unmap_wait_at_once);
+    qtest_add_func("/vtd-dmar/unmap/wait-bounded", test_unmap_wait_bounded);
+    qtest_add_func("/vtd-dmar/unmap/wait-stopped", test_unmap_wait_stopped);
+    qtest_add_func("/vtd-dmar/unmap/cc-wait-at-once", test_cc_wait_at_once);
     qtest_add_func("/vtd-dmar/unmap/two-domains", test_unmap_two_domains);
     qtest_add_func("/vtd-dmar/intr-range/blocked", test_intr_range);
     qtest_add_func("/vtd-dmar/intr-range/large-page",

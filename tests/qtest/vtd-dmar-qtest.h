@@ -41,7 +41,7 @@
 /* Interrupt remapping */
 #define IOAPIC_PIN      5       /* no ISA device uses IRQ 5 here */
 
-/* Contiguous-block DMA (translate/contiguous-block, verify-iotlb-block) */
+/* DMA across pages (translate/contiguous-block, verify-iotlb-block) */
 #define BLK_IOVA        0x0abc0000ull   /* 256 KiB aligned */
 #define BLK_PA(n)       (BIG_2M_B + (n) * 0x1000ull)
 

@@ -1276,6 +1276,7 @@ static void test_walk_wait_held(void)
     e.wait_held = true;
     st = env_run(&e, 0, 3, &run);
     assert_run(&e, st, &run, DMAR_QI_PENDING, 1, 1);
+    g_assert_true(run.wait_held);
     assert_calls(&e, first, 1);
     g_assert_cmpuint(e.wait_asks, ==, 1);
     g_assert_cmpuint(e.mem.write_calls, ==, 0);
@@ -1285,6 +1286,7 @@ static void test_walk_wait_held(void)
     /* Again from the wait: first of the call, it completes */
     st = env_run(&e, 1, 3, &run);
     assert_run(&e, st, &run, DMAR_QI_DONE, 3, 2);
+    g_assert_false(run.wait_held);
     assert_calls(&e, rest, 1);
     g_assert_cmpuint(e.wait_asks, ==, 1);
     assert_write(&e, 0, STATUS_GPA, 0x600d);
@@ -1822,6 +1824,7 @@ static void test_walk_budget(void)
     e.budget = 12;
     st = env_run(&e, 0, 10, &run);
     assert_run(&e, st, &run, DMAR_QI_PENDING, 3, 3);
+    g_assert_false(run.wait_held);
     g_assert_cmpuint(run.work, ==, 15);
     assert_calls_seq(&e, 0, 3);
 

@@ -656,7 +656,9 @@ static void test_qi_wait_held(const void *opaque)
         fx_free(f);
         return;
     }
+    /* held for the glue's work, not for the budget */
     g_assert_true(act & DMAR_ACT_QI_PENDING);
+    g_assert_true(act & DMAR_ACT_QI_WAIT);
     g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
     g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait));
     g_assert_cmphex(fsts(f), ==, 0);
@@ -857,7 +859,8 @@ static void test_qi_batch(void)
      * completes once the address spaces are switched (the fixture runs
      * the continuation as the glue's bottom half does).
      */
-    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_SWITCH_AS | DMAR_ACT_QI_PENDING);
+    g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_SWITCH_AS | DMAR_ACT_QI_PENDING |
+                                     DMAR_ACT_QI_WAIT);
     g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0xb1);
     g_assert_cmphex(fx_r32(f, IQ_STATUS + 8), ==, 0xb2);
     g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(7));

@@ -51,7 +51,7 @@ typedef struct DmarDevAS {
     DmarShadow shadow;
     int32_t map_did;
     bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
-    /* IOTLB hits without the lock, for query-vtd-dmar (a statistic) */
+    /* IOTLB hits without the lock, for query-vtd-dmar (atomic) */
     uint64_t shared_hits;
 } DmarDevAS;
 

@@ -221,6 +221,7 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
     run->processed = 0;
     run->work = 0;
     run->wait_irq = false;
+    run->wait_held = false;
     run->iqei = DMAR_IQEI_NONE;
     if (!entries || run->head >= entries) {
         return DMAR_QI_ERROR;
@@ -281,6 +282,7 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
              */
             if (run->processed && ops->wait_ready &&
                 !ops->wait_ready(ops_opaque)) {
+                run->wait_held = true;
                 return DMAR_QI_PENDING;
             }
             sdata = cpu_to_le32(d.sdata);

@@ -184,6 +184,8 @@ typedef struct DmarQiRun {
     uint32_t processed;     /* out: descriptors completed */
     uint32_t work;          /* out: work done (may pass budget by one op) */
     bool wait_irq;          /* a wait descriptor asked for IWC (IF=1) */
+    /* out, with DMAR_QI_PENDING: stopped at a wait that wait_ready held */
+    bool wait_held;
     DmarIqei iqei;          /* out, with DMAR_QI_ERROR */
 } DmarQiRun;
 

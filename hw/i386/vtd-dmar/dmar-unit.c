@@ -519,7 +519,7 @@ static unsigned qi_run(DmarUnit *u)
     ev.qi_run = (typeof(ev.qi_run)) { run.head, tail, run.processed };
     dmar_unit_emit(u, &ev);
     if (st == DMAR_QI_PENDING) {
-        act |= DMAR_ACT_QI_PENDING;
+        act |= DMAR_ACT_QI_PENDING | (run.wait_held ? DMAR_ACT_QI_WAIT : 0);
     }
     if (run.wait_irq) {
         act |= qi_wait_event(u);

@@ -69,7 +69,12 @@ enum {
     DMAR_ACT_INV_EVENT = 4,     /* send the invalidation event message */
     DMAR_ACT_IEC_NOTIFY = 8,    /* interrupt entries changed: tell users */
     DMAR_ACT_QI_PENDING = 16,   /* the queue has more: call qi_continue */
-    DMAR_ACT_UNIT_MASK = 31,
+    /*
+     * With QI_PENDING: the queue stopped at a wait descriptor until the
+     * glue has done what the other bits ask (not for its work budget).
+     */
+    DMAR_ACT_QI_WAIT = 32,
+    DMAR_ACT_UNIT_MASK = 63,
     /* Bits above DMAR_ACT_UNIT_MASK are the glue's own. */
 };
 

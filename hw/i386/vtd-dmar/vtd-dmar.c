@@ -340,28 +340,28 @@ static unsigned dmar_unit_done_locked(DmarState *s, unsigned act)
 /*
  * Do what DMAR_ACT_* bits ask, with the lock dropped (BQL held).
  *
- * A queue left pending goes on in qi_bh, unless what stopped it was
- * the glue's own work, just done here: a wait descriptor waits until
- * notifiers have heard of the invalidations before it, address spaces
- * have switched after a context change, or KVM has re-read its routes.
- * Then the queue goes on at once, DMAR_QI_SYNC_RUNS runs at most: the
- * guest's wait completes in the same action (Linux submits each
- * invalidation with its wait and spins on the status), and one guest
- * action still does a bounded amount of work.
+ * A queue left pending goes on in qi_bh, unless it stopped at a wait
+ * descriptor for the glue's own work, just done here (DMAR_ACT_QI_WAIT):
+ * a wait waits until notifiers have heard of the invalidations before
+ * it, address spaces have switched after a context change, or KVM has
+ * re-read its routes. Then the queue goes on at once, DMAR_QI_SYNC_RUNS
+ * runs at most: the guest's wait completes in the same action (Linux
+ * submits each invalidation with its wait and spins on the status). A
+ * queue that used up a run's work budget still goes to the bottom half,
+ * so one guest action does a bounded amount of work. Only MMIO writes
+ * and qi_bh, both under the BQL, get DMAR_ACT_QI_PENDING.
  */
 #define DMAR_QI_SYNC_RUNS   2
 
 static void dmar_run_actions(DmarState *s, unsigned act)
 {
-    const unsigned glue_work = DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS |
-                               DMAR_ACT_IEC_NOTIFY;
-
     for (unsigned runs = 0;; runs++) {
         dmar_do_actions(s, act);
         if (!(act & DMAR_ACT_QI_PENDING)) {
             return;
         }
-        if (!(act & glue_work) || runs == DMAR_QI_SYNC_RUNS ||
+        assert(bql_locked());
+        if (!(act & DMAR_ACT_QI_WAIT) || runs == DMAR_QI_SYNC_RUNS ||
             !runstate_is_running()) {
             qemu_bh_schedule(s->qi_bh);
             return;
@@ -454,12 +454,15 @@ static void dmar_qi_bh(void *opaque)
     if (!runstate_is_running()) {
         return;
     }
+    /* Its runs, and those it goes on with at once, count as deferred */
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         s->qi_in_bh = true;
         act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
-        s->qi_in_bh = false;
     }
     dmar_run_actions(s, act);
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        s->qi_in_bh = false;
+    }
 }
 
 static void dmar_qi_vm_state_change(void *opaque, bool running,
@@ -644,14 +647,11 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
 
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
-     * iothreads and vCPUs translate side by side. Its count is a
-     * statistic, kept without a locked add per DMA page: two threads
-     * translating for one device at the same moment may lose one.
+     * iothreads and vCPUs translate side by side.
      */
     ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
     if (ok) {
-        qatomic_set_u64(&das->shared_hits,
-                        qatomic_read_u64(&das->shared_hits) + 1);
+        qatomic_inc(&das->shared_hits);
     } else {
         DmarXlate x;
 
