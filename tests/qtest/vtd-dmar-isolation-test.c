@@ -695,6 +695,28 @@ static void test_scope_bypass_default(void)
     dmar_free(d);
 }
 
+/* The queue's runs and deferred runs (query-vtd-dmar) at some moment */
+typedef struct QueueMark {
+    uint64_t runs, deferred;
+} QueueMark;
+
+static QueueMark queue_mark(QDmar *d)
+{
+    return (QueueMark) {
+        dmar_queue_stat(d, "runs"), dmar_queue_stat(d, "deferred-runs"),
+    };
+}
+
+/* Since M: RUNS runs, DEFERRED of them in the bottom half */
+static void assert_runs_since(QDmar *d, const QueueMark *m, unsigned runs,
+                              unsigned deferred)
+{
+    QueueMark now = queue_mark(d);
+
+    g_assert_cmpuint(now.runs - m->runs, ==, runs);
+    g_assert_cmpuint(now.deferred - m->deferred, ==, deferred);
+}
+
 /*
  * A queued page invalidation with its wait, as Linux submits one: the
  * run stops before the wait until the probe has heard of the page, and
@@ -705,21 +727,18 @@ static void test_unmap_wait_at_once(void)
 {
     QDmar *d = unmap_setup(true);
     g_autofree char *ev = NULL;
-    uint64_t runs, deferred;
+    QueueMark m;
 
     use(d, IOVA_A, PAGE_P1, 0x51);
-    runs = dmar_queue_stat(d, "runs");
-    deferred = dmar_queue_stat(d, "deferred-runs");
+    m = queue_mark(d);
     dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
     dmar_qi_sync(d);
     ev = probe_take(d);
     g_assert_cmpstr(ev, ==, "12345000+fff");
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
-    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    assert_runs_since(d, &m, 2, 0);
     /* a wait alone has nothing to wait for: one run */
     dmar_qi_sync(d);
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 3);
-    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    assert_runs_since(d, &m, 3, 0);
     dmar_free(d);
 }
 
@@ -731,11 +750,10 @@ static void test_unmap_wait_at_once(void)
 static void test_unmap_wait_bounded(void)
 {
     QDmar *d = unmap_setup(true);
-    uint64_t runs, deferred;
+    QueueMark m;
 
     use(d, IOVA_A, PAGE_P1, 0x52);
-    runs = dmar_queue_stat(d, "runs");
-    deferred = dmar_queue_stat(d, "deferred-runs");
+    m = queue_mark(d);
     for (unsigned i = 0; i < 4; i++) {
         qtest_writel(d->qts, IQ_STATUS + 4 * i, 0);
         dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
@@ -747,8 +765,7 @@ static void test_unmap_wait_bounded(void)
                         0x5e00 + i);
     }
     g_assert_cmphex(dmar_rd64(d, REG_IQH), ==, dmar_iq_off(d->iq_tail));
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 5);
-    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred + 2);
+    assert_runs_since(d, &m, 5, 2);
     dmar_free(d);
 }
 
@@ -756,11 +773,10 @@ static void test_unmap_wait_bounded(void)
 static void test_unmap_wait_stopped(void)
 {
     QDmar *d = unmap_setup(true);
-    uint64_t runs, deferred;
+    QueueMark m;
 
     use(d, IOVA_A, PAGE_P1, 0x53);
-    runs = dmar_queue_stat(d, "runs");
-    deferred = dmar_queue_stat(d, "deferred-runs");
+    m = queue_mark(d);
     qtest_writel(d->qts, IQ_STATUS, 0);
     dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
     dmar_qi_push_wait(d, IQ_STATUS, 0x5f00, 0);
@@ -769,11 +785,10 @@ static void test_unmap_wait_stopped(void)
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
     g_assert_cmphex(dmar_rd64(d, REG_IQH), ==,
                     dmar_iq_off(d->iq_tail - 1));
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 1);
+    assert_runs_since(d, &m, 1, 0);
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'cont' }");
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0x5f00);
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
-    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred + 1);
+    assert_runs_since(d, &m, 2, 1);
     dmar_free(d);
 }
 
@@ -781,14 +796,12 @@ static void test_unmap_wait_stopped(void)
 static void test_cc_wait_at_once(void)
 {
     QDmar *d = unmap_setup(true);
-    uint64_t runs, deferred;
+    QueueMark m;
 
-    runs = dmar_queue_stat(d, "runs");
-    deferred = dmar_queue_stat(d, "deferred-runs");
+    m = queue_mark(d);
     dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
     dmar_qi_sync(d);
-    g_assert_cmpuint(dmar_queue_stat(d, "runs"), ==, runs + 2);
-    g_assert_cmpuint(dmar_queue_stat(d, "deferred-runs"), ==, deferred);
+    assert_runs_since(d, &m, 2, 0);
     dmar_free(d);
 }
 
