@@ -12,7 +12,7 @@
  *   last message of each kind is kept, with a count), counts address
  *   space switches and IEC notifications, and, unless fx->manual_queue,
  *   runs dmar_unit_qi_continue() while the queue is pending (as the
- *   glue's bottom half does).
+ *   glue does, at once or in its bottom half).
  * - Events and log lines: every DmarEvent is copied to fx->ev, every
  *   log line to fx->log ("G: " guest error, "U: " unimplemented).
  * - Guest memory: the shared fake of tests/unit/dmar-fake-mem.h. RAM is

@@ -662,7 +662,7 @@ static void test_qi_wait_held(const void *opaque)
     g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
     g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait));
     g_assert_cmphex(fsts(f), ==, 0);
-    /* The glue did its part: the bottom half goes on */
+    /* The glue did its part: the queue goes on (at once, in the glue) */
     f->notify_pending = false;
     fx_act(f, dmar_unit_qi_continue(&f->u));
     g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x5a5a);
