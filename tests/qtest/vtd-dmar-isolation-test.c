@@ -717,6 +717,14 @@ static void assert_runs_since(QDmar *d, const QueueMark *m, unsigned runs,
     g_assert_cmpuint(now.deferred - m->deferred, ==, deferred);
 }
 
+/* Queue IOVA_A's page invalidation and a wait writing DATA at STATUS */
+static void queue_inv_wait(QDmar *d, uint64_t status, uint32_t data)
+{
+    qtest_writel(d->qts, status, 0);
+    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
+    dmar_qi_push_wait(d, status, data, 0);
+}
+
 /*
  * A queued page invalidation with its wait, as Linux submits one: the
  * run stops before the wait until the probe has heard of the page, and
@@ -755,9 +763,7 @@ static void test_unmap_wait_bounded(void)
     use(d, IOVA_A, PAGE_P1, 0x52);
     m = queue_mark(d);
     for (unsigned i = 0; i < 4; i++) {
-        qtest_writel(d->qts, IQ_STATUS + 4 * i, 0);
-        dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-        dmar_qi_push_wait(d, IQ_STATUS + 4 * i, 0x5e00 + i, 0);
+        queue_inv_wait(d, IQ_STATUS + 4 * i, 0x5e00 + i);
     }
     dmar_qi_kick(d);
     for (unsigned i = 0; i < 4; i++) {
@@ -777,9 +783,7 @@ static void test_unmap_wait_stopped(void)
 
     use(d, IOVA_A, PAGE_P1, 0x53);
     m = queue_mark(d);
-    qtest_writel(d->qts, IQ_STATUS, 0);
-    dmar_qi_iotlb(d, GRAN_PAGE, DOMAIN, IOVA_A, 0);
-    dmar_qi_push_wait(d, IQ_STATUS, 0x5f00, 0);
+    queue_inv_wait(d, IQ_STATUS, 0x5f00);
     qtest_qmp_assert_success(d->qts, "{ 'execute': 'stop' }");
     dmar_qi_kick(d);
     g_assert_cmphex(qtest_readl(d->qts, IQ_STATUS), ==, 0);
