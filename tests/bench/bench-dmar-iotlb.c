@@ -4,7 +4,7 @@
  * counts are repeatable where wall time is not): scripts/bench-iotlb runs
  * it with N and 2N lookups and reports the difference per lookup.
  *
- *   bench-dmar-iotlb LOOKUPS [unit|loop|insert|shared|unit-shared]
+ *   bench-dmar-iotlb LOOKUPS [unit|loop|insert|group|shared|unit-shared]
  *
  * With "unit", each lookup is a whole dmar_unit_translate() that hits,
  * as the glue calls it per DMA page: the unit layer's cost on top of the
@@ -13,6 +13,8 @@
  * "insert", each step inserts a page not cached (a miss's leaf group
  * does that), over four times the IOTLB's capacity: every insert
  * replaces a live entry, the least recently used of its set. With
+ * "group", the same inserts as a miss makes them: 64 leaves at a time
+ * (dmar_iotlb_insert_group()), LOOKUPS leaves in all. With
  * "shared" and "unit-shared", the lookup is the hit path the glue takes
  * without the lock: dmar_iotlb_lookup_shared(), and through the unit
  * dmar_unit_translate_shared().
@@ -48,13 +50,15 @@ int main(int argc, char **argv)
     bool unit = argc > 2 && !strcmp(argv[2], "unit");
     bool loop = argc > 2 && !strcmp(argv[2], "loop");
     bool insert = argc > 2 && !strcmp(argv[2], "insert");
+    bool group = argc > 2 && !strcmp(argv[2], "group");
     bool shared = argc > 2 && !strcmp(argv[2], "shared");
     bool unit_shared = argc > 2 && !strcmp(argv[2], "unit-shared");
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
     /* Built once per DMA by the unit, as here once for all lookups */
-    const DmarCacheKey key = { 0x0020, DMAR_NO_PASID, DMAR_STAGE_SECOND };
+    const DmarCacheKey key = { .sid = 0x0020, .pasid = DMAR_NO_PASID,
+                               .stage = DMAR_STAGE_SECOND };
     DmarIotlb t;
     DmarTranslation tr = { .mask = DMAR_PAGE_SIZE - 1, .perm = DMAR_PERM_RW,
                            .level = 1 };
@@ -71,6 +75,20 @@ int main(int argc, char **argv)
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;
 
+        if (group) {
+            uint64_t leaf[DMAR_LEAF_GROUP];
+
+            for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+                leaf[i] = (0x40000000ull + ((n + i) % MAPPED) *
+                           DMAR_PAGE_SIZE) | DMAR_PERM_RW;
+            }
+            asm volatile("" : : "r"(leaf) : "memory");
+            sum += dmar_iotlb_insert_group(&t, &key, 1, 0x200000000ull +
+                                           (n % (4 * 4096)) * DMAR_PAGE_SIZE,
+                                           leaf);
+            n += DMAR_LEAF_GROUP - 1;
+            continue;
+        }
         if (insert) {
             tr.iova = 0x200000000ull + (n % (4 * 4096)) * DMAR_PAGE_SIZE;
             tr.pa = 0x40000000ull + (n % MAPPED) * DMAR_PAGE_SIZE;
@@ -114,7 +132,7 @@ int main(int argc, char **argv)
     printf("lookups %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
            " checksum 0x%" PRIx64 "\n", lookups,
            unit ? u->iotlb.stats.hits :
-           loop || insert || shared || unit_shared ? lookups :
+           loop || insert || group || shared || unit_shared ? lookups :
                                         t.stats.hits,
            unit ? u->iotlb.stats.misses : t.stats.misses, sum);
     dmar_iotlb_destroy(&t);

@@ -22,7 +22,9 @@
 #include "dmar-cache.h"
 
 /* The key of a request without PASID from SID (legacy mode). */
-#define SKEY(sid) (&(DmarCacheKey){ (sid), DMAR_NO_PASID, DMAR_STAGE_SECOND })
+#define SKEY(s) \
+    (&(DmarCacheKey){ .sid = (s), .pasid = DMAR_NO_PASID, \
+                      .stage = DMAR_STAGE_SECOND })
 #include "dmar-test-util.h"
 
 #define SZ_4K               (1ull << 12)
@@ -844,6 +846,104 @@ static void test_iotlb_flush_pages_large(void)
     dmar_iotlb_destroy(&t);
 }
 
+/*
+ * dmar_iotlb_insert_group: each granted leaf answers for its own page
+ * (output, permissions, key) and the others miss; a page-selective flush
+ * of one page finds its entry (the group's pages are where inserting them
+ * one by one would put them); inserting the group again refreshes it in
+ * place; only its domain's flush drops it.
+ */
+static void test_iotlb_group(void)
+{
+    const uint64_t base = 0x7654340000ull;  /* a group's first page */
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i;
+
+    dmar_iotlb_init(&t, 4096);
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = i % 3 == 2 ? 0 : (0x900000000ull + i * 0x5000) |
+                                   (i % 3 ? DMAR_PERM_R : DMAR_PERM_RW);
+    }
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(0x10), 5,
+                                             base + 17 * SZ_4K + 9, leaf),
+                     ==, 0);
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        uint64_t iova = base + i * SZ_4K + 0x123;
+
+        if (leaf[i]) {
+            ASSERT_HIT(&t, 0x10, iova, leaf[i] & ~3ull, 1, leaf[i] & 3);
+        } else {
+            ASSERT_MISS(&t, 0x10, iova);
+        }
+        ASSERT_MISS(&t, 0x11, iova);
+    }
+    ASSERT_MISS(&t, 0x10, base - SZ_4K);
+    ASSERT_MISS(&t, 0x10, base + DMAR_LEAF_GROUP * SZ_4K);
+
+    /* Again, with other outputs: refreshed in place, nothing evicted */
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = leaf[i] ? leaf[i] + 0x100000000ull : 0;
+    }
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(0x10), 5, base, leaf),
+                     ==, 0);
+    g_assert_cmpuint(t.stats.evictions, ==, 0);
+
+    /* Page by page: every third page flushed, the others kept */
+    for (i = 0; i < DMAR_LEAF_GROUP; i += 3) {
+        g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 5, base + i * SZ_4K, 0),
+                         ==, 1);
+    }
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        uint64_t iova = base + i * SZ_4K;
+
+        if (i % 3 == 1) {
+            ASSERT_HIT(&t, 0x10, iova, leaf[i] & ~3ull, 1, DMAR_PERM_R);
+        } else {
+            ASSERT_MISS(&t, 0x10, iova);
+        }
+    }
+    dmar_iotlb_flush_domain(&t, 6);
+    ASSERT_HIT(&t, 0x10, base + SZ_4K, leaf[1] & ~3ull, 1, DMAR_PERM_R);
+    dmar_iotlb_flush_domain(&t, 5);
+    ASSERT_MISS(&t, 0x10, base + SZ_4K);
+
+    /* Nothing granted: nothing cached */
+    memset(leaf, 0, sizeof(leaf));
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(0x10), 5, base, leaf),
+                     ==, 0);
+    ASSERT_MISS(&t, 0x10, base + SZ_4K);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A group larger than the cache: it evicts, and says how many; the
+ * group's last pages, the most recently used, are the ones kept.
+ */
+static void test_iotlb_group_evict(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i;
+
+    dmar_iotlb_init(&t, DMAR_CACHE_WAYS);
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (0x40000000ull + i * SZ_4K) | DMAR_PERM_RW;
+    }
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(3), 1, 0, leaf), ==,
+                     DMAR_LEAF_GROUP - DMAR_CACHE_WAYS);
+    g_assert_cmpuint(t.stats.evictions, ==,
+                     DMAR_LEAF_GROUP - DMAR_CACHE_WAYS);
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        if (i >= DMAR_LEAF_GROUP - DMAR_CACHE_WAYS) {
+            ASSERT_HIT(&t, 3, i * SZ_4K, leaf[i] & ~3ull, 1, DMAR_PERM_RW);
+        } else {
+            ASSERT_MISS(&t, 3, i * SZ_4K);
+        }
+    }
+    dmar_iotlb_destroy(&t);
+}
+
 /* ---- IOTLB: randomized, against a model ---- */
 
 typedef struct ModelEntry {
@@ -1047,6 +1147,44 @@ static void test_iotlb_model(const void *opaque)
         /* Exact while nothing was evicted since the model was empty. */
         exact = t.stats.evictions == evictions_at_flush_all;
 
+        if (pick < 60) {
+            /*
+             * A group of leaves around IOVA (the first 16 pages of the
+             * group, where the model's addresses are: the model stays
+             * small), each granted or not.
+             */
+            uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+            uint64_t first = iova & ~(DMAR_LEAF_GROUP * SZ_4K - 1);
+            unsigned evicted;
+
+            for (i = 0; i < 16; i++) {
+                ModelEntry n = {
+                    .tag = first / SZ_4K + i,
+                    .pa = rand64(r) & 0xffffffffff000ull, .sid = sid,
+                    .did = did, .level = 1,
+                    .perm = g_rand_int_range(r, 1, 4),
+                };
+                ModelEntry *m;
+
+                if (g_rand_boolean(r)) {
+                    continue;
+                }
+                leaf[i] = n.pa | n.perm;
+                m = model_find(model, sid, first + i * SZ_4K, 1);
+                if (m) {
+                    *m = n;
+                } else {
+                    g_array_append_val(model, n);
+                }
+            }
+            evicted = dmar_iotlb_insert_group(&t, SKEY(sid), did, iova, leaf);
+            s.inserts++;
+            s.evictions += evicted;
+            g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
+            model_lookup(&t, model, sid, iova, exact && !evicted, &s);
+            g_assert_cmpuint(t.stats.misses, ==, s.misses);
+            continue;
+        }
         if (pick < 450) {
             unsigned level = pick < 250 ? 1 : pick < 380 ? 2 : 3;
             DmarTranslation tr = xlate(iova, rand64(r) & 0xffffffffff000ull,
@@ -1814,7 +1952,7 @@ static bool key_put(DmarIotlb *t, uint16_t sid, uint32_t pasid,
                     uint8_t stage, uint16_t did, uint64_t iova, uint64_t pa,
                     unsigned level, uint8_t perm)
 {
-    DmarCacheKey k = { sid, pasid, stage };
+    DmarCacheKey k = { .sid = sid, .pasid = pasid, .stage = stage };
     DmarTranslation tr = xlate(iova, pa, level, perm);
 
     return dmar_iotlb_insert(t, &k, did, &tr);
@@ -1824,7 +1962,7 @@ static bool key_put(DmarIotlb *t, uint16_t sid, uint32_t pasid,
 static bool key_get(DmarIotlb *t, uint16_t sid, uint32_t pasid,
                     uint8_t stage, uint64_t iova, DmarTranslation *out)
 {
-    DmarCacheKey k = { sid, pasid, stage };
+    DmarCacheKey k = { .sid = sid, .pasid = pasid, .stage = stage };
 
     memset(out, 0xa5, sizeof(*out));
     return dmar_iotlb_lookup(t, &k, iova, out);
@@ -2066,9 +2204,11 @@ static void test_shared_hit(void)
     /* another source, PASID or stage: not theirs */
     g_assert_false(shared_get(&t, 2, 0x1000, &out));
     g_assert_false(dmar_iotlb_lookup_shared(
-        &t, &(DmarCacheKey){ 1, 7, DMAR_STAGE_SECOND }, 0x1000, &out));
+        &t, &(DmarCacheKey){ .sid = 1, .pasid = 7,
+                             .stage = DMAR_STAGE_SECOND }, 0x1000, &out));
     g_assert_false(dmar_iotlb_lookup_shared(
-        &t, &(DmarCacheKey){ 1, DMAR_NO_PASID, DMAR_STAGE_FIRST }, 0x1000,
+        &t, &(DmarCacheKey){ .sid = 1, .pasid = DMAR_NO_PASID,
+                             .stage = DMAR_STAGE_FIRST }, 0x1000,
         &out));
     assert_stats(&t.stats, 0, 0, 0);
     g_assert_cmpuint(t.tick, ==, 3);
@@ -2288,6 +2428,8 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/bad-level", test_iotlb_bad_level);
     g_test_add_func("/dmar-cache/iotlb/lru", test_iotlb_lru);
     g_test_add_func("/dmar-cache/iotlb/lru-set", test_iotlb_lru_set);
+    g_test_add_func("/dmar-cache/iotlb/group", test_iotlb_group);
+    g_test_add_func("/dmar-cache/iotlb/group-evict", test_iotlb_group_evict);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
     g_test_add_func("/dmar-cache/iotlb/shared/flush", test_shared_flush);
     g_test_add_func("/dmar-cache/iotlb/shared/lru", test_shared_lru);

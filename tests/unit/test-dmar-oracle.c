@@ -48,7 +48,9 @@
 #include "dmar-fake-mem.h"
 
 /* The key of a request without PASID from SID (legacy mode). */
-#define SKEY(sid) (&(DmarCacheKey){ (sid), DMAR_NO_PASID, DMAR_STAGE_SECOND })
+#define SKEY(s) \
+    (&(DmarCacheKey){ .sid = (s), .pasid = DMAR_NO_PASID, \
+                      .stage = DMAR_STAGE_SECOND })
 
 #define ORACLE_SEED         4242u
 

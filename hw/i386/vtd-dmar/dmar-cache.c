@@ -24,6 +24,7 @@
 
 /* Four entries to two cache lines: keep it so when changing the entry. */
 QEMU_BUILD_BUG_ON(sizeof(DmarIotlbEntry) != 32);
+QEMU_BUILD_BUG_ON(sizeof(DmarCacheKey) != sizeof(uint64_t));
 
 static uint32_t set_bits_for(uint32_t entries)
 {
@@ -59,29 +60,46 @@ static uint64_t iotlb_key(uint16_t sid, uint64_t tag, unsigned level)
 #define IOTLB_RUN_BITS      6
 
 /*
- * The set of SID's entries of LEVEL for page TAG. PASID and stage play no
- * part: a page-selective flush, which covers them all, probes one set.
+ * The index of the set of SID's entries of LEVEL for page TAG. PASID and
+ * stage play no part: a page-selective flush, which covers them all,
+ * probes one set. The top bits of the hash pick the run's first set
+ * (hash_shift is 0 with a single set, which set_mask then makes set 0).
  */
-static DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid, uint64_t tag,
-                                 unsigned level)
+static inline uint64_t iotlb_set_index(const DmarIotlb *t, uint16_t sid,
+                                       uint64_t tag, unsigned level)
 {
-    /*
-     * set_of(t->set_bits, ...) without its branch: two shifts, the second
-     * by 63 - set_bits, so that 0 bits make set 0 too.
-     */
     uint64_t h = iotlb_key(sid, tag >> IOTLB_RUN_BITS, level) *
                  0x9e3779b97f4a7c15ull;
-    uint64_t set = ((h >> 1) >> t->set_shift) +
-                   (tag & MAKE_64BIT_MASK(0, IOTLB_RUN_BITS));
 
-    return &t->e[(set & ((1ull << t->set_bits) - 1)) * DMAR_CACHE_WAYS];
+    return ((h >> t->hash_shift) + (tag & MAKE_64BIT_MASK(0, IOTLB_RUN_BITS)))
+           & t->set_mask;
 }
 
-/* An entry's tag: page TAG of LEVEL (0: none) for STAGE. */
-static uint64_t entry_tag(uint64_t tag, unsigned level, uint8_t stage)
+static inline DmarIotlbEntry *iotlb_set(DmarIotlb *t, uint16_t sid,
+                                        uint64_t tag, unsigned level)
 {
-    return tag << R_IOTLB_TAG_PAGE_SHIFT |
-           (uint64_t)stage << R_IOTLB_TAG_STAGE_SHIFT | level;
+    return &t->e[iotlb_set_index(t, sid, tag, level) * DMAR_CACHE_WAYS];
+}
+
+/* An entry's tag: page TAG of LEVEL (0: none). */
+static uint64_t entry_tag(uint64_t tag, unsigned level)
+{
+    return tag << R_IOTLB_TAG_PAGE_SHIFT | level;
+}
+
+/* KEY as an entry's key_word */
+static inline uint64_t key_word(const DmarCacheKey *key)
+{
+    uint64_t w;
+
+    memcpy(&w, key, sizeof(w));
+    return w;
+}
+
+/* The domain-id of way E's entry */
+static uint16_t *way_did(DmarIotlb *t, const DmarIotlbEntry *e)
+{
+    return &t->did[e - t->e];
 }
 
 static unsigned entry_level(const DmarIotlbEntry *e)
@@ -93,8 +111,10 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 {
     memset(t, 0, sizeof(*t));
     t->set_bits = set_bits_for(entries);
-    t->set_shift = 63 - t->set_bits;
+    t->set_mask = (1ull << t->set_bits) - 1;
+    t->hash_shift = (64 - t->set_bits) & 63;
     t->e = g_new0(DmarIotlbEntry, dmar_iotlb_size(t));
+    t->did = g_new0(uint16_t, dmar_iotlb_size(t));
     t->set_seq = g_new0(uint32_t, 1u << t->set_bits);
     /* Large and zeroed: pages are touched only for the ids in use. */
     t->sid_stale = g_new0(uint64_t, DMAR_NUM_IDS);
@@ -104,10 +124,12 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 void dmar_iotlb_destroy(DmarIotlb *t)
 {
     g_free(t->e);
+    g_free(t->did);
     g_free(t->set_seq);
     g_free(t->sid_stale);
     g_free(t->dids);
     t->e = NULL;
+    t->did = NULL;
     t->set_seq = NULL;
     t->sid_stale = NULL;
     t->dids = NULL;
@@ -131,14 +153,14 @@ static uint64_t iotlb_tick(DmarIotlb *t)
  * The time of a flush that leaves the ways alone: entries used before it
  * may be stale. fresh_since moves before the clock does, so that a reader
  * that reads the clock first and sees the flush's time also sees the
- * flush (dmar_iotlb_lookup_shared()).
+ * flush (shared_probe()).
  */
 static uint64_t iotlb_flush_tick(DmarIotlb *t)
 {
     uint64_t now = t->tick + 1;
 
     qatomic_set_u64(&t->fresh_since, now);
-    /* fresh_since before the clock: pairs with the reader's first rmb */
+    /* fresh_since before the clock: pairs with shared_probe()'s last rmb */
     smp_wmb();
     qatomic_set_u64(&t->tick, now);
     return now;
@@ -147,20 +169,20 @@ static uint64_t iotlb_flush_tick(DmarIotlb *t)
 /* The sequence count of the set holding way E */
 static uint32_t *set_seq(DmarIotlb *t, const DmarIotlbEntry *e)
 {
-    return &t->set_seq[(e - t->e) / DMAR_CACHE_WAYS];
+    return &t->set_seq[(size_t)(e - t->e) / DMAR_CACHE_WAYS];
 }
 
 /* The count is odd while the writer changes the set's ways */
 static void set_write_begin(uint32_t *seq)
 {
     qatomic_set(seq, *seq + 1);
-    /* The odd count before the ways: pairs with the reader's last rmb */
+    /* The odd count before the ways: pairs with the reader's 2nd rmb */
     smp_wmb();
 }
 
 static void set_write_end(uint32_t *seq)
 {
-    /* The ways before the even count: pairs with the reader's second rmb */
+    /* The ways before the even count: pairs with the reader's 1st rmb */
     smp_wmb();
     qatomic_set(seq, *seq + 1);
 }
@@ -178,9 +200,10 @@ static void iotlb_drop(DmarIotlb *t, DmarIotlbEntry *e)
 /* ---- IOTLB staleness ---- */
 
 /* Is E (a used entry) covered by a flush done after its last use? */
-static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
+static bool iotlb_stale(DmarIotlb *t, const DmarIotlbEntry *e)
 {
-    const DmarIotlbDid *d = &t->dids[e->did];
+    uint16_t did = *way_did(t, e);
+    const DmarIotlbDid *d = &t->dids[did];
     unsigned shift;
     uint64_t first, last;
 
@@ -188,7 +211,7 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
     if (e->lru >= t->fresh_since) {
         return false;
     }
-    if (e->lru < t->all_stale || e->lru < t->sid_stale[e->sid] ||
+    if (e->lru < t->all_stale || e->lru < t->sid_stale[e->key.sid] ||
         e->lru < d->stale) {
         return true;
     }
@@ -206,7 +229,7 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
         if (r->time < e->lru) {
             break;
         }
-        if (r->did == e->did && r->first <= last && r->last >= first) {
+        if (r->did == did && r->first <= last && r->last >= first) {
             return true;
         }
     }
@@ -214,26 +237,27 @@ static bool iotlb_stale(const DmarIotlb *t, const DmarIotlbEntry *e)
 }
 
 /*
- * The entry of SID, PASID and STAGE covering IOVA at the lowest level from
- * *LEVEL up that holds one, stale or not; *LEVEL becomes its level. Only
- * the levels inserted since the last global flush are probed.
+ * The entry of KEY covering IOVA at the lowest level from *LEVEL up that
+ * holds one, stale or not; *LEVEL becomes its level. Only the levels
+ * inserted since the last global flush are probed.
  */
-static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t, uint16_t sid,
-                                           uint32_t pasid, uint8_t stage,
+static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t,
+                                           const DmarCacheKey *key,
                                            uint64_t iova, unsigned *level)
 {
+    uint64_t kw = key_word(key);
+
     for (unsigned l = *level; l <= 3; l++) {
         uint64_t tag = iova >> level_shift(l);
-        uint64_t want = entry_tag(tag, l, stage);
+        uint64_t want = entry_tag(tag, l);
         DmarIotlbEntry *set;
 
         if (!(t->levels_seen & (1u << l))) {
             continue;
         }
-        set = iotlb_set(t, sid, tag, l);
+        set = iotlb_set(t, key->sid, tag, l);
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            if (set[w].tag == want && set[w].sid == sid &&
-                set[w].pasid == pasid) {
+            if (set[w].tag == want && set[w].key_word == kw) {
                 *level = l;
                 return &set[w];
             }
@@ -243,17 +267,17 @@ static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t, uint16_t sid,
 }
 
 /*
- * The live entry of SID, PASID and STAGE covering IOVA, if any; no
- * statistics, no LRU update. Stale entries met on the way are dropped (a
- * key is in a set at most once).
+ * The live entry of KEY covering IOVA, if any; no statistics, no LRU
+ * update. Stale entries met on the way are dropped (a key is in a set at
+ * most once).
  */
-static DmarIotlbEntry *iotlb_find(DmarIotlb *t, uint16_t sid, uint32_t pasid,
-                                  uint8_t stage, uint64_t iova)
+static DmarIotlbEntry *iotlb_find(DmarIotlb *t, const DmarCacheKey *key,
+                                  uint64_t iova)
 {
     DmarIotlbEntry *e;
 
-    for (unsigned level = 1;
-         (e = iotlb_probe(t, sid, pasid, stage, iova, &level)); level++) {
+    for (unsigned level = 1; (e = iotlb_probe(t, key, iova, &level));
+         level++) {
         /* (iotlb_stale()'s own first test, inline: no call for it) */
         if (e->lru >= t->fresh_since || !iotlb_stale(t, e)) {
             return e;
@@ -284,13 +308,12 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
     return true;
 }
 
-static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
+static bool __attribute__((noipa)) iotlb_lookup_slow(DmarIotlb *t,
                                             const DmarCacheKey *key,
                                             uint64_t iova,
                                             DmarTranslation *out)
 {
-    DmarIotlbEntry *e = iotlb_find(t, key->sid, key->pasid, key->stage,
-                                   iova);
+    DmarIotlbEntry *e = iotlb_find(t, key, iova);
 
     if (!e) {
         t->stats.misses++;
@@ -304,23 +327,22 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
  * inline, and the entry found answers if it was used after the newest
  * flush of any kind. Everything else (another level, an entry that may be
  * stale, a miss) is iotlb_lookup_slow()'s, called in tail position: the
- * hit path saves few registers.
+ * hit path saves few registers. (levels_seen only spares the slow path
+ * probes: a set holds no 4 KiB entry when none was inserted.)
  */
 bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out)
 {
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
-    uint64_t want = entry_tag(tag, 1, key->stage);
-    DmarIotlbEntry *set;
+    uint64_t want = entry_tag(tag, 1);
+    uint64_t kw = key_word(key);
+    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, 1);
 
-    if (t->levels_seen & (1u << 1)) {
-        set = iotlb_set(t, key->sid, tag, 1);
-        for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            if (set[w].tag == want && set[w].sid == key->sid &&
-                set[w].pasid == key->pasid &&
-                set[w].lru >= t->fresh_since) {
-                return iotlb_hit(t, &set[w], 1, iova, out);
-            }
+#pragma GCC unroll 4
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        if (set[w].tag == want && set[w].key_word == kw &&
+            set[w].lru >= t->fresh_since) {
+            return iotlb_hit(t, &set[w], 1, iova, out);
         }
     }
     return iotlb_lookup_slow(t, key, iova, out);
@@ -329,37 +351,51 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
 /* dmar_iotlb_lookup_shared()'s look at LEVEL: a hit, no entry, or doubt */
 enum { SHARED_HIT, SHARED_NONE, SHARED_DOUBT };
 
+/*
+ * The way found is read consistently, and then the times: the clock
+ * before fresh_since (iotlb_flush_tick()'s wmb). LRU: a hit refreshes the
+ * entry's lru to NOW. That never revives a stale entry: a flush the
+ * reader did not see has a later time than NOW (a flush moves
+ * fresh_since before the clock), so the entry stays older than it; and a
+ * time older than the truth (the way may have been replaced since) only
+ * makes an entry look stale sooner, which the locked path then checks.
+ */
 static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
                                                   const DmarCacheKey *key,
                                                   uint64_t iova, unsigned l,
-                                                  uint64_t fresh,
-                                                  uint64_t now,
                                                   DmarTranslation *out)
 {
     uint64_t tag = iova >> level_shift(l);
-    uint64_t want = entry_tag(tag, l, key->stage);
-    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, l);
-    uint32_t *sl = set_seq(t, set);
+    uint64_t want = entry_tag(tag, l);
+    uint64_t kw = key_word(key);
+    uint64_t index = iotlb_set_index(t, key->sid, tag, l);
+    DmarIotlbEntry *set = &t->e[index * DMAR_CACHE_WAYS];
+    uint32_t *sl = &t->set_seq[index];
     uint32_t seq = qatomic_read(sl);
 
     /* The count before the ways (set_write_end()'s wmb) */
     smp_rmb();
+#pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
-        uint64_t lru, pa;
+        uint64_t lru, pa, now;
 
         if (qatomic_read_u64(&e->tag) != want ||
-            qatomic_read(&e->sid) != key->sid ||
-            qatomic_read(&e->pasid) != key->pasid) {
+            qatomic_read_u64(&e->key_word) != kw) {
             continue;
         }
         lru = qatomic_read_u64(&e->lru);
         pa = qatomic_read_u64(&e->pa);
         /* The ways before the count again (set_write_begin()'s wmb) */
         smp_rmb();
-        /* Maybe stale (only flush records tell), or read torn */
-        if (lru < fresh || (seq & 1) || qatomic_read(sl) != seq) {
-            return SHARED_DOUBT;
+        if ((seq & 1) || qatomic_read(sl) != seq) {
+            return SHARED_DOUBT;        /* read torn */
+        }
+        now = qatomic_read_u64(&t->tick);
+        /* The clock before fresh_since (iotlb_flush_tick()'s wmb) */
+        smp_rmb();
+        if (lru < qatomic_read_u64(&t->fresh_since)) {
+            return SHARED_DOUBT;        /* maybe stale: only flushes tell */
         }
         if (lru < now) {
             qatomic_set_u64(&e->lru, now);
@@ -373,13 +409,13 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
 /* Levels 2 and 3, out of the 4 KiB hit's way */
 static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
                                           const DmarCacheKey *key,
-                                          uint64_t iova, uint8_t levels,
-                                          uint64_t fresh, uint64_t now,
-                                          DmarTranslation *out)
+                                          uint64_t iova, DmarTranslation *out)
 {
+    uint8_t levels = qatomic_read(&t->levels_seen);
+
     for (unsigned l = 2; l <= 3; l++) {
         if (levels & (1u << l)) {
-            int r = shared_probe(t, key, iova, l, fresh, now, out);
+            int r = shared_probe(t, key, iova, l, out);
 
             if (r != SHARED_NONE) {
                 return r == SHARED_HIT;
@@ -389,33 +425,16 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
     return false;
 }
 
-/*
- * Without the lock. LRU: a hit refreshes the entry's lru to NOW, the
- * clock read before anything else. That never revives a stale entry: a
- * flush the reader did not see has a later time than NOW (a flush moves
- * fresh_since before the clock: iotlb_flush_tick()), so the entry stays
- * older than it; and a time older than the truth only makes the entry
- * look stale sooner (the locked path then checks it).
- */
+/* Without the lock: see shared_probe() for how a hit and a flush order */
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
-    uint64_t now = qatomic_read_u64(&t->tick);
-    uint64_t fresh;
-    uint8_t levels;
+    int r = shared_probe(t, key, iova, 1, out);
 
-    /* The clock before fresh_since (iotlb_flush_tick()'s wmb) */
-    smp_rmb();
-    fresh = qatomic_read_u64(&t->fresh_since);
-    levels = qatomic_read(&t->levels_seen);
-    if (levels & (1u << 1)) {
-        int r = shared_probe(t, key, iova, 1, fresh, now, out);
-
-        if (r != SHARED_NONE) {
-            return r == SHARED_HIT;
-        }
+    if (r != SHARED_NONE) {
+        return r == SHARED_HIT;
     }
-    return shared_large(t, key, iova, levels, fresh, now, out);
+    return shared_large(t, key, iova, out);
 }
 
 /* DID's source-ids, forgotten lazily after a global flush. */
@@ -451,56 +470,115 @@ static void did_note_sid(DmarIotlb *t, uint16_t did, uint16_t sid)
     d->sid[d->nsid++] = sid;
 }
 
-bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
-                       const DmarTranslation *tr)
+/*
+ * The way of SET for an entry tagged ETAG of key KW: the entry of the same
+ * tag and key (refreshed in place), else a free or stale way, else the
+ * least recently used, and then *EVICTED.
+ */
+static inline QEMU_ALWAYS_INLINE DmarIotlbEntry *
+iotlb_victim(DmarIotlb *t, DmarIotlbEntry *set, uint64_t etag, uint64_t kw,
+             bool *evicted)
 {
-    unsigned level = tr->level;
-    uint16_t sid = key->sid;
-    uint64_t tag, etag;
-    DmarIotlbEntry *set, *victim = NULL;
-    bool evicted = false;
+    DmarIotlbEntry *victim = NULL;
 
-    if (level < 1 || level > 3) {
-        return false;
-    }
-    tag = tr->iova >> level_shift(level);
-    etag = entry_tag(tag, level, key->stage);
-    set = iotlb_set(t, sid, tag, level);
-    /* The same key (refresh in place), else a free or stale way. */
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
 
-        if (e->tag == etag && e->sid == sid && e->pasid == key->pasid) {
-            victim = e;
-            break;
+        if (e->tag == etag && e->key_word == kw) {
+            return e;
         }
         if (!victim && (!entry_level(e) ||
                         (e->lru < t->fresh_since && iotlb_stale(t, e)))) {
             victim = e;
         }
     }
-    if (!victim) {
-        /* Every way holds a live entry: evict the least recently used. */
-        victim = &set[0];
-        for (unsigned w = 1; w < DMAR_CACHE_WAYS; w++) {
-            if (set[w].lru < victim->lru) {
-                victim = &set[w];
-            }
-        }
-        evicted = true;
-        t->stats.evictions++;
+    if (victim) {
+        return victim;
     }
-    set_write_begin(set_seq(t, victim));
-    *victim = (DmarIotlbEntry) {
-        .tag = etag,
-        .pa = (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
-              (tr->perm & R_IOTLB_PA_PERM_MASK),
-        .lru = iotlb_tick(t), .pasid = key->pasid, .sid = sid, .did = did,
+    /* Every way holds a live entry: evict the least recently used. */
+    victim = &set[0];
+    for (unsigned w = 1; w < DMAR_CACHE_WAYS; w++) {
+        if (set[w].lru < victim->lru) {
+            victim = &set[w];
+        }
+    }
+    *evicted = true;
+    t->stats.evictions++;
+    return victim;
+}
+
+/* Way E becomes ETAG of KEY in DID: output PA_PERM (IOTLB_PA), used NOW */
+static void iotlb_fill(DmarIotlb *t, DmarIotlbEntry *e, uint64_t etag,
+                       const DmarCacheKey *key, uint16_t did,
+                       uint64_t pa_perm, uint64_t now)
+{
+    uint32_t *seq = set_seq(t, e);
+
+    set_write_begin(seq);
+    *e = (DmarIotlbEntry) {
+        .tag = etag, .pa = pa_perm, .lru = now, .key_word = key_word(key),
     };
-    set_write_end(set_seq(t, victim));
+    *way_did(t, e) = did;
+    set_write_end(seq);
+}
+
+bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
+                       const DmarTranslation *tr)
+{
+    unsigned level = tr->level;
+    uint64_t tag, etag;
+    DmarIotlbEntry *victim;
+    bool evicted = false;
+
+    if (level < 1 || level > 3) {
+        return false;
+    }
+    tag = tr->iova >> level_shift(level);
+    etag = entry_tag(tag, level);
+    victim = iotlb_victim(t, iotlb_set(t, key->sid, tag, level), etag,
+                          key_word(key), &evicted);
+    iotlb_fill(t, victim, etag, key, did,
+               (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
+               (tr->perm & R_IOTLB_PA_PERM_MASK), iotlb_tick(t));
     qatomic_set(&t->levels_seen, t->levels_seen | 1u << level);
-    did_note_sid(t, did, sid);
+    did_note_sid(t, did, key->sid);
     return evicted;
+}
+
+/* The group's pages are one run: one hash, consecutive sets from its first */
+QEMU_BUILD_BUG_ON(DMAR_LEAF_GROUP != 1 << IOTLB_RUN_BITS);
+
+unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
+                                 uint16_t did, uint64_t iova,
+                                 const uint64_t *leaf)
+{
+    uint64_t first = (iova >> DMAR_PAGE_SHIFT) &
+                     ~(uint64_t)(DMAR_LEAF_GROUP - 1);
+    uint64_t base = iotlb_set_index(t, key->sid, first, 1);
+    uint64_t kw = key_word(key);
+    unsigned evictions = 0;
+    bool any = false;
+
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        uint64_t etag = entry_tag(first + i, 1);
+        DmarIotlbEntry *victim;
+        bool evicted = false;
+
+        if (!leaf[i]) {
+            continue;
+        }
+        victim = iotlb_victim(t, &t->e[((base + i) & t->set_mask) *
+                                       DMAR_CACHE_WAYS],
+                              etag, kw, &evicted);
+        iotlb_fill(t, victim, etag, key, did, leaf[i], iotlb_tick(t));
+        evictions += evicted;
+        any = true;
+    }
+    if (any) {
+        qatomic_set(&t->levels_seen, t->levels_seen | 1u << 1);
+        did_note_sid(t, did, key->sid);
+    }
+    return evictions;
 }
 
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
@@ -541,12 +619,12 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
 
     for (uint64_t tag = first >> shift; tag <= last >> shift; tag++) {
         DmarIotlbEntry *set = iotlb_set(t, sid, tag, level);
-        uint64_t etag = entry_tag(tag, level, 0);
+        uint64_t etag = entry_tag(tag, level);
 
         t->stats.probes++;
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-            if ((set[w].tag & ~R_IOTLB_TAG_STAGE_MASK) == etag &&
-                set[w].sid == sid && set[w].did == did) {
+            if (set[w].tag == etag && set[w].key.sid == sid &&
+                *way_did(t, &set[w]) == did) {
                 n += !iotlb_stale(t, &set[w]);
                 iotlb_drop(t, &set[w]);
             }

@@ -47,29 +47,31 @@ typedef enum DmarStage {
 } DmarStage;
 
 typedef struct DmarCacheKey {
-    uint16_t sid;
     uint32_t pasid;         /* DMAR_NO_PASID for requests without PASID */
+    uint16_t sid;
     uint8_t stage;          /* DmarStage */
+    uint8_t zero;           /* 0: an entry compares the key as one word */
 } DmarCacheKey;
 
 /*
  * An IOTLB entry, 32 bytes. The tag packs the page number (the input
- * address >> the level's page shift), the key's stage and the level, so
- * that one comparison matches all three; level 0 is a free way. The
- * output address is page-aligned: its low bits hold the permissions.
+ * address >> the level's page shift) and the level, so that one
+ * comparison matches both; level 0 is a free way. The key is the other
+ * comparison. The output address is page-aligned: its low bits hold the
+ * permissions. (The domain-id, which no hit reads, is in DmarIotlb.did.)
  */
 FIELD(IOTLB_TAG, LEVEL, 0, 2)       /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
-FIELD(IOTLB_TAG, STAGE, 2, 8)
-FIELD(IOTLB_TAG, PAGE, 10, 54)
+FIELD(IOTLB_TAG, PAGE, 2, 62)
 FIELD(IOTLB_PA, PERM, 0, 2)         /* DMAR_PERM_* */
 
 typedef struct DmarIotlbEntry {
     uint64_t tag;           /* IOTLB_TAG */
     uint64_t pa;            /* page-aligned output address | IOTLB_PA */
     uint64_t lru;           /* clock at insert or last hit; never wraps */
-    uint32_t pasid;
-    uint16_t sid;
-    uint16_t did;
+    union {
+        DmarCacheKey key;
+        uint64_t key_word;  /* the key as one word */
+    };
 } DmarIotlbEntry;
 
 typedef struct DmarCtxEntry {
@@ -116,10 +118,12 @@ typedef struct DmarRangeFlush {
 
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
+    uint16_t *did;          /* [way]: the domain-id of its entry */
     /* [set]: odd while the holder of the lock changes the set's ways */
     uint32_t *set_seq;
     uint32_t set_bits;      /* log2 of the number of sets */
-    uint32_t set_shift;     /* 63 - set_bits (iotlb_set) */
+    uint32_t hash_shift;    /* (64 - set_bits) % 64 (iotlb_set_index) */
+    uint64_t set_mask;      /* number of sets - 1 */
     uint64_t tick;          /* the clock */
     uint64_t all_stale;     /* everything used before is stale */
     /* The newest flush of any kind: an entry used since is not stale */
@@ -171,6 +175,15 @@ bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
  */
 bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
                        const DmarTranslation *tr);
+/*
+ * Cache the 4 KiB leaves of the DMAR_LEAF_GROUP-page aligned group around
+ * IOVA for KEY in domain DID, as dmar_leaf_group() gives them: LEAF[i] is
+ * page i's output address | its DMAR_PERM_*, 0 for none. Returns how
+ * many live entries were evicted to make room.
+ */
+unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
+                                 uint16_t did, uint64_t iova,
+                                 const uint64_t *leaf);
 /*
  * Invalidations, each in time independent of the cache's size. Each
  * returns the number of entries dropped at once: the page-selective probe

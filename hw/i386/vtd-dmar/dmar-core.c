@@ -371,18 +371,18 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
 
 unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
                          uint8_t upper_perm, uint64_t iova, const DmarMem *mem,
-                         DmarTranslation *out)
+                         uint64_t *leaf)
 {
     uint64_t first = iova & ~(DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1);
-    uint64_t pte[DMAR_LEAF_GROUP];
     unsigned n = 0;
 
-    if (!dmar_mem_read(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
-                       pte, sizeof(pte))) {
+    if (!dmar_read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
+                          leaf, DMAR_LEAF_GROUP)) {
         return 0;
     }
     for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
-        uint64_t e = le64_to_cpu(pte[i]);
+        uint64_t e = leaf[i];
+        uint64_t pa = e & R_SLPTE_ADDR_MASK;
         uint8_t perm = upper_perm & e & DMAR_PERM_RW;
 
         /*
@@ -390,19 +390,12 @@ unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
          * into the interrupt address range.
          */
         if (!perm || (e & hw->rsvd_leaf[1]) ||
-            dmar_in_intr_range(e & R_SLPTE_ADDR_MASK,
-                          (e & R_SLPTE_ADDR_MASK) + DMAR_PAGE_SIZE - 1)) {
+            dmar_in_intr_range(pa, pa + DMAR_PAGE_SIZE - 1)) {
+            leaf[i] = 0;
             continue;
         }
-        out[n++] = (DmarTranslation) {
-            .iova = first + i * DMAR_PAGE_SIZE,
-            .pa = e & R_SLPTE_ADDR_MASK,
-            .mask = DMAR_PAGE_SIZE - 1,
-            .perm = perm,
-            .level = 1,
-            .table = table,
-            .table_perm = upper_perm,
-        };
+        leaf[i] = pa | perm;
+        n++;
     }
     return n;
 }

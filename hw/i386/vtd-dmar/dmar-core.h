@@ -283,12 +283,14 @@ bool dmar_translate(const DmarHwConfig *hw, const DmarContext *ctx,
  * DMAR_LEAF_GROUP entries around IOVA in the level-1 TABLE reached with
  * permissions UPPER_PERM (as a 4 KiB dmar_translate() reports them).
  * Caching them ahead is what an IOTLB may do: each is a translation the
- * tables grant now. Returns how many were written to OUT.
+ * tables grant now. LEAF[i], for the group's page i, becomes its output
+ * address | its DMAR_PERM_*, or 0 when it grants nothing. Returns how
+ * many grant something (0 also when the table cannot be read).
  */
 #define DMAR_LEAF_GROUP 64
 unsigned dmar_leaf_group(const DmarHwConfig *hw, uint64_t table,
                          uint8_t upper_perm, uint64_t iova, const DmarMem *mem,
-                         DmarTranslation *out);
+                         uint64_t *leaf);
 
 typedef enum DmarWalkStatus {
     DMAR_WALK_DONE,         /* [first, last] covered */

@@ -530,18 +530,17 @@ bool dmar_sm_translate(const DmarHwConfig *hw, const DmarContext *ctx,
 
 unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
                             uint8_t upper_perm, uint64_t iova,
-                            const DmarMem *mem, DmarTranslation *out)
+                            const DmarMem *mem, uint64_t *leaf)
 {
     uint64_t first = iova & ~(DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1);
-    uint64_t pte[DMAR_LEAF_GROUP];
     unsigned n = 0;
 
     if (!dmar_read_qwords(mem, table + ((first >> DMAR_PAGE_SHIFT) & 511) * 8,
-                          pte, DMAR_LEAF_GROUP)) {
+                          leaf, DMAR_LEAF_GROUP)) {
         return 0;
     }
     for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
-        uint64_t e = pte[i], pa = e & R_FSPTE_ADDR_MASK;
+        uint64_t e = leaf[i], pa = e & R_FSPTE_ADDR_MASK;
         bool w = (upper_perm & DMAR_PERM_W) && FIELD_EX64(e, FSPTE, RW) &&
                  FIELD_EX64(e, FSPTE, D);
 
@@ -553,14 +552,11 @@ unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
         if (!FIELD_EX64(e, FSPTE, P) || !FIELD_EX64(e, FSPTE, US) ||
             !FIELD_EX64(e, FSPTE, A) || (e & fs_rsvd(hw, 1, true)) ||
             dmar_in_intr_range(pa, pa + DMAR_PAGE_SIZE - 1)) {
+            leaf[i] = 0;
             continue;
         }
-        out[n++] = (DmarTranslation) {
-            .iova = first + i * DMAR_PAGE_SIZE, .pa = pa,
-            .mask = DMAR_PAGE_SIZE - 1,
-            .perm = DMAR_PERM_R | (w ? DMAR_PERM_W : 0), .level = 1,
-            .table = table, .table_perm = upper_perm,
-        };
+        leaf[i] = pa | DMAR_PERM_R | (w ? DMAR_PERM_W : 0);
+        n++;
     }
     return n;
 }

@@ -101,7 +101,7 @@ bool dmar_sm_translate(const DmarHwConfig *hw, const DmarContext *ctx,
  */
 unsigned dmar_fs_leaf_group(const DmarHwConfig *hw, uint64_t table,
                             uint8_t upper_perm, uint64_t iova,
-                            const DmarMem *mem, DmarTranslation *out);
+                            const DmarMem *mem, uint64_t *leaf);
 
 /* ---- shared by dmar-core.c and dmar-sm.c (not for other users) ---- */
 

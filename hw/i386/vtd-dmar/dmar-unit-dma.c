@@ -293,17 +293,17 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
     }
     if (t->level == 1 && (ss_format || t->table)) {
         /* DMA tends to go on to the next pages: cache their leaves too. */
-        DmarTranslation group[DMAR_LEAF_GROUP];
+        uint64_t leaf[DMAR_LEAF_GROUP];
         unsigned n = ss_format ?
             dmar_leaf_group(&u->cfg.hw, t->table, t->table_perm, req->addr,
-                            &u->mem, group) :
+                            &u->mem, leaf) :
             dmar_fs_leaf_group(&u->cfg.hw, t->table, t->table_perm,
-                               req->addr, &u->mem, group);
+                               req->addr, &u->mem, leaf);
 
-        for (unsigned i = 0; i < n; i++) {
-            if (group[i].iova != t->iova) {
-                dmar_iotlb_insert(&u->iotlb, key, x->did, &group[i]);
-            }
+        if (n) {
+            /* (the walk's own answer is cached already) */
+            leaf[(t->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP] = 0;
+            dmar_iotlb_insert_group(&u->iotlb, key, x->did, t->iova, leaf);
         }
     }
     return true;
@@ -351,7 +351,7 @@ static void verify_hit(DmarUnit *u, const DmarRequest *req,
 static DmarCacheKey iotlb_key_of(const DmarRequest *req)
 {
     return (DmarCacheKey) {
-        .sid = req->sid, .pasid = req->pasid,
+        .pasid = req->pasid, .sid = req->sid,
         .stage = req->priv ? DMAR_STAGE_SUPERVISOR : DMAR_STAGE_SECOND,
     };
 }
