@@ -917,6 +917,42 @@ static void test_iotlb_group(void)
 }
 
 /*
+ * A group in a cache of exactly its size (16 sets of 4): wherever its
+ * hash starts it, its pages wrap around the sets and fill every way, and
+ * none evicts another; each answers, and each page-selective flush finds
+ * its page.
+ */
+static void test_iotlb_group_wrap(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i, g;
+
+    for (g = 0; g < 8; g++) {
+        uint64_t base = 0x100000000ull + g * DMAR_LEAF_GROUP * SZ_4K;
+
+        dmar_iotlb_init(&t, DMAR_LEAF_GROUP);
+        g_assert_cmpuint(dmar_iotlb_size(&t), ==, DMAR_LEAF_GROUP);
+        for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+            leaf[i] = (0x80000000ull + i * SZ_4K) | DMAR_PERM_W;
+        }
+        g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(g + 1), 2, base,
+                                                 leaf), ==, 0);
+        for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+            ASSERT_HIT(&t, g + 1, base + i * SZ_4K, leaf[i] & ~3ull, 1,
+                       DMAR_PERM_W);
+        }
+        for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+            g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 2, base + i * SZ_4K,
+                                                    0), ==, 1);
+            ASSERT_MISS(&t, g + 1, base + i * SZ_4K);
+        }
+        g_assert_cmpuint(t.stats.evictions, ==, 0);
+        dmar_iotlb_destroy(&t);
+    }
+}
+
+/*
  * A group larger than the cache: it evicts, and says how many; the
  * group's last pages, the most recently used, are the ones kept.
  */
@@ -2291,6 +2327,35 @@ static void test_shared_lru(void)
 }
 
 /*
+ * A set whose sequence count is odd is being changed by the lock holder:
+ * the lock-free path gives up on it, however whole its entry looks, and
+ * the locked lookup answers. (White-box: the count is the writer's half
+ * of the protocol, which no single thread can catch in the middle.)
+ */
+static void test_shared_odd_count(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+    uint32_t sets;
+
+    dmar_iotlb_init(&t, 64);
+    sets = dmar_iotlb_size(&t) / DMAR_CACHE_WAYS;
+    iotlb_put(&t, 1, 5, 0x3000, 0xb000, 1, DMAR_PERM_RW);
+    g_assert_true(shared_get(&t, 1, 0x3000, &out));
+    for (uint32_t i = 0; i < sets; i++) {
+        t.set_seq[i]++;
+    }
+    g_assert_false(shared_get(&t, 1, 0x3000, &out));
+    ASSERT_HIT(&t, 1, 0x3000, 0xb000, 1, DMAR_PERM_RW);
+    for (uint32_t i = 0; i < sets; i++) {
+        t.set_seq[i]++;
+    }
+    g_assert_true(shared_get(&t, 1, 0x3000, &out));
+    g_assert_cmphex(out.pa, ==, 0xb000);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
  * A lock-free hit never makes its entry outlive a flush after it: the
  * time it leaves in the entry is older than any flush to come.
  */
@@ -2430,11 +2495,14 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/lru-set", test_iotlb_lru_set);
     g_test_add_func("/dmar-cache/iotlb/group", test_iotlb_group);
     g_test_add_func("/dmar-cache/iotlb/group-evict", test_iotlb_group_evict);
+    g_test_add_func("/dmar-cache/iotlb/group-wrap", test_iotlb_group_wrap);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
     g_test_add_func("/dmar-cache/iotlb/shared/flush", test_shared_flush);
     g_test_add_func("/dmar-cache/iotlb/shared/lru", test_shared_lru);
     g_test_add_func("/dmar-cache/iotlb/shared/no-revive",
                     test_shared_no_revive);
+    g_test_add_func("/dmar-cache/iotlb/shared/odd-count",
+                    test_shared_odd_count);
     g_test_add_func("/dmar-cache/iotlb/shared/threads", test_shared_threads);
     g_test_add_func("/dmar-cache/iotlb/flush/all", test_iotlb_flush_all);
     g_test_add_func("/dmar-cache/iotlb/flush/domain",

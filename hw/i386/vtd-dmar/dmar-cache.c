@@ -308,7 +308,17 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
     return true;
 }
 
-static bool __attribute__((noipa)) iotlb_lookup_slow(DmarIotlb *t,
+/*
+ * Not inlined, and (GCC) not split into a clone taking the key's fields:
+ * the hit path then keeps few values for its tail call.
+ */
+#ifdef __clang__
+#define IOTLB_NO_IPA G_GNUC_NO_INLINE
+#else
+#define IOTLB_NO_IPA __attribute__((noipa))
+#endif
+
+static bool IOTLB_NO_IPA iotlb_lookup_slow(DmarIotlb *t,
                                             const DmarCacheKey *key,
                                             uint64_t iova,
                                             DmarTranslation *out)
@@ -615,12 +625,21 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
                                   uint64_t last)
 {
     unsigned shift = level_shift(level);
+    uint64_t index = 0;
     uint32_t n = 0;
 
     for (uint64_t tag = first >> shift; tag <= last >> shift; tag++) {
-        DmarIotlbEntry *set = iotlb_set(t, sid, tag, level);
         uint64_t etag = entry_tag(tag, level);
+        DmarIotlbEntry *set;
 
+        /* A run's pages are in consecutive sets: one hash per run */
+        if (tag == first >> shift ||
+            !(tag & MAKE_64BIT_MASK(0, IOTLB_RUN_BITS))) {
+            index = iotlb_set_index(t, sid, tag, level);
+        } else {
+            index = (index + 1) & t->set_mask;
+        }
+        set = &t->e[index * DMAR_CACHE_WAYS];
         t->stats.probes++;
         for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
             if (set[w].tag == etag && set[w].key.sid == sid &&
