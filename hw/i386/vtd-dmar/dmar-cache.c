@@ -269,10 +269,12 @@ static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t,
 /*
  * The live entry of KEY covering IOVA, if any; no statistics, no LRU
  * update. Stale entries met on the way are dropped (a key is in a set at
- * most once).
+ * most once). Not inlined: its callers then pass KEY on as it is, and the
+ * hit path's tail call to iotlb_lookup_slow() needs no moves.
  */
-static DmarIotlbEntry *iotlb_find(DmarIotlb *t, const DmarCacheKey *key,
-                                  uint64_t iova)
+static G_GNUC_NO_INLINE DmarIotlbEntry *iotlb_find(DmarIotlb *t,
+                                                   const DmarCacheKey *key,
+                                                   uint64_t iova)
 {
     DmarIotlbEntry *e;
 
@@ -308,17 +310,7 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
     return true;
 }
 
-/*
- * Not inlined, and (GCC) not split into a clone taking the key's fields:
- * the hit path then keeps few values for its tail call.
- */
-#ifdef __clang__
-#define IOTLB_NO_IPA G_GNUC_NO_INLINE
-#else
-#define IOTLB_NO_IPA __attribute__((noipa))
-#endif
-
-static bool IOTLB_NO_IPA iotlb_lookup_slow(DmarIotlb *t,
+static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
                                             const DmarCacheKey *key,
                                             uint64_t iova,
                                             DmarTranslation *out)
