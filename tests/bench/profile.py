@@ -272,17 +272,19 @@ def main():
                 syms[c].update(by)
                 print("round %d %-12s %-6s %-10s %7.1f MB/s  unit %.2f%% "
                       "(own %.2f%%, memory API %.2f%%) of %d samples; "
-                      "invalidation path %.2f%%, %d queue runs, %d IOTLB "
-                      "invalidations" %
+                      "invalidation path %.2f%%, %s" %
                       (rnd + 1, c[0], c[1], r, run.bench[r], own + api, own,
-                       api, n, inv, runs, invs), flush=True)
+                       api, n, inv,
+                       "queue runs not counted (--no-count)" if a.no_count
+                       else "%d queue runs, %d IOTLB invalidations" %
+                       (runs, invs)), flush=True)
     os.rmdir(tmp)
 
     print("\nThe IOMMU's share of QEMU's host CPU over the benchmark window,"
           " median of %d rounds (TCG, Linux %s)" % (a.rounds, a.kernel))
     print("(inval: the share of vtd-dmar's invalidation path, within own; "
           "runs: queue runs in the window; us/run: the path's host CPU per "
-          "queue run)")
+          "queue run; -: not counted, --no-count)")
     print("%-10s %-12s %-6s %8s %8s %8s %10s %8s %8s %8s" %
           ("row", "iommu", "mode", "share", "own", "memAPI", "MB/s",
            "inval", "runs", "us/run"))
@@ -297,10 +299,11 @@ def main():
                 r, c[0], c[1], median([x[0] for x in v]),
                 median([x[1] for x in v]), median([x[2] for x in v]),
                 median([x[3] for x in v]),
-                "%7.2f%% %8s %8.1f" % (
+                "%7.2f%% %8s %8s" % (
                     median([x[5] for x in v]),
-                    "%.0f" % median([x[6] for x in v]),
-                    median([x[8] for x in v])) if vtd else ""))
+                    "-" if a.no_count else "%.0f" % median([x[6] for x in v]),
+                    "-" if a.no_count else
+                    "%.1f" % median([x[8] for x in v])) if vtd else ""))
     for c in cols:
         n = sum(len(got[(c, r)]) for r in rows) or 1
         top = ", ".join("%s %.2f%%" % (s, p / n)
