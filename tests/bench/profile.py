@@ -47,7 +47,9 @@ import re
 import subprocess
 import sys
 import shutil
+import signal
 import tempfile
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import benchlib  # noqa: E402
@@ -87,6 +89,10 @@ SAMPLE = re.compile(r"^\s*([0-9.]+)%\s+(\d+)\s+\S+\s+\[\S+\]\s+(.+?)\s*$")
 SMOKE_MIN = 100
 # Samples per second of CPU: a 1 MiB row's window is about 0.3 s of it
 FREQ = 4999
+# Seconds QEMU gets to exit after the window (a normal power-down takes
+# one or two) before end_workload() kills it: less than run.py's
+# POWER_DOWN_GRACE, which kills perf too
+SHUTDOWN_GRACE = 10
 
 
 def family(iommu):
@@ -118,6 +124,26 @@ def inv_counts(log):
     return runs, invs
 
 
+def end_workload(perf_pid):
+    """Kill perf's workload (QEMU), not perf: perf then writes out its
+    data and exits. For a QEMU that does not exit after the window (the
+    scale rows' shutdown hang, README), before run.py's timeout kills
+    the whole process group, perf with it, and the data is lost."""
+    try:
+        with open("/proc/%d/task/%d/children" % (perf_pid, perf_pid)) as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        return
+    for k in kids:
+        print("profile: QEMU still running %d s after the window, killed "
+              "(its samples are kept)" % SHUTDOWN_GRACE, file=sys.stderr,
+              flush=True)
+        try:
+            os.kill(k, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def wrap(data, argv, count=True):
     """Run ARGV (QEMU) under perf record into DATA, sampling from the
     guest's "VTD: BOOT" line to its next "VTD: BENCH" line; the console
@@ -143,6 +169,7 @@ def wrap(data, argv, count=True):
     afd = os.open(ack, os.O_RDWR)
     on = False
     out = sys.stdout.buffer
+    watchdog = None
     for line in p.stdout:
         want = (line.startswith(b"VTD: BOOT") or
                 (on and not line.startswith(b"VTD: BENCH ")))
@@ -151,9 +178,16 @@ def wrap(data, argv, count=True):
             os.read(afd, 16)
             on = want
             edges.append(inv_counts(log))
+            if not on and watchdog is None:
+                watchdog = threading.Timer(SHUTDOWN_GRACE, end_workload,
+                                           (p.pid,))
+                watchdog.daemon = True
+                watchdog.start()
         out.write(line)
         out.flush()
     rc = p.wait()
+    if watchdog:
+        watchdog.cancel()
     os.close(cfd)
     os.close(afd)
     if len(edges) >= 2:

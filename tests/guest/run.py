@@ -847,6 +847,7 @@ class Run:
         self.smp = smp if smp != 1 else cfg.get("smp", 1)
         self.cpu = cpu or cfg.get("cpu")
         self.timeout = timeout
+        self.shutdown_hung = False
         self.extra = list(extra)
         self.disk_mib, self.net_mib = disk_mib, net_mib
         self.bench_rows = bench_rows
@@ -1345,7 +1346,11 @@ class Run:
                     mon.close()
         with open(self.log, errors="replace") as log:
             out = log.read()
-        if rc is None:
+        if rc is None and self.shutdown_hung:
+            self.add("boot", "FAIL", "QEMU did not exit %d s after the "
+                     "guest's power-down, killed (the scale rows' shutdown "
+                     "hang, README)" % POWER_DOWN_GRACE)
+        elif rc is None:
             self.add("boot", "FAIL", "guest killed after %d s timeout (%s)" %
                      (self.timeout, "QEMU answered QMP, status %s: the guest "
                       "hung" % state if state else "QEMU did not answer QMP: "
@@ -1422,13 +1427,29 @@ class Run:
         its units), query-vtd-dmar (self.dmar_running) and, with a PMR,
         PMEN (self.pmen["running"]) while the guest runs."""
         cfg = CONFIGS[self.iommu]
-        if not (cfg.get("units") or cfg.get("pmr")):
+        checks = cfg.get("units") or cfg.get("pmr")
+        if not (checks or self.scale):
             return mon.done.wait(self.timeout)
         end = time.monotonic() + self.timeout
+        down = None
+        seen = 0            # of the console log, read so far
         while not mon.done.wait(0.2):
-            if time.monotonic() > end:
+            now = time.monotonic()
+            if now > end:
                 return False
-            if self.dmar_running is not None:
+            # The scale rows' shutdown hang (README): no need to wait for
+            # the timeout once the guest has powered down
+            if down is not None and now > down + POWER_DOWN_GRACE:
+                self.shutdown_hung = True
+                return False
+            if self.scale and down is None:
+                with open(self.log, "rb") as f:
+                    f.seek(max(0, seen - 64))   # a line cut in two
+                    tail = f.read()
+                seen += len(tail) - min(seen, 64)
+                if b"reboot: Power down" in tail:
+                    down = now
+            if self.dmar_running is not None or not checks:
                 continue
             with open(self.log, errors="replace") as f:
                 if "VTD: BOOT" not in f.read():
@@ -1723,6 +1744,9 @@ def matrix(iommus, kernel="6.12", scenarios=SCENARIOS):
 
 BENCH_ROWS = ["blk-1M", "blk-1M-4k", "blk-4K", "nvme-1M", "nvme-1M-4k",
               "nvme-4K", "net-get"]
+# Seconds a scale row's QEMU gets to exit after the guest's power-down
+POWER_DOWN_GRACE = 20
+
 # Rows of a boot of their own (Run.scale): SCALE_WORKERS guest processes
 # reading SCALE_WORKERS virtio-blk disks and NVMe namespaces at once.
 SCALE_ROWS = ["scale-1M"]

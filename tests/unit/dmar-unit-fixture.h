@@ -10,9 +10,10 @@
  *   fx_act(), which "sends" the fault and invalidation event messages
  *   the way the glue does (dmar_unit_event_msg() at that moment: the
  *   last message of each kind is kept, with a count), counts address
- *   space switches and IEC notifications, and, unless fx->manual_queue,
- *   runs dmar_unit_qi_continue() while the queue is pending (as the
- *   glue does, at once or in its bottom half).
+ *   space switches and IEC notifications (and, unless fx->owed_kept,
+ *   says that work is done: dmar_unit_owed_done()), and, unless
+ *   fx->manual_queue, runs dmar_unit_qi_continue() while the queue is
+ *   pending (as the glue does, at once or in its bottom half).
  * - Events and log lines: every DmarEvent is copied to fx->ev, every
  *   log line to fx->log ("G: " guest error, "U: " unimplemented).
  * - Guest memory: the shared fake of tests/unit/dmar-fake-mem.h. RAM is
@@ -73,6 +74,11 @@ typedef struct Fx {
     GPtrArray *log;         /* "G: ..." / "U: ..." */
     bool manual_queue;      /* no automatic dmar_unit_qi_continue() */
     bool notify_pending;    /* the notify_pending hook's answer */
+    /*
+     * fx_act() leaves what runs left owed undone (a glue that has not
+     * got there yet: another thread's IQT write runs the queue first)
+     */
+    bool owed_kept;
     /* A test's checks around a scenario's steps (scn_hook(), SCN_AT_*) */
     void (*extra)(struct Fx *f, int at, bool before);
 
@@ -233,6 +239,11 @@ static inline unsigned fx_act(Fx *f, unsigned act)
     unsigned more = act;
 
     for (unsigned n = 0; more; n++) {
+        unsigned owed = f->owed_kept ? 0 : more & DMAR_ACT_QI_OWED;
+        uint64_t gen = 0;
+
+        /* where what runs owe stands before the glue does its part */
+        dmar_unit_owed(&f->u, &gen);
         f->act |= more;
         if (more & DMAR_ACT_FAULT_EVENT) {
             dmar_unit_event_msg(&f->u, false, &f->fe_addr, &f->fe_data);
@@ -245,6 +256,9 @@ static inline unsigned fx_act(Fx *f, unsigned act)
         f->switch_as += !!(more & DMAR_ACT_SWITCH_AS);
         f->iec_notify += !!(more & DMAR_ACT_IEC_NOTIFY);
         g_assert_cmphex(more & ~DMAR_ACT_UNIT_MASK, ==, 0);
+        if (owed) {
+            dmar_unit_owed_done(&f->u, gen, owed);
+        }
         if (!(more & DMAR_ACT_QI_PENDING) || f->manual_queue) {
             break;
         }

@@ -1259,8 +1259,9 @@ static void test_walk_status_fail(void)
 
 /*
  * A wait that is not ready (what came before it is not done outside the
- * walker yet) stops the walk on it, status unwritten; the next call,
- * starting on it, completes it whatever wait_ready says.
+ * walker yet) stops the walk on it, status unwritten; a call starting on
+ * it asks again (another caller may run the queue before the first one
+ * has done that work), and completes it once it is ready.
  */
 static void test_walk_wait_held(void)
 {
@@ -1283,21 +1284,29 @@ static void test_walk_wait_held(void)
     g_assert_false(run.wait_irq);
     g_assert_cmphex(status_byte(&e, STATUS_GPA), ==, CANARY);
 
-    /* Again from the wait: first of the call, it completes */
+    /* Again from the wait, still not ready: held, first of the call */
+    st = env_run(&e, 1, 3, &run);
+    assert_run(&e, st, &run, DMAR_QI_PENDING, 1, 0);
+    g_assert_true(run.wait_held);
+    g_assert_cmpuint(e.wait_asks, ==, 2);
+    g_assert_cmpuint(e.mem.write_calls, ==, 0);
+    g_assert_cmphex(status_byte(&e, STATUS_GPA), ==, CANARY);
+
+    /* Ready now: it completes, and the rest runs */
+    e.wait_held = false;
     st = env_run(&e, 1, 3, &run);
     assert_run(&e, st, &run, DMAR_QI_DONE, 3, 2);
     g_assert_false(run.wait_held);
     assert_calls(&e, rest, 1);
-    g_assert_cmpuint(e.wait_asks, ==, 1);
+    g_assert_cmpuint(e.wait_asks, ==, 3);
     assert_write(&e, 0, STATUS_GPA, 0x600d);
     g_assert_true(run.wait_irq);
 
     /* Ready: all three in one call */
-    e.wait_held = false;
     memset(fake_page(&e.mem, STATUS_GPA, false), CANARY, PAGE_SIZE_4K);
     st = env_run(&e, 0, 3, &run);
     assert_run(&e, st, &run, DMAR_QI_DONE, 3, 3);
-    g_assert_cmpuint(e.wait_asks, ==, 2);
+    g_assert_cmpuint(e.wait_asks, ==, 4);
     assert_write(&e, 0, STATUS_GPA, 0x600d);
     env_destroy(&e);
 }

@@ -637,6 +637,12 @@ static const WaitHeldCase wait_held_cases[] = {
     { "iec", QI_IEC, 0, false, true },
 };
 
+/* The descriptors whose glue work a run leaves owed */
+static const WaitHeldCase wait_owed_cases[] = {
+    { "context", QI_CC | QI_G(1), 0, false, true },
+    { "iec", QI_IEC, 0, false, true },
+};
+
 static void test_qi_wait_held(const void *opaque)
 {
     const WaitHeldCase *c = opaque;
@@ -667,6 +673,75 @@ static void test_qi_wait_held(const void *opaque)
     fx_act(f, dmar_unit_qi_continue(&f->u));
     g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x5a5a);
     g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+    fx_free(f);
+}
+
+/*
+ * What a run asked of the glue stays owed until the glue says it is done,
+ * whoever runs the queue meanwhile: IQT writes run it without the BQL, so
+ * a second one can reach the wait before the first one's glue work is
+ * done. The wait stays held, and saying done for an older state of what
+ * is owed does not release a wait that newer work holds.
+ */
+static void test_qi_wait_owed(const void *opaque)
+{
+    const WaitHeldCase *c = opaque;
+    unsigned owed_bit = c->lo == QI_IEC ? DMAR_ACT_IEC_NOTIFY :
+                        DMAR_ACT_SWITCH_AS;
+    Fx *f = fx_new();
+    uint64_t gen, gen2;
+    unsigned act, wait, wait2;
+
+    qi_enable(f, IQ_BASE, 0);
+    f->manual_queue = true;
+    f->owed_kept = true;
+    fx_w32(f, IQ_STATUS, 0);
+    fx_w32(f, IQ_STATUS + 4, 0);
+    qi_push(f, c->lo, c->hi);
+    wait = qi_push_wait(f, IQ_STATUS, 0x5a5a, 0);
+    act = qi_kick(f);
+    g_assert_cmphex(act, ==, owed_bit | DMAR_ACT_QI_PENDING |
+                             DMAR_ACT_QI_WAIT);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen), ==, owed_bit);
+
+    /* another run (a second IQT write) before the glue got there */
+    act = dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(act, ==, DMAR_ACT_QI_PENDING | DMAR_ACT_QI_WAIT);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait));
+    act = wr64(f, REG_IQT, iq_off(f->iq_tail));
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait));
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, owed_bit);
+    g_assert_cmpuint(gen2, ==, gen);
+
+    /* the glue is done with what it read: the wait completes */
+    dmar_unit_owed_done(&f->u, gen, owed_bit);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, 0);
+    act = dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(act & (DMAR_ACT_QI_PENDING | DMAR_ACT_QI_WAIT), ==, 0);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x5a5a);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(f->iq_tail));
+
+    /* the glue read GEN; a run owes more before it says done */
+    dmar_unit_owed(&f->u, &gen);
+    qi_push(f, c->lo, c->hi);
+    wait2 = qi_push_wait(f, IQ_STATUS + 4, 0x6b6b, 0);
+    qi_kick(f);
+    dmar_unit_owed_done(&f->u, gen, owed_bit);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, owed_bit);
+    g_assert_cmpuint(gen2, !=, gen);
+    dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait2));
+    /* done with other work than this run's: still held */
+    dmar_unit_owed_done(&f->u, gen2, DMAR_ACT_QI_OWED & ~owed_bit);
+    dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0);
+    dmar_unit_owed_done(&f->u, gen2, owed_bit);
+    dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS + 4), ==, 0x6b6b);
+    g_assert_cmphex(fsts(f), ==, 0);
     fx_free(f);
 }
 
@@ -1869,6 +1944,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/qi/invalid/types", test_qi_invalid_types);
     ADD_CASES("/dmar-unit/qi/invalid", scn_qi_bad_cases, test_qi_invalid);
     ADD_CASES("/dmar-unit/qi/wait-held", wait_held_cases, test_qi_wait_held);
+    ADD_CASES("/dmar-unit/qi/wait-owed", wait_owed_cases, test_qi_wait_owed);
     g_test_add_func("/dmar-unit/qi/disable/iqh-reset", test_qi_disable_iqh);
     g_test_add_func("/dmar-unit/queue/continuation", test_queue_continuation);
     g_test_add_func("/dmar-unit/queue/iqt-again", test_queue_iqt_again);

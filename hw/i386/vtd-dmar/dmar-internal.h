@@ -39,11 +39,13 @@ typedef struct DmarDevAS {
      * IOTLB entries were last all dropped), one domain-id, or
      * DMAR_DAS_DID_MIXED (more than one: every invalidation). @lock.
      */
-    QLIST_ENTRY(DmarDevAS) unmap_next;  /* on unit->unmap_list (BQL) */
+    /* on unit->unmap_list (changed under the BQL and @lock) */
+    QLIST_ENTRY(DmarDevAS) unmap_next;
     bool has_unmap;
     int32_t did;
     /*
-     * MAP notifiers (vfio, caching mode): what they were told (BQL), and
+     * MAP notifiers (vfio, caching mode): what they were told (BQL and
+     * @lock), and
      * the domain-id of the context at the last sync (-1: none), whose
      * invalidations resync it (@lock).
      */
@@ -142,11 +144,24 @@ struct DmarState {
      */
     QemuMutex lock;
     DmarUnit unit;
-    /* Devices with UNMAP notifiers (BQL), and what they must hear (@lock) */
+    /*
+     * Devices with UNMAP notifiers (changed under the BQL and @lock), and
+     * what they must hear (@lock)
+     */
     QLIST_HEAD(, DmarDevAS) unmap_list;
     GArray *unmap_pending;      /* of DmarUnmap */
     bool unmap_all;             /* pending: every device, whole range */
     bool devtlb_all;            /* ... and every device-TLB, whole range */
+    /*
+     * dmar_unmap_flush() is telling them (@lock): waits are held until it
+     * is done, also for queue runs on other vCPUs (without the BQL)
+     */
+    unsigned unmap_flushing;
+    /*
+     * An IOTLB invalidation since the BQL was last seen free (@lock):
+     * DMA under the BQL may not be drained (dmar_unit_notify_pending())
+     */
+    bool drain_pending;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
     uint64_t qi_runs, qi_deferred_runs;
     bool qi_in_bh;

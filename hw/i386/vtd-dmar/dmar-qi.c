@@ -277,11 +277,11 @@ DmarQiStatus dmar_qi_process(const DmarQiCaps *caps, uint64_t base,
             /*
              * Everything before must have completed, in the unit and in
              * whatever caches its translations (what the caller does
-             * once it has the result): a wait after other descriptors
-             * may have to wait for the next call.
+             * once it has the result): a wait may have to wait for a
+             * later call. The first one of a call too: another caller
+             * may be between its run and that work.
              */
-            if (run->processed && ops->wait_ready &&
-                !ops->wait_ready(ops_opaque)) {
+            if (ops->wait_ready && !ops->wait_ready(ops_opaque)) {
                 run->wait_held = true;
                 return DMAR_QI_PENDING;
             }

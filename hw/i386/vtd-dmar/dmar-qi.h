@@ -165,9 +165,10 @@ typedef struct DmarQiOps {
     unsigned (*pasid_cache)(void *opaque, const DmarQiDesc *d);     /* sm */
     /*
      * May a wait descriptor complete now, or must what the descriptors
-     * before it in this call asked for be carried out first (NULL: it
-     * may)? With false the walk stops at the wait descriptor
-     * (DMAR_QI_PENDING, head on it) unless it is the first of the call.
+     * before it asked for (in this call or an earlier one) be carried
+     * out first (NULL: it may)? With false the walk stops at the wait
+     * descriptor (DMAR_QI_PENDING, head on it), the first of the call
+     * too.
      */
     bool (*wait_ready)(void *opaque);
 } DmarQiOps;

@@ -398,7 +398,7 @@ static bool qi_wait_ready(void *opaque)
     QiCtx *q = opaque;
     const DmarUnitHooks *h = q->u->hooks;
 
-    return !q->context_changed && !q->iec_flushed &&
+    return !q->context_changed && !q->iec_flushed && !q->u->qi_owed &&
            !(h && h->notify_pending &&
              h->notify_pending(q->u->hooks_opaque));
 }
@@ -524,6 +524,11 @@ static unsigned qi_run(DmarUnit *u)
     if (run.wait_irq) {
         act |= qi_wait_event(u);
     }
+    if (q.context_changed || q.iec_flushed) {
+        u->qi_owed |= (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
+                      (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
+        u->qi_owed_gen++;
+    }
     return act | (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
            (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
 }
@@ -531,6 +536,19 @@ static unsigned qi_run(DmarUnit *u)
 unsigned dmar_unit_qi_continue(DmarUnit *u)
 {
     return qi_run(u);
+}
+
+unsigned dmar_unit_owed(const DmarUnit *u, uint64_t *gen)
+{
+    *gen = u->qi_owed_gen;
+    return u->qi_owed;
+}
+
+void dmar_unit_owed_done(DmarUnit *u, uint64_t gen, unsigned done)
+{
+    if (gen == u->qi_owed_gen) {
+        u->qi_owed &= ~done;
+    }
 }
 
 /* ---- register hooks ---- */

@@ -75,6 +75,8 @@ enum {
      */
     DMAR_ACT_QI_WAIT = 32,
     DMAR_ACT_UNIT_MASK = 63,
+    /* What a queue run may leave owed (struct DmarUnit.qi_owed) */
+    DMAR_ACT_QI_OWED = DMAR_ACT_SWITCH_AS | DMAR_ACT_IEC_NOTIFY,
     /* Bits above DMAR_ACT_UNIT_MASK are the glue's own. */
 };
 
@@ -264,6 +266,14 @@ typedef struct DmarUnit {
      * an IOTLB hit.
      */
     bool shared_ok;
+    /*
+     * What queue runs asked of the glue (DMAR_ACT_QI_OWED bits) and it has
+     * not yet said done (dmar_unit_owed_done()): until then no wait
+     * descriptor completes, whichever run reaches it. @owed_gen counts
+     * the runs that asked.
+     */
+    unsigned qi_owed;
+    uint64_t qi_owed_gen;
 } DmarUnit;
 
 /*
@@ -339,6 +349,18 @@ void dmar_unit_post_load(DmarUnit *u);
 
 /* Go on with a queue left pending (DMAR_ACT_QI_PENDING). */
 unsigned dmar_unit_qi_continue(DmarUnit *u);
+
+/*
+ * The glue's work that queue runs left owed (DMAR_ACT_QI_OWED bits), and
+ * in *GEN where it stands. A run may return DMAR_ACT_SWITCH_AS or
+ * DMAR_ACT_IEC_NOTIFY to one caller while another runs the queue on (the
+ * glue runs IQT writes without the BQL): the wait descriptors after it
+ * are held until the glue, having done that work, calls
+ * dmar_unit_owed_done() with the GEN it read before and the bits it did
+ * (DONE). Work asked for since stays owed, whole.
+ */
+unsigned dmar_unit_owed(const DmarUnit *u, uint64_t *gen);
+void dmar_unit_owed_done(DmarUnit *u, uint64_t gen, unsigned done);
 
 /* ---- DMA and interrupts (dmar-unit-dma.c) ---- */
 

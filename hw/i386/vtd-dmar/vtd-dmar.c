@@ -187,6 +187,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_IOTLB_INV:
         trace_dmar_iotlb_inv(ev->iotlb.gran, ev->iotlb.did, ev->iotlb.addr,
                              ev->iotlb.am, ev->iotlb.dropped);
+        /* Linux asks for the drain on every one (DR/DW): always drain */
+        s->drain_pending |= s->dma_drain;
         break;
     case DMAR_EV_FLUSH_ALL:
         trace_dmar_cache_flush_all(ev->flush.dropped);
@@ -246,6 +248,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_PIOTLB_INV:
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
+        s->drain_pending |= s->dma_drain;
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -271,9 +274,32 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
     qemu_log_mask(dmar_log_mask(kind), "%s", msg);
 }
 
+/*
+ * May a wait complete, as far as the glue goes (lock held)? Not while
+ * notifiers have invalidations to hear of, nor while a drain is owed.
+ *
+ * Drain (CAP.DRD/DWD): a device model under the BQL translates and
+ * completes each DMA access while holding it, so once the BQL has been
+ * free after an IOTLB invalidation, none of the DMA translated before is
+ * still on its way. A queue run under the BQL drains by itself. An IQT
+ * write's run without it (dmar_mmio_write()) tries the BQL: free, the
+ * DMA is drained; held, the wait is held too, and that caller takes the
+ * BQL and goes on (DMAR_ACT_QI_PENDING).
+ */
 static bool dmar_unit_notify_pending(void *opaque)
 {
-    return dmar_unmap_pending_locked(opaque);
+    DmarState *s = opaque;
+
+    if (s->drain_pending) {
+        if (bql_locked()) {
+            s->drain_pending = false;
+        } else if (bql_trylock()) {
+            bql_unlock();
+            s->drain_pending = false;
+        }
+    }
+    return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
+           s->drain_pending;
 }
 
 static const DmarUnitHooks dmar_unit_hooks = {
@@ -283,9 +309,18 @@ static const DmarUnitHooks dmar_unit_hooks = {
     .notify_pending = dmar_unit_notify_pending,
 };
 
+/*
+ * Set while this thread writes an event message. The register window is
+ * lockless I/O, which has no re-entrancy guard (two vCPUs may be in it at
+ * once), so this is ours: a message aimed at a unit's registers is
+ * dropped (dmar_mmio_write()), as QEMU's guard did, rather than recursing.
+ */
+static __thread bool dmar_sending_event;
+
 /* Send the fault (or, with INV, the invalidation) event message. */
 static void dmar_send_event(DmarState *s, bool inv)
 {
+    bool was = dmar_sending_event;
     uint64_t addr;
     uint32_t data;
 
@@ -293,16 +328,33 @@ static void dmar_send_event(DmarState *s, bool inv)
         dmar_unit_event_msg(&s->unit, inv, &addr, &data);
     }
     trace_dmar_send_msi(inv ? A_IEADDR : A_FEADDR, addr, data);
+    dmar_sending_event = true;
     address_space_stl_le(&s->downstream_as, addr, data,
                          MEMTXATTRS_UNSPECIFIED, NULL);
+    dmar_sending_event = was;
 }
 
 static void dmar_unmap_flush(DmarState *s);
 static void dmar_update_address_spaces(DmarState *s);
 
-/* Do what DMAR_ACT_* bits ask but the queue's, lock dropped (BQL held) */
+/*
+ * Do what DMAR_ACT_* bits ask but the queue's, lock dropped. The BQL is
+ * held, but on the DMA path, whose faults ask only for the fault event
+ * (its message write takes it). Work a queue run asked for stays owed in
+ * the unit, holding later waits, until it is done here
+ * (dmar_unit_owed()): another vCPU's IQT write may run the queue on
+ * meanwhile.
+ */
 static void dmar_do_actions(DmarState *s, unsigned act)
 {
+    unsigned owed = act & DMAR_ACT_QI_OWED;
+    uint64_t gen = 0;
+
+    if (owed) {
+        WITH_QEMU_LOCK_GUARD(&s->lock) {
+            dmar_unit_owed(&s->unit, &gen);
+        }
+    }
     /* Notifiers forget old translations before the devices go on. */
     if (act & DMAR_ACT_UNMAP) {
         dmar_unmap_flush(s);
@@ -329,6 +381,11 @@ static void dmar_do_actions(DmarState *s, unsigned act)
             x86_iommu_iec_notify_all(board, true, 0, 0);
         }
     }
+    if (owed) {
+        WITH_QEMU_LOCK_GUARD(&s->lock) {
+            dmar_unit_owed_done(&s->unit, gen, owed);
+        }
+    }
 }
 
 /* What the unit asked for, plus the notifiers' pending ranges (lock held) */
@@ -353,7 +410,18 @@ static unsigned dmar_unit_done_locked(DmarState *s, unsigned act)
  */
 #define DMAR_QI_SYNC_RUNS   2
 
-static void dmar_run_actions(DmarState *s, unsigned act)
+/* Go on with the queue (lock held); DEFERRED: for qi_bh (its counter) */
+static unsigned dmar_qi_continue_locked(DmarState *s, bool deferred)
+{
+    unsigned act;
+
+    s->qi_in_bh = deferred;
+    act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
+    s->qi_in_bh = false;
+    return act;
+}
+
+static void dmar_run_actions(DmarState *s, unsigned act, bool deferred)
 {
     for (unsigned runs = 0;; runs++) {
         dmar_do_actions(s, act);
@@ -367,7 +435,7 @@ static void dmar_run_actions(DmarState *s, unsigned act)
             return;
         }
         WITH_QEMU_LOCK_GUARD(&s->lock) {
-            act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
+            act = dmar_qi_continue_locked(s, deferred);
         }
     }
 }
@@ -380,6 +448,8 @@ static uint64_t dmar_mmio_read(void *opaque, hwaddr off, unsigned size)
     DmarAccess kind;
     uint64_t val = 0;
 
+    /* Not before the actions of a register write are done (BQL) */
+    BQL_LOCK_GUARD();
     QEMU_LOCK_GUARD(&s->lock);
     kind = dmar_unit_access(&s->unit, off, size, false);
     if (kind == DMAR_ACCESS_ONE) {
@@ -400,29 +470,48 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
         act = dmar_unit_done_locked(s, dmar_unit_write(&s->unit, off, val,
                                                        size));
     }
-    dmar_run_actions(s, act);
+    if (act) {
+        BQL_LOCK_GUARD();
+        dmar_run_actions(s, act, false);
+    }
 }
 
+/*
+ * The register window is lockless I/O (no BQL; dmar_realize()). Writes
+ * of IQT, one per invalidation in strict mode, run the queue under our
+ * lock alone, and take the BQL only when the run asks the glue for
+ * something (a drain the BQL's holder may owe included:
+ * dmar_unit_notify_pending()). A vCPU holding the guest's queue lock then
+ * does not wait for the BQL behind another device's work. Every other
+ * access takes the BQL first, as an MMIO access would: a register
+ * write's effects and actions are one step for the other vCPUs.
+ */
 static void dmar_mmio_write(void *opaque, hwaddr off, uint64_t val,
                             unsigned size)
 {
     DmarState *s = opaque;
     DmarAccess kind;
 
+    if (dmar_sending_event) {
+        qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: register write at 0x%"
+                      HWADDR_PRIx " by a remapping unit's event message, "
+                      "dropped\n", off);
+        return;
+    }
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         kind = dmar_unit_access(&s->unit, off, size, true);
     }
-    switch (kind) {
-    case DMAR_ACCESS_ONE:
+    if (kind == DMAR_ACCESS_ONE && off == A_IQT) {
         dmar_reg_write(s, off, val, size);
-        break;
-    case DMAR_ACCESS_SPLIT:
+        return;
+    }
+    BQL_LOCK_GUARD();
+    if (kind == DMAR_ACCESS_ONE) {
+        dmar_reg_write(s, off, val, size);
+    } else if (kind == DMAR_ACCESS_SPLIT) {
         /* The low half's effects (events included) come first. */
         dmar_reg_write(s, off, (uint32_t)val, 4);
         dmar_reg_write(s, off + 4, val >> 32, 4);
-        break;
-    default:
-        break;
     }
 }
 
@@ -456,13 +545,9 @@ static void dmar_qi_bh(void *opaque)
     }
     /* Its runs, and those it goes on with at once, count as deferred */
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        s->qi_in_bh = true;
-        act = dmar_unit_done_locked(s, dmar_unit_qi_continue(&s->unit));
+        act = dmar_qi_continue_locked(s, true);
     }
-    dmar_run_actions(s, act);
-    WITH_QEMU_LOCK_GUARD(&s->lock) {
-        s->qi_in_bh = false;
-    }
+    dmar_run_actions(s, act, true);
 }
 
 static void dmar_qi_vm_state_change(void *opaque, bool running,
@@ -510,7 +595,7 @@ static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         dmar_unit_remap_irq(&s->unit, DMAR_MSI_BASE + off, val, sid, &r);
     }
-    dmar_run_actions(s, r.act);
+    dmar_run_actions(s, r.act, false);
     trace_dmar_msi(sid, DMAR_MSI_BASE + off, val);
     if (!r.ok) {
         return MEMTX_OK;                /* blocked and recorded */
@@ -622,7 +707,7 @@ static bool dmar_translate_locked(DmarDevAS *das, const DmarRequest *req,
         }
     }
     if (x->act) {
-        dmar_run_actions(s, x->act);
+        dmar_run_actions(s, x->act, false);
     }
     return ok;
 }
@@ -702,6 +787,8 @@ static int dmar_notify_flag_changed(IOMMUMemoryRegion *iommu,
                    PCI_SLOT(das->devfn), PCI_FUNC(das->devfn));
         return -EINVAL;
     }
+    /* Queue runs read these under our lock alone (dmar_mmio_write()) */
+    QEMU_LOCK_GUARD(&s->lock);
     if ((new & IOMMU_NOTIFIER_MAP) && !das->has_map) {
         dmar_shadow_init(&das->shadow);
         das->map_did = -1;
@@ -1023,6 +1110,7 @@ static void dmar_unmap_flush(DmarState *s)
         all = s->unmap_all;
         devtlb_all = s->devtlb_all;
         s->unmap_all = s->devtlb_all = false;
+        s->unmap_flushing++;
     }
     if (all) {
         QLIST_FOREACH(das, &s->unmap_list, unmap_next) {
@@ -1047,6 +1135,9 @@ static void dmar_unmap_flush(DmarState *s)
             das_flush(s, u->das, u->first, u->last);
         }
     }
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        s->unmap_flushing--;
+    }
 }
 /*
  * Untranslated DMA above the host address width: the unit records the
@@ -1062,7 +1153,7 @@ static MemTxResult dmar_beyond_access(DmarDevAS *das, hwaddr off,
         act = dmar_unit_beyond(&s->unit, dmar_das_sid(das),
                                (1ull << s->unit.cfg.hw.haw) + off, is_write);
     }
-    dmar_run_actions(s, act);
+    dmar_run_actions(s, act, false);
     return MEMTX_DECODE_ERROR;
 }
 
@@ -1193,7 +1284,10 @@ static AddressSpace *dmar_get_address_space(PCIBus *bus, void *opaque,
     name = g_strdup_printf("vtd-dmar-%02x.%x", PCI_SLOT(devfn),
                            PCI_FUNC(devfn));
     das = das_new(s, bus, devfn, 0, name);
-    g_hash_table_insert(s->dev_as, g_memdup2(&key, sizeof(key)), das);
+    /* Queue runs walk the table under our lock alone (device-TLBs) */
+    WITH_QEMU_LOCK_GUARD(&s->lock) {
+        g_hash_table_insert(s->dev_as, g_memdup2(&key, sizeof(key)), das);
+    }
     das_switch(s, das);
     return &das->as;
 }
@@ -1451,6 +1545,8 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     s->mmio_size = dmar_unit_mmio_size(&s->unit);
     memory_region_init_io(&s->mmio, OBJECT(s), &dmar_mmio_ops, s,
                           "vtd-dmar", s->mmio_size);
+    /* Our lock covers the registers (dmar_mmio_write() takes the BQL) */
+    memory_region_enable_lockless_io(&s->mmio);
     sysbus_init_mmio(SYS_BUS_DEVICE(s), &s->mmio);
 
     address_space_init(&s->downstream_as, s->downstream, "vtd-dmar-downstream");
@@ -1473,7 +1569,7 @@ static void dmar_reset_state(DmarState *s)
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_reset(&s->unit));
     }
-    dmar_run_actions(s, act);
+    dmar_run_actions(s, act, false);
 }
 
 /*
@@ -1502,7 +1598,7 @@ static int dmar_post_load(void *opaque, int version_id)
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         dmar_unmap_all_locked(s, true);
     }
-    dmar_run_actions(s, DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS);
+    dmar_run_actions(s, DMAR_ACT_UNMAP | DMAR_ACT_SWITCH_AS, false);
     return 0;
 }
 
