@@ -1330,7 +1330,7 @@ class Run:
                         mon.cmd("quit")
                     rc = p.wait(timeout=30)
                 else:
-                    rc = p.wait(timeout=self.timeout)
+                    rc = self._wait_exit(p)
             except subprocess.TimeoutExpired:
                 if mon:
                     state = mon.status()
@@ -1432,7 +1432,7 @@ class Run:
             return mon.done.wait(self.timeout)
         end = time.monotonic() + self.timeout
         down = None
-        seen = 0            # of the console log, read so far
+        watch = {"seen": 0}
         while not mon.done.wait(0.2):
             now = time.monotonic()
             if now > end:
@@ -1442,13 +1442,8 @@ class Run:
             if down is not None and now > down + POWER_DOWN_GRACE:
                 self.shutdown_hung = True
                 return False
-            if self.scale and down is None:
-                with open(self.log, "rb") as f:
-                    f.seek(max(0, seen - 64))   # a line cut in two
-                    tail = f.read()
-                seen += len(tail) - min(seen, 64)
-                if b"reboot: Power down" in tail:
-                    down = now
+            if self.scale and down is None and self._powered_down(watch):
+                down = now
             if self.dmar_running is not None or not checks:
                 continue
             with open(self.log, errors="replace") as f:
@@ -1459,6 +1454,37 @@ class Run:
             if cfg.get("pmr"):
                 self.pmen["running"] = self._pmen(mon)
         return True
+
+    def _powered_down(self, watch):
+        """Whether the console log shows the guest's power-down; WATCH (a
+        dict) keeps how much of the log was read"""
+        with open(self.log, "rb") as f:
+            f.seek(max(0, watch["seen"] - 64))     # a line cut in two
+            tail = f.read()
+        watch["seen"] += len(tail) - min(watch["seen"], 64)
+        return b"reboot: Power down" in tail
+
+    def _wait_exit(self, p):
+        """QEMU's exit status, waiting at most the run's timeout, and for
+        a scale row at most POWER_DOWN_GRACE after the guest's power-down
+        (the shutdown hang, README); subprocess.TimeoutExpired if not."""
+        if not self.scale:
+            return p.wait(timeout=self.timeout)
+        end = time.monotonic() + self.timeout
+        watch = {"seen": 0}
+        down = None
+        while True:
+            try:
+                return p.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if down is not None and now > down + POWER_DOWN_GRACE:
+                self.shutdown_hung = True
+            if now > end or self.shutdown_hung:
+                raise subprocess.TimeoutExpired(p.args, self.timeout)
+            if down is None and self._powered_down(watch):
+                down = now
 
     @staticmethod
     def _pmen(mon, base=UNIT_BASES[0]):

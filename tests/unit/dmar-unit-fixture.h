@@ -239,11 +239,15 @@ static inline unsigned fx_act(Fx *f, unsigned act)
     unsigned more = act;
 
     for (unsigned n = 0; more; n++) {
-        unsigned owed = f->owed_kept ? 0 : more & DMAR_ACT_QI_OWED;
+        unsigned owed = 0;
         uint64_t gen = 0;
 
-        /* where what runs owe stands before the glue does its part */
-        dmar_unit_owed(&f->u, &gen);
+        /* the queue's callers do all that runs owe (dmar_do_actions()) */
+        if (!f->owed_kept &&
+            (more & (DMAR_ACT_QI_OWED | DMAR_ACT_QI_PENDING))) {
+            more |= dmar_unit_owed(&f->u, &gen);
+            owed = more & DMAR_ACT_QI_OWED;
+        }
         f->act |= more;
         if (more & DMAR_ACT_FAULT_EVENT) {
             dmar_unit_event_msg(&f->u, false, &f->fe_addr, &f->fe_data);

@@ -745,6 +745,61 @@ static void test_qi_wait_owed(const void *opaque)
     fx_free(f);
 }
 
+/*
+ * Two runs owe different work: the first run's caller, done with the work
+ * as it stood when it read it, releases nothing that the second one owes
+ * on top; the second's caller does all that is owed (as the glue does),
+ * and the wait completes. A reset owes nothing.
+ */
+static void test_qi_wait_owed_two(void)
+{
+    Fx *f = fx_new();
+    uint64_t gen1, gen2;
+    unsigned wait;
+
+    qi_enable(f, IQ_BASE, 0);
+    f->manual_queue = true;
+    f->owed_kept = true;
+    fx_w32(f, IQ_STATUS, 0);
+    qi_push(f, QI_CC | QI_G(1), 0);
+    g_assert_cmphex(qi_kick(f), ==, DMAR_ACT_SWITCH_AS);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen1), ==, DMAR_ACT_SWITCH_AS);
+    qi_push(f, QI_IEC, 0);
+    wait = qi_push_wait(f, IQ_STATUS, 0x7c7c, 0);
+    g_assert_cmphex(qi_kick(f), ==, DMAR_ACT_IEC_NOTIFY |
+                    DMAR_ACT_QI_PENDING | DMAR_ACT_QI_WAIT);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, DMAR_ACT_QI_OWED);
+
+    /* the first caller is done with what it read: too old */
+    dmar_unit_owed_done(&f->u, gen1, DMAR_ACT_SWITCH_AS);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, DMAR_ACT_QI_OWED);
+    /* the second's own work only: the first's stays owed, the wait held */
+    dmar_unit_owed_done(&f->u, gen2, DMAR_ACT_IEC_NOTIFY);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, DMAR_ACT_SWITCH_AS);
+    dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0);
+    g_assert_cmphex(rd64(f, REG_IQH), ==, iq_off(wait));
+
+    /* a caller of the queue does all that is owed */
+    f->owed_kept = false;
+    f->switch_as = 0;
+    fx_act(f, DMAR_ACT_QI_PENDING | DMAR_ACT_QI_WAIT);
+    g_assert_cmpuint(f->switch_as, ==, 1);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, 0);
+    dmar_unit_qi_continue(&f->u);
+    g_assert_cmphex(fx_r32(f, IQ_STATUS), ==, 0x7c7c);
+
+    /* owed, then reset: nothing is */
+    f->owed_kept = true;
+    qi_push(f, QI_CC | QI_G(1), 0);
+    qi_kick(f);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen1), ==, DMAR_ACT_SWITCH_AS);
+    dmar_unit_reset(&f->u);
+    g_assert_cmphex(dmar_unit_owed(&f->u, &gen2), ==, 0);
+    g_assert_cmpuint(gen2, !=, gen1);
+    fx_free(f);
+}
+
 static void test_qi_bringup(void)
 {
     Fx *f = fx_new();
@@ -1945,6 +2000,7 @@ int main(int argc, char **argv)
     ADD_CASES("/dmar-unit/qi/invalid", scn_qi_bad_cases, test_qi_invalid);
     ADD_CASES("/dmar-unit/qi/wait-held", wait_held_cases, test_qi_wait_held);
     ADD_CASES("/dmar-unit/qi/wait-owed", wait_owed_cases, test_qi_wait_owed);
+    g_test_add_func("/dmar-unit/qi/wait-owed-two", test_qi_wait_owed_two);
     g_test_add_func("/dmar-unit/qi/disable/iqh-reset", test_qi_disable_iqh);
     g_test_add_func("/dmar-unit/queue/continuation", test_queue_continuation);
     g_test_add_func("/dmar-unit/queue/iqt-again", test_queue_iqt_again);

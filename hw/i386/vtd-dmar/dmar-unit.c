@@ -1250,12 +1250,20 @@ void dmar_unit_destroy(DmarUnit *u)
     dmar_ctx_cache_destroy(&u->ctx_cache);
 }
 
+/* Nothing owed: the queue is off (reset) or was stopped (loaded) */
+static void owed_reset(DmarUnit *u)
+{
+    u->qi_owed = 0;
+    u->qi_owed_gen++;
+}
+
 unsigned dmar_unit_reset(DmarUnit *u)
 {
     regs_reset(u);
     inv_all(u);
     irta_latch(u);
     dmar_unit_shared_update(u);
+    owed_reset(u);
     return DMAR_ACT_SWITCH_AS;
 }
 
@@ -1356,4 +1364,5 @@ void dmar_unit_post_load(DmarUnit *u)
     dmar_pasid_cache_flush(&u->pasid_cache, true, 0, false, 0);
     irta_from_raw(u);
     dmar_unit_shared_update(u);
+    owed_reset(u);
 }

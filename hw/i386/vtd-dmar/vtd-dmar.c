@@ -343,17 +343,20 @@ static void dmar_update_address_spaces(DmarState *s);
  * (its message write takes it). Work a queue run asked for stays owed in
  * the unit, holding later waits, until it is done here
  * (dmar_unit_owed()): another vCPU's IQT write may run the queue on
- * meanwhile.
+ * meanwhile. So the queue's callers (never the DMA path's) do everything
+ * owed, their own run's and any other's: the last run to owe something
+ * is followed by its caller, who then does it all.
  */
 static void dmar_do_actions(DmarState *s, unsigned act)
 {
-    unsigned owed = act & DMAR_ACT_QI_OWED;
+    unsigned owed = 0;
     uint64_t gen = 0;
 
-    if (owed) {
+    if (act & (DMAR_ACT_QI_OWED | DMAR_ACT_QI_PENDING)) {
         WITH_QEMU_LOCK_GUARD(&s->lock) {
-            dmar_unit_owed(&s->unit, &gen);
+            act |= dmar_unit_owed(&s->unit, &gen);
         }
+        owed = act & DMAR_ACT_QI_OWED;
     }
     /* Notifiers forget old translations before the devices go on. */
     if (act & DMAR_ACT_UNMAP) {
@@ -1568,6 +1571,7 @@ static void dmar_reset_state(DmarState *s)
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_reset(&s->unit));
+        s->drain_pending = false;
     }
     dmar_run_actions(s, act, false);
 }
