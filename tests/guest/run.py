@@ -1431,19 +1431,10 @@ class Run:
         if not (checks or self.scale):
             return mon.done.wait(self.timeout)
         end = time.monotonic() + self.timeout
-        down = None
         watch = {"seen": 0}
         while not mon.done.wait(0.2):
-            now = time.monotonic()
-            if now > end:
+            if time.monotonic() > end or self._past_power_down(watch):
                 return False
-            # The scale rows' shutdown hang (README): no need to wait for
-            # the timeout once the guest has powered down
-            if down is not None and now > down + POWER_DOWN_GRACE:
-                self.shutdown_hung = True
-                return False
-            if self.scale and down is None and self._powered_down(watch):
-                down = now
             if self.dmar_running is not None or not checks:
                 continue
             with open(self.log, errors="replace") as f:
@@ -1455,14 +1446,24 @@ class Run:
                 self.pmen["running"] = self._pmen(mon)
         return True
 
-    def _powered_down(self, watch):
-        """Whether the console log shows the guest's power-down; WATCH (a
-        dict) keeps how much of the log was read"""
+    def _past_power_down(self, watch):
+        """For a scale row, whose QEMU at times hangs at the guest's
+        power-down (README): whether POWER_DOWN_GRACE has passed since
+        the console log showed it (then self.shutdown_hung). WATCH, a
+        dict, keeps how much of the log was read, and when it showed it."""
+        if not self.scale:
+            return False
+        now = time.monotonic()
+        if "down" in watch:
+            self.shutdown_hung = now > watch["down"] + POWER_DOWN_GRACE
+            return self.shutdown_hung
         with open(self.log, "rb") as f:
             f.seek(max(0, watch["seen"] - 64))     # a line cut in two
             tail = f.read()
         watch["seen"] += len(tail) - min(watch["seen"], 64)
-        return b"reboot: Power down" in tail
+        if b"reboot: Power down" in tail:
+            watch["down"] = now
+        return False
 
     def _wait_exit(self, p):
         """QEMU's exit status, waiting at most the run's timeout, and for
@@ -1472,19 +1473,13 @@ class Run:
             return p.wait(timeout=self.timeout)
         end = time.monotonic() + self.timeout
         watch = {"seen": 0}
-        down = None
         while True:
             try:
                 return p.wait(timeout=0.2)
             except subprocess.TimeoutExpired:
                 pass
-            now = time.monotonic()
-            if down is not None and now > down + POWER_DOWN_GRACE:
-                self.shutdown_hung = True
-            if now > end or self.shutdown_hung:
+            if time.monotonic() > end or self._past_power_down(watch):
                 raise subprocess.TimeoutExpired(p.args, self.timeout)
-            if down is None and self._powered_down(watch):
-                down = now
 
     @staticmethod
     def _pmen(mon, base=UNIT_BASES[0]):

@@ -484,7 +484,7 @@ static unsigned qi_run(DmarUnit *u)
     bool dw = FIELD_EX64(iqa, IQA, DW);
     unsigned ttm = FIELD_EX64(u->root, RTADDR, TTM);
     DmarQiStatus st;
-    unsigned act = 0;
+    unsigned act = 0, glue;
 
     if (!(get32(u, A_GSTS) & R_GSTS_QIES_MASK) ||
         (get32(u, A_FSTS) & R_FSTS_IQE_MASK) || run.head == tail) {
@@ -524,13 +524,13 @@ static unsigned qi_run(DmarUnit *u)
     if (run.wait_irq) {
         act |= qi_wait_event(u);
     }
-    if (q.context_changed || q.iec_flushed) {
-        u->qi_owed |= (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
-                      (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
+    glue = (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
+           (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
+    if (glue) {
+        u->qi_owed |= glue;
         u->qi_owed_gen++;
     }
-    return act | (q.context_changed ? DMAR_ACT_SWITCH_AS : 0) |
-           (q.iec_flushed ? DMAR_ACT_IEC_NOTIFY : 0);
+    return act | glue;
 }
 
 unsigned dmar_unit_qi_continue(DmarUnit *u)
