@@ -184,97 +184,6 @@ static bool ctx_cached(DmarCtxCache *c, uint16_t sid)
     return dmar_ctx_cache_lookup(c, sid, &out);
 }
 
-/* ---- Drain tracking ---- */
-
-/* A device's state: the one domain it translated in, else any. */
-static void test_drain_note(void)
-{
-    int32_t d = DMAR_DRAIN_NONE;
-
-    d = dmar_drain_note(d, 7);
-    g_assert_cmpint(d, ==, 7);
-    g_assert_cmpint(dmar_drain_note(d, 7), ==, 7);
-    /* Domain-id 0 is a domain like the others */
-    g_assert_cmpint(dmar_drain_note(DMAR_DRAIN_NONE, 0), ==, 0);
-    g_assert_cmpint(dmar_drain_note(0, 0), ==, 0);
-    g_assert_cmpint(dmar_drain_note(DMAR_DRAIN_NONE, 0xffff), ==, 0xffff);
-    /* A second domain: any, for good */
-    d = dmar_drain_note(d, 8);
-    g_assert_cmpint(d, ==, DMAR_DRAIN_ANY);
-    g_assert_cmpint(dmar_drain_note(d, 8), ==, DMAR_DRAIN_ANY);
-    g_assert_cmpint(dmar_drain_note(d, 7), ==, DMAR_DRAIN_ANY);
-    g_assert_cmpint(dmar_drain_note(0, 1), ==, DMAR_DRAIN_ANY);
-}
-
-/* Is a domain's DMA noted already (a lock-free hit may then answer)? */
-static void test_drain_noted(void)
-{
-    g_assert_false(dmar_drain_noted(DMAR_DRAIN_NONE, 0));
-    g_assert_false(dmar_drain_noted(DMAR_DRAIN_NONE, 7));
-    g_assert_true(dmar_drain_noted(7, 7));
-    g_assert_false(dmar_drain_noted(7, 8));
-    g_assert_false(dmar_drain_noted(0, 0xffff));
-    g_assert_true(dmar_drain_noted(0, 0));
-    g_assert_true(dmar_drain_noted(DMAR_DRAIN_ANY, 0));
-    g_assert_true(dmar_drain_noted(DMAR_DRAIN_ANY, 0xffff));
-}
-
-/* What a scope of invalidations asks to drain, device by device. */
-static void test_drain_scope(void)
-{
-    DmarDrainScope sc = { 0 };
-
-    g_assert_true(dmar_drain_scope_empty(&sc));
-    /* Nothing invalidated: nothing to drain, whatever the device did */
-    g_assert_false(dmar_drain_covers(&sc, 3));
-    g_assert_false(dmar_drain_covers(&sc, DMAR_DRAIN_ANY));
-
-    dmar_drain_scope_add(&sc, false, 3);
-    g_assert_false(dmar_drain_scope_empty(&sc));
-    g_assert_true(dmar_drain_covers(&sc, 3));
-    g_assert_false(dmar_drain_covers(&sc, 4));
-    g_assert_false(dmar_drain_covers(&sc, 0));
-    g_assert_true(dmar_drain_covers(&sc, DMAR_DRAIN_ANY));
-    g_assert_false(dmar_drain_covers(&sc, DMAR_DRAIN_NONE));
-
-    /* A domain twice takes one place */
-    for (unsigned i = 0; i < 2 * DMAR_DRAIN_DIDS; i++) {
-        dmar_drain_scope_add(&sc, false, 3);
-    }
-    g_assert_false(sc.all);
-    g_assert_cmpuint(sc.n, ==, 1);
-
-    /* Up to DMAR_DRAIN_DIDS domains are named; one more: all of them */
-    for (unsigned i = 1; i < DMAR_DRAIN_DIDS; i++) {
-        dmar_drain_scope_add(&sc, false, 100 + i);
-    }
-    g_assert_false(sc.all);
-    g_assert_true(dmar_drain_covers(&sc, 3));
-    g_assert_true(dmar_drain_covers(&sc, 100 + DMAR_DRAIN_DIDS - 1));
-    g_assert_false(dmar_drain_covers(&sc, 100 + DMAR_DRAIN_DIDS));
-    dmar_drain_scope_add(&sc, false, 100 + DMAR_DRAIN_DIDS);
-    g_assert_true(sc.all);
-    g_assert_true(dmar_drain_covers(&sc, 5000));
-    g_assert_false(dmar_drain_covers(&sc, DMAR_DRAIN_NONE));
-    /* All stays all */
-    dmar_drain_scope_add(&sc, false, 9);
-    g_assert_true(sc.all);
-    g_assert_true(dmar_drain_covers(&sc, 0));
-
-    /* A global invalidation: every domain, named ones too */
-    sc = (DmarDrainScope) { 0 };
-    dmar_drain_scope_add(&sc, false, 3);
-    dmar_drain_scope_add(&sc, true, 3);
-    g_assert_true(sc.all);
-    g_assert_true(dmar_drain_covers(&sc, 4));
-    sc = (DmarDrainScope) { 0 };
-    dmar_drain_scope_add(&sc, true, 0);
-    g_assert_false(dmar_drain_scope_empty(&sc));
-    g_assert_true(dmar_drain_covers(&sc, 0xffff));
-    g_assert_true(dmar_drain_covers(&sc, DMAR_DRAIN_ANY));
-    g_assert_false(dmar_drain_covers(&sc, DMAR_DRAIN_NONE));
-}
-
 /* ---- Sizes ---- */
 
 static void test_size_pow2(void)
@@ -426,51 +335,6 @@ static void test_iotlb_mixed(void)
     ASSERT_MISS(&t, 0x12, 0x1000);
     assert_stats(&t.stats, 5, 4, 0);
     dmar_iotlb_flush_all(&t);
-    dmar_iotlb_destroy(&t);
-}
-
-/*
- * Every answer carries its entry's domain-id, locked or lock-free, at each
- * level and for a group's leaves (the drain notes it).
- */
-static void test_iotlb_did(void)
-{
-    static const struct {
-        uint16_t sid, did;
-        uint64_t iova;
-        unsigned level;
-    } e[] = {
-        { 0x10, 0x0001, 0x1000, 1 },
-        { 0x10, 0x00ff, 0x200000, 2 },
-        { 0x10, 0xfffe, 0x40000000, 3 },
-        { 0x11, 0x1234, 0x1000, 1 },
-    };
-    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
-    DmarTranslation out, shared;
-    DmarIotlb t;
-
-    dmar_iotlb_init(&t, 256);
-    for (unsigned i = 0; i < ARRAY_SIZE(e); i++) {
-        iotlb_put(&t, e[i].sid, e[i].did, e[i].iova, 0x80000000, e[i].level,
-                  DMAR_PERM_RW);
-    }
-    leaf[3] = 0x7000 | DMAR_PERM_R;
-    dmar_iotlb_insert_group(&t, SKEY(0x12), 0x4321, 0x100000, leaf);
-    for (unsigned i = 0; i < ARRAY_SIZE(e); i++) {
-        memset(&out, 0, sizeof(out));
-        memset(&shared, 0, sizeof(shared));
-        g_assert_true(dmar_iotlb_lookup_shared(&t, SKEY(e[i].sid), e[i].iova,
-                                               &shared));
-        g_assert_true(dmar_iotlb_lookup(&t, SKEY(e[i].sid), e[i].iova,
-                                        &out));
-        g_assert_cmphex(shared.did, ==, e[i].did);
-        g_assert_cmphex(out.did, ==, e[i].did);
-    }
-    g_assert_true(dmar_iotlb_lookup_shared(&t, SKEY(0x12), 0x103000,
-                                           &shared));
-    g_assert_true(dmar_iotlb_lookup(&t, SKEY(0x12), 0x103000, &out));
-    g_assert_cmphex(shared.did, ==, 0x4321);
-    g_assert_cmphex(out.did, ==, 0x4321);
     dmar_iotlb_destroy(&t);
 }
 
@@ -1293,8 +1157,6 @@ static void model_lookup(DmarIotlb *t, GArray *model, uint16_t sid,
     g_assert_cmpuint(out.perm, ==, m->perm);
     g_assert_cmphex(out.mask, ==, level_size(out.level) - 1);
     g_assert_cmphex(out.iova, ==, model_first(m));
-    /* The entry's domain-id, which the drain notes */
-    g_assert_cmphex(out.did, ==, m->did);
 }
 
 static void test_iotlb_model(const void *opaque)
@@ -2683,10 +2545,6 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/key/flush", test_iotlb_key_flush);
     g_test_add_func("/dmar-cache/iotlb/key/flush-probe",
                     test_iotlb_key_flush_probe);
-    g_test_add_func("/dmar-cache/iotlb/did", test_iotlb_did);
-    g_test_add_func("/dmar-cache/drain/note", test_drain_note);
-    g_test_add_func("/dmar-cache/drain/noted", test_drain_noted);
-    g_test_add_func("/dmar-cache/drain/scope", test_drain_scope);
     g_test_add_func("/dmar-cache/size/pow2", test_size_pow2);
     g_test_add_func("/dmar-cache/size/round-up", test_size_round_up);
 

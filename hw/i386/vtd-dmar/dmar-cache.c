@@ -290,15 +290,14 @@ static G_GNUC_NO_INLINE DmarIotlbEntry *iotlb_find(DmarIotlb *t,
 }
 
 /* OUT: the page of LEVEL around IOVA that an entry's PA field gives */
-static inline void iotlb_answer(uint64_t pa, uint16_t did, unsigned level,
-                                uint64_t iova, DmarTranslation *out)
+static inline void iotlb_answer(uint64_t pa, unsigned level, uint64_t iova,
+                                DmarTranslation *out)
 {
     out->mask = (1ull << level_shift(level)) - 1;
     out->iova = iova & ~out->mask;
     out->pa = pa & ~R_IOTLB_PA_PERM_MASK;
     out->perm = pa & R_IOTLB_PA_PERM_MASK;
     out->level = level;
-    out->did = did;
 }
 
 /* A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics. */
@@ -306,7 +305,7 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
                              uint64_t iova, DmarTranslation *out)
 {
     qatomic_set_u64(&e->lru, iotlb_tick(t));
-    iotlb_answer(e->pa, *way_did(t, e), level, iova, out);
+    iotlb_answer(e->pa, level, iova, out);
     t->stats.hits++;
     return true;
 }
@@ -382,7 +381,6 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
         uint64_t lru, pa, now;
-        uint16_t did;
 
         if (qatomic_read_u64(&e->tag) != want ||
             qatomic_read_u64(&e->key_word) != kw) {
@@ -390,7 +388,6 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         }
         lru = qatomic_read_u64(&e->lru);
         pa = qatomic_read_u64(&e->pa);
-        did = qatomic_read(way_did(t, e));
         /* The ways before the count again (set_write_begin()'s wmb) */
         smp_rmb();
         if ((seq & 1) || qatomic_read(sl) != seq) {
@@ -405,7 +402,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         if (lru < now) {
             qatomic_set_u64(&e->lru, now);
         }
-        iotlb_answer(pa, did, l, iova, out);
+        iotlb_answer(pa, l, iova, out);
         return SHARED_HIT;
     }
     return SHARED_NONE;
@@ -916,58 +913,4 @@ uint32_t dmar_pasid_cache_flush_sid(DmarPasidCache *c, uint16_t sid,
         }
     }
     return n;
-}
-
-/* ---- drain tracking ---- */
-
-int32_t dmar_drain_note(int32_t dev, uint16_t did)
-{
-    if (dev == DMAR_DRAIN_NONE) {
-        return did;
-    }
-    return dev == did ? dev : DMAR_DRAIN_ANY;
-}
-
-bool dmar_drain_noted(int32_t dev, uint16_t did)
-{
-    return dev == did || dev == DMAR_DRAIN_ANY;
-}
-
-void dmar_drain_scope_add(DmarDrainScope *sc, bool all, uint16_t did)
-{
-    if (sc->all) {
-        return;
-    }
-    for (unsigned i = 0; i < sc->n && !all; i++) {
-        if (sc->did[i] == did) {
-            return;
-        }
-    }
-    if (all || sc->n == DMAR_DRAIN_DIDS) {
-        sc->all = true;
-        sc->n = 0;
-        return;
-    }
-    sc->did[sc->n++] = did;
-}
-
-bool dmar_drain_scope_empty(const DmarDrainScope *sc)
-{
-    return !sc->all && !sc->n;
-}
-
-bool dmar_drain_covers(const DmarDrainScope *sc, int32_t dev)
-{
-    if (dev == DMAR_DRAIN_NONE || dmar_drain_scope_empty(sc)) {
-        return false;
-    }
-    if (sc->all || dev == DMAR_DRAIN_ANY) {
-        return true;
-    }
-    for (unsigned i = 0; i < sc->n; i++) {
-        if (sc->did[i] == dev) {
-            return true;
-        }
-    }
-    return false;
 }

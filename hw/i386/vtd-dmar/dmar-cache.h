@@ -249,35 +249,4 @@ uint32_t dmar_pasid_cache_flush(DmarPasidCache *c, bool all, uint16_t did,
 uint32_t dmar_pasid_cache_flush_sid(DmarPasidCache *c, uint16_t sid,
                                     uint16_t sid_mask);
 
-/*
- * Drain (CAP.DRD/DWD) for devices whose DMA accesses complete under a
- * lock the caller holds while translating (QEMU's BQL): which domains
- * each translated DMA in since that lock was last seen free, and which
- * domains the IOTLB invalidations not yet drained cover. A wait need
- * wait for a device only when the two meet.
- *
- * A device's state, an int32_t: DMAR_DRAIN_NONE (nothing translated),
- * a domain-id, or DMAR_DRAIN_ANY (more than one domain).
- */
-#define DMAR_DRAIN_NONE     (-1)
-#define DMAR_DRAIN_ANY      (-2)
-#define DMAR_DRAIN_DIDS     4   /* domain-ids a scope names; more: all */
-
-/* DEV translated DMA in domain DID: returns the state after DEV. */
-int32_t dmar_drain_note(int32_t dev, uint16_t did);
-/* Is DID's DMA in DEV's state already? */
-bool dmar_drain_noted(int32_t dev, uint16_t did);
-
-typedef struct DmarDrainScope {
-    bool all;               /* every domain */
-    uint8_t n;
-    uint16_t did[DMAR_DRAIN_DIDS];
-} DmarDrainScope;
-
-/* An IOTLB invalidation of every domain (ALL) or of DID. */
-void dmar_drain_scope_add(DmarDrainScope *sc, bool all, uint16_t did);
-bool dmar_drain_scope_empty(const DmarDrainScope *sc);
-/* Must a wait after the invalidations in SC drain a device in state DEV? */
-bool dmar_drain_covers(const DmarDrainScope *sc, int32_t dev);
-
 #endif

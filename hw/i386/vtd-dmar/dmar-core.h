@@ -239,7 +239,6 @@ typedef struct DmarTranslation {
     uint64_t mask;          /* page size - 1 */
     uint8_t perm;           /* DMAR_PERM_*: AND over every level */
     uint8_t level;          /* level of the leaf: 1 (4K), 2 (2M), 3 (1G) */
-    uint16_t did;           /* an IOTLB's answer: its entry's domain-id */
     /* For a 4 KiB leaf: its table, and the AND of the levels above it. */
     uint64_t table;
     uint8_t table_perm;

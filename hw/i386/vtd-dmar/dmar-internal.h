@@ -55,14 +55,6 @@ typedef struct DmarDevAS {
     bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
     /* IOTLB hits without the lock, for query-vtd-dmar (atomic) */
     uint64_t shared_hits;
-    /*
-     * Drain: the domains it translated DMA in holding the BQL since the
-     * BQL was last seen free (dmar_drain_note(); set @lock, also read
-     * atomically), and, while that is not DMAR_DRAIN_NONE, its place on
-     * unit->drain_devs (@lock)
-     */
-    int32_t drain;
-    QLIST_ENTRY(DmarDevAS) drain_next;
 } DmarDevAS;
 
 #define DMAR_DAS_DID_NONE   (-1)
@@ -166,13 +158,10 @@ struct DmarState {
      */
     unsigned unmap_flushing;
     /*
-     * The IOTLB invalidations not yet drained, and the devices that
-     * translated DMA holding the BQL since it was last seen free (@lock):
-     * a wait is held while such DMA in that scope may not be drained
-     * (dmar_unit_notify_pending())
+     * An IOTLB invalidation since the BQL was last seen free (@lock):
+     * DMA under the BQL may not be drained (dmar_unit_notify_pending())
      */
-    DmarDrainScope drain_scope;
-    QLIST_HEAD(, DmarDevAS) drain_devs;
+    bool drain_pending;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
     uint64_t qi_runs, qi_deferred_runs;
     bool qi_in_bh;

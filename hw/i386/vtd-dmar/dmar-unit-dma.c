@@ -412,9 +412,6 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
     ok = x->hit = !req->exec &&
                   dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
                   (x->t.perm & need) == need;
-    if (x->hit) {
-        x->did = x->t.did;
-    }
     if (x->hit && u->cfg.verify_iotlb) {
         verify_hit(u, req, &x->t);
     }

@@ -371,7 +371,7 @@ typedef struct DmarXlate {
     bool untranslated;      /* GSTS.TES clear: the identity, RW */
     /* Without ok: a protected memory region's page; no fault (§11.4.8.1) */
     bool pmr_blocked;
-    bool hit;               /* answered from the IOTLB: did is the entry's */
+    bool hit;               /* answered from the IOTLB */
     bool walked;            /* a walk succeeded: did is the domain's */
     uint16_t did;
 } DmarXlate;

@@ -163,49 +163,6 @@ static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
                                    uint64_t first, uint64_t last);
 static bool dmar_unmap_pending_locked(DmarState *s);
 
-/*
- * Drain, per device (dmar_unit_notify_pending()): DAS translated DMA in
- * domain DID holding the BQL, under @lock.
- */
-static void dmar_drain_note_locked(DmarState *s, DmarDevAS *das,
-                                   uint16_t did)
-{
-    if (das->drain == DMAR_DRAIN_NONE) {
-        QLIST_INSERT_HEAD(&s->drain_devs, das, drain_next);
-    }
-    qatomic_set(&das->drain, dmar_drain_note(das->drain, did));
-}
-
-/*
- * The BQL is free, or this thread holds it (@lock): DMA translated
- * holding it before is done. Called before a BQL this thread took is
- * let go, so that a device translating once another thread has it sees
- * that it has noted nothing (dmar_translate_cb()).
- */
-static void dmar_drain_quiet_locked(DmarState *s)
-{
-    DmarDevAS *das, *next;
-
-    QLIST_FOREACH_SAFE(das, &s->drain_devs, drain_next, next) {
-        qatomic_set(&das->drain, DMAR_DRAIN_NONE);
-        QLIST_REMOVE(das, drain_next);
-    }
-    s->drain_scope = (DmarDrainScope) { 0 };
-}
-
-/* Is DMA translated holding the BQL in the scope of a pending drain? */
-static bool dmar_drain_held_locked(DmarState *s)
-{
-    DmarDevAS *das;
-
-    QLIST_FOREACH(das, &s->drain_devs, drain_next) {
-        if (dmar_drain_covers(&s->drain_scope, das->drain)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* DmarUnitHooks.event: called inside unit calls, with the lock held. */
 static void dmar_unit_event(void *opaque, const DmarEvent *ev)
 {
@@ -230,16 +187,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_IOTLB_INV:
         trace_dmar_iotlb_inv(ev->iotlb.gran, ev->iotlb.did, ev->iotlb.addr,
                              ev->iotlb.am, ev->iotlb.dropped);
-        /*
-         * Linux asks for the drain on every one (DR/DW): always drain.
-         * Under the BQL, the DMA translated holding it is done already.
-         */
-        if (s->dma_drain && !bql_locked()) {
-            dmar_drain_scope_add(&s->drain_scope,
-                                 ev->iotlb.gran != DMAR_IOTLB_DOMAIN &&
-                                 ev->iotlb.gran != DMAR_IOTLB_PAGE,
-                                 ev->iotlb.did);
-        }
+        /* Linux asks for the drain on every one (DR/DW): always drain */
+        s->drain_pending |= s->dma_drain;
         break;
     case DMAR_EV_FLUSH_ALL:
         trace_dmar_cache_flush_all(ev->flush.dropped);
@@ -299,9 +248,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_PIOTLB_INV:
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
-        if (s->dma_drain && !bql_locked()) {
-            dmar_drain_scope_add(&s->drain_scope, false, ev->pinv.did);
-        }
+        s->drain_pending |= s->dma_drain;
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -334,31 +281,25 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
  * Drain (CAP.DRD/DWD): a device model under the BQL translates and
  * completes each DMA access while holding it, so once the BQL has been
  * free after an IOTLB invalidation, none of the DMA translated before is
- * still on its way. Only devices that translated holding the BQL since
- * it was last seen free, in a domain the invalidations cover, need that:
- * their translation and the invalidation are ordered by @lock
- * (dmar_translate_cb()). A queue run under the BQL drains by itself. An
- * IQT write's run without it (dmar_mmio_write()) tries the BQL: free,
- * the DMA is drained; held, the wait is held too, and that caller takes
- * the BQL and goes on (DMAR_ACT_QI_PENDING).
+ * still on its way. A queue run under the BQL drains by itself. An IQT
+ * write's run without it (dmar_mmio_write()) tries the BQL: free, the
+ * DMA is drained; held, the wait is held too, and that caller takes the
+ * BQL and goes on (DMAR_ACT_QI_PENDING).
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
     DmarState *s = opaque;
-    bool drain = !dmar_drain_scope_empty(&s->drain_scope);
 
-    if (drain && !dmar_drain_held_locked(s)) {
-        s->drain_scope = (DmarDrainScope) { 0 };
-        drain = false;
-    } else if (drain && bql_locked()) {
-        dmar_drain_quiet_locked(s);
-        drain = false;
-    } else if (drain && bql_trylock()) {
-        dmar_drain_quiet_locked(s);
-        bql_unlock();
-        drain = false;
+    if (s->drain_pending) {
+        if (bql_locked()) {
+            s->drain_pending = false;
+        } else if (bql_trylock()) {
+            bql_unlock();
+            s->drain_pending = false;
+        }
     }
-    return dmar_unmap_pending_locked(s) || s->unmap_flushing || drain;
+    return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
+           s->drain_pending;
 }
 
 static const DmarUnitHooks dmar_unit_hooks = {
@@ -767,11 +708,6 @@ static bool dmar_translate_locked(DmarDevAS *das, const DmarRequest *req,
                 das->did = DMAR_DAS_DID_MIXED;
             }
         }
-        /* ... and which ones must drain its DMA (hit or walk: x->did) */
-        if (ok && !x->untranslated && flag != IOMMU_NONE && s->dma_drain &&
-            bql_locked()) {
-            dmar_drain_note_locked(s, das, x->did);
-        }
     }
     if (x->act) {
         dmar_run_actions(s, x->act, false);
@@ -799,15 +735,9 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
 
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
-     * iothreads and vCPUs translate side by side. Holding the BQL, DMA
-     * in a domain the drain has not noted for the device takes the
-     * locked path, which notes it in one step with the translation
-     * (dmar_unit_notify_pending()).
+     * iothreads and vCPUs translate side by side.
      */
-    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t) &&
-         !(s->dma_drain &&
-           !dmar_drain_noted(qatomic_read(&das->drain), t.did) &&
-           bql_locked());
+    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
     if (ok) {
         qatomic_inc(&das->shared_hits);
     } else {
@@ -1312,7 +1242,6 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
     das->devfn = devfn;
     das->fixed_sid = fixed_sid;
     das->did = DMAR_DAS_DID_NONE;
-    das->drain = DMAR_DRAIN_NONE;
     memory_region_init(&das->root, OBJECT(s), name, UINT64_MAX);
     memory_region_init_iommu(&das->iommu, sizeof(das->iommu),
                              TYPE_DMAR_IOMMU_MR, OBJECT(s), "vtd-dmar-iommu",
@@ -1612,7 +1541,6 @@ static void dmar_realize(DeviceState *dev, Error **errp)
     qemu_add_vm_change_state_handler(dmar_qi_vm_state_change, s);
     s->dev_as = g_hash_table_new_full(das_hash, das_equal, g_free, g_free);
     QLIST_INIT(&s->unmap_list);
-    QLIST_INIT(&s->drain_devs);
     s->unmap_pending = g_array_new(false, false, sizeof(DmarUnmap));
     dmar_qmp_init(s);
     dmar_unit_init(&s->unit, &cfg, &dmar_guest_mem_ops, s, &dmar_unit_hooks,
@@ -1643,8 +1571,7 @@ static void dmar_reset_state(DmarState *s)
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_reset(&s->unit));
-        /* devices behind the unit have stopped their DMA */
-        dmar_drain_quiet_locked(s);
+        s->drain_pending = false;
     }
     dmar_run_actions(s, act, false);
 }
