@@ -1497,10 +1497,14 @@ class Run:
         configuration says. "fault-units": every VTD_DMAR_FAULT comes
         from the unit that covers its device (bus from PXB_BUS up: pxb1's
         unit). "pmr-board", "pmr-released": PMEN read EPM|PRS before the
-        guest started and 0 once Linux ran (and at the end)."""
+        guest started and 0 once Linux ran (and at the end). "drains"
+        (strict mode): the vCPUs' IQT writes ran the queue without the
+        BQL, so some drains found it free or held their wait for it."""
         cfg = CONFIGS[self.iommu]
         if "VTD: DONE" not in out or not self.mon:
             return
+        if self.mode == "strict":
+            self._drains_check()
         if cfg.get("units"):
             info = self.dmar_running or []
             want_ir = cfg["ir"] != "off"
@@ -1552,6 +1556,19 @@ class Run:
                          v if v is None else "0x%x" % v
                          for v in (running, end)))
             self._pmr_query(cfg)
+
+    def _drains_check(self):
+        """Check "drains" (see _unit_checks) on query-vtd-dmar after the
+        guest's end."""
+        if not self.dmar_info:
+            self.add("drains", "FAIL", "no answer to query-vtd-dmar")
+            return
+        qs = [u["queue"] for u in self.dmar_info]
+        n = {k: sum(q["drains-" + k] for q in qs)
+             for k in ("bql", "free", "held")}
+        self.add("drains", "PASS" if n["free"] + n["held"] else "FAIL",
+                 "%(bql)d by runs holding the BQL, %(free)d found "
+                 "it free, %(held)d waits held for it" % n)
 
     def _pmr_query(self, cfg):
         """Check "pmr-query" when query-vtd-dmar shows a unit's PMRs (its
@@ -1775,10 +1792,12 @@ SCALE_WORKERS = 4
 
 
 def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
-          kernel="6.12"):
+          kernel="6.12", drains=False):
     """Interleave the configurations run by run so that machine noise hits
     them alike; print medians (MB/s) and ratios against the first config
-    and, when present, of vtd-dmar against intel-iommu."""
+    and, when present, of vtd-dmar against intel-iommu. With DRAINS, a
+    QMP client on each vtd-dmar run prints its units' drain counts
+    (query-vtd-dmar after the guest's end) after its figures."""
     cols = []
     for iommu in iommus:
         for mode in (["-"] if CONFIGS[iommu]["device"] is None else modes):
@@ -1796,9 +1815,16 @@ def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
                           name="bench.%s.%s.%s.%d%s" % (
                               kernel, iommu, mode, rnd,
                               ".scale" if brows[0] in SCALE_ROWS else ""))
+                run.events = drains and (CONFIGS[iommu]["device"] or
+                                         "").startswith("vtd-dmar")
                 run.execute()
                 got = " ".join("%s=%.1f" % kv
                                for kv in sorted(run.bench.items()))
+                if run.events:
+                    qs = [u["queue"] for u in run.dmar_info or []]
+                    got += " drains %s" % (" ".join(
+                        "%s=%d" % (k, sum(q["drains-" + k] for q in qs))
+                        for k in ("bql", "free", "held")) if qs else "?")
                 print("round %d %-16s %-6s %s" % (
                     rnd + 1, iommu, mode,
                     got or "NO DATA (see %s)" % run.log), flush=True)
@@ -1938,6 +1964,8 @@ def main():
     b.add_argument("--rounds", type=int, default=5)
     b.add_argument("--disk-mib", type=int, default=64)
     b.add_argument("--net-mib", type=int, default=32)
+    b.add_argument("--drains", action="store_true",
+                   help="print vtd-dmar's drain counts of each run")
     b.add_argument("--rows", default=",".join(BENCH_ROWS),
                    help="comma-separated rows (%s; not by default: %s)" % (
                        ", ".join(BENCH_ROWS), ", ".join(SCALE_ROWS)))
@@ -1970,7 +1998,7 @@ def main():
                      ", ".join(BENCH_ROWS + SCALE_ROWS))
         sys.exit(0 if bench(args.iommu.split(","), args.modes.split(","),
                             args.rounds, args.disk_mib, args.net_mib, rows,
-                            args.kernel) else 1)
+                            args.kernel, args.drains) else 1)
 
     if args.cmd == "run":
         run = Run(args.scenario, args.iommu, args.mode, args.smp, args.cpu,

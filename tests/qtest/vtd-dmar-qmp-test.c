@@ -303,7 +303,8 @@ static void assert_queue(QDmar *d, QDict *q)
 {
     static const char *const req[] = {
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
-        "error", "error-info", "runs", "deferred-runs", NULL,
+        "error", "error-info", "runs", "deferred-runs", "drains-bql",
+        "drains-free", "drains-held", NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
     uint64_t iqa = dmar_rd64(d, REG_IQA);
@@ -1948,15 +1949,24 @@ static GPtrArray *info_lines(QDict *q)
     g_ptr_array_add(w, g_strdup_printf(
         "  queue: 0x%" PRIx64 ", %" PRIu64 " entries of %" PRIu64 " bits, "
         "head %" PRIu64 " tail %" PRIu64 ", %" PRIu64 " runs (%" PRIu64
-        " deferred)%s", num(iq, "address"), num(iq, "entries"),
+        " deferred)", num(iq, "address"), num(iq, "entries"),
         num(iq, "descriptor-width"), num(iq, "head"), num(iq, "tail"),
-        num(iq, "runs"), num(iq, "deferred-runs"),
-        flag(iq, "error") ? ", error (iqercd " : ""));
+        num(iq, "runs"), num(iq, "deferred-runs")));
+    if (num(iq, "drains-bql") || num(iq, "drains-free") ||
+        num(iq, "drains-held")) {
+        char *l = g_ptr_array_steal_index(w, w->len - 1);
+
+        g_ptr_array_add(w, g_strdup_printf(
+            "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64
+            " found it free, %" PRIu64 " held", l, num(iq, "drains-bql"),
+            num(iq, "drains-free"), num(iq, "drains-held")));
+        g_free(l);
+    }
     if (flag(iq, "error")) {
         char *l = g_ptr_array_steal_index(w, w->len - 1);
 
-        g_ptr_array_add(w, g_strdup_printf("%s0x%" PRIx64 ")", l,
-                                           num(iq, "error-info")));
+        g_ptr_array_add(w, g_strdup_printf("%s, error (iqercd 0x%" PRIx64
+                                           ")", l, num(iq, "error-info")));
         g_free(l);
     }
     g_ptr_array_add(w, g_strdup_printf("  faults: fsts 0x%" PRIx64

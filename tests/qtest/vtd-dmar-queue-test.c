@@ -492,6 +492,68 @@ static void test_queue_iqa_haw(void)
     dmar_free(d);
 }
 
+/* query-vtd-dmar's drain counts */
+typedef struct {
+    uint64_t bql, free, held;
+} Drains;
+
+static Drains drains(QDmar *d)
+{
+    return (Drains) { dmar_queue_stat(d, "drains-bql"),
+                      dmar_queue_stat(d, "drains-free"),
+                      dmar_queue_stat(d, "drains-held") };
+}
+
+/* Since BEFORE, BQL drains, and none found free or held (qtest's BQL) */
+static void assert_drains(QDmar *d, Drains before, uint64_t bql)
+{
+    Drains now = drains(d);
+
+    g_assert_cmpuint(now.bql - before.bql, ==, bql);
+    g_assert_cmpuint(now.free, ==, before.free);
+    g_assert_cmpuint(now.held, ==, before.held);
+}
+
+/*
+ * A wait after an IOTLB invalidation drains (dma-drain=on), once for all
+ * the invalidations before it; qtest writes IQT holding the BQL, so the
+ * run does it by itself. Waits with no IOTLB invalidation before them,
+ * and any wait with dma-drain=off, drain nothing.
+ */
+static void test_queue_drains(void)
+{
+    QDmar *d = dmar_boot("");
+    Drains before;
+
+    dmar_qi_enable(d, IQ_BASE, 0);
+    before = drains(d);
+    dmar_qi_sync(d);
+    dmar_qi_cc(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    assert_drains(d, before, 0);
+
+    dmar_qi_iotlb(d, GRAN_DOMAIN, 1, 0, 0);
+    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    dmar_qi_sync(d);
+    assert_drains(d, before, 1);
+
+    /* register-based with QI on: refused (§6.5.2), nothing to drain */
+    dmar_iotlb_inv(d, GRAN_GLOBAL, 0, 0);
+    dmar_qi_sync(d);
+    assert_drains(d, before, 1);
+    dmar_free(d);
+
+    d = dmar_boot("dma-drain=off");
+    dmar_qi_enable(d, IQ_BASE, 0);
+    before = drains(d);
+    dmar_qi_iotlb(d, GRAN_GLOBAL, 0, 0, 0);
+    dmar_qi_sync(d);
+    assert_drains(d, before, 0);
+    g_assert_cmpuint(before.bql + before.free + before.held, ==, 0);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -504,5 +566,6 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/queue/large-caches", test_queue_large_caches);
     qtest_add_func("/vtd-dmar/queue/iqercd", test_queue_iqercd);
     qtest_add_func("/vtd-dmar/queue/iqa-haw", test_queue_iqa_haw);
+    qtest_add_func("/vtd-dmar/queue/drains", test_queue_drains);
     return g_test_run();
 }

@@ -162,6 +162,11 @@ struct DmarState {
      * DMA under the BQL may not be drained (dmar_unit_notify_pending())
      */
     bool drain_pending;
+    /*
+     * Drains for query-vtd-dmar (@lock): done by a run holding the BQL,
+     * found free by a run without it, held for want of it
+     */
+    uint64_t drains_bql, drains_free, drains_held;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
     uint64_t qi_runs, qi_deferred_runs;
     bool qi_in_bh;

@@ -379,6 +379,9 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->error_info = dmar_unit_get64(u, A_IQERCD);
     q->runs = s->qi_runs;
     q->deferred_runs = s->qi_deferred_runs;
+    q->drains_bql = s->drains_bql;
+    q->drains_free = s->drains_free;
+    q->drains_held = s->drains_held;
     info->queue = q;
 
     info->fault_records = dmar_fault_records(u);
@@ -569,6 +572,11 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    " runs (%" PRIu64 " deferred)", q->address, q->entries,
                    q->descriptor_width, q->head, q->tail, q->runs,
                    q->deferred_runs);
+    if (q->drains_bql || q->drains_free || q->drains_held) {
+        monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
+                       PRIu64 " found it free, %" PRIu64 " held",
+                       q->drains_bql, q->drains_free, q->drains_held);
+    }
     if (q->error) {
         monitor_printf(mon, ", error (iqercd 0x%" PRIx64 ")", q->error_info);
     }

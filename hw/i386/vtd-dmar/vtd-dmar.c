@@ -293,9 +293,13 @@ static bool dmar_unit_notify_pending(void *opaque)
     if (s->drain_pending) {
         if (bql_locked()) {
             s->drain_pending = false;
+            s->drains_bql++;
         } else if (bql_trylock()) {
             bql_unlock();
             s->drain_pending = false;
+            s->drains_free++;
+        } else {
+            s->drains_held++;
         }
     }
     return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
