@@ -1322,7 +1322,8 @@ class Run:
                         raise subprocess.TimeoutExpired(args, self.timeout)
                     if mon.shutdown.is_set():
                         ans = mon.cmd("query-vtd-dmar") or {}
-                        self.dmar_info = ans.get("return")
+                        # unanswered: what _wait_end() may have kept
+                        self.dmar_info = ans.get("return", self.dmar_info)
                         if CONFIGS[self.iommu].get("pmr"):
                             self.pmen["end"] = self._pmen(mon)
                         mon.cmd("human-monitor-command",
@@ -1422,10 +1423,12 @@ class Run:
 
     def _wait_end(self, mon):
         """Wait for the end of the guest (MON.done), at most the run's
-        timeout; False on timeout. On issue 16's configurations, once the
-        guest's /init has started (its "VTD: BOOT" line: Linux has set up
-        its units), query-vtd-dmar (self.dmar_running) and, with a PMR,
-        PMEN (self.pmen["running"]) while the guest runs."""
+        timeout; False on timeout. A scale row's units are queried
+        (self.dmar_info) once the guest has printed its figures. On issue
+        16's configurations, once the guest's /init has started (its
+        "VTD: BOOT" line: Linux has set up its units), query-vtd-dmar
+        (self.dmar_running) and, with a PMR, PMEN (self.pmen["running"])
+        while the guest runs."""
         cfg = CONFIGS[self.iommu]
         checks = cfg.get("units") or cfg.get("pmr")
         if not (checks or self.scale):
@@ -1435,6 +1438,13 @@ class Run:
         while not mon.done.wait(0.2):
             if time.monotonic() > end or self._past_power_down(watch):
                 return False
+            if self.scale and self.dmar_info is None:
+                # a scale row's QEMU may hang at the power-down (README):
+                # its units once the guest has its figures (bench --drains)
+                with open(self.log, errors="replace") as f:
+                    if "VTD: BENCH " in f.read():
+                        ans = mon.cmd("query-vtd-dmar", timeout=5) or {}
+                        self.dmar_info = ans.get("return")
             if self.dmar_running is not None or not checks:
                 continue
             with open(self.log, errors="replace") as f:
@@ -1565,10 +1575,11 @@ class Run:
             return
         qs = [u["queue"] for u in self.dmar_info]
         n = {k: sum(q["drains-" + k] for q in qs)
-             for k in ("bql", "free", "held")}
+             for k in ("bql", "free", "held", "held-ns")}
         self.add("drains", "PASS" if n["free"] + n["held"] else "FAIL",
-                 "%(bql)d by runs holding the BQL, %(free)d found "
-                 "it free, %(held)d waits held for it" % n)
+                 "%d by runs holding the BQL, %d found it free, %d waits "
+                 "held for it (%.1f ms to get it)" % (
+                     n["bql"], n["free"], n["held"], n["held-ns"] / 1e6))
 
     def _pmr_query(self, cfg):
         """Check "pmr-query" when query-vtd-dmar shows a unit's PMRs (its
@@ -1824,7 +1835,8 @@ def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
                     qs = [u["queue"] for u in run.dmar_info or []]
                     got += " drains %s" % (" ".join(
                         "%s=%d" % (k, sum(q["drains-" + k] for q in qs))
-                        for k in ("bql", "free", "held")) if qs else "?")
+                        for k in ("bql", "free", "held", "held-ns"))
+                        if qs else "?")
                 print("round %d %-16s %-6s %s" % (
                     rnd + 1, iommu, mode,
                     got or "NO DATA (see %s)" % run.log), flush=True)

@@ -304,7 +304,7 @@ static void assert_queue(QDmar *d, QDict *q)
     static const char *const req[] = {
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
         "error", "error-info", "runs", "deferred-runs", "drains-bql",
-        "drains-free", "drains-held", NULL,
+        "drains-free", "drains-held", "drains-held-ns", NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
     uint64_t iqa = dmar_rd64(d, REG_IQA);
@@ -1958,8 +1958,9 @@ static GPtrArray *info_lines(QDict *q)
 
         g_ptr_array_add(w, g_strdup_printf(
             "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64
-            " found it free, %" PRIu64 " held", l, num(iq, "drains-bql"),
-            num(iq, "drains-free"), num(iq, "drains-held")));
+            " found it free, %" PRIu64 " held (%" PRIu64 " us to get it)",
+            l, num(iq, "drains-bql"), num(iq, "drains-free"),
+            num(iq, "drains-held"), num(iq, "drains-held-ns") / 1000));
         g_free(l);
     }
     if (flag(iq, "error")) {

@@ -494,14 +494,15 @@ static void test_queue_iqa_haw(void)
 
 /* query-vtd-dmar's drain counts */
 typedef struct {
-    uint64_t bql, free, held;
+    uint64_t bql, free, held, held_ns;
 } Drains;
 
 static Drains drains(QDmar *d)
 {
     return (Drains) { dmar_queue_stat(d, "drains-bql"),
                       dmar_queue_stat(d, "drains-free"),
-                      dmar_queue_stat(d, "drains-held") };
+                      dmar_queue_stat(d, "drains-held"),
+                      dmar_queue_stat(d, "drains-held-ns") };
 }
 
 /* Since BEFORE, BQL drains, and none found free or held (qtest's BQL) */
@@ -512,6 +513,7 @@ static void assert_drains(QDmar *d, Drains before, uint64_t bql)
     g_assert_cmpuint(now.bql - before.bql, ==, bql);
     g_assert_cmpuint(now.free, ==, before.free);
     g_assert_cmpuint(now.held, ==, before.held);
+    g_assert_cmpuint(now.held_ns, ==, before.held_ns);
 }
 
 /*

@@ -167,6 +167,8 @@ struct DmarState {
      * found free by a run without it, held for want of it
      */
     uint64_t drains_bql, drains_free, drains_held;
+    /* The time the callers of held ones took to get the BQL (BQL) */
+    uint64_t drains_held_ns;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
     uint64_t qi_runs, qi_deferred_runs;
     bool qi_in_bh;

@@ -382,6 +382,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->drains_bql = s->drains_bql;
     q->drains_free = s->drains_free;
     q->drains_held = s->drains_held;
+    q->drains_held_ns = s->drains_held_ns;
     info->queue = q;
 
     info->fault_records = dmar_fault_records(u);
@@ -574,8 +575,9 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    q->deferred_runs);
     if (q->drains_bql || q->drains_free || q->drains_held) {
         monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
-                       PRIu64 " found it free, %" PRIu64 " held",
-                       q->drains_bql, q->drains_free, q->drains_held);
+                       PRIu64 " found it free, %" PRIu64 " held (%" PRIu64
+                       " us to get it)", q->drains_bql, q->drains_free,
+                       q->drains_held, q->drains_held_ns / 1000);
     }
     if (q->error) {
         monitor_printf(mon, ", error (iqercd 0x%" PRIx64 ")", q->error_info);

@@ -14,6 +14,7 @@
 #include "qemu/lockable.h"
 #include "qemu/error-report.h"
 #include "qemu/atomic.h"
+#include "qemu/timer.h"
 #include "hw/qdev-properties.h"
 #include "qom/qom-qobject.h"
 #include "qobject/qjson.h"
@@ -275,6 +276,12 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
 }
 
 /*
+ * Set when this thread's queue run held a wait for a drain: its caller
+ * then counts how long it took to get the BQL (dmar_reg_write()).
+ */
+static __thread bool dmar_drain_held;
+
+/*
  * May a wait complete, as far as the glue goes (lock held)? Not while
  * notifiers have invalidations to hear of, nor while a drain is owed.
  *
@@ -300,6 +307,7 @@ static bool dmar_unit_notify_pending(void *opaque)
             s->drains_free++;
         } else {
             s->drains_held++;
+            dmar_drain_held = true;
         }
     }
     return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
@@ -472,13 +480,21 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
                            unsigned size)
 {
     unsigned act;
+    bool held;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_write(&s->unit, off, val,
                                                        size));
     }
+    held = dmar_drain_held;
+    dmar_drain_held = false;
     if (act) {
+        int64_t t0 = held ? get_clock() : 0;
+
         BQL_LOCK_GUARD();
+        if (held) {
+            s->drains_held_ns += get_clock() - t0;
+        }
         dmar_run_actions(s, act, false);
     }
 }
