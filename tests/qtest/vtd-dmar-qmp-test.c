@@ -304,7 +304,8 @@ static void assert_queue(QDmar *d, QDict *q)
     static const char *const req[] = {
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
         "error", "error-info", "runs", "deferred-runs", "drains-bql",
-        "drains-free", "drains-held", "drains-held-ns", NULL,
+        "drains-quiet", "drains-free", "drains-held", "drains-held-ns",
+        NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
     uint64_t iqa = dmar_rd64(d, REG_IQA);
@@ -1952,14 +1953,15 @@ static GPtrArray *info_lines(QDict *q)
         " deferred)", num(iq, "address"), num(iq, "entries"),
         num(iq, "descriptor-width"), num(iq, "head"), num(iq, "tail"),
         num(iq, "runs"), num(iq, "deferred-runs")));
-    if (num(iq, "drains-bql") || num(iq, "drains-free") ||
-        num(iq, "drains-held")) {
+    if (num(iq, "drains-bql") || num(iq, "drains-quiet") ||
+        num(iq, "drains-free") || num(iq, "drains-held")) {
         char *l = g_ptr_array_steal_index(w, w->len - 1);
 
         g_ptr_array_add(w, g_strdup_printf(
-            "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64
-            " found it free, %" PRIu64 " held (%" PRIu64 " us to get it)",
-            l, num(iq, "drains-bql"), num(iq, "drains-free"),
+            "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64 " quiet, %"
+            PRIu64 " found it free, %" PRIu64 " held (%" PRIu64
+            " us to get it)", l, num(iq, "drains-bql"),
+            num(iq, "drains-quiet"), num(iq, "drains-free"),
             num(iq, "drains-held"), num(iq, "drains-held-ns") / 1000));
         g_free(l);
     }

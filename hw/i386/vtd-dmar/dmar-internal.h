@@ -163,10 +163,17 @@ struct DmarState {
      */
     bool drain_pending;
     /*
-     * Drains for query-vtd-dmar (@lock): done by a run holding the BQL,
-     * found free by a run without it, held for want of it
+     * A device translated DMA holding the BQL since a drain last saw the
+     * BQL free (atomic; cleared holding the BQL: dmar_translate_cb(),
+     * dmar_unit_notify_pending())
      */
-    uint64_t drains_bql, drains_free, drains_held;
+    bool bql_dma;
+    /*
+     * Drains for query-vtd-dmar (@lock): done by a run holding the BQL;
+     * by a run without it: with no such DMA, found it free, held for want
+     * of it
+     */
+    uint64_t drains_bql, drains_quiet, drains_free, drains_held;
     /* The time the callers of held ones took to get the BQL (BQL) */
     uint64_t drains_held_ns;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */

@@ -380,6 +380,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->runs = s->qi_runs;
     q->deferred_runs = s->qi_deferred_runs;
     q->drains_bql = s->drains_bql;
+    q->drains_quiet = s->drains_quiet;
     q->drains_free = s->drains_free;
     q->drains_held = s->drains_held;
     q->drains_held_ns = s->drains_held_ns;
@@ -573,11 +574,13 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    " runs (%" PRIu64 " deferred)", q->address, q->entries,
                    q->descriptor_width, q->head, q->tail, q->runs,
                    q->deferred_runs);
-    if (q->drains_bql || q->drains_free || q->drains_held) {
+    if (q->drains_bql || q->drains_quiet || q->drains_free ||
+        q->drains_held) {
         monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
-                       PRIu64 " found it free, %" PRIu64 " held (%" PRIu64
-                       " us to get it)", q->drains_bql, q->drains_free,
-                       q->drains_held, q->drains_held_ns / 1000);
+                       PRIu64 " quiet, %" PRIu64 " found it free, %" PRIu64
+                       " held (%" PRIu64 " us to get it)", q->drains_bql,
+                       q->drains_quiet, q->drains_free, q->drains_held,
+                       q->drains_held_ns / 1000);
     }
     if (q->error) {
         monitor_printf(mon, ", error (iqercd 0x%" PRIx64 ")", q->error_info);

@@ -289,9 +289,18 @@ static __thread bool dmar_drain_held;
  * completes each DMA access while holding it, so once the BQL has been
  * free after an IOTLB invalidation, none of the DMA translated before is
  * still on its way. A queue run under the BQL drains by itself. An IQT
- * write's run without it (dmar_mmio_write()) tries the BQL: free, the
- * DMA is drained; held, the wait is held too, and that caller takes the
- * BQL and goes on (DMAR_ACT_QI_PENDING).
+ * write's run without it (dmar_mmio_write()) needs nothing if no device
+ * translated holding the BQL since it was last seen free (bql_dma, see
+ * dmar_translate_cb()); else it tries the BQL: free, the DMA is
+ * drained; held, the wait is held too, and that caller takes the BQL and
+ * goes on (DMAR_ACT_QI_PENDING).
+ *
+ * bql_dma is cleared only by a holder of the BQL, so a holder that finds
+ * it set keeps it set until it lets the BQL go. A translation sets it,
+ * then a full barrier, then looks up; a run invalidates, then a full
+ * barrier, then reads it. So a run that reads it clear has invalidated
+ * before any lookup since the BQL was last seen free: nothing translated
+ * holding the BQL can use what it invalidated.
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
@@ -299,15 +308,24 @@ static bool dmar_unit_notify_pending(void *opaque)
 
     if (s->drain_pending) {
         if (bql_locked()) {
+            qatomic_set(&s->bql_dma, false);
             s->drain_pending = false;
             s->drains_bql++;
-        } else if (bql_trylock()) {
-            bql_unlock();
-            s->drain_pending = false;
-            s->drains_free++;
         } else {
-            s->drains_held++;
-            dmar_drain_held = true;
+            /* The invalidations before the flag: pairs with the lookup */
+            smp_mb();
+            if (!qatomic_read(&s->bql_dma)) {
+                s->drain_pending = false;
+                s->drains_quiet++;
+            } else if (bql_trylock()) {
+                qatomic_set(&s->bql_dma, false);
+                bql_unlock();
+                s->drain_pending = false;
+                s->drains_free++;
+            } else {
+                s->drains_held++;
+                dmar_drain_held = true;
+            }
         }
     }
     return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
@@ -753,6 +771,16 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     DmarTranslation t;
     bool ok, hit = true, untranslated = false;
 
+    /*
+     * DMA translated holding the BQL is what a drain waits for: say so
+     * before the lookup (dmar_unit_notify_pending()). Once said, it stays
+     * so while this thread holds the BQL.
+     */
+    if (bql_locked() && !qatomic_read(&s->bql_dma)) {
+        qatomic_set(&s->bql_dma, true);
+        /* The flag before the lookup: pairs with the queue run's */
+        smp_mb();
+    }
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
      * iothreads and vCPUs translate side by side.
