@@ -163,9 +163,9 @@ struct DmarState {
      */
     bool drain_pending;
     /*
-     * A device translated DMA holding the BQL since a drain last saw the
-     * BQL free (atomic; cleared holding the BQL: dmar_translate_cb(),
-     * dmar_unit_notify_pending())
+     * A device translated DMA holding the BQL since a drain last found
+     * the BQL free (atomic; set by dmar_translate_cb(), cleared by
+     * dmar_unit_notify_pending() holding the BQL it found free)
      */
     bool bql_dma;
     /*

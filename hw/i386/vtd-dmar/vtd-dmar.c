@@ -295,8 +295,9 @@ static __thread bool dmar_drain_held;
  * drained; held, the wait is held too, and that caller takes the BQL and
  * goes on (DMAR_ACT_QI_PENDING).
  *
- * bql_dma is cleared only by a holder of the BQL, so a holder that finds
- * it set keeps it set until it lets the BQL go. A translation sets it,
+ * bql_dma is cleared only by a run that found the BQL free (while it
+ * holds it), so a holder that finds it set keeps it set until it lets
+ * the BQL go. A translation sets it,
  * then a full barrier, then looks up; a run invalidates, then a full
  * barrier, then reads it. So a run that reads it clear has invalidated
  * before any lookup since the BQL was last seen free: nothing translated
@@ -308,7 +309,10 @@ static bool dmar_unit_notify_pending(void *opaque)
 
     if (s->drain_pending) {
         if (bql_locked()) {
-            qatomic_set(&s->bql_dma, false);
+            /*
+             * bql_dma stays: this thread may be a device's DMA into our
+             * window, with DMA of its own still on its way
+             */
             s->drain_pending = false;
             s->drains_bql++;
         } else {
