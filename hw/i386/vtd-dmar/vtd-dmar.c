@@ -290,18 +290,18 @@ static __thread bool dmar_drain_held;
  * free after an IOTLB invalidation, none of the DMA translated before is
  * still on its way. A queue run under the BQL drains by itself. An IQT
  * write's run without it (dmar_mmio_write()) needs nothing if no device
- * translated holding the BQL since it was last seen free (bql_dma, see
- * dmar_translate_cb()); else it tries the BQL: free, the DMA is
+ * translated holding the BQL since a run last found it free (bql_dma,
+ * see dmar_translate_cb()); else it tries the BQL: free, the DMA is
  * drained; held, the wait is held too, and that caller takes the BQL and
  * goes on (DMAR_ACT_QI_PENDING).
  *
  * bql_dma is cleared only by a run that found the BQL free (while it
  * holds it), so a holder that finds it set keeps it set until it lets
- * the BQL go. A translation sets it,
- * then a full barrier, then looks up; a run invalidates, then a full
- * barrier, then reads it. So a run that reads it clear has invalidated
- * before any lookup since the BQL was last seen free: nothing translated
- * holding the BQL can use what it invalidated.
+ * the BQL go. A translation sets it, then a full barrier, then looks up;
+ * a run invalidates, then a full barrier, then reads it. So a run that
+ * reads it clear has invalidated before any lookup since the BQL was
+ * last found free: nothing translated holding the BQL can use what it
+ * invalidated.
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
