@@ -1575,9 +1575,7 @@ class Run:
         if not self.dmar_info:
             self.add("drains", "FAIL", "no answer to query-vtd-dmar")
             return
-        qs = [u["queue"] for u in self.dmar_info]
-        n = {k: sum(q.get("drains-" + k, 0) for q in qs)    # older builds
-             for k in ("bql", "quiet", "free", "held", "held-ns")}
+        n = drain_counts(self.dmar_info)
         # NVMe translates under the BQL, before the unmaps that follow
         # its requests: some drains must have had to look at the BQL
         need = n["free"] + n["held"] if self.scenario == "nvme" else \
@@ -1810,6 +1808,14 @@ SCALE_ROWS = ["scale-1M"]
 SCALE_WORKERS = 4
 
 
+def drain_counts(info):
+    """The drain counts of query-vtd-dmar's answer INFO, summed over its
+    units, by kind (bql, quiet, free, held, held-ns); 0 for those an
+    older build does not have."""
+    return {k: sum(u["queue"].get("drains-" + k, 0) for u in info)
+            for k in ("bql", "quiet", "free", "held", "held-ns")}
+
+
 def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
           kernel="6.12", drains=False):
     """Interleave the configurations run by run so that machine noise hits
@@ -1840,13 +1846,10 @@ def bench(iommus, modes, rounds, disk_mib, net_mib, rows=BENCH_ROWS,
                 got = " ".join("%s=%.1f" % kv
                                for kv in sorted(run.bench.items()))
                 if run.events:
-                    qs = [u["queue"] for u in run.dmar_info or []]
                     got += " drains %s" % (" ".join(
-                        "%s=%d" % (k, sum(q.get("drains-" + k, 0)
-                                          for q in qs))
-                        for k in ("bql", "quiet", "free", "held",
-                                  "held-ns"))
-                        if qs else "?")
+                        "%s=%d" % kv for kv in
+                        drain_counts(run.dmar_info).items())
+                        if run.dmar_info else "?")
                 print("round %d %-16s %-6s %s" % (
                     rnd + 1, iommu, mode,
                     got or "NO DATA (see %s)" % run.log), flush=True)
