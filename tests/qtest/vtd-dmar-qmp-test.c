@@ -305,7 +305,7 @@ static void assert_queue(QDmar *d, QDict *q)
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
         "error", "error-info", "runs", "deferred-runs", "drains-bql",
         "drains-quiet", "drains-free", "drains-held", "drains-held-ns",
-        NULL,
+        "bql-dma-holds", NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
     uint64_t iqa = dmar_rd64(d, REG_IQA);
@@ -1960,9 +1960,10 @@ static GPtrArray *info_lines(QDict *q)
         g_ptr_array_add(w, g_strdup_printf(
             "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64 " quiet, %"
             PRIu64 " found it free, %" PRIu64 " held (%" PRIu64
-            " us to get it)", l, num(iq, "drains-bql"),
-            num(iq, "drains-quiet"), num(iq, "drains-free"),
-            num(iq, "drains-held"), num(iq, "drains-held-ns") / 1000));
+            " us waited; %" PRIu64 " holds of the BQL with DMA)", l,
+            num(iq, "drains-bql"), num(iq, "drains-quiet"),
+            num(iq, "drains-free"), num(iq, "drains-held"),
+            num(iq, "drains-held-ns") / 1000, num(iq, "bql-dma-holds")));
         g_free(l);
     }
     if (flag(iq, "error")) {

@@ -559,6 +559,35 @@ static void test_queue_drains(void)
     dmar_free(d);
 }
 
+/*
+ * bql-dma-holds: a hold of the BQL in which a device translated DMA is
+ * what a drain without the BQL waits for. qtest's DMA runs holding it:
+ * each edu DMA through the tables (translated, whether the IOTLB has the
+ * page or not) is counted, and none while translation is off.
+ */
+static void test_queue_bql_dma_holds(void)
+{
+    QDmar *d = dmar_boot("");
+    uint64_t n0, n1;
+
+    n0 = dmar_queue_stat(d, "bql-dma-holds");
+    dmar_dma_in(d, PAGE_P1);
+    g_assert_cmpuint(dmar_queue_stat(d, "bql-dma-holds"), ==, n0);
+
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+    dmar_dma_in(d, IOVA_A);
+    n1 = dmar_queue_stat(d, "bql-dma-holds");
+    g_assert_cmpuint(n1, >, n0);
+    dmar_dma_in(d, IOVA_A);
+    g_assert_cmpuint(dmar_queue_stat(d, "bql-dma-holds"), >, n1);
+    g_assert_cmpuint(dmar_queue_stat(d, "drains-quiet") +
+                     dmar_queue_stat(d, "drains-free") +
+                     dmar_queue_stat(d, "drains-held"), ==, 0);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -572,5 +601,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/queue/iqercd", test_queue_iqercd);
     qtest_add_func("/vtd-dmar/queue/iqa-haw", test_queue_iqa_haw);
     qtest_add_func("/vtd-dmar/queue/drains", test_queue_drains);
+    qtest_add_func("/vtd-dmar/queue/bql-dma-holds",
+                   test_queue_bql_dma_holds);
     return g_test_run();
 }

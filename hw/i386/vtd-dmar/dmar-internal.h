@@ -163,18 +163,20 @@ struct DmarState {
      */
     bool drain_pending;
     /*
-     * A device translated DMA holding the BQL since a drain last found
-     * the BQL free (atomic; set by dmar_translate_cb(), cleared by
-     * dmar_unit_notify_pending() holding the BQL it found free)
+     * bql_releases() once the last hold of the BQL in which a device
+     * translated DMA has ended (atomic; written by dmar_translate_cb()
+     * holding the BQL, read by dmar_unit_notify_pending())
      */
-    bool bql_dma;
+    unsigned long bql_dma_end;
+    /* How many such holds there were, for query-vtd-dmar (BQL) */
+    uint64_t bql_dma_holds;
     /*
      * Drains for query-vtd-dmar (@lock): done by a run holding the BQL;
-     * by a run without it: with no such DMA, found it free, held for want
-     * of it
+     * by a run without it: with no such DMA still on its way, found the
+     * BQL free, held for want of either
      */
     uint64_t drains_bql, drains_quiet, drains_free, drains_held;
-    /* The time the callers of held ones took to get the BQL (BQL) */
+    /* The time the callers of held ones waited (@lock) */
     uint64_t drains_held_ns;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */
     uint64_t qi_runs, qi_deferred_runs;

@@ -384,6 +384,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->drains_free = s->drains_free;
     q->drains_held = s->drains_held;
     q->drains_held_ns = s->drains_held_ns;
+    q->bql_dma_holds = s->bql_dma_holds;
     info->queue = q;
 
     info->fault_records = dmar_fault_records(u);
@@ -578,9 +579,10 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
         q->drains_held) {
         monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
                        PRIu64 " quiet, %" PRIu64 " found it free, %" PRIu64
-                       " held (%" PRIu64 " us to get it)", q->drains_bql,
-                       q->drains_quiet, q->drains_free, q->drains_held,
-                       q->drains_held_ns / 1000);
+                       " held (%" PRIu64 " us waited; %" PRIu64 " holds of "
+                       "the BQL with DMA)", q->drains_bql, q->drains_quiet,
+                       q->drains_free, q->drains_held,
+                       q->drains_held_ns / 1000, q->bql_dma_holds);
     }
     if (q->error) {
         monitor_printf(mon, ", error (iqercd 0x%" PRIx64 ")", q->error_info);

@@ -276,32 +276,37 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
 }
 
 /*
- * Set when this thread's queue run held a wait for a drain: its caller
- * then counts how long it took to get the BQL (dmar_reg_write()).
+ * Set when this thread's queue run held a wait for a drain, with the
+ * bql_releases() count it waits for (dmar_reg_write())
  */
 static __thread bool dmar_drain_held;
+static __thread unsigned long dmar_drain_end;
+
+/* Has the BQL been let go since bql_releases() read END - 1? */
+static bool dmar_bql_hold_ended(unsigned long end)
+{
+    return (long)(bql_releases() - end) >= 0;
+}
 
 /*
  * May a wait complete, as far as the glue goes (lock held)? Not while
  * notifiers have invalidations to hear of, nor while a drain is owed.
  *
  * Drain (CAP.DRD/DWD): a device model under the BQL translates and
- * completes each DMA access while holding it, so once the BQL has been
- * free after an IOTLB invalidation, none of the DMA translated before is
- * still on its way. A queue run under the BQL drains by itself. An IQT
- * write's run without it (dmar_mmio_write()) needs nothing if no device
- * translated holding the BQL since a run last found it free (bql_dma,
- * see dmar_translate_cb()); else it tries the BQL: free, the DMA is
- * drained; held, the wait is held too, and that caller takes the BQL and
- * goes on (DMAR_ACT_QI_PENDING).
+ * completes each DMA access in one hold of it, so once every hold of the
+ * BQL in which a device translated before an IOTLB invalidation has
+ * ended, none of that DMA is still on its way. A queue run under the BQL
+ * drains by itself. An IQT write's run without it (dmar_mmio_write())
+ * needs nothing if the last hold in which a device translated DMA has
+ * ended (bql_dma_end, see dmar_translate_cb()); else it tries the BQL:
+ * free, that hold has ended too; taken, the wait is held, and its caller
+ * waits for the hold to end (dmar_reg_write()).
  *
- * bql_dma is cleared only by a run that found the BQL free (while it
- * holds it), so a holder that finds it set keeps it set until it lets
- * the BQL go. A translation sets it, then a full barrier, then looks up;
- * a run invalidates, then a full barrier, then reads it. So a run that
- * reads it clear has invalidated before any lookup since the BQL was
- * last found free: nothing translated holding the BQL can use what it
- * invalidated.
+ * The first translation in each hold stores the count its end will make,
+ * then a full barrier, then looks up; a run invalidates, then a full
+ * barrier, then reads it. So a run that misses a hold's store has
+ * invalidated before every lookup of that hold (and of every later one),
+ * and one that sees it waits for it to end.
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
@@ -310,25 +315,28 @@ static bool dmar_unit_notify_pending(void *opaque)
     if (s->drain_pending) {
         if (bql_locked()) {
             /*
-             * bql_dma stays: this thread may be a device's DMA into our
-             * window, with DMA of its own still on its way
+             * This hold may be a device's DMA into our window, with DMA
+             * of its own still on its way; it drains as it always did
              */
             s->drain_pending = false;
             s->drains_bql++;
         } else {
-            /* The invalidations before the flag: pairs with the lookup */
+            unsigned long end;
+
+            /* The invalidations before the count: pairs with the lookup */
             smp_mb();
-            if (!qatomic_read(&s->bql_dma)) {
+            end = qatomic_read(&s->bql_dma_end);
+            if (dmar_bql_hold_ended(end)) {
                 s->drain_pending = false;
                 s->drains_quiet++;
             } else if (bql_trylock()) {
-                qatomic_set(&s->bql_dma, false);
                 bql_unlock();
                 s->drain_pending = false;
                 s->drains_free++;
             } else {
                 s->drains_held++;
                 dmar_drain_held = true;
+                dmar_drain_end = end;
             }
         }
     }
@@ -498,24 +506,65 @@ static uint64_t dmar_mmio_read(void *opaque, hwaddr off, unsigned size)
     return val;
 }
 
+/*
+ * How long a held drain's caller waits for the hold to end before it
+ * takes the BQL: the hold may be waiting itself (a condition variable
+ * with the BQL, not counted by bql_releases()), on this vCPU even
+ */
+#define DMAR_DRAIN_SPINS    4096
+
+/* Wait, a bounded time, for the count END; true when it came */
+static bool dmar_drain_wait(unsigned long end)
+{
+    for (unsigned i = 0; i < DMAR_DRAIN_SPINS; i++) {
+        if (dmar_bql_hold_ended(end)) {
+            return true;
+        }
+        cpu_relax();
+    }
+    return dmar_bql_hold_ended(end);
+}
+
 static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
                            unsigned size)
 {
-    unsigned act;
-    bool held;
+    unsigned act, runs = 0;
+    int64_t t0 = 0;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_write(&s->unit, off, val,
                                                        size));
     }
-    held = dmar_drain_held;
-    dmar_drain_held = false;
+    /*
+     * A run without the BQL held a wait for a drain, and nothing else:
+     * wait for the hold to end, then go on without the BQL, as long as
+     * the queue asks for nothing else (DMAR_QI_SYNC_RUNS runs at most,
+     * as under the BQL)
+     */
+    while (dmar_drain_held) {
+        dmar_drain_held = false;
+        t0 = t0 ? t0 : get_clock();
+        if (act != (DMAR_ACT_QI_PENDING | DMAR_ACT_QI_WAIT) ||
+            runs++ == DMAR_QI_SYNC_RUNS) {
+            break;
+        }
+        if (!dmar_drain_wait(dmar_drain_end)) {
+            break;
+        }
+        WITH_QEMU_LOCK_GUARD(&s->lock) {
+            act = dmar_qi_continue_locked(s, false);
+            if (!dmar_drain_held) {
+                s->drains_held_ns += get_clock() - t0;
+                t0 = 0;
+            }
+        }
+    }
     if (act) {
-        int64_t t0 = held ? get_clock() : 0;
-
         BQL_LOCK_GUARD();
-        if (held) {
-            s->drains_held_ns += get_clock() - t0;
+        if (t0) {
+            WITH_QEMU_LOCK_GUARD(&s->lock) {
+                s->drains_held_ns += get_clock() - t0;
+            }
         }
         dmar_run_actions(s, act, false);
     }
@@ -776,14 +825,19 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     bool ok, hit = true, untranslated = false;
 
     /*
-     * DMA translated holding the BQL is what a drain waits for: say so
-     * before the lookup (dmar_unit_notify_pending()). Once said, it stays
-     * so while this thread holds the BQL.
+     * DMA translated holding the BQL is what a drain waits for: the first
+     * translation of each hold says so, before its lookup
+     * (dmar_unit_notify_pending()).
      */
-    if (bql_locked() && !qatomic_read(&s->bql_dma)) {
-        qatomic_set(&s->bql_dma, true);
-        /* The flag before the lookup: pairs with the queue run's */
-        smp_mb();
+    if (bql_locked()) {
+        unsigned long end = bql_releases() + 1;
+
+        if (qatomic_read(&s->bql_dma_end) != end) {
+            qatomic_set(&s->bql_dma_end, end);
+            s->bql_dma_holds++;
+            /* The count before the lookup: pairs with the queue run's */
+            smp_mb();
+        }
     }
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
