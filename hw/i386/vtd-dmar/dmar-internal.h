@@ -158,8 +158,8 @@ struct DmarState {
      */
     unsigned unmap_flushing;
     /*
-     * An IOTLB invalidation since the BQL was last seen free (@lock):
-     * DMA under the BQL may not be drained (dmar_unit_notify_pending())
+     * An IOTLB invalidation since the last drain (@lock): DMA translated
+     * under the BQL may not be drained (dmar_unit_notify_pending())
      */
     bool drain_pending;
     /*

@@ -538,8 +538,9 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
     /*
      * A run without the BQL held a wait for a drain, and nothing else:
      * wait for the hold to end, then go on without the BQL, as long as
-     * the queue asks for nothing else (DMAR_QI_SYNC_RUNS runs at most,
-     * as under the BQL)
+     * the queue asks for nothing else (DMAR_QI_SYNC_RUNS more runs at
+     * most; then, or if the hold does not end, under the BQL as any
+     * other run, which bounds its own)
      */
     while (dmar_drain_held) {
         dmar_drain_held = false;
@@ -574,8 +575,9 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
  * The register window is lockless I/O (no BQL; dmar_realize()). Writes
  * of IQT, one per invalidation in strict mode, run the queue under our
  * lock alone, and take the BQL only when the run asks the glue for
- * something (a drain the BQL's holder may owe included:
- * dmar_unit_notify_pending()). A vCPU holding the guest's queue lock then
+ * something (or, for a drain, when the hold of the BQL it waits for does
+ * not end soon: dmar_unit_notify_pending(), dmar_reg_write()). A vCPU
+ * holding the guest's queue lock then
  * does not wait for the BQL behind another device's work. Every other
  * access takes the BQL first, as an MMIO access would: a register
  * write's effects and actions are one step for the other vCPUs.
@@ -829,7 +831,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
      * translation of each hold says so, before its lookup
      * (dmar_unit_notify_pending()).
      */
-    if (bql_locked()) {
+    if (s->dma_drain && bql_locked()) {
         unsigned long end = bql_releases() + 1;
 
         if (qatomic_read(&s->bql_dma_end) != end) {
