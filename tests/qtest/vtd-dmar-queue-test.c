@@ -559,6 +559,14 @@ static void test_queue_drains(void)
     dmar_free(d);
 }
 
+/* IOVA_A mapped to PAGE_P1 for edu, translation on */
+static void map_and_enable(QDmar *d)
+{
+    dmar_tables_init(d, 3, 0);
+    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
+    dmar_enable(d, ROOT_TABLE);
+}
+
 /*
  * bql-dma-holds: a hold of the BQL in which a device translated DMA is
  * what a drain without the BQL waits for. qtest's DMA runs holding it:
@@ -576,9 +584,7 @@ static void test_queue_bql_dma_holds(void)
     dmar_dma_in(d, PAGE_P1);
     g_assert_cmpuint(dmar_queue_stat(d, "bql-dma-holds"), ==, n0);
 
-    dmar_tables_init(d, 3, 0);
-    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
-    dmar_enable(d, ROOT_TABLE);
+    map_and_enable(d);
     dmar_dma_in(d, IOVA_A);
     n1 = dmar_queue_stat(d, "bql-dma-holds");
     g_assert_cmpuint(n1, >, n0);
@@ -588,9 +594,7 @@ static void test_queue_bql_dma_holds(void)
 
     /* with dma-drain=off, nothing waits for them: not counted */
     d = dmar_boot("dma-drain=off");
-    dmar_tables_init(d, 3, 0);
-    dmar_map(d, IOVA_A, PAGE_P1, 1, PTE_RW);
-    dmar_enable(d, ROOT_TABLE);
+    map_and_enable(d);
     dmar_dma_in(d, IOVA_A);
     g_assert_cmpuint(dmar_queue_stat(d, "bql-dma-holds"), ==, 0);
     dmar_free(d);
