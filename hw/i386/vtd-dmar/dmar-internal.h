@@ -53,7 +53,15 @@ typedef struct DmarDevAS {
     DmarShadow shadow;
     int32_t map_did;
     bool has_devtlb;            /* DEVIOTLB_UNMAP notifiers (vhost, ATS) */
-    /* IOTLB hits without the lock, for query-vtd-dmar (atomic) */
+    /*
+     * IOTLB hits without the lock, for query-vtd-dmar: those of the
+     * thread that took the first (@hit_owner, the address of a
+     * thread-local that no other live thread shares) in @owner_hits,
+     * which only that thread writes, with no locked instruction; those
+     * of any other thread in @shared_hits (atomic).
+     */
+    const void *hit_owner;
+    uint64_t owner_hits;
     uint64_t shared_hits;
 } DmarDevAS;
 

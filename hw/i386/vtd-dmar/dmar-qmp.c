@@ -302,7 +302,8 @@ static uint64_t dmar_shared_hits(DmarState *s)
 
     g_hash_table_iter_init(&it, s->dev_as);
     while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
-        n += qatomic_read_u64(&das->shared_hits);
+        n += qatomic_read_u64(&das->owner_hits) +
+             qatomic_read_u64(&das->shared_hits);
     }
     return n;
 }

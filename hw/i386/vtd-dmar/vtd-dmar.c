@@ -808,6 +808,30 @@ static bool dmar_translate_locked(DmarDevAS *das, const DmarRequest *req,
     return ok;
 }
 
+/* Its address names this thread to dmar_count_hit() */
+static __thread char dmar_hit_token;
+
+/*
+ * A device's DMA is mostly translated by one thread (its iothread, the
+ * main loop): the thread that took its first lock-free hit counts them
+ * with a plain store, the others with an atomic add, and the count stays
+ * exact. A thread that starts after the owner ended may get the owner's
+ * thread-local address: the two never run at once, so the count still
+ * has one writer.
+ */
+static void dmar_count_hit(DmarDevAS *das)
+{
+    const void *owner = qatomic_read(&das->hit_owner);
+
+    if (owner == &dmar_hit_token ||
+        (!owner && !qatomic_cmpxchg(&das->hit_owner, NULL,
+                                    (const void *)&dmar_hit_token))) {
+        qatomic_set_u64(&das->owner_hits, das->owner_hits + 1);
+    } else {
+        qatomic_inc(&das->shared_hits);
+    }
+}
+
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                                        IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -847,7 +871,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
      */
     ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
     if (ok) {
-        qatomic_inc(&das->shared_hits);
+        dmar_count_hit(das);
     } else {
         DmarXlate x;
 
