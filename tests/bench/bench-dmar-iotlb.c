@@ -5,7 +5,11 @@
  * it with N and 2N lookups and reports the difference per lookup.
  *
  *   bench-dmar-iotlb LOOKUPS [unit|loop|insert|group|shared|unit-shared]
+ *                    [singles]
  *
+ * The IOTLB is filled as the unit fills it on misses, a leaf group (a
+ * block) at a time; with "singles", a single entry per page, as for
+ * pages no group covers.
  * With "unit", each lookup is a whole dmar_unit_translate() that hits,
  * as the glue calls it per DMA page: the unit layer's cost on top of the
  * IOTLB's. With "loop", the same loop
@@ -53,6 +57,7 @@ int main(int argc, char **argv)
     bool group = argc > 2 && !strcmp(argv[2], "group");
     bool shared = argc > 2 && !strcmp(argv[2], "shared");
     bool unit_shared = argc > 2 && !strcmp(argv[2], "unit-shared");
+    bool singles = argc > 3 && !strcmp(argv[3], "singles");
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
@@ -67,10 +72,19 @@ int main(int argc, char **argv)
     dmar_iotlb_init(&t, 4096);
     unit_init(u);
     for (uint64_t i = 0; i < MAPPED; i++) {
+        DmarIotlb *fill = unit || unit_shared ? &u->iotlb : &t;
+        uint64_t leaf[DMAR_LEAF_GROUP];
+
         tr.iova = 0x100000000ull + i * DMAR_PAGE_SIZE;
         tr.pa = 0x40000000ull + ((i * 7919) % MAPPED) * DMAR_PAGE_SIZE;
-        dmar_iotlb_insert(unit || unit_shared ? &u->iotlb : &t, &key, 1,
-                          &tr);
+        if (singles) {
+            dmar_iotlb_insert(fill, &key, 1, &tr);
+            continue;
+        }
+        leaf[i % DMAR_LEAF_GROUP] = tr.pa | DMAR_PERM_RW;
+        if (i % DMAR_LEAF_GROUP == DMAR_LEAF_GROUP - 1) {
+            dmar_iotlb_insert_group(fill, &key, 1, tr.iova, leaf);
+        }
     }
     for (uint64_t n = 0; n < lookups; n++) {
         uint64_t iova = 0x100000000ull + (n % MAPPED) * DMAR_PAGE_SIZE + 8;

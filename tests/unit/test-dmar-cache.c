@@ -952,31 +952,116 @@ static void test_iotlb_group_wrap(void)
     }
 }
 
+/* GROUP_SIZE: the bytes a leaf group maps */
+#define GROUP_SIZE  (DMAR_LEAF_GROUP * SZ_4K)
+
 /*
- * A group larger than the cache: it evicts, and says how many; the
- * group's last pages, the most recently used, are the ones kept.
+ * Fill the one set of blocks of a DMAR_CACHE_WAYS-entry IOTLB: the groups
+ * 0 to DMAR_CACHE_WAYS - 1 of SID, each LEAF, evicting nothing.
+ */
+static void fill_group_set(DmarIotlb *t, uint16_t sid, const uint64_t *leaf)
+{
+    dmar_iotlb_init(t, DMAR_CACHE_WAYS);
+    for (unsigned g = 0; g < DMAR_CACHE_WAYS; g++) {
+        g_assert_cmpuint(dmar_iotlb_insert_group(t, SKEY(sid), 1,
+                                                 g * GROUP_SIZE, leaf),
+                         ==, 0);
+    }
+}
+
+/*
+ * A page-selective flush of one page, logged (its domain has entries of
+ * more source-ids than it notes), covers the group around the page: the
+ * group is stale as a whole, its other pages miss too.
+ */
+static void test_iotlb_group_logged_page(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i, sid;
+
+    dmar_iotlb_init(&t, 4096);
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (0x40000000ull + i * SZ_4K) | DMAR_PERM_RW;
+    }
+    for (sid = 1; sid <= DMAR_DID_SIDS + 1; sid++) {
+        dmar_iotlb_insert_group(&t, SKEY(sid), 5, 0, leaf);
+    }
+    /* (the newest group hits; older ones may share its set of blocks) */
+    ASSERT_HIT(&t, sid - 1, 5 * SZ_4K, 0x40000000ull + 5 * SZ_4K, 1,
+               DMAR_PERM_RW);
+    ASSERT_HIT(&t, sid - 1, 0, 0x40000000ull, 1, DMAR_PERM_RW);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 5, 5 * SZ_4K, 0), ==, 0);
+    ASSERT_MISS(&t, sid - 1, 5 * SZ_4K);
+    ASSERT_MISS(&t, sid - 1, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A group whose pages were all flushed frees its block's way: the next
+ * group takes it and evicts nothing, however recently the flushed group
+ * was used.
+ */
+static void test_iotlb_group_emptied(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+    const uint64_t group = GROUP_SIZE;
+    DmarIotlb t;
+    unsigned g = DMAR_CACHE_WAYS;
+
+    leaf[3] = 0x50000000ull | DMAR_PERM_R;
+    fill_group_set(&t, 3, leaf);
+    ASSERT_HIT(&t, 3, 3 * SZ_4K, 0x50000000ull, 1, DMAR_PERM_R);
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 1, 0, 6), ==, 1);
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(3), 1, g * group,
+                                             leaf), ==, 0);
+    for (g = 1; g <= DMAR_CACHE_WAYS; g++) {
+        ASSERT_HIT(&t, 3, g * group + 3 * SZ_4K, 0x50000000ull, 1,
+                   DMAR_PERM_R);
+    }
+    g_assert_cmpuint(t.stats.evictions, ==, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * Groups are kept whole, a block each, in sets of DMAR_CACHE_WAYS blocks:
+ * a cache of DMAR_CACHE_WAYS entries holds that many groups. One more
+ * evicts the least recently used group, and says how many live pages
+ * went; the same group again replaces its block in place, evicting
+ * nothing; a stale block is no eviction.
  */
 static void test_iotlb_group_evict(void)
 {
     uint64_t leaf[DMAR_LEAF_GROUP];
+    const uint64_t group = GROUP_SIZE;
     DmarIotlb t;
-    unsigned i;
+    unsigned i, g = DMAR_CACHE_WAYS;
 
-    dmar_iotlb_init(&t, DMAR_CACHE_WAYS);
     for (i = 0; i < DMAR_LEAF_GROUP; i++) {
-        leaf[i] = (0x40000000ull + i * SZ_4K) | DMAR_PERM_RW;
+        leaf[i] = i % 4 ? (0x40000000ull + i * SZ_4K) | DMAR_PERM_RW : 0;
     }
+    fill_group_set(&t, 3, leaf);
     g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(3), 1, 0, leaf), ==,
-                     DMAR_LEAF_GROUP - DMAR_CACHE_WAYS);
-    g_assert_cmpuint(t.stats.evictions, ==,
-                     DMAR_LEAF_GROUP - DMAR_CACHE_WAYS);
-    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
-        if (i >= DMAR_LEAF_GROUP - DMAR_CACHE_WAYS) {
-            ASSERT_HIT(&t, 3, i * SZ_4K, leaf[i] & ~3ull, 1, DMAR_PERM_RW);
-        } else {
-            ASSERT_MISS(&t, 3, i * SZ_4K);
+                     0);
+    /* group 1 is now the least recently used: 48 live pages go */
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(3), 1, g * group,
+                                             leaf), ==,
+                     DMAR_LEAF_GROUP * 3 / 4);
+    g_assert_cmpuint(t.stats.evictions, ==, DMAR_LEAF_GROUP * 3 / 4);
+    for (g = 0; g <= DMAR_CACHE_WAYS; g++) {
+        for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+            if (leaf[i] && g != 1) {
+                ASSERT_HIT(&t, 3, g * group + i * SZ_4K, leaf[i] & ~3ull, 1,
+                           DMAR_PERM_RW);
+            } else {
+                ASSERT_MISS(&t, 3, g * group + i * SZ_4K);
+            }
         }
     }
+    dmar_iotlb_flush_domain(&t, 1);
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(3), 1, group, leaf),
+                     ==, 0);
+    g_assert_cmpuint(t.stats.evictions, ==, DMAR_LEAF_GROUP * 3 / 4);
     dmar_iotlb_destroy(&t);
 }
 
@@ -1230,7 +1315,7 @@ static void test_iotlb_model(const void *opaque)
                 .tag = iova / level_size(level), .pa = tr.pa, .sid = sid,
                 .did = did, .level = level, .perm = tr.perm,
             };
-            bool evicted;
+            bool evicted, refresh = m && (level > 1 || m->did == did);
 
             if (m) {
                 *m = n;
@@ -1243,9 +1328,11 @@ static void test_iotlb_model(const void *opaque)
             g_assert_cmpuint(t.stats.evictions, ==, s.evictions);
             /*
              * Nothing to evict while the cache holds no more than a set,
-             * nor when refreshing a resident entry.
+             * nor when refreshing a resident entry (a 4 KiB page of a
+             * group that goes to another domain leaves the group's block,
+             * which has one domain-id, and takes a way of its own).
              */
-            if (exact && (model->len <= DMAR_CACHE_WAYS || m)) {
+            if (exact && (model->len <= DMAR_CACHE_WAYS || refresh)) {
                 g_assert_false(evicted);
             }
             /* It hits at once, this or a smaller page of the model. */
@@ -1798,15 +1885,15 @@ static void test_iotlb_flush_probe_bound(void)
 
     dmar_iotlb_init(&t, DMAR_CACHE_MAX_ENTRIES);
     iotlb_fill(&t);
-    /* domain 1: two source-ids; levels 1, 2 and 3 in use */
+    /* domain 1: two source-ids; levels 1, 2 and 3 in use, and a group */
     dmar_iotlb_flush_pages(&t, 1, 0x9000, 0);
-    g_assert_cmpuint(t.stats.probes, ==, 2 * 3);
-    /* domain 2: one source-id; 2^8 + 1 + 1 sets */
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 4);
+    /* domain 2: one source-id; 2^8 + 1 + 1 sets, 4 groups' blocks */
     dmar_iotlb_flush_pages(&t, 2, 0x100000, 8);
-    g_assert_cmpuint(t.stats.probes, ==, 2 * 3 + 258);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 4 + 258 + 4);
     /* a domain never cached: nothing to probe */
     dmar_iotlb_flush_pages(&t, 9, 0x1000, 0);
-    g_assert_cmpuint(t.stats.probes, ==, 2 * 3 + 258);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 4 + 258 + 4);
     for (unsigned i = 0; i < ARRAY_SIZE(ams); i++) {
         for (uint16_t did = 1; did <= 2; did++) {
             uint64_t before = t.stats.probes;
@@ -2251,22 +2338,50 @@ static void test_shared_hit(void)
     dmar_iotlb_destroy(&t);
 }
 
+/* A group of one leaf, page 1 (0x1000): OUT | PERM */
+static void group_put(DmarIotlb *t, uint16_t sid, uint16_t did,
+                      uint64_t out, uint8_t perm)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+
+    leaf[1] = out | perm;
+    dmar_iotlb_insert_group(t, SKEY(sid), did, 0x1000, leaf);
+}
+
 /*
  * Every kind of flush ends its entries' lock-free hits. A flush that
  * leaves the ways alone also makes every older entry give up to the
  * locked path (only flush records tell whether it is stale), until a
- * locked hit shows it live again.
+ * locked hit shows it live again. The same for a group's leaves (with
+ * shared/flush-group): a page-selective flush ends the hits of the pages
+ * it covers only, the others those of every page of the group.
  */
-static void test_shared_flush(void)
+static void test_shared_flush(const void *opaque)
 {
+    bool group = *(const bool *)opaque;
     DmarTranslation out;
     DmarIotlb t;
 
     for (unsigned kind = 0; kind < 5; kind++) {
+        uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+
         dmar_iotlb_init(&t, 64);
-        iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_RW);
-        iotlb_put(&t, 2, 6, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+        if (group) {
+            leaf[1] = 0xa000 | DMAR_PERM_RW;
+            leaf[2] = 0xc000 | DMAR_PERM_R;
+            dmar_iotlb_insert_group(&t, SKEY(1), 5, 0x1000, leaf);
+            group_put(&t, 2, 6, 0xb000, DMAR_PERM_RW);
+            g_assert_true(shared_get(&t, 1, 0x2fff, &out));
+            g_assert_cmphex(out.pa, ==, 0xc000);
+            g_assert_cmpuint(out.perm, ==, DMAR_PERM_R);
+            g_assert_false(shared_get(&t, 1, 0x3000, &out));
+        } else {
+            iotlb_put(&t, 1, 5, 0x1000, 0xa000, 1, DMAR_PERM_RW);
+            iotlb_put(&t, 2, 6, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+        }
         g_assert_true(shared_get(&t, 1, 0x1000, &out));
+        g_assert_cmphex(out.pa, ==, 0xa000);
+        g_assert_cmpuint(out.perm, ==, DMAR_PERM_RW);
         g_assert_true(shared_get(&t, 2, 0x1000, &out));
         switch (kind) {
         case 0:
@@ -2288,6 +2403,13 @@ static void test_shared_flush(void)
         g_test_message("flush kind %u", kind);
         g_assert_false(shared_get(&t, 1, 0x1000, &out));
         ASSERT_MISS(&t, 1, 0x1000);
+        if (group && kind == 3) {
+            g_assert_true(shared_get(&t, 1, 0x2000, &out));
+            g_assert_cmphex(out.pa, ==, 0xc000);
+        } else if (group) {
+            g_assert_false(shared_get(&t, 1, 0x2000, &out));
+            ASSERT_MISS(&t, 1, 0x2000);
+        }
         if (kind == 0) {
             ASSERT_MISS(&t, 2, 0x1000);
         } else if (kind != 3) {
@@ -2323,6 +2445,26 @@ static void test_shared_lru(void)
     ASSERT_HIT(&t, 1, 0x1000, 0x100000, 1, DMAR_PERM_RW);
     ASSERT_MISS(&t, 1, 0x2000);
     ASSERT_HIT(&t, 1, 0x3000, 0x300000, 1, DMAR_PERM_RW);
+    dmar_iotlb_destroy(&t);
+}
+
+/* As for entries, a lock-free hit on a group makes its block the newest */
+static void test_shared_group_lru(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+    const uint64_t group = GROUP_SIZE;
+    DmarTranslation out;
+    DmarIotlb t;
+    unsigned g = DMAR_CACHE_WAYS;
+
+    leaf[0] = 0x60000000ull | DMAR_PERM_RW;
+    fill_group_set(&t, 1, leaf);
+    g_assert_true(shared_get(&t, 1, 0, &out));
+    g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(1), 1, g * group,
+                                             leaf), ==, 1);
+    /* the least recent was the second group, not the first */
+    ASSERT_HIT(&t, 1, 0, 0x60000000ull, 1, DMAR_PERM_RW);
+    ASSERT_MISS(&t, 1, group);
     dmar_iotlb_destroy(&t);
 }
 
@@ -2381,8 +2523,65 @@ static void test_shared_no_revive(void)
 }
 
 /*
+ * A set of blocks whose sequence count is odd: the lock-free path gives
+ * up, and the locked lookup answers (white-box, as for entries).
+ */
+static void test_shared_group_odd_count(void)
+{
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 64);
+    group_put(&t, 1, 5, 0xb000, DMAR_PERM_RW);
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    for (uint64_t i = 0; i <= t.blk_set_mask; i++) {
+        t.blk_seq[i]++;
+    }
+    g_assert_false(shared_get(&t, 1, 0x1000, &out));
+    ASSERT_HIT(&t, 1, 0x1000, 0xb000, 1, DMAR_PERM_RW);
+    for (uint64_t i = 0; i <= t.blk_set_mask; i++) {
+        t.blk_seq[i]++;
+    }
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A lock-free hit on one page of a group never keeps another page alive
+ * past a flush of it: with the flush of page 0 logged (its domain has
+ * more source-ids than it notes), a lock-free hit on page 1 gives up, and
+ * page 0 misses both ways.
+ */
+static void test_shared_group_no_revive(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    leaf[0] = 0xa000 | DMAR_PERM_RW;
+    leaf[1] = 0xb000 | DMAR_PERM_RW;
+    const unsigned last = DMAR_DID_SIDS + 1;
+
+    for (unsigned sid = 1; sid <= last; sid++) {
+        dmar_iotlb_insert_group(&t, SKEY(sid), 5, 0, leaf);
+    }
+    g_assert_true(shared_get(&t, last, 0, &out));
+    g_assert_true(shared_get(&t, last, 0x1000, &out));
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 5, 0, 0), ==, 0);
+    g_assert_false(shared_get(&t, last, 0x1000, &out));
+    g_assert_false(shared_get(&t, last, 0, &out));
+    ASSERT_MISS(&t, last, 0);
+    g_assert_false(shared_get(&t, last, 0, &out));
+    g_assert_false(shared_get(&t, 2, 0, &out));
+    ASSERT_MISS(&t, 2, 0);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
  * Readers without the lock against a writer that rewrites the ways of a
- * single set and flushes, generation after generation. A reader that saw
+ * single set (entries, or blocks with threads-group) and flushes,
+ * generation after generation. A reader that saw
  * generation G's flush done may only get entries of later generations,
  * and each answer must be one entry's, whole: its key's page, and the
  * permissions its generation gave.
@@ -2391,6 +2590,11 @@ static void test_shared_no_revive(void)
 #define SHARED_KEYS     6           /* more than the set's ways */
 #define SHARED_READERS  2
 
+static uint8_t shared_perm(uint64_t gen)
+{
+    return gen & 1 ? DMAR_PERM_R : DMAR_PERM_RW;
+}
+
 typedef struct SharedRun {
     DmarIotlb t;
     uint64_t flushed;       /* the newest generation flushed */
@@ -2398,9 +2602,18 @@ typedef struct SharedRun {
     uint64_t hits, bad;
 } SharedRun;
 
-static uint8_t shared_perm(uint64_t gen)
+/*
+ * The writer's insert for SID in generation GEN: a single entry, or a
+ * group (a block) that grants page 1 only.
+ */
+static void shared_put(SharedRun *run, bool group, unsigned sid, uint64_t gen)
 {
-    return gen & 1 ? DMAR_PERM_R : DMAR_PERM_RW;
+    if (group) {
+        group_put(&run->t, sid, 1, gen << 24 | sid << 12, shared_perm(gen));
+    } else {
+        iotlb_put(&run->t, sid, 1, 0x1000, gen << 24 | sid << 12, 1,
+                  shared_perm(gen));
+    }
 }
 
 static gpointer shared_reader(gpointer opaque)
@@ -2435,8 +2648,9 @@ static gpointer shared_reader(gpointer opaque)
     return NULL;
 }
 
-static void test_shared_threads(void)
+static void test_shared_threads(const void *opaque)
 {
+    bool group = *(const bool *)opaque;
     SharedRun *run = g_new0(SharedRun, 1);
     GThread *th[SHARED_READERS];
     DmarTranslation out;
@@ -2447,8 +2661,7 @@ static void test_shared_threads(void)
     }
     for (uint64_t gen = 1; gen <= SHARED_GENS; gen++) {
         for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
-            iotlb_put(&run->t, sid, 1, 0x1000, gen << 24 | sid << 12, 1,
-                      shared_perm(gen));
+            shared_put(run, group, sid, gen);
         }
         /* locked hits meanwhile move the clock and the LRU */
         for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
@@ -2495,15 +2708,31 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/lru-set", test_iotlb_lru_set);
     g_test_add_func("/dmar-cache/iotlb/group", test_iotlb_group);
     g_test_add_func("/dmar-cache/iotlb/group-evict", test_iotlb_group_evict);
+    g_test_add_func("/dmar-cache/iotlb/group-logged-page",
+                    test_iotlb_group_logged_page);
+    g_test_add_func("/dmar-cache/iotlb/group-emptied",
+                    test_iotlb_group_emptied);
     g_test_add_func("/dmar-cache/iotlb/group-wrap", test_iotlb_group_wrap);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
-    g_test_add_func("/dmar-cache/iotlb/shared/flush", test_shared_flush);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/flush", &(bool){ false },
+                         test_shared_flush);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/flush-group",
+                         &(bool){ true }, test_shared_flush);
     g_test_add_func("/dmar-cache/iotlb/shared/lru", test_shared_lru);
     g_test_add_func("/dmar-cache/iotlb/shared/no-revive",
                     test_shared_no_revive);
     g_test_add_func("/dmar-cache/iotlb/shared/odd-count",
                     test_shared_odd_count);
-    g_test_add_func("/dmar-cache/iotlb/shared/threads", test_shared_threads);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/threads", &(bool){ false },
+                         test_shared_threads);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/threads-group",
+                         &(bool){ true }, test_shared_threads);
+    g_test_add_func("/dmar-cache/iotlb/shared/group-lru",
+                    test_shared_group_lru);
+    g_test_add_func("/dmar-cache/iotlb/shared/group-odd-count",
+                    test_shared_group_odd_count);
+    g_test_add_func("/dmar-cache/iotlb/shared/group-no-revive",
+                    test_shared_group_no_revive);
     g_test_add_func("/dmar-cache/iotlb/flush/all", test_iotlb_flush_all);
     g_test_add_func("/dmar-cache/iotlb/flush/domain",
                     test_iotlb_flush_domain);

@@ -1136,6 +1136,33 @@ static void test_evict(void)
     fx_free(f);
 }
 
+/* Pages no group holds (2 MiB here) are single entries: those evict too */
+static void test_evict_large(void)
+{
+    DmarUnitConfig cfg = fx_config();
+    const DmarEvent *ev;
+    DmarXlate x;
+    Fx *f;
+
+    cfg.iotlb_entries = 4;
+    f = fx_new_cfg(&cfg);
+    tables_init(f, 3, 0);
+    for (unsigned i = 0; i < 5; i++) {
+        map(f, (uint64_t)i << 30, PAGE_P1 & ~0x1fffffull, 2, PTE_R);
+    }
+    dmar_enable(f, ROOT_TABLE);
+    fx_clear_events(f);
+    for (unsigned i = 0; i < 4; i++) {
+        g_assert_true(fx_dma(f, (uint64_t)i << 30, false, &x));
+        g_assert_cmphex(x.t.mask, ==, 0x1fffff);
+    }
+    g_assert_cmpuint(fx_count(f, DMAR_EV_EVICT), ==, 0);
+    g_assert_true(fx_dma(f, 4ull << 30, false, &x));
+    ev = fx_one(f, DMAR_EV_EVICT);
+    g_assert_cmpstr(ev->evict.cache, ==, "iotlb");
+    fx_free(f);
+}
+
 /* ================= verify_iotlb ================= */
 
 /*
@@ -1913,6 +1940,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/dma/context-cache", test_context_cache);
     g_test_add_func("/dmar-unit/dma/leaf-group", test_leaf_group);
     g_test_add_func("/dmar-unit/dma/evict", test_evict);
+    g_test_add_func("/dmar-unit/dma/evict-large", test_evict_large);
     g_test_add_func("/dmar-unit/dma/verify-iotlb", test_verify_iotlb);
     g_test_add_func("/dmar-unit/ir/irta-latch", test_ir_irta_latch);
     g_test_add_func("/dmar-unit/ir/remap", test_ir_remap);

@@ -7,7 +7,8 @@
  * Readers without the lock (dmar_iotlb_lookup_shared()) see the IOTLB
  * change in three ways, and the writer keeps to one rule for each:
  * - a way's tag, output, source-id, PASID or domain-id changes only
- *   while its set's sequence count is odd (set_write_begin(), _end());
+ *   while its set's sequence count is odd (set_write_begin(), _end()),
+ *   and so do a block's, and its leaves, with its set's count (blk_seq);
  * - lru, tick, fresh_since and levels_seen are written whole (qatomic;
  *   an insert's lru inside its set's write section), and a reader takes
  *   any value it reads of them: each is a time or a hint, and an older
@@ -114,6 +115,12 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
     t->set_mask = (1ull << t->set_bits) - 1;
     t->hash_shift = (64 - t->set_bits) & 63;
     t->e = g_new0(DmarIotlbEntry, dmar_iotlb_size(t));
+    t->blk_set_mask = MAX(dmar_iotlb_size(t) /
+                          (DMAR_LEAF_GROUP * DMAR_CACHE_WAYS), 1) - 1;
+    t->blk = g_new0(DmarIotlbBlock, (t->blk_set_mask + 1) * DMAR_CACHE_WAYS);
+    t->leaf = g_new0(uint64_t, (t->blk_set_mask + 1) * DMAR_CACHE_WAYS *
+                               DMAR_LEAF_GROUP);
+    t->blk_seq = g_new0(uint32_t, t->blk_set_mask + 1);
     t->did = g_new0(uint16_t, dmar_iotlb_size(t));
     t->set_seq = g_new0(uint32_t, 1u << t->set_bits);
     /* Large and zeroed: pages are touched only for the ids in use. */
@@ -124,11 +131,17 @@ void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 void dmar_iotlb_destroy(DmarIotlb *t)
 {
     g_free(t->e);
+    g_free(t->blk);
+    g_free(t->leaf);
+    g_free(t->blk_seq);
     g_free(t->did);
     g_free(t->set_seq);
     g_free(t->sid_stale);
     g_free(t->dids);
     t->e = NULL;
+    t->blk = NULL;
+    t->leaf = NULL;
+    t->blk_seq = NULL;
     t->did = NULL;
     t->set_seq = NULL;
     t->sid_stale = NULL;
@@ -199,34 +212,31 @@ static void iotlb_drop(DmarIotlb *t, DmarIotlbEntry *e)
 
 /* ---- IOTLB staleness ---- */
 
-/* Is E (a used entry) covered by a flush done after its last use? */
-static bool iotlb_stale(DmarIotlb *t, const DmarIotlbEntry *e)
+/*
+ * Is what SID's entries in DID cached for [FIRST, LAST], last used at LRU,
+ * covered by a flush done since?
+ */
+static bool stale_since(DmarIotlb *t, uint64_t lru, uint16_t did,
+                        uint16_t sid, uint64_t first, uint64_t last)
 {
-    uint16_t did = *way_did(t, e);
     const DmarIotlbDid *d = &t->dids[did];
-    unsigned shift;
-    uint64_t first, last;
 
     /* Used after the newest flush of any kind: nothing covers it. */
-    if (e->lru >= t->fresh_since) {
+    if (lru >= t->fresh_since) {
         return false;
     }
-    if (e->lru < t->all_stale || e->lru < t->sid_stale[e->key.sid] ||
-        e->lru < d->stale) {
+    if (lru < t->all_stale || lru < t->sid_stale[sid] || lru < d->stale) {
         return true;
     }
-    if (e->lru >= d->dirty) {
+    if (lru >= d->dirty) {
         return false;
     }
-    /* Ranges logged after E's last use, newest first. */
-    shift = level_shift(entry_level(e));
-    first = (e->tag >> R_IOTLB_TAG_PAGE_SHIFT) << shift;
-    last = first + (1ull << shift) - 1;
+    /* Ranges logged after the last use, newest first. */
     for (uint32_t i = 1; i <= t->log_len; i++) {
         const DmarRangeFlush *r =
             &t->log[(t->log_next + DMAR_RANGE_LOG - i) % DMAR_RANGE_LOG];
 
-        if (r->time < e->lru) {
+        if (r->time < lru) {
             break;
         }
         if (r->did == did && r->first <= last && r->last >= first) {
@@ -234,6 +244,113 @@ static bool iotlb_stale(DmarIotlb *t, const DmarIotlbEntry *e)
         }
     }
     return false;
+}
+
+/* Is E (a used entry) covered by a flush done after its last use? */
+static bool iotlb_stale(DmarIotlb *t, const DmarIotlbEntry *e)
+{
+    unsigned shift = level_shift(entry_level(e));
+    uint64_t first = (e->tag >> R_IOTLB_TAG_PAGE_SHIFT) << shift;
+
+    return stale_since(t, e->lru, *way_did(t, e), e->key.sid, first,
+                       first + (1ull << shift) - 1);
+}
+
+/* ---- blocks: groups of 4 KiB leaves ---- */
+
+/* The block tag of 4 KiB page PAGE's group */
+static inline uint64_t blk_tag(uint64_t page)
+{
+    return (page & ~(uint64_t)(DMAR_LEAF_GROUP - 1)) << 2 | 1;
+}
+
+/* The index of the set of blocks that may hold SID's group of PAGE */
+static inline uint64_t blk_set_index(const DmarIotlb *t, uint16_t sid,
+                                     uint64_t page)
+{
+    uint64_t h = iotlb_key(sid, page / DMAR_LEAF_GROUP, 1) *
+                 0x9e3779b97f4a7c15ull;
+
+    return (h >> 32) & t->blk_set_mask;
+}
+
+/* That set's first way */
+static inline DmarIotlbBlock *blk_set(const DmarIotlb *t, uint16_t sid,
+                                      uint64_t page)
+{
+    return &t->blk[blk_set_index(t, sid, page) * DMAR_CACHE_WAYS];
+}
+
+/* B's leaves */
+static inline uint64_t *blk_leaf(const DmarIotlb *t, const DmarIotlbBlock *b)
+{
+    return &t->leaf[(size_t)(b - t->blk) * DMAR_LEAF_GROUP];
+}
+
+/* The sequence count of B's set */
+static inline uint32_t *blk_seq(const DmarIotlb *t, const DmarIotlbBlock *b)
+{
+    return &t->blk_seq[(size_t)(b - t->blk) / DMAR_CACHE_WAYS];
+}
+
+/* Is block B (in use) covered by a flush done after its last use? */
+static bool blk_stale(DmarIotlb *t, const DmarIotlbBlock *b)
+{
+    uint64_t first = (b->tag >> 2) << DMAR_PAGE_SHIFT;
+
+    return stale_since(t, b->lru, b->did, b->key.sid, first,
+                       first + ((uint64_t)DMAR_LEAF_GROUP << DMAR_PAGE_SHIFT)
+                       - 1);
+}
+
+/* The leaves B holds */
+static unsigned blk_count(const DmarIotlb *t, const DmarIotlbBlock *b)
+{
+    const uint64_t *leaf = blk_leaf(t, b);
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        n += leaf[i] != 0;
+    }
+    return n;
+}
+
+/*
+ * Drop B's leaves from page FIRST to page LAST (or the end of its group),
+ * B too when none is left: the number of live leaves dropped.
+ */
+static unsigned blk_clear(DmarIotlb *t, DmarIotlbBlock *b, uint64_t first,
+                          uint64_t last)
+{
+    unsigned from = first % DMAR_LEAF_GROUP;
+    unsigned to = MIN(last - first + from, DMAR_LEAF_GROUP - 1);
+    uint64_t *leaf = blk_leaf(t, b);
+    uint32_t *seq = blk_seq(t, b);
+    bool live = !blk_stale(t, b);
+    unsigned n = 0;
+
+    set_write_begin(seq);
+    for (unsigned i = from; i <= to; i++) {
+        n += leaf[i] != 0;
+        qatomic_set_u64(&leaf[i], 0);
+    }
+    if (!blk_count(t, b)) {
+        qatomic_set_u64(&b->tag, 0);
+    }
+    set_write_end(seq);
+    return live ? n : 0;
+}
+
+/* The block of KEY's group tagged BTAG in SET, stale or not */
+static inline DmarIotlbBlock *blk_find(DmarIotlbBlock *set, uint64_t btag,
+                                       uint64_t kw)
+{
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        if (set[w].tag == btag && set[w].key_word == kw) {
+            return &set[w];
+        }
+    }
+    return NULL;
 }
 
 /*
@@ -315,7 +432,24 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
                                             uint64_t iova,
                                             DmarTranslation *out)
 {
-    DmarIotlbEntry *e = iotlb_find(t, key, iova);
+    uint64_t tag = iova >> DMAR_PAGE_SHIFT;
+    DmarIotlbBlock *b = blk_find(blk_set(t, key->sid, tag), blk_tag(tag),
+                                 key_word(key));
+    uint64_t leaf = b ? blk_leaf(t, b)[tag % DMAR_LEAF_GROUP] : 0;
+    DmarIotlbEntry *e;
+
+    /* The page's group, if used before the newest flush */
+    if (leaf) {
+        if (!blk_stale(t, b)) {
+            qatomic_set_u64(&b->lru, iotlb_tick(t));
+            iotlb_answer(leaf, 1, iova, out);
+            t->stats.hits++;
+            return true;
+        }
+        blk_clear(t, b, tag & ~(uint64_t)(DMAR_LEAF_GROUP - 1),
+                  tag | (DMAR_LEAF_GROUP - 1));
+    }
+    e = iotlb_find(t, key, iova);
 
     if (!e) {
         t->stats.misses++;
@@ -338,8 +472,29 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = entry_tag(tag, 1);
     uint64_t kw = key_word(key);
-    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, 1);
+    uint64_t index = blk_set_index(t, key->sid, tag);
+    DmarIotlbBlock *bset = &t->blk[index * DMAR_CACHE_WAYS];
+    DmarIotlbEntry *set;
 
+#pragma GCC unroll 4
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        DmarIotlbBlock *b = &bset[w];
+        uint64_t leaf;
+
+        if (b->tag != blk_tag(tag) || b->key_word != kw) {
+            continue;
+        }
+        leaf = t->leaf[(index * DMAR_CACHE_WAYS + w) * DMAR_LEAF_GROUP +
+                       tag % DMAR_LEAF_GROUP];
+        if (leaf && b->lru >= t->fresh_since) {
+            qatomic_set_u64(&b->lru, iotlb_tick(t));
+            iotlb_answer(leaf, 1, iova, out);
+            t->stats.hits++;
+            return true;
+        }
+        break;
+    }
+    set = iotlb_set(t, key->sid, tag, 1);
 #pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].tag == want && set[w].key_word == kw &&
@@ -427,11 +582,68 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
     return false;
 }
 
+/* shared_probe() of the blocks, for IOVA's group */
+static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
+                                                  const DmarCacheKey *key,
+                                                  uint64_t iova,
+                                                  DmarTranslation *out)
+{
+    uint64_t page = iova >> DMAR_PAGE_SHIFT;
+    uint64_t want = blk_tag(page);
+    uint64_t kw = key_word(key);
+    uint64_t index = blk_set_index(t, key->sid, page);
+    DmarIotlbBlock *set = &t->blk[index * DMAR_CACHE_WAYS];
+    uint32_t *bsl = &t->blk_seq[index];
+    uint32_t bseq = qatomic_read(bsl);
+
+    /* The count before the ways (set_write_end()'s wmb) */
+    smp_rmb();
+#pragma GCC unroll 4
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        DmarIotlbBlock *b = &set[w];
+        uint64_t lru, leaf, now;
+
+        if (qatomic_read_u64(&b->tag) != want ||
+            qatomic_read_u64(&b->key_word) != kw) {
+            continue;
+        }
+        leaf = qatomic_read_u64(&t->leaf[(index * DMAR_CACHE_WAYS + w) *
+                                         DMAR_LEAF_GROUP +
+                                         page % DMAR_LEAF_GROUP]);
+        lru = qatomic_read_u64(&b->lru);
+        /* The block before the count again (set_write_begin()'s wmb) */
+        smp_rmb();
+        if ((bseq & 1) || qatomic_read(bsl) != bseq) {
+            return SHARED_DOUBT;        /* read torn */
+        }
+        if (!leaf) {
+            return SHARED_NONE;     /* the single entries may have it */
+        }
+        now = qatomic_read_u64(&t->tick);
+        /* The clock before fresh_since (iotlb_flush_tick()'s wmb) */
+        smp_rmb();
+        if (qatomic_read_u64(&t->fresh_since) > lru) {
+            return SHARED_DOUBT;        /* maybe stale: only flushes tell */
+        }
+        if (now > lru) {
+            qatomic_set_u64(&b->lru, now);
+        }
+        iotlb_answer(leaf, 1, iova, out);
+        return SHARED_HIT;
+    }
+    return SHARED_NONE;
+}
+
 /* Without the lock: see shared_probe() for how a hit and a flush order */
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
-    int r = shared_probe(t, key, iova, 1, out);
+    int r = shared_block(t, key, iova, out);
+
+    if (r != SHARED_NONE) {
+        return r == SHARED_HIT;
+    }
+    r = shared_probe(t, key, iova, 1, out);
 
     if (r != SHARED_NONE) {
         return r == SHARED_HIT;
@@ -528,6 +740,8 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
                        const DmarTranslation *tr)
 {
     unsigned level = tr->level;
+    uint64_t pa_perm = (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
+                       (tr->perm & R_IOTLB_PA_PERM_MASK);
     uint64_t tag, etag;
     DmarIotlbEntry *victim;
     bool evicted = false;
@@ -537,17 +751,82 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
     }
     tag = tr->iova >> level_shift(level);
     etag = entry_tag(tag, level);
+    if (level == 1) {
+        /* A page of a cached group: the newest answer is the block's */
+        DmarIotlbBlock *b = blk_find(blk_set(t, key->sid, tag), blk_tag(tag),
+                                     key_word(key));
+        uint64_t *leaf = b ? &blk_leaf(t, b)[tag % DMAR_LEAF_GROUP] : NULL;
+
+        if (leaf && *leaf && b->did == did && !blk_stale(t, b)) {
+            uint32_t *seq = blk_seq(t, b);
+
+            set_write_begin(seq);
+            qatomic_set_u64(leaf, pa_perm);
+            qatomic_set_u64(&b->lru, iotlb_tick(t));
+            set_write_end(seq);
+            return false;
+        }
+        if (leaf && *leaf) {
+            blk_clear(t, b, tag, tag);
+        }
+        t->singles = true;
+    }
     victim = iotlb_victim(t, iotlb_set(t, key->sid, tag, level), etag,
                           key_word(key), &evicted);
-    iotlb_fill(t, victim, etag, key, did,
-               (tr->pa & ~R_IOTLB_PA_PERM_MASK) |
-               (tr->perm & R_IOTLB_PA_PERM_MASK), iotlb_tick(t));
+    iotlb_fill(t, victim, etag, key, did, pa_perm, iotlb_tick(t));
     qatomic_set(&t->levels_seen, t->levels_seen | 1u << level);
     did_note_sid(t, did, key->sid);
     return evicted;
 }
 
-/* The group's pages are one run: one hash, consecutive sets from its first */
+/*
+ * The way of SET for KEY's group tagged BTAG: its block, else a free or
+ * stale way, else the least recently used (*EVICTED: its live leaves).
+ */
+static DmarIotlbBlock *blk_victim(DmarIotlb *t, DmarIotlbBlock *set,
+                                  uint64_t btag, uint64_t kw,
+                                  unsigned *evicted)
+{
+    DmarIotlbBlock *victim = blk_find(set, btag, kw);
+
+    for (unsigned w = 0; !victim && w < DMAR_CACHE_WAYS; w++) {
+        if (!set[w].tag || blk_stale(t, &set[w])) {
+            victim = &set[w];
+        }
+    }
+    if (victim) {
+        return victim;
+    }
+    /* Every way holds a live block: evict the least recently used. */
+    victim = &set[0];
+    for (unsigned w = 1; w < DMAR_CACHE_WAYS; w++) {
+        victim = set[w].lru < victim->lru ? &set[w] : victim;
+    }
+    *evicted = blk_count(t, victim);
+    return victim;
+}
+
+/* A 4 KiB single entry of KEY for each page LEAF grants goes */
+static void drop_singles(DmarIotlb *t, const DmarCacheKey *key,
+                         uint64_t first, const uint64_t *leaf)
+{
+    uint64_t index = iotlb_set_index(t, key->sid, first, 1);
+    uint64_t kw = key_word(key);
+
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        DmarIotlbEntry *set = &t->e[((index + i) & t->set_mask) *
+                                    DMAR_CACHE_WAYS];
+
+        for (unsigned w = 0; leaf[i] && w < DMAR_CACHE_WAYS; w++) {
+            if (set[w].tag == entry_tag(first + i, 1) &&
+                set[w].key_word == kw) {
+                iotlb_drop(t, &set[w]);
+            }
+        }
+    }
+}
+
+/* The group's pages are one run: its single entries are in one run of sets */
 QEMU_BUILD_BUG_ON(DMAR_LEAF_GROUP != 1 << IOTLB_RUN_BITS);
 
 unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
@@ -556,31 +835,55 @@ unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
 {
     uint64_t first = (iova >> DMAR_PAGE_SHIFT) &
                      ~(uint64_t)(DMAR_LEAF_GROUP - 1);
-    uint64_t base = iotlb_set_index(t, key->sid, first, 1);
     uint64_t kw = key_word(key);
-    unsigned evictions = 0;
-    bool any = false;
+    DmarIotlbBlock *b;
+    unsigned evicted = 0;
+    uint64_t *dst;
+    uint32_t *seq;
+    bool any = false, merge;
 
-    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
-        uint64_t etag = entry_tag(first + i, 1);
-        DmarIotlbEntry *victim;
-        bool evicted = false;
-
-        if (!leaf[i]) {
-            continue;
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP && !any; i++) {
+        any = leaf[i] != 0;
+    }
+    if (!any) {
+        return 0;
+    }
+    if (t->singles) {
+        /* The group's answers are the newest for its pages */
+        drop_singles(t, key, first, leaf);
+    }
+    b = blk_victim(t, blk_set(t, key->sid, first), blk_tag(first), kw,
+                   &evicted);
+    dst = blk_leaf(t, b);
+    /*
+     * The same group, live: pages the new leaves do not grant keep their
+     * answers if of the same domain, as single entries would; of another
+     * domain they go, evicted (a block has one domain-id).
+     */
+    merge = b->tag == blk_tag(first) && b->key_word == kw &&
+            !blk_stale(t, b);
+    if (merge && b->did != did) {
+        for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+            evicted += dst[i] && !leaf[i];
         }
-        victim = iotlb_victim(t, &t->e[((base + i) & t->set_mask) *
-                                       DMAR_CACHE_WAYS],
-                              etag, kw, &evicted);
-        iotlb_fill(t, victim, etag, key, did, leaf[i], iotlb_tick(t));
-        evictions += evicted;
-        any = true;
+        merge = false;
     }
-    if (any) {
-        qatomic_set(&t->levels_seen, t->levels_seen | 1u << 1);
-        did_note_sid(t, did, key->sid);
+    t->stats.evictions += evicted;
+    seq = blk_seq(t, b);
+    set_write_begin(seq);
+    qatomic_set_u64(&b->tag, blk_tag(first));
+    qatomic_set_u64(&b->key_word, kw);
+    b->did = did;
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        if (leaf[i] || !merge) {
+            qatomic_set_u64(&dst[i], leaf[i]);
+        }
     }
-    return evictions;
+    qatomic_set_u64(&b->lru, iotlb_tick(t));
+    set_write_end(seq);
+    qatomic_set(&t->levels_seen, t->levels_seen | 1u << 1);
+    did_note_sid(t, did, key->sid);
+    return evicted;
 }
 
 uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
@@ -588,6 +891,7 @@ uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
     t->all_stale = iotlb_flush_tick(t);
     /* Older ranges and per-domain notes no longer matter. */
     t->log_len = 0;
+    t->singles = false;
     qatomic_set(&t->levels_seen, 0);
     return 0;
 }
@@ -623,6 +927,20 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
     for (uint64_t tag = first >> shift; tag <= last >> shift; tag++) {
         uint64_t etag = entry_tag(tag, level);
         DmarIotlbEntry *set;
+
+        /* A group's block, once per group */
+        if (level == 1 && (tag == first >> shift ||
+                           !(tag % DMAR_LEAF_GROUP))) {
+            DmarIotlbBlock *bset = blk_set(t, sid, tag);
+
+            t->stats.probes++;
+            for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+                if (bset[w].tag == blk_tag(tag) && bset[w].key.sid == sid &&
+                    bset[w].did == did) {
+                    n += blk_clear(t, &bset[w], tag, last >> shift);
+                }
+            }
+        }
 
         /* A run's pages are in consecutive sets: one hash per run */
         if (tag == first >> shift ||
@@ -685,6 +1003,11 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
         if (t->levels_seen & (1u << level)) {
             probes += (last >> level_shift(level)) -
                       (first >> level_shift(level)) + 1;
+        }
+        if (level == 1 && (t->levels_seen & (1u << level))) {
+            /* and a set of blocks per group */
+            probes += (last >> level_shift(1)) / DMAR_LEAF_GROUP -
+                      (first >> level_shift(1)) / DMAR_LEAF_GROUP + 1;
         }
     }
     if (d->sid_overflow || probes * d->nsid > DMAR_PSI_PROBE_MAX) {

@@ -116,8 +116,35 @@ typedef struct DmarRangeFlush {
 /* Page-selective flushes probe up to this many sets, else are logged. */
 #define DMAR_PSI_PROBE_MAX  1024
 
+/*
+ * A block: the DMAR_LEAF_GROUP 4 KiB leaves that one miss read from a
+ * level-1 table, kept together. Inserting a group writes one block, and a
+ * hit reads one leaf, where single entries would take a set each. Blocks
+ * are in sets of DMAR_CACHE_WAYS, as entries are, and their leaves are
+ * apart (DmarIotlb.leaf). @tag: the group's first page number << 2 | 1
+ * (0: a free way); @lru and the key as an entry's; @did the domain-id.
+ */
+typedef struct DmarIotlbBlock {
+    uint64_t tag;
+    uint64_t lru;
+    union {
+        DmarCacheKey key;
+        uint64_t key_word;
+    };
+    uint16_t did;
+} DmarIotlbBlock;
+
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
+    /*
+     * Blocks: one per DMAR_LEAF_GROUP entries, at least a set's worth;
+     * @leaf[block * DMAR_LEAF_GROUP + i]: page i's output | DMAR_PERM_*,
+     * 0 for none; @blk_seq[block set] as @set_seq.
+     */
+    DmarIotlbBlock *blk;
+    uint64_t *leaf;
+    uint32_t *blk_seq;
+    uint64_t blk_set_mask;  /* number of block sets - 1 */
     uint16_t *did;          /* [way]: the domain-id of its entry */
     /* [set]: odd while the holder of the lock changes the set's ways */
     uint32_t *set_seq;
@@ -134,6 +161,8 @@ typedef struct DmarIotlb {
     uint32_t log_next;      /* where the next range goes */
     uint32_t log_len;
     uint8_t levels_seen;    /* bitmap of levels ever inserted: fewer probes */
+    /* 4 KiB entries inserted one by one since the last global flush */
+    bool singles;
     DmarCacheStats stats;
 } DmarIotlb;
 
@@ -178,8 +207,9 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
 /*
  * Cache the 4 KiB leaves of the DMAR_LEAF_GROUP-page aligned group around
  * IOVA for KEY in domain DID, as dmar_leaf_group() gives them: LEAF[i] is
- * page i's output address | its DMAR_PERM_*, 0 for none. Returns how
- * many live entries were evicted to make room.
+ * page i's output address | its DMAR_PERM_*, 0 for none. They go in one
+ * block; the group's live block of DID keeps the pages LEAF does not
+ * grant. Returns how many live leaves were evicted to make room.
  */
 unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
                                  uint16_t did, uint64_t iova,

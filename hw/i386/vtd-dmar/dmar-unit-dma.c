@@ -288,9 +288,6 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
          */
         return true;
     }
-    if (dmar_iotlb_insert(&u->iotlb, key, x->did, t)) {
-        evicted(u, "iotlb", req->sid);
-    }
     if (t->level == 1 && (ss_format || t->table)) {
         /* DMA tends to go on to the next pages: cache their leaves too. */
         uint64_t leaf[DMAR_LEAF_GROUP];
@@ -301,10 +298,18 @@ static bool translate_miss(DmarUnit *u, const DmarRequest *req,
                                req->addr, &u->mem, leaf);
 
         if (n) {
-            /* (the walk's own answer is cached already) */
-            leaf[(t->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP] = 0;
-            dmar_iotlb_insert_group(&u->iotlb, key, x->did, t->iova, leaf);
+            /* The walk's own answer, not a second read, for its page */
+            leaf[(t->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP] =
+                t->pa | (t->perm & (DMAR_PERM_R | DMAR_PERM_W));
+            if (dmar_iotlb_insert_group(&u->iotlb, key, x->did, t->iova,
+                                        leaf)) {
+                evicted(u, "iotlb", req->sid);
+            }
+            return true;
         }
+    }
+    if (dmar_iotlb_insert(&u->iotlb, key, x->did, t)) {
+        evicted(u, "iotlb", req->sid);
     }
     return true;
 }
