@@ -427,6 +427,16 @@ static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
     return true;
 }
 
+/* A hit on block B's LEAF for IOVA: as iotlb_hit() */
+static inline bool blk_hit(DmarIotlb *t, DmarIotlbBlock *b, uint64_t leaf,
+                           uint64_t iova, DmarTranslation *out)
+{
+    qatomic_set_u64(&b->lru, iotlb_tick(t));
+    iotlb_answer(leaf, 1, iova, out);
+    t->stats.hits++;
+    return true;
+}
+
 static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
                                             const DmarCacheKey *key,
                                             uint64_t iova,
@@ -441,10 +451,7 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
     /* The page's group, if used before the newest flush */
     if (leaf) {
         if (!blk_stale(t, b)) {
-            qatomic_set_u64(&b->lru, iotlb_tick(t));
-            iotlb_answer(leaf, 1, iova, out);
-            t->stats.hits++;
-            return true;
+            return blk_hit(t, b, leaf, iova, out);
         }
         blk_clear(t, b, tag & ~(uint64_t)(DMAR_LEAF_GROUP - 1),
                   tag | (DMAR_LEAF_GROUP - 1));
@@ -487,10 +494,7 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
         leaf = t->leaf[(index * DMAR_CACHE_WAYS + w) * DMAR_LEAF_GROUP +
                        tag % DMAR_LEAF_GROUP];
         if (leaf && b->lru >= t->fresh_since) {
-            qatomic_set_u64(&b->lru, iotlb_tick(t));
-            iotlb_answer(leaf, 1, iova, out);
-            t->stats.hits++;
-            return true;
+            return blk_hit(t, b, leaf, iova, out);
         }
         break;
     }
