@@ -956,6 +956,47 @@ static void test_iotlb_group_wrap(void)
 #define GROUP_SIZE  (DMAR_LEAF_GROUP * SZ_4K)
 
 /*
+ * A device's consecutive groups spread over the sets of blocks evenly:
+ * a default IOTLB (4096 entries: 64 blocks, 16 sets of 4) holds a run of
+ * 64 groups of one device whole, wherever the run starts; the 65th group
+ * evicts the run's first, the least recently used of its set.
+ */
+static void test_iotlb_group_spread(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i, g, start;
+
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (0x80000000ull + i * SZ_4K) | DMAR_PERM_RW;
+    }
+    for (start = 0; start < 40; start += 13) {
+        uint64_t base = 0x7f000000ull + start * GROUP_SIZE;
+
+        dmar_iotlb_init(&t, 4096);
+        for (g = 0; g < 64; g++) {
+            g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(0x18), 3,
+                                                     base + g * GROUP_SIZE,
+                                                     leaf), ==, 0);
+        }
+        for (g = 0; g < 64; g++) {
+            ASSERT_HIT(&t, 0x18, base + g * GROUP_SIZE + 7 * SZ_4K,
+                       0x80000000ull + 7 * SZ_4K, 1, DMAR_PERM_RW);
+        }
+        g_assert_cmpuint(t.stats.evictions, ==, 0);
+        g_assert_cmpuint(dmar_iotlb_insert_group(&t, SKEY(0x18), 3,
+                                                 base + 64 * GROUP_SIZE,
+                                                 leaf), ==, DMAR_LEAF_GROUP);
+        ASSERT_MISS(&t, 0x18, base);
+        ASSERT_HIT(&t, 0x18, base + GROUP_SIZE, 0x80000000ull, 1,
+                   DMAR_PERM_RW);
+        ASSERT_HIT(&t, 0x18, base + 64 * GROUP_SIZE, 0x80000000ull, 1,
+                   DMAR_PERM_RW);
+        dmar_iotlb_destroy(&t);
+    }
+}
+
+/*
  * Fill the one set of blocks of a DMAR_CACHE_WAYS-entry IOTLB: the groups
  * 0 to DMAR_CACHE_WAYS - 1 of SID, each LEAF, evicting nothing.
  */
@@ -2713,6 +2754,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/group-emptied",
                     test_iotlb_group_emptied);
     g_test_add_func("/dmar-cache/iotlb/group-wrap", test_iotlb_group_wrap);
+    g_test_add_func("/dmar-cache/iotlb/group-spread", test_iotlb_group_spread);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
     g_test_add_data_func("/dmar-cache/iotlb/shared/flush", &(bool){ false },
                          test_shared_flush);

@@ -258,20 +258,33 @@ static bool iotlb_stale(DmarIotlb *t, const DmarIotlbEntry *e)
 
 /* ---- blocks: groups of 4 KiB leaves ---- */
 
-/* The block tag of 4 KiB page PAGE's group */
+/*
+ * The block tag of 4 KiB page PAGE's group: the group's number, inverted
+ * (never 0, which marks a free way; the hit path has the number at hand)
+ */
 static inline uint64_t blk_tag(uint64_t page)
 {
-    return (page & ~(uint64_t)(DMAR_LEAF_GROUP - 1)) << 2 | 1;
+    return ~(page / DMAR_LEAF_GROUP);
 }
 
-/* The index of the set of blocks that may hold SID's group of PAGE */
+/* The first page of the group that block tag TAG names */
+static inline uint64_t blk_tag_page(uint64_t tag)
+{
+    return ~tag * DMAR_LEAF_GROUP;
+}
+
+/*
+ * The index of the set of blocks that may hold SID's group of PAGE: a
+ * device's consecutive groups go to consecutive sets (DMA buffers are
+ * runs of groups, which then spread over the sets evenly), from a start
+ * that a multiplicative hash of the source-id picks.
+ */
 static inline uint64_t blk_set_index(const DmarIotlb *t, uint16_t sid,
                                      uint64_t page)
 {
-    uint64_t h = iotlb_key(sid, page / DMAR_LEAF_GROUP, 1) *
-                 0x9e3779b97f4a7c15ull;
+    uint32_t start = (sid * 0x9e3779b1u) >> 16;
 
-    return (h >> 32) & t->blk_set_mask;
+    return (page / DMAR_LEAF_GROUP + start) & t->blk_set_mask;
 }
 
 /* That set's first way */
@@ -296,7 +309,7 @@ static inline uint32_t *blk_seq(const DmarIotlb *t, const DmarIotlbBlock *b)
 /* Is block B (in use) covered by a flush done after its last use? */
 static bool blk_stale(DmarIotlb *t, const DmarIotlbBlock *b)
 {
-    uint64_t first = (b->tag >> 2) << DMAR_PAGE_SHIFT;
+    uint64_t first = blk_tag_page(b->tag) << DMAR_PAGE_SHIFT;
 
     return stale_since(t, b->lru, b->did, b->key.sid, first,
                        first + ((uint64_t)DMAR_LEAF_GROUP << DMAR_PAGE_SHIFT)
@@ -466,39 +479,24 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
 }
 
 /*
- * The hit path, for the 4 KiB entries that most hits are: one set probed
- * inline, and the entry found answers if it was used after the newest
- * flush of any kind. Everything else (another level, an entry that may be
- * stale, a miss) is iotlb_lookup_slow()'s, called in tail position: the
- * hit path saves few registers. (levels_seen only spares the slow path
- * probes: a set holds no 4 KiB entry when none was inserted.)
+ * dmar_iotlb_lookup() for a page its group's block cannot answer: the
+ * set of 4 KiB single entries probed inline, and the entry found answers
+ * if it was used after the newest flush of any kind. Everything else
+ * (another level, an entry that may be stale, a miss) is
+ * iotlb_lookup_slow()'s, called in tail position. (levels_seen only
+ * spares the slow path probes: a set holds no 4 KiB entry when none was
+ * inserted.)
  */
-bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
-                       DmarTranslation *out)
+static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
+                                              const DmarCacheKey *key,
+                                              uint64_t iova,
+                                              DmarTranslation *out)
 {
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = entry_tag(tag, 1);
     uint64_t kw = key_word(key);
-    uint64_t index = blk_set_index(t, key->sid, tag);
-    DmarIotlbBlock *bset = &t->blk[index * DMAR_CACHE_WAYS];
-    DmarIotlbEntry *set;
+    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, 1);
 
-#pragma GCC unroll 4
-    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
-        DmarIotlbBlock *b = &bset[w];
-        uint64_t leaf;
-
-        if (b->tag != blk_tag(tag) || b->key_word != kw) {
-            continue;
-        }
-        leaf = t->leaf[(index * DMAR_CACHE_WAYS + w) * DMAR_LEAF_GROUP +
-                       tag % DMAR_LEAF_GROUP];
-        if (leaf && b->lru >= t->fresh_since) {
-            return blk_hit(t, b, leaf, iova, out);
-        }
-        break;
-    }
-    set = iotlb_set(t, key->sid, tag, 1);
 #pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].tag == want && set[w].key_word == kw &&
@@ -507,6 +505,37 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
         }
     }
     return iotlb_lookup_slow(t, key, iova, out);
+}
+
+/*
+ * The hit path, for the 4 KiB pages of leaf groups that most hits are:
+ * the group's set of blocks probed inline, and the block found answers
+ * if it holds the page and was used after the newest flush of any kind.
+ * Everything else is iotlb_lookup_single()'s, called in tail position,
+ * so that the hit path keeps few values and saves few registers.
+ */
+bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
+                       DmarTranslation *out)
+{
+    uint64_t page = iova >> DMAR_PAGE_SHIFT;
+    uint64_t kw = key_word(key);
+    DmarIotlbBlock *set = blk_set(t, key->sid, page);
+
+#pragma GCC unroll 4
+    for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
+        DmarIotlbBlock *b = &set[w];
+        uint64_t leaf;
+
+        if (b->tag != blk_tag(page) || b->key_word != kw) {
+            continue;
+        }
+        leaf = blk_leaf(t, b)[page % DMAR_LEAF_GROUP];
+        if (leaf && b->lru >= t->fresh_since) {
+            return blk_hit(t, b, leaf, iova, out);
+        }
+        break;
+    }
+    return iotlb_lookup_single(t, key, iova, out);
 }
 
 /* dmar_iotlb_lookup_shared()'s look at LEVEL: a hit, no entry, or doubt */
@@ -638,7 +667,23 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
     return SHARED_NONE;
 }
 
-/* Without the lock: see shared_probe() for how a hit and a flush order */
+/* The single entries, when IOVA's group has no block holding its page */
+static bool G_GNUC_NO_INLINE shared_single(DmarIotlb *t,
+                                           const DmarCacheKey *key,
+                                           uint64_t iova, DmarTranslation *out)
+{
+    int r = shared_probe(t, key, iova, 1, out);
+
+    if (r != SHARED_NONE) {
+        return r == SHARED_HIT;
+    }
+    return shared_large(t, key, iova, out);
+}
+
+/*
+ * Without the lock: see shared_probe() for how a hit and a flush order.
+ * The blocks inline, the rest in tail position (as dmar_iotlb_lookup()).
+ */
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
@@ -647,12 +692,7 @@ bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
     if (r != SHARED_NONE) {
         return r == SHARED_HIT;
     }
-    r = shared_probe(t, key, iova, 1, out);
-
-    if (r != SHARED_NONE) {
-        return r == SHARED_HIT;
-    }
-    return shared_large(t, key, iova, out);
+    return shared_single(t, key, iova, out);
 }
 
 /* DID's source-ids, forgotten lazily after a global flush. */
