@@ -1922,11 +1922,18 @@ static void test_ctx_flush_no_scan(void)
 static void test_iotlb_flush_probe_bound(void)
 {
     static const unsigned ams[] = { 0, 1, 5, 8, 9, 10, 18, 27, 52, 63 };
+    const uint64_t group_leaf[DMAR_LEAF_GROUP] = { 0x5000 | DMAR_PERM_R };
     DmarIotlb t;
 
     dmar_iotlb_init(&t, DMAR_CACHE_MAX_ENTRIES);
     iotlb_fill(&t);
-    /* domain 1: two source-ids; levels 1, 2 and 3 in use, and a group */
+    /* domain 1: two source-ids; levels 1, 2 and 3 in use, no group */
+    dmar_iotlb_flush_pages(&t, 1, 0x9000, 0);
+    g_assert_cmpuint(t.stats.probes, ==, 2 * 3);
+    /* and with a group: a set of blocks more per source-id */
+    iotlb_fill(&t);
+    dmar_iotlb_insert_group(&t, SKEY(0x10), 1, 0x7000000, group_leaf);
+    t.stats.probes = 0;
     dmar_iotlb_flush_pages(&t, 1, 0x9000, 0);
     g_assert_cmpuint(t.stats.probes, ==, 2 * 4);
     /* domain 2: one source-id; 2^8 + 1 + 1 sets, 4 groups' blocks */

@@ -1690,12 +1690,15 @@ static void test_queue_budget_work(void)
     Fx *f = fx_new();
     unsigned h;
 
-    /* the domain has entries for one device: their sets are probed */
+    /*
+     * the domain has leaf groups cached for one device: each 256 MiB
+     * flush probes its 1024 groups' sets of blocks
+     */
     setup_a_to_b(f);
     big_enable(f);
     for (unsigned i = 0; i < 2000; i++) {
         qi_put(f, i, QI_IOTLB | QI_G(GRAN_PAGE) | QI_DID(DOMAIN),
-               (uint64_t)i << 21 | 9);
+               (uint64_t)i << 28 | 16);
     }
     f->iq_tail = 2000;
     g_assert_cmpuint(qi_kick(f), ==, DMAR_ACT_QI_PENDING);

@@ -108,6 +108,21 @@ static unsigned entry_level(const DmarIotlbEntry *e)
     return e->tag & R_IOTLB_TAG_LEVEL_MASK;
 }
 
+/*
+ * Where a lookup or a page-selective flush at LEVEL looks: single
+ * entries if any of that level were inserted since the last global
+ * flush, and at level 1 the blocks if any were
+ */
+static bool seen_entries(const DmarIotlb *t, unsigned level)
+{
+    return t->levels_seen & (1u << level);
+}
+
+static bool seen_blocks(const DmarIotlb *t, unsigned level)
+{
+    return level == 1 && (t->levels_seen & DMAR_SEEN_BLOCKS);
+}
+
 void dmar_iotlb_init(DmarIotlb *t, uint32_t entries)
 {
     memset(t, 0, sizeof(*t));
@@ -480,12 +495,10 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
 
 /*
  * dmar_iotlb_lookup() for a page its group's block cannot answer: the
- * set of 4 KiB single entries probed inline, and the entry found answers
- * if it was used after the newest flush of any kind. Everything else
- * (another level, an entry that may be stale, a miss) is
- * iotlb_lookup_slow()'s, called in tail position. (levels_seen only
- * spares the slow path probes: a set holds no 4 KiB entry when none was
- * inserted.)
+ * set of 4 KiB single entries probed inline (if any were inserted), and
+ * the entry found answers if it was used after the newest flush of any
+ * kind. Everything else (another level, an entry that may be stale, a
+ * miss) is iotlb_lookup_slow()'s, called in tail position.
  */
 static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
                                               const DmarCacheKey *key,
@@ -497,6 +510,9 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
     uint64_t kw = key_word(key);
     DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, 1);
 
+    if (!seen_entries(t, 1)) {
+        return iotlb_lookup_slow(t, key, iova, out);
+    }
 #pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].tag == want && set[w].key_word == kw &&
@@ -667,15 +683,21 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
     return SHARED_NONE;
 }
 
-/* The single entries, when IOVA's group has no block holding its page */
+/*
+ * The single entries, when IOVA's group has no block holding its page:
+ * the 4 KiB ones only if any were inserted (most misses meet none, and
+ * their set is memory a hit never touches)
+ */
 static bool G_GNUC_NO_INLINE shared_single(DmarIotlb *t,
                                            const DmarCacheKey *key,
                                            uint64_t iova, DmarTranslation *out)
 {
-    int r = shared_probe(t, key, iova, 1, out);
+    if (qatomic_read(&t->levels_seen) & (1u << 1)) {
+        int r = shared_probe(t, key, iova, 1, out);
 
-    if (r != SHARED_NONE) {
-        return r == SHARED_HIT;
+        if (r != SHARED_NONE) {
+            return r == SHARED_HIT;
+        }
     }
     return shared_large(t, key, iova, out);
 }
@@ -813,7 +835,6 @@ bool dmar_iotlb_insert(DmarIotlb *t, const DmarCacheKey *key, uint16_t did,
         if (leaf && *leaf) {
             blk_clear(t, b, tag, tag);
         }
-        t->singles = true;
     }
     victim = iotlb_victim(t, iotlb_set(t, key->sid, tag, level), etag,
                           key_word(key), &evicted);
@@ -892,7 +913,7 @@ unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
     if (!any) {
         return 0;
     }
-    if (t->singles) {
+    if (t->levels_seen & (1u << 1)) {
         /* The group's answers are the newest for its pages */
         drop_singles(t, key, first, leaf);
     }
@@ -925,7 +946,7 @@ unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
     }
     qatomic_set_u64(&b->lru, iotlb_tick(t));
     set_write_end(seq);
-    qatomic_set(&t->levels_seen, t->levels_seen | 1u << 1);
+    qatomic_set(&t->levels_seen, t->levels_seen | DMAR_SEEN_BLOCKS);
     did_note_sid(t, did, key->sid);
     return evicted;
 }
@@ -935,7 +956,6 @@ uint32_t dmar_iotlb_flush_all(DmarIotlb *t)
     t->all_stale = iotlb_flush_tick(t);
     /* Older ranges and per-domain notes no longer matter. */
     t->log_len = 0;
-    t->singles = false;
     qatomic_set(&t->levels_seen, 0);
     return 0;
 }
@@ -958,13 +978,14 @@ uint32_t dmar_iotlb_flush_sid(DmarIotlb *t, uint16_t sid)
 
 /*
  * Drop the live entries of SID and DID at level LEVEL in [first, last],
- * of every PASID and stage.
+ * of every PASID and stage (and at level 1 the leaves of their blocks).
  */
 static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
                                   unsigned level, uint64_t first,
                                   uint64_t last)
 {
     unsigned shift = level_shift(level);
+    bool entries = seen_entries(t, level), blocks = seen_blocks(t, level);
     uint64_t index = 0;
     uint32_t n = 0;
 
@@ -973,8 +994,7 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
         DmarIotlbEntry *set;
 
         /* A group's block, once per group */
-        if (level == 1 && (tag == first >> shift ||
-                           !(tag % DMAR_LEAF_GROUP))) {
+        if (blocks && (tag == first >> shift || !(tag % DMAR_LEAF_GROUP))) {
             DmarIotlbBlock *bset = blk_set(t, sid, tag);
 
             t->stats.probes++;
@@ -984,6 +1004,9 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
                     n += blk_clear(t, &bset[w], tag, last >> shift);
                 }
             }
+        }
+        if (!entries) {
+            continue;
         }
 
         /* A run's pages are in consecutive sets: one hash per run */
@@ -1044,12 +1067,12 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
     first = addr & ~(size - 1);
     last = first + size - 1;
     for (unsigned level = 1; level <= 3; level++) {
-        if (t->levels_seen & (1u << level)) {
+        if (seen_entries(t, level)) {
             probes += (last >> level_shift(level)) -
                       (first >> level_shift(level)) + 1;
         }
-        if (level == 1 && (t->levels_seen & (1u << level))) {
-            /* and a set of blocks per group */
+        if (seen_blocks(t, level)) {
+            /* a set of blocks per group */
             probes += (last >> level_shift(1)) / DMAR_LEAF_GROUP -
                       (first >> level_shift(1)) / DMAR_LEAF_GROUP + 1;
         }
@@ -1060,7 +1083,7 @@ uint32_t dmar_iotlb_flush_pages(DmarIotlb *t, uint16_t did, uint64_t addr,
     }
     for (unsigned i = 0; i < d->nsid; i++) {
         for (unsigned level = 1; level <= 3; level++) {
-            if (t->levels_seen & (1u << level)) {
+            if (seen_entries(t, level) || seen_blocks(t, level)) {
                 n += flush_pages_probe(t, d->sid[i], did, level, first, last);
             }
         }

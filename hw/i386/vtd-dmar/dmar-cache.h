@@ -134,6 +134,9 @@ typedef struct DmarIotlbBlock {
     uint16_t did;
 } DmarIotlbBlock;
 
+/* DmarIotlb.levels_seen: blocks (leaf groups) were inserted */
+#define DMAR_SEEN_BLOCKS    (1u << 0)
+
 typedef struct DmarIotlb {
     DmarIotlbEntry *e;
     /*
@@ -160,9 +163,11 @@ typedef struct DmarIotlb {
     DmarRangeFlush log[DMAR_RANGE_LOG];
     uint32_t log_next;      /* where the next range goes */
     uint32_t log_len;
-    uint8_t levels_seen;    /* bitmap of levels ever inserted: fewer probes */
-    /* 4 KiB entries inserted one by one since the last global flush */
-    bool singles;
+    /*
+     * Inserted since the last global flush, to spare probes: bit LEVEL
+     * (1 to 3), single entries of that level; DMAR_SEEN_BLOCKS, blocks
+     */
+    uint8_t levels_seen;
     DmarCacheStats stats;
 } DmarIotlb;
 
