@@ -956,6 +956,38 @@ static void test_iotlb_group_wrap(void)
 #define GROUP_SIZE  (DMAR_LEAF_GROUP * SZ_4K)
 
 /*
+ * A page-selective flush over several groups, with blocks alone cached
+ * (no single entry): it probes each group's set of blocks once and no
+ * entry set, drops every leaf it covers and nothing past its range.
+ */
+static void test_iotlb_group_flush_range(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+    unsigned i, g;
+
+    for (i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (0x80000000ull + i * SZ_4K) | DMAR_PERM_R;
+    }
+    dmar_iotlb_init(&t, 4096);
+    for (g = 0; g < 5; g++) {
+        dmar_iotlb_insert_group(&t, SKEY(0x18), 3, 0x40000000 + g * GROUP_SIZE,
+                                leaf);
+    }
+    /* 1 MiB: the first four groups */
+    g_assert_cmpuint(dmar_iotlb_flush_pages(&t, 3, 0x40000000, 8), ==,
+                     4 * DMAR_LEAF_GROUP);
+    g_assert_cmpuint(t.stats.probes, ==, 4);
+    for (g = 0; g < 4; g++) {
+        ASSERT_MISS(&t, 0x18, 0x40000000 + g * GROUP_SIZE);
+        ASSERT_MISS(&t, 0x18, 0x40000000 + g * GROUP_SIZE + 63 * SZ_4K);
+    }
+    ASSERT_HIT(&t, 0x18, 0x40000000 + 4 * GROUP_SIZE, 0x80000000ull, 1,
+               DMAR_PERM_R);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
  * A device's consecutive groups spread over the sets of blocks evenly:
  * a default IOTLB (4096 entries: 64 blocks, 16 sets of 4) holds a run of
  * 64 groups of one device whole, wherever the run starts; the 65th group
@@ -1947,6 +1979,8 @@ static void test_iotlb_flush_probe_bound(void)
             uint64_t before = t.stats.probes;
 
             iotlb_fill(&t);
+            dmar_iotlb_insert_group(&t, SKEY(did == 1 ? 0x10 : 0x20), did,
+                                    0x40000000, group_leaf);
             dmar_iotlb_flush_pages(&t, did, 0x40000000, ams[i]);
             g_assert_cmpuint(t.stats.probes - before, <=,
                              DMAR_PSI_PROBE_MAX);
@@ -2762,6 +2796,8 @@ int main(int argc, char **argv)
                     test_iotlb_group_emptied);
     g_test_add_func("/dmar-cache/iotlb/group-wrap", test_iotlb_group_wrap);
     g_test_add_func("/dmar-cache/iotlb/group-spread", test_iotlb_group_spread);
+    g_test_add_func("/dmar-cache/iotlb/group-flush-range",
+                    test_iotlb_group_flush_range);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
     g_test_add_data_func("/dmar-cache/iotlb/shared/flush", &(bool){ false },
                          test_shared_flush);

@@ -1683,7 +1683,7 @@ static void test_queue_iqa_haw(void)
 /*
  * The work of a page-selective IOTLB invalidation counts against the
  * budget (one unit per DMAR_QI_PROBES_PER_UNIT sets probed): a queue of
- * 2 MiB-range invalidations stops sooner than one of waits.
+ * 256 MiB-range invalidations stops sooner than one of waits.
  */
 static void test_queue_budget_work(void)
 {

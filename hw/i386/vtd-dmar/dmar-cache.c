@@ -115,7 +115,8 @@ static unsigned entry_level(const DmarIotlbEntry *e)
  */
 static bool seen_entries(const DmarIotlb *t, unsigned level)
 {
-    return t->levels_seen & (1u << level);
+    /* (whole: readers without the lock call it too) */
+    return qatomic_read(&t->levels_seen) & (1u << level);
 }
 
 static bool seen_blocks(const DmarIotlb *t, unsigned level)
@@ -397,7 +398,7 @@ static inline DmarIotlbEntry *iotlb_probe(DmarIotlb *t,
         uint64_t want = entry_tag(tag, l);
         DmarIotlbEntry *set;
 
-        if (!(t->levels_seen & (1u << l))) {
+        if (!seen_entries(t, l)) {
             continue;
         }
         set = iotlb_set(t, key->sid, tag, l);
@@ -508,11 +509,12 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = entry_tag(tag, 1);
     uint64_t kw = key_word(key);
-    DmarIotlbEntry *set = iotlb_set(t, key->sid, tag, 1);
+    DmarIotlbEntry *set;
 
     if (!seen_entries(t, 1)) {
         return iotlb_lookup_slow(t, key, iova, out);
     }
+    set = iotlb_set(t, key->sid, tag, 1);
 #pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].tag == want && set[w].key_word == kw &&
@@ -692,7 +694,7 @@ static bool G_GNUC_NO_INLINE shared_single(DmarIotlb *t,
                                            const DmarCacheKey *key,
                                            uint64_t iova, DmarTranslation *out)
 {
-    if (qatomic_read(&t->levels_seen) & (1u << 1)) {
+    if (seen_entries(t, 1)) {
         int r = shared_probe(t, key, iova, 1, out);
 
         if (r != SHARED_NONE) {
@@ -913,7 +915,7 @@ unsigned dmar_iotlb_insert_group(DmarIotlb *t, const DmarCacheKey *key,
     if (!any) {
         return 0;
     }
-    if (t->levels_seen & (1u << 1)) {
+    if (seen_entries(t, 1)) {
         /* The group's answers are the newest for its pages */
         drop_singles(t, key, first, leaf);
     }
@@ -1006,6 +1008,8 @@ static uint32_t flush_pages_probe(DmarIotlb *t, uint16_t sid, uint16_t did,
             }
         }
         if (!entries) {
+            /* (blocks alone: on to the next group's first page) */
+            tag |= DMAR_LEAF_GROUP - 1;
             continue;
         }
 

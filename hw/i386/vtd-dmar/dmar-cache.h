@@ -121,8 +121,9 @@ typedef struct DmarRangeFlush {
  * level-1 table, kept together. Inserting a group writes one block, and a
  * hit reads one leaf, where single entries would take a set each. Blocks
  * are in sets of DMAR_CACHE_WAYS, as entries are, and their leaves are
- * apart (DmarIotlb.leaf). @tag: the group's first page number << 2 | 1
- * (0: a free way); @lru and the key as an entry's; @did the domain-id.
+ * apart (DmarIotlb.leaf). @tag: the group's number (first page / 64),
+ * inverted (0: a free way); @lru and the key as an entry's; @did the
+ * domain-id.
  */
 typedef struct DmarIotlbBlock {
     uint64_t tag;
