@@ -658,9 +658,7 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
             qatomic_read_u64(&b->key_word) != kw) {
             continue;
         }
-        leaf = qatomic_read_u64(&t->leaf[(index * DMAR_CACHE_WAYS + w) *
-                                         DMAR_LEAF_GROUP +
-                                         page % DMAR_LEAF_GROUP]);
+        leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
         lru = qatomic_read_u64(&b->lru);
         /* The block before the count again (set_write_begin()'s wmb) */
         smp_rmb();
