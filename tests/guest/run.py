@@ -1392,7 +1392,13 @@ class Run:
         elif rc != 0:
             self.add("boot", "FAIL", "qemu exited with %d" % rc)
         elif "VTD: DONE" not in out:
-            self.add("boot", "FAIL", "guest stopped before its DONE line")
+            # the console's last lines say how (a panic, a reset) for a
+            # CI log that keeps only the failure lines
+            last = [ln.strip()[:160] for ln in out.splitlines()[1:]
+                    if ln.strip()][-3:]
+            self.add("boot", "FAIL", "guest stopped before its DONE line; "
+                     "its console ended: %s" % (" | ".join(last) or
+                                                "nothing"))
         else:
             self.add("boot", "PASS", out.split("VTD: BOOT ", 1)[-1].split("\n")[0]
                      if "VTD: BOOT" in out else "")
