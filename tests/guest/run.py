@@ -573,6 +573,8 @@ class VhostRelay:
                 n = self.ring_num.get(i, 256)
                 self.rings[i] = [(desc, 16 * n), (avail, 6 + 2 * n),
                                  (used, 6 + 8 * n)]
+                self.log.write("vring %d num %d desc 0x%x avail 0x%x used "
+                               "0x%x\n" % (i, n, desc, avail, used))
         if req == self.IOTLB_MSG:
             self._count(body)
         return fds
