@@ -64,6 +64,17 @@ class VhostFaults(unittest.TestCase):
         r._vhost_checks(vhost, out)
         return result(r, "vhost-faults")
 
+    def test_ring_broke(self):
+        r = run.Run("vhost", "vtd-dmar", "lazy", name="test-checks")
+        r.add("vhost-frames", "PASS", "sent 200, returned 60")
+        vhost = types.SimpleNamespace(relay=self.relay,
+                                      forwarded=lambda: (1, 1))
+        r._vhost_checks(vhost, "[ 5.0] virtio_net virtio1: output.0:id 0 "
+                        "is not a head!\n")
+        st, detail = result(r, "vhost-frames")
+        self.assertEqual(st, "FAIL")
+        self.assertIn("not a head", detail)
+
     def test_never_mapped(self):
         self.update(0x1000)
         self.miss(0x80000000)
