@@ -350,7 +350,8 @@ FAULT_LINES_DROPPED = re.compile(r"dmar_fault: (\d+) callbacks suppressed")
 ATS_SCENARIOS = ("vhost", "blk")
 TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # vhost: ROUNDS x FRAMES frames of FRAME_SIZE bytes, sent back by testpmd.
-# At most 247 frames each way: QEMU 10.0.13 gives every virtqueue 1024
+# At most 247 frames each way in all, every round counted (the rings go
+# on from round to round): QEMU 10.0.13 gives every virtqueue 1024
 # entries whatever its device asks (virtio_add_queue(): "Always set to max
 # queue size for qemu <11.1"), so a split ring's parts span several 4 KiB
 # pages, which the guest's IOMMU allocation scatters in host memory; and
@@ -362,6 +363,7 @@ TESTPMD = shutil.which("dpdk-testpmd") or "/usr/bin/dpdk-testpmd"
 # not a head!") in every run with 2 x 300 frames, on intel-iommu as on
 # vtd-dmar (never on 11.1's binary, whose queues have 256 entries).
 VHOST_ROUNDS, VHOST_FRAMES, VHOST_FRAME_SIZE = 2, 100, 1400
+assert VHOST_ROUNDS * VHOST_FRAMES <= 247
 IMAGE_LOCK = threading.Lock()
 
 
@@ -1507,6 +1509,8 @@ class Run:
             self.dmar_running = ans.get("return", [])
             if cfg.get("pmr"):
                 self.pmen["running"] = self._pmen(mon)
+        # the dump and the power-off may come between two looks
+        self._watch_dump(dump)
         return True
 
     def _watch_dump(self, dump):

@@ -9,6 +9,7 @@ guest: scripts/test runs this with the unit tests ("harness").
 import importlib.util
 import os
 import tempfile
+import threading
 import types
 import unittest
 
@@ -165,6 +166,19 @@ class FaultEvents(unittest.TestCase):
         st, detail = self.check([], [0x80000000])
         self.assertEqual(st, "FAIL")
         self.assertIn("in dmesg, no recorded event", detail)
+
+    def test_dump_seen_at_the_end(self):
+        # the dump and the power-off between two looks at the console
+        with tempfile.TemporaryDirectory() as d:
+            r = run.Run("vhost", "vtd-dmar", "lazy", name="test-checks")
+            r.log = os.path.join(d, "console.log")
+            with open(r.log, "w") as f:
+                f.write("VTD: INFO expected-faults 00:05.0\nVTD: DMESG <3>"
+                        "[ 5.0] DMAR: x\nVTD: DONE\n")
+            mon = types.SimpleNamespace(done=threading.Event())
+            mon.done.set()
+            self.assertTrue(r._wait_end(mon))
+            self.assertIsNotNone(r.dump_seen)
 
     def test_dump_not_seen(self):
         r_events = [self.event(self.DUMP_AT + 2, 0x80000000)]
