@@ -1519,13 +1519,19 @@ class Run:
         it); DUMP, a dict, keeps how much of the log was read."""
         if self.dump_seen is not None:
             return
-        start = max(0, dump["seen"] - 64)          # a line cut in two
+        tail = self._log_tail(dump)
+        if b"VTD: INFO expected-faults" in tail or b"VTD: DMESG" in tail:
+            self.dump_seen = time.time()
+
+    def _log_tail(self, cursor):
+        """What the console log gained since CURSOR["seen"] (bytes read so
+        far, moved on), with the 64 bytes before it: a line cut in two."""
+        start = max(0, cursor["seen"] - 64)
         with open(self.log, "rb") as f:
             f.seek(start)
             tail = f.read()
-        dump["seen"] = start + len(tail)
-        if b"VTD: INFO expected-faults" in tail or b"VTD: DMESG" in tail:
-            self.dump_seen = time.time()
+        cursor["seen"] = start + len(tail)
+        return tail
 
     def _past_power_down(self, watch):
         """For a scale row, whose QEMU at times hangs at the guest's
@@ -1538,11 +1544,7 @@ class Run:
         if "down" in watch:
             self.shutdown_hung = now > watch["down"] + POWER_DOWN_GRACE
             return self.shutdown_hung
-        with open(self.log, "rb") as f:
-            f.seek(max(0, watch["seen"] - 64))     # a line cut in two
-            tail = f.read()
-        watch["seen"] += len(tail) - min(watch["seen"], 64)
-        if b"reboot: Power down" in tail:
+        if b"reboot: Power down" in self._log_tail(watch):
             watch["down"] = now
         return False
 
