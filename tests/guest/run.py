@@ -88,6 +88,10 @@ CONFIGS = {
     # Linux asks for none and no wait drains); in no suite
     "vtd-dmar-nodrain": dict(device="vtd-dmar,intremap=off,dma-drain=off",
                              ir="off", suite=[]),
+    # For the benchmark: every IOTLB hit answers its own page, not the run
+    # of contiguous pages around it; in no suite
+    "vtd-dmar-pages": dict(device="vtd-dmar,intremap=off,x-run-answers=off",
+                           ir="off", suite=[]),
 }
 
 # Several units, RMRR and PMR (issue 16). A two-unit configuration

@@ -44,6 +44,7 @@ static const PropNote dmar_only[] = {
     { "iotlb-entries", "intel-iommu's IOTLB size is fixed" },
     { "ctx-entries", "intel-iommu's context cache is not bounded" },
     { "x-verify-iotlb", "debug aid: re-walk on every IOTLB hit" },
+    { "x-run-answers", "off: an IOTLB hit answers one page (A/B measures)" },
     { "pci-bus", "link set by the board (intel-iommu finds the bus itself)" },
     { "downstream", "link set by the board (intel-iommu uses system memory)" },
     { "pmr", "protected memory regions: intel-iommu has none" },

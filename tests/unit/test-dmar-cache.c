@@ -2660,6 +2660,182 @@ static void test_shared_group_no_revive(void)
     dmar_iotlb_destroy(&t);
 }
 
+/* ---- lock-free answers of runs of pages (DmarIotlb.runs) ---- */
+
+#define RUNS_IOVA   0x40000000ull   /* group 0x4000 */
+
+/*
+ * A group at RUNS_IOVA of sid 1 whose page I maps PA + I * 4 KiB (0: not
+ * at all), read and write
+ */
+static void runs_group(DmarIotlb *t, uint64_t pa, uint64_t *leaf)
+{
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = pa ? (pa + i * SZ_4K) | DMAR_PERM_RW : 0;
+    }
+}
+
+/*
+ * Page PAGE of the runs group answers lock-free with the run of SIZE
+ * bytes around it, and for its own address what the locked lookup does.
+ */
+#define ASSERT_RUN(t, page, size) check_run(__LINE__, t, page, size)
+
+static void check_run(int line, DmarIotlb *t, unsigned page, uint64_t size)
+{
+    uint64_t iova = RUNS_IOVA + page * SZ_4K + 0x123;
+    DmarTranslation out, locked;
+    bool hit = shared_get(t, 1, iova, &out);
+
+    g_assert_true(dmar_iotlb_lookup(t, SKEY(1), iova, &locked));
+    if (!hit || out.mask != size - 1) {
+        g_test_message("line %d: page %u: want a run of 0x%" PRIx64
+                       ", got %s mask 0x%" PRIx64, line, page, size,
+                       hit ? "a hit" : "no hit", out.mask);
+    }
+    g_assert_true(hit);
+    g_assert_cmphex(out.mask, ==, size - 1);
+    g_assert_cmphex(out.iova, ==, iova & ~(size - 1));
+    g_assert_cmphex(out.pa & out.mask, ==, 0);
+    g_assert_cmphex(out.pa + (iova & out.mask), ==,
+                    locked.pa + (iova & locked.mask));
+    g_assert_cmpuint(out.perm, ==, locked.perm);
+    g_assert_cmpuint(out.level, ==, 1);
+}
+
+/*
+ * A run goes as far as its pages' leaves are contiguous, alike in their
+ * permissions and aligned in their output as in their input: a hole, a
+ * page elsewhere, other permissions, or output aligned less than the run
+ * end it where the naturally aligned runs around the page first meet it.
+ */
+static void test_shared_runs(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    t.runs = true;
+    runs_group(&t, 0x80000000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 7) {
+        ASSERT_RUN(&t, page, 64 * SZ_4K);
+    }
+
+    /* a hole at 40, page 9 elsewhere, page 3 read-only */
+    leaf[40] = 0;
+    leaf[9] += SZ_2M;
+    leaf[3] &= ~(uint64_t)DMAR_PERM_W;
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    dmar_iotlb_flush_pages(&t, 1, RUNS_IOVA + 40 * SZ_4K, 0);
+    ASSERT_RUN(&t, 0, 2 * SZ_4K);
+    ASSERT_RUN(&t, 2, SZ_4K);
+    ASSERT_RUN(&t, 3, SZ_4K);
+    ASSERT_RUN(&t, 4, 4 * SZ_4K);
+    ASSERT_RUN(&t, 8, SZ_4K);
+    ASSERT_RUN(&t, 9, SZ_4K);
+    ASSERT_RUN(&t, 10, 2 * SZ_4K);
+    ASSERT_RUN(&t, 12, 4 * SZ_4K);
+    ASSERT_RUN(&t, 16, 16 * SZ_4K);
+    ASSERT_RUN(&t, 39, 8 * SZ_4K);
+    ASSERT_RUN(&t, 41, SZ_4K);
+    ASSERT_RUN(&t, 42, 2 * SZ_4K);
+    ASSERT_RUN(&t, 44, 4 * SZ_4K);
+    ASSERT_RUN(&t, 48, 16 * SZ_4K);
+    ASSERT_MISS(&t, 1, RUNS_IOVA + 40 * SZ_4K);
+
+    /* output 2 pages off its alignment: runs of 2 pages at most */
+    runs_group(&t, 0x80002000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 5) {
+        ASSERT_RUN(&t, page, 2 * SZ_4K);
+    }
+    /* one page off: a page at a time */
+    runs_group(&t, 0x80001000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 5) {
+        ASSERT_RUN(&t, page, SZ_4K);
+    }
+    /* 128 KiB aligned: two runs of 32 pages */
+    runs_group(&t, 0x80020000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    ASSERT_RUN(&t, 31, 32 * SZ_4K);
+    ASSERT_RUN(&t, 32, 32 * SZ_4K);
+
+    /*
+     * A leaf with no permission at all starts no run: its absent
+     * neighbour (0) would look like the page before it.
+     */
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = i * SZ_4K;
+    }
+    dmar_iotlb_flush_pages(&t, 1, RUNS_IOVA, 0);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    ASSERT_MISS(&t, 1, RUNS_IOVA);
+    ASSERT_RUN(&t, 1, SZ_4K);
+    dmar_iotlb_destroy(&t);
+}
+
+/* Without runs (x-run-answers=off) every hit answers its page */
+static void test_shared_runs_off(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    runs_group(&t, 0x80000000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    ASSERT_RUN(&t, 0, SZ_4K);
+    ASSERT_RUN(&t, 63, SZ_4K);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A page-selective flush inside a run ends the runs that held the page,
+ * at once: the runs around it stop short of it; the group read again
+ * joins them once more. A page that changes, or goes to another domain,
+ * ends them too.
+ */
+static void test_shared_runs_flush(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4096);
+    t.runs = true;
+    runs_group(&t, 0x80000000ull, leaf);
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    ASSERT_RUN(&t, 5, 64 * SZ_4K);
+    dmar_iotlb_flush_pages(&t, 1, RUNS_IOVA + 20 * SZ_4K, 0);
+    ASSERT_MISS(&t, 1, RUNS_IOVA + 20 * SZ_4K);
+    ASSERT_RUN(&t, 5, 16 * SZ_4K);
+    ASSERT_RUN(&t, 16, 4 * SZ_4K);
+    ASSERT_RUN(&t, 21, SZ_4K);
+    ASSERT_RUN(&t, 32, 32 * SZ_4K);
+
+    /* the group read again (a miss): the page joins the run again */
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    ASSERT_RUN(&t, 5, 64 * SZ_4K);
+    /* the page elsewhere (a 4 KiB insert): the runs stop short of it */
+    iotlb_put(&t, 1, 1, RUNS_IOVA + 20 * SZ_4K, 0x90000000ull, 1,
+              DMAR_PERM_RW);
+    ASSERT_RUN(&t, 5, 16 * SZ_4K);
+    ASSERT_RUN(&t, 20, SZ_4K);
+    /* ... of another domain: a single entry, out of the block's runs */
+    iotlb_put(&t, 1, 2, RUNS_IOVA + 20 * SZ_4K, 0x80000000ull + 20 * SZ_4K,
+              1, DMAR_PERM_RW);
+    ASSERT_RUN(&t, 5, 16 * SZ_4K);
+    g_assert_true(shared_get(&t, 1, RUNS_IOVA + 20 * SZ_4K, &out));
+    g_assert_cmphex(out.mask, ==, 0xfff);
+
+    /* a domain flush: no run, no page, until the group is read again */
+    dmar_iotlb_flush_domain(&t, 1);
+    g_assert_false(shared_get(&t, 1, RUNS_IOVA + 5 * SZ_4K, &out));
+    ASSERT_MISS(&t, 1, RUNS_IOVA + 5 * SZ_4K);
+    dmar_iotlb_destroy(&t);
+}
+
 /*
  * Readers without the lock against a writer that rewrites the ways of a
  * single set (entries, or blocks with threads-group) and flushes,
@@ -2682,15 +2858,48 @@ typedef struct SharedRun {
     uint64_t flushed;       /* the newest generation flushed */
     bool done;
     uint64_t hits, bad;
+    uint64_t runs;          /* hits that answered more than a page */
 } SharedRun;
 
+/* What the writer inserts (threads, threads-group, threads-runs) */
+enum { SHARED_ENTRIES, SHARED_GROUP, SHARED_RUNS };
+
 /*
- * The writer's insert for SID in generation GEN: a single entry, or a
- * group (a block) that grants page 1 only.
+ * With SHARED_RUNS, generation GEN's group for SID maps page I to
+ * GEN << 30 | SID << 18 | I << 12 (so runs are aligned), and how many of
+ * the pages around page 1 run on from it depends on GEN: the largest run
+ * answer it allows (page 2 elsewhere; or page 0 absent, page 3 elsewhere).
  */
-static void shared_put(SharedRun *run, bool group, unsigned sid, uint64_t gen)
+static uint64_t runs_max(uint64_t gen)
 {
-    if (group) {
+    return gen % 3 == 0 ? 64 * SZ_4K : gen % 3 == 1 ? 2 * SZ_4K : SZ_4K;
+}
+
+static void runs_put(DmarIotlb *t, unsigned sid, uint64_t gen)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (gen << 30 | sid << 18 | i << 12) | shared_perm(gen);
+    }
+    if (gen % 3 == 1) {
+        leaf[2] ^= 1ull << 29;
+    } else if (gen % 3 == 2) {
+        leaf[0] = 0;
+        leaf[3] ^= 1ull << 29;
+    }
+    dmar_iotlb_insert_group(t, SKEY(sid), 1, 0, leaf);
+}
+
+/*
+ * The writer's insert for SID in generation GEN: a single entry, a group
+ * (a block) that grants page 1 only, or a group of runs (runs_put()).
+ */
+static void shared_put(SharedRun *run, int mode, unsigned sid, uint64_t gen)
+{
+    if (mode == SHARED_RUNS) {
+        runs_put(&run->t, sid, gen);
+    } else if (mode == SHARED_GROUP) {
         group_put(&run->t, sid, 1, gen << 24 | sid << 12, shared_perm(gen));
     } else {
         iotlb_put(&run->t, sid, 1, 0x1000, gen << 24 | sid << 12, 1,
@@ -2698,52 +2907,74 @@ static void shared_put(SharedRun *run, bool group, unsigned sid, uint64_t gen)
     }
 }
 
+/*
+ * Is OUT, for page 1 of SID, one whole answer of a generation after
+ * FLUSHED (runs: a run that generation's leaves allow)?
+ */
+static bool shared_answer_ok(const SharedRun *run, unsigned sid,
+                             uint64_t flushed, const DmarTranslation *out)
+{
+    uint64_t pa = out->pa + (0x1000 & out->mask), gen;
+
+    if (out->level != 1 || out->iova != (0x1000 & ~out->mask) ||
+        (out->pa & out->mask)) {
+        return false;
+    }
+    if (!run->t.runs) {
+        gen = pa >> 24;
+        return out->mask == 0xfff && ((pa >> 12) & 0xfff) == sid &&
+               gen > flushed && out->perm == shared_perm(gen);
+    }
+    gen = pa >> 30;
+    return pa == (gen << 30 | sid << 18 | 0x1000) && gen > flushed &&
+           out->perm == shared_perm(gen) && out->mask < runs_max(gen);
+}
+
 static gpointer shared_reader(gpointer opaque)
 {
     SharedRun *run = opaque;
-    uint64_t hits = 0, bad = 0;
+    uint64_t hits = 0, bad = 0, runs = 0;
     DmarTranslation out;
     unsigned sid = 0;
 
     while (!qatomic_load_acquire(&run->done)) {
         uint64_t flushed = qatomic_load_acquire(&run->flushed);
-        uint64_t gen;
 
         sid = sid % SHARED_KEYS + 1;
         if (!shared_get(&run->t, sid, 0x1000, &out)) {
             continue;
         }
         hits++;
-        gen = out.pa >> 24;
-        if (((out.pa >> 12) & 0xfff) != sid || gen <= flushed ||
-            out.perm != shared_perm(gen) || out.iova != 0x1000 ||
-            out.mask != 0xfff || out.level != 1) {
+        runs += out.mask > 0xfff;
+        if (!shared_answer_ok(run, sid, flushed, &out)) {
             if (!bad++) {
                 g_test_message("sid %u after flush %" PRIu64 ": pa 0x%"
-                               PRIx64 " perm %u", sid, flushed, out.pa,
-                               out.perm);
+                               PRIx64 " mask 0x%" PRIx64 " perm %u", sid,
+                               flushed, out.pa, out.mask, out.perm);
             }
         }
     }
     qatomic_add(&run->hits, hits);
+    qatomic_add(&run->runs, runs);
     qatomic_add(&run->bad, bad);
     return NULL;
 }
 
 static void test_shared_threads(const void *opaque)
 {
-    bool group = *(const bool *)opaque;
+    int mode = *(const int *)opaque;
     SharedRun *run = g_new0(SharedRun, 1);
     GThread *th[SHARED_READERS];
     DmarTranslation out;
 
     dmar_iotlb_init(&run->t, 4);
+    run->t.runs = mode == SHARED_RUNS;
     for (unsigned i = 0; i < SHARED_READERS; i++) {
         th[i] = g_thread_new("reader", shared_reader, run);
     }
     for (uint64_t gen = 1; gen <= SHARED_GENS; gen++) {
         for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
-            shared_put(run, group, sid, gen);
+            shared_put(run, mode, sid, gen);
         }
         /* locked hits meanwhile move the clock and the LRU */
         for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
@@ -2771,10 +3002,13 @@ static void test_shared_threads(const void *opaque)
     for (unsigned i = 0; i < SHARED_READERS; i++) {
         g_thread_join(th[i]);
     }
-    g_test_message("%" PRIu64 " lock-free hits, %" PRIu64 " wrong",
-                   run->hits, run->bad);
+    g_test_message("%" PRIu64 " lock-free hits (%" PRIu64 " runs), %"
+                   PRIu64 " wrong", run->hits, run->runs, run->bad);
     g_assert_cmpuint(run->bad, ==, 0);
     g_assert_cmpuint(run->hits, >, 0);
+    if (mode == SHARED_RUNS) {
+        g_assert_cmpuint(run->runs, >, 0);
+    }
     dmar_iotlb_destroy(&run->t);
     g_free(run);
 }
@@ -2808,10 +3042,17 @@ int main(int argc, char **argv)
                     test_shared_no_revive);
     g_test_add_func("/dmar-cache/iotlb/shared/odd-count",
                     test_shared_odd_count);
-    g_test_add_data_func("/dmar-cache/iotlb/shared/threads", &(bool){ false },
-                         test_shared_threads);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/threads",
+                         &(int){ SHARED_ENTRIES }, test_shared_threads);
     g_test_add_data_func("/dmar-cache/iotlb/shared/threads-group",
-                         &(bool){ true }, test_shared_threads);
+                         &(int){ SHARED_GROUP }, test_shared_threads);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/threads-runs",
+                         &(int){ SHARED_RUNS }, test_shared_threads);
+    g_test_add_func("/dmar-cache/iotlb/shared/runs", test_shared_runs);
+    g_test_add_func("/dmar-cache/iotlb/shared/runs-off",
+                    test_shared_runs_off);
+    g_test_add_func("/dmar-cache/iotlb/shared/runs-flush",
+                    test_shared_runs_flush);
     g_test_add_func("/dmar-cache/iotlb/shared/group-lru",
                     test_shared_group_lru);
     g_test_add_func("/dmar-cache/iotlb/shared/group-odd-count",

@@ -305,6 +305,60 @@ static void test_translate_shared(void)
     fx_free(f);
 }
 
+/*
+ * x-run-answers: a lock-free hit answers the naturally aligned run of
+ * contiguously mapped pages around the address, out of the leaves that
+ * its group's miss cached, and each page of it is what the tables map.
+ * A page unmapped and invalidated leaves the runs at once, and faults.
+ * Off, a hit answers its own page.
+ */
+static void test_translate_runs(void)
+{
+    const uint64_t grp = 0x40000000ull, out = 0x04000000ull;
+    DmarUnitConfig cfg = fx_config();
+    DmarXlate x;
+    Fx *f;
+
+    for (int on = 0; on <= 1; on++) {
+        cfg.run_answers = on;
+        f = fx_new_cfg(&cfg);
+        tables_init(f, 3, 0);
+        for (unsigned i = 0; i < 64; i++) {
+            map(f, grp + i * 0x1000ull, out + i * 0x1000ull, 1, PTE_RW);
+        }
+        dmar_enable(f, ROOT_TABLE);
+        /* the miss caches the group; the others hit */
+        for (unsigned i = 0; i < 64; i++) {
+            g_assert_cmphex(xlate(f, grp + i * 0x1000ull + 0x80, true), ==,
+                            out + i * 0x1000ull + 0x80);
+        }
+        g_assert_true(shared(f, grp + 0x5123, DMAR_PERM_W, false, &x));
+        g_assert_cmphex(x.t.mask, ==, on ? 0x3ffff : 0xfff);
+        g_assert_cmphex(x.t.iova, ==, on ? grp : grp + 0x5000);
+        g_assert_cmphex(x.t.pa, ==, on ? out : out + 0x5000);
+        g_assert_cmpuint(x.t.perm, ==, DMAR_PERM_RW);
+        if (!on) {
+            fx_free(f);
+        }
+    }
+
+    set_pte(f, grp + 20 * 0x1000ull, 1, 0);
+    iotlb_inv(f, GRAN_PAGE, DOMAIN, grp + 20 * 0x1000ull);
+    g_assert_false(shared(f, grp + 20 * 0x1000ull, DMAR_PERM_R, false, &x));
+    fault_of(f, grp + 20 * 0x1000ull, false, FR_READ);
+    g_assert_true(shared(f, grp + 0x5000, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(x.t.mask, ==, 0xffff);
+    g_assert_true(shared(f, grp + 0x15000, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(x.t.mask, ==, 0xfff);
+    g_assert_true(shared(f, grp + 0x30000, DMAR_PERM_R, false, &x));
+    g_assert_cmphex(x.t.iova, ==, grp + 0x20000);
+    g_assert_cmphex(x.t.mask, ==, 0x1ffff);
+    /* a domain-wide invalidation: no run until the group is walked again */
+    iotlb_inv(f, GRAN_DOMAIN, DOMAIN, 0);
+    g_assert_false(shared(f, grp + 0x5000, DMAR_PERM_R, false, &x));
+    fx_free(f);
+}
+
 /* qtest /vtd-dmar/translate/passthrough */
 static void test_translate_passthrough(void)
 {
@@ -1921,6 +1975,7 @@ int main(int argc, char **argv)
                     test_two_iovas_one_page);
     g_test_add_func("/dmar-unit/dma/te-off", test_translate_te_off);
     g_test_add_func("/dmar-unit/dma/shared", test_translate_shared);
+    g_test_add_func("/dmar-unit/dma/runs", test_translate_runs);
     g_test_add_func("/dmar-unit/dma/passthrough", test_translate_passthrough);
     g_test_add_func("/dmar-unit/dma/passthrough-late",
                     test_translate_passthrough_late);

@@ -633,6 +633,41 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
     return false;
 }
 
+/*
+ * The order of the largest naturally aligned run of pages around leaf I
+ * of LEAVES (whose value is LEAF) that one answer can give, up to the
+ * whole group: each leaf of the run maps the page that follows its
+ * predecessor's output, with the same permissions, and the run's output
+ * is aligned as its input is (an answer is one aligned page of both:
+ * QEMU keeps the address's offset in it). Read as shared_block() reads.
+ */
+static inline QEMU_ALWAYS_INLINE unsigned blk_run(const uint64_t *leaves,
+                                                  unsigned i, uint64_t leaf)
+{
+    uint64_t page = leaf >> DMAR_PAGE_SHIFT;
+    unsigned k;
+
+    if (!(leaf & R_IOTLB_PA_PERM_MASK)) {
+        return 0;       /* (then an absent leaf, 0, could look contiguous) */
+    }
+    for (k = 0; k < IOTLB_RUN_BITS; k++) {
+        unsigned buddy = (i ^ (1u << k)) & ~((1u << k) - 1);
+
+        if ((page ^ i) & (1u << k)) {
+            return k;   /* the output of the run of 2^(k+1) is unaligned */
+        }
+        for (unsigned j = buddy; j < buddy + (1u << k); j++) {
+            uint64_t want = leaf + ((uint64_t)j << DMAR_PAGE_SHIFT) -
+                            ((uint64_t)i << DMAR_PAGE_SHIFT);
+
+            if (qatomic_read_u64(&leaves[j]) != want) {
+                return k;
+            }
+        }
+    }
+    return k;
+}
+
 /* shared_probe() of the blocks, for IOVA's group */
 static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
                                                   const DmarCacheKey *key,
@@ -653,12 +688,16 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbBlock *b = &set[w];
         uint64_t lru, leaf, now;
+        unsigned run = 0;
 
         if (qatomic_read_u64(&b->tag) != want ||
             qatomic_read_u64(&b->key_word) != kw) {
             continue;
         }
         leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
+        if (t->runs) {
+            run = blk_run(blk_leaf(t, b), page % DMAR_LEAF_GROUP, leaf);
+        }
         lru = qatomic_read_u64(&b->lru);
         /* The block before the count again (set_write_begin()'s wmb) */
         smp_rmb();
@@ -678,6 +717,11 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
             qatomic_set_u64(&b->lru, now);
         }
         iotlb_answer(leaf, 1, iova, out);
+        if (run) {
+            out->mask = (DMAR_PAGE_SIZE << run) - 1;
+            out->iova &= ~out->mask;
+            out->pa &= ~out->mask;
+        }
         return SHARED_HIT;
     }
     return SHARED_NONE;

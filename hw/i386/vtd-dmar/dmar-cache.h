@@ -169,6 +169,12 @@ typedef struct DmarIotlb {
      * (1 to 3), single entries of that level; DMAR_SEEN_BLOCKS, blocks
      */
     uint8_t levels_seen;
+    /*
+     * dmar_iotlb_lookup_shared() answers a block's page with the largest
+     * naturally aligned run of contiguous leaves around it (set by the
+     * owner before any lookup)
+     */
+    bool runs;
     DmarCacheStats stats;
 } DmarIotlb;
 
@@ -197,7 +203,11 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
  * only from an entry known live without looking at flush records (used
  * since the newest flush of any kind), read consistently (the set's
  * sequence count did not move), and otherwise returns false: the caller
- * then takes the lock and calls dmar_iotlb_lookup(). It counts nothing in
+ * then takes the lock and calls dmar_iotlb_lookup(). With @runs, a page of
+ * a block answers for the largest naturally aligned run of pages around
+ * it (up to DMAR_LEAF_GROUP) whose leaves map contiguous output, aligned
+ * as the run, with the same permissions: OUT's mask is the run's size - 1
+ * and its level still 1. It counts nothing in
  * the statistics (the caller counts its hits). A hit is ordered before
  * any invalidation it did not see, as a DMA already under way would be:
  * an invalidation completed before the call began is always seen.

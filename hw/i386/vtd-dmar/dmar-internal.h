@@ -108,6 +108,7 @@ struct DmarState {
     uint32_t iotlb_entries;
     uint32_t ctx_entries;
     bool verify_iotlb;          /* x-verify-iotlb: re-walk on IOTLB hits */
+    bool run_answers;           /* x-run-answers: runs of pages at once */
     bool dma_translation;       /* off: CAP.SAGAW 0 (interrupts only) */
     bool snoop_control;         /* ECAP.SC: SNP allowed in leaf entries */
     bool stale_tm;              /* TM allowed in leaves with device-TLBs */

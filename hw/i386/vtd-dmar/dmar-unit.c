@@ -1234,6 +1234,7 @@ void dmar_unit_init(DmarUnit *u, const DmarUnitConfig *cfg,
     u->hooks = hooks;
     u->hooks_opaque = hooks_opaque;
     dmar_iotlb_init(&u->iotlb, cfg->iotlb_entries);
+    u->iotlb.runs = cfg->run_answers;
     dmar_ctx_cache_init(&u->ctx_cache, cfg->ctx_entries);
     dmar_pasid_cache_init(&u->pasid_cache);
     u->flog = (DmarFaultLog) {

@@ -45,6 +45,8 @@ typedef struct DmarUnitConfig {
     uint32_t iotlb_entries;
     uint32_t ctx_entries;
     bool verify_iotlb;      /* re-walk on IOTLB hits, report stale ones */
+    /* lock-free hits answer runs of contiguous pages (DmarIotlb.runs) */
+    bool run_answers;
     DmarHwConfig hw;        /* haw, sagaw, sllps, pt, dt, sc, stale_tm */
     /*
      * Protected memory regions (CAP.PLMR/PHMR, §11.4.8): the registers'

@@ -1631,6 +1631,7 @@ static void dmar_realize(DeviceState *dev, Error **errp)
         .iotlb_entries = s->iotlb_entries,
         .ctx_entries = s->ctx_entries,
         .verify_iotlb = s->verify_iotlb,
+        .run_answers = s->run_answers,
         .hw = {
             .haw = dmar_platform_haw(),
             .sagaw = !s->dma_translation ? 0 :
@@ -1770,6 +1771,11 @@ static const Property dmar_properties[] = {
     DEFINE_PROP_UINT32("ctx-entries", DmarState, ctx_entries, 256),
     /* Debug: re-walk on every IOTLB hit and report stale entries in use */
     DEFINE_PROP_BOOL("x-verify-iotlb", DmarState, verify_iotlb, false),
+    /*
+     * An IOTLB hit answers the naturally aligned run of contiguously
+     * mapped pages around the address (up to 256 KiB), not only its page
+     */
+    DEFINE_PROP_BOOL("x-run-answers", DmarState, run_answers, true),
     /* Off: CAP.SAGAW 0, no context entry may translate (IR only) */
     DEFINE_PROP_BOOL("dma-translation", DmarState, dma_translation, true),
     /* ECAP.SC: SNP (bit 11) of a leaf entry is allowed, not reserved */
