@@ -5,11 +5,15 @@
  * it with N and 2N lookups and reports the difference per lookup.
  *
  *   bench-dmar-iotlb LOOKUPS [unit|loop|insert|group|shared|unit-shared]
- *                    [singles]
+ *                    [singles|runs|contiguous]
  *
  * The IOTLB is filled as the unit fills it on misses, a leaf group (a
- * block) at a time; with "singles", a single entry per page, as for
- * pages no group covers.
+ * block) at a time, with pages scattered over memory; with "singles", a
+ * single entry per page, as for pages no group covers. With "runs", the
+ * lock-free hits answer runs of contiguous pages (x-run-answers), and
+ * the scattered pages make each run a page: what a hit then pays for
+ * looking. With "contiguous", the same with each group's pages
+ * contiguous: each lock-free hit answers its group's 64 pages.
  * With "unit", each lookup is a whole dmar_unit_translate() that hits,
  * as the glue calls it per DMA page: the unit layer's cost on top of the
  * IOTLB's. With "loop", the same loop
@@ -58,6 +62,8 @@ int main(int argc, char **argv)
     bool shared = argc > 2 && !strcmp(argv[2], "shared");
     bool unit_shared = argc > 2 && !strcmp(argv[2], "unit-shared");
     bool singles = argc > 3 && !strcmp(argv[3], "singles");
+    bool contiguous = argc > 3 && !strcmp(argv[3], "contiguous");
+    bool runs = contiguous || (argc > 3 && !strcmp(argv[3], "runs"));
     DmarUnit *u = g_new0(DmarUnit, 1);
     DmarRequest req = { .sid = 0x0020, .pasid = DMAR_NO_PASID };
     DmarXlate x;
@@ -70,13 +76,16 @@ int main(int argc, char **argv)
     uint64_t sum = 0;
 
     dmar_iotlb_init(&t, 4096);
+    t.runs = runs;
     unit_init(u);
+    u->iotlb.runs = runs;
     for (uint64_t i = 0; i < MAPPED; i++) {
         DmarIotlb *fill = unit || unit_shared ? &u->iotlb : &t;
         uint64_t leaf[DMAR_LEAF_GROUP];
 
         tr.iova = 0x100000000ull + i * DMAR_PAGE_SIZE;
-        tr.pa = 0x40000000ull + ((i * 7919) % MAPPED) * DMAR_PAGE_SIZE;
+        tr.pa = 0x40000000ull + (contiguous ? i : (i * 7919) % MAPPED) *
+                                DMAR_PAGE_SIZE;
         if (singles) {
             dmar_iotlb_insert(fill, &key, 1, &tr);
             continue;
@@ -125,6 +134,11 @@ int main(int argc, char **argv)
                 return 1;
             }
             sum += shared ? tr.pa : x.t.pa;
+            if (contiguous && (shared ? tr.mask : x.t.mask) !=
+                DMAR_LEAF_GROUP * DMAR_PAGE_SIZE - 1) {
+                fprintf(stderr, "not a run at 0x%" PRIx64 "\n", iova);
+                return 1;
+            }
             continue;
         }
         if (unit) {

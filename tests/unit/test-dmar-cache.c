@@ -2859,10 +2859,11 @@ typedef struct SharedRun {
     bool done;
     uint64_t hits, bad;
     uint64_t runs;          /* hits that answered more than a page */
+    bool alias;             /* SHARED_ALIAS */
 } SharedRun;
 
 /* What the writer inserts (threads, threads-group, threads-runs) */
-enum { SHARED_ENTRIES, SHARED_GROUP, SHARED_RUNS };
+enum { SHARED_ENTRIES, SHARED_GROUP, SHARED_RUNS, SHARED_ALIAS };
 
 /*
  * With SHARED_RUNS, generation GEN's group for SID maps page I to
@@ -2895,9 +2896,28 @@ static void runs_put(DmarIotlb *t, unsigned sid, uint64_t gen)
  * The writer's insert for SID in generation GEN: a single entry, a group
  * (a block) that grants page 1 only, or a group of runs (runs_put()).
  */
+/*
+ * With SHARED_ALIAS, the groups of every sid but 1 map all their pages
+ * to GEN << 30 + I * 4 KiB, sid 1's only page 1 (to the same place): the
+ * other sids' leaves are what a run of sid 1's page would be made of,
+ * if the block a reader found for sid 1 changed to another's as it read.
+ */
+static void alias_put(DmarIotlb *t, unsigned sid, uint64_t gen)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+
+    for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
+        leaf[i] = (sid == 1 && i != 1) ? 0 :
+                  (gen << 30 | i << 12) | shared_perm(gen);
+    }
+    dmar_iotlb_insert_group(t, SKEY(sid), 1, 0, leaf);
+}
+
 static void shared_put(SharedRun *run, int mode, unsigned sid, uint64_t gen)
 {
-    if (mode == SHARED_RUNS) {
+    if (mode == SHARED_ALIAS) {
+        alias_put(&run->t, sid, gen);
+    } else if (mode == SHARED_RUNS) {
         runs_put(&run->t, sid, gen);
     } else if (mode == SHARED_GROUP) {
         group_put(&run->t, sid, 1, gen << 24 | sid << 12, shared_perm(gen));
@@ -2926,6 +2946,11 @@ static bool shared_answer_ok(const SharedRun *run, unsigned sid,
                gen > flushed && out->perm == shared_perm(gen);
     }
     gen = pa >> 30;
+    if (run->alias) {
+        return pa == (gen << 30 | 0x1000) && gen > flushed &&
+               out->perm == shared_perm(gen) &&
+               (sid != 1 || out->mask == 0xfff);
+    }
     return pa == (gen << 30 | sid << 18 | 0x1000) && gen > flushed &&
            out->perm == shared_perm(gen) && out->mask < runs_max(gen);
 }
@@ -2968,7 +2993,8 @@ static void test_shared_threads(const void *opaque)
     DmarTranslation out;
 
     dmar_iotlb_init(&run->t, 4);
-    run->t.runs = mode == SHARED_RUNS;
+    run->t.runs = mode == SHARED_RUNS || mode == SHARED_ALIAS;
+    run->alias = mode == SHARED_ALIAS;
     for (unsigned i = 0; i < SHARED_READERS; i++) {
         th[i] = g_thread_new("reader", shared_reader, run);
     }
@@ -3006,7 +3032,7 @@ static void test_shared_threads(const void *opaque)
                    PRIu64 " wrong", run->hits, run->runs, run->bad);
     g_assert_cmpuint(run->bad, ==, 0);
     g_assert_cmpuint(run->hits, >, 0);
-    if (mode == SHARED_RUNS) {
+    if (run->t.runs) {
         g_assert_cmpuint(run->runs, >, 0);
     }
     dmar_iotlb_destroy(&run->t);
@@ -3048,6 +3074,8 @@ int main(int argc, char **argv)
                          &(int){ SHARED_GROUP }, test_shared_threads);
     g_test_add_data_func("/dmar-cache/iotlb/shared/threads-runs",
                          &(int){ SHARED_RUNS }, test_shared_threads);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/threads-alias",
+                         &(int){ SHARED_ALIAS }, test_shared_threads);
     g_test_add_func("/dmar-cache/iotlb/shared/runs", test_shared_runs);
     g_test_add_func("/dmar-cache/iotlb/shared/runs-off",
                     test_shared_runs_off);

@@ -668,11 +668,22 @@ static inline QEMU_ALWAYS_INLINE unsigned blk_run(const uint64_t *leaves,
     return k;
 }
 
-/* shared_probe() of the blocks, for IOVA's group */
+/* Where shared_block() found its leaf, for shared_run() */
+typedef struct SharedRun {
+    const uint64_t *leaves;     /* the block's */
+    const uint32_t *seq;        /* its set's sequence count */
+    uint32_t count;             /* ... as read before the leaf */
+} SharedRun;
+
+/*
+ * shared_probe() of the blocks, for IOVA's group; on a hit, *RUN (if
+ * given) says where the leaf was found.
+ */
 static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
                                                   const DmarCacheKey *key,
                                                   uint64_t iova,
-                                                  DmarTranslation *out)
+                                                  DmarTranslation *out,
+                                                  SharedRun *run)
 {
     uint64_t page = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = blk_tag(page);
@@ -688,16 +699,12 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbBlock *b = &set[w];
         uint64_t lru, leaf, now;
-        unsigned run = 0;
 
         if (qatomic_read_u64(&b->tag) != want ||
             qatomic_read_u64(&b->key_word) != kw) {
             continue;
         }
         leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
-        if (t->runs) {
-            run = blk_run(blk_leaf(t, b), page % DMAR_LEAF_GROUP, leaf);
-        }
         lru = qatomic_read_u64(&b->lru);
         /* The block before the count again (set_write_begin()'s wmb) */
         smp_rmb();
@@ -718,13 +725,62 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
         }
         iotlb_answer(leaf, 1, iova, out);
         if (run) {
-            out->mask = (DMAR_PAGE_SIZE << run) - 1;
-            out->iova &= ~out->mask;
-            out->pa &= ~out->mask;
+            /* (the leaf's block and the count it was read under) */
+            run->leaves = blk_leaf(t, b);
+            run->seq = bsl;
+            run->count = bseq;
         }
         return SHARED_HIT;
     }
     return SHARED_NONE;
+}
+
+/*
+ * OUT, a page that shared_block() answered from the block of LEAVES,
+ * widened to the run of pages around it (blk_run()) if the set's
+ * sequence count SEQ is still COUNT, its value before the leaf was read:
+ * then the leaves read since are of the same moment as the leaf. Else
+ * the page, as answered.
+ * Called in tail position, so that hits without runs save no registers.
+ */
+static bool G_GNUC_NO_INLINE shared_run_grow(const uint64_t *leaves,
+                                             const uint32_t *seq,
+                                             uint32_t count,
+                                             DmarTranslation *out)
+{
+    uint64_t leaf = out->pa | out->perm;
+    unsigned order = blk_run(leaves, (out->iova >> DMAR_PAGE_SHIFT) %
+                                     DMAR_LEAF_GROUP, leaf);
+
+    /* The leaves before the count again (set_write_begin()'s wmb) */
+    smp_rmb();
+    if (order && qatomic_read(seq) == count) {
+        out->mask = (DMAR_PAGE_SIZE << order) - 1;
+        out->iova &= ~out->mask;
+        out->pa &= ~out->mask;
+    }
+    return true;
+}
+
+/*
+ * shared_run_grow(), called in tail position when blk_run()'s first step
+ * (the page's neighbour in a run of two) would not fail: pages scattered
+ * over memory mostly fail it, at the cost of a few instructions.
+ */
+static bool G_GNUC_NO_INLINE shared_run(const uint64_t *leaves,
+                                        const uint32_t *seq, uint32_t count,
+                                        DmarTranslation *out)
+{
+    uint64_t leaf = out->pa | out->perm;
+    unsigned i = (out->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP;
+
+    if (!(leaf & R_IOTLB_PA_PERM_MASK) || (((leaf >> DMAR_PAGE_SHIFT) ^ i) & 1)
+        || qatomic_read_u64(&leaves[i ^ 1]) !=
+           leaf + ((uint64_t)(i ^ 1) << DMAR_PAGE_SHIFT) -
+           ((uint64_t)i << DMAR_PAGE_SHIFT)) {
+        return true;
+    }
+    return shared_run_grow(leaves, seq, count, out);
 }
 
 /*
@@ -753,8 +809,12 @@ static bool G_GNUC_NO_INLINE shared_single(DmarIotlb *t,
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out)
 {
-    int r = shared_block(t, key, iova, out);
+    SharedRun run;
+    int r = shared_block(t, key, iova, out, &run);
 
+    if (r == SHARED_HIT && t->runs) {
+        return shared_run(run.leaves, run.seq, run.count, out);
+    }
     if (r != SHARED_NONE) {
         return r == SHARED_HIT;
     }
