@@ -2668,7 +2668,7 @@ static void test_shared_group_no_revive(void)
  * A group at RUNS_IOVA of sid 1 whose page I maps PA + I * 4 KiB (0: not
  * at all), read and write
  */
-static void runs_group(DmarIotlb *t, uint64_t pa, uint64_t *leaf)
+static void runs_group(uint64_t pa, uint64_t *leaf)
 {
     for (unsigned i = 0; i < DMAR_LEAF_GROUP; i++) {
         leaf[i] = pa ? (pa + i * SZ_4K) | DMAR_PERM_RW : 0;
@@ -2716,7 +2716,7 @@ static void test_shared_runs(void)
 
     dmar_iotlb_init(&t, 4096);
     t.runs = true;
-    runs_group(&t, 0x80000000ull, leaf);
+    runs_group(0x80000000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 7) {
         ASSERT_RUN(&t, page, 64 * SZ_4K);
@@ -2745,19 +2745,19 @@ static void test_shared_runs(void)
     ASSERT_MISS(&t, 1, RUNS_IOVA + 40 * SZ_4K);
 
     /* output 2 pages off its alignment: runs of 2 pages at most */
-    runs_group(&t, 0x80002000ull, leaf);
+    runs_group(0x80002000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 5) {
         ASSERT_RUN(&t, page, 2 * SZ_4K);
     }
     /* one page off: a page at a time */
-    runs_group(&t, 0x80001000ull, leaf);
+    runs_group(0x80001000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 5) {
         ASSERT_RUN(&t, page, SZ_4K);
     }
     /* 128 KiB aligned: two runs of 32 pages */
-    runs_group(&t, 0x80020000ull, leaf);
+    runs_group(0x80020000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     ASSERT_RUN(&t, 31, 32 * SZ_4K);
     ASSERT_RUN(&t, 32, 32 * SZ_4K);
@@ -2783,7 +2783,7 @@ static void test_shared_runs_off(void)
     DmarIotlb t;
 
     dmar_iotlb_init(&t, 4096);
-    runs_group(&t, 0x80000000ull, leaf);
+    runs_group(0x80000000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     ASSERT_RUN(&t, 0, SZ_4K);
     ASSERT_RUN(&t, 63, SZ_4K);
@@ -2804,7 +2804,7 @@ static void test_shared_runs_flush(void)
 
     dmar_iotlb_init(&t, 4096);
     t.runs = true;
-    runs_group(&t, 0x80000000ull, leaf);
+    runs_group(0x80000000ull, leaf);
     dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
     ASSERT_RUN(&t, 5, 64 * SZ_4K);
     dmar_iotlb_flush_pages(&t, 1, RUNS_IOVA + 20 * SZ_4K, 0);
@@ -2860,16 +2860,19 @@ typedef struct SharedRun {
     uint64_t hits, bad;
     uint64_t runs;          /* hits that answered more than a page */
     bool alias;             /* SHARED_ALIAS */
+    /* a reader had a hit (and one of a run, with runs) */
+    bool seen_hit, seen_run;
 } SharedRun;
 
-/* What the writer inserts (threads, threads-group, threads-runs) */
+/* What the writer inserts (threads, -group, -runs, -alias) */
 enum { SHARED_ENTRIES, SHARED_GROUP, SHARED_RUNS, SHARED_ALIAS };
 
 /*
  * With SHARED_RUNS, generation GEN's group for SID maps page I to
  * GEN << 30 | SID << 18 | I << 12 (so runs are aligned), and how many of
  * the pages around page 1 run on from it depends on GEN: the largest run
- * answer it allows (page 2 elsewhere; or page 0 absent, page 3 elsewhere).
+ * answer it allows (page 2 elsewhere; or page 0 absent, or left of an
+ * older generation by the merge, and page 3 elsewhere).
  */
 static uint64_t runs_max(uint64_t gen)
 {
@@ -2893,10 +2896,6 @@ static void runs_put(DmarIotlb *t, unsigned sid, uint64_t gen)
 }
 
 /*
- * The writer's insert for SID in generation GEN: a single entry, a group
- * (a block) that grants page 1 only, or a group of runs (runs_put()).
- */
-/*
  * With SHARED_ALIAS, the groups of every sid but 1 map all their pages
  * to GEN << 30 + I * 4 KiB, sid 1's only page 1 (to the same place): the
  * other sids' leaves are what a run of sid 1's page would be made of,
@@ -2913,6 +2912,11 @@ static void alias_put(DmarIotlb *t, unsigned sid, uint64_t gen)
     dmar_iotlb_insert_group(t, SKEY(sid), 1, 0, leaf);
 }
 
+/*
+ * The writer's insert for SID in generation GEN: a single entry, a group
+ * (a block) that grants page 1 only, or a group of runs (runs_put(),
+ * alias_put()).
+ */
 static void shared_put(SharedRun *run, int mode, unsigned sid, uint64_t gen)
 {
     if (mode == SHARED_ALIAS) {
@@ -2971,6 +2975,12 @@ static gpointer shared_reader(gpointer opaque)
         }
         hits++;
         runs += out.mask > 0xfff;
+        if (hits == 1) {
+            qatomic_set(&run->seen_hit, true);
+        }
+        if (runs == 1 && out.mask > 0xfff) {
+            qatomic_set(&run->seen_run, true);
+        }
         if (!shared_answer_ok(run, sid, flushed, &out)) {
             if (!bad++) {
                 g_test_message("sid %u after flush %" PRIu64 ": pa 0x%"
@@ -2998,7 +3008,16 @@ static void test_shared_threads(const void *opaque)
     for (unsigned i = 0; i < SHARED_READERS; i++) {
         th[i] = g_thread_new("reader", shared_reader, run);
     }
-    for (uint64_t gen = 1; gen <= SHARED_GENS; gen++) {
+    /*
+     * SHARED_GENS generations, more (up to 20 times as many) until the
+     * readers have had their hits: on a loaded machine they may start late
+     */
+    for (uint64_t gen = 1;
+         gen <= SHARED_GENS ||
+         (gen <= 20 * SHARED_GENS && !(qatomic_read(&run->seen_hit) &&
+                                       (qatomic_read(&run->seen_run) ||
+                                        !run->t.runs)));
+         gen++) {
         for (unsigned sid = 1; sid <= SHARED_KEYS; sid++) {
             shared_put(run, mode, sid, gen);
         }

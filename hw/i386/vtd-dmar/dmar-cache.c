@@ -639,7 +639,8 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
  * whole group: each leaf of the run maps the page that follows its
  * predecessor's output, with the same permissions, and the run's output
  * is aligned as its input is (an answer is one aligned page of both:
- * QEMU keeps the address's offset in it). Read as shared_block() reads.
+ * QEMU keeps the address's offset in it). Each leaf is read whole; the
+ * caller checks the set's sequence count after (shared_run_grow()).
  */
 static inline QEMU_ALWAYS_INLINE unsigned blk_run(const uint64_t *leaves,
                                                   unsigned i, uint64_t leaf)

@@ -203,8 +203,8 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
  * only from an entry known live without looking at flush records (used
  * since the newest flush of any kind), read consistently (the set's
  * sequence count did not move), and otherwise returns false: the caller
- * then takes the lock and calls dmar_iotlb_lookup(). With @runs, a page of
- * a block answers for the largest naturally aligned run of pages around
+ * then takes the lock and calls dmar_iotlb_lookup(). With T->runs, a page
+ * of a block answers for the largest naturally aligned run of pages around
  * it (up to DMAR_LEAF_GROUP) whose leaves map contiguous output, aligned
  * as the run, with the same permissions: OUT's mask is the run's size - 1
  * and its level still 1. It counts nothing in

@@ -232,11 +232,15 @@ typedef struct DmarRequest {
 #define DMAR_PERM_W     2
 #define DMAR_PERM_RW    (DMAR_PERM_R | DMAR_PERM_W)
 
-/* A successful translation: one naturally aligned page of 4 KiB..1 GiB. */
+/*
+ * A successful translation: one naturally aligned page of 4 KiB..1 GiB,
+ * or (an IOTLB answer, dmar_iotlb_lookup_shared()) a naturally aligned
+ * run of 4 KiB pages mapped contiguously, up to 256 KiB, at level 1.
+ */
 typedef struct DmarTranslation {
     uint64_t iova;          /* input address of the page (aligned) */
     uint64_t pa;            /* output address of the page (aligned) */
-    uint64_t mask;          /* page size - 1 */
+    uint64_t mask;          /* page (or run) size - 1 */
     uint8_t perm;           /* DMAR_PERM_*: AND over every level */
     uint8_t level;          /* level of the leaf: 1 (4K), 2 (2M), 3 (1G) */
     /* For a 4 KiB leaf: its table, and the AND of the levels above it. */

@@ -388,8 +388,10 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
  * dmar_unit_translate()'s IOTLB hit, for a caller that does not hold the
  * lock serialising every other call here (dmar_iotlb_lookup_shared()):
  * true with T as dmar_unit_translate() would fill its X->t (a hit: no
- * action, nothing walked, translated), or false, with T undefined, when
- * only dmar_unit_translate() can answer. Counts nothing.
+ * action, nothing walked, translated), or, with cfg.run_answers, a run
+ * of pages around it that the IOTLB holds alike (the same output for the
+ * address, the same permissions); false, with T undefined, when only
+ * dmar_unit_translate() can answer. Counts nothing.
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
                                 uint8_t need, DmarTranslation *t);
