@@ -223,6 +223,87 @@ static void vq_wait_used(QDmar *d, Vblk *v, uint16_t want)
     g_assert_cmpuint(idx, ==, want);
 }
 
+/* A raw image of SECTORS sectors, sector S holding pattern SEED + S */
+static char *vblk_image(unsigned sectors, uint8_t seed)
+{
+    uint8_t sector[512];
+    char *img = NULL;
+    int fd = g_file_open_tmp("vtd-dmar-blk-XXXXXX", &img, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    for (unsigned s = 0; s < sectors; s++) {
+        dmar_pattern(sector, sizeof(sector), seed + s);
+        g_assert_cmpint(write(fd, sector, sizeof(sector)), ==,
+                        sizeof(sector));
+    }
+    close(fd);
+    return img;
+}
+
+/*
+ * QEMU (REF: the reference binary) with DEVICE, edu, and virtio-blk on
+ * IMG (removed once open); fresh tables in which edu keeps an empty
+ * domain and virtio-blk gets one of its own, with its rings and request
+ * header mapped, the descriptor table and the available ring zeroed.
+ */
+static QDmar *vblk_boot(bool ref, const char *device, const char *img)
+{
+    g_autofree char *args = NULL;
+    QDmar *d = g_new0(QDmar, 1);
+
+    args = g_strdup_printf("-M q35 -device %s %s "
+                           "-blockdev driver=file,node-name=d0,filename=%s "
+                           "-device virtio-blk-pci,addr=05.0,drive=d0,"
+                           "disable-legacy=on,iommu_platform=on",
+                           device, dmar_edu_args(false), img);
+    d->qts = qtest_init_with_env(ref ? "VTD_DMAR_REF_QEMU"
+                                     : "QTEST_QEMU_BINARY", args, true);
+    unlink(img);                        /* QEMU has it open */
+    d->pool = PT_POOL;
+    dmar_edu_attach(d);
+
+    dmar_tables_init(d, 4, 0);
+    d->slpt = dmar_table_new(d);
+    qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16, d->slpt | CTX_P);
+    qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16 + 8,
+                 CTX_AW(4) | CTX_DID(VBLK_DOMAIN));
+    dmar_map(d, VQ_IOVA_DESC, VQ_PA_DESC, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_AVAIL, VQ_PA_AVAIL, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_HDR, VQ_PA_HDR, 1, PTE_R);
+    dmar_map(d, VQ_IOVA_USED_P, VQ_PA_USED_A, 1, PTE_RW);
+    dmar_map(d, VQ_IOVA_USED_P + 0x1000, VQ_PA_USED_C, 1, PTE_RW);
+    qtest_memset(d->qts, VQ_PA_DESC, 0, 0x1000);
+    qtest_memset(d->qts, VQ_PA_AVAIL, 0, 0x1000);
+    return d;
+}
+
+/*
+ * Request N (0, 1, ...): read LEN bytes from SECTOR into DATA (an IOVA),
+ * its status byte at VQ_IOVA_BUF + VQ_STATUS_OFF, made available
+ */
+static void vq_read(QDmar *d, uint16_t n, uint64_t sector, uint64_t data,
+                    uint32_t len)
+{
+    uint64_t avail = VQ_PA_AVAIL + offsetof(struct vring_avail, ring);
+
+    qtest_writel(d->qts, VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, type),
+                 VIRTIO_BLK_T_IN);
+    qtest_writel(d->qts,
+                 VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, ioprio), 0);
+    qtest_writeq(d->qts,
+                 VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, sector),
+                 sector);
+    vq_desc(d, VQ_HEAD, VQ_IOVA_HDR, sizeof(struct virtio_blk_outhdr),
+            VRING_DESC_F_NEXT, VQ_HEAD + 1);
+    vq_desc(d, VQ_HEAD + 1, data, len, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+            VQ_HEAD + 2);
+    vq_desc(d, VQ_HEAD + 2, VQ_IOVA_BUF + VQ_STATUS_OFF, 1,
+            VRING_DESC_F_WRITE, 0);
+    qtest_writew(d->qts, avail + (n % VQ_NUM) * 2, VQ_HEAD);
+    qtest_writew(d->qts, VQ_PA_AVAIL + offsetof(struct vring_avail, idx),
+                 n + 1);
+}
+
 /*
  * The same on QEMU 11.1's physmem, through its intel-iommu (the reference
  * binary, VTD_DMAR_REF_QEMU): whether it still needs patches/0006. It
@@ -245,49 +326,20 @@ static const CrossingCase crossing_ref = {
 static void test_virtio_used_crossing(const void *opaque)
 {
     const CrossingCase *c = opaque;
-    uint8_t disk[VBLK_SECTORS][512], got[512];
+    uint8_t disk[512], got[512];
     g_autofree char *img = NULL;
     const uint64_t used_a = VQ_PA_USED_A + VQ_USED_OFF;
-    QDmar *d = g_new0(QDmar, 1);
     Vblk v = { 0 };
-    g_autofree char *args = NULL;
-    int fd;
+    QDmar *d;
 
     if (c->ref && !dmar_have_ref_qemu()) {
-        g_free(d);
         return;
     }
     /* a small raw image, every sector a different pattern */
-    for (unsigned s = 0; s < VBLK_SECTORS; s++) {
-        dmar_pattern(disk[s], sizeof(disk[s]), 0x30 + s);
-    }
-    fd = g_file_open_tmp("vtd-dmar-blk-XXXXXX", &img, NULL);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(write(fd, disk, sizeof(disk)), ==, sizeof(disk));
-    close(fd);
-    args = g_strdup_printf("-M q35 -device %s %s "
-                           "-blockdev driver=file,node-name=d0,filename=%s "
-                           "-device virtio-blk-pci,addr=05.0,drive=d0,"
-                           "disable-legacy=on,iommu_platform=on",
-                           c->device, dmar_edu_args(false), img);
-    d->qts = qtest_init_with_env(c->ref ? "VTD_DMAR_REF_QEMU"
-                                        : "QTEST_QEMU_BINARY", args, true);
-    unlink(img);                        /* QEMU has it open */
-    d->pool = PT_POOL;
-    dmar_edu_attach(d);
-
-    /* edu keeps an empty domain; virtio-blk gets one of its own */
-    dmar_tables_init(d, 4, 0);
-    d->slpt = dmar_table_new(d);
-    qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16, d->slpt | CTX_P);
-    qtest_writeq(d->qts, CTX_TABLE + VBLK_DEVFN * 16 + 8,
-                 CTX_AW(4) | CTX_DID(VBLK_DOMAIN));
-    dmar_map(d, VQ_IOVA_DESC, VQ_PA_DESC, 1, PTE_R);
-    dmar_map(d, VQ_IOVA_AVAIL, VQ_PA_AVAIL, 1, PTE_R);
-    dmar_map(d, VQ_IOVA_HDR, VQ_PA_HDR, 1, PTE_R);
+    img = vblk_image(VBLK_SECTORS, 0x30);
+    dmar_pattern(disk, sizeof(disk), 0x30 + VBLK_SECTOR);
+    d = vblk_boot(c->ref, c->device, img);
     dmar_map(d, VQ_IOVA_BUF, VQ_PA_BUF, 1, PTE_W);
-    dmar_map(d, VQ_IOVA_USED_P, VQ_PA_USED_A, 1, PTE_RW);
-    dmar_map(d, VQ_IOVA_USED_P + 0x1000, VQ_PA_USED_C, 1, PTE_RW);
 
     /* A, C and the page after A hold patterns; used flags and idx are 0 */
     page_fill(d, VQ_PA_USED_A, 0xa0);
@@ -298,24 +350,7 @@ static void test_virtio_used_crossing(const void *opaque)
     qtest_memset(d->qts, VQ_PA_BUF, 0xee, 0x1000);
 
     /* one read of sector VBLK_SECTOR: header, data, status */
-    qtest_memset(d->qts, VQ_PA_DESC, 0, 0x1000);
-    qtest_writel(d->qts, VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, type),
-                 VIRTIO_BLK_T_IN);
-    qtest_writel(d->qts,
-                 VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, ioprio), 0);
-    qtest_writeq(d->qts,
-                 VQ_PA_HDR + offsetof(struct virtio_blk_outhdr, sector),
-                 VBLK_SECTOR);
-    vq_desc(d, VQ_HEAD, VQ_IOVA_HDR, sizeof(struct virtio_blk_outhdr),
-            VRING_DESC_F_NEXT, VQ_HEAD + 1);
-    vq_desc(d, VQ_HEAD + 1, VQ_IOVA_BUF + VQ_DATA_OFF, 512,
-            VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, VQ_HEAD + 2);
-    vq_desc(d, VQ_HEAD + 2, VQ_IOVA_BUF + VQ_STATUS_OFF, 1,
-            VRING_DESC_F_WRITE, 0);
-    qtest_memset(d->qts, VQ_PA_AVAIL, 0, 0x1000);
-    qtest_writew(d->qts, VQ_PA_AVAIL + offsetof(struct vring_avail, ring),
-                 VQ_HEAD);
-    qtest_writew(d->qts, VQ_PA_AVAIL + offsetof(struct vring_avail, idx), 1);
+    vq_read(d, 0, VBLK_SECTOR, VQ_IOVA_BUF + VQ_DATA_OFF, 512);
 
     dmar_enable(d, ROOT_TABLE);
     vblk_attach(d, &v);
@@ -327,7 +362,7 @@ static void test_virtio_used_crossing(const void *opaque)
     g_assert_cmphex(qtest_readb(d->qts, VQ_PA_BUF + VQ_STATUS_OFF), ==,
                     VIRTIO_BLK_S_OK);
     qtest_memread(d->qts, VQ_PA_BUF + VQ_DATA_OFF, got, sizeof(got));
-    g_assert_cmpmem(got, sizeof(got), disk[VBLK_SECTOR], 512);
+    g_assert_cmpmem(got, sizeof(got), disk, 512);
     g_assert_cmphex(qtest_readb(d->qts, VQ_PA_BUF + VQ_DATA_OFF + 512), ==,
                     0xee);
     g_assert_cmphex(qtest_readb(d->qts, VQ_PA_BUF + VQ_STATUS_OFF + 1), ==,
@@ -362,6 +397,111 @@ static void test_virtio_used_crossing(const void *opaque)
     dmar_free(d);
 }
 
+/*
+ * x-run-answers: a 256 KiB read into a buffer mapped contiguously (and
+ * aligned) is answered as one run of pages, where page answers take 64
+ * lookups; the data lands either way. A page of the run remapped and
+ * invalidated leaves the run: the next read writes that page where the
+ * tables now say, and not in the page that physically follows its
+ * neighbours.
+ */
+#define RUN_SECTORS     512             /* 256 KiB */
+#define RUN_IOVA        0x40400000ull   /* 256 KiB aligned */
+#define RUN_PA          0x01040000ull   /* ... and its pages, in order */
+#define RUN_PA_MOVED    0x01100000ull   /* page 20, remapped */
+#define RUN_LEN         (RUN_SECTORS * 512)
+
+/* The read of request N; the IOTLB's hits it took */
+static uint64_t run_read(QDmar *d, Vblk *v, uint16_t n)
+{
+    uint64_t hits = dmar_iotlb_stat(d, "hits");
+
+    qtest_memset(d->qts, RUN_PA, 0xee, RUN_LEN);
+    qtest_memset(d->qts, RUN_PA_MOVED, 0xee, 0x1000);
+    qtest_writeb(d->qts, VQ_PA_BUF + VQ_STATUS_OFF, 0xff);
+    vq_read(d, n, 0, RUN_IOVA, RUN_LEN);
+    if (!n) {
+        dmar_enable(d, ROOT_TABLE);
+        vblk_attach(d, v);
+        vblk_start(v);
+    }
+    qpci_io_writew(v->dev, v->bar, v->notify, 0);
+    vq_wait_used(d, v, n + 1);
+    g_assert_cmphex(qtest_readb(d->qts, VQ_PA_BUF + VQ_STATUS_OFF), ==,
+                    VIRTIO_BLK_S_OK);
+    return dmar_iotlb_stat(d, "hits") - hits;
+}
+
+/* Page P of the read holds its sectors (at PA) */
+static void assert_run_page(QDmar *d, unsigned p, uint64_t pa)
+{
+    uint8_t want[512], got[512];
+
+    for (unsigned s = 0; s < 8; s++) {
+        dmar_pattern(want, sizeof(want), 0x40 + p * 8 + s);
+        qtest_memread(d->qts, pa + s * 512, got, sizeof(got));
+        g_assert_cmpmem(got, sizeof(got), want, sizeof(want));
+    }
+}
+
+/* The hits a first 256 KiB read takes, with RUNS or without */
+static uint64_t run_hits(bool runs, QDmar **keep, Vblk *v)
+{
+    g_autofree char *img = vblk_image(RUN_SECTORS, 0x40);
+    QDmar *d = vblk_boot(false, runs ? "vtd-dmar,intremap=off" :
+                         "vtd-dmar,intremap=off,x-run-answers=off", img);
+    uint64_t hits;
+
+    dmar_map(d, VQ_IOVA_BUF, VQ_PA_BUF, 1, PTE_W);
+    for (unsigned p = 0; p < RUN_LEN / 0x1000; p++) {
+        dmar_map(d, RUN_IOVA + p * 0x1000ull, RUN_PA + p * 0x1000ull, 1,
+                 PTE_W);
+    }
+    hits = run_read(d, v, 0);
+    for (unsigned p = 0; p < RUN_LEN / 0x1000; p++) {
+        assert_run_page(d, p, RUN_PA + p * 0x1000ull);
+    }
+    dmar_assert_no_fault(d);
+    if (keep) {
+        *keep = d;
+    } else {
+        g_free(v->dev);
+        dmar_free(d);
+    }
+    return hits;
+}
+
+static void test_virtio_runs(void)
+{
+    Vblk v = { 0 }, w = { 0 };
+    uint64_t pages = run_hits(false, NULL, &w), runs;
+    QDmar *d;
+
+    runs = run_hits(true, &d, &v);
+    /*
+     * The ring's and the request's own pages take the same lookups
+     * either way; the data's 64 pages take one miss, then 63 hits as
+     * pages, one as a run.
+     */
+    g_test_message("IOTLB hits: %" PRIu64 " with page answers, %" PRIu64
+                   " with runs", pages, runs);
+    g_assert_cmpuint(pages - runs, ==, 62);
+
+    /* page 20 elsewhere, invalidated: the run stops short of it */
+    dmar_map(d, RUN_IOVA + 20 * 0x1000ull, RUN_PA_MOVED, 1, PTE_W);
+    dmar_iotlb_inv(d, GRAN_PAGE, VBLK_DOMAIN, RUN_IOVA + 20 * 0x1000ull);
+    run_read(d, &v, 1);
+    for (unsigned p = 0; p < RUN_LEN / 0x1000; p++) {
+        assert_run_page(d, p, p == 20 ? RUN_PA_MOVED
+                                      : RUN_PA + p * 0x1000ull);
+    }
+    g_assert_cmphex(qtest_readl(d->qts, RUN_PA + 20 * 0x1000ull), ==,
+                    0xeeeeeeee);
+    dmar_assert_no_fault(d);
+    g_free(v.dev);
+    dmar_free(d);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -371,6 +511,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vtd-dmar/virtio/used-elem-crosses-iova-page/"
                         "intel-iommu-11.1", &crossing_ref,
                         test_virtio_used_crossing);
+    qtest_add_func("/vtd-dmar/virtio/run-answers", test_virtio_runs);
 
     return g_test_run();
 }

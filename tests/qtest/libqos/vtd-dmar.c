@@ -819,3 +819,18 @@ uint64_t dmar_queue_stat(QDmar *d, const char *name)
     qobject_unref(rsp);
     return v;
 }
+
+uint64_t dmar_iotlb_stat(QDmar *d, const char *name)
+{
+    QDict *rsp = qtest_qmp(d->qts, "{ 'execute': 'query-vtd-dmar' }");
+    QList *units = qdict_get_qlist(rsp, "return");
+    QList *caches = qdict_get_qlist(qobject_to(QDict, qlist_peek(units)),
+                                    "caches");
+    QDict *c = qobject_to(QDict, qlist_peek(caches));
+    uint64_t v;
+
+    g_assert_cmpstr(qdict_get_str(c, "name"), ==, "iotlb");
+    v = qdict_get_int(c, name);
+    qobject_unref(rsp);
+    return v;
+}

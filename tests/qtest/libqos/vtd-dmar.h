@@ -257,5 +257,7 @@ char *dmar_probe_str(QDmar *d, const char *path, const char *prop);
 char *dmar_probe_take(QDmar *d, const char *path);
 /* query-vtd-dmar's figure NAME of the (first) unit's queue */
 uint64_t dmar_queue_stat(QDmar *d, const char *name);
+/* ... and of its IOTLB (hits, misses, lock-free-hits, ...) */
+uint64_t dmar_iotlb_stat(QDmar *d, const char *name);
 
 #endif
