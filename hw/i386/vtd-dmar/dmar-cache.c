@@ -636,22 +636,22 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
 /*
  * The order of the largest naturally aligned run of pages around leaf I
  * of LEAVES (whose value is LEAF) that one answer can give, up to the
- * whole group: each leaf of the run maps the page that follows its
- * predecessor's output, with the same permissions, and the run's output
- * is aligned as its input is (an answer is one aligned page of both:
- * QEMU keeps the address's offset in it). Each leaf is read whole; the
+ * whole group, from a run of 2^FROM pages known good: each leaf of the
+ * run maps the page that follows its predecessor's output, with the same
+ * permissions, and the run's output is aligned as its input is (an
+ * answer is one aligned page of both: QEMU keeps the address's offset in
+ * it). LEAF must grant something: an absent leaf (0) would look like the
+ * page before a leaf of no permission. Each leaf is read whole; the
  * caller checks the set's sequence count after (shared_run_grow()).
  */
 static inline QEMU_ALWAYS_INLINE unsigned blk_run(const uint64_t *leaves,
-                                                  unsigned i, uint64_t leaf)
+                                                  unsigned i, uint64_t leaf,
+                                                  unsigned from)
 {
     uint64_t page = leaf >> DMAR_PAGE_SHIFT;
     unsigned k;
 
-    if (!(leaf & R_IOTLB_PA_PERM_MASK)) {
-        return 0;       /* (then an absent leaf, 0, could look contiguous) */
-    }
-    for (k = 0; k < IOTLB_RUN_BITS; k++) {
+    for (k = from; k < IOTLB_RUN_BITS; k++) {
         unsigned buddy = (i ^ (1u << k)) & ~((1u << k) - 1);
 
         if ((page ^ i) & (1u << k)) {
@@ -737,8 +737,9 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
 }
 
 /*
- * OUT, a page that shared_block() answered from the block of LEAVES,
- * widened to the run of pages around it (blk_run()) if the set's
+ * OUT, a page that shared_block() answered from the block of LEAVES and
+ * that starts a run of two (shared_run()), widened to the run of pages
+ * around it (blk_run()) if the set's
  * sequence count SEQ is still COUNT, its value before the leaf was read:
  * then the leaves read since are of the same moment as the leaf. Else
  * the page, as answered.
@@ -751,11 +752,11 @@ static bool G_GNUC_NO_INLINE shared_run_grow(const uint64_t *leaves,
 {
     uint64_t leaf = out->pa | out->perm;
     unsigned order = blk_run(leaves, (out->iova >> DMAR_PAGE_SHIFT) %
-                                     DMAR_LEAF_GROUP, leaf);
+                                     DMAR_LEAF_GROUP, leaf, 1);
 
     /* The leaves before the count again (set_write_begin()'s wmb) */
     smp_rmb();
-    if (order && qatomic_read(seq) == count) {
+    if (qatomic_read(seq) == count) {
         out->mask = (DMAR_PAGE_SIZE << order) - 1;
         out->iova &= ~out->mask;
         out->pa &= ~out->mask;
@@ -764,9 +765,10 @@ static bool G_GNUC_NO_INLINE shared_run_grow(const uint64_t *leaves,
 }
 
 /*
- * shared_run_grow(), called in tail position when blk_run()'s first step
- * (the page's neighbour in a run of two) would not fail: pages scattered
- * over memory mostly fail it, at the cost of a few instructions.
+ * blk_run()'s first step, for OUT (as shared_run_grow()'s): the page and
+ * its neighbour, a run of two? Then shared_run_grow(), in tail position.
+ * Pages scattered over memory mostly fail this step, at the cost of a
+ * few instructions. A leaf that grants nothing starts no run.
  */
 static bool G_GNUC_NO_INLINE shared_run(const uint64_t *leaves,
                                         const uint32_t *seq, uint32_t count,
