@@ -2676,6 +2676,18 @@ static void runs_group(uint64_t pa, uint64_t *leaf)
 }
 
 /*
+ * T, of 4096 entries, answering runs if RUNS, holding the runs group with
+ * LEAF contiguous from 0x80000000
+ */
+static void runs_init(DmarIotlb *t, bool runs, uint64_t *leaf)
+{
+    dmar_iotlb_init(t, 4096);
+    t->runs = runs;
+    runs_group(0x80000000ull, leaf);
+    dmar_iotlb_insert_group(t, SKEY(1), 1, RUNS_IOVA, leaf);
+}
+
+/*
  * Page PAGE of the runs group answers lock-free with the run of SIZE
  * bytes around it, and for its own address what the locked lookup does.
  */
@@ -2714,10 +2726,7 @@ static void test_shared_runs(void)
     uint64_t leaf[DMAR_LEAF_GROUP];
     DmarIotlb t;
 
-    dmar_iotlb_init(&t, 4096);
-    t.runs = true;
-    runs_group(0x80000000ull, leaf);
-    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    runs_init(&t, true, leaf);
     for (unsigned page = 0; page < DMAR_LEAF_GROUP; page += 7) {
         ASSERT_RUN(&t, page, 64 * SZ_4K);
     }
@@ -2782,9 +2791,7 @@ static void test_shared_runs_off(void)
     uint64_t leaf[DMAR_LEAF_GROUP];
     DmarIotlb t;
 
-    dmar_iotlb_init(&t, 4096);
-    runs_group(0x80000000ull, leaf);
-    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    runs_init(&t, false, leaf);
     ASSERT_RUN(&t, 0, SZ_4K);
     ASSERT_RUN(&t, 63, SZ_4K);
     dmar_iotlb_destroy(&t);
@@ -2802,10 +2809,7 @@ static void test_shared_runs_flush(void)
     DmarTranslation out;
     DmarIotlb t;
 
-    dmar_iotlb_init(&t, 4096);
-    t.runs = true;
-    runs_group(0x80000000ull, leaf);
-    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    runs_init(&t, true, leaf);
     ASSERT_RUN(&t, 5, 64 * SZ_4K);
     dmar_iotlb_flush_pages(&t, 1, RUNS_IOVA + 20 * SZ_4K, 0);
     ASSERT_MISS(&t, 1, RUNS_IOVA + 20 * SZ_4K);

@@ -636,7 +636,8 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
 /*
  * The order of the largest naturally aligned run of pages around leaf I
  * of LEAVES (whose value is LEAF) that one answer can give, up to the
- * whole group, from a run of 2^FROM pages known good: each leaf of the
+ * whole group, from a run of 2^FROM pages known good and at most of
+ * 2^TO pages: each leaf of the
  * run maps the page that follows its predecessor's output, with the same
  * permissions, and the run's output is aligned as its input is (an
  * answer is one aligned page of both: QEMU keeps the address's offset in
@@ -646,12 +647,12 @@ static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
  */
 static inline QEMU_ALWAYS_INLINE unsigned blk_run(const uint64_t *leaves,
                                                   unsigned i, uint64_t leaf,
-                                                  unsigned from)
+                                                  unsigned from, unsigned to)
 {
     uint64_t page = leaf >> DMAR_PAGE_SHIFT;
     unsigned k;
 
-    for (k = from; k < IOTLB_RUN_BITS; k++) {
+    for (k = from; k < to; k++) {
         unsigned buddy = (i ^ (1u << k)) & ~((1u << k) - 1);
 
         if ((page ^ i) & (1u << k)) {
@@ -752,7 +753,8 @@ static bool G_GNUC_NO_INLINE shared_run_grow(const uint64_t *leaves,
 {
     uint64_t leaf = out->pa | out->perm;
     unsigned order = blk_run(leaves, (out->iova >> DMAR_PAGE_SHIFT) %
-                                     DMAR_LEAF_GROUP, leaf, 1);
+                                     DMAR_LEAF_GROUP, leaf, 1,
+                             IOTLB_RUN_BITS);
 
     /* The leaves before the count again (set_write_begin()'s wmb) */
     smp_rmb();
@@ -777,10 +779,7 @@ static bool G_GNUC_NO_INLINE shared_run(const uint64_t *leaves,
     uint64_t leaf = out->pa | out->perm;
     unsigned i = (out->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP;
 
-    if (!(leaf & R_IOTLB_PA_PERM_MASK) || (((leaf >> DMAR_PAGE_SHIFT) ^ i) & 1)
-        || qatomic_read_u64(&leaves[i ^ 1]) !=
-           leaf + ((uint64_t)(i ^ 1) << DMAR_PAGE_SHIFT) -
-           ((uint64_t)i << DMAR_PAGE_SHIFT)) {
+    if (!(leaf & R_IOTLB_PA_PERM_MASK) || !blk_run(leaves, i, leaf, 0, 1)) {
         return true;
     }
     return shared_run_grow(leaves, seq, count, out);
