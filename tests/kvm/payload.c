@@ -7,7 +7,8 @@
  * and nowhere else. The same image runs under KVM (split irqchip) and TCG,
  * on vtd-dmar and on intel-iommu (both at 0xfed90000).
  *
- * Command line (-append): mode=xapic|x2apic cpus=N [iommu=NAME]
+ * Command line (-append): mode=xapic|x2apic cpus=N [iommu=NAME] [units=N]
+ *   [remaps=N] [spin=N] (check_remap_race())
  * Output: TAP on COM1, then isa-debug-exit (iobase 0xf4) with 0 when
  * every check passed, 1 otherwise, 2 on an unexpected exception.
  *
@@ -500,6 +501,9 @@ void isr_dispatch(IsrFrame *f)
     apic_wr(APIC_EOI, 0);
 }
 
+static void remap_reader(unsigned slot);
+static volatile uint32_t remap_on;      /* check_remap_race(): APs read */
+
 void ap_main(void)
 {
     uint32_t slot;
@@ -512,6 +516,9 @@ void ap_main(void)
     }
     for (;;) {
         asm volatile("sti; hlt" : : : "memory");
+        if (remap_on && slot < MAX_CPUS) {
+            remap_reader(slot);
+        }
     }
 }
 
@@ -1297,6 +1304,86 @@ static unsigned arg_uint(const char *key, unsigned dflt)
     return n;
 }
 
+/*
+ * ---- MMIO while the memory map changes (patches/0009) ----
+ *
+ * The APs read the unit's VER register, 8 reads in a straight line (one
+ * translation block under TCG), while the BSP turns edu's memory BAR off
+ * or on TURNS times. Each turn is a new memory map, whose regions are
+ * numbered anew, and the APs' TLBs are flushed only when they next leave
+ * their block. A read through a TLB entry of the old map must still reach
+ * the unit's registers: every read must return VER. Between turns the BSP
+ * spins (spin=N pauses) without the BQL, so that the APs, which need it
+ * to take their TLB flush, are in their reads when the map changes.
+ */
+#define REMAP_VECTOR    0x48
+static uint32_t remap_want, remap_spin;
+/* volatile: each AP writes its slot, the BSP reads them all */
+static volatile uint32_t remap_reads[MAX_CPUS];     /* see above */
+static volatile uint32_t remap_wrong[MAX_CPUS];     /* see above */
+static volatile uint32_t remap_seen[MAX_CPUS];      /* see above */
+
+static void remap_reader(unsigned slot)
+{
+    uintptr_t a = DMAR + R_VER;
+
+    while (remap_on) {
+        uint32_t v[8];
+
+        v[0] = rd32(a);
+        v[1] = rd32(a);
+        v[2] = rd32(a);
+        v[3] = rd32(a);
+        v[4] = rd32(a);
+        v[5] = rd32(a);
+        v[6] = rd32(a);
+        v[7] = rd32(a);
+        for (unsigned i = 0; i < 8; i++) {
+            if (v[i] != remap_want) {
+                remap_wrong[slot]++;
+                remap_seen[slot] = v[i];
+            }
+        }
+        remap_reads[slot] += 8;
+    }
+}
+
+static void check_remap_race(unsigned turns)
+{
+    uint16_t cmd = pci_rd16(edu_bdf, 0x04);
+    uint32_t reads = 0, wrong = 0, seen = 0;
+    unsigned readers = 0;
+
+    remap_want = rd32(DMAR + R_VER);
+    remap_on = 1;
+    apic_ipi_all_but_self(0x4000 | REMAP_VECTOR);   /* fixed: wake them */
+    for (unsigned i = 1; i < ncpus; i++) {
+        WAIT_UNTIL(remap_reads[i] != 0, 1000);
+    }
+    for (unsigned i = 0; i < turns; i++) {
+        pci_wr16(edu_bdf, 0x04, i & 1 ? cmd : cmd & ~2u);
+        /* the BQL free for a while: the APs are in their reads */
+        for (volatile unsigned k = 0; k < remap_spin; k++) {
+            pause();
+        }
+    }
+    pci_wr16(edu_bdf, 0x04, cmd);
+    remap_on = 0;
+    mdelay(10);
+    for (unsigned i = 1; i < ncpus && i < MAX_CPUS; i++) {
+        readers += remap_reads[i] != 0;
+        reads += remap_reads[i];
+        wrong += remap_wrong[i];
+        seen = remap_wrong[i] ? remap_seen[i] : seen;
+    }
+    tap(readers == ncpus - 1 && wrong == 0 && remap_want != 0xffffffffu &&
+        edu_dma(IOVA_A, false, 64),
+        "mmio-remap: %u reads of VER 0x%x on %u of %u APs while edu's BAR "
+        "was turned off or on %u times: %u wrong (last 0x%x); edu works "
+        "after",
+        reads, remap_want, readers, ncpus - 1, turns, wrong, seen);
+}
+
 static bool pm_timer_init(void)
 {
     uint16_t lpc = BDF(0, 0x1f, 0);
@@ -1405,6 +1492,8 @@ void payload_main(uint32_t magic, const MultibootInfo *mbi)
         check_absent(false, absent);
         check_absent(true, absent);
     }
+    remap_spin = arg_uint("spin", 2000);
+    check_remap_race(arg_uint("remaps", 1000));
     print("1..%u\n", tap_n);
     qemu_exit(tap_failed ? 1 : 0);
 }
