@@ -362,6 +362,98 @@ static void test_ir_dma_write(void)
     dmar_free(d);
 }
 
+/*
+ * The root region of the flat view that address space AS_NAME uses, from
+ * HMP "info mtree -f" (its blocks list their address spaces, then "Root
+ * memory region: NAME").
+ */
+static char *flat_view_root(QDmar *d, const char *as_name)
+{
+    g_autofree char *out = qtest_hmp(d->qts, "info mtree -f");
+    g_autofree char *want = g_strdup_printf(" AS \"%s\",", as_name);
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    bool in_view = false;
+
+    for (char **l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "FlatView #")) {
+            in_view = false;
+        } else if (g_str_has_prefix(*l, want)) {
+            in_view = true;
+        } else if (in_view && g_str_has_prefix(*l, " Root memory region: ")) {
+            /* HMP ends its lines with CR LF */
+            return g_strchomp(g_strdup(*l + strlen(" Root memory region: ")));
+        }
+    }
+    g_test_message("no flat view lists %s", as_name);
+    g_test_message("%s", out);
+    g_assert_not_reached();
+}
+
+static void assert_view(QDmar *d, const char *as_name, const char *root)
+{
+    g_autofree char *got = flat_view_root(d, as_name);
+
+    g_assert_cmpstr(got, ==, root);
+}
+
+/*
+ * While translation and interrupt remapping are both off, requests do not
+ * depend on their source-id, and every device's address space is the one
+ * flat view the unit's devices share; interrupt remapping on gives each
+ * its own again, in which a DMA write to the interrupt window (no
+ * requester-id in its attributes) is still edu's; off again, shared.
+ */
+static void test_ir_shared_view(void)
+{
+    QDmar *d = dmar_boot("");
+    uint32_t v = 0x51;
+
+    assert_view(d, "vtd-dmar-04.0", "vtd-dmar-shared");
+    assert_view(d, "vtd-dmar-1f.0", "vtd-dmar-shared");
+    /* untranslated DMA, a compatibility-format MSI and DMA write pass */
+    dmar_fill(d, SCRATCH + 0x1000, 0x3c);
+    dmar_edu_dma(d, SCRATCH + 0x1000, EDU_BUF, XFER, false);
+    dmar_edu_dma(d, EDU_BUF, SCRATCH + 0x2000, XFER, true);
+    g_assert_true(dmar_holds(d, SCRATCH + 0x2000, 0x3c));
+    dmar_edu_msi(d, dmar_msi_compat(0), 0x50);
+    dmar_assert_delivered(d, 0x50, false);
+    qtest_writel(d->qts, SCRATCH, v);
+    dmar_edu_dma(d, SCRATCH, EDU_BUF, 4, false);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_compat(0), 4, true);
+    dmar_assert_delivered(d, 0x51, false);
+
+    dmar_irte_put(d, IRT_BASE, 1, dmar_irte_lo(0x52),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 2, dmar_irte_lo(0x53),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID));
+    dmar_irte_put(d, IRT_BASE, 3, dmar_irte_lo(0x54),
+                  IRTE_SVT(SVT_SID) | IRTE_SID(EDU_SID + 8));
+    dmar_ir_enable(d, IRT_BASE | 3, false);
+    assert_view(d, "vtd-dmar-04.0", "vtd-dmar-04.0");
+    assert_view(d, "vtd-dmar-1f.0", "vtd-dmar-1f.0");
+    dmar_edu_msi(d, dmar_msi_remappable(1, false), 0);
+    dmar_assert_delivered(d, 0x52, false);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_remappable(2, false), 4, true);
+    dmar_assert_delivered(d, 0x53, false);
+    dmar_assert_no_fault(d);
+    dmar_edu_dma(d, EDU_BUF, dmar_msi_remappable(3, false), 4, true);
+    dmar_assert_ir_fault(d, FR_IR_SID, 3, EDU_SID);
+    dmar_assert_not_delivered(d, 0x54);
+
+    dmar_gcmd_update(d, 0, GCMD_IRE);
+    assert_view(d, "vtd-dmar-04.0", "vtd-dmar-shared");
+    /* translation on: edu's own view, through the unit */
+    dmar_tables_init(d, 3, 0);
+    dmar_wr64(d, REG_RTADDR, ROOT_TABLE);
+    dmar_gcmd_update(d, GCMD_SRTP, 0);
+    dmar_gcmd_update(d, GCMD_TE, 0);
+    g_assert_cmphex(dmar_rd32(d, REG_GSTS) & GSTS_TES, ==, GSTS_TES);
+    assert_view(d, "vtd-dmar-04.0", "vtd-dmar-04.0");
+    dmar_edu_dma(d, SCRATCH + 0x1000, EDU_BUF, XFER, false);
+    dmar_assert_frcd(d, 0, SCRATCH + 0x1000, FR_READ, false);
+    dmar_free(d);
+}
+
 /* ---- interrupt remapping faults ---- */
 
 /*
@@ -571,6 +663,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vtd-dmar/ir/eim", test_ir_eim);
     qtest_add_func("/vtd-dmar/ir/compat", test_ir_compat);
     qtest_add_func("/vtd-dmar/ir/dma-write", test_ir_dma_write);
+    qtest_add_func("/vtd-dmar/ir/shared-view", test_ir_shared_view);
     DMAR_ADD_CASES("/vtd-dmar/ir/fault", scn_ir_fault_cases, test_ir_fault);
     DMAR_ADD_CASES("/vtd-dmar/ir/rsvd", scn_ir_rsvd_cases, test_ir_rsvd);
     qtest_add_func("/vtd-dmar/ir/iec", test_ir_iec);

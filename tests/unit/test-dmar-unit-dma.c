@@ -1037,6 +1037,42 @@ static void test_bypass(void)
     fx_free(f);
 }
 
+/*
+ * May devices share one untranslated address space? Only while requests
+ * do not depend on their source-id: translation and interrupt remapping
+ * off. Each change of either asks the glue to switch address spaces.
+ */
+static void test_sid_blind(void)
+{
+    Fx *f = fx_new();
+
+    g_assert_true(dmar_unit_sid_blind(&f->u));
+    wr64(f, REG_IRTA, IRT_BASE | 3);
+    wr32(f, REG_GCMD, GCMD_SIRTP);
+    g_assert_true(dmar_unit_sid_blind(&f->u));
+    g_assert_cmphex(wr32(f, REG_GCMD, GCMD_IRE) & DMAR_ACT_SWITCH_AS, ==,
+                    DMAR_ACT_SWITCH_AS);
+    g_assert_false(dmar_unit_sid_blind(&f->u));
+    /* CFI alone changes nothing the source-id decides */
+    g_assert_cmphex(wr32(f, REG_GCMD, GCMD_IRE | GCMD_CFI) &
+                    DMAR_ACT_SWITCH_AS, ==, 0);
+    g_assert_cmphex(wr32(f, REG_GCMD, 0) & DMAR_ACT_SWITCH_AS, ==,
+                    DMAR_ACT_SWITCH_AS);
+    g_assert_true(dmar_unit_sid_blind(&f->u));
+    /* pass-through contexts still fault above the HAW: not blind */
+    tables_init(f, 3, CTX_TT(TT_PASSTHROUGH));
+    wr64(f, REG_RTADDR, ROOT_TABLE);
+    wr32(f, REG_GCMD, GCMD_SRTP);
+    g_assert_cmphex(wr32(f, REG_GCMD, GCMD_TE) & DMAR_ACT_SWITCH_AS, ==,
+                    DMAR_ACT_SWITCH_AS);
+    g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
+    g_assert_false(dmar_unit_sid_blind(&f->u));
+    g_assert_cmphex(wr32(f, REG_GCMD, 0) & DMAR_ACT_SWITCH_AS, ==,
+                    DMAR_ACT_SWITCH_AS);
+    g_assert_true(dmar_unit_sid_blind(&f->u));
+    fx_free(f);
+}
+
 /* ================= caches ================= */
 
 /*
@@ -1992,6 +2028,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-unit/dma/fault-outcome", test_fault_outcome);
     g_test_add_func("/dmar-unit/dma/beyond", test_beyond);
     g_test_add_func("/dmar-unit/dma/bypass", test_bypass);
+    g_test_add_func("/dmar-unit/dma/sid-blind", test_sid_blind);
     g_test_add_func("/dmar-unit/dma/context-cache", test_context_cache);
     g_test_add_func("/dmar-unit/dma/leaf-group", test_leaf_group);
     g_test_add_func("/dmar-unit/dma/evict", test_evict);

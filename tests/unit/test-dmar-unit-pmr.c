@@ -270,16 +270,19 @@ static void test_pmr_te_off(void)
 
     assert_edges(f, false);
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
+    g_assert_true(dmar_unit_sid_blind(&f->u));
     g_assert_false(dmar_unit_pmr_protects(&f->u, LB));
-    wr32(f, REG_PMEN, PMEN_EPM);
+    g_assert_cmphex(wr32(f, REG_PMEN, PMEN_EPM), ==, DMAR_ACT_SWITCH_AS);
     g_assert_true(dmar_unit_pmr_protects(&f->u, LB));
     g_assert_true(dmar_unit_pmr_protects(&f->u, HB));
     g_assert_false(dmar_unit_pmr_protects(&f->u, L_END));
     /* every request must come to the unit now (no fast path) */
     g_assert_false(dmar_unit_bypass(&f->u, EDU_SID));
+    g_assert_false(dmar_unit_sid_blind(&f->u));
     assert_edges(f, true);
     wr32(f, REG_PMEN, 0);
     g_assert_true(dmar_unit_bypass(&f->u, EDU_SID));
+    g_assert_true(dmar_unit_sid_blind(&f->u));
     assert_edges(f, false);
     fx_free(f);
 }

@@ -491,15 +491,16 @@ static void test_gcmd(void)
     g_assert_cmphex(f->u.irta_raw, ==, IRT_BASE | 3);
     g_assert_cmphex(f->u.irta.base, ==, IRT_BASE);
     g_assert_cmpuint(f->u.irta.entries, ==, 16);
-    /* IRE on, then kept: told once */
+    /* IRE on, then kept: told once (address spaces switch too) */
     g_assert_cmpuint(wr32(f, REG_GCMD, GCMD_QIE | GCMD_IRE), ==,
-                     DMAR_ACT_IEC_NOTIFY);
+                     DMAR_ACT_IEC_NOTIFY | DMAR_ACT_SWITCH_AS);
     g_assert_cmpuint(wr32(f, REG_GCMD, GCMD_QIE | GCMD_IRE), ==, 0);
     g_assert_cmpuint(wr32(f, REG_GCMD, GCMD_QIE | GCMD_IRE | GCMD_CFI), ==,
                      0);
     g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_RTPS | GSTS_QIES |
                     GSTS_IRTPS | GSTS_IRES | GSTS_CFIS);
-    g_assert_cmpuint(wr32(f, REG_GCMD, GCMD_QIE), ==, DMAR_ACT_IEC_NOTIFY);
+    g_assert_cmpuint(wr32(f, REG_GCMD, GCMD_QIE), ==,
+                     DMAR_ACT_IEC_NOTIFY | DMAR_ACT_SWITCH_AS);
     g_assert_cmphex(rd32(f, REG_GSTS), ==, GSTS_RTPS | GSTS_QIES |
                     GSTS_IRTPS);
     /* none of the IR commands is "not offered" here */

@@ -20,18 +20,36 @@
 /* The glue's own action: IOMMU notifiers have ranges pending. */
 #define DMAR_ACT_UNMAP      (DMAR_ACT_UNIT_MASK + 1)
 
+/*
+ * How a device's requests reach memory: through the unit's IOMMU region
+ * (translated); through aliases of its own, which still know its
+ * source-id (untranslated: a pass-through context, or translation off
+ * with interrupt remapping on); or through the address space every such
+ * device of the unit shares (the unit is blind to source-ids:
+ * dmar_unit_sid_blind()). Sharing it saves QEMU a flat view of all of
+ * memory per device, rebuilt at every memory transaction (BAR and PAM
+ * changes: the firmware's and the guest's boot).
+ */
+typedef enum DmarDasPath {
+    DMAR_DAS_TRANSLATED,
+    DMAR_DAS_UNTRANSLATED,
+    DMAR_DAS_SHARED,
+} DmarDasPath;
+
 typedef struct DmarDevAS {
     DmarState *unit;
     PCIBus *bus;            /* NULL for the IOAPIC: fixed_sid then */
     uint8_t devfn;
     uint16_t fixed_sid;
     AddressSpace as;
-    MemoryRegion root;          /* container: one of iommu/nodmar + msi */
+    /* container: iommu, or nodmar and beyond, with msi; or shared alone */
+    MemoryRegion root;
     IOMMUMemoryRegion iommu;    /* translated DMA */
     MemoryRegion nodmar;        /* untranslated DMA: alias of downstream */
     MemoryRegion beyond;        /* untranslated DMA above 2^aw-bits */
     MemoryRegion msi;           /* 0xFEEx_xxxx writes are interrupts */
-    bool translated;            /* which of iommu/nodmar is enabled */
+    MemoryRegion shared;        /* alias of the unit's shared_root */
+    DmarDasPath path;           /* which of the above are enabled */
     /*
      * IOMMU notifiers (UNMAP: vhost) keep translations we returned. The
      * domain they came from decides which IOTLB invalidations they must
@@ -142,6 +160,9 @@ struct DmarState {
     uint32_t mmio_size;
     AddressSpace downstream_as;
     MemoryRegion nodmar_mr;     /* shared alias target for nodmar */
+    /* what DMAR_DAS_SHARED devices see: nodmar_mr and shared_msi */
+    MemoryRegion shared_root;
+    MemoryRegion shared_msi;
     GHashTable *dev_as;         /* (bus, devfn) -> DmarDevAS */
     DmarDevAS *ioapic_as;
     QEMUBH *qi_bh;              /* the queue's continuation */

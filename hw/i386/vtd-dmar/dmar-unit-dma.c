@@ -489,6 +489,12 @@ bool dmar_unit_bypass(DmarUnit *u, uint16_t sid)
            ctx.tt == DMAR_TT_PASSTHROUGH;
 }
 
+bool dmar_unit_sid_blind(DmarUnit *u)
+{
+    return !translating(u) && !pmr_in_force(u) &&
+           !(dmar_unit_get32(u, A_GSTS) & R_GSTS_IRES_MASK);
+}
+
 /* ---- the shadow of MAP notifiers (caching mode) ---- */
 
 /*

@@ -652,7 +652,8 @@ static unsigned gcmd_write(DmarUnit *u, uint64_t val)
         }
         if (!!(val & R_GCMD_IRE_MASK) != !!(gsts & R_GSTS_IRES_MASK)) {
             gsts ^= R_GSTS_IRES_MASK;
-            act |= DMAR_ACT_IEC_NOTIFY;
+            /* Interrupts now depend on the source-id, or no longer do */
+            act |= DMAR_ACT_IEC_NOTIFY | DMAR_ACT_SWITCH_AS;
         }
         if (!!(val & R_GCMD_CFI_MASK) != !!(gsts & R_GSTS_CFIS_MASK)) {
             gsts ^= R_GSTS_CFIS_MASK;

@@ -412,6 +412,14 @@ unsigned dmar_unit_beyond(DmarUnit *u, uint16_t sid, uint64_t addr,
  */
 bool dmar_unit_bypass(DmarUnit *u, uint16_t sid);
 /*
+ * Does the unit treat every device's requests alike: translation and
+ * interrupt remapping both off (GSTS.TES and IRES clear), no protected
+ * memory region in force? Then DMA bypasses the unit, interrupt messages
+ * pass as they come, and neither depends on the source-id, so devices may
+ * share one untranslated address space.
+ */
+bool dmar_unit_sid_blind(DmarUnit *u);
+/*
  * Is [ADDR, ADDR + 2 MiB-aligned block) protected now? PMEN.EPM set and
  * ADDR inside [PLMBASE, PLMLIMIT | 1FFFFFh] or the high one (§11.4.8).
  */

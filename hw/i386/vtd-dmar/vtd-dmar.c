@@ -679,12 +679,10 @@ static void dmar_intr_msg(const DmarIntr *r, uint64_t addr, uint32_t data,
     x86_iommu_irq_to_msi_message(&xirq, msg);
 }
 
-static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
-                                  unsigned size, MemTxAttrs attrs)
+/* A write of VAL at OFF in the interrupt window, from SID */
+static MemTxResult dmar_msi_deliver(DmarState *s, uint16_t sid, hwaddr off,
+                                    uint64_t val, MemTxAttrs attrs)
 {
-    DmarDevAS *das = opaque;
-    DmarState *s = das->unit;
-    uint16_t sid = dmar_das_sid(das);
     MSIMessage msg;
     DmarIntr r;
 
@@ -710,6 +708,30 @@ static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
     return MEMTX_OK;
 }
 
+static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
+                                  unsigned size, MemTxAttrs attrs)
+{
+    DmarDevAS *das = opaque;
+
+    return dmar_msi_deliver(das->unit, dmar_das_sid(das), off, val, attrs);
+}
+
+/*
+ * The interrupt window of the address space that devices share while the
+ * unit is blind to source-ids: messages pass as they come. A message sent
+ * through a flat view made before interrupt remapping was enabled may
+ * still arrive here: then the source-id is the one QEMU's MSI and MSI-X
+ * code gives it, or, for a plain DMA write, 0 (as if from the host
+ * bridge, whose IRTE checks then fail if they verify the source).
+ */
+static MemTxResult dmar_shared_msi_write(void *opaque, hwaddr off,
+                                         uint64_t val, unsigned size,
+                                         MemTxAttrs attrs)
+{
+    return dmar_msi_deliver(opaque, attrs.unspecified ? 0 :
+                            attrs.requester_id, off, val, attrs);
+}
+
 static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
                                  unsigned size, MemTxAttrs attrs)
 {
@@ -720,6 +742,14 @@ static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
 static const MemoryRegionOps dmar_msi_ops = {
     .read_with_attrs = dmar_msi_read,
     .write_with_attrs = dmar_msi_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+static const MemoryRegionOps dmar_shared_msi_ops = {
+    .read_with_attrs = dmar_msi_read,
+    .write_with_attrs = dmar_shared_msi_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = { .min_access_size = 1, .max_access_size = 8 },
     .impl = { .min_access_size = 4, .max_access_size = 4 },
@@ -1335,22 +1365,33 @@ static gboolean das_equal(gconstpointer a, gconstpointer b)
 
 static void das_switch(DmarState *s, DmarDevAS *das)
 {
-    bool translated;
+    DmarDasPath path;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
-        translated = !dmar_unit_bypass(&s->unit, dmar_das_sid(das));
+        if (dmar_unit_sid_blind(&s->unit)) {
+            path = DMAR_DAS_SHARED;
+        } else if (dmar_unit_bypass(&s->unit, dmar_das_sid(das))) {
+            path = DMAR_DAS_UNTRANSLATED;
+        } else {
+            path = DMAR_DAS_TRANSLATED;
+        }
     }
 
-    if (translated == das->translated) {
+    if (path == das->path) {
         return;
     }
-    das->translated = translated;
+    das->path = path;
     memory_region_transaction_begin();
-    memory_region_set_enabled(MEMORY_REGION(&das->iommu), translated);
-    memory_region_set_enabled(&das->nodmar, !translated);
-    memory_region_set_enabled(&das->beyond, !translated);
+    memory_region_set_enabled(MEMORY_REGION(&das->iommu),
+                              path == DMAR_DAS_TRANSLATED);
+    memory_region_set_enabled(&das->nodmar, path == DMAR_DAS_UNTRANSLATED);
+    memory_region_set_enabled(&das->beyond, path == DMAR_DAS_UNTRANSLATED);
+    memory_region_set_enabled(&das->msi, path != DMAR_DAS_SHARED);
+    memory_region_set_enabled(&das->shared, path == DMAR_DAS_SHARED);
     memory_region_transaction_commit();
-    trace_dmar_switch_as(dmar_das_sid(das), translated);
+    trace_dmar_switch_as(dmar_das_sid(das), path == DMAR_DAS_TRANSLATED ?
+                         "translated" : path == DMAR_DAS_SHARED ?
+                         "untranslated, shared" : "untranslated");
 }
 
 static void dmar_update_address_spaces(DmarState *s)
@@ -1396,7 +1437,13 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
                           "vtd-dmar-beyond", -(1ull << s->unit.cfg.hw.haw));
     memory_region_add_subregion_overlap(&das->root, 1ull << s->unit.cfg.hw.haw,
                                         &das->beyond, 0);
+    memory_region_init_alias(&das->shared, OBJECT(s), "vtd-dmar-shared",
+                             &s->shared_root, 0, UINT64_MAX);
+    memory_region_add_subregion_overlap(&das->root, 0, &das->shared, 0);
+    /* Untranslated, until das_switch() says otherwise */
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
+    memory_region_set_enabled(&das->shared, false);
+    das->path = DMAR_DAS_UNTRANSLATED;
     address_space_init(&das->as, &das->root, name);
     return das;
 }
@@ -1691,6 +1738,13 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                              s->downstream, 0,
                              MIN(memory_region_size(s->downstream),
                                  1ull << cfg.hw.haw));
+    memory_region_init(&s->shared_root, OBJECT(s), "vtd-dmar-shared",
+                       UINT64_MAX);
+    memory_region_add_subregion_overlap(&s->shared_root, 0, &s->nodmar_mr, 0);
+    memory_region_init_io(&s->shared_msi, OBJECT(s), &dmar_shared_msi_ops, s,
+                          "vtd-dmar-msi", DMAR_MSI_SIZE);
+    memory_region_add_subregion_overlap(&s->shared_root, DMAR_MSI_BASE,
+                                        &s->shared_msi, 1);
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
     if (s->primary_bus && s->primary_bus != s->pci_bus) {
         pci_setup_iommu(s->primary_bus, &dmar_pci_iommu_ops, s);
