@@ -42,13 +42,13 @@ typedef struct DmarDevAS {
     uint8_t devfn;
     uint16_t fixed_sid;
     AddressSpace as;
-    /* container: iommu, or nodmar and beyond, with msi; or shared alone */
+    /* container: iommu, or nodmar and beyond, with msi; or shared_as */
     MemoryRegion root;
     IOMMUMemoryRegion iommu;    /* translated DMA */
     MemoryRegion nodmar;        /* untranslated DMA: alias of downstream */
     MemoryRegion beyond;        /* untranslated DMA above 2^aw-bits */
     MemoryRegion msi;           /* 0xFEEx_xxxx writes are interrupts */
-    MemoryRegion shared;        /* alias of the unit's shared_root */
+    MemoryRegion shared_as;     /* alias of the unit's shared_as_root */
     DmarDasPath path;           /* which of the above are enabled */
     /*
      * IOMMU notifiers (UNMAP: vhost) keep translations we returned. The
@@ -160,9 +160,9 @@ struct DmarState {
     uint32_t mmio_size;
     AddressSpace downstream_as;
     MemoryRegion nodmar_mr;     /* shared alias target for nodmar */
-    /* what DMAR_DAS_SHARED devices see: nodmar_mr and shared_msi */
-    MemoryRegion shared_root;
-    MemoryRegion shared_msi;
+    /* what DMAR_DAS_SHARED devices see: nodmar_mr and shared_as_msi */
+    MemoryRegion shared_as_root;
+    MemoryRegion shared_as_msi;
     GHashTable *dev_as;         /* (bus, devfn) -> DmarDevAS */
     DmarDevAS *ioapic_as;
     QEMUBH *qi_bh;              /* the queue's continuation */

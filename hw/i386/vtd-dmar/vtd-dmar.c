@@ -679,14 +679,25 @@ static void dmar_intr_msg(const DmarIntr *r, uint64_t addr, uint32_t data,
     x86_iommu_irq_to_msi_message(&xirq, msg);
 }
 
-/* A write of VAL at OFF in the interrupt window, from SID */
-static MemTxResult dmar_msi_deliver(DmarState *s, uint16_t sid, hwaddr off,
-                                    uint64_t val, MemTxAttrs attrs)
+/*
+ * A write of VAL at OFF in the interrupt window, from SID; if !SID_KNOWN,
+ * from a source that only a unit blind to source-ids may serve.
+ */
+static MemTxResult dmar_msi_deliver(DmarState *s, uint16_t sid,
+                                    bool sid_known, hwaddr off, uint64_t val,
+                                    MemTxAttrs attrs)
 {
     MSIMessage msg;
     DmarIntr r;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
+        if (!sid_known && !dmar_unit_sid_blind(&s->unit)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "vtd-dmar: a DMA write to 0x%"
+                          PRIx64 " raced the enabling of interrupt "
+                          "remapping: its source is unknown, dropped\n",
+                          (uint64_t)(DMAR_MSI_BASE + off));
+            return MEMTX_OK;
+        }
         dmar_unit_remap_irq(&s->unit, DMAR_MSI_BASE + off, val, sid, &r);
     }
     dmar_run_actions(s, r.act, false);
@@ -713,23 +724,25 @@ static MemTxResult dmar_msi_write(void *opaque, hwaddr off, uint64_t val,
 {
     DmarDevAS *das = opaque;
 
-    return dmar_msi_deliver(das->unit, dmar_das_sid(das), off, val, attrs);
+    return dmar_msi_deliver(das->unit, dmar_das_sid(das), true, off, val,
+                            attrs);
 }
 
 /*
  * The interrupt window of the address space that devices share while the
- * unit is blind to source-ids: messages pass as they come. A message sent
- * through a flat view made before interrupt remapping was enabled may
- * still arrive here: then the source-id is the one QEMU's MSI and MSI-X
- * code gives it, or, for a plain DMA write, 0 (as if from the host
- * bridge, whose IRTE checks then fail if they verify the source).
+ * unit is blind to source-ids (interrupt remapping off): messages pass as
+ * they come. Only a write through a flat view made before IRE was set
+ * (an RCU reader racing the switch) can find remapping on here: an MSI
+ * or MSI-X message then carries its device's requester-id, which QEMU's
+ * MSI code sets; a plain DMA write carries none, and is dropped rather
+ * than remapped as if from another device.
  */
-static MemTxResult dmar_shared_msi_write(void *opaque, hwaddr off,
-                                         uint64_t val, unsigned size,
-                                         MemTxAttrs attrs)
+static MemTxResult dmar_shared_as_msi_write(void *opaque, hwaddr off,
+                                            uint64_t val, unsigned size,
+                                            MemTxAttrs attrs)
 {
-    return dmar_msi_deliver(opaque, attrs.unspecified ? 0 :
-                            attrs.requester_id, off, val, attrs);
+    return dmar_msi_deliver(opaque, attrs.requester_id, !attrs.unspecified,
+                            off, val, attrs);
 }
 
 static MemTxResult dmar_msi_read(void *opaque, hwaddr off, uint64_t *val,
@@ -747,9 +760,9 @@ static const MemoryRegionOps dmar_msi_ops = {
     .impl = { .min_access_size = 4, .max_access_size = 4 },
 };
 
-static const MemoryRegionOps dmar_shared_msi_ops = {
+static const MemoryRegionOps dmar_shared_as_msi_ops = {
     .read_with_attrs = dmar_msi_read,
-    .write_with_attrs = dmar_shared_msi_write,
+    .write_with_attrs = dmar_shared_as_msi_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = { .min_access_size = 1, .max_access_size = 8 },
     .impl = { .min_access_size = 4, .max_access_size = 4 },
@@ -1387,7 +1400,7 @@ static void das_switch(DmarState *s, DmarDevAS *das)
     memory_region_set_enabled(&das->nodmar, path == DMAR_DAS_UNTRANSLATED);
     memory_region_set_enabled(&das->beyond, path == DMAR_DAS_UNTRANSLATED);
     memory_region_set_enabled(&das->msi, path != DMAR_DAS_SHARED);
-    memory_region_set_enabled(&das->shared, path == DMAR_DAS_SHARED);
+    memory_region_set_enabled(&das->shared_as, path == DMAR_DAS_SHARED);
     memory_region_transaction_commit();
     trace_dmar_switch_as(dmar_das_sid(das), path == DMAR_DAS_TRANSLATED ?
                          "translated" : path == DMAR_DAS_SHARED ?
@@ -1399,10 +1412,13 @@ static void dmar_update_address_spaces(DmarState *s)
     GHashTableIter it;
     DmarDevAS *das;
 
+    /* One commit: each rebuilds the flat view of every address space */
+    memory_region_transaction_begin();
     g_hash_table_iter_init(&it, s->dev_as);
     while (g_hash_table_iter_next(&it, NULL, (void **)&das)) {
         das_switch(s, das);
     }
+    memory_region_transaction_commit();
 }
 
 static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
@@ -1437,12 +1453,13 @@ static DmarDevAS *das_new(DmarState *s, PCIBus *bus, uint8_t devfn,
                           "vtd-dmar-beyond", -(1ull << s->unit.cfg.hw.haw));
     memory_region_add_subregion_overlap(&das->root, 1ull << s->unit.cfg.hw.haw,
                                         &das->beyond, 0);
-    memory_region_init_alias(&das->shared, OBJECT(s), "vtd-dmar-shared",
-                             &s->shared_root, 0, UINT64_MAX);
-    memory_region_add_subregion_overlap(&das->root, 0, &das->shared, 0);
+    memory_region_init_alias(&das->shared_as, OBJECT(s),
+                             "vtd-dmar-shared-as-alias", &s->shared_as_root,
+                             0, UINT64_MAX);
+    memory_region_add_subregion_overlap(&das->root, 0, &das->shared_as, 0);
     /* Untranslated, until das_switch() says otherwise */
     memory_region_set_enabled(MEMORY_REGION(&das->iommu), false);
-    memory_region_set_enabled(&das->shared, false);
+    memory_region_set_enabled(&das->shared_as, false);
     das->path = DMAR_DAS_UNTRANSLATED;
     address_space_init(&das->as, &das->root, name);
     return das;
@@ -1738,13 +1755,15 @@ static void dmar_realize(DeviceState *dev, Error **errp)
                              s->downstream, 0,
                              MIN(memory_region_size(s->downstream),
                                  1ull << cfg.hw.haw));
-    memory_region_init(&s->shared_root, OBJECT(s), "vtd-dmar-shared",
+    memory_region_init(&s->shared_as_root, OBJECT(s), "vtd-dmar-shared-as",
                        UINT64_MAX);
-    memory_region_add_subregion_overlap(&s->shared_root, 0, &s->nodmar_mr, 0);
-    memory_region_init_io(&s->shared_msi, OBJECT(s), &dmar_shared_msi_ops, s,
-                          "vtd-dmar-msi", DMAR_MSI_SIZE);
-    memory_region_add_subregion_overlap(&s->shared_root, DMAR_MSI_BASE,
-                                        &s->shared_msi, 1);
+    memory_region_add_subregion_overlap(&s->shared_as_root, 0, &s->nodmar_mr,
+                                        0);
+    memory_region_init_io(&s->shared_as_msi, OBJECT(s),
+                          &dmar_shared_as_msi_ops, s, "vtd-dmar-shared-msi",
+                          DMAR_MSI_SIZE);
+    memory_region_add_subregion_overlap(&s->shared_as_root, DMAR_MSI_BASE,
+                                        &s->shared_as_msi, 1);
     pci_setup_iommu(s->pci_bus, &dmar_pci_iommu_ops, s);
     if (s->primary_bus && s->primary_bus != s->pci_bus) {
         pci_setup_iommu(s->primary_bus, &dmar_pci_iommu_ops, s);
