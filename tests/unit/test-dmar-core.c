@@ -2639,6 +2639,82 @@ static void test_intr_range_edges(void)
     env_destroy(&e);
 }
 
+/* A set of N ranges FIRST..LAST given as pairs */
+static DmarRangeSet range_set(unsigned n, const uint64_t *pairs)
+{
+    DmarRangeSet set;
+
+    dmar_range_set_clear(&set);
+    for (unsigned i = 0; i < n; i++) {
+        dmar_range_set_add(&set, pairs[2 * i], pairs[2 * i + 1]);
+    }
+    return set;
+}
+
+static void test_range_set(void)
+{
+    static const uint64_t pairs[] = {
+        0x1000, 0x1fff,     /* a page */
+        0x3000, 0x3fff,     /* apart from it */
+        0x2000, 0x2fff,     /* touches both: widens the first */
+        0x3800, 0x4fff,     /* overlaps the second */
+    };
+    DmarRangeSet set = range_set(4, pairs), other, empty = range_set(0, NULL);
+
+    g_assert_false(set.all);
+    g_assert_cmpuint(set.n, ==, 2);
+    g_assert_cmphex(set.first[0], ==, 0x1000);
+    g_assert_cmphex(set.last[0], ==, 0x2fff);
+    g_assert_cmphex(set.first[1], ==, 0x3000);
+    g_assert_cmphex(set.last[1], ==, 0x4fff);
+
+    /* a range below one it overlaps widens it downwards */
+    other = range_set(2, (const uint64_t[]) { 0x5000, 0x5fff, 0x4800, 0x57ff });
+    g_assert_cmpuint(other.n, ==, 1);
+    g_assert_cmphex(other.first[0], ==, 0x4800);
+    g_assert_cmphex(other.last[0], ==, 0x5fff);
+
+    /* overlap needs a shared address, not touching */
+    other = range_set(1, (const uint64_t[]) { 0x5000, 0x5fff });
+    g_assert_false(dmar_range_set_overlap(&set, &other));
+    g_assert_false(dmar_range_set_overlap(&other, &set));
+    other = range_set(1, (const uint64_t[]) { 0x0, 0xfff });
+    g_assert_false(dmar_range_set_overlap(&set, &other));
+    other = range_set(1, (const uint64_t[]) { 0x4fff, 0x4fff });
+    g_assert_true(dmar_range_set_overlap(&set, &other));
+    g_assert_true(dmar_range_set_overlap(&other, &set));
+    other = range_set(1, (const uint64_t[]) { 0x0, 0x1000 });
+    g_assert_true(dmar_range_set_overlap(&other, &set));
+    other = range_set(1, (const uint64_t[]) { 0x0, UINT64_MAX });
+    g_assert_true(dmar_range_set_overlap(&set, &other));
+    g_assert_false(dmar_range_set_overlap(&set, &empty));
+
+    /* the top of the space: last + 1 wraps */
+    other = range_set(2, (const uint64_t[]) { UINT64_MAX - 0xfff, UINT64_MAX,
+                                              0, 0xfff });
+    g_assert_cmpuint(other.n, ==, 2);
+    g_assert_false(dmar_range_set_overlap(&set, &other));
+
+    /* full: one more range apart makes it everything */
+    dmar_range_set_clear(&other);
+    for (unsigned i = 0; i < DMAR_RANGE_SET_MAX; i++) {
+        dmar_range_set_add(&other, 0x100000 * (i + 1), 0x100000 * (i + 1));
+    }
+    g_assert_false(other.all);
+    g_assert_false(dmar_range_set_overlap(&set, &other));
+    dmar_range_set_add(&other, 0x100000, 0x100fff);  /* merges: not more */
+    g_assert_false(other.all);
+    dmar_range_set_add(&other, 0x7000, 0x7fff);
+    g_assert_true(other.all);
+    g_assert_true(dmar_range_set_overlap(&set, &other));
+    g_assert_true(dmar_range_set_overlap(&other, &set));
+    g_assert_false(dmar_range_set_overlap(&other, &empty));
+    g_assert_false(dmar_range_set_overlap(&empty, &other));
+    dmar_range_set_clear(&other);
+    g_assert_false(other.all);
+    g_assert_false(dmar_range_set_overlap(&set, &other));
+}
+
 int main(int argc, char **argv)
 {
     PermCase *perm_cases;
@@ -2708,6 +2784,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-core/walk-range/self-ref", test_walk_self_ref);
     g_test_add_func("/dmar-core/walk-range/intr-range",
                     test_walk_intr_range);
+    g_test_add_func("/dmar-core/range-set", test_range_set);
 
     ret = g_test_run();
     for (i = 0; i < n_perm; i++) {

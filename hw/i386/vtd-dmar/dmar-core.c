@@ -566,3 +566,51 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
     *resume = iova;
     return DMAR_WALK_STOPPED;
 }
+
+/* ---- range sets ---- */
+
+void dmar_range_set_clear(DmarRangeSet *set)
+{
+    set->n = 0;
+    set->all = false;
+}
+
+void dmar_range_set_add(DmarRangeSet *set, uint64_t first, uint64_t last)
+{
+    if (set->all) {
+        return;
+    }
+    for (uint32_t i = 0; i < set->n; i++) {
+        /* overlapping or touching (a wrap of last + 1 only keeps apart) */
+        if (first <= set->last[i] + 1 && set->first[i] <= last + 1) {
+            set->first[i] = MIN(set->first[i], first);
+            set->last[i] = MAX(set->last[i], last);
+            return;
+        }
+    }
+    if (set->n == DMAR_RANGE_SET_MAX) {
+        set->all = true;
+        return;
+    }
+    set->first[set->n] = first;
+    set->last[set->n] = last;
+    set->n++;
+}
+
+bool dmar_range_set_overlap(const DmarRangeSet *a, const DmarRangeSet *b)
+{
+    if (a->all) {
+        return b->all || b->n;
+    }
+    if (b->all) {
+        return a->n;
+    }
+    for (uint32_t i = 0; i < a->n; i++) {
+        for (uint32_t j = 0; j < b->n; j++) {
+            if (a->first[i] <= b->last[j] && b->first[j] <= a->last[i]) {
+                return true;
+            }
+        }
+    }
+    return false;
+}

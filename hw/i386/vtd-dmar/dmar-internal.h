@@ -193,19 +193,30 @@ struct DmarState {
      */
     bool drain_pending;
     /*
-     * bql_releases() once the last hold of the BQL in which a device
-     * translated DMA has ended (atomic; written by dmar_translate_cb()
-     * holding the BQL, read by dmar_unit_notify_pending())
+     * The last hold of the BQL in which a device translated DMA, written
+     * by dmar_translate_cb() holding the BQL, read by
+     * dmar_unit_notify_pending() with a sequence count: @bql_dma_seq is
+     * odd while a translation is under way (@bql_dma_depth of them, one
+     * inside another; BQL); @bql_dma_end is the bql_releases() count once
+     * that hold has ended; @bql_dma the addresses (IOVA) of the answers
+     * given in that hold.
      */
+    uint32_t bql_dma_seq;
+    unsigned bql_dma_depth;
     unsigned long bql_dma_end;
+    DmarRangeSet bql_dma;
+    /* What the drain owed waits for: the IOVAs invalidated (@lock) */
+    DmarRangeSet drain_iova;
     /* How many such holds there were, for query-vtd-dmar (BQL) */
     uint64_t bql_dma_holds;
     /*
      * Drains for query-vtd-dmar (@lock): done by a run holding the BQL;
-     * by a run without it: with no such DMA still on its way, found the
-     * BQL free, held for want of either
+     * by a run without it: with no such DMA still on its way, with none
+     * to an invalidated address (spared), found the BQL free, held for
+     * want of any
      */
-    uint64_t drains_bql, drains_quiet, drains_free, drains_held;
+    uint64_t drains_bql, drains_quiet, drains_spared, drains_free;
+    uint64_t drains_held;
     /* The time the callers of held ones waited (@lock) */
     uint64_t drains_held_ns;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */

@@ -382,6 +382,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->deferred_runs = s->qi_deferred_runs;
     q->drains_bql = s->drains_bql;
     q->drains_quiet = s->drains_quiet;
+    q->drains_spared = s->drains_spared;
     q->drains_free = s->drains_free;
     q->drains_held = s->drains_held;
     q->drains_held_ns = s->drains_held_ns;
@@ -576,12 +577,13 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    " runs (%" PRIu64 " deferred)", q->address, q->entries,
                    q->descriptor_width, q->head, q->tail, q->runs,
                    q->deferred_runs);
-    if (q->drains_bql || q->drains_quiet || q->drains_free ||
-        q->drains_held) {
+    if (q->drains_bql || q->drains_quiet || q->drains_spared ||
+        q->drains_free || q->drains_held) {
         monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
-                       PRIu64 " quiet, %" PRIu64 " found it free, %" PRIu64
-                       " held (%" PRIu64 " us waited; %" PRIu64 " holds of "
-                       "the BQL with DMA)", q->drains_bql, q->drains_quiet,
+                       PRIu64 " quiet, %" PRIu64 " spared, %" PRIu64
+                       " found it free, %" PRIu64 " held (%" PRIu64
+                       " us waited; %" PRIu64 " holds of the BQL with DMA)",
+                       q->drains_bql, q->drains_quiet, q->drains_spared,
                        q->drains_free, q->drains_held,
                        q->drains_held_ns / 1000, q->bql_dma_holds);
     }

@@ -164,6 +164,33 @@ static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
                                    uint64_t first, uint64_t last);
 static bool dmar_unmap_pending_locked(DmarState *s);
 
+/*
+ * What the drain owed after an IOTLB invalidation of granularity GRAN
+ * waits for (lock held): DMA to the pages invalidated, all of them for a
+ * domain or global one (and a PASID-based one); none for a request the
+ * unit refused (GRAN 0), which invalidated nothing.
+ */
+static void dmar_drain_owe(DmarState *s, unsigned gran, uint64_t addr,
+                           unsigned am)
+{
+    if (!s->dma_drain) {
+        return;
+    }
+    if (gran == DMAR_IOTLB_PAGE) {
+        dmar_range_set_add(&s->drain_iova, addr,
+                           addr + (DMAR_PAGE_SIZE << am) - 1);
+    } else if (gran) {
+        dmar_range_set_add(&s->drain_iova, 0, UINT64_MAX);
+    }
+}
+
+/* The drain owed is done (lock held) */
+static void dmar_drain_done(DmarState *s)
+{
+    s->drain_pending = false;
+    dmar_range_set_clear(&s->drain_iova);
+}
+
 /* DmarUnitHooks.event: called inside unit calls, with the lock held. */
 static void dmar_unit_event(void *opaque, const DmarEvent *ev)
 {
@@ -190,6 +217,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
                              ev->iotlb.am, ev->iotlb.dropped);
         /* Linux asks for the drain on every one (DR/DW): always drain */
         s->drain_pending |= s->dma_drain;
+        dmar_drain_owe(s, ev->iotlb.gran, ev->iotlb.addr, ev->iotlb.am);
         break;
     case DMAR_EV_FLUSH_ALL:
         trace_dmar_cache_flush_all(ev->flush.dropped);
@@ -250,6 +278,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
         s->drain_pending |= s->dma_drain;
+        dmar_drain_owe(s, DMAR_IOTLB_GLOBAL, 0, 0);
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -289,6 +318,46 @@ static bool dmar_bql_hold_ended(unsigned long end)
 }
 
 /*
+ * The last hold of the BQL with DMA, as a queue run without the BQL reads
+ * it (dmar_bql_dma_read())
+ */
+typedef struct DmarBqlDma {
+    unsigned long end;
+    DmarRangeSet iova;
+} DmarBqlDma;
+
+/*
+ * Read the record of the last hold of the BQL in which a device
+ * translated DMA (lock held, after a full barrier). False when a
+ * translation is under way, or the record kept changing: then END is the
+ * count once the hold now under way (if any) has ended.
+ */
+static bool dmar_bql_dma_read(DmarState *s, DmarBqlDma *dma)
+{
+    for (unsigned tries = 0; tries < 4; tries++) {
+        uint32_t seq = qatomic_load_acquire(&s->bql_dma_seq);
+
+        if (seq & 1) {
+            break;
+        }
+        dma->end = qatomic_read(&s->bql_dma_end);
+        dma->iova.all = qatomic_read(&s->bql_dma.all);
+        dma->iova.n = MIN(qatomic_read(&s->bql_dma.n), DMAR_RANGE_SET_MAX);
+        for (uint32_t i = 0; i < dma->iova.n; i++) {
+            dma->iova.first[i] = qatomic_read_u64(&s->bql_dma.first[i]);
+            dma->iova.last[i] = qatomic_read_u64(&s->bql_dma.last[i]);
+        }
+        /* The record before the count again: pairs with the finish */
+        smp_rmb();
+        if (qatomic_read(&s->bql_dma_seq) == seq) {
+            return true;
+        }
+    }
+    dma->end = bql_releases() + 1;
+    return false;
+}
+
+/*
  * May a wait complete, as far as the glue goes (lock held)? Not while
  * notifiers have invalidations to hear of, nor while a drain is owed.
  *
@@ -297,47 +366,50 @@ static bool dmar_bql_hold_ended(unsigned long end)
  * BQL in which a device translated before an IOTLB invalidation has
  * ended, none of that DMA is still on its way. A queue run under the BQL
  * drains by itself. An IQT write's run without it (dmar_mmio_write())
- * needs nothing if the last hold in which a device translated DMA has
- * ended (bql_dma_end, see dmar_translate_cb()); else it tries the BQL:
+ * reads the record of the last hold in which a device translated DMA
+ * (dmar_bql_dma_read(), dmar_bql_dma_begin()), and needs nothing if that
+ * hold has ended, or if none of the answers given in it covers a page
+ * invalidated since the last wait (drain_iova); else it tries the BQL:
  * free, that hold has ended too; taken, the wait is held, and its caller
- * waits for the hold to end (dmar_reg_write()).
- *
- * The first translation in each hold stores the count its end will make,
- * then a full barrier, then looks up; a run invalidates, then a full
- * barrier, then reads it. So a run that misses a hold's store has
- * invalidated before every lookup of that hold (and of every later one),
- * and one that sees it waits for it to end.
+ * waits for the hold to end (dmar_reg_write()), then asks again.
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
     DmarState *s = opaque;
+    DmarBqlDma dma;
 
-    if (s->drain_pending) {
-        if (bql_locked()) {
-            /*
-             * This hold may be a device's DMA into our window, with DMA
-             * of its own still on its way; it drains as it always did
-             */
-            s->drain_pending = false;
-            s->drains_bql++;
+    if (!s->drain_pending) {
+        /* nothing owed for a drain */
+    } else if (bql_locked()) {
+        /*
+         * This hold may be a device's DMA into our window, with DMA of its
+         * own still on its way; it drains as it always did
+         */
+        dmar_drain_done(s);
+        s->drains_bql++;
+    } else {
+        /* The invalidations before the count: pairs with the lookup */
+        smp_mb();
+        if (!dmar_bql_dma_read(s, &dma)) {
+            /* a translation under way: try the BQL */
+        } else if (dmar_bql_hold_ended(dma.end)) {
+            dmar_drain_done(s);
+            s->drains_quiet++;
+        } else if (!dmar_range_set_overlap(&dma.iova, &s->drain_iova)) {
+            /* that hold's DMA goes to no page invalidated since the wait */
+            dmar_drain_done(s);
+            s->drains_spared++;
+        }
+        if (!s->drain_pending) {
+            /* done */
+        } else if (bql_trylock()) {
+            bql_unlock();
+            dmar_drain_done(s);
+            s->drains_free++;
         } else {
-            unsigned long end;
-
-            /* The invalidations before the count: pairs with the lookup */
-            smp_mb();
-            end = qatomic_read(&s->bql_dma_end);
-            if (dmar_bql_hold_ended(end)) {
-                s->drain_pending = false;
-                s->drains_quiet++;
-            } else if (bql_trylock()) {
-                bql_unlock();
-                s->drain_pending = false;
-                s->drains_free++;
-            } else {
-                s->drains_held++;
-                dmar_drain_held = true;
-                dmar_drain_end = end;
-            }
+            s->drains_held++;
+            dmar_drain_held = true;
+            dmar_drain_end = dma.end;
         }
     }
     return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
@@ -875,6 +947,56 @@ static void dmar_count_hit(DmarDevAS *das)
     }
 }
 
+/*
+ * A translation holding the BQL begins: the record's count odd, then a
+ * full barrier, then the lookup; a queue run invalidates, then a full
+ * barrier, then reads the count. So a run that reads an even count that
+ * does not change while it reads the record has invalidated before every
+ * lookup that began after it, and every translation that began before is
+ * in the record, with its answer. The first translation of a hold starts
+ * its record afresh. A translation inside another (its fault event's
+ * message written to a device that does DMA at once) only adds its
+ * answer: the count stays odd until the outer one ends.
+ */
+static void dmar_bql_dma_begin(DmarState *s)
+{
+    unsigned long end = bql_releases() + 1;
+
+    if (s->bql_dma_depth++) {
+        return;
+    }
+    qatomic_set(&s->bql_dma_seq, s->bql_dma_seq + 1);
+    /* The odd count before the lookup: pairs with the queue run's */
+    smp_mb();
+    if (s->bql_dma_end != end) {
+        qatomic_set(&s->bql_dma_end, end);
+        dmar_range_set_clear(&s->bql_dma);
+        s->bql_dma_holds++;
+    }
+}
+
+/*
+ * ... and ends with the IOVAs of its answer T recorded (NULL: none, no
+ * DMA): all of its leaf's page where the answer is a piece of a larger
+ * page (around the interrupt range, or cut by a protected memory
+ * region), since an invalidation anywhere in that page reaches it.
+ */
+static void dmar_bql_dma_finish(DmarState *s, const DmarTranslation *t)
+{
+    if (t) {
+        uint64_t mask = t->mask;
+
+        if (t->level >= 1 && t->level <= 3) {
+            mask |= (DMAR_PAGE_SIZE << (9 * (t->level - 1))) - 1;
+        }
+        dmar_range_set_add(&s->bql_dma, t->iova & ~mask, t->iova | mask);
+    }
+    if (--s->bql_dma_depth) {
+        return;
+    }
+    qatomic_store_release(&s->bql_dma_seq, s->bql_dma_seq + 1);
+}
+
 static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
                                        IOMMUAccessFlags flag, int iommu_idx)
 {
@@ -891,22 +1013,16 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         .perm = IOMMU_NONE,
     };
     DmarTranslation t;
-    bool ok, hit = true, untranslated = false;
+    bool ok, hit = true, untranslated = false, bql_dma;
 
     /*
-     * DMA translated holding the BQL is what a drain waits for: the first
-     * translation of each hold says so, before its lookup
+     * DMA translated holding the BQL is what a drain waits for: each such
+     * translation says so before its lookup, and records its answer
      * (dmar_unit_notify_pending()).
      */
-    if (s->dma_drain && bql_locked()) {
-        unsigned long end = bql_releases() + 1;
-
-        if (qatomic_read(&s->bql_dma_end) != end) {
-            qatomic_set(&s->bql_dma_end, end);
-            s->bql_dma_holds++;
-            /* The count before the lookup: pairs with the queue run's */
-            smp_mb();
-        }
+    bql_dma = s->dma_drain && bql_locked();
+    if (bql_dma) {
+        dmar_bql_dma_begin(s);
     }
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
@@ -928,6 +1044,9 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         r.translated_addr = t.pa;
         r.addr_mask = t.mask;
         r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
+    }
+    if (bql_dma) {
+        dmar_bql_dma_finish(s, ok ? &t : NULL);
     }
     if (!untranslated) {
         trace_dmar_translate(req.sid, addr,
@@ -1777,7 +1896,7 @@ static void dmar_reset_state(DmarState *s)
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_reset(&s->unit));
-        s->drain_pending = false;
+        dmar_drain_done(s);
     }
     dmar_run_actions(s, act, false);
 }
