@@ -1661,10 +1661,11 @@ class Run:
         self.add("drains", "PASS" if need else "FAIL",
                  "%d by runs holding the BQL; by runs without it: %d with "
                  "no DMA under the BQL to wait for, %d with none to an "
-                 "invalidated page, %d found it free, %d waits held (%.1f "
-                 "ms waited); %d holds of the BQL with DMA" % (
+                 "invalidated page, %d found it free, %d waits held, %d "
+                 "for a translation under way (%.1f ms waited); %d holds "
+                 "of the BQL with DMA" % (
                      n["bql"], n["quiet"], n["spared"], n["free"], n["held"],
-                     n["held-ns"] / 1e6, n["holds"]))
+                     n["busy"], n["held-ns"] / 1e6, n["holds"]))
 
     def _pmr_query(self, cfg):
         """Check "pmr-query" when query-vtd-dmar shows a unit's PMRs (its
@@ -1914,11 +1915,12 @@ SCALE_WORKERS = 4
 
 def drain_counts(info):
     """The drain counts of query-vtd-dmar's answer INFO, summed over its
-    units, by kind (bql, quiet, spared, free, held, held-ns), and the
+    units, by kind (bql, quiet, spared, free, held, busy, held-ns), and the
     holds of the BQL in which a device translated DMA (holds); 0 for
     those an older build does not have."""
     n = {k: sum(u["queue"].get("drains-" + k, 0) for u in info)
-         for k in ("bql", "quiet", "spared", "free", "held", "held-ns")}
+         for k in ("bql", "quiet", "spared", "free", "held", "busy",
+                   "held-ns")}
     n["holds"] = sum(u["queue"].get("bql-dma-holds", 0) for u in info)
     return n
 

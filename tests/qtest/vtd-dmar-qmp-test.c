@@ -305,7 +305,7 @@ static void assert_queue(QDmar *d, QDict *q)
         "enabled", "address", "entries", "descriptor-width", "head", "tail",
         "error", "error-info", "runs", "deferred-runs", "drains-bql",
         "drains-quiet", "drains-spared", "drains-free", "drains-held",
-        "drains-held-ns",
+        "drains-busy", "drains-held-ns",
         "bql-dma-holds", NULL,
     };
     QDict *iq = qdict_get_qdict(q, "queue");
@@ -1956,16 +1956,17 @@ static GPtrArray *info_lines(QDict *q)
         num(iq, "runs"), num(iq, "deferred-runs")));
     if (num(iq, "drains-bql") || num(iq, "drains-quiet") ||
         num(iq, "drains-spared") || num(iq, "drains-free") ||
-        num(iq, "drains-held")) {
+        num(iq, "drains-held") || num(iq, "drains-busy")) {
         char *l = g_ptr_array_steal_index(w, w->len - 1);
 
         g_ptr_array_add(w, g_strdup_printf(
             "%s, drains: %" PRIu64 " holding the BQL, %" PRIu64 " quiet, %"
-            PRIu64 " spared, %" PRIu64 " found it free, %" PRIu64 " held (%"
-            PRIu64 " us waited; %" PRIu64 " holds of the BQL with DMA)", l,
+            PRIu64 " spared, %" PRIu64 " found it free, %" PRIu64 " held, %"
+            PRIu64 " busy (%" PRIu64 " us waited; %" PRIu64 " holds of the "
+            "BQL with DMA)", l,
             num(iq, "drains-bql"), num(iq, "drains-quiet"),
             num(iq, "drains-spared"), num(iq, "drains-free"),
-            num(iq, "drains-held"),
+            num(iq, "drains-held"), num(iq, "drains-busy"),
             num(iq, "drains-held-ns") / 1000, num(iq, "bql-dma-holds")));
         g_free(l);
     }

@@ -494,7 +494,7 @@ static void test_queue_iqa_haw(void)
 
 /* query-vtd-dmar's drain counts */
 typedef struct {
-    uint64_t bql, quiet, spared, free, held, held_ns;
+    uint64_t bql, quiet, spared, free, held, busy, held_ns;
 } Drains;
 
 static Drains drains(QDmar *d)
@@ -504,6 +504,7 @@ static Drains drains(QDmar *d)
                       dmar_queue_stat(d, "drains-spared"),
                       dmar_queue_stat(d, "drains-free"),
                       dmar_queue_stat(d, "drains-held"),
+                      dmar_queue_stat(d, "drains-busy"),
                       dmar_queue_stat(d, "drains-held-ns") };
 }
 
@@ -517,6 +518,7 @@ static void assert_drains(QDmar *d, Drains before, uint64_t bql)
     g_assert_cmpuint(now.spared, ==, before.spared);
     g_assert_cmpuint(now.free, ==, before.free);
     g_assert_cmpuint(now.held, ==, before.held);
+    g_assert_cmpuint(now.busy, ==, before.busy);
     g_assert_cmpuint(now.held_ns, ==, before.held_ns);
 }
 

@@ -494,9 +494,12 @@ static void test_scope(const void *opaque)
         g_assert_cmpuint(ev->iotlb.gran, ==, c->gran);
         g_assert_cmphex(ev->iotlb.did, ==, c->qi ? (c->lo >> 16) & 0xffff
                                                  : (c->lo >> 32) & 0xffff);
-        g_assert_cmpuint(ev->iotlb.am, ==, c->hi & 0x3f);
         if (c->gran == GRAN_PAGE) {
-            g_assert_cmphex(ev->iotlb.addr, ==, c->want[0].first);
+            g_assert_cmphex(ev->iotlb.first, ==, c->want[0].first);
+            g_assert_cmphex(ev->iotlb.last, ==, c->want[0].last);
+        } else if (c->gran) {
+            g_assert_cmphex(ev->iotlb.first, ==, 0);
+            g_assert_cmphex(ev->iotlb.last, ==, UINT64_MAX);
         }
         g_assert_cmpuint(fx_count(f, DMAR_EV_CC_INV), ==, 0);
     }

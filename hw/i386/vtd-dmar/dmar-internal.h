@@ -213,10 +213,10 @@ struct DmarState {
      * Drains for query-vtd-dmar (@lock): done by a run holding the BQL;
      * by a run without it: with no such DMA still on its way, with none
      * to an invalidated address (spared), found the BQL free, held for
-     * want of any
+     * want of any; held waiting for a translation under way (busy)
      */
     uint64_t drains_bql, drains_quiet, drains_spared, drains_free;
-    uint64_t drains_held;
+    uint64_t drains_held, drains_busy;
     /* The time the callers of held ones waited (@lock) */
     uint64_t drains_held_ns;
     /* Queue runs for query-vtd-dmar (@lock): all, those in qi_bh */

@@ -385,6 +385,7 @@ static VtdDmarInfo *dmar_info(DmarState *s)
     q->drains_spared = s->drains_spared;
     q->drains_free = s->drains_free;
     q->drains_held = s->drains_held;
+    q->drains_busy = s->drains_busy;
     q->drains_held_ns = s->drains_held_ns;
     q->bql_dma_holds = s->bql_dma_holds;
     info->queue = q;
@@ -578,13 +579,14 @@ static void hmp_print_unit(Monitor *mon, const VtdDmarInfo *i)
                    q->descriptor_width, q->head, q->tail, q->runs,
                    q->deferred_runs);
     if (q->drains_bql || q->drains_quiet || q->drains_spared ||
-        q->drains_free || q->drains_held) {
+        q->drains_free || q->drains_held || q->drains_busy) {
         monitor_printf(mon, ", drains: %" PRIu64 " holding the BQL, %"
                        PRIu64 " quiet, %" PRIu64 " spared, %" PRIu64
-                       " found it free, %" PRIu64 " held (%" PRIu64
-                       " us waited; %" PRIu64 " holds of the BQL with DMA)",
+                       " found it free, %" PRIu64 " held, %" PRIu64
+                       " busy (%" PRIu64 " us waited; %" PRIu64
+                       " holds of the BQL with DMA)",
                        q->drains_bql, q->drains_quiet, q->drains_spared,
-                       q->drains_free, q->drains_held,
+                       q->drains_free, q->drains_held, q->drains_busy,
                        q->drains_held_ns / 1000, q->bql_dma_holds);
     }
     if (q->error) {

@@ -183,6 +183,7 @@ static unsigned inv_iotlb(DmarUnit *u, unsigned gran, uint16_t did,
                           uint64_t addr, unsigned am)
 {
     DmarEvent ev = { .kind = DMAR_EV_IOTLB_INV };
+    uint64_t first = 0, last = UINT64_MAX;
     uint32_t n = 0;
 
     if (gran == DMAR_IOTLB_PAGE && am > FIELD_EX64(dmar_unit_cap(u), CAP,
@@ -197,20 +198,22 @@ static unsigned inv_iotlb(DmarUnit *u, unsigned gran, uint16_t did,
         break;
     case DMAR_IOTLB_DOMAIN:
         n = dmar_iotlb_flush_domain(&u->iotlb, did);
-        unmap_did(u, did, 0, UINT64_MAX);
+        unmap_did(u, did, first, last);
         break;
     case DMAR_IOTLB_PAGE:
         n = dmar_iotlb_flush_pages(&u->iotlb, did, addr, am);
         /* am <= MAMV here: the 2^am pages around addr */
-        addr &= ~((DMAR_PAGE_SIZE << am) - 1);
-        unmap_did(u, did, addr, addr + (DMAR_PAGE_SIZE << am) - 1);
+        first = addr & ~((DMAR_PAGE_SIZE << am) - 1);
+        last = first + (DMAR_PAGE_SIZE << am) - 1;
+        unmap_did(u, did, first, last);
         break;
     default:
         dmar_unit_log(u, DMAR_LOG_GUEST_ERROR, "vtd-dmar: IOTLB "
                       "invalidation with reserved granularity %u\n", gran);
         gran = 0;
+        last = 0;
     }
-    ev.iotlb = (typeof(ev.iotlb)) { gran, did, addr, am, n };
+    ev.iotlb = (typeof(ev.iotlb)) { gran, did, first, last, n };
     dmar_unit_emit(u, &ev);
     return gran;
 }

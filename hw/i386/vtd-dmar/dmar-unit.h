@@ -148,10 +148,9 @@ typedef struct DmarEvent {
             uint32_t dropped;
         } cc;
         struct {
-            unsigned gran;
+            unsigned gran;  /* granularity done; 0: invalid request */
             uint16_t did;
-            uint64_t addr;
-            unsigned am;
+            uint64_t first, last;   /* the IOVAs reached (gran not 0) */
             uint32_t dropped;
         } iotlb;
         struct {

@@ -165,22 +165,15 @@ static void dmar_devtlb_inv_locked(DmarState *s, uint16_t sid,
 static bool dmar_unmap_pending_locked(DmarState *s);
 
 /*
- * What the drain owed after an IOTLB invalidation of granularity GRAN
- * waits for (lock held): DMA to the pages invalidated, all of them for a
- * domain or global one (and a PASID-based one); none for a request the
- * unit refused (GRAN 0), which invalidated nothing.
+ * An IOTLB invalidation owes a drain (lock held): Linux asks for one on
+ * every wait after it (DR/DW), so the unit always drains. The drain waits
+ * for DMA to the IOVAs invalidated, FIRST to LAST.
  */
-static void dmar_drain_owe(DmarState *s, unsigned gran, uint64_t addr,
-                           unsigned am)
+static void dmar_drain_owe(DmarState *s, uint64_t first, uint64_t last)
 {
-    if (!s->dma_drain) {
-        return;
-    }
-    if (gran == DMAR_IOTLB_PAGE) {
-        dmar_range_set_add(&s->drain_iova, addr,
-                           addr + (DMAR_PAGE_SIZE << am) - 1);
-    } else if (gran) {
-        dmar_range_set_add(&s->drain_iova, 0, UINT64_MAX);
+    if (s->dma_drain) {
+        s->drain_pending = true;
+        dmar_range_set_add(&s->drain_iova, first, last);
     }
 }
 
@@ -213,11 +206,12 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
                         ev->cc.dropped);
         break;
     case DMAR_EV_IOTLB_INV:
-        trace_dmar_iotlb_inv(ev->iotlb.gran, ev->iotlb.did, ev->iotlb.addr,
-                             ev->iotlb.am, ev->iotlb.dropped);
-        /* Linux asks for the drain on every one (DR/DW): always drain */
-        s->drain_pending |= s->dma_drain;
-        dmar_drain_owe(s, ev->iotlb.gran, ev->iotlb.addr, ev->iotlb.am);
+        trace_dmar_iotlb_inv(ev->iotlb.gran, ev->iotlb.did, ev->iotlb.first,
+                             ev->iotlb.last, ev->iotlb.dropped);
+        if (ev->iotlb.gran) {
+            /* a request the unit refused invalidated nothing */
+            dmar_drain_owe(s, ev->iotlb.first, ev->iotlb.last);
+        }
         break;
     case DMAR_EV_FLUSH_ALL:
         trace_dmar_cache_flush_all(ev->flush.dropped);
@@ -277,8 +271,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_PIOTLB_INV:
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
-        s->drain_pending |= s->dma_drain;
-        dmar_drain_owe(s, DMAR_IOTLB_GLOBAL, 0, 0);
+        dmar_drain_owe(s, 0, UINT64_MAX);
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -306,10 +299,13 @@ static void dmar_unit_log(void *opaque, DmarLogKind kind, const char *msg)
 
 /*
  * Set when this thread's queue run held a wait for a drain, with the
- * bql_releases() count it waits for (dmar_reg_write())
+ * bql_releases() count it waits for, or, when it found a translation
+ * under way (busy), the record's count that translation will change
+ * (dmar_reg_write())
  */
-static __thread bool dmar_drain_held;
+static __thread bool dmar_drain_held, dmar_drain_busy;
 static __thread unsigned long dmar_drain_end;
+static __thread uint32_t dmar_drain_seq;
 
 /* Has the BQL been let go since bql_releases() read END - 1? */
 static bool dmar_bql_hold_ended(unsigned long end)
@@ -322,6 +318,7 @@ static bool dmar_bql_hold_ended(unsigned long end)
  * it (dmar_bql_dma_read())
  */
 typedef struct DmarBqlDma {
+    uint32_t seq;
     unsigned long end;
     DmarRangeSet iova;
 } DmarBqlDma;
@@ -329,14 +326,16 @@ typedef struct DmarBqlDma {
 /*
  * Read the record of the last hold of the BQL in which a device
  * translated DMA (lock held, after a full barrier). False when a
- * translation is under way, or the record kept changing: then END is the
- * count once the hold now under way (if any) has ended.
+ * translation is under way, or the record kept changing: then SEQ is the
+ * record's count as last read, and END the count once the hold now under
+ * way (if any) has ended.
  */
 static bool dmar_bql_dma_read(DmarState *s, DmarBqlDma *dma)
 {
     for (unsigned tries = 0; tries < 4; tries++) {
         uint32_t seq = qatomic_load_acquire(&s->bql_dma_seq);
 
+        dma->seq = seq;
         if (seq & 1) {
             break;
         }
@@ -371,12 +370,15 @@ static bool dmar_bql_dma_read(DmarState *s, DmarBqlDma *dma)
  * hold has ended, or if none of the answers given in it covers a page
  * invalidated since the last wait (drain_iova); else it tries the BQL:
  * free, that hold has ended too; taken, the wait is held, and its caller
- * waits for the hold to end (dmar_reg_write()), then asks again.
+ * waits for the hold to end (dmar_reg_write()), then asks again. If it
+ * could not read the record (a translation under way: busy), its caller
+ * waits for that translation to end instead, then asks again.
  */
 static bool dmar_unit_notify_pending(void *opaque)
 {
     DmarState *s = opaque;
     DmarBqlDma dma;
+    bool busy;
 
     if (!s->drain_pending) {
         /* nothing owed for a drain */
@@ -390,7 +392,8 @@ static bool dmar_unit_notify_pending(void *opaque)
     } else {
         /* The invalidations before the count: pairs with the lookup */
         smp_mb();
-        if (!dmar_bql_dma_read(s, &dma)) {
+        busy = !dmar_bql_dma_read(s, &dma);
+        if (busy) {
             /* a translation under way: try the BQL */
         } else if (dmar_bql_hold_ended(dma.end)) {
             dmar_drain_done(s);
@@ -407,9 +410,15 @@ static bool dmar_unit_notify_pending(void *opaque)
             dmar_drain_done(s);
             s->drains_free++;
         } else {
-            s->drains_held++;
+            if (busy) {
+                s->drains_busy++;
+            } else {
+                s->drains_held++;
+            }
             dmar_drain_held = true;
+            dmar_drain_busy = busy;
             dmar_drain_end = dma.end;
+            dmar_drain_seq = dma.seq;
         }
     }
     return dmar_unmap_pending_locked(s) || s->unmap_flushing ||
@@ -585,16 +594,34 @@ static uint64_t dmar_mmio_read(void *opaque, hwaddr off, unsigned size)
  */
 #define DMAR_DRAIN_SPINS    4096
 
-/* Wait, a bounded time, for the count END; true when it came */
-static bool dmar_drain_wait(unsigned long end)
+/*
+ * Has what a held drain waits for come: the hold's end (bql_releases() at
+ * END), or for a busy one, also the end of the translation under way (the
+ * record's count moved on from SEQ, and even: the record can be read)?
+ */
+static bool dmar_drain_came(DmarState *s, bool busy, unsigned long end,
+                            uint32_t seq)
+{
+    uint32_t now;
+
+    if (dmar_bql_hold_ended(end)) {
+        return true;
+    }
+    now = qatomic_read(&s->bql_dma_seq);
+    return busy && now != seq && !(now & 1);
+}
+
+/* Wait a bounded time for it; true when it came */
+static bool dmar_drain_wait(DmarState *s, bool busy, unsigned long end,
+                            uint32_t seq)
 {
     for (unsigned i = 0; i < DMAR_DRAIN_SPINS; i++) {
-        if (dmar_bql_hold_ended(end)) {
+        if (dmar_drain_came(s, busy, end, seq)) {
             return true;
         }
         cpu_relax();
     }
-    return dmar_bql_hold_ended(end);
+    return dmar_drain_came(s, busy, end, seq);
 }
 
 static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
@@ -609,10 +636,10 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
     }
     /*
      * A run without the BQL held a wait for a drain, and nothing else:
-     * wait for the hold to end, then go on without the BQL, as long as
-     * the queue asks for nothing else (DMAR_QI_SYNC_RUNS more runs at
-     * most; then, or if the hold does not end, under the BQL as any
-     * other run, which bounds its own)
+     * wait for the hold (or the busy translation) to end, then go on
+     * without the BQL, as long as the queue asks for nothing else
+     * (DMAR_QI_SYNC_RUNS more runs at most; then, or if the hold does not
+     * end, under the BQL as any other run, which bounds its own)
      */
     while (dmar_drain_held) {
         dmar_drain_held = false;
@@ -621,7 +648,8 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
             runs++ == DMAR_QI_SYNC_RUNS) {
             break;
         }
-        if (!dmar_drain_wait(dmar_drain_end)) {
+        if (!dmar_drain_wait(s, dmar_drain_busy, dmar_drain_end,
+                             dmar_drain_seq)) {
             break;
         }
         WITH_QEMU_LOCK_GUARD(&s->lock) {
@@ -960,11 +988,12 @@ static void dmar_count_hit(DmarDevAS *das)
  */
 static void dmar_bql_dma_begin(DmarState *s)
 {
-    unsigned long end = bql_releases() + 1;
+    unsigned long end;
 
     if (s->bql_dma_depth++) {
         return;
     }
+    end = bql_releases() + 1;
     qatomic_set(&s->bql_dma_seq, s->bql_dma_seq + 1);
     /* The odd count before the lookup: pairs with the queue run's */
     smp_mb();
