@@ -415,6 +415,9 @@ static bool dmar_unit_notify_pending(void *opaque)
             } else {
                 s->drains_held++;
             }
+            trace_dmar_drain_hold(busy, !busy && dma.iova.all,
+                                  busy ? 0 : dma.iova.n, s->drain_iova.all,
+                                  s->drain_iova.n);
             dmar_drain_held = true;
             dmar_drain_busy = busy;
             dmar_drain_end = dma.end;
@@ -629,6 +632,7 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
 {
     unsigned act, runs = 0;
     int64_t t0 = 0;
+    bool came;
 
     WITH_QEMU_LOCK_GUARD(&s->lock) {
         act = dmar_unit_done_locked(s, dmar_unit_write(&s->unit, off, val,
@@ -648,8 +652,10 @@ static void dmar_reg_write(DmarState *s, hwaddr off, uint64_t val,
             runs++ == DMAR_QI_SYNC_RUNS) {
             break;
         }
-        if (!dmar_drain_wait(s, dmar_drain_busy, dmar_drain_end,
-                             dmar_drain_seq)) {
+        came = dmar_drain_wait(s, dmar_drain_busy, dmar_drain_end,
+                               dmar_drain_seq);
+        trace_dmar_drain_wait(came, dmar_drain_busy, runs);
+        if (!came) {
             break;
         }
         WITH_QEMU_LOCK_GUARD(&s->lock) {
