@@ -2431,6 +2431,55 @@ static void group_put(DmarIotlb *t, uint16_t sid, uint16_t did,
 }
 
 /*
+ * A hit tells the domain-id of the entry that answered, on both paths:
+ * a block's page (the lock-free one answering for the run of two pages
+ * around it), and single entries of every level; a miss leaves *DID
+ * alone.
+ */
+static void test_hit_did(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+    DmarTranslation out;
+    DmarIotlb t;
+    uint16_t did;
+
+    dmar_iotlb_init(&t, 64);
+    t.runs = true;
+    leaf[0] = 0x20000 | DMAR_PERM_RW;
+    leaf[1] = 0x21000 | DMAR_PERM_RW;
+    dmar_iotlb_insert_group(&t, SKEY(1), 0x33, 0, leaf);
+    iotlb_put(&t, 1, 0x44, 0x100000, 0xa000, 1, DMAR_PERM_R);
+    iotlb_put(&t, 1, 0x55, 0x40200000, 0x80000000, 2, DMAR_PERM_RW);
+    iotlb_put(&t, 2, 0x66, 0x80000000, 0x40000000, 3, DMAR_PERM_W);
+    for (unsigned shared = 0; shared < 2; shared++) {
+        static const struct {
+            uint16_t sid;
+            uint64_t iova;
+            uint16_t did;
+        } want[] = {
+            { 1, 0x1234, 0x33 }, { 1, 0x100000, 0x44 },
+            { 1, 0x40212345, 0x55 }, { 2, 0xbfffffff, 0x66 },
+        };
+
+        for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
+            did = 0xffff;
+            g_assert_true(shared ?
+                dmar_iotlb_lookup_shared_did(&t, SKEY(want[i].sid),
+                                             want[i].iova, &out, &did) :
+                dmar_iotlb_lookup_did(&t, SKEY(want[i].sid), want[i].iova,
+                                      &out, &did));
+            g_assert_cmphex(did, ==, want[i].did);
+        }
+        did = 0xffff;
+        g_assert_false(shared ?
+            dmar_iotlb_lookup_shared_did(&t, SKEY(3), 0x1000, &out, &did) :
+            dmar_iotlb_lookup_did(&t, SKEY(3), 0x1000, &out, &did));
+        g_assert_cmphex(did, ==, 0xffff);
+    }
+    dmar_iotlb_destroy(&t);
+}
+
+/*
  * Every kind of flush ends its entries' lock-free hits. A flush that
  * leaves the ways alone also makes every older entry give up to the
  * locked path (only flush records tell whether it is stale), until a
@@ -3082,6 +3131,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-cache/iotlb/group-flush-range",
                     test_iotlb_group_flush_range);
     g_test_add_func("/dmar-cache/iotlb/shared/hit", test_shared_hit);
+    g_test_add_func("/dmar-cache/iotlb/hit-did", test_hit_did);
     g_test_add_data_func("/dmar-cache/iotlb/shared/flush", &(bool){ false },
                          test_shared_flush);
     g_test_add_data_func("/dmar-cache/iotlb/shared/flush-group",

@@ -2646,7 +2646,8 @@ static DmarRangeSet range_set(unsigned n, const uint64_t *pairs)
 
     dmar_range_set_clear(&set);
     for (unsigned i = 0; i < n; i++) {
-        dmar_range_set_add(&set, pairs[2 * i], pairs[2 * i + 1]);
+        dmar_range_set_add(&set, DMAR_RANGE_ANY, pairs[2 * i],
+                           pairs[2 * i + 1]);
     }
     return set;
 }
@@ -2698,13 +2699,15 @@ static void test_range_set(void)
     /* full: one more range apart makes it everything */
     dmar_range_set_clear(&other);
     for (unsigned i = 0; i < DMAR_RANGE_SET_MAX; i++) {
-        dmar_range_set_add(&other, 0x100000 * (i + 1), 0x100000 * (i + 1));
+        dmar_range_set_add(&other, DMAR_RANGE_ANY, 0x100000 * (i + 1),
+                           0x100000 * (i + 1));
     }
     g_assert_false(other.all);
     g_assert_false(dmar_range_set_overlap(&set, &other));
-    dmar_range_set_add(&other, 0x100000, 0x100fff);  /* merges: not more */
+    /* merges: not more */
+    dmar_range_set_add(&other, DMAR_RANGE_ANY, 0x100000, 0x100fff);
     g_assert_false(other.all);
-    dmar_range_set_add(&other, 0x7000, 0x7fff);
+    dmar_range_set_add(&other, DMAR_RANGE_ANY, 0x7000, 0x7fff);
     g_assert_true(other.all);
     g_assert_true(dmar_range_set_overlap(&set, &other));
     g_assert_true(dmar_range_set_overlap(&other, &set));
@@ -2713,6 +2716,48 @@ static void test_range_set(void)
     dmar_range_set_clear(&other);
     g_assert_false(other.all);
     g_assert_false(dmar_range_set_overlap(&set, &other));
+}
+
+/* Ranges of a domain (tag: domain-id + 1), or of any */
+static void test_range_set_tags(void)
+{
+    DmarRangeSet d1, d2, any;
+
+    dmar_range_set_clear(&d1);
+    dmar_range_set_clear(&d2);
+    dmar_range_set_clear(&any);
+    /* the same addresses of two domains keep apart, and so do touching */
+    dmar_range_set_add(&d1, 1, 0x1000, 0x1fff);
+    dmar_range_set_add(&d1, 2, 0x1000, 0x1fff);
+    dmar_range_set_add(&d1, 2, 0x2000, 0x2fff);
+    g_assert_cmpuint(d1.n, ==, 2);
+    g_assert_cmpuint(d1.tag[0], ==, 1);
+    g_assert_cmphex(d1.last[0], ==, 0x1fff);
+    g_assert_cmpuint(d1.tag[1], ==, 2);
+    g_assert_cmphex(d1.first[1], ==, 0x1000);
+    g_assert_cmphex(d1.last[1], ==, 0x2fff);
+
+    /* DMA of domain 1 against an invalidation of domain 3: apart */
+    dmar_range_set_clear(&d1);
+    dmar_range_set_add(&d1, 1, 0x1000, 0x1fff);
+    dmar_range_set_add(&d2, 3, 0, UINT64_MAX);
+    g_assert_false(dmar_range_set_overlap(&d1, &d2));
+    g_assert_false(dmar_range_set_overlap(&d2, &d1));
+    /* ... of domain 1: they meet */
+    dmar_range_set_add(&d2, 1, 0x1800, 0x1800);
+    g_assert_true(dmar_range_set_overlap(&d1, &d2));
+    g_assert_true(dmar_range_set_overlap(&d2, &d1));
+    /* a range of any domain meets every domain's, on either side */
+    dmar_range_set_add(&any, DMAR_RANGE_ANY, 0x1fff, 0x1fff);
+    dmar_range_set_clear(&d2);
+    dmar_range_set_add(&d2, 7, 0x1000, 0x1fff);
+    g_assert_true(dmar_range_set_overlap(&any, &d2));
+    g_assert_true(dmar_range_set_overlap(&d2, &any));
+    /* ... but not at another address */
+    dmar_range_set_clear(&d2);
+    dmar_range_set_add(&d2, 7, 0x2000, 0x2fff);
+    g_assert_false(dmar_range_set_overlap(&any, &d2));
+    g_assert_false(dmar_range_set_overlap(&d2, &any));
 }
 
 int main(int argc, char **argv)
@@ -2785,6 +2830,7 @@ int main(int argc, char **argv)
     g_test_add_func("/dmar-core/walk-range/intr-range",
                     test_walk_intr_range);
     g_test_add_func("/dmar-core/range-set", test_range_set);
+    g_test_add_func("/dmar-core/range-set-tags", test_range_set_tags);
 
     ret = g_test_run();
     for (i = 0; i < n_perm; i++) {

@@ -601,6 +601,41 @@ static void test_fault(const void *opaque)
     fx_free(f);
 }
 
+/*
+ * An answer says which domain gave it (what a drain compares against the
+ * domain invalidated): the walk's, the IOTLB entry's on both hit paths
+ */
+static void test_translate_did(void)
+{
+    Fx *f = fx_new();
+    DmarRequest req = {
+        .addr = IOVA_A, .sid = EDU_SID, .pasid = DMAR_NO_PASID,
+        .type = DMAR_REQ_UNTRANSLATED,
+    };
+    DmarXlate x;
+    uint16_t did;
+
+    tables_init(f, 3, 0);
+    map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    dmar_enable(f, ROOT_TABLE);
+    memset(&x, 0xa5, sizeof(x));
+    g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
+    g_assert_true(x.walked);
+    g_assert_false(x.hit);
+    g_assert_cmphex(x.did, ==, DOMAIN);
+    memset(&x, 0xa5, sizeof(x));
+    g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
+    g_assert_true(x.hit);
+    g_assert_false(x.walked);
+    g_assert_cmphex(x.did, ==, DOMAIN);
+    did = 0xa5a5;
+    g_assert_true(dmar_unit_translate_shared_did(&f->u, &req, DMAR_PERM_R,
+                                                 &x.t, &did));
+    g_assert_cmphex(x.t.pa, ==, PAGE_P1);
+    g_assert_cmphex(did, ==, DOMAIN);
+    fx_free(f);
+}
+
 /* A fault is recorded only when asked (RECORD) */
 static void test_fault_no_record(void)
 {
@@ -2011,6 +2046,7 @@ int main(int argc, char **argv)
                     test_two_iovas_one_page);
     g_test_add_func("/dmar-unit/dma/te-off", test_translate_te_off);
     g_test_add_func("/dmar-unit/dma/shared", test_translate_shared);
+    g_test_add_func("/dmar-unit/dma/did", test_translate_did);
     g_test_add_func("/dmar-unit/dma/runs", test_translate_runs);
     g_test_add_func("/dmar-unit/dma/passthrough", test_translate_passthrough);
     g_test_add_func("/dmar-unit/dma/passthrough-late",

@@ -446,22 +446,32 @@ static inline void iotlb_answer(uint64_t pa, unsigned level, uint64_t iova,
     out->level = level;
 }
 
-/* A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics. */
+/*
+ * A hit on E, of LEVEL, for IOVA: TR's page, LRU, statistics, and (if
+ * asked) the entry's domain-id in *DID.
+ */
 static inline bool iotlb_hit(DmarIotlb *t, DmarIotlbEntry *e, unsigned level,
-                             uint64_t iova, DmarTranslation *out)
+                             uint64_t iova, DmarTranslation *out,
+                             uint16_t *did)
 {
     qatomic_set_u64(&e->lru, iotlb_tick(t));
     iotlb_answer(e->pa, level, iova, out);
+    if (did) {
+        *did = *way_did(t, e);
+    }
     t->stats.hits++;
     return true;
 }
 
 /* A hit on block B's LEAF for IOVA: as iotlb_hit() */
 static inline bool blk_hit(DmarIotlb *t, DmarIotlbBlock *b, uint64_t leaf,
-                           uint64_t iova, DmarTranslation *out)
+                           uint64_t iova, DmarTranslation *out, uint16_t *did)
 {
     qatomic_set_u64(&b->lru, iotlb_tick(t));
     iotlb_answer(leaf, 1, iova, out);
+    if (did) {
+        *did = b->did;
+    }
     t->stats.hits++;
     return true;
 }
@@ -469,7 +479,8 @@ static inline bool blk_hit(DmarIotlb *t, DmarIotlbBlock *b, uint64_t leaf,
 static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
                                             const DmarCacheKey *key,
                                             uint64_t iova,
-                                            DmarTranslation *out)
+                                            DmarTranslation *out,
+                                            uint16_t *did)
 {
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
     DmarIotlbBlock *b = blk_find(blk_set(t, key->sid, tag), blk_tag(tag),
@@ -480,7 +491,7 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
     /* The page's group, if used before the newest flush */
     if (leaf) {
         if (!blk_stale(t, b)) {
-            return blk_hit(t, b, leaf, iova, out);
+            return blk_hit(t, b, leaf, iova, out, did);
         }
         blk_clear(t, b, tag & ~(uint64_t)(DMAR_LEAF_GROUP - 1),
                   tag | (DMAR_LEAF_GROUP - 1));
@@ -491,7 +502,7 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
         t->stats.misses++;
         return false;
     }
-    return iotlb_hit(t, e, entry_level(e), iova, out);
+    return iotlb_hit(t, e, entry_level(e), iova, out, did);
 }
 
 /*
@@ -504,7 +515,8 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_slow(DmarIotlb *t,
 static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
                                               const DmarCacheKey *key,
                                               uint64_t iova,
-                                              DmarTranslation *out)
+                                              DmarTranslation *out,
+                                              uint16_t *did)
 {
     uint64_t tag = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = entry_tag(tag, 1);
@@ -512,17 +524,17 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
     DmarIotlbEntry *set;
 
     if (!seen_entries(t, 1)) {
-        return iotlb_lookup_slow(t, key, iova, out);
+        return iotlb_lookup_slow(t, key, iova, out, did);
     }
     set = iotlb_set(t, key->sid, tag, 1);
 #pragma GCC unroll 4
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         if (set[w].tag == want && set[w].key_word == kw &&
             set[w].lru >= t->fresh_since) {
-            return iotlb_hit(t, &set[w], 1, iova, out);
+            return iotlb_hit(t, &set[w], 1, iova, out, did);
         }
     }
-    return iotlb_lookup_slow(t, key, iova, out);
+    return iotlb_lookup_slow(t, key, iova, out, did);
 }
 
 /*
@@ -532,8 +544,11 @@ static bool G_GNUC_NO_INLINE iotlb_lookup_single(DmarIotlb *t,
  * Everything else is iotlb_lookup_single()'s, called in tail position,
  * so that the hit path keeps few values and saves few registers.
  */
-bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
-                       DmarTranslation *out)
+static inline QEMU_ALWAYS_INLINE bool iotlb_lookup(DmarIotlb *t,
+                                                   const DmarCacheKey *key,
+                                                   uint64_t iova,
+                                                   DmarTranslation *out,
+                                                   uint16_t *did)
 {
     uint64_t page = iova >> DMAR_PAGE_SHIFT;
     uint64_t kw = key_word(key);
@@ -549,11 +564,23 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
         }
         leaf = blk_leaf(t, b)[page % DMAR_LEAF_GROUP];
         if (leaf && b->lru >= t->fresh_since) {
-            return blk_hit(t, b, leaf, iova, out);
+            return blk_hit(t, b, leaf, iova, out, did);
         }
         break;
     }
-    return iotlb_lookup_single(t, key, iova, out);
+    return iotlb_lookup_single(t, key, iova, out, did);
+}
+
+bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
+                       DmarTranslation *out)
+{
+    return iotlb_lookup(t, key, iova, out, NULL);
+}
+
+bool dmar_iotlb_lookup_did(DmarIotlb *t, const DmarCacheKey *key,
+                           uint64_t iova, DmarTranslation *out, uint16_t *did)
+{
+    return iotlb_lookup(t, key, iova, out, did);
 }
 
 /* dmar_iotlb_lookup_shared()'s look at LEVEL: a hit, no entry, or doubt */
@@ -571,7 +598,8 @@ enum { SHARED_HIT, SHARED_NONE, SHARED_DOUBT };
 static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
                                                   const DmarCacheKey *key,
                                                   uint64_t iova, unsigned l,
-                                                  DmarTranslation *out)
+                                                  DmarTranslation *out,
+                                                  uint16_t *did)
 {
     uint64_t tag = iova >> level_shift(l);
     uint64_t want = entry_tag(tag, l);
@@ -594,6 +622,9 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         }
         lru = qatomic_read_u64(&e->lru);
         pa = qatomic_read_u64(&e->pa);
+        if (did) {
+            *did = qatomic_read(way_did(t, e));
+        }
         /* The ways before the count again (set_write_begin()'s wmb) */
         smp_rmb();
         if ((seq & 1) || qatomic_read(sl) != seq) {
@@ -617,13 +648,14 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
 /* Levels 2 and 3, out of the 4 KiB hit's way */
 static bool G_GNUC_NO_INLINE shared_large(DmarIotlb *t,
                                           const DmarCacheKey *key,
-                                          uint64_t iova, DmarTranslation *out)
+                                          uint64_t iova, DmarTranslation *out,
+                                          uint16_t *did)
 {
     uint8_t levels = qatomic_read(&t->levels_seen);
 
     for (unsigned l = 2; l <= 3; l++) {
         if (levels & (1u << l)) {
-            int r = shared_probe(t, key, iova, l, out);
+            int r = shared_probe(t, key, iova, l, out, did);
 
             if (r != SHARED_NONE) {
                 return r == SHARED_HIT;
@@ -685,7 +717,8 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
                                                   const DmarCacheKey *key,
                                                   uint64_t iova,
                                                   DmarTranslation *out,
-                                                  SharedRun *run)
+                                                  SharedRun *run,
+                                                  uint16_t *did)
 {
     uint64_t page = iova >> DMAR_PAGE_SHIFT;
     uint64_t want = blk_tag(page);
@@ -708,6 +741,9 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
         }
         leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
         lru = qatomic_read_u64(&b->lru);
+        if (did) {
+            *did = qatomic_read(&b->did);
+        }
         /* The block before the count again (set_write_begin()'s wmb) */
         smp_rmb();
         if ((bseq & 1) || qatomic_read(bsl) != bseq) {
@@ -792,27 +828,32 @@ static bool G_GNUC_NO_INLINE shared_run(const uint64_t *leaves,
  */
 static bool G_GNUC_NO_INLINE shared_single(DmarIotlb *t,
                                            const DmarCacheKey *key,
-                                           uint64_t iova, DmarTranslation *out)
+                                           uint64_t iova, DmarTranslation *out,
+                                           uint16_t *did)
 {
     if (seen_entries(t, 1)) {
-        int r = shared_probe(t, key, iova, 1, out);
+        int r = shared_probe(t, key, iova, 1, out, did);
 
         if (r != SHARED_NONE) {
             return r == SHARED_HIT;
         }
     }
-    return shared_large(t, key, iova, out);
+    return shared_large(t, key, iova, out, did);
 }
 
 /*
  * Without the lock: see shared_probe() for how a hit and a flush order.
  * The blocks inline, the rest in tail position (as dmar_iotlb_lookup()).
+ * A run's pages are of its block, so of its domain-id.
  */
-bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
-                              uint64_t iova, DmarTranslation *out)
+static inline QEMU_ALWAYS_INLINE bool lookup_shared(DmarIotlb *t,
+                                                   const DmarCacheKey *key,
+                                                   uint64_t iova,
+                                                   DmarTranslation *out,
+                                                   uint16_t *did)
 {
     SharedRun run;
-    int r = shared_block(t, key, iova, out, &run);
+    int r = shared_block(t, key, iova, out, &run, did);
 
     if (r == SHARED_HIT && t->runs) {
         return shared_run(run.leaves, run.seq, run.count, out);
@@ -820,7 +861,20 @@ bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
     if (r != SHARED_NONE) {
         return r == SHARED_HIT;
     }
-    return shared_single(t, key, iova, out);
+    return shared_single(t, key, iova, out, did);
+}
+
+bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
+                              uint64_t iova, DmarTranslation *out)
+{
+    return lookup_shared(t, key, iova, out, NULL);
+}
+
+bool dmar_iotlb_lookup_shared_did(DmarIotlb *t, const DmarCacheKey *key,
+                                  uint64_t iova, DmarTranslation *out,
+                                  uint16_t *did)
+{
+    return lookup_shared(t, key, iova, out, did);
 }
 
 /* DID's source-ids, forgotten lazily after a global flush. */

@@ -197,6 +197,9 @@ void dmar_iotlb_destroy(DmarIotlb *t);
 uint32_t dmar_iotlb_size(const DmarIotlb *t);
 bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
                        DmarTranslation *out);
+/* dmar_iotlb_lookup(), and on a hit the domain-id of its entry in *DID */
+bool dmar_iotlb_lookup_did(DmarIotlb *t, const DmarCacheKey *key,
+                           uint64_t iova, DmarTranslation *out, uint16_t *did);
 /*
  * The hit path without the lock: any number of threads may call it while
  * one thread holding the lock calls the other functions here. It answers
@@ -214,6 +217,13 @@ bool dmar_iotlb_lookup(DmarIotlb *t, const DmarCacheKey *key, uint64_t iova,
  */
 bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
                               uint64_t iova, DmarTranslation *out);
+/*
+ * dmar_iotlb_lookup_shared(), and on a hit the domain-id of its entry in
+ * *DID, read consistently with the answer
+ */
+bool dmar_iotlb_lookup_shared_did(DmarIotlb *t, const DmarCacheKey *key,
+                                  uint64_t iova, DmarTranslation *out,
+                                  uint16_t *did);
 /*
  * Cache TR (of level 1..3) for KEY in domain DID. Returns true if a live
  * entry was evicted to make room.

@@ -575,14 +575,16 @@ void dmar_range_set_clear(DmarRangeSet *set)
     set->all = false;
 }
 
-void dmar_range_set_add(DmarRangeSet *set, uint64_t first, uint64_t last)
+void dmar_range_set_add(DmarRangeSet *set, uint32_t tag, uint64_t first,
+                        uint64_t last)
 {
     if (set->all) {
         return;
     }
     for (uint32_t i = 0; i < set->n; i++) {
         /* overlapping or touching (a wrap of last + 1 only keeps apart) */
-        if (first <= set->last[i] + 1 && set->first[i] <= last + 1) {
+        if (set->tag[i] == tag && first <= set->last[i] + 1 &&
+            set->first[i] <= last + 1) {
             set->first[i] = MIN(set->first[i], first);
             set->last[i] = MAX(set->last[i], last);
             return;
@@ -592,6 +594,7 @@ void dmar_range_set_add(DmarRangeSet *set, uint64_t first, uint64_t last)
         set->all = true;
         return;
     }
+    set->tag[set->n] = tag;
     set->first[set->n] = first;
     set->last[set->n] = last;
     set->n++;
@@ -607,7 +610,9 @@ bool dmar_range_set_overlap(const DmarRangeSet *a, const DmarRangeSet *b)
     }
     for (uint32_t i = 0; i < a->n; i++) {
         for (uint32_t j = 0; j < b->n; j++) {
-            if (a->first[i] <= b->last[j] && b->first[j] <= a->last[i]) {
+            if ((a->tag[i] == b->tag[j] || a->tag[i] == DMAR_RANGE_ANY ||
+                 b->tag[j] == DMAR_RANGE_ANY) &&
+                a->first[i] <= b->last[j] && b->first[j] <= a->last[i]) {
                 return true;
             }
         }

@@ -338,23 +338,30 @@ DmarWalkStatus dmar_walk_range(const DmarHwConfig *hw, const DmarContext *ctx,
 bool dmar_fault_is_qualified(DmarFaultReason fr);
 
 /*
- * A small set of address ranges, inclusive, that may only grow: a range
- * that overlaps or touches one in the set widens it, a new one takes a
- * slot, and with every slot taken the set becomes everything (@all).
+ * A small set of address ranges, inclusive, each of one domain (its tag:
+ * domain-id + 1) or of any (DMAR_RANGE_ANY), that may only grow: a range
+ * that overlaps or touches one of the same tag widens it, a new one takes
+ * a slot, and with every slot taken the set becomes everything (@all).
  * Used to say which DMA a drain must wait for (vtd-dmar.c).
  */
 #define DMAR_RANGE_SET_MAX  16
+#define DMAR_RANGE_ANY      0
 
 typedef struct DmarRangeSet {
     uint32_t n;
     bool all;
+    uint32_t tag[DMAR_RANGE_SET_MAX];
     uint64_t first[DMAR_RANGE_SET_MAX], last[DMAR_RANGE_SET_MAX];
 } DmarRangeSet;
 
 void dmar_range_set_clear(DmarRangeSet *set);
-/* Add FIRST..LAST (FIRST <= LAST) */
-void dmar_range_set_add(DmarRangeSet *set, uint64_t first, uint64_t last);
-/* Does a range of A overlap one of B? (everything overlaps anything) */
+/* Add FIRST..LAST (FIRST <= LAST) of TAG */
+void dmar_range_set_add(DmarRangeSet *set, uint32_t tag, uint64_t first,
+                        uint64_t last);
+/*
+ * Does a range of A overlap one of B of the same tag (or either's tag
+ * DMAR_RANGE_ANY)? Everything overlaps anything.
+ */
 bool dmar_range_set_overlap(const DmarRangeSet *a, const DmarRangeSet *b);
 
 #endif

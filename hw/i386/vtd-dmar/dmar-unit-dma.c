@@ -375,19 +375,37 @@ void dmar_unit_shared_update(DmarUnit *u)
  * memory region was in force caches the page before the region blocks
  * the request) is seen only with shared_ok's new value.
  */
-bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
-                                uint8_t need, DmarTranslation *t)
+static inline QEMU_ALWAYS_INLINE bool translate_shared(DmarUnit *u,
+                                                       const DmarRequest *req,
+                                                       uint8_t need,
+                                                       DmarTranslation *t,
+                                                       uint16_t *did)
 {
     DmarCacheKey key = iotlb_key_of(req);
 
     if (!qatomic_read(&u->shared_ok) || req->exec ||
-        !dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, t) ||
+        !(did ? dmar_iotlb_lookup_shared_did(&u->iotlb, &key, req->addr, t,
+                                             did) :
+                dmar_iotlb_lookup_shared(&u->iotlb, &key, req->addr, t)) ||
         (t->perm & need) != need) {
         return false;
     }
     /* The entry before shared_ok again (set_write_begin()'s wmb) */
     smp_rmb();
     return qatomic_read(&u->shared_ok);
+}
+
+bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
+                                uint8_t need, DmarTranslation *t)
+{
+    return translate_shared(u, req, need, t, NULL);
+}
+
+bool dmar_unit_translate_shared_did(DmarUnit *u, const DmarRequest *req,
+                                    uint8_t need, DmarTranslation *t,
+                                    uint16_t *did)
+{
+    return translate_shared(u, req, need, t, did);
 }
 
 bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
@@ -415,7 +433,8 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
         return false;
     }
     ok = x->hit = !req->exec &&
-                  dmar_iotlb_lookup(&u->iotlb, &key, req->addr, &x->t) &&
+                  dmar_iotlb_lookup_did(&u->iotlb, &key, req->addr, &x->t,
+                                        &x->did) &&
                   (x->t.perm & need) == need;
     if (x->hit && u->cfg.verify_iotlb) {
         verify_hit(u, req, &x->t);

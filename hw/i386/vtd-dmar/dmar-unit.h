@@ -372,7 +372,7 @@ typedef struct DmarXlate {
     bool untranslated;      /* GSTS.TES clear: the identity, RW */
     /* Without ok: a protected memory region's page; no fault (§11.4.8.1) */
     bool pmr_blocked;
-    bool hit;               /* answered from the IOTLB */
+    bool hit;               /* answered from the IOTLB: did is its entry's */
     bool walked;            /* a walk succeeded: did is the domain's */
     uint16_t did;
 } DmarXlate;
@@ -394,6 +394,10 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
                                 uint8_t need, DmarTranslation *t);
+/* ... and with a hit, the domain-id of the IOTLB entry that answered */
+bool dmar_unit_translate_shared_did(DmarUnit *u, const DmarRequest *req,
+                                    uint8_t need, DmarTranslation *t,
+                                    uint16_t *did);
 /* Recompute shared_ok, after the registers changed (dmar-unit-dma.c) */
 void dmar_unit_shared_update(DmarUnit *u);
 /*

@@ -167,13 +167,15 @@ static bool dmar_unmap_pending_locked(DmarState *s);
 /*
  * An IOTLB invalidation owes a drain (lock held): Linux asks for one on
  * every wait after it (DR/DW), so the unit always drains. The drain waits
- * for DMA to the IOVAs invalidated, FIRST to LAST.
+ * for DMA to the IOVAs invalidated, FIRST to LAST, of domain TAG
+ * (domain-id + 1; DMAR_RANGE_ANY: every domain).
  */
-static void dmar_drain_owe(DmarState *s, uint64_t first, uint64_t last)
+static void dmar_drain_owe(DmarState *s, uint32_t tag, uint64_t first,
+                           uint64_t last)
 {
     if (s->dma_drain) {
         s->drain_pending = true;
-        dmar_range_set_add(&s->drain_iova, first, last);
+        dmar_range_set_add(&s->drain_iova, tag, first, last);
     }
 }
 
@@ -210,7 +212,9 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
                              ev->iotlb.last, ev->iotlb.dropped);
         if (ev->iotlb.gran) {
             /* a request the unit refused invalidated nothing */
-            dmar_drain_owe(s, ev->iotlb.first, ev->iotlb.last);
+            dmar_drain_owe(s, ev->iotlb.gran == DMAR_IOTLB_GLOBAL ?
+                              DMAR_RANGE_ANY : ev->iotlb.did + 1u,
+                           ev->iotlb.first, ev->iotlb.last);
         }
         break;
     case DMAR_EV_FLUSH_ALL:
@@ -271,7 +275,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
     case DMAR_EV_PIOTLB_INV:
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
-        dmar_drain_owe(s, 0, UINT64_MAX);
+        /* all of the domain's IOVAs: what our IOTLB drops of it */
+        dmar_drain_owe(s, ev->pinv.did + 1u, 0, UINT64_MAX);
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -343,6 +348,7 @@ static bool dmar_bql_dma_read(DmarState *s, DmarBqlDma *dma)
         dma->iova.all = qatomic_read(&s->bql_dma.all);
         dma->iova.n = MIN(qatomic_read(&s->bql_dma.n), DMAR_RANGE_SET_MAX);
         for (uint32_t i = 0; i < dma->iova.n; i++) {
+            dma->iova.tag[i] = qatomic_read(&s->bql_dma.tag[i]);
             dma->iova.first[i] = qatomic_read_u64(&s->bql_dma.first[i]);
             dma->iova.last[i] = qatomic_read_u64(&s->bql_dma.last[i]);
         }
@@ -1012,11 +1018,13 @@ static void dmar_bql_dma_begin(DmarState *s)
 
 /*
  * ... and ends with the IOVAs of its answer T recorded (NULL: none, no
- * DMA): all of its leaf's page where the answer is a piece of a larger
- * page (around the interrupt range, or cut by a protected memory
+ * DMA), of the domain TAG that gave it (domain-id + 1; DMAR_RANGE_ANY
+ * when not known): all of its leaf's page where the answer is a piece of
+ * a larger page (around the interrupt range, or cut by a protected memory
  * region), since an invalidation anywhere in that page reaches it.
  */
-static void dmar_bql_dma_finish(DmarState *s, const DmarTranslation *t)
+static void dmar_bql_dma_finish(DmarState *s, const DmarTranslation *t,
+                                uint32_t tag)
 {
     if (t) {
         uint64_t mask = t->mask;
@@ -1024,7 +1032,8 @@ static void dmar_bql_dma_finish(DmarState *s, const DmarTranslation *t)
         if (t->level >= 1 && t->level <= 3) {
             mask |= (DMAR_PAGE_SIZE << (9 * (t->level - 1))) - 1;
         }
-        dmar_range_set_add(&s->bql_dma, t->iova & ~mask, t->iova | mask);
+        dmar_range_set_add(&s->bql_dma, tag, t->iova & ~mask,
+                           t->iova | mask);
     }
     if (--s->bql_dma_depth) {
         return;
@@ -1049,6 +1058,8 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     };
     DmarTranslation t;
     bool ok, hit = true, untranslated = false, bql_dma;
+    uint16_t did;
+    uint32_t tag = DMAR_RANGE_ANY;
 
     /*
      * DMA translated holding the BQL is what a drain waits for: each such
@@ -1063,7 +1074,14 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
      * iothreads and vCPUs translate side by side.
      */
-    ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
+    if (bql_dma) {
+        /* the answer's domain too: a drain may skip other domains' DMA */
+        ok = dmar_unit_translate_shared_did(&s->unit, &req, flag & IOMMU_RW,
+                                            &t, &did);
+        tag = did + 1u;
+    } else {
+        ok = dmar_unit_translate_shared(&s->unit, &req, flag & IOMMU_RW, &t);
+    }
     if (ok) {
         dmar_count_hit(das);
     } else {
@@ -1073,6 +1091,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         t = x.t;
         hit = x.hit;
         untranslated = x.untranslated;
+        tag = x.hit || x.walked ? x.did + 1u : DMAR_RANGE_ANY;
     }
     if (ok) {
         r.iova = t.iova;
@@ -1081,7 +1100,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         r.perm = t.perm;    /* DMAR_PERM_R/W match IOMMU_RO/WO */
     }
     if (bql_dma) {
-        dmar_bql_dma_finish(s, ok ? &t : NULL);
+        dmar_bql_dma_finish(s, ok ? &t : NULL, tag);
     }
     if (!untranslated) {
         trace_dmar_translate(req.sid, addr,
