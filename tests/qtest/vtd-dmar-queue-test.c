@@ -559,7 +559,7 @@ static void test_queue_drains(void)
     dmar_qi_sync(d);
     assert_drains(d, before, 0);
     g_assert_cmpuint(before.bql + before.quiet + before.spared + before.free +
-                     before.held, ==, 0);
+                     before.held + before.busy, ==, 0);
     dmar_free(d);
 }
 

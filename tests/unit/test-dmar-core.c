@@ -2737,6 +2737,21 @@ static void test_range_set_tags(void)
     g_assert_cmphex(d1.first[1], ==, 0x1000);
     g_assert_cmphex(d1.last[1], ==, 0x2fff);
 
+    /* a whole domain, then pages of it: one range (no wrap at the top) */
+    dmar_range_set_clear(&d2);
+    dmar_range_set_add(&d2, 5, 0, UINT64_MAX);
+    dmar_range_set_add(&d2, 5, 0x7000, 0x7fff);
+    dmar_range_set_add(&d2, 5, UINT64_MAX - 0xfff, UINT64_MAX);
+    g_assert_cmpuint(d2.n, ==, 1);
+    dmar_range_set_clear(&d2);
+    dmar_range_set_add(&d2, 5, 0x7000, 0x7fff);
+    dmar_range_set_add(&d2, 5, 0x8000, UINT64_MAX);
+    dmar_range_set_add(&d2, 5, 0x6000, 0x6fff);
+    g_assert_cmpuint(d2.n, ==, 1);
+    g_assert_cmphex(d2.first[0], ==, 0x6000);
+    g_assert_cmphex(d2.last[0], ==, UINT64_MAX);
+    dmar_range_set_clear(&d2);
+
     /* DMA of domain 1 against an invalidation of domain 3: apart */
     dmar_range_set_clear(&d1);
     dmar_range_set_add(&d1, 1, 0x1000, 0x1fff);

@@ -617,17 +617,24 @@ static void test_translate_did(void)
 
     tables_init(f, 3, 0);
     map(f, IOVA_A, PAGE_P1, 1, PTE_R);
+    /* translation off: no domain gave the identity, so every one */
+    memset(&x, 0xa5, sizeof(x));
+    g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
+    g_assert_true(x.untranslated);
+    g_assert_cmpuint(dmar_xlate_domain_tag(&x), ==, DMAR_RANGE_ANY);
     dmar_enable(f, ROOT_TABLE);
     memset(&x, 0xa5, sizeof(x));
     g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
     g_assert_true(x.walked);
     g_assert_false(x.hit);
     g_assert_cmphex(x.did, ==, DOMAIN);
+    g_assert_cmpuint(dmar_xlate_domain_tag(&x), ==, DOMAIN + 1);
     memset(&x, 0xa5, sizeof(x));
     g_assert_true(dmar_unit_translate(&f->u, &req, DMAR_PERM_R, true, &x));
     g_assert_true(x.hit);
     g_assert_false(x.walked);
     g_assert_cmphex(x.did, ==, DOMAIN);
+    g_assert_cmpuint(dmar_xlate_domain_tag(&x), ==, DOMAIN + 1);
     did = 0xa5a5;
     g_assert_true(dmar_unit_translate_shared_did(&f->u, &req, DMAR_PERM_R,
                                                  &x.t, &did));

@@ -501,6 +501,12 @@ static void test_scope(const void *opaque)
             g_assert_cmphex(ev->iotlb.first, ==, 0);
             g_assert_cmphex(ev->iotlb.last, ==, UINT64_MAX);
         }
+        if (c->gran) {
+            /* a drain owed: of every domain for a global one */
+            g_assert_cmpuint(dmar_inv_domain_tag(ev), ==,
+                             c->gran == GRAN_GLOBAL ? DMAR_RANGE_ANY :
+                             ev->iotlb.did + 1u);
+        }
         g_assert_cmpuint(fx_count(f, DMAR_EV_CC_INV), ==, 0);
     }
     g_assert_cmpuint(fx_count(f, DMAR_EV_FLUSH_ALL), ==, 0);

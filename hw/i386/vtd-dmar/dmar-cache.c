@@ -615,6 +615,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbEntry *e = &set[w];
         uint64_t lru, pa, now;
+        uint16_t d = 0;
 
         if (qatomic_read_u64(&e->tag) != want ||
             qatomic_read_u64(&e->key_word) != kw) {
@@ -623,7 +624,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
         lru = qatomic_read_u64(&e->lru);
         pa = qatomic_read_u64(&e->pa);
         if (did) {
-            *did = qatomic_read(way_did(t, e));
+            d = qatomic_read(way_did(t, e));
         }
         /* The ways before the count again (set_write_begin()'s wmb) */
         smp_rmb();
@@ -640,6 +641,9 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
             qatomic_set_u64(&e->lru, now);
         }
         iotlb_answer(pa, l, iova, out);
+        if (did) {
+            *did = d;
+        }
         return SHARED_HIT;
     }
     return SHARED_NONE;
@@ -734,6 +738,7 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
     for (unsigned w = 0; w < DMAR_CACHE_WAYS; w++) {
         DmarIotlbBlock *b = &set[w];
         uint64_t lru, leaf, now;
+        uint16_t d = 0;
 
         if (qatomic_read_u64(&b->tag) != want ||
             qatomic_read_u64(&b->key_word) != kw) {
@@ -742,7 +747,7 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
         leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
         lru = qatomic_read_u64(&b->lru);
         if (did) {
-            *did = qatomic_read(&b->did);
+            d = qatomic_read(&b->did);
         }
         /* The block before the count again (set_write_begin()'s wmb) */
         smp_rmb();
@@ -762,6 +767,9 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
             qatomic_set_u64(&b->lru, now);
         }
         iotlb_answer(leaf, 1, iova, out);
+        if (did) {
+            *did = d;
+        }
         if (run) {
             /* (the leaf's block and the count it was read under) */
             run->leaves = blk_leaf(t, b);

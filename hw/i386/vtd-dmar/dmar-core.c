@@ -582,9 +582,10 @@ void dmar_range_set_add(DmarRangeSet *set, uint32_t tag, uint64_t first,
         return;
     }
     for (uint32_t i = 0; i < set->n; i++) {
-        /* overlapping or touching (a wrap of last + 1 only keeps apart) */
-        if (set->tag[i] == tag && first <= set->last[i] + 1 &&
-            set->first[i] <= last + 1) {
+        /* of one tag, overlapping or touching (up to the top: no wrap) */
+        if (set->tag[i] == tag &&
+            (set->last[i] == UINT64_MAX || first <= set->last[i] + 1) &&
+            (last == UINT64_MAX || set->first[i] <= last + 1)) {
             set->first[i] = MIN(set->first[i], first);
             set->last[i] = MAX(set->last[i], last);
             return;

@@ -199,13 +199,16 @@ struct DmarState {
      * odd while a translation is under way (@bql_dma_depth of them, one
      * inside another; BQL); @bql_dma_end is the bql_releases() count once
      * that hold has ended; @bql_dma the addresses (IOVA) of the answers
-     * given in that hold.
+     * given in that hold, each with its domain (dmar_xlate_domain_tag()).
      */
     uint32_t bql_dma_seq;
     unsigned bql_dma_depth;
     unsigned long bql_dma_end;
     DmarRangeSet bql_dma;
-    /* What the drain owed waits for: the IOVAs invalidated (@lock) */
+    /*
+     * What the drain owed waits for: the IOVAs invalidated, each with its
+     * domain (dmar_inv_domain_tag()) (@lock)
+     */
     DmarRangeSet drain_iova;
     /* How many such holds there were, for query-vtd-dmar (BQL) */
     uint64_t bql_dma_holds;

@@ -395,6 +395,11 @@ static inline QEMU_ALWAYS_INLINE bool translate_shared(DmarUnit *u,
     return qatomic_read(&u->shared_ok);
 }
 
+uint32_t dmar_xlate_domain_tag(const DmarXlate *x)
+{
+    return x->hit || x->walked ? x->did + 1u : DMAR_RANGE_ANY;
+}
+
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
                                 uint8_t need, DmarTranslation *t)
 {

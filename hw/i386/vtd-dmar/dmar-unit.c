@@ -218,6 +218,15 @@ static unsigned inv_iotlb(DmarUnit *u, unsigned gran, uint16_t did,
     return gran;
 }
 
+uint32_t dmar_inv_domain_tag(const DmarEvent *ev)
+{
+    if (ev->kind == DMAR_EV_PIOTLB_INV) {
+        return ev->pinv.did + 1u;
+    }
+    return ev->iotlb.gran == DMAR_IOTLB_GLOBAL ? DMAR_RANGE_ANY :
+                                                 ev->iotlb.did + 1u;
+}
+
 /*
  * Scalable mode (§6.5.2.4): the PASID-based IOTLB invalidation of DID
  * and PASID, all of it (DMAR_PIOTLB_ALL) or 2^AM pages at ADDR. Our IOTLB

@@ -394,6 +394,18 @@ bool dmar_unit_translate(DmarUnit *u, const DmarRequest *req, uint8_t need,
  */
 bool dmar_unit_translate_shared(DmarUnit *u, const DmarRequest *req,
                                 uint8_t need, DmarTranslation *t);
+/*
+ * The domain tag (dmar_range_set_add()) of X's answer: the domain-id + 1
+ * of the IOTLB entry or the walk that gave it, DMAR_RANGE_ANY when none
+ * did (translation off)
+ */
+uint32_t dmar_xlate_domain_tag(const DmarXlate *x);
+/*
+ * The domain tag of what an IOTLB or PASID-based IOTLB invalidation
+ * event EV removed: DMAR_RANGE_ANY for a global one (every domain), else
+ * its domain-id + 1
+ */
+uint32_t dmar_inv_domain_tag(const DmarEvent *ev);
 /* ... and with a hit, the domain-id of the IOTLB entry that answered */
 bool dmar_unit_translate_shared_did(DmarUnit *u, const DmarRequest *req,
                                     uint8_t need, DmarTranslation *t,

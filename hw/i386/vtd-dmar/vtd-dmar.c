@@ -212,9 +212,8 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
                              ev->iotlb.last, ev->iotlb.dropped);
         if (ev->iotlb.gran) {
             /* a request the unit refused invalidated nothing */
-            dmar_drain_owe(s, ev->iotlb.gran == DMAR_IOTLB_GLOBAL ?
-                              DMAR_RANGE_ANY : ev->iotlb.did + 1u,
-                           ev->iotlb.first, ev->iotlb.last);
+            dmar_drain_owe(s, dmar_inv_domain_tag(ev), ev->iotlb.first,
+                           ev->iotlb.last);
         }
         break;
     case DMAR_EV_FLUSH_ALL:
@@ -276,7 +275,7 @@ static void dmar_unit_event(void *opaque, const DmarEvent *ev)
         trace_dmar_piotlb_inv(ev->pinv.gran, ev->pinv.did, ev->pinv.pasid,
                               ev->pinv.addr, ev->pinv.am, ev->pinv.dropped);
         /* all of the domain's IOVAs: what our IOTLB drops of it */
-        dmar_drain_owe(s, ev->pinv.did + 1u, 0, UINT64_MAX);
+        dmar_drain_owe(s, dmar_inv_domain_tag(ev), 0, UINT64_MAX);
         break;
     case DMAR_EV_DEVTLB_INV:
         trace_dmar_devtlb_inv(ev->devtlb.sid, ev->devtlb.first,
@@ -374,7 +373,8 @@ static bool dmar_bql_dma_read(DmarState *s, DmarBqlDma *dma)
  * reads the record of the last hold in which a device translated DMA
  * (dmar_bql_dma_read(), dmar_bql_dma_begin()), and needs nothing if that
  * hold has ended, or if none of the answers given in it covers a page
- * invalidated since the last wait (drain_iova); else it tries the BQL:
+ * invalidated since the last wait in the answer's domain (drain_iova);
+ * else it tries the BQL:
  * free, that hold has ended too; taken, the wait is held, and its caller
  * waits for the hold to end (dmar_reg_write()), then asks again. If it
  * could not read the record (a translation under way: busy), its caller
@@ -405,7 +405,10 @@ static bool dmar_unit_notify_pending(void *opaque)
             dmar_drain_done(s);
             s->drains_quiet++;
         } else if (!dmar_range_set_overlap(&dma.iova, &s->drain_iova)) {
-            /* that hold's DMA goes to no page invalidated since the wait */
+            /*
+             * that hold's DMA goes to no page invalidated since the wait,
+             * in the domain invalidated
+             */
             dmar_drain_done(s);
             s->drains_spared++;
         }
@@ -1058,7 +1061,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     };
     DmarTranslation t;
     bool ok, hit = true, untranslated = false, bql_dma;
-    uint16_t did;
+    uint16_t did = 0;
     uint32_t tag = DMAR_RANGE_ANY;
 
     /*
@@ -1091,7 +1094,7 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         t = x.t;
         hit = x.hit;
         untranslated = x.untranslated;
-        tag = x.hit || x.walked ? x.did + 1u : DMAR_RANGE_ANY;
+        tag = dmar_xlate_domain_tag(&x);
     }
     if (ok) {
         r.iova = t.iova;
