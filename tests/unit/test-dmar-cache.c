@@ -2890,12 +2890,146 @@ static void test_shared_runs_flush(void)
 }
 
 /*
+ * What race_write() does at the race point WHERE: counts the calls, and
+ * at the first inserts for sid SID at IOVA the group LEAF, or else the
+ * 4 KiB page PA (read and write), if given
+ */
+typedef struct RaceWrite {
+    DmarIotlb *t;
+    DmarRacePoint where;
+    uint16_t sid;
+    uint64_t iova;
+    const uint64_t *leaf;
+    uint64_t pa;
+    unsigned calls;
+} RaceWrite;
+
+static void race_write(void *opaque, DmarRacePoint where)
+{
+    RaceWrite *w = opaque;
+
+    if (where != w->where || w->calls++) {
+        return;
+    }
+    if (w->leaf) {
+        dmar_iotlb_insert_group(w->t, SKEY(w->sid), 1, w->iova, w->leaf);
+    } else if (w->pa) {
+        iotlb_put(w->t, w->sid, 1, w->iova, w->pa, 1, DMAR_PERM_RW);
+    }
+}
+
+/*
+ * A writer between a lock-free reader's match of a way's key and its
+ * read of the way's output (dmar_iotlb_race_hook), putting another key
+ * in that way: the reader does not answer, rather than answer with the
+ * other key's page. Single entries (GROUP false) or blocks; a table of
+ * one set, the 4 ways full, sid 1's the oldest.
+ */
+static void test_shared_way_race(const void *opaque)
+{
+    bool group = *(const bool *)opaque;
+    uint64_t leaf[DMAR_LEAF_GROUP] = { 0 };
+    RaceWrite w = { .where = group ? DMAR_RACE_BLOCK : DMAR_RACE_WAY,
+                    .iova = 0x1000, .sid = 5 };
+    DmarTranslation out;
+    DmarIotlb t;
+
+    dmar_iotlb_init(&t, 4);
+    w.t = &t;
+    for (uint16_t sid = 1; sid <= 4; sid++) {
+        if (group) {
+            group_put(&t, sid, 1, sid * SZ_2M, DMAR_PERM_RW);
+        } else {
+            iotlb_put(&t, sid, 1, 0x1000, sid * SZ_2M, 1, DMAR_PERM_RW);
+        }
+    }
+    dmar_iotlb_race_hook = race_write;
+    dmar_iotlb_race_opaque = &w;
+
+    /* no writer: sid 1's page, through the race point */
+    g_assert_true(shared_get(&t, 1, 0x1000, &out));
+    g_assert_cmpuint(w.calls, ==, 1);
+    g_assert_cmphex(out.pa, ==, SZ_2M);
+    /* that hit made sid 1 the newest: the others' (locked) hits after */
+    for (uint16_t sid = 2; sid <= 4; sid++) {
+        g_assert_true(dmar_iotlb_lookup(&t, SKEY(sid), 0x1000, &out));
+    }
+
+    /* sid 5 in sid 1's way, between the key and the output */
+    leaf[1] = 5 * SZ_2M | DMAR_PERM_RW;
+    w.calls = 0;
+    w.leaf = group ? leaf : NULL;
+    w.pa = 5 * SZ_2M;
+    g_assert_false(shared_get(&t, 1, 0x1000, &out));
+    g_assert_cmpuint(w.calls, ==, 1);
+    dmar_iotlb_race_hook = NULL;
+
+    /* the write went where it was meant to: sid 1 gone, sid 5 there */
+    ASSERT_MISS(&t, 1, 0x1000);
+    g_assert_true(shared_get(&t, 5, 0x1000, &out));
+    g_assert_cmphex(out.pa, ==, 5 * SZ_2M);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
+ * A writer between a lock-free reader's leaf and the leaves around it
+ * (dmar_iotlb_race_hook): the reader answers the page it read, not a run
+ * of the page it read and the leaves written since. Deterministic, unlike
+ * the threaded tests below, which meet that moment only by chance.
+ */
+static void test_shared_runs_race(void)
+{
+    uint64_t leaf[DMAR_LEAF_GROUP];
+    DmarTranslation out;
+    DmarIotlb t;
+    RaceWrite w = { .t = &t, .where = DMAR_RACE_RUN, .iova = RUNS_IOVA };
+
+    /* pages 0 and 1 a run of two; page 2 elsewhere */
+    runs_init(&t, true, leaf);
+    leaf[2] += SZ_2M;
+    dmar_iotlb_insert_group(&t, SKEY(1), 1, RUNS_IOVA, leaf);
+    dmar_iotlb_race_hook = race_write;
+    dmar_iotlb_race_opaque = &w;
+
+    /* no writer: the run of two, through the race point */
+    g_assert_true(shared_get(&t, 1, RUNS_IOVA + SZ_4K, &out));
+    g_assert_cmpuint(w.calls, ==, 1);
+    g_assert_cmphex(out.mask, ==, 2 * SZ_4K - 1);
+    g_assert_cmphex(out.pa, ==, 0x80000000ull);
+
+    /*
+     * A writer: page 1 elsewhere, page 2 back in line. The page read
+     * before it and the leaves after it would make a run of 64 pages
+     * that neither the old group nor the new one has.
+     */
+    leaf[1] += SZ_2M;
+    leaf[2] -= SZ_2M;
+    w = (RaceWrite) { .t = &t, .where = DMAR_RACE_RUN, .sid = 1,
+                      .iova = RUNS_IOVA, .leaf = leaf };
+    g_assert_true(shared_get(&t, 1, RUNS_IOVA + SZ_4K, &out));
+    g_assert_cmpuint(w.calls, ==, 1);
+    g_assert_cmphex(out.mask, ==, 0xfff);
+    g_assert_cmphex(out.iova, ==, RUNS_IOVA + SZ_4K);
+    g_assert_cmphex(out.pa, ==, 0x80001000ull);
+
+    /* read again: the new page 1, alone (page 0 is not in line with it) */
+    dmar_iotlb_race_hook = NULL;
+    g_assert_true(shared_get(&t, 1, RUNS_IOVA + SZ_4K, &out));
+    g_assert_cmphex(out.mask, ==, 0xfff);
+    g_assert_cmphex(out.pa, ==, 0x80201000ull);
+    ASSERT_RUN(&t, 2, 2 * SZ_4K);
+    dmar_iotlb_destroy(&t);
+}
+
+/*
  * Readers without the lock against a writer that rewrites the ways of a
  * single set (entries, or blocks with threads-group) and flushes,
  * generation after generation. A reader that saw
  * generation G's flush done may only get entries of later generations,
  * and each answer must be one entry's, whole: its key's page, and the
- * permissions its generation gave.
+ * permissions its generation gave. They meet the narrow moments only by
+ * chance (the race tests above put a writer there every time), and
+ * orderings no race point names, such as the hardware's.
  */
 #define SHARED_GENS     60000
 #define SHARED_KEYS     6           /* more than the set's ways */
@@ -3154,6 +3288,12 @@ int main(int argc, char **argv)
                     test_shared_runs_off);
     g_test_add_func("/dmar-cache/iotlb/shared/runs-flush",
                     test_shared_runs_flush);
+    g_test_add_func("/dmar-cache/iotlb/shared/runs-race",
+                    test_shared_runs_race);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/way-race",
+                         &(bool){ false }, test_shared_way_race);
+    g_test_add_data_func("/dmar-cache/iotlb/shared/block-race",
+                         &(bool){ true }, test_shared_way_race);
     g_test_add_func("/dmar-cache/iotlb/shared/group-lru",
                     test_shared_group_lru);
     g_test_add_func("/dmar-cache/iotlb/shared/group-odd-count",

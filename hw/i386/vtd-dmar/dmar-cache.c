@@ -23,6 +23,21 @@
 #include "qemu/host-utils.h"
 #include "dmar-cache.h"
 
+#ifdef DMAR_TEST_RACES
+void (*dmar_iotlb_race_hook)(void *opaque, DmarRacePoint where);
+void *dmar_iotlb_race_opaque;
+
+/* Where a writer may come between a lock-free reader's reads */
+#define RACE_POINT(where) \
+    do { \
+        if (dmar_iotlb_race_hook) { \
+            dmar_iotlb_race_hook(dmar_iotlb_race_opaque, (where)); \
+        } \
+    } while (0)
+#else
+#define RACE_POINT(where) do { } while (0)
+#endif
+
 /* Four entries to two cache lines: keep it so when changing the entry. */
 QEMU_BUILD_BUG_ON(sizeof(DmarIotlbEntry) != 32);
 QEMU_BUILD_BUG_ON(sizeof(DmarCacheKey) != sizeof(uint64_t));
@@ -621,6 +636,7 @@ static inline QEMU_ALWAYS_INLINE int shared_probe(DmarIotlb *t,
             qatomic_read_u64(&e->key_word) != kw) {
             continue;
         }
+        RACE_POINT(DMAR_RACE_WAY);
         lru = qatomic_read_u64(&e->lru);
         pa = qatomic_read_u64(&e->pa);
         if (did) {
@@ -744,6 +760,7 @@ static inline QEMU_ALWAYS_INLINE int shared_block(DmarIotlb *t,
             qatomic_read_u64(&b->key_word) != kw) {
             continue;
         }
+        RACE_POINT(DMAR_RACE_BLOCK);
         leaf = qatomic_read_u64(&blk_leaf(t, b)[page % DMAR_LEAF_GROUP]);
         lru = qatomic_read_u64(&b->lru);
         if (did) {
@@ -796,9 +813,11 @@ static bool G_GNUC_NO_INLINE shared_run_grow(const uint64_t *leaves,
                                              DmarTranslation *out)
 {
     uint64_t leaf = out->pa | out->perm;
-    unsigned order = blk_run(leaves, (out->iova >> DMAR_PAGE_SHIFT) %
-                                     DMAR_LEAF_GROUP, leaf, 1,
-                             IOTLB_RUN_BITS);
+    unsigned order;
+
+    RACE_POINT(DMAR_RACE_RUN);
+    order = blk_run(leaves, (out->iova >> DMAR_PAGE_SHIFT) % DMAR_LEAF_GROUP,
+                    leaf, 1, IOTLB_RUN_BITS);
 
     /* The leaves before the count again (set_write_begin()'s wmb) */
     smp_rmb();

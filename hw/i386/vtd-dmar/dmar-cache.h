@@ -224,6 +224,20 @@ bool dmar_iotlb_lookup_shared(DmarIotlb *t, const DmarCacheKey *key,
 bool dmar_iotlb_lookup_shared_did(DmarIotlb *t, const DmarCacheKey *key,
                                   uint64_t iova, DmarTranslation *out,
                                   uint16_t *did);
+#ifdef DMAR_TEST_RACES
+/*
+ * Unit tests only (built with DMAR_TEST_RACES): called with OPAQUE where
+ * a writer may come between a lock-free reader's reads, so that a test
+ * can put one there. QEMU's build has no such call.
+ */
+typedef enum DmarRacePoint {
+    DMAR_RACE_WAY,      /* a single entry's key matched, its output unread */
+    DMAR_RACE_BLOCK,    /* a block's key matched, its leaf unread */
+    DMAR_RACE_RUN,      /* a leaf read, the leaves around it unread */
+} DmarRacePoint;
+extern void (*dmar_iotlb_race_hook)(void *opaque, DmarRacePoint where);
+extern void *dmar_iotlb_race_opaque;
+#endif
 /*
  * Cache TR (of level 1..3) for KEY in domain DID. Returns true if a live
  * entry was evicted to make room.

@@ -619,8 +619,11 @@ static bool dmar_drain_came(DmarState *s, bool busy, unsigned long end,
     if (dmar_bql_hold_ended(end)) {
         return true;
     }
+    if (!busy) {
+        return false;
+    }
     now = qatomic_read(&s->bql_dma_seq);
-    return busy && now != seq && !(now & 1);
+    return now != seq && !(now & 1);
 }
 
 /* Wait a bounded time for it; true when it came */
@@ -1070,14 +1073,12 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
      * (dmar_unit_notify_pending()).
      */
     bql_dma = s->dma_drain && bql_locked();
-    if (bql_dma) {
-        dmar_bql_dma_begin(s);
-    }
     /*
      * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
      * iothreads and vCPUs translate side by side.
      */
     if (bql_dma) {
+        dmar_bql_dma_begin(s);
         /* the answer's domain too: a drain may skip other domains' DMA */
         ok = dmar_unit_translate_shared_did(&s->unit, &req, flag & IOMMU_RW,
                                             &t, &did);
