@@ -2950,7 +2950,7 @@ static void test_shared_way_race(const void *opaque)
     g_assert_true(shared_get(&t, 1, 0x1000, &out));
     g_assert_cmpuint(w.calls, ==, 1);
     g_assert_cmphex(out.pa, ==, SZ_2M);
-    /* that hit made sid 1 the newest: the others' (locked) hits after */
+    /* the others' (locked) hits after it: sid 1 the least recently used */
     for (uint16_t sid = 2; sid <= 4; sid++) {
         g_assert_true(dmar_iotlb_lookup(&t, SKEY(sid), 0x1000, &out));
     }
@@ -2958,8 +2958,11 @@ static void test_shared_way_race(const void *opaque)
     /* sid 5 in sid 1's way, between the key and the output */
     leaf[1] = 5 * SZ_2M | DMAR_PERM_RW;
     w.calls = 0;
-    w.leaf = group ? leaf : NULL;
-    w.pa = 5 * SZ_2M;
+    if (group) {
+        w.leaf = leaf;
+    } else {
+        w.pa = 5 * SZ_2M;
+    }
     g_assert_false(shared_get(&t, 1, 0x1000, &out));
     g_assert_cmpuint(w.calls, ==, 1);
     dmar_iotlb_race_hook = NULL;

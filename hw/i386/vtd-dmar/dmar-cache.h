@@ -233,7 +233,7 @@ bool dmar_iotlb_lookup_shared_did(DmarIotlb *t, const DmarCacheKey *key,
 typedef enum DmarRacePoint {
     DMAR_RACE_WAY,      /* a single entry's key matched, its output unread */
     DMAR_RACE_BLOCK,    /* a block's key matched, its leaf unread */
-    DMAR_RACE_RUN,      /* a leaf read, the leaves around it unread */
+    DMAR_RACE_RUN,      /* a leaf and its neighbour read, a run's rest not */
 } DmarRacePoint;
 extern void (*dmar_iotlb_race_hook)(void *opaque, DmarRacePoint where);
 extern void *dmar_iotlb_race_opaque;

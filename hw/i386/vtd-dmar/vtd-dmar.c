@@ -1068,15 +1068,13 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
     uint32_t tag = DMAR_RANGE_ANY;
 
     /*
-     * DMA translated holding the BQL is what a drain waits for: each such
-     * translation says so before its lookup, and records its answer
+     * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
+     * iothreads and vCPUs translate side by side. DMA translated holding
+     * the BQL is what a drain waits for: each such translation says so
+     * before its lookup, and records its answer
      * (dmar_unit_notify_pending()).
      */
     bql_dma = s->dma_drain && bql_locked();
-    /*
-     * An IOTLB hit needs no lock (docs: "Concurrency"): devices on
-     * iothreads and vCPUs translate side by side.
-     */
     if (bql_dma) {
         dmar_bql_dma_begin(s);
         /* the answer's domain too: a drain may skip other domains' DMA */
