@@ -33,10 +33,17 @@
  * In every mode "errors" also carries the text of a failed notifier
  * registration (realize does not fail for it), and "counts" reads
  * "maps N unmaps N replays N".
+ *
+ * Writing an IOVA (hex) to "lookup" asks the device's address space for
+ * the IOTLB entry there, as vhost does on a device-IOTLB miss
+ * (address_space_get_iotlb_entry()); reading "lookup" gives the answer as
+ * "iova+mask>pa:perm", or "none".
  */
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qemu/cutils.h"
+#include "qemu/rcu.h"
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
 #include "exec/memory.h"
@@ -86,6 +93,8 @@ struct DmarUnmapProbe {
     unsigned nerrors;
     GTree *map;
     uint64_t maps, unmaps, replays;
+    AddressSpace *as;       /* the device's DMA address space */
+    char *lookup;           /* the last "lookup" answer */
 };
 
 static void G_GNUC_PRINTF(2, 3) probe_error(DmarUnmapProbe *p,
@@ -352,8 +361,8 @@ static void probe_realize(DeviceState *dev, Error **errp)
         .region_add = probe_region_add,
         .region_del = probe_region_del,
     };
-    memory_listener_register(&p->listener,
-                             pci_device_iommu_address_space(PCI_DEVICE(obj)));
+    p->as = pci_device_iommu_address_space(PCI_DEVICE(obj));
+    memory_listener_register(&p->listener, p->as);
     p->listening = true;
 }
 
@@ -402,6 +411,42 @@ static char *probe_get_counts(Object *obj, Error **errp)
                            PRIu64, p->maps, p->unmaps, p->replays);
 }
 
+static void probe_set_lookup(Object *obj, const char *value, Error **errp)
+{
+    DmarUnmapProbe *p = DMAR_UNMAP_PROBE(obj);
+    IOMMUTLBEntry e;
+    uint64_t iova;
+
+    if (!p->as) {
+        error_setg(errp, "lookup: the probe is not realized");
+        return;
+    }
+    if (qemu_strtou64(value, NULL, 16, &iova)) {
+        error_setg(errp, "lookup: '%s' is not an IOVA in hex", value);
+        return;
+    }
+    WITH_RCU_READ_LOCK_GUARD() {
+        e = address_space_get_iotlb_entry(p->as, iova, false,
+                                          MEMTXATTRS_UNSPECIFIED);
+    }
+    g_free(p->lookup);
+    if (!e.target_as) {
+        p->lookup = g_strdup("none");
+        return;
+    }
+    p->lookup = g_strdup_printf("%" PRIx64 "+%" PRIx64 ">%" PRIx64 ":%s",
+                                (uint64_t)e.iova, (uint64_t)e.addr_mask,
+                                (uint64_t)e.translated_addr,
+                                perm_str(e.perm));
+}
+
+static char *probe_get_lookup(Object *obj, Error **errp)
+{
+    DmarUnmapProbe *p = DMAR_UNMAP_PROBE(obj);
+
+    return g_strdup(p->lookup ? p->lookup : "");
+}
+
 static void probe_set_clear(Object *obj, bool value, Error **errp)
 {
     g_string_truncate(DMAR_UNMAP_PROBE(obj)->events, 0);
@@ -433,6 +478,7 @@ static void probe_finalize(Object *obj)
 
     g_string_free(p->events, true);
     g_string_free(p->errors, true);
+    g_free(p->lookup);
     g_tree_destroy(p->map);
 }
 
@@ -459,6 +505,8 @@ static void probe_class_init(ObjectClass *oc, void *data)
     object_class_property_add_str(oc, "errors", probe_get_errors, NULL);
     object_class_property_add_str(oc, "counts", probe_get_counts, NULL);
     object_class_property_add_bool(oc, "clear", NULL, probe_set_clear);
+    object_class_property_add_str(oc, "lookup", probe_get_lookup,
+                                  probe_set_lookup);
 }
 
 static const TypeInfo probe_info = {

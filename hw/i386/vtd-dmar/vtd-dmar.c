@@ -1095,6 +1095,22 @@ static IOMMUTLBEntry dmar_translate_cb(IOMMUMemoryRegion *iommu, hwaddr addr,
         untranslated = x.untranslated;
         tag = dmar_xlate_domain_tag(&x);
     }
+    if (ok && t.level == 1 && t.mask > DMAR_PAGE_SIZE - 1 &&
+        (qatomic_read(&das->has_unmap) || qatomic_read(&das->has_devtlb))) {
+        /*
+         * A run of pages (x-run-answers) to a consumer that caches our
+         * answers (vhost): the page alone. Such a consumer may keep its
+         * first answer at an IOVA and drop a later, larger one that starts
+         * there too (DPDK's vhost: "assume identical"), and then ask again
+         * for the page beyond it, forever. A page's answer is the same
+         * until an invalidation covers it, whichever path gave it.
+         */
+        uint64_t page = addr & ~(uint64_t)(DMAR_PAGE_SIZE - 1);
+
+        t.pa += page - t.iova;
+        t.iova = page;
+        t.mask = DMAR_PAGE_SIZE - 1;
+    }
     if (ok) {
         r.iova = t.iova;
         r.translated_addr = t.pa;
